@@ -1,0 +1,1 @@
+//! The KMIP key management server `qkms-server`. Filled by a later issue.
