@@ -4,6 +4,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod random;
+mod ttlv_cmd;
+
 #[derive(Debug, Parser)]
 #[command(name = "qkms", version, about = "qkms: quantum-seeded key management")]
 struct Cli {
@@ -12,9 +15,25 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Decode or encode KMIP messages (binary TTLV, KMIP-XML, KMIP-JSON): read captured client traffic.
+    #[command(subcommand)]
+    Ttlv(ttlv_cmd::TtlvCommand),
+    /// Write random bytes from the entropy pool (or raw samples of one source) to stdout or a file.
+    Random(random::RandomArgs),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    let outcome = match cli.command {
+        Command::Ttlv(command) => ttlv_cmd::run(command),
+        Command::Random(args) => random::run(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("qkms: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -387,3 +387,9 @@ pub fn enum_name(_tag: Tag, _value: u32) -> Option<&'static str> {
 pub fn enum_value(_tag: Tag, _name: &str) -> Option<u32> {
     None
 }
+
+/// The named bits of a bit-mask carried by Integer items tagged `tag` (Cryptographic Usage Mask, Storage Status
+/// Mask, ...), as (bit value, name) pairs; `None` when `tag` is not a mask.
+pub fn mask_bits(_tag: Tag) -> Option<&'static [(u32, &'static str)]> {
+    None
+}
