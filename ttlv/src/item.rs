@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+pub mod big_integer;
+
 /// A KMIP tag: three bytes on the wire, `0x42xxxx` for standard tags and `0x54xxxx` for extensions.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Tag(pub u32);
@@ -99,12 +101,16 @@ impl ItemType {
 }
 
 /// An item's value. The variant determines the item type.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` shows the length, not the content, of Byte Strings and Big Integers: they carry key material.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Value {
     Structure(Vec<Item>),
     Integer(i32),
     LongInteger(i64),
     /// Two's-complement, big-endian; on the wire its length is a multiple of 8 (sign-extended).
+    /// Decoders produce the canonical form of [`big_integer::canonical`]; build values with
+    /// [`Value::big_integer`] so that trees compare equal whatever encoding they came from.
     BigInteger(Vec<u8>),
     Enumeration(u32),
     Boolean(bool),
@@ -119,6 +125,22 @@ pub enum Value {
 }
 
 impl Value {
+    /// A Big Integer from two's-complement big-endian bytes, in canonical form (shortest sign extension to a
+    /// multiple of 8 bytes, at least 8; an empty slice is zero).
+    pub fn big_integer(bytes: &[u8]) -> Self {
+        Self::BigInteger(big_integer::canonical(bytes))
+    }
+
+    /// A Big Integer holding `value`, in canonical form.
+    pub fn big_integer_from_i128(value: i128) -> Self {
+        Self::BigInteger(big_integer::from_i128(value))
+    }
+
+    /// A Big Integer from decimal text (optional sign, then digits), in canonical form.
+    pub fn big_integer_from_decimal(text: &str) -> Result<Self, big_integer::BigIntegerError> {
+        big_integer::from_decimal(text).map(Self::BigInteger)
+    }
+
     /// The item type this value encodes as.
     pub fn item_type(&self) -> ItemType {
         match self {
@@ -133,6 +155,24 @@ impl Value {
             Self::DateTime(_) => ItemType::DateTime,
             Self::Interval(_) => ItemType::Interval,
             Self::DateTimeExtended(_) => ItemType::DateTimeExtended,
+        }
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Structure(children) => f.debug_tuple("Structure").field(children).finish(),
+            Self::Integer(v) => f.debug_tuple("Integer").field(v).finish(),
+            Self::LongInteger(v) => f.debug_tuple("LongInteger").field(v).finish(),
+            Self::BigInteger(bytes) => write!(f, "BigInteger(<{} bytes>)", bytes.len()),
+            Self::Enumeration(v) => f.debug_tuple("Enumeration").field(v).finish(),
+            Self::Boolean(v) => f.debug_tuple("Boolean").field(v).finish(),
+            Self::TextString(v) => f.debug_tuple("TextString").field(v).finish(),
+            Self::ByteString(bytes) => write!(f, "ByteString(<{} bytes>)", bytes.len()),
+            Self::DateTime(v) => f.debug_tuple("DateTime").field(v).finish(),
+            Self::Interval(v) => f.debug_tuple("Interval").field(v).finish(),
+            Self::DateTimeExtended(v) => f.debug_tuple("DateTimeExtended").field(v).finish(),
         }
     }
 }

@@ -3,8 +3,18 @@
 //!
 //! No I/O, no cryptography, no KMIP semantics: those live in the `kmip` crate.
 
-mod item;
+pub mod binary;
 pub mod dictionary;
+mod error;
+mod item;
+pub mod json;
+mod limits;
 pub mod tags;
+pub mod text_values;
+pub mod xml;
 
+pub use error::{DecodeError, EncodeError};
+pub use item::big_integer;
 pub use item::{Item, ItemType, Tag, Value};
+pub use limits::Limits;
+pub use text_values::{Placeholder, PlaceholderResolver, ReadOptions, TextError, TextErrorKind};

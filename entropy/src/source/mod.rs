@@ -5,6 +5,22 @@
 
 use std::fmt;
 
+pub mod char_device;
+pub mod https;
+pub mod jitter;
+pub mod os;
+pub mod rdseed;
+pub mod replay;
+
+pub use char_device::{CharDeviceConfig, CharDeviceSource};
+pub use https::{HttpsDataFormat, HttpsError, HttpsSource, HttpsSourceConfig, TrustRoots};
+pub use jitter::JitterSource;
+pub use os::OsSource;
+pub use rdseed::RdseedSource;
+pub use replay::ReplaySource;
+
+use crate::health::{HealthState, HealthTestKind};
+
 /// What kind of physical or logical source a [`SourceInfo`] describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -52,6 +68,30 @@ pub enum SourceError {
     EndOfStream { id: String },
     #[error("source {id}: {reason}")]
     Failed { id: String, reason: String },
+    /// The source does not exist on this machine (device absent, CPU feature missing or disabled by the kernel).
+    #[error("source {id}: unavailable: {reason}")]
+    Unavailable { id: String, reason: String },
+    /// The operator's configuration of the source cannot work.
+    #[error("source {id}: invalid configuration: {reason}")]
+    InvalidConfig { id: String, reason: String },
+    /// A hardware generator kept reporting "not ready" past the retry bound.
+    #[error("source {id}: starved: no sample after {attempts} attempts")]
+    Starved { id: String, attempts: u32 },
+    /// The HTTPS service answered with an error or with something other than the configured shape.
+    #[error("source {id}: {error}")]
+    Https {
+        id: String,
+        #[source]
+        error: HttpsError,
+    },
+    /// The SP 800-90B health tests refuse the source's samples: the state says whether a retry retests
+    /// (`IntermittentFailure`) or the source is latched off until an operator resets it (`PersistentFailure`).
+    #[error("source {id}: health test failure ({test:?}), state {state:?}")]
+    HealthTest {
+        id: String,
+        state: HealthState,
+        test: Option<HealthTestKind>,
+    },
 }
 
 /// A raw noise source.
@@ -62,4 +102,33 @@ pub trait EntropySource: Send + fmt::Debug {
     /// Fills `out` with raw samples (one per byte), returning how many were written (at least one unless `out` is
     /// empty). A source that cannot deliver returns an error rather than fewer or weaker samples.
     fn read_samples(&mut self, out: &mut [u8]) -> Result<usize, SourceError>;
+}
+
+impl<S: EntropySource + ?Sized> EntropySource for Box<S> {
+    fn info(&self) -> &SourceInfo {
+        (**self).info()
+    }
+
+    fn read_samples(&mut self, out: &mut [u8]) -> Result<usize, SourceError> {
+        (**self).read_samples(out)
+    }
+}
+
+/// Checks an operator-assessed (sample width, min-entropy) pair: 1..=8 bits, 0 < H <= width.
+pub(crate) fn check_assessment(id: &str, sample_bits: u8, min_entropy_per_sample: f64) -> Result<(), SourceError> {
+    if !(1..=8).contains(&sample_bits) {
+        return Err(SourceError::InvalidConfig {
+            id: id.to_owned(),
+            reason: format!("sample width {sample_bits} bits is outside 1..=8"),
+        });
+    }
+    if !(min_entropy_per_sample > 0.0 && min_entropy_per_sample <= f64::from(sample_bits)) {
+        return Err(SourceError::InvalidConfig {
+            id: id.to_owned(),
+            reason: format!(
+                "min-entropy {min_entropy_per_sample} bits per sample is outside (0, {sample_bits}]"
+            ),
+        });
+    }
+    Ok(())
 }

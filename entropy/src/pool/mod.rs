@@ -1,0 +1,488 @@
+//! The entropy pool: the handle the rest of qkms holds.
+//!
+//! - Seeds come from the seeding thread ([`seeder`]): health-tested credited samples, conditioned with
+//!   min-entropy accounting. Instantiation takes 384 bits of full entropy (3s/2 for s = 256, SP 800-90C; the
+//!   conditioner needs 448 credited bits for it) plus a 128-bit nonce (time and a counter: unique, as SP 800-90A
+//!   8.6.7 asks); a reseed takes 256 bits (320 credited).
+//! - DRBG instances are sharded: each thread sticks to one instance (chosen round-robin at its first draw), so
+//!   with one instance per CPU (the default) threads rarely contend on a lock.
+//! - An instance reseeds when its seed is older than the configured interval (generate calls or seconds), on
+//!   [`EntropyPool::reseed`], and before every generate of a prediction-resistant draw.
+//! - It fails closed: when a (re)seed fails, the pool enters the failed state and every draw on every instance
+//!   errors (naming each credited source and its health state) until a seed succeeds again. Each draw in the
+//!   failed state retries the seed, so recovery is automatic once an intermittently failing source passes its
+//!   retest; a latched (persistent) failure needs [`EntropyPool::reset_source`].
+
+mod rng;
+mod seeder;
+mod shard;
+mod sources;
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+pub use self::rng::PoolRng;
+pub use self::sources::{open_configured_source, open_source, TestedSource};
+
+use self::seeder::{SeedMaterial, Seeder};
+use self::shard::Shard;
+use crate::config::EntropyConfig;
+use crate::drbg::{DrbgError, DrbgMechanism, MAX_BYTES_PER_REQUEST};
+use crate::error::EntropyError;
+use crate::provenance::{unix_ms_now, Provenance, SeedRecord, OS_FALLBACK_LABEL};
+use crate::source::EntropySource;
+use crate::status::{PoolState, PoolStatus};
+
+/// Entropy input at instantiation: 384 bits (3s/2, s = 256).
+pub const INSTANTIATE_SEED_BYTES: usize = 48;
+/// Entropy input at reseed: 256 bits (s).
+pub const RESEED_SEED_BYTES: usize = 32;
+/// Largest generate call; bigger draws are split.
+pub const MAX_GENERATE_BYTES: usize = MAX_BYTES_PER_REQUEST;
+
+/// How long an operator reset waits for the seeding thread.
+const RESET_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The pool handle: cheap to clone (an `Arc`), `Send + Sync`.
+#[derive(Clone, Debug)]
+pub struct EntropyPool {
+    inner: Arc<PoolInner>,
+}
+
+#[derive(Debug)]
+struct PoolInner {
+    config: EntropyConfig,
+    shards: Vec<Mutex<Shard>>,
+    seeder: Seeder,
+    /// Set when the last (re)seed failed; every draw then retries the seed before generating.
+    failed: AtomicBool,
+    failure: Mutex<Option<EntropyError>>,
+    /// Instantiations across all shards: the nonce's sequence part.
+    nonce_counter: AtomicU64,
+    additional: AdditionalInput,
+    /// The rustls provider, built once per pool (see [`crate::tls`]).
+    rustls_provider: std::sync::OnceLock<Arc<rustls::crypto::CryptoProvider>>,
+}
+
+/// Uncredited additional input (`add_input`): folded into a running SHA-256 digest that every instance mixes in
+/// as SP 800-90A additional input at its next generate, and that every seed absorbs without credit.
+#[derive(Debug, Default)]
+struct AdditionalInput {
+    generation: AtomicU64,
+    digest: Mutex<[u8; 32]>,
+}
+
+/// What one draw used, from which [`Provenance`] is built on demand.
+pub(crate) struct DrawInfo {
+    record: Arc<SeedRecord>,
+    mechanism: DrbgMechanism,
+    instance: u32,
+    reseed_counter: u64,
+    prediction_resistance: bool,
+}
+
+impl DrawInfo {
+    fn provenance(self) -> Provenance {
+        let quantum = self.record.quantum();
+        Provenance {
+            sources: self.record.sources.clone(),
+            quantum,
+            seed_epoch: self.record.epoch,
+            seeded_at_unix_ms: self.record.seeded_at_unix_ms,
+            conditioner: self.record.conditioner.clone(),
+            drbg_mechanism: self.mechanism,
+            drbg_instance: self.instance,
+            reseed_counter: self.reseed_counter,
+            prediction_resistance: self.prediction_resistance,
+            generated_at_unix_ms: unix_ms_now(),
+        }
+    }
+}
+
+static NEXT_THREAD_SLOT: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// This thread's position in the round-robin over instances, assigned at its first draw.
+    static THREAD_SLOT: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+fn thread_slot() -> usize {
+    THREAD_SLOT.with(|slot| {
+        slot.get().unwrap_or_else(|| {
+            let assigned = NEXT_THREAD_SLOT.fetch_add(1, Ordering::Relaxed);
+            slot.set(Some(assigned));
+            assigned
+        })
+    })
+}
+
+impl EntropyPool {
+    /// Builds a pool from a configuration: opens every source behind its health tests and starts the seeding
+    /// thread. Seeding is lazy (the first draw on each instance seeds it), so this does not fail because a
+    /// source is unhealthy right now, only because the configuration is invalid or a source cannot be opened.
+    pub fn new(config: EntropyConfig) -> Result<Self, EntropyError> {
+        let sources = sources::open_sources(&config)?;
+        Self::start(config, sources)
+    }
+
+    /// Builds a pool over sources the caller supplies (own drivers, tests), each health-tested with the
+    /// configuration's thresholds and described by its own [`SourceInfo`](crate::source::SourceInfo);
+    /// `config.sources` is ignored.
+    pub fn with_sources(
+        config: EntropyConfig,
+        sources: Vec<Box<dyn EntropySource>>,
+    ) -> Result<Self, EntropyError> {
+        let mut checked = config.clone();
+        checked.sources.clear();
+        checked.validate()?;
+        if !sources.iter().any(|s| s.info().credited) {
+            return Err(EntropyError::Config(
+                "no credited source among the supplied sources".into(),
+            ));
+        }
+        let tested = sources::test_sources(sources, &config.health)?;
+        Self::start(config, tested)
+    }
+
+    fn start(config: EntropyConfig, sources: Vec<TestedSource>) -> Result<Self, EntropyError> {
+        let count = config.drbg.instance_count();
+        let mechanism = config.drbg.mechanism;
+        let shards = (0..count)
+            .map(|i| Mutex::new(Shard::new(i as u32, mechanism)))
+            .collect();
+        let seeder = Seeder::start(sources)?;
+        Ok(Self {
+            inner: Arc::new(PoolInner {
+                config,
+                shards,
+                seeder,
+                failed: AtomicBool::new(false),
+                failure: Mutex::new(None),
+                nonce_counter: AtomicU64::new(0),
+                additional: AdditionalInput::default(),
+                rustls_provider: std::sync::OnceLock::new(),
+            }),
+        })
+    }
+
+    /// Fills `out` with DRBG output and says where its entropy came from. Draws above 64 KiB are served as
+    /// several generate calls on the same instance. Fails closed: an error, never weaker bytes (on error the
+    /// contents of `out` are unspecified and must not be used).
+    pub fn fill(&self, out: &mut [u8]) -> Result<Provenance, EntropyError> {
+        self.inner.draw(out, false).map(DrawInfo::provenance)
+    }
+
+    /// Like [`fill`](Self::fill), with prediction resistance: every generate call is preceded by a fresh reseed
+    /// from the sources, and the draw fails if they cannot supply it within `drbg.seed_timeout_ms`.
+    pub fn fill_prediction_resistant(&self, out: &mut [u8]) -> Result<Provenance, EntropyError> {
+        self.inner.draw(out, true).map(DrawInfo::provenance)
+    }
+
+    /// [`fill`](Self::fill) without building a provenance record (the hot path behind [`PoolRng`] and TLS).
+    pub fn try_fill(&self, out: &mut [u8]) -> Result<(), EntropyError> {
+        self.inner.draw(out, false).map(|_| ())
+    }
+
+    /// Reseeds every instance now (reseed on request). Instances not yet instantiated are instantiated.
+    pub fn reseed(&self) -> Result<(), EntropyError> {
+        for shard in &self.inner.shards {
+            let mut shard = self.inner.lock_shard(shard);
+            self.inner.seed_shard(&mut shard)?;
+        }
+        Ok(())
+    }
+
+    /// Mixes in input without credit (KMIP RNG Seed data, an HSM's RNG output, ...). Every instance takes it as
+    /// SP 800-90A additional input at its next generate; every later seed absorbs it too.
+    pub fn add_input(&self, input: &[u8]) {
+        let additional = &self.inner.additional;
+        let mut digest = additional
+            .digest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut hasher = Sha256::new();
+        hasher.update(b"qkms additional input");
+        hasher.update(*digest);
+        hasher.update((input.len() as u64).to_be_bytes());
+        hasher.update(input);
+        *digest = hasher.finalize().into();
+        additional.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// Operator action: clears a source's latched (persistent) health-test failure; it restarts with a start-up
+    /// test at the next seed.
+    pub fn reset_source(&self, id: &str) -> Result<(), EntropyError> {
+        self.inner.seeder.reset_source(id, RESET_TIMEOUT)
+    }
+
+    /// A `rand_core` 0.6 RNG over this pool (for `rsa`, `p256`, ... key generation). See [`PoolRng`].
+    pub fn rng(&self) -> PoolRng {
+        PoolRng::new(self.clone())
+    }
+
+    /// The configuration the pool runs.
+    pub fn config(&self) -> &EntropyConfig {
+        &self.inner.config
+    }
+
+    /// A live snapshot: per source samples read, rate, health and failures; per instance bytes and reseeds.
+    pub fn status(&self) -> PoolStatus {
+        let inner = &self.inner;
+        let drbgs: Vec<_> = inner
+            .shards
+            .iter()
+            .map(|s| inner.lock_shard(s).status())
+            .collect();
+        let sources = inner.seeder.status();
+        let failed = inner.failed.load(Ordering::Acquire);
+        let state = if failed {
+            PoolState::FailedClosed
+        } else if drbgs.iter().any(|d| d.seeded) {
+            PoolState::Ready
+        } else {
+            PoolState::Unseeded
+        };
+        let failure = if failed {
+            inner.failure_lock().as_ref().map(ToString::to_string)
+        } else {
+            None
+        };
+        let credited: Vec<_> = sources.iter().filter(|s| s.credited).collect();
+        let summary = if credited
+            .iter()
+            .all(|s| s.kind == crate::source::SourceKind::Os)
+        {
+            OS_FALLBACK_LABEL.to_owned()
+        } else {
+            let quantum = credited.iter().any(|s| s.quantum);
+            let names: Vec<_> = credited
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} ({}, {:?})",
+                        s.id,
+                        crate::provenance::kind_name(s.kind),
+                        s.health.state
+                    )
+                })
+                .collect();
+            format!(
+                "{}: {}",
+                if quantum { "quantum" } else { "not quantum" },
+                names.join(", ")
+            )
+        };
+        PoolStatus {
+            state,
+            failure,
+            os_fallback: inner.config.is_os_fallback(),
+            summary,
+            mechanism: inner.config.drbg.mechanism,
+            seed_epoch: drbgs.iter().filter_map(|d| d.seed_epoch).max().unwrap_or(0),
+            sources,
+            drbgs,
+        }
+    }
+
+    /// The rustls provider drawing from this pool (see [`crate::tls`]).
+    pub fn rustls_provider(&self) -> Arc<rustls::crypto::CryptoProvider> {
+        Arc::clone(
+            self.inner
+                .rustls_provider
+                .get_or_init(|| crate::tls::provider_for(self.clone())),
+        )
+    }
+}
+
+impl PoolInner {
+    /// Locks an instance. After a panic while it was held, its DRBG state may be half-updated: it is discarded
+    /// and re-instantiated from fresh entropy at the next draw.
+    fn lock_shard<'a>(&self, shard: &'a Mutex<Shard>) -> MutexGuard<'a, Shard> {
+        shard.lock().unwrap_or_else(|poisoned| {
+            let mut guard = poisoned.into_inner();
+            guard.discard();
+            shard.clear_poison();
+            guard
+        })
+    }
+
+    fn failure_lock(&self) -> MutexGuard<'_, Option<EntropyError>> {
+        self.failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn additional_digest(&self) -> [u8; 32] {
+        *self
+            .additional
+            .digest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn draw(&self, out: &mut [u8], prediction_resistance: bool) -> Result<DrawInfo, EntropyError> {
+        let index = thread_slot() % self.shards.len();
+        let mut shard = self.lock_shard(&self.shards[index]);
+        if out.is_empty() {
+            // An empty draw still checks that the pool could serve one: it reports the failed state.
+            self.prepare(&mut shard, prediction_resistance)?;
+            return Self::draw_info(&shard, prediction_resistance);
+        }
+        let mut info = None;
+        for chunk in out.chunks_mut(MAX_GENERATE_BYTES) {
+            info = Some(self.generate(&mut shard, chunk, prediction_resistance)?);
+        }
+        info.ok_or_else(|| EntropyError::Drbg(DrbgError::ReseedRequired))
+    }
+
+    /// (Re)seeds `shard` when it has no instance yet, its seed is stale under the reseed policy, the pool is in
+    /// the failed state, or prediction resistance is asked for.
+    fn prepare(&self, shard: &mut Shard, prediction_resistance: bool) -> Result<(), EntropyError> {
+        let policy = &self.config.drbg;
+        let stale = shard.generates_since_seed >= policy.reseed_interval_generates
+            || shard
+                .seeded_at
+                .is_none_or(|t| t.elapsed() >= Duration::from_secs(policy.reseed_interval_seconds));
+        if shard.drbg.is_none()
+            || stale
+            || prediction_resistance
+            || self.failed.load(Ordering::Acquire)
+        {
+            self.seed_shard(shard)?;
+        }
+        Ok(())
+    }
+
+    fn draw_info(shard: &Shard, prediction_resistance: bool) -> Result<DrawInfo, EntropyError> {
+        let record = shard
+            .seed
+            .clone()
+            .ok_or_else(|| EntropyError::Drbg(DrbgError::ReseedRequired))?;
+        let reseed_counter = shard.drbg.as_ref().map_or(0, |d| d.reseed_counter());
+        Ok(DrawInfo {
+            record,
+            mechanism: shard.mechanism,
+            instance: shard.index,
+            reseed_counter,
+            prediction_resistance,
+        })
+    }
+
+    /// One generate call, (re)seeding first when the policy, the failed state or prediction resistance asks.
+    fn generate(
+        &self,
+        shard: &mut Shard,
+        chunk: &mut [u8],
+        prediction_resistance: bool,
+    ) -> Result<DrawInfo, EntropyError> {
+        self.prepare(shard, prediction_resistance)?;
+        let generation = self.additional.generation.load(Ordering::Acquire);
+        let additional = if generation != shard.additional_seen && !prediction_resistance {
+            shard.additional_seen = generation;
+            Some(self.additional_digest())
+        } else {
+            None
+        };
+        let additional_input: &[u8] = additional.as_ref().map_or(&[], |d| d.as_slice());
+        let drbg = shard
+            .drbg
+            .as_mut()
+            .ok_or_else(|| EntropyError::Drbg(DrbgError::ReseedRequired))?;
+        match drbg.generate(chunk, additional_input) {
+            Err(DrbgError::ReseedRequired) => {
+                self.seed_shard(shard)?;
+                let drbg = shard
+                    .drbg
+                    .as_mut()
+                    .ok_or_else(|| EntropyError::Drbg(DrbgError::ReseedRequired))?;
+                drbg.generate(chunk, additional_input)?;
+            }
+            other => other?,
+        }
+        shard.generates_since_seed += 1;
+        shard.generate_calls += 1;
+        shard.bytes_generated += chunk.len() as u64;
+        Self::draw_info(shard, prediction_resistance)
+    }
+
+    /// Instantiates or reseeds `shard` from a fresh seed; records the pool's failed state either way.
+    fn seed_shard(&self, shard: &mut Shard) -> Result<(), EntropyError> {
+        let timeout = Duration::from_millis(self.config.drbg.seed_timeout_ms);
+        let instantiate = shard.drbg.is_none();
+        let seed_bytes = if instantiate {
+            INSTANTIATE_SEED_BYTES
+        } else {
+            RESEED_SEED_BYTES
+        };
+        let additional = self.additional_digest();
+        let result = self
+            .seeder
+            .seed(seed_bytes, additional, timeout)
+            .and_then(|material| {
+                self.apply_seed(shard, &material, &additional)?;
+                Ok(())
+            });
+        match &result {
+            Ok(()) => {
+                if self.failed.swap(false, Ordering::AcqRel) {
+                    tracing::info!("entropy pool recovered: seeding succeeded again");
+                }
+                *self.failure_lock() = None;
+            }
+            Err(error) => {
+                if !self.failed.swap(true, Ordering::AcqRel) {
+                    tracing::error!(%error, "entropy pool failed closed");
+                }
+                *self.failure_lock() = Some(error.clone());
+            }
+        }
+        result
+    }
+
+    fn apply_seed(
+        &self,
+        shard: &mut Shard,
+        material: &SeedMaterial,
+        additional: &[u8; 32],
+    ) -> Result<(), EntropyError> {
+        let record = Arc::clone(&material.record);
+        if shard.drbg.is_none() {
+            let mut nonce = [0u8; 16];
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            nonce[..8].copy_from_slice(&nanos.to_be_bytes());
+            nonce[8..].copy_from_slice(
+                &self
+                    .nonce_counter
+                    .fetch_add(1, Ordering::Relaxed)
+                    .to_be_bytes(),
+            );
+            let mut personalization = Vec::with_capacity(64);
+            personalization.extend_from_slice(b"qkms entropy pool instance ");
+            personalization.extend_from_slice(&shard.index.to_be_bytes());
+            personalization.extend_from_slice(&std::process::id().to_be_bytes());
+            personalization.extend_from_slice(additional);
+            shard.instantiate(&material.seed, &nonce, &personalization, record)?;
+            shard.additional_seen = self.additional.generation.load(Ordering::Acquire);
+        } else {
+            shard.reseed(&material.seed, additional, record)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_handle_is_send_sync_and_clone() {
+        fn check<T: Send + Sync + Clone>() {}
+        check::<EntropyPool>();
+    }
+}

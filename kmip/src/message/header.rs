@@ -1,0 +1,93 @@
+//! Request and response headers.
+
+use ttlv::tags;
+
+use super::credential::Authentication;
+use crate::payloads::field::{DateTime, EnumValue};
+use crate::version::ProtocolVersion;
+use crate::{enum_field, kmip_enum, kmip_struct};
+
+kmip_enum! {
+    /// Batch Error Continuation Option: what the server does with the rest of a batch after a failed item.
+    pub enum BatchErrorContinuationOption {
+        Undo = 0x01 => "Undo",
+        Stop = 0x02 => "Stop",
+        Continue = 0x03 => "Continue",
+    }
+}
+
+enum_field!(BatchErrorContinuationOption => "Batch Error Continuation Option");
+
+kmip_struct! {
+    /// Request Header.
+    pub struct RequestHeader {
+        req protocol_version: ProtocolVersion = tags::PROTOCOL_VERSION,
+        opt maximum_response_size: i32 = tags::MAXIMUM_RESPONSE_SIZE,
+        /// KMIP 1.4+.
+        opt client_correlation_value: String = tags::CLIENT_CORRELATION_VALUE,
+        /// KMIP 1.4+.
+        opt server_correlation_value: String = tags::SERVER_CORRELATION_VALUE,
+        opt asynchronous_indicator: bool = tags::ASYNCHRONOUS_INDICATOR,
+        opt attestation_capable_indicator: bool = tags::ATTESTATION_CAPABLE_INDICATOR,
+        vec attestation_types: EnumValue = tags::ATTESTATION_TYPE,
+        opt authentication: Authentication = tags::AUTHENTICATION,
+        opt batch_error_continuation_option: BatchErrorContinuationOption = tags::BATCH_ERROR_CONTINUATION_OPTION,
+        opt batch_order_option: bool = tags::BATCH_ORDER_OPTION,
+        opt time_stamp: DateTime = tags::TIME_STAMP,
+        req batch_count: i32 = tags::BATCH_COUNT,
+    }
+}
+
+impl RequestHeader {
+    /// A header with only the protocol version and batch count set.
+    pub fn new(protocol_version: ProtocolVersion, batch_count: i32) -> Self {
+        Self {
+            protocol_version,
+            maximum_response_size: None,
+            client_correlation_value: None,
+            server_correlation_value: None,
+            asynchronous_indicator: None,
+            attestation_capable_indicator: None,
+            attestation_types: Vec::new(),
+            authentication: None,
+            batch_error_continuation_option: None,
+            batch_order_option: None,
+            time_stamp: None,
+            batch_count,
+        }
+    }
+}
+
+kmip_struct! {
+    /// Response Header.
+    pub struct ResponseHeader {
+        req protocol_version: ProtocolVersion = tags::PROTOCOL_VERSION,
+        req time_stamp: DateTime = tags::TIME_STAMP,
+        opt nonce: crate::payloads::field::Nonce = tags::NONCE,
+        /// KMIP 2.0+.
+        opt server_hashed_password: Vec<u8> = tags::SERVER_HASHED_PASSWORD,
+        vec attestation_types: EnumValue = tags::ATTESTATION_TYPE,
+        /// KMIP 1.4+.
+        opt client_correlation_value: String = tags::CLIENT_CORRELATION_VALUE,
+        /// KMIP 1.4+.
+        opt server_correlation_value: String = tags::SERVER_CORRELATION_VALUE,
+        req batch_count: i32 = tags::BATCH_COUNT,
+    }
+}
+
+impl ResponseHeader {
+    /// A header with only the required fields set; `time_stamp` is seconds since the Unix epoch (the caller
+    /// supplies the clock, so encoding stays deterministic).
+    pub fn new(protocol_version: ProtocolVersion, time_stamp: i64, batch_count: i32) -> Self {
+        Self {
+            protocol_version,
+            time_stamp: DateTime(time_stamp),
+            nonce: None,
+            server_hashed_password: None,
+            attestation_types: Vec::new(),
+            client_correlation_value: None,
+            server_correlation_value: None,
+            batch_count,
+        }
+    }
+}

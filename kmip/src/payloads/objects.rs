@@ -1,0 +1,303 @@
+//! Operations that make, replace or hand out managed objects: Create, Create Key Pair, Register, Re-Key,
+//! Re-Key Key Pair, Certify, Get, Import, Export.
+
+use ttlv::{tags, Item, Tag};
+
+use super::field::{Interval, MultiField};
+use crate::attributes::{Attributes, CryptographicParameters};
+use crate::enums::{EncodingOption, KeyCompressionType, KeyFormatType, ObjectType, WrappingMethod};
+use crate::error::DecodeError;
+use crate::kmip_struct;
+use crate::version::ProtocolVersion;
+
+/// The tags a managed object can appear under in a payload.
+pub const OBJECT_TAGS: &[Tag] = &[
+    tags::CERTIFICATE,
+    tags::SYMMETRIC_KEY,
+    tags::PUBLIC_KEY,
+    tags::PRIVATE_KEY,
+    tags::SPLIT_KEY,
+    tags::TEMPLATE,
+    tags::SECRET_DATA,
+    tags::OPAQUE_OBJECT,
+    tags::PGP_KEY,
+    tags::CERTIFICATE_REQUEST,
+];
+
+/// The managed object of a payload, under the tag of its kind.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ObjectField(pub Option<ManagedObject>);
+
+impl MultiField for ObjectField {
+    fn encode_into(&self, version: ProtocolVersion, out: &mut Vec<Item>) {
+        if let Some(object) = &self.0 {
+            out.push(object.to_ttlv(version));
+        }
+    }
+
+    fn claims(tag: Tag, _: ProtocolVersion) -> bool {
+        OBJECT_TAGS.contains(&tag)
+    }
+
+    fn decode_one(&mut self, item: &Item, version: ProtocolVersion) -> Result<(), DecodeError> {
+        if self.0.is_some() {
+            return Err(DecodeError::invalid_field(item.tag, "a payload holds at most one managed object"));
+        }
+        self.0 = Some(ManagedObject::from_ttlv(item, version)?);
+        Ok(())
+    }
+}
+
+kmip_struct! {
+    /// Protection Storage Masks (KMIP 2.0+).
+    #[derive(Default)]
+    pub struct ProtectionStorageMasks {
+        vec masks: i32 = tags::PROTECTION_STORAGE_MASK,
+    }
+}
+
+/// `(Template-Attribute, Attributes)`.
+const TEMPLATE_ATTRIBUTE: (Tag, Tag) = (tags::TEMPLATE_ATTRIBUTE, tags::ATTRIBUTES);
+const COMMON: (Tag, Tag) = (tags::COMMON_TEMPLATE_ATTRIBUTE, tags::COMMON_ATTRIBUTES);
+const PRIVATE: (Tag, Tag) = (tags::PRIVATE_KEY_TEMPLATE_ATTRIBUTE, tags::PRIVATE_KEY_ATTRIBUTES);
+const PUBLIC: (Tag, Tag) = (tags::PUBLIC_KEY_TEMPLATE_ATTRIBUTE, tags::PUBLIC_KEY_ATTRIBUTES);
+
+kmip_struct! {
+    /// Create request.
+    pub struct CreateRequest {
+        req object_type: ObjectType = tags::OBJECT_TYPE,
+        req attributes: Attributes = TEMPLATE_ATTRIBUTE,
+        /// KMIP 2.0+.
+        opt protection_storage_masks: ProtectionStorageMasks = tags::PROTECTION_STORAGE_MASKS,
+    }
+}
+
+kmip_struct! {
+    /// Create response.
+    pub struct CreateResponse {
+        req object_type: ObjectType = tags::OBJECT_TYPE,
+        req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
+        /// 1.x: attributes the server set differently from the request.
+        opt attributes: Attributes = TEMPLATE_ATTRIBUTE,
+    }
+}
+
+kmip_struct! {
+    /// Create Key Pair request.
+    #[derive(Default)]
+    pub struct CreateKeyPairRequest {
+        opt common_attributes: Attributes = COMMON,
+        opt private_key_attributes: Attributes = PRIVATE,
+        opt public_key_attributes: Attributes = PUBLIC,
+        /// KMIP 2.0+.
+        opt common_protection_storage_masks: ProtectionStorageMasks = tags::COMMON_PROTECTION_STORAGE_MASKS,
+        opt private_protection_storage_masks: ProtectionStorageMasks = tags::PRIVATE_PROTECTION_STORAGE_MASKS,
+        opt public_protection_storage_masks: ProtectionStorageMasks = tags::PUBLIC_PROTECTION_STORAGE_MASKS,
+    }
+}
+
+kmip_struct! {
+    /// Create Key Pair response.
+    #[derive(Default)]
+    pub struct CreateKeyPairResponse {
+        req private_key_unique_identifier: String = tags::PRIVATE_KEY_UNIQUE_IDENTIFIER,
+        req public_key_unique_identifier: String = tags::PUBLIC_KEY_UNIQUE_IDENTIFIER,
+        /// 1.x only.
+        opt private_key_attributes: Attributes = PRIVATE,
+        /// 1.x only.
+        opt public_key_attributes: Attributes = PUBLIC,
+    }
+}
+
+kmip_struct! {
+    /// Register request.
+    pub struct RegisterRequest {
+        req object_type: ObjectType = tags::OBJECT_TYPE,
+        req attributes: Attributes = TEMPLATE_ATTRIBUTE,
+        multi object: ObjectField = (),
+        /// KMIP 2.0+.
+        opt protection_storage_masks: ProtectionStorageMasks = tags::PROTECTION_STORAGE_MASKS,
+    }
+}
+
+kmip_struct! {
+    /// Register response.
+    #[derive(Default)]
+    pub struct RegisterResponse {
+        req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
+        /// 1.x only.
+        opt attributes: Attributes = TEMPLATE_ATTRIBUTE,
+    }
+}
+
+kmip_struct! {
+    /// Re-Key request.
+    #[derive(Default)]
+    pub struct ReKeyRequest {
+        opt unique_identifier: String = tags::UNIQUE_IDENTIFIER,
+        opt offset: Interval = tags::OFFSET,
+        opt attributes: Attributes = TEMPLATE_ATTRIBUTE,
+        /// KMIP 2.0+.
+        opt protection_storage_masks: ProtectionStorageMasks = tags::PROTECTION_STORAGE_MASKS,
+    }
+}
+
+kmip_struct! {
+    /// Re-Key response.
+    #[derive(Default)]
+    pub struct ReKeyResponse {
+        req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
+        /// 1.x only.
+        opt attributes: Attributes = TEMPLATE_ATTRIBUTE,
+    }
+}
+
+kmip_struct! {
+    /// Re-Key Key Pair request.
+    #[derive(Default)]
+    pub struct ReKeyKeyPairRequest {
+        opt private_key_unique_identifier: String = tags::PRIVATE_KEY_UNIQUE_IDENTIFIER,
+        opt offset: Interval = tags::OFFSET,
+        opt common_attributes: Attributes = COMMON,
+        opt private_key_attributes: Attributes = PRIVATE,
+        opt public_key_attributes: Attributes = PUBLIC,
+        /// KMIP 2.0+.
+        opt common_protection_storage_masks: ProtectionStorageMasks = tags::COMMON_PROTECTION_STORAGE_MASKS,
+        opt private_protection_storage_masks: ProtectionStorageMasks = tags::PRIVATE_PROTECTION_STORAGE_MASKS,
+        opt public_protection_storage_masks: ProtectionStorageMasks = tags::PUBLIC_PROTECTION_STORAGE_MASKS,
+    }
+}
+
+kmip_struct! {
+    /// Re-Key Key Pair response.
+    #[derive(Default)]
+    pub struct ReKeyKeyPairResponse {
+        req private_key_unique_identifier: String = tags::PRIVATE_KEY_UNIQUE_IDENTIFIER,
+        req public_key_unique_identifier: String = tags::PUBLIC_KEY_UNIQUE_IDENTIFIER,
+        opt private_key_attributes: Attributes = PRIVATE,
+        opt public_key_attributes: Attributes = PUBLIC,
+    }
+}
+
+kmip_struct! {
+    /// Certify request: certify a public key (or a CSR) into a certificate.
+    #[derive(Default)]
+    pub struct CertifyRequest {
+        opt unique_identifier: String = tags::UNIQUE_IDENTIFIER,
+        /// Certificate Request Type: CRMF 1, PKCS#10 2, PEM 3.
+        opt certificate_request_type: super::field::EnumValue = tags::CERTIFICATE_REQUEST_TYPE,
+        /// 1.x Certificate Request / 2.x Certificate Request Value.
+        opt certificate_request_value: Vec<u8> = (tags::CERTIFICATE_REQUEST, tags::CERTIFICATE_REQUEST_VALUE),
+        opt attributes: Attributes = TEMPLATE_ATTRIBUTE,
+        /// KMIP 2.0+.
+        opt protection_storage_masks: ProtectionStorageMasks = tags::PROTECTION_STORAGE_MASKS,
+    }
+}
+
+kmip_struct! {
+    /// Certify response.
+    #[derive(Default)]
+    pub struct CertifyResponse {
+        req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
+        /// 1.x only.
+        opt attributes: Attributes = TEMPLATE_ATTRIBUTE,
+    }
+}
+
+kmip_struct! {
+    /// Encryption Key Information / MAC/Signature Key Information of a Key Wrapping Specification.
+    #[derive(Default)]
+    pub struct WrappingKeyInformation {
+        req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
+        opt cryptographic_parameters: CryptographicParameters = tags::CRYPTOGRAPHIC_PARAMETERS,
+    }
+}
+
+kmip_struct! {
+    /// Key Wrapping Specification: how Get / Export should wrap the key they return.
+    pub struct KeyWrappingSpecification {
+        req wrapping_method: WrappingMethod = tags::WRAPPING_METHOD,
+        opt encryption_key_information: WrappingKeyInformation = tags::ENCRYPTION_KEY_INFORMATION,
+        opt mac_signature_key_information: WrappingKeyInformation = tags::MAC_SIGNATURE_KEY_INFORMATION,
+        vec attribute_names: String = tags::ATTRIBUTE_NAME,
+        opt encoding_option: EncodingOption = tags::ENCODING_OPTION,
+    }
+}
+
+kmip_struct! {
+    /// Get request.
+    #[derive(Default)]
+    pub struct GetRequest {
+        opt unique_identifier: String = tags::UNIQUE_IDENTIFIER,
+        opt key_format_type: KeyFormatType = tags::KEY_FORMAT_TYPE,
+        /// KMIP 1.4+: Not Wrapped 1, As Registered 2.
+        opt key_wrap_type: super::field::EnumValue = tags::KEY_WRAP_TYPE,
+        opt key_compression_type: KeyCompressionType = tags::KEY_COMPRESSION_TYPE,
+        opt key_wrapping_specification: KeyWrappingSpecification = tags::KEY_WRAPPING_SPECIFICATION,
+    }
+}
+
+kmip_struct! {
+    /// Get response.
+    pub struct GetResponse {
+        req object_type: ObjectType = tags::OBJECT_TYPE,
+        req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
+        multi object: ObjectField = (),
+    }
+}
+
+kmip_struct! {
+    /// Import request (KMIP 1.4+): an object with its attributes, under the identifier it had elsewhere.
+    pub struct ImportRequest {
+        req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
+        req object_type: ObjectType = tags::OBJECT_TYPE,
+        opt replace_existing: bool = tags::REPLACE_EXISTING,
+        opt key_wrap_type: super::field::EnumValue = tags::KEY_WRAP_TYPE,
+        opt attributes: Attributes = TEMPLATE_ATTRIBUTE,
+        multi object: ObjectField = (),
+    }
+}
+
+kmip_struct! {
+    /// Import response.
+    #[derive(Default)]
+    pub struct ImportResponse {
+        req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
+    }
+}
+
+kmip_struct! {
+    /// Export request (KMIP 1.4+): the same arguments as Get.
+    #[derive(Default)]
+    pub struct ExportRequest {
+        opt unique_identifier: String = tags::UNIQUE_IDENTIFIER,
+        opt key_format_type: KeyFormatType = tags::KEY_FORMAT_TYPE,
+        opt key_wrap_type: super::field::EnumValue = tags::KEY_WRAP_TYPE,
+        opt key_compression_type: KeyCompressionType = tags::KEY_COMPRESSION_TYPE,
+        opt key_wrapping_specification: KeyWrappingSpecification = tags::KEY_WRAPPING_SPECIFICATION,
+    }
+}
+
+kmip_struct! {
+    /// Export response: the object with all its attributes.
+    pub struct ExportResponse {
+        req object_type: ObjectType = tags::OBJECT_TYPE,
+        req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
+        req attributes: Attributes = TEMPLATE_ATTRIBUTE,
+        multi object: ObjectField = (),
+    }
+}
+
+/// PENDING `crate::objects::ManagedObject` (written concurrently): until it lands, a managed object is carried
+/// as its TTLV item, checked only for its tag.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ManagedObject(pub Item);
+
+impl ManagedObject {
+    pub fn to_ttlv(&self, _version: ProtocolVersion) -> Item {
+        self.0.clone()
+    }
+    pub fn from_ttlv(item: &Item, _version: ProtocolVersion) -> Result<Self, DecodeError> {
+        Ok(Self(item.clone()))
+    }
+}
