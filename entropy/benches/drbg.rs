@@ -12,7 +12,8 @@ fn bench_generate(c: &mut Criterion, name: &str, mut drbg: Box<dyn Drbg>) {
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_with_input(BenchmarkId::new("generate", size), &size, |b, &size| {
             b.iter(|| {
-                drbg.generate(&mut out[..size], &[]).expect("benchmark stays far below the reseed interval");
+                drbg.generate(&mut out[..size], &[])
+                    .expect("benchmark stays far below the reseed interval");
                 criterion::black_box(&out[..size]);
             });
         });
@@ -23,9 +24,21 @@ fn bench_generate(c: &mut Criterion, name: &str, mut drbg: Box<dyn Drbg>) {
 fn drbg_throughput(c: &mut Criterion) {
     let entropy_input = [0x5au8; 48];
     let nonce = [0xa5u8; 16];
-    bench_generate(c, "ctr_drbg_aes256", Box::new(CtrDrbg::instantiate(&entropy_input, &nonce, b"bench").unwrap()));
-    bench_generate(c, "hmac_drbg_sha256", Box::new(HmacDrbgSha256::instantiate(&entropy_input, &nonce, b"bench").unwrap()));
-    bench_generate(c, "hmac_drbg_sha512", Box::new(HmacDrbgSha512::instantiate(&entropy_input, &nonce, b"bench").unwrap()));
+    bench_generate(
+        c,
+        "ctr_drbg_aes256",
+        Box::new(CtrDrbg::instantiate(&entropy_input, &nonce, b"bench").unwrap()),
+    );
+    bench_generate(
+        c,
+        "hmac_drbg_sha256",
+        Box::new(HmacDrbgSha256::instantiate(&entropy_input, &nonce, b"bench").unwrap()),
+    );
+    bench_generate(
+        c,
+        "hmac_drbg_sha512",
+        Box::new(HmacDrbgSha512::instantiate(&entropy_input, &nonce, b"bench").unwrap()),
+    );
 }
 
 criterion_group!(benches, drbg_throughput);

@@ -44,6 +44,9 @@ pub enum EntropyError {
     /// Reading raw samples of one source failed.
     #[error("entropy source {id}: {reason}")]
     SourceRead { id: String, reason: String },
+    /// A DRBG instance had no state where the pool had just seeded it (a bug in the pool if it ever shows up).
+    #[error("the DRBG instance is not seeded")]
+    NotSeeded,
     /// The seeding thread is gone (it panicked or could not be started).
     #[error("the entropy pool's seeding thread is not running: {0}")]
     SeederStopped(String),

@@ -2,8 +2,9 @@
 //! input lengths, error atomicity, redacted Debug, and the properties the pool relies on (Send, determinism).
 
 use entropy::drbg::{
-    CtrDrbg, Drbg, DrbgError, DrbgMechanism, HmacDrbgSha256, HmacDrbgSha512, DEFAULT_RESEED_INTERVAL, MAX_BYTES_PER_REQUEST,
-    MAX_INPUT_LEN, MAX_RESEED_INTERVAL, MIN_NONCE_LEN, SECURITY_STRENGTH_BYTES,
+    CtrDrbg, Drbg, DrbgError, DrbgMechanism, HmacDrbgSha256, HmacDrbgSha512,
+    DEFAULT_RESEED_INTERVAL, MAX_BYTES_PER_REQUEST, MAX_INPUT_LEN, MAX_RESEED_INTERVAL,
+    MIN_NONCE_LEN, SECURITY_STRENGTH_BYTES,
 };
 
 const ENTROPY: [u8; 32] = [0x11; 32];
@@ -65,13 +66,22 @@ fn reseed_is_required_exactly_after_interval_requests_and_reseed_resets_the_coun
         let mut out = [0u8; 16];
         for served in 1..=3u64 {
             assert_eq!(drbg.reseed_counter(), served, "{name}");
-            drbg.generate(&mut out, b"").unwrap_or_else(|e| panic!("{name}: request {served}: {e}"));
+            drbg.generate(&mut out, b"")
+                .unwrap_or_else(|e| panic!("{name}: request {served}: {e}"));
         }
         assert_eq!(drbg.reseed_counter(), 4, "{name}");
         let before = out;
-        assert_eq!(drbg.generate(&mut out, b""), Err(DrbgError::ReseedRequired), "{name}");
+        assert_eq!(
+            drbg.generate(&mut out, b""),
+            Err(DrbgError::ReseedRequired),
+            "{name}"
+        );
         assert_eq!(out, before, "{name}: a refused request writes nothing");
-        assert_eq!(drbg.reseed_counter(), 4, "{name}: a refused request does not count");
+        assert_eq!(
+            drbg.reseed_counter(),
+            4,
+            "{name}: a refused request does not count"
+        );
 
         drbg.reseed(&[0x33; 32], b"").unwrap();
         assert_eq!(drbg.reseed_counter(), 1, "{name}");
@@ -84,10 +94,26 @@ fn reseed_is_required_exactly_after_interval_requests_and_reseed_resets_the_coun
 fn reseed_interval_outside_one_to_2_pow_48_is_refused() {
     for bad in [0, MAX_RESEED_INTERVAL + 1, u64::MAX] {
         let mut c = CtrDrbg::instantiate(&ENTROPY, &NONCE, b"").unwrap();
-        assert_eq!(c.set_reseed_interval(bad), Err(DrbgError::InvalidReseedInterval { requested: bad, max: MAX_RESEED_INTERVAL }));
+        assert_eq!(
+            c.set_reseed_interval(bad),
+            Err(DrbgError::InvalidReseedInterval {
+                requested: bad,
+                max: MAX_RESEED_INTERVAL
+            })
+        );
         let mut h = HmacDrbgSha256::instantiate(&ENTROPY, &NONCE, b"").unwrap();
-        assert_eq!(h.set_reseed_interval(bad), Err(DrbgError::InvalidReseedInterval { requested: bad, max: MAX_RESEED_INTERVAL }));
-        assert_eq!(c.reseed_interval(), DEFAULT_RESEED_INTERVAL, "a refused setting leaves the old one");
+        assert_eq!(
+            h.set_reseed_interval(bad),
+            Err(DrbgError::InvalidReseedInterval {
+                requested: bad,
+                max: MAX_RESEED_INTERVAL
+            })
+        );
+        assert_eq!(
+            c.reseed_interval(),
+            DEFAULT_RESEED_INTERVAL,
+            "a refused setting leaves the old one"
+        );
     }
     let mut c = CtrDrbg::instantiate(&ENTROPY, &NONCE, b"").unwrap();
     c.set_reseed_interval(1).unwrap();
@@ -104,18 +130,25 @@ fn requests_up_to_64_kib_are_served_and_larger_ones_refused_without_state_change
         let mut big = vec![0u8; MAX_BYTES_PER_REQUEST + 1];
         assert_eq!(
             drbg.generate(&mut big, b""),
-            Err(DrbgError::RequestTooLarge { requested: MAX_BYTES_PER_REQUEST + 1, max: MAX_BYTES_PER_REQUEST }),
+            Err(DrbgError::RequestTooLarge {
+                requested: MAX_BYTES_PER_REQUEST + 1,
+                max: MAX_BYTES_PER_REQUEST
+            }),
             "{name}"
         );
         assert!(big.iter().all(|&b| b == 0), "{name}: nothing written");
         assert_eq!(drbg.reseed_counter(), 1, "{name}");
         // The refused request left the state as it was: both instances now produce the same bytes.
-        let (mut a, mut b) = (vec![0u8; MAX_BYTES_PER_REQUEST], vec![0u8; MAX_BYTES_PER_REQUEST]);
+        let (mut a, mut b) = (
+            vec![0u8; MAX_BYTES_PER_REQUEST],
+            vec![0u8; MAX_BYTES_PER_REQUEST],
+        );
         drbg.generate(&mut a, b"").unwrap();
         twin.generate(&mut b, b"").unwrap();
         assert_eq!(a, b, "{name}");
         assert!(a.iter().any(|&x| x != 0), "{name}: output is not all zero");
-        drbg.generate(&mut [], b"").unwrap_or_else(|e| panic!("{name}: empty request: {e}"));
+        drbg.generate(&mut [], b"")
+            .unwrap_or_else(|e| panic!("{name}: empty request: {e}"));
     }
 }
 
@@ -135,10 +168,17 @@ fn short_entropy_and_nonce_are_refused_at_instantiate_and_reseed() {
         );
         // An entropy input carrying 3/2 of the security strength may come without a separate nonce.
         instantiate(&[0x44; 48], b"", b"").unwrap_or_else(|e| panic!("{name}: combined seed: {e}"));
-        assert_eq!(instantiate(&[0x44; 47], b"", b"").unwrap_err(), DrbgError::NonceTooShort { len: 0, min: 16 });
+        assert_eq!(
+            instantiate(&[0x44; 47], b"", b"").unwrap_err(),
+            DrbgError::NonceTooShort { len: 0, min: 16 }
+        );
 
         let mut drbg = instantiate(&ENTROPY, &NONCE, b"").unwrap();
-        assert_eq!(drbg.reseed(&short, b"").unwrap_err(), DrbgError::EntropyTooShort { len: 31, min: 32 }, "{name}");
+        assert_eq!(
+            drbg.reseed(&short, b"").unwrap_err(),
+            DrbgError::EntropyTooShort { len: 31, min: 32 },
+            "{name}"
+        );
     }
 }
 
@@ -146,16 +186,45 @@ fn short_entropy_and_nonce_are_refused_at_instantiate_and_reseed() {
 fn inputs_longer_than_the_limit_are_refused_and_the_limit_itself_is_accepted() {
     let at_limit = vec![0x55u8; MAX_INPUT_LEN];
     let over = vec![0x55u8; MAX_INPUT_LEN + 1];
-    let too_long = |what| DrbgError::InputTooLong { what, len: MAX_INPUT_LEN + 1, max: MAX_INPUT_LEN };
+    let too_long = |what| DrbgError::InputTooLong {
+        what,
+        len: MAX_INPUT_LEN + 1,
+        max: MAX_INPUT_LEN,
+    };
     for (name, instantiate, _) in ALL {
-        assert_eq!(instantiate(&over, &NONCE, b"").unwrap_err(), too_long("entropy input"), "{name}");
-        assert_eq!(instantiate(&ENTROPY, &over, b"").unwrap_err(), too_long("nonce"), "{name}");
-        assert_eq!(instantiate(&ENTROPY, &NONCE, &over).unwrap_err(), too_long("personalization string"), "{name}");
-        let mut drbg = instantiate(&at_limit, &at_limit, &at_limit).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(drbg.reseed(&over, b"").unwrap_err(), too_long("entropy input"), "{name}");
-        assert_eq!(drbg.reseed(&ENTROPY, &over).unwrap_err(), too_long("additional input"), "{name}");
+        assert_eq!(
+            instantiate(&over, &NONCE, b"").unwrap_err(),
+            too_long("entropy input"),
+            "{name}"
+        );
+        assert_eq!(
+            instantiate(&ENTROPY, &over, b"").unwrap_err(),
+            too_long("nonce"),
+            "{name}"
+        );
+        assert_eq!(
+            instantiate(&ENTROPY, &NONCE, &over).unwrap_err(),
+            too_long("personalization string"),
+            "{name}"
+        );
+        let mut drbg =
+            instantiate(&at_limit, &at_limit, &at_limit).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            drbg.reseed(&over, b"").unwrap_err(),
+            too_long("entropy input"),
+            "{name}"
+        );
+        assert_eq!(
+            drbg.reseed(&ENTROPY, &over).unwrap_err(),
+            too_long("additional input"),
+            "{name}"
+        );
         let mut out = [0u8; 32];
-        assert_eq!(drbg.generate(&mut out, &over).unwrap_err(), too_long("additional input"), "{name}");
+        assert_eq!(
+            drbg.generate(&mut out, &over).unwrap_err(),
+            too_long("additional input"),
+            "{name}"
+        );
         assert_eq!(out, [0u8; 32], "{name}");
         assert_eq!(drbg.reseed_counter(), 1, "{name}");
         drbg.reseed(&at_limit, &at_limit).unwrap();
@@ -172,11 +241,31 @@ fn every_input_changes_the_output() {
             out
         };
         let base = first(&mut instantiate(&ENTROPY, &NONCE, b"").unwrap(), b"");
-        assert_eq!(base, first(&mut instantiate(&ENTROPY, &NONCE, b"").unwrap(), b""), "{name}: deterministic");
-        assert_ne!(base, first(&mut instantiate(&[0x12; 32], &NONCE, b"").unwrap(), b""), "{name}: entropy");
-        assert_ne!(base, first(&mut instantiate(&ENTROPY, &[0x23; 16], b"").unwrap(), b""), "{name}: nonce");
-        assert_ne!(base, first(&mut instantiate(&ENTROPY, &NONCE, b"p").unwrap(), b""), "{name}: personalization");
-        assert_ne!(base, first(&mut instantiate(&ENTROPY, &NONCE, b"").unwrap(), b"a"), "{name}: additional input");
+        assert_eq!(
+            base,
+            first(&mut instantiate(&ENTROPY, &NONCE, b"").unwrap(), b""),
+            "{name}: deterministic"
+        );
+        assert_ne!(
+            base,
+            first(&mut instantiate(&[0x12; 32], &NONCE, b"").unwrap(), b""),
+            "{name}: entropy"
+        );
+        assert_ne!(
+            base,
+            first(&mut instantiate(&ENTROPY, &[0x23; 16], b"").unwrap(), b""),
+            "{name}: nonce"
+        );
+        assert_ne!(
+            base,
+            first(&mut instantiate(&ENTROPY, &NONCE, b"p").unwrap(), b""),
+            "{name}: personalization"
+        );
+        assert_ne!(
+            base,
+            first(&mut instantiate(&ENTROPY, &NONCE, b"").unwrap(), b"a"),
+            "{name}: additional input"
+        );
 
         let mut drbg = instantiate(&ENTROPY, &NONCE, b"").unwrap();
         let (one, two) = (first(&mut drbg, b""), first(&mut drbg, b""));
@@ -188,7 +277,11 @@ fn every_input_changes_the_output() {
 fn debug_output_redacts_the_working_state() {
     let ctr = CtrDrbg::instantiate(&ENTROPY, &NONCE, b"").unwrap();
     let hmac = HmacDrbgSha512::instantiate(&ENTROPY, &NONCE, b"").unwrap();
-    for text in [format!("{ctr:?}"), format!("{hmac:?}"), format!("{:#?}", Box::new(ctr) as Box<dyn Drbg>)] {
+    for text in [
+        format!("{ctr:?}"),
+        format!("{hmac:?}"),
+        format!("{:#?}", Box::new(ctr) as Box<dyn Drbg>),
+    ] {
         assert!(text.contains("<redacted>"), "{text}");
         assert!(text.contains("reseed_counter"), "{text}");
         // No long run of hex digits or byte-array dump can hide in it.

@@ -159,8 +159,8 @@ fn threads_draw_from_different_instances() {
 #[test]
 fn pool_rng_generates_a_p256_key() {
     let pool = EntropyPool::new(EntropyConfig::default()).unwrap();
-    let key = pool.with_rng(|rng| p256::SecretKey::random(rng)).unwrap();
-    let other = pool.with_rng(|rng| p256::SecretKey::random(rng)).unwrap();
+    let key = pool.with_rng(p256::SecretKey::random).unwrap();
+    let other = pool.with_rng(p256::SecretKey::random).unwrap();
     assert_ne!(key.to_bytes(), other.to_bytes());
     let mut rng = pool.rng();
     assert_ne!(rng.next_u64(), rng.next_u64());

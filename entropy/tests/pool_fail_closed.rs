@@ -31,7 +31,7 @@ struct SwitchableSource {
 }
 
 impl SwitchableSource {
-    fn new(id: &str, mode: Arc<AtomicU8>) -> Box<dyn EntropySource> {
+    fn boxed(id: &str, mode: Arc<AtomicU8>) -> Box<dyn EntropySource> {
         Box::new(Self {
             info: SourceInfo {
                 id: id.to_owned(),
@@ -87,7 +87,7 @@ fn config(reseed_every_draw: bool) -> EntropyConfig {
 fn pool_with(mode: &Arc<AtomicU8>, reseed_every_draw: bool) -> EntropyPool {
     EntropyPool::with_sources(
         config(reseed_every_draw),
-        vec![SwitchableSource::new("qrng-test", Arc::clone(mode))],
+        vec![SwitchableSource::boxed("qrng-test", Arc::clone(mode))],
     )
     .unwrap()
 }

@@ -18,7 +18,11 @@ pub struct DecodeError {
 
 impl DecodeError {
     pub fn new(reason: ResultReason, tag: Option<Tag>, message: impl Into<String>) -> Self {
-        Self { reason, tag, message: message.into() }
+        Self {
+            reason,
+            tag,
+            message: message.into(),
+        }
     }
 
     /// A field is missing or malformed: Result Reason Invalid Field.
@@ -30,7 +34,11 @@ impl DecodeError {
     pub fn missing(tag: Tag, within: Tag) -> Self {
         Self::invalid_field(
             tag,
-            format!("missing required field {} in {}", tag_label(tag), tag_label(within)),
+            format!(
+                "missing required field {} in {}",
+                tag_label(tag),
+                tag_label(within)
+            ),
         )
     }
 

@@ -17,7 +17,11 @@ impl<'a> Fields<'a> {
         if item.tag != expected {
             return Err(DecodeError::invalid_field(
                 item.tag,
-                format!("expected {}, found {}", tag_label(expected), tag_label(item.tag)),
+                format!(
+                    "expected {}, found {}",
+                    tag_label(expected),
+                    tag_label(item.tag)
+                ),
             ));
         }
         Self::of_any(item)
@@ -26,10 +30,17 @@ impl<'a> Fields<'a> {
     /// The children of `item`, which must be a Structure (any tag).
     pub fn of_any(item: &'a Item) -> Result<Self, DecodeError> {
         match &item.value {
-            Value::Structure(children) => Ok(Self { tag: item.tag, children }),
+            Value::Structure(children) => Ok(Self {
+                tag: item.tag,
+                children,
+            }),
             other => Err(DecodeError::invalid_field(
                 item.tag,
-                format!("{} must be a Structure, found {}", tag_label(item.tag), other.item_type().name()),
+                format!(
+                    "{} must be a Structure, found {}",
+                    tag_label(item.tag),
+                    other.item_type().name()
+                ),
             )),
         }
     }
@@ -39,7 +50,8 @@ impl<'a> Fields<'a> {
     }
 
     pub fn required(&self, tag: Tag) -> Result<&'a Item, DecodeError> {
-        self.optional(tag).ok_or_else(|| DecodeError::missing(tag, self.tag))
+        self.optional(tag)
+            .ok_or_else(|| DecodeError::missing(tag, self.tag))
     }
 
     pub fn all(&self, tag: Tag) -> impl Iterator<Item = &'a Item> {

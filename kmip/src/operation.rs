@@ -134,14 +134,20 @@ mod tests {
 
     #[test]
     fn unassigned_code_stays_unknown() {
-        assert_eq!(OperationCode::from_u32(0x8000_0001), OperationCode::Unknown(0x8000_0001));
+        assert_eq!(
+            OperationCode::from_u32(0x8000_0001),
+            OperationCode::Unknown(0x8000_0001)
+        );
         assert_eq!(OperationCode::from_u32(0x8000_0001).to_u32(), 0x8000_0001);
     }
 
     #[test]
     fn every_operation_round_trips_through_its_code() {
         for op in Operation::ALL {
-            assert_eq!(OperationCode::from_u32(op.to_u32()), OperationCode::Known(*op));
+            assert_eq!(
+                OperationCode::from_u32(op.to_u32()),
+                OperationCode::Known(*op)
+            );
         }
     }
 }

@@ -43,21 +43,33 @@ where
             return Err(if filled == 0 {
                 TransportError::Closed
             } else {
-                TransportError::UnexpectedEof { received: filled, expected: 8 }
+                TransportError::UnexpectedEof {
+                    received: filled,
+                    expected: 8,
+                }
             });
         }
         filled += n;
     }
     let total = ttlv::binary::message_length_with(&header, limits).map_err(|e| match e {
-        ttlv::DecodeError::MessageTooLarge { size, max } => TransportError::TooLarge { declared: size, max },
+        ttlv::DecodeError::MessageTooLarge { size, max } => TransportError::TooLarge {
+            declared: size,
+            max,
+        },
         other => TransportError::InvalidHeader(other),
     })?;
     let mut message = Vec::with_capacity(total);
     message.extend_from_slice(&header);
     let body_len = total - header.len();
-    let read = reader.take(body_len as u64).read_to_end(&mut message).await?;
+    let read = reader
+        .take(body_len as u64)
+        .read_to_end(&mut message)
+        .await?;
     if read < body_len {
-        return Err(TransportError::UnexpectedEof { received: 8 + read, expected: total });
+        return Err(TransportError::UnexpectedEof {
+            received: 8 + read,
+            expected: total,
+        });
     }
     Ok(message)
 }
@@ -122,18 +134,30 @@ mod tests {
         let mut stream: Vec<u8> = one.iter().chain(one.iter()).copied().collect();
         stream.push(0x42); // start of a third, truncated message
         let mut reader = stream.as_slice();
-        assert_eq!(read_message(&mut reader, &Limits::default()).await.unwrap(), one);
-        assert_eq!(read_message(&mut reader, &Limits::default()).await.unwrap(), one);
+        assert_eq!(
+            read_message(&mut reader, &Limits::default()).await.unwrap(),
+            one
+        );
+        assert_eq!(
+            read_message(&mut reader, &Limits::default()).await.unwrap(),
+            one
+        );
         assert!(matches!(
             read_message(&mut reader, &Limits::default()).await,
-            Err(TransportError::UnexpectedEof { received: 1, expected: 8 })
+            Err(TransportError::UnexpectedEof {
+                received: 1,
+                expected: 8
+            })
         ));
     }
 
     #[tokio::test]
     async fn clean_end_of_stream_is_closed() {
         let mut reader: &[u8] = &[];
-        assert!(matches!(read_message(&mut reader, &Limits::default()).await, Err(TransportError::Closed)));
+        assert!(matches!(
+            read_message(&mut reader, &Limits::default()).await,
+            Err(TransportError::Closed)
+        ));
     }
 
     #[tokio::test]
@@ -141,7 +165,10 @@ mod tests {
         // A Structure declaring 1 GiB, with no body at all: must fail on the header alone.
         let header = [0x42, 0x00, 0x78, 0x01, 0x40, 0x00, 0x00, 0x00];
         let mut reader: &[u8] = &header;
-        let limits = Limits { max_message_size: 4096, ..Limits::default() };
+        let limits = Limits {
+            max_message_size: 4096,
+            ..Limits::default()
+        };
         match read_message(&mut reader, &limits).await {
             Err(TransportError::TooLarge { declared, max }) => {
                 assert_eq!(declared, 8 + 0x4000_0000);
@@ -174,7 +201,8 @@ mod tests {
     #[tokio::test]
     async fn silent_peer_times_out() {
         let (mut client, _server) = tokio::io::duplex(64);
-        let result = read_message_timeout(&mut client, &Limits::default(), Duration::from_millis(20)).await;
+        let result =
+            read_message_timeout(&mut client, &Limits::default(), Duration::from_millis(20)).await;
         assert!(matches!(result, Err(TransportError::Timeout(_))));
     }
 }

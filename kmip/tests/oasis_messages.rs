@@ -30,7 +30,9 @@ fn resolve(placeholder: &Placeholder<'_>) -> Option<Value> {
     let offset = placeholder.now_offset();
     Some(match placeholder.item_type {
         ItemType::DateTime => Value::DateTime(FIXED_NOW + offset.unwrap_or(0)),
-        ItemType::DateTimeExtended => Value::DateTimeExtended((FIXED_NOW + offset.unwrap_or(0)) * 1_000_000),
+        ItemType::DateTimeExtended => {
+            Value::DateTimeExtended((FIXED_NOW + offset.unwrap_or(0)) * 1_000_000)
+        }
         ItemType::ByteString => Value::ByteString(placeholder.name.as_bytes().to_vec()),
         ItemType::Integer => Value::Integer(1),
         ItemType::LongInteger => Value::LongInteger(1),
@@ -69,7 +71,10 @@ fn first_difference(a: &Item, b: &Item, path: &str) -> String {
     if a.tag != b.tag {
         return format!("{path}: tag {} vs {}", a.tag, b.tag);
     }
-    let here = format!("{path}/{}", ttlv::dictionary::tag_name(a.tag).unwrap_or("?"));
+    let here = format!(
+        "{path}/{}",
+        ttlv::dictionary::tag_name(a.tag).unwrap_or("?")
+    );
     match (&a.value, &b.value) {
         (Value::Structure(x), Value::Structure(y)) => {
             for (i, (cx, cy)) in x.iter().zip(y.iter()).enumerate() {
@@ -101,9 +106,13 @@ fn check_file(path: &Path, tally: &mut Tally) {
                 .unwrap_or_else(|e| panic!("{name} message {index}: request does not decode: {e}"));
             for batch in &message.items {
                 match &batch.payload {
-                    RequestPayload::Undecoded(u) if is_typed(u.operation) => tally
-                        .failures
-                        .push(format!("{name} #{index} request {}: {}", label(u.operation), u.error)),
+                    RequestPayload::Undecoded(u) if is_typed(u.operation) => {
+                        tally.failures.push(format!(
+                            "{name} #{index} request {}: {}",
+                            label(u.operation),
+                            u.error
+                        ))
+                    }
                     RequestPayload::Undecoded(u) => {
                         *tally.untyped_items.entry(label(u.operation)).or_default() += 1;
                     }
@@ -113,13 +122,18 @@ fn check_file(path: &Path, tally: &mut Tally) {
             message.to_ttlv()
         } else if item.tag == tags::RESPONSE_MESSAGE {
             tally.responses += 1;
-            let message = ResponseMessage::from_ttlv(item)
-                .unwrap_or_else(|e| panic!("{name} message {index}: response does not decode: {e}"));
+            let message = ResponseMessage::from_ttlv(item).unwrap_or_else(|e| {
+                panic!("{name} message {index}: response does not decode: {e}")
+            });
             for batch in &message.items {
                 match &batch.payload {
-                    Some(ResponsePayload::Undecoded(u)) if is_typed(u.operation) => tally
-                        .failures
-                        .push(format!("{name} #{index} response {}: {}", label(u.operation), u.error)),
+                    Some(ResponsePayload::Undecoded(u)) if is_typed(u.operation) => {
+                        tally.failures.push(format!(
+                            "{name} #{index} response {}: {}",
+                            label(u.operation),
+                            u.error
+                        ))
+                    }
                     Some(ResponsePayload::Undecoded(u)) => {
                         *tally.untyped_items.entry(label(u.operation)).or_default() += 1;
                     }
@@ -129,10 +143,16 @@ fn check_file(path: &Path, tally: &mut Tally) {
             }
             message.to_ttlv()
         } else {
-            panic!("{name} message {index}: unexpected top-level {:?}", item.tag);
+            panic!(
+                "{name} message {index}: unexpected top-level {:?}",
+                item.tag
+            );
         };
         if &reencoded != item {
-            tally.mismatches.push(format!("{name} #{index}: {}", first_difference(item, &reencoded, "")));
+            tally.mismatches.push(format!(
+                "{name} #{index}: {}",
+                first_difference(item, &reencoded, "")
+            ));
         }
     }
 }
@@ -142,7 +162,11 @@ fn every_oasis_message_decodes_and_reencodes_identically() {
     let mut files = Vec::new();
     xml_files(&cases_dir(), &mut files);
     files.sort();
-    assert!(files.len() >= 154, "expected the OASIS test cases, found {} files", files.len());
+    assert!(
+        files.len() >= 154,
+        "expected the OASIS test cases, found {} files",
+        files.len()
+    );
     let mut tally = Tally::default();
     for file in &files {
         check_file(file, &mut tally);
@@ -163,6 +187,14 @@ fn every_oasis_message_decodes_and_reencodes_identically() {
     for mismatch in &tally.mismatches {
         println!("MISMATCH {mismatch}");
     }
-    assert!(tally.failures.is_empty(), "{} typed items did not decode", tally.failures.len());
-    assert!(tally.mismatches.is_empty(), "{} messages re-encode differently", tally.mismatches.len());
+    assert!(
+        tally.failures.is_empty(),
+        "{} typed items did not decode",
+        tally.failures.len()
+    );
+    assert!(
+        tally.mismatches.is_empty(),
+        "{} messages re-encode differently",
+        tally.mismatches.len()
+    );
 }

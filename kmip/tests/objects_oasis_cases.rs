@@ -24,7 +24,11 @@ fn case_files() -> Vec<PathBuf> {
         }
     }
     files.sort();
-    assert!(files.len() > 150, "expected the OASIS test cases, found {} files", files.len());
+    assert!(
+        files.len() > 150,
+        "expected the OASIS test cases, found {} files",
+        files.len()
+    );
     files
 }
 
@@ -54,7 +58,8 @@ fn read_messages(path: &Path) -> Vec<(ProtocolVersion, Item)> {
         .into_iter()
         .map(|m| {
             let header = m.children().first().expect("message has a header").clone();
-            let version = ProtocolVersion::from_ttlv(header.child(tags::PROTOCOL_VERSION).unwrap()).unwrap();
+            let version =
+                ProtocolVersion::from_ttlv(header.child(tags::PROTOCOL_VERSION).unwrap()).unwrap();
             (version, m)
         })
         .collect()
@@ -85,11 +90,18 @@ fn every_oasis_managed_object_round_trips_in_its_version() {
             let mut items = Vec::new();
             visit(&message, &mut items);
             for item in items.into_iter().filter(|i| object_tags.contains(&i.tag)) {
-                let where_ = format!("{} ({version}), {}", path.display(), ttlv::xml::to_string(item).unwrap());
-                let object = ManagedObject::from_ttlv(item, version).unwrap_or_else(|e| panic!("{where_}: {e}"));
+                let where_ = format!(
+                    "{} ({version}), {}",
+                    path.display(),
+                    ttlv::xml::to_string(item).unwrap()
+                );
+                let object = ManagedObject::from_ttlv(item, version)
+                    .unwrap_or_else(|e| panic!("{where_}: {e}"));
                 assert_eq!(object.to_ttlv(version), *item, "{where_}");
-                if let Some(KeyMaterial::Raw(_)) =
-                    object.key_block().and_then(|b| b.key_value.as_ref()).map(|v| &v.material)
+                if let Some(KeyMaterial::Raw(_)) = object
+                    .key_block()
+                    .and_then(|b| b.key_value.as_ref())
+                    .map(|v| &v.material)
                 {
                     raw_material += 1;
                 }

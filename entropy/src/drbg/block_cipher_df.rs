@@ -22,8 +22,8 @@ const CHAINS: usize = SEED_LEN / BLOCK_LEN;
 
 /// The df's fixed key: the leftmost keylen bits of 0x00010203...1F.
 const DF_KEY: [u8; KEY_LEN] = [
-    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12,
-    0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
 ];
 
 type Block = GenericArray<u8, aes::cipher::consts::U16>;
@@ -45,7 +45,12 @@ impl BccChains {
             chain[3] = i as u8;
         }
         cipher.encrypt_blocks(&mut chains);
-        Self { cipher, chains, pending: [0; BLOCK_LEN], pending_len: 0 }
+        Self {
+            cipher,
+            chains,
+            pending: [0; BLOCK_LEN],
+            pending_len: 0,
+        }
     }
 
     fn absorb_block(&mut self, block: &[u8; BLOCK_LEN]) {
@@ -72,7 +77,9 @@ impl BccChains {
         }
         let mut blocks = data.chunks_exact(BLOCK_LEN);
         for block in &mut blocks {
-            let block: &[u8; BLOCK_LEN] = block.try_into().expect("chunks_exact yields BLOCK_LEN-byte chunks");
+            let block: &[u8; BLOCK_LEN] = block
+                .try_into()
+                .expect("chunks_exact yields BLOCK_LEN-byte chunks");
             self.absorb_block(block);
         }
         let rest = blocks.remainder();
@@ -96,7 +103,9 @@ impl BccChains {
 
 impl Drop for BccChains {
     fn drop(&mut self) {
-        self.chains.iter_mut().for_each(|c| c.as_mut_slice().zeroize());
+        self.chains
+            .iter_mut()
+            .for_each(|c| c.as_mut_slice().zeroize());
         self.pending.zeroize();
     }
 }
@@ -106,7 +115,8 @@ impl Drop for BccChains {
 /// The caller guarantees the total length fits in 32 bits (every input is capped at `MAX_INPUT_LEN`).
 pub(crate) fn block_cipher_df(inputs: &[&[u8]]) -> Zeroizing<[u8; SEED_LEN]> {
     let total: usize = inputs.iter().map(|i| i.len()).sum();
-    let l = u32::try_from(total).expect("inputs are capped at MAX_INPUT_LEN each, far below 2^32 bytes in total");
+    let l = u32::try_from(total)
+        .expect("inputs are capped at MAX_INPUT_LEN each, far below 2^32 bytes in total");
     let mut bcc = BccChains::new();
     bcc.absorb(&l.to_be_bytes());
     bcc.absorb(&(SEED_LEN as u32).to_be_bytes());
@@ -139,7 +149,11 @@ mod tests {
         for split in [0, 1, 7, 15, 16, 17, 31, 32, 100, 200, 201] {
             let (a, b) = data.split_at(split);
             assert_eq!(*block_cipher_df(&[a, b]), *whole, "split at {split}");
-            assert_eq!(*block_cipher_df(&[a, &[], b]), *whole, "split at {split} with an empty piece");
+            assert_eq!(
+                *block_cipher_df(&[a, &[], b]),
+                *whole,
+                "split at {split} with an empty piece"
+            );
         }
     }
 
@@ -149,6 +163,10 @@ mod tests {
         let base = block_cipher_df(&[&data]);
         data[39] = 1;
         assert_ne!(*block_cipher_df(&[&data]), *base);
-        assert_ne!(*block_cipher_df(&[&data[..39]]), *base, "length is part of S");
+        assert_ne!(
+            *block_cipher_df(&[&data[..39]]),
+            *base,
+            "length is part of S"
+        );
     }
 }

@@ -16,8 +16,8 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::block_cipher_df::{block_cipher_df, KEY_LEN, SEED_LEN};
 use super::{
-    check_entropy_input, check_generate, check_instantiate_inputs, check_reseed_interval, Drbg, DrbgError,
-    DrbgMechanism, DEFAULT_RESEED_INTERVAL,
+    check_entropy_input, check_generate, check_instantiate_inputs, check_reseed_interval, Drbg,
+    DrbgError, DrbgMechanism, DEFAULT_RESEED_INTERVAL,
 };
 
 /// Counter blocks filled and encrypted per `encrypt_blocks` call: 2 KiB, a multiple of the 8-block AES-NI
@@ -41,7 +41,11 @@ impl CtrDrbg {
     /// `entropy_input` must hold at least 32 bytes (the 256-bit security strength); `nonce` at least 16 bytes,
     /// or may be shorter (even empty) when `entropy_input` holds at least 48 bytes and so carries the nonce's
     /// share. Every input is at most [`MAX_INPUT_LEN`](super::MAX_INPUT_LEN) bytes.
-    pub fn instantiate(entropy_input: &[u8], nonce: &[u8], personalization: &[u8]) -> Result<Self, DrbgError> {
+    pub fn instantiate(
+        entropy_input: &[u8],
+        nonce: &[u8],
+        personalization: &[u8],
+    ) -> Result<Self, DrbgError> {
         check_instantiate_inputs(entropy_input, nonce, personalization)?;
         let seed_material = block_cipher_df(&[entropy_input, nonce, personalization]);
         let mut drbg = Self {
@@ -118,7 +122,12 @@ impl Drbg for CtrDrbg {
 
     /// CTR_DRBG_Generate_algorithm with the derivation function (10.2.1.5.2).
     fn generate(&mut self, out: &mut [u8], additional_input: &[u8]) -> Result<(), DrbgError> {
-        check_generate(out.len(), additional_input, self.reseed_counter, self.reseed_interval)?;
+        check_generate(
+            out.len(),
+            additional_input,
+            self.reseed_counter,
+            self.reseed_interval,
+        )?;
         let additional = if additional_input.is_empty() {
             None
         } else {
@@ -181,7 +190,25 @@ mod tests {
     /// for every length around block and chunk boundaries.
     #[test]
     fn bulk_keystream_matches_block_at_a_time_definition() {
-        let lens = [0, 1, 15, 16, 17, 31, 32, 33, 127, 128, 129, 2047, 2048, 2049, 2064, 4096 + 5, 65536];
+        let lens = [
+            0,
+            1,
+            15,
+            16,
+            17,
+            31,
+            32,
+            33,
+            127,
+            128,
+            129,
+            2047,
+            2048,
+            2049,
+            2064,
+            4096 + 5,
+            65536,
+        ];
         for len in lens {
             let mut fast = CtrDrbg::instantiate(&[7u8; 32], &[9u8; 16], b"bulk").unwrap();
             let mut slow = CtrDrbg::instantiate(&[7u8; 32], &[9u8; 16], b"bulk").unwrap();

@@ -10,8 +10,8 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::sha::{HmacKey, Sha256Core, Sha512Core, ShaCore, MAX_DIGEST_LEN};
 use super::{
-    check_entropy_input, check_generate, check_input_len, check_instantiate_inputs, check_reseed_interval, Drbg,
-    DrbgError, DrbgMechanism, DEFAULT_RESEED_INTERVAL,
+    check_entropy_input, check_generate, check_input_len, check_instantiate_inputs,
+    check_reseed_interval, Drbg, DrbgError, DrbgMechanism, DEFAULT_RESEED_INTERVAL,
 };
 
 /// A hash HMAC_DRBG can run on: SHA-256 ([`Sha256Core`]) or SHA-512 ([`Sha512Core`]). Both give the 256-bit
@@ -51,7 +51,11 @@ impl<H: HmacDrbgHash> HmacDrbg<H> {
     /// `entropy_input` must hold at least 32 bytes (the 256-bit security strength); `nonce` at least 16 bytes,
     /// or may be shorter (even empty) when `entropy_input` holds at least 48 bytes and so carries the nonce's
     /// share. Every input is at most [`MAX_INPUT_LEN`](super::MAX_INPUT_LEN) bytes.
-    pub fn instantiate(entropy_input: &[u8], nonce: &[u8], personalization: &[u8]) -> Result<Self, DrbgError> {
+    pub fn instantiate(
+        entropy_input: &[u8],
+        nonce: &[u8],
+        personalization: &[u8],
+    ) -> Result<Self, DrbgError> {
         check_instantiate_inputs(entropy_input, nonce, personalization)?;
         let mut v = [0u8; MAX_DIGEST_LEN];
         v[..H::DIGEST_LEN].fill(0x01);
@@ -87,7 +91,10 @@ impl<H: HmacDrbgHash> HmacDrbg<H> {
             *slot = part;
         }
         let mut new_key = [0u8; MAX_DIGEST_LEN];
-        self.key.mac(&message[..2 + provided_data.len()], &mut new_key[..H::DIGEST_LEN]);
+        self.key.mac(
+            &message[..2 + provided_data.len()],
+            &mut new_key[..H::DIGEST_LEN],
+        );
         self.key = HmacKey::new(&new_key[..H::DIGEST_LEN]);
         new_key.zeroize();
         self.advance_v();
@@ -95,7 +102,10 @@ impl<H: HmacDrbgHash> HmacDrbg<H> {
 
     /// HMAC_DRBG_Update (10.1.2.2); `provided_data` is the concatenation of at most three parts.
     fn update(&mut self, provided_data: &[&[u8]]) {
-        debug_assert!(provided_data.len() <= 3, "callers pass at most entropy, nonce and personalization");
+        debug_assert!(
+            provided_data.len() <= 3,
+            "callers pass at most entropy, nonce and personalization"
+        );
         self.update_round(0x00, provided_data);
         if provided_data.iter().all(|part| part.is_empty()) {
             return;
@@ -120,7 +130,12 @@ impl<H: HmacDrbgHash> Drbg for HmacDrbg<H> {
 
     /// HMAC_DRBG_Generate_algorithm (10.1.2.5).
     fn generate(&mut self, out: &mut [u8], additional_input: &[u8]) -> Result<(), DrbgError> {
-        check_generate(out.len(), additional_input, self.reseed_counter, self.reseed_interval)?;
+        check_generate(
+            out.len(),
+            additional_input,
+            self.reseed_counter,
+            self.reseed_interval,
+        )?;
         if !additional_input.is_empty() {
             self.update(&[additional_input]);
         }

@@ -66,7 +66,11 @@ pub enum DrbgError {
     #[error("request too large: {requested} bytes, at most {max} per request")]
     RequestTooLarge { requested: usize, max: usize },
     #[error("input too long: {what} is {len} bytes, at most {max}")]
-    InputTooLong { what: &'static str, len: usize, max: usize },
+    InputTooLong {
+        what: &'static str,
+        len: usize,
+        max: usize,
+    },
     #[error("entropy input too short: {len} bytes, at least {min}")]
     EntropyTooShort { len: usize, min: usize },
     #[error("nonce too short: {len} bytes, at least {min} (or an entropy input carrying the nonce's share)")]
@@ -98,7 +102,11 @@ pub trait Drbg: Send + fmt::Debug {
 /// Checks one caller-supplied input against [`MAX_INPUT_LEN`].
 fn check_input_len(what: &'static str, input: &[u8]) -> Result<(), DrbgError> {
     if input.len() > MAX_INPUT_LEN {
-        return Err(DrbgError::InputTooLong { what, len: input.len(), max: MAX_INPUT_LEN });
+        return Err(DrbgError::InputTooLong {
+            what,
+            len: input.len(),
+            max: MAX_INPUT_LEN,
+        });
     }
     Ok(())
 }
@@ -107,27 +115,45 @@ fn check_input_len(what: &'static str, input: &[u8]) -> Result<(), DrbgError> {
 fn check_entropy_input(entropy_input: &[u8]) -> Result<(), DrbgError> {
     check_input_len("entropy input", entropy_input)?;
     if entropy_input.len() < SECURITY_STRENGTH_BYTES {
-        return Err(DrbgError::EntropyTooShort { len: entropy_input.len(), min: SECURITY_STRENGTH_BYTES });
+        return Err(DrbgError::EntropyTooShort {
+            len: entropy_input.len(),
+            min: SECURITY_STRENGTH_BYTES,
+        });
     }
     Ok(())
 }
 
 /// Checks the three instantiate inputs. The nonce may be short (or empty) only when the entropy input already
 /// carries 3/2 of the security strength, as SP 800-90A 8.6.7 allows for a combined entropy-and-nonce draw.
-fn check_instantiate_inputs(entropy_input: &[u8], nonce: &[u8], personalization: &[u8]) -> Result<(), DrbgError> {
+fn check_instantiate_inputs(
+    entropy_input: &[u8],
+    nonce: &[u8],
+    personalization: &[u8],
+) -> Result<(), DrbgError> {
     check_entropy_input(entropy_input)?;
     check_input_len("nonce", nonce)?;
     check_input_len("personalization string", personalization)?;
     if nonce.len() < MIN_NONCE_LEN && entropy_input.len() + nonce.len() < MIN_COMBINED_SEED_LEN {
-        return Err(DrbgError::NonceTooShort { len: nonce.len(), min: MIN_NONCE_LEN });
+        return Err(DrbgError::NonceTooShort {
+            len: nonce.len(),
+            min: MIN_NONCE_LEN,
+        });
     }
     Ok(())
 }
 
 /// Checks a generate request before any state changes.
-fn check_generate(out_len: usize, additional_input: &[u8], reseed_counter: u64, interval: u64) -> Result<(), DrbgError> {
+fn check_generate(
+    out_len: usize,
+    additional_input: &[u8],
+    reseed_counter: u64,
+    interval: u64,
+) -> Result<(), DrbgError> {
     if out_len > MAX_BYTES_PER_REQUEST {
-        return Err(DrbgError::RequestTooLarge { requested: out_len, max: MAX_BYTES_PER_REQUEST });
+        return Err(DrbgError::RequestTooLarge {
+            requested: out_len,
+            max: MAX_BYTES_PER_REQUEST,
+        });
     }
     check_input_len("additional input", additional_input)?;
     if reseed_counter > interval {
@@ -139,7 +165,10 @@ fn check_generate(out_len: usize, additional_input: &[u8], reseed_counter: u64, 
 /// Validates a reseed interval setting.
 fn check_reseed_interval(interval: u64) -> Result<u64, DrbgError> {
     if interval == 0 || interval > MAX_RESEED_INTERVAL {
-        return Err(DrbgError::InvalidReseedInterval { requested: interval, max: MAX_RESEED_INTERVAL });
+        return Err(DrbgError::InvalidReseedInterval {
+            requested: interval,
+            max: MAX_RESEED_INTERVAL,
+        });
     }
     Ok(interval)
 }

@@ -35,15 +35,20 @@ pub struct Sha256Core;
 
 impl ShaCore for Sha256Core {
     type State = [u32; 8];
-    const INITIAL_STATE: [u32; 8] =
-        [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+    const INITIAL_STATE: [u32; 8] = [
+        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+        0x5be0cd19,
+    ];
     const BLOCK_LEN: usize = 64;
     const DIGEST_LEN: usize = 32;
     const LENGTH_FIELD_LEN: usize = 8;
 
     fn compress(state: &mut [u32; 8], blocks: &[u8]) {
         for block in blocks.chunks_exact(Self::BLOCK_LEN) {
-            sha2::compress256(state, core::slice::from_ref(GenericArray::from_slice(block)));
+            sha2::compress256(
+                state,
+                core::slice::from_ref(GenericArray::from_slice(block)),
+            );
         }
     }
 
@@ -76,7 +81,10 @@ impl ShaCore for Sha512Core {
 
     fn compress(state: &mut [u64; 8], blocks: &[u8]) {
         for block in blocks.chunks_exact(Self::BLOCK_LEN) {
-            sha2::compress512(state, core::slice::from_ref(GenericArray::from_slice(block)));
+            sha2::compress512(
+                state,
+                core::slice::from_ref(GenericArray::from_slice(block)),
+            );
         }
     }
 
@@ -97,7 +105,12 @@ struct Hasher<C: ShaCore> {
 
 impl<C: ShaCore> Hasher<C> {
     fn resume(state: C::State, absorbed_len: u64) -> Self {
-        Self { state, pending: [0; MAX_BLOCK_LEN], pending_len: 0, total_len: absorbed_len }
+        Self {
+            state,
+            pending: [0; MAX_BLOCK_LEN],
+            pending_len: 0,
+            total_len: absorbed_len,
+        }
     }
 
     fn update(&mut self, mut data: &[u8]) {
@@ -126,7 +139,11 @@ impl<C: ShaCore> Hasher<C> {
         let mut tail = [0u8; 2 * MAX_BLOCK_LEN];
         tail[..self.pending_len].copy_from_slice(&self.pending[..self.pending_len]);
         tail[self.pending_len] = 0x80;
-        let tail_len = if self.pending_len + 1 + C::LENGTH_FIELD_LEN <= C::BLOCK_LEN { C::BLOCK_LEN } else { 2 * C::BLOCK_LEN };
+        let tail_len = if self.pending_len + 1 + C::LENGTH_FIELD_LEN <= C::BLOCK_LEN {
+            C::BLOCK_LEN
+        } else {
+            2 * C::BLOCK_LEN
+        };
         tail[tail_len - C::LENGTH_FIELD_LEN..tail_len]
             .copy_from_slice(&bit_len.to_be_bytes()[16 - C::LENGTH_FIELD_LEN..]);
         C::compress(&mut self.state, &tail[..tail_len]);
@@ -151,7 +168,10 @@ pub(crate) struct HmacKey<C: ShaCore> {
 impl<C: ShaCore> HmacKey<C> {
     /// `key` is at most one block long (HMAC_DRBG keys are one digest long).
     pub(crate) fn new(key: &[u8]) -> Self {
-        debug_assert!(key.len() <= C::BLOCK_LEN, "HMAC_DRBG keys are one digest long, shorter than a block");
+        debug_assert!(
+            key.len() <= C::BLOCK_LEN,
+            "HMAC_DRBG keys are one digest long, shorter than a block"
+        );
         let mut pad = [0u8; MAX_BLOCK_LEN];
         pad[..key.len()].copy_from_slice(key);
         let pad = &mut pad[..C::BLOCK_LEN];
@@ -195,7 +215,8 @@ impl<C: ShaCore> HmacKey<C> {
         block[..digest_len].copy_from_slice(v);
         block[digest_len] = 0x80;
         let bit_len = ((C::BLOCK_LEN + digest_len) as u128) * 8;
-        block[C::BLOCK_LEN - C::LENGTH_FIELD_LEN..].copy_from_slice(&bit_len.to_be_bytes()[16 - C::LENGTH_FIELD_LEN..]);
+        block[C::BLOCK_LEN - C::LENGTH_FIELD_LEN..]
+            .copy_from_slice(&bit_len.to_be_bytes()[16 - C::LENGTH_FIELD_LEN..]);
         let mut state;
         for _ in 0..count {
             state = self.inner;
@@ -236,7 +257,11 @@ mod tests {
                 let mut reference = <M as hmac::digest::KeyInit>::new_from_slice(&key).unwrap();
                 reference.update(&msg);
                 let want = reference.finalize().into_bytes();
-                assert_eq!(&got[..C::DIGEST_LEN], want.as_slice(), "key {key_len} message {msg_len}");
+                assert_eq!(
+                    &got[..C::DIGEST_LEN],
+                    want.as_slice(),
+                    "key {key_len} message {msg_len}"
+                );
             }
         }
     }

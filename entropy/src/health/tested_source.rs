@@ -2,7 +2,7 @@
 
 use zeroize::Zeroize;
 
-use super::{HealthConfig, HealthConfigError, HealthMonitor, HealthState, HealthStatus};
+use super::{HealthConfig, HealthConfigError, HealthMonitor, HealthState, HealthStatus, HealthTestKind};
 use crate::source::{EntropySource, SourceError, SourceInfo};
 
 /// Raw samples are pulled from the inner source in chunks of this many bytes.
@@ -17,7 +17,9 @@ const READ_CHUNK: usize = 4096;
 /// - `SourceError::HealthTest { state: PersistentFailure, .. }` once latched, on every call until [`reset`](Self::reset);
 /// - the inner source's own error, after which a fresh start-up test runs (the stream was interrupted).
 ///
-/// After any failure, samples buffered from before it are discarded, not released.
+/// Raw samples are tested in chunks of up to 4096. When a chunk raises a failure, every sample released from it
+/// (and anything still buffered) is discarded, even windows that passed a retest later in the same chunk:
+/// conservative, and simple to reason about.
 pub struct HealthTestedSource<S = Box<dyn EntropySource>> {
     source: S,
     monitor: HealthMonitor,
@@ -94,11 +96,14 @@ impl<S: EntropySource> HealthTestedSource<S> {
         self.ready_start = 0;
     }
 
-    fn health_error(&self) -> SourceError {
+    /// The error for a failure seen while processing: persistent if the source is now latched, else intermittent
+    /// (even if a retest already passed within the same chunk), naming the test responsible.
+    fn health_error(&self, first_failure: Option<HealthTestKind>) -> SourceError {
+        let latched = self.monitor.state() == HealthState::PersistentFailure;
         SourceError::HealthTest {
             id: self.source.info().id.clone(),
-            state: self.monitor.state(),
-            test: self.monitor.status().last_failure,
+            state: if latched { HealthState::PersistentFailure } else { HealthState::IntermittentFailure },
+            test: if latched { self.monitor.status().last_failure } else { first_failure },
         }
     }
 }
@@ -115,7 +120,7 @@ impl<S: EntropySource> EntropySource for HealthTestedSource<S> {
         loop {
             if self.monitor.state() == HealthState::PersistentFailure {
                 self.discard_ready();
-                return Err(self.health_error());
+                return Err(self.health_error(None));
             }
             let available = self.ready.len() - self.ready_start;
             if available > 0 {
@@ -145,7 +150,7 @@ impl<S: EntropySource> EntropySource for HealthTestedSource<S> {
             self.scratch[..got].zeroize();
             if report.failures > 0 {
                 self.discard_ready();
-                return Err(self.health_error());
+                return Err(self.health_error(report.first_failure));
             }
         }
     }

@@ -336,7 +336,7 @@ impl PoolInner {
         for chunk in out.chunks_mut(MAX_GENERATE_BYTES) {
             info = Some(self.generate(&mut shard, chunk, prediction_resistance)?);
         }
-        info.ok_or_else(|| EntropyError::Drbg(DrbgError::ReseedRequired))
+        info.ok_or(EntropyError::NotSeeded)
     }
 
     /// (Re)seeds `shard` when it has no instance yet, its seed is stale under the reseed policy, the pool is in
@@ -358,10 +358,7 @@ impl PoolInner {
     }
 
     fn draw_info(shard: &Shard, prediction_resistance: bool) -> Result<DrawInfo, EntropyError> {
-        let record = shard
-            .seed
-            .clone()
-            .ok_or_else(|| EntropyError::Drbg(DrbgError::ReseedRequired))?;
+        let record = shard.seed.clone().ok_or(EntropyError::NotSeeded)?;
         let reseed_counter = shard.drbg.as_ref().map_or(0, |d| d.reseed_counter());
         Ok(DrawInfo {
             record,
@@ -388,17 +385,11 @@ impl PoolInner {
             None
         };
         let additional_input: &[u8] = additional.as_ref().map_or(&[], |d| d.as_slice());
-        let drbg = shard
-            .drbg
-            .as_mut()
-            .ok_or_else(|| EntropyError::Drbg(DrbgError::ReseedRequired))?;
+        let drbg = shard.drbg.as_mut().ok_or(EntropyError::NotSeeded)?;
         match drbg.generate(chunk, additional_input) {
             Err(DrbgError::ReseedRequired) => {
                 self.seed_shard(shard)?;
-                let drbg = shard
-                    .drbg
-                    .as_mut()
-                    .ok_or_else(|| EntropyError::Drbg(DrbgError::ReseedRequired))?;
+                let drbg = shard.drbg.as_mut().ok_or(EntropyError::NotSeeded)?;
                 drbg.generate(chunk, additional_input)?;
             }
             other => other?,

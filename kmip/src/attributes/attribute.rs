@@ -5,12 +5,13 @@ use ttlv::{Tag, Value};
 use super::name::{AttributeName, KnownAttribute};
 use super::usage_mask::CryptographicUsageMask;
 use super::values::{
-    AlternativeName, ApplicationSpecificInformation, CryptographicDomainParameters, CryptographicParameters,
-    CustomAttribute, Digest, KeyValueLocation, Link, Name, RandomNumberGenerator, RevocationReason, UsageLimits,
-    X509CertificateIdentifier, X509Names,
+    AlternativeName, ApplicationSpecificInformation, CryptographicDomainParameters,
+    CryptographicParameters, CustomAttribute, Digest, KeyValueLocation, Link, Name,
+    RandomNumberGenerator, RevocationReason, UsageLimits, X509CertificateIdentifier, X509Names,
 };
 use crate::enums::{
-    CertificateType, CryptographicAlgorithm, DigitalSignatureAlgorithm, KeyFormatType, ObjectType, State,
+    CertificateType, CryptographicAlgorithm, DigitalSignatureAlgorithm, KeyFormatType, ObjectType,
+    State,
 };
 
 /// Seconds since the Unix epoch, as KMIP Date-Time values carry them.
@@ -156,7 +157,10 @@ impl Attribute {
                 }
             }
             Self::Unknown(unknown) => {
-                return AttributeName::Unknown { text: unknown.text_name.clone(), tag: unknown.tag }
+                return AttributeName::Unknown {
+                    text: unknown.text_name.clone(),
+                    tag: unknown.tag,
+                }
             }
         })
     }

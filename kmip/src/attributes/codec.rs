@@ -85,9 +85,14 @@ impl Attribute {
         let value = f.required(tags::ATTRIBUTE_VALUE)?;
         let attribute = match AttributeName::from_text_name(name) {
             AttributeName::Known(known) => Self::decode_known(known, value)?,
-            AttributeName::Vendor { vendor_identification, attribute_name } => {
-                Self::Custom(CustomAttribute { vendor_identification, attribute_name, value: value.value.clone() })
-            }
+            AttributeName::Vendor {
+                vendor_identification,
+                attribute_name,
+            } => Self::Custom(CustomAttribute {
+                vendor_identification,
+                attribute_name,
+                value: value.value.clone(),
+            }),
             AttributeName::Unknown { .. } => Self::Unknown(UnknownAttribute {
                 text_name: Some(name.to_owned()),
                 tag: None,
@@ -114,7 +119,11 @@ impl Attribute {
         }
         match KnownAttribute::from_tag(item.tag) {
             Some(known) => Self::decode_known(known, item),
-            None => Ok(Self::Unknown(UnknownAttribute { text_name: None, tag: Some(item.tag), value: item.value.clone() })),
+            None => Ok(Self::Unknown(UnknownAttribute {
+                text_name: None,
+                tag: Some(item.tag),
+                value: item.value.clone(),
+            })),
         }
     }
 
@@ -140,12 +149,14 @@ impl Attribute {
             Self::CryptographicParameters(v) => structure(v),
             Self::CryptographicDomainParameters(v) => structure(v),
             Self::X509CertificateIdentifier(v) => structure(v),
-            Self::X509CertificateSubject(v) => Value::Structure(
-                v.children(tags::SUBJECT_DISTINGUISHED_NAME, tags::SUBJECT_ALTERNATIVE_NAME),
-            ),
-            Self::X509CertificateIssuer(v) => {
-                Value::Structure(v.children(tags::ISSUER_DISTINGUISHED_NAME, tags::ISSUER_ALTERNATIVE_NAME))
-            }
+            Self::X509CertificateSubject(v) => Value::Structure(v.children(
+                tags::SUBJECT_DISTINGUISHED_NAME,
+                tags::SUBJECT_ALTERNATIVE_NAME,
+            )),
+            Self::X509CertificateIssuer(v) => Value::Structure(v.children(
+                tags::ISSUER_DISTINGUISHED_NAME,
+                tags::ISSUER_ALTERNATIVE_NAME,
+            )),
             Self::Digest(v) => structure(v),
             Self::CryptographicUsageMask(mask) => Value::Integer(mask.to_wire()),
             Self::LeaseTime(seconds) => Value::Interval(*seconds),
@@ -187,7 +198,11 @@ impl Attribute {
             DecodeError::new(
                 e.reason,
                 Some(known.tag()),
-                format!("invalid value for attribute {}: {}", known.text_name(), e.message),
+                format!(
+                    "invalid value for attribute {}: {}",
+                    known.text_name(),
+                    e.message
+                ),
             )
         })
     }
@@ -235,7 +250,9 @@ fn decode_known_value(known: KnownAttribute, item: &Item) -> Result<Attribute, D
             tags::ISSUER_DISTINGUISHED_NAME,
             tags::ISSUER_ALTERNATIVE_NAME,
         )?),
-        K::DigitalSignatureAlgorithm => A::DigitalSignatureAlgorithm(KmipEnumeration::from_item(item)?),
+        K::DigitalSignatureAlgorithm => {
+            A::DigitalSignatureAlgorithm(KmipEnumeration::from_item(item)?)
+        }
         K::Digest => A::Digest(structured(item)?),
         K::OperationPolicyName => A::OperationPolicyName(text()?),
         K::CryptographicUsageMask => {

@@ -94,7 +94,10 @@ impl Attributes {
     }
 
     /// Every value of `name`, in order (the 1.x Attribute Index is the position here).
-    pub fn get_all<'a>(&'a self, name: &'a AttributeName) -> impl Iterator<Item = &'a Attribute> + 'a {
+    pub fn get_all<'a>(
+        &'a self,
+        name: &'a AttributeName,
+    ) -> impl Iterator<Item = &'a Attribute> + 'a {
         self.attributes.iter().filter(move |a| a.name() == *name)
     }
 
@@ -174,13 +177,17 @@ impl Attributes {
 
     /// The object linked by the first link of type `link_type`.
     pub fn linked(&self, link_type: LinkType) -> Option<&str> {
-        self.links().find(|l| l.link_type == link_type).map(|l| l.linked_object_identifier.as_str())
+        self.links()
+            .find(|l| l.link_type == link_type)
+            .map(|l| l.linked_object_identifier.as_str())
     }
 
     /// The value of the vendor attribute `vendor`/`name` (1.x: the custom attribute `vendor-name`).
     pub fn custom(&self, vendor: &str, name: &str) -> Option<&Value> {
         self.first(|a| match a {
-            Attribute::Custom(c) if c.vendor_identification == vendor && c.attribute_name == name => {
+            Attribute::Custom(c)
+                if c.vendor_identification == vendor && c.attribute_name == name =>
+            {
                 Some(&c.value)
             }
             _ => None,
@@ -195,7 +202,10 @@ impl Attributes {
     /// The attribute items for `version`, leaving out attributes that version lacks (1.x: Attribute
     /// structures without index; 2.x: each under its own tag).
     pub fn to_items(&self, version: ProtocolVersion) -> Vec<Item> {
-        self.attributes.iter().filter_map(|a| a.to_ttlv(version, None)).collect()
+        self.attributes
+            .iter()
+            .filter_map(|a| a.to_ttlv(version, None))
+            .collect()
     }
 
     /// The whole collection for `version`: 1.x `v1_tag {Name*, Attribute*}` (Template-Attribute, Common
@@ -223,7 +233,9 @@ impl Attributes {
         let mut out = Self::new();
         for child in f.children {
             match child.tag {
-                tags::NAME => out.template_names.push(Name::from_fields(&Fields::of_any(child)?)?),
+                tags::NAME => out
+                    .template_names
+                    .push(Name::from_fields(&Fields::of_any(child)?)?),
                 tags::ATTRIBUTE => out.push(Attribute::from_v1(child)?),
                 other => {
                     return Err(DecodeError::invalid_field(
@@ -242,15 +254,23 @@ impl Attributes {
         items: impl IntoIterator<Item = &'a Item>,
         version: ProtocolVersion,
     ) -> Result<Self, DecodeError> {
-        let attributes =
-            items.into_iter().map(|i| Attribute::from_ttlv(i, version)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { attributes, template_names: Vec::new() })
+        let attributes = items
+            .into_iter()
+            .map(|i| Attribute::from_ttlv(i, version))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            attributes,
+            template_names: Vec::new(),
+        })
     }
 }
 
 impl From<Vec<Attribute>> for Attributes {
     fn from(attributes: Vec<Attribute>) -> Self {
-        Self { attributes, template_names: Vec::new() }
+        Self {
+            attributes,
+            template_names: Vec::new(),
+        }
     }
 }
 

@@ -19,7 +19,8 @@ pub use name::{AttributeName, KnownAttribute};
 pub use reference::{decode_references, encode_references};
 pub use usage_mask::CryptographicUsageMask;
 pub use values::{
-    AlternativeName, ApplicationSpecificInformation, CryptographicDomainParameters, CryptographicParameters,
-    CustomAttribute, Digest, KeyValueLocation, Link, Name, RandomNumberGenerator, RevocationReason, StructuredValue,
-    UsageLimits, X509CertificateIdentifier, X509Names,
+    AlternativeName, ApplicationSpecificInformation, CryptographicDomainParameters,
+    CryptographicParameters, CustomAttribute, Digest, KeyValueLocation, Link, Name,
+    RandomNumberGenerator, RevocationReason, StructuredValue, UsageLimits,
+    X509CertificateIdentifier, X509Names,
 };

@@ -92,7 +92,7 @@ known_attributes! {
     AlternativeName = "Alternative Name", tags::ALTERNATIVE_NAME, V1_2;
     KeyValuePresent = "Key Value Present", tags::KEY_VALUE_PRESENT, V1_2;
     KeyValueLocation = "Key Value Location", tags::KEY_VALUE_LOCATION, V1_2;
-    OriginalCreationDate = "Original Creation Date", tags::ORIGINAL_CREATION_DATE, V1_3;
+    OriginalCreationDate = "Original Creation Date", tags::ORIGINAL_CREATION_DATE, V1_2;
     RandomNumberGenerator = "Random Number Generator", tags::RANDOM_NUMBER_GENERATOR, V1_3;
     Description = "Description", tags::DESCRIPTION, V1_4;
     Comment = "Comment", tags::COMMENT, V1_4;
@@ -102,7 +102,7 @@ known_attributes! {
     NeverExtractable = "Never Extractable", tags::NEVER_EXTRACTABLE, V1_4;
     /// An attribute from KMIP 2.0 (a Key Block field only in 1.x).
     KeyFormatType = "Key Format Type", tags::KEY_FORMAT_TYPE, V2_0;
-    QuantumSafe = "Quantum Safe", tags::QUANTUM_SAFE, V2_1;
+    QuantumSafe = "Quantum Safe", tags::QUANTUM_SAFE, V2_0;
 }
 
 impl KnownAttribute {
@@ -116,9 +116,15 @@ impl KnownAttribute {
 pub enum AttributeName {
     Known(KnownAttribute),
     /// 1.x Custom Attribute / 2.x Vendor Attribute.
-    Vendor { vendor_identification: String, attribute_name: String },
+    Vendor {
+        vendor_identification: String,
+        attribute_name: String,
+    },
     /// An attribute qkms does not type: known by its 1.x text name, its 2.x tag, or both.
-    Unknown { text: Option<String>, tag: Option<Tag> },
+    Unknown {
+        text: Option<String>,
+        tag: Option<Tag>,
+    },
 }
 
 impl AttributeName {
@@ -128,10 +134,14 @@ impl AttributeName {
             return Self::Known(known);
         }
         match super::CustomAttribute::split_v1_name(name) {
-            Some((vendor, attribute)) => {
-                Self::Vendor { vendor_identification: vendor.to_owned(), attribute_name: attribute.to_owned() }
-            }
-            None => Self::Unknown { text: Some(name.to_owned()), tag: None },
+            Some((vendor, attribute)) => Self::Vendor {
+                vendor_identification: vendor.to_owned(),
+                attribute_name: attribute.to_owned(),
+            },
+            None => Self::Unknown {
+                text: Some(name.to_owned()),
+                tag: None,
+            },
         }
     }
 
@@ -139,7 +149,10 @@ impl AttributeName {
     pub fn from_tag(tag: Tag) -> Self {
         match KnownAttribute::from_tag(tag) {
             Some(known) => Self::Known(known),
-            None => Self::Unknown { text: None, tag: Some(tag) },
+            None => Self::Unknown {
+                text: None,
+                tag: Some(tag),
+            },
         }
     }
 
@@ -147,7 +160,10 @@ impl AttributeName {
     pub fn text_name(&self) -> Option<String> {
         match self {
             Self::Known(known) => Some(known.text_name().to_owned()),
-            Self::Vendor { vendor_identification, attribute_name } => Some(
+            Self::Vendor {
+                vendor_identification,
+                attribute_name,
+            } => Some(
                 super::CustomAttribute {
                     vendor_identification: vendor_identification.clone(),
                     attribute_name: attribute_name.clone(),

@@ -19,14 +19,20 @@ impl AttributeName {
     /// Structure {Vendor Identification, Attribute Name}. `None` when the attribute has no 2.x tag.
     pub fn to_v2_reference(&self) -> Option<Item> {
         match self {
-            Self::Vendor { vendor_identification, attribute_name } => Some(Item::structure(
+            Self::Vendor {
+                vendor_identification,
+                attribute_name,
+            } => Some(Item::structure(
                 tags::ATTRIBUTE_REFERENCE,
                 vec![
                     text_item(tags::VENDOR_IDENTIFICATION, vendor_identification),
                     text_item(tags::ATTRIBUTE_NAME, attribute_name),
                 ],
             )),
-            _ => Some(Item::new(tags::ATTRIBUTE_REFERENCE, Value::Enumeration(self.tag()?.0))),
+            _ => Some(Item::new(
+                tags::ATTRIBUTE_REFERENCE,
+                Value::Enumeration(self.tag()?.0),
+            )),
         }
     }
 
@@ -56,7 +62,10 @@ impl AttributeName {
         if item.tag != tags::ATTRIBUTE_REFERENCE {
             return Err(DecodeError::invalid_field(
                 item.tag,
-                format!("expected an Attribute Reference, found {}", tag_label(item.tag)),
+                format!(
+                    "expected an Attribute Reference, found {}",
+                    tag_label(item.tag)
+                ),
             ));
         }
         match &item.value {
@@ -79,7 +88,10 @@ impl AttributeName {
             }
             other => Err(DecodeError::invalid_field(
                 item.tag,
-                format!("Attribute Reference must be an Enumeration or a Structure, found {}", other.item_type().name()),
+                format!(
+                    "Attribute Reference must be an Enumeration or a Structure, found {}",
+                    other.item_type().name()
+                ),
             )),
         }
     }
@@ -95,7 +107,10 @@ impl AttributeName {
 
 /// Encodes a list of attribute references for `version`, leaving out those `version` lacks.
 pub fn encode_references(names: &[AttributeName], version: ProtocolVersion) -> Vec<Item> {
-    names.iter().filter_map(|name| name.to_reference(version)).collect()
+    names
+        .iter()
+        .filter_map(|name| name.to_reference(version))
+        .collect()
 }
 
 /// Decodes every attribute reference among `items` (Attribute Name items in 1.x, Attribute Reference items in
@@ -104,6 +119,14 @@ pub fn decode_references<'a>(
     items: impl IntoIterator<Item = &'a Item>,
     version: ProtocolVersion,
 ) -> Result<Vec<AttributeName>, DecodeError> {
-    let wanted = if version.is_v2() { tags::ATTRIBUTE_REFERENCE } else { tags::ATTRIBUTE_NAME };
-    items.into_iter().filter(|i| i.tag == wanted).map(|i| AttributeName::from_reference(i, version)).collect()
+    let wanted = if version.is_v2() {
+        tags::ATTRIBUTE_REFERENCE
+    } else {
+        tags::ATTRIBUTE_NAME
+    };
+    items
+        .into_iter()
+        .filter(|i| i.tag == wanted)
+        .map(|i| AttributeName::from_reference(i, version))
+        .collect()
 }

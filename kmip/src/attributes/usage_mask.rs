@@ -84,12 +84,17 @@ impl CryptographicUsageMask {
 
     /// The names of the set bits, in bit order (the text encodings' `"Encrypt Decrypt"` form joins them).
     pub fn names(self) -> Vec<&'static str> {
-        BITS.iter().filter(|(bit, _)| self.0 & bit != 0).map(|(_, name)| *name).collect()
+        BITS.iter()
+            .filter(|(bit, _)| self.0 & bit != 0)
+            .map(|(_, name)| *name)
+            .collect()
     }
 
     /// The bit named `name` in the text encodings.
     pub fn from_name(name: &str) -> Option<Self> {
-        BITS.iter().find(|(_, n)| *n == name).map(|(bit, _)| Self(*bit))
+        BITS.iter()
+            .find(|(_, n)| *n == name)
+            .map(|(bit, _)| Self(*bit))
     }
 
     /// The mask's wire form: an Integer holding the same 32 bits.

@@ -4,10 +4,10 @@
 use ttlv::{tags, Item, Value};
 
 use crate::enums::{
-    self, AlternativeNameType, BlockCipherMode, CryptographicAlgorithm, DigitalSignatureAlgorithm, DrbgAlgorithm,
-    Fips186Variation, HashingAlgorithm, KeyFormatType, KeyRoleType, KeyValueLocationType, KmipEnumeration,
-    LinkType, MaskGenerator, NameType, PaddingMethod, RecommendedCurve, RevocationReasonCode, RngAlgorithm,
-    UsageLimitsUnit,
+    self, AlternativeNameType, BlockCipherMode, CryptographicAlgorithm, DigitalSignatureAlgorithm,
+    DrbgAlgorithm, Fips186Variation, HashingAlgorithm, KeyFormatType, KeyRoleType,
+    KeyValueLocationType, KmipEnumeration, LinkType, MaskGenerator, NameType, PaddingMethod,
+    RecommendedCurve, RevocationReasonCode, RngAlgorithm, UsageLimitsUnit,
 };
 use crate::error::DecodeError;
 use crate::fields::Fields;
@@ -43,13 +43,19 @@ pub struct Name {
 
 impl Name {
     pub fn text(value: impl Into<String>) -> Self {
-        Self { value: value.into(), name_type: NameType::UninterpretedTextString }
+        Self {
+            value: value.into(),
+            name_type: NameType::UninterpretedTextString,
+        }
     }
 }
 
 impl StructuredValue for Name {
     fn children(&self) -> Vec<Item> {
-        vec![text_item(tags::NAME_VALUE, &self.value), self.name_type.to_item(tags::NAME_TYPE)]
+        vec![
+            text_item(tags::NAME_VALUE, &self.value),
+            self.name_type.to_item(tags::NAME_TYPE),
+        ]
     }
     fn from_fields(f: &Fields<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
@@ -70,7 +76,10 @@ impl StructuredValue for Link {
     fn children(&self) -> Vec<Item> {
         vec![
             self.link_type.to_item(tags::LINK_TYPE),
-            text_item(tags::LINKED_OBJECT_IDENTIFIER, &self.linked_object_identifier),
+            text_item(
+                tags::LINKED_OBJECT_IDENTIFIER,
+                &self.linked_object_identifier,
+            ),
         ]
     }
     fn from_fields(f: &Fields<'_>) -> Result<Self, DecodeError> {
@@ -99,7 +108,9 @@ impl StructuredValue for RevocationReason {
     fn from_fields(f: &Fields<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             code: enums::required(f, tags::REVOCATION_REASON_CODE)?,
-            message: f.optional_text(tags::REVOCATION_MESSAGE)?.map(str::to_owned),
+            message: f
+                .optional_text(tags::REVOCATION_MESSAGE)?
+                .map(str::to_owned),
         })
     }
 }
@@ -134,22 +145,45 @@ impl StructuredValue for CryptographicParameters {
         push_enum(&mut out, tags::PADDING_METHOD, self.padding_method);
         push_enum(&mut out, tags::HASHING_ALGORITHM, self.hashing_algorithm);
         push_enum(&mut out, tags::KEY_ROLE_TYPE, self.key_role_type);
-        push_enum(&mut out, tags::DIGITAL_SIGNATURE_ALGORITHM, self.digital_signature_algorithm);
-        push_enum(&mut out, tags::CRYPTOGRAPHIC_ALGORITHM, self.cryptographic_algorithm);
+        push_enum(
+            &mut out,
+            tags::DIGITAL_SIGNATURE_ALGORITHM,
+            self.digital_signature_algorithm,
+        );
+        push_enum(
+            &mut out,
+            tags::CRYPTOGRAPHIC_ALGORITHM,
+            self.cryptographic_algorithm,
+        );
         if let Some(random_iv) = self.random_iv {
             out.push(Item::new(tags::RANDOM_IV, Value::Boolean(random_iv)));
         }
         push_int(&mut out, tags::IV_LENGTH, self.iv_length);
         push_int(&mut out, tags::TAG_LENGTH, self.tag_length);
         push_int(&mut out, tags::FIXED_FIELD_LENGTH, self.fixed_field_length);
-        push_int(&mut out, tags::INVOCATION_FIELD_LENGTH, self.invocation_field_length);
+        push_int(
+            &mut out,
+            tags::INVOCATION_FIELD_LENGTH,
+            self.invocation_field_length,
+        );
         push_int(&mut out, tags::COUNTER_LENGTH, self.counter_length);
-        push_int(&mut out, tags::INITIAL_COUNTER_VALUE, self.initial_counter_value);
+        push_int(
+            &mut out,
+            tags::INITIAL_COUNTER_VALUE,
+            self.initial_counter_value,
+        );
         push_int(&mut out, tags::SALT_LENGTH, self.salt_length);
         push_enum(&mut out, tags::MASK_GENERATOR, self.mask_generator);
-        push_enum(&mut out, tags::MASK_GENERATOR_HASHING_ALGORITHM, self.mask_generator_hashing_algorithm);
+        push_enum(
+            &mut out,
+            tags::MASK_GENERATOR_HASHING_ALGORITHM,
+            self.mask_generator_hashing_algorithm,
+        );
         if let Some(p_source) = &self.p_source {
-            out.push(Item::new(tags::P_SOURCE, Value::ByteString(p_source.clone())));
+            out.push(Item::new(
+                tags::P_SOURCE,
+                Value::ByteString(p_source.clone()),
+            ));
         }
         push_int(&mut out, tags::TRAILER_FIELD, self.trailer_field);
         out
@@ -171,7 +205,10 @@ impl StructuredValue for CryptographicParameters {
             initial_counter_value: f.optional_integer(tags::INITIAL_COUNTER_VALUE)?,
             salt_length: f.optional_integer(tags::SALT_LENGTH)?,
             mask_generator: enums::optional(f, tags::MASK_GENERATOR)?,
-            mask_generator_hashing_algorithm: enums::optional(f, tags::MASK_GENERATOR_HASHING_ALGORITHM)?,
+            mask_generator_hashing_algorithm: enums::optional(
+                f,
+                tags::MASK_GENERATOR_HASHING_ALGORITHM,
+            )?,
             p_source: f.optional_bytes(tags::P_SOURCE)?.map(<[u8]>::to_vec),
             trailer_field: f.optional_integer(tags::TRAILER_FIELD)?,
         })
@@ -213,7 +250,10 @@ impl StructuredValue for Digest {
     fn children(&self) -> Vec<Item> {
         let mut out = vec![self.hashing_algorithm.to_item(tags::HASHING_ALGORITHM)];
         if let Some(value) = &self.digest_value {
-            out.push(Item::new(tags::DIGEST_VALUE, Value::ByteString(value.clone())));
+            out.push(Item::new(
+                tags::DIGEST_VALUE,
+                Value::ByteString(value.clone()),
+            ));
         }
         push_enum(&mut out, tags::KEY_FORMAT_TYPE, self.key_format_type);
         out
@@ -237,9 +277,15 @@ pub struct UsageLimits {
 
 impl StructuredValue for UsageLimits {
     fn children(&self) -> Vec<Item> {
-        let mut out = vec![Item::new(tags::USAGE_LIMITS_TOTAL, Value::LongInteger(self.total))];
+        let mut out = vec![Item::new(
+            tags::USAGE_LIMITS_TOTAL,
+            Value::LongInteger(self.total),
+        )];
         if let Some(count) = self.count {
-            out.push(Item::new(tags::USAGE_LIMITS_COUNT, Value::LongInteger(count)));
+            out.push(Item::new(
+                tags::USAGE_LIMITS_COUNT,
+                Value::LongInteger(count),
+            ));
         }
         out.push(self.unit.to_item(tags::USAGE_LIMITS_UNIT));
         out
@@ -287,8 +333,14 @@ pub struct X509CertificateIdentifier {
 impl StructuredValue for X509CertificateIdentifier {
     fn children(&self) -> Vec<Item> {
         vec![
-            Item::new(tags::ISSUER_DISTINGUISHED_NAME, Value::ByteString(self.issuer_distinguished_name.clone())),
-            Item::new(tags::CERTIFICATE_SERIAL_NUMBER, Value::ByteString(self.certificate_serial_number.clone())),
+            Item::new(
+                tags::ISSUER_DISTINGUISHED_NAME,
+                Value::ByteString(self.issuer_distinguished_name.clone()),
+            ),
+            Item::new(
+                tags::CERTIFICATE_SERIAL_NUMBER,
+                Value::ByteString(self.certificate_serial_number.clone()),
+            ),
         ]
     }
     fn from_fields(f: &Fields<'_>) -> Result<Self, DecodeError> {
@@ -308,8 +360,15 @@ pub struct X509Names {
 
 impl X509Names {
     pub(crate) fn children(&self, dn_tag: ttlv::Tag, alt_tag: ttlv::Tag) -> Vec<Item> {
-        let mut out = vec![Item::new(dn_tag, Value::ByteString(self.distinguished_name.clone()))];
-        out.extend(self.alternative_names.iter().map(|n| Item::new(alt_tag, Value::ByteString(n.clone()))));
+        let mut out = vec![Item::new(
+            dn_tag,
+            Value::ByteString(self.distinguished_name.clone()),
+        )];
+        out.extend(
+            self.alternative_names
+                .iter()
+                .map(|n| Item::new(alt_tag, Value::ByteString(n.clone()))),
+        );
         out
     }
     pub(crate) fn from_fields(
@@ -402,8 +461,16 @@ impl RandomNumberGenerator {
 impl StructuredValue for RandomNumberGenerator {
     fn children(&self) -> Vec<Item> {
         let mut out = vec![self.rng_algorithm.to_item(tags::RNG_ALGORITHM)];
-        push_enum(&mut out, tags::CRYPTOGRAPHIC_ALGORITHM, self.cryptographic_algorithm);
-        push_int(&mut out, tags::CRYPTOGRAPHIC_LENGTH, self.cryptographic_length);
+        push_enum(
+            &mut out,
+            tags::CRYPTOGRAPHIC_ALGORITHM,
+            self.cryptographic_algorithm,
+        );
+        push_int(
+            &mut out,
+            tags::CRYPTOGRAPHIC_LENGTH,
+            self.cryptographic_length,
+        );
         push_enum(&mut out, tags::HASHING_ALGORITHM, self.hashing_algorithm);
         push_enum(&mut out, tags::DRBG_ALGORITHM, self.drbg_algorithm);
         push_enum(&mut out, tags::RECOMMENDED_CURVE, self.recommended_curve);

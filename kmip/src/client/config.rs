@@ -57,13 +57,18 @@ impl ClientConfig {
         client_key: PrivateKeyDer<'static>,
         provider: Arc<CryptoProvider>,
     ) -> Result<Self, ClientError> {
-        let server_name = ServerName::try_from(server_name.to_owned())
-            .map_err(|e| ClientError::Config(format!("invalid server name {server_name:?}: {e}")))?;
+        let server_name = ServerName::try_from(server_name.to_owned()).map_err(|e| {
+            ClientError::Config(format!("invalid server name {server_name:?}: {e}"))
+        })?;
         if client_certificates.is_empty() {
-            return Err(ClientError::Config("a client certificate is required (mutual TLS)".into()));
+            return Err(ClientError::Config(
+                "a client certificate is required (mutual TLS)".into(),
+            ));
         }
         if ca_certificates.is_empty() {
-            return Err(ClientError::Config("at least one CA certificate is required".into()));
+            return Err(ClientError::Config(
+                "at least one CA certificate is required".into(),
+            ));
         }
         Ok(Self {
             address: address.into(),
@@ -93,13 +98,18 @@ impl ClientConfig {
     pub fn rustls_config(&self) -> Result<rustls::ClientConfig, ClientError> {
         let mut roots = rustls::RootCertStore::empty();
         for cert in &self.ca_certificates {
-            roots.add(cert.clone()).map_err(|e| ClientError::Config(format!("invalid CA certificate: {e}")))?;
+            roots
+                .add(cert.clone())
+                .map_err(|e| ClientError::Config(format!("invalid CA certificate: {e}")))?;
         }
         let config = rustls::ClientConfig::builder_with_provider(self.provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(ClientError::Tls)?
             .with_root_certificates(roots)
-            .with_client_auth_cert(self.client_certificates.clone(), self.client_key.clone_key())
+            .with_client_auth_cert(
+                self.client_certificates.clone(),
+                self.client_key.clone_key(),
+            )
             .map_err(ClientError::Tls)?;
         Ok(config)
     }
@@ -127,7 +137,8 @@ pub fn private_key_from_pem(pem: &[u8]) -> Result<PrivateKeyDer<'static>, Client
 
 /// [`certificates_from_pem`] of a file.
 pub fn certificates_from_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, ClientError> {
-    let pem = std::fs::read(path).map_err(|e| ClientError::Config(format!("{}: {e}", path.display())))?;
+    let pem =
+        std::fs::read(path).map_err(|e| ClientError::Config(format!("{}: {e}", path.display())))?;
     certificates_from_pem(&pem)
 }
 

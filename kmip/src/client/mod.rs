@@ -4,7 +4,8 @@ mod config;
 mod operations;
 
 pub use config::{
-    certificates_from_file, certificates_from_pem, private_key_from_file, private_key_from_pem, ClientConfig,
+    certificates_from_file, certificates_from_pem, private_key_from_file, private_key_from_pem,
+    ClientConfig,
 };
 
 use std::sync::Arc;
@@ -44,10 +45,18 @@ pub enum ClientError {
     Message(#[from] DecodeError),
     /// The server answered the item with a failure.
     #[error("operation failed: {reason}: {message}")]
-    Operation { status: ResultStatus, reason: ResultReason, message: String },
+    Operation {
+        status: ResultStatus,
+        reason: ResultReason,
+        message: String,
+    },
     /// The server's answer does not fit the request (wrong operation, missing payload, count mismatch).
     #[error("unexpected response: {0}")]
     UnexpectedResponse(String),
+    /// An earlier exchange failed midway (framing, TLS, timeout), so the stream's position is unknown:
+    /// connect again.
+    #[error("the connection is unusable after an earlier transport failure")]
+    ConnectionBroken,
 }
 
 /// A connected client. Requests are sent one at a time on one connection (`&mut self`); share it behind a
@@ -57,11 +66,14 @@ pub struct Client {
     version: ProtocolVersion,
     limits: Limits,
     timeout: Duration,
+    broken: bool,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("version", &self.version).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("version", &self.version)
+            .finish_non_exhaustive()
     }
 }
 
@@ -71,21 +83,38 @@ impl Client {
         let connector = TlsConnector::from(Arc::new(config.rustls_config()?));
         let timeout = config.timeout;
         let handshake = async {
-            let tcp = TcpStream::connect(&config.address).await.map_err(ClientError::Connect)?;
+            let tcp = TcpStream::connect(&config.address)
+                .await
+                .map_err(ClientError::Connect)?;
             tcp.set_nodelay(true).map_err(ClientError::Connect)?;
-            connector.connect(config.server_name.clone(), tcp).await.map_err(|e| {
-                match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
-                    Some(tls) => ClientError::Tls(tls.clone()),
-                    None => ClientError::Connect(e),
-                }
-            })
+            connector
+                .connect(config.server_name.clone(), tcp)
+                .await
+                .map_err(|e| {
+                    match e
+                        .get_ref()
+                        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                    {
+                        Some(tls) => ClientError::Tls(tls.clone()),
+                        None => ClientError::Connect(e),
+                    }
+                })
         };
-        let mut stream =
-            tokio::time::timeout(timeout, handshake).await.map_err(|_| ClientError::Timeout(timeout))??;
+        let mut stream = tokio::time::timeout(timeout, handshake)
+            .await
+            .map_err(|_| ClientError::Timeout(timeout))??;
         // With TLS 1.3 the server checks the client certificate after the client considers the handshake
         // done; flushing here surfaces nothing, so a rejection shows up on the first exchange instead.
-        tokio::io::AsyncWriteExt::flush(&mut stream).await.map_err(ClientError::Connect)?;
-        Ok(Self { stream, version: config.protocol_version, limits: config.limits, timeout })
+        tokio::io::AsyncWriteExt::flush(&mut stream)
+            .await
+            .map_err(ClientError::Connect)?;
+        Ok(Self {
+            stream,
+            version: config.protocol_version,
+            limits: config.limits,
+            timeout,
+            broken: false,
+        })
     }
 
     /// The protocol version requests are sent in.
@@ -100,9 +129,16 @@ impl Client {
 
     /// Sends one request message and returns the response message as the server sent it.
     pub async fn send(&mut self, request: &RequestMessage) -> Result<ResponseMessage, ClientError> {
+        if self.broken {
+            return Err(ClientError::ConnectionBroken);
+        }
         let bytes = ttlv::binary::encode(&request.to_ttlv())?;
+        // Until a whole response has been read, a failure leaves the stream mid-message.
+        self.broken = true;
         transport::write_message_timeout(&mut self.stream, &bytes, self.timeout).await?;
-        let answer = transport::read_message_timeout(&mut self.stream, &self.limits, self.timeout).await?;
+        let answer =
+            transport::read_message_timeout(&mut self.stream, &self.limits, self.timeout).await?;
+        self.broken = false;
         let item = ttlv::binary::decode_with(&answer, &self.limits)?;
         Ok(ResponseMessage::from_ttlv(&item)?)
     }
@@ -131,26 +167,43 @@ impl Client {
             (0..expected.len()).map(|_| None).collect();
         for (position, item) in response.items.into_iter().enumerate() {
             let index = match item.unique_batch_item_id.as_deref() {
-                Some(id) => <[u8; 4]>::try_from(id).map(|b| u32::from_be_bytes(b) as usize).unwrap_or(usize::MAX),
+                Some(id) => <[u8; 4]>::try_from(id)
+                    .map(|b| u32::from_be_bytes(b) as usize)
+                    .unwrap_or(usize::MAX),
                 None => position,
             };
-            let slot = results.get_mut(index).filter(|s| s.is_none()).ok_or_else(|| {
-                ClientError::UnexpectedResponse(format!("response item {position} has an unknown batch item id"))
-            })?;
+            let slot = results
+                .get_mut(index)
+                .filter(|s| s.is_none())
+                .ok_or_else(|| {
+                    ClientError::UnexpectedResponse(format!(
+                        "response item {position} has an unknown batch item id"
+                    ))
+                })?;
             *slot = Some(outcome(expected[index], item));
         }
-        Ok(results.into_iter().map(|r| r.unwrap_or_else(|| Err(missing_item()))).collect())
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(missing_item())))
+            .collect())
     }
 
     /// Sends one operation and returns its response payload, or the failure the server reported.
-    pub async fn call(&mut self, payload: impl Into<RequestPayload>) -> Result<ResponsePayload, ClientError> {
+    pub async fn call(
+        &mut self,
+        payload: impl Into<RequestPayload>,
+    ) -> Result<ResponsePayload, ClientError> {
         let item = RequestBatchItem::new(payload);
         let expected = item.operation();
-        let response = self.send(&RequestMessage::new(self.version, vec![item])).await?;
+        let response = self
+            .send(&RequestMessage::new(self.version, vec![item]))
+            .await?;
         let mut items = response.items.into_iter();
         match (items.next(), items.next()) {
             (Some(item), None) => outcome(expected, item),
-            _ => Err(ClientError::UnexpectedResponse("expected exactly one batch item".into())),
+            _ => Err(ClientError::UnexpectedResponse(
+                "expected exactly one batch item".into(),
+            )),
         }
     }
 }
@@ -180,6 +233,8 @@ fn outcome(
     match item.payload {
         Some(ResponsePayload::Undecoded(u)) => Err(ClientError::Message(u.error)),
         Some(payload) => Ok(payload),
-        None => Err(ClientError::UnexpectedResponse("successful item without a payload".into())),
+        None => Err(ClientError::UnexpectedResponse(
+            "successful item without a payload".into(),
+        )),
     }
 }

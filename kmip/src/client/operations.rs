@@ -95,35 +95,53 @@ impl Client {
         &mut self,
         versions: Vec<ProtocolVersion>,
     ) -> Result<Vec<ProtocolVersion>, ClientError> {
-        let request = DiscoverVersionsRequest { protocol_versions: versions };
-        Ok(self.discover_versions_with(request).await?.protocol_versions)
+        let request = DiscoverVersionsRequest {
+            protocol_versions: versions,
+        };
+        Ok(self
+            .discover_versions_with(request)
+            .await?
+            .protocol_versions)
     }
 
     /// Discovers the versions both sides speak and switches to the server's preferred one.
     pub async fn negotiate_version(&mut self) -> Result<ProtocolVersion, ClientError> {
-        let common = self.discover_versions(ProtocolVersion::SUPPORTED.to_vec()).await?;
+        let common = self
+            .discover_versions(ProtocolVersion::SUPPORTED.to_vec())
+            .await?;
         let chosen = common
             .into_iter()
             .find(|v| ProtocolVersion::SUPPORTED.contains(v))
-            .ok_or_else(|| ClientError::UnexpectedResponse("no protocol version in common".into()))?;
+            .ok_or_else(|| {
+                ClientError::UnexpectedResponse("no protocol version in common".into())
+            })?;
         self.set_protocol_version(chosen);
         Ok(chosen)
     }
 
     /// Activates object `unique_identifier`.
     pub async fn activate(&mut self, unique_identifier: &str) -> Result<String, ClientError> {
-        let request = ActivateRequest { unique_identifier: Some(unique_identifier.to_owned()) };
+        let request = ActivateRequest {
+            unique_identifier: Some(unique_identifier.to_owned()),
+        };
         Ok(self.activate_with(request).await?.unique_identifier)
     }
 
     /// Destroys object `unique_identifier`.
     pub async fn destroy(&mut self, unique_identifier: &str) -> Result<String, ClientError> {
-        let request = DestroyRequest { unique_identifier: Some(unique_identifier.to_owned()) };
+        let request = DestroyRequest {
+            unique_identifier: Some(unique_identifier.to_owned()),
+        };
         Ok(self.destroy_with(request).await?.unique_identifier)
     }
 
     /// `length` random bytes from the server's generator.
     pub async fn rng_retrieve(&mut self, length: i32) -> Result<SecretBytes, ClientError> {
-        Ok(self.rng_retrieve_with(RngRetrieveRequest { data_length: length }).await?.data)
+        Ok(self
+            .rng_retrieve_with(RngRetrieveRequest {
+                data_length: length,
+            })
+            .await?
+            .data)
     }
 }

@@ -103,7 +103,7 @@ kmip_enum! {
         Zeros = 0x05 => "Zeros",
         AnsiX9_23 = 0x06 => "ANSIX9_23",
         Iso10126 = 0x07 => "ISO10126",
-        Pkcs1v1_5 = 0x08 => "PKCS1v1_5",
+        Pkcs1v1_5 = 0x08 => "PKCS1V1_5",
         X9_31 = 0x09 => "X9_31",
         Pss = 0x0A => "PSS",
     }
@@ -163,16 +163,17 @@ kmip_enum! {
 }
 
 kmip_enum! {
-    /// Digital Signature Algorithm.
+    /// Digital Signature Algorithm (the RSA names drop the specification's "(PKCS#1 v1.5)" suffix, as the
+    /// `ttlv` dictionary does).
     pub enum DigitalSignatureAlgorithm {
-        Md2WithRsaEncryption = 0x01 => "MD2WithRSAEncryptionPKCS_1v1_5",
-        Md5WithRsaEncryption = 0x02 => "MD5WithRSAEncryptionPKCS_1v1_5",
-        Sha1WithRsaEncryption = 0x03 => "SHA_1WithRSAEncryptionPKCS_1v1_5",
-        Sha224WithRsaEncryption = 0x04 => "SHA_224WithRSAEncryptionPKCS_1v1_5",
-        Sha256WithRsaEncryption = 0x05 => "SHA_256WithRSAEncryptionPKCS_1v1_5",
-        Sha384WithRsaEncryption = 0x06 => "SHA_384WithRSAEncryptionPKCS_1v1_5",
-        Sha512WithRsaEncryption = 0x07 => "SHA_512WithRSAEncryptionPKCS_1v1_5",
-        RsassaPss = 0x08 => "RSASSA_PSSPKCS_1v2_1",
+        Md2WithRsaEncryption = 0x01 => "MD2WithRSAEncryption",
+        Md5WithRsaEncryption = 0x02 => "MD5WithRSAEncryption",
+        Sha1WithRsaEncryption = 0x03 => "SHA_1WithRSAEncryption",
+        Sha224WithRsaEncryption = 0x04 => "SHA_224WithRSAEncryption",
+        Sha256WithRsaEncryption = 0x05 => "SHA_256WithRSAEncryption",
+        Sha384WithRsaEncryption = 0x06 => "SHA_384WithRSAEncryption",
+        Sha512WithRsaEncryption = 0x07 => "SHA_512WithRSAEncryption",
+        RsassaPss = 0x08 => "RSASSA_PSS",
         DsaWithSha1 = 0x09 => "DSAWithSHA_1",
         DsaWithSha224 = 0x0A => "DSAWithSHA224",
         DsaWithSha256 = 0x0B => "DSAWithSHA256",

@@ -9,11 +9,13 @@ mod lifecycle;
 mod objects;
 
 pub use crypto::{
-    BlockCipherMode, CryptographicAlgorithm, DigitalSignatureAlgorithm, DrbgAlgorithm, Fips186Variation,
-    HashingAlgorithm, KeyRoleType, MaskGenerator, PaddingMethod, RecommendedCurve, RngAlgorithm,
+    BlockCipherMode, CryptographicAlgorithm, DigitalSignatureAlgorithm, DrbgAlgorithm,
+    Fips186Variation, HashingAlgorithm, KeyRoleType, MaskGenerator, PaddingMethod,
+    RecommendedCurve, RngAlgorithm,
 };
 pub use lifecycle::{
-    AlternativeNameType, KeyValueLocationType, LinkType, NameType, RevocationReasonCode, State, UsageLimitsUnit,
+    AlternativeNameType, KeyValueLocationType, LinkType, NameType, RevocationReasonCode, State,
+    UsageLimitsUnit,
 };
 pub use objects::{
     CertificateType, EncodingOption, KeyCompressionType, KeyFormatType, ObjectType, OpaqueDataType,
@@ -43,7 +45,11 @@ pub trait KmipEnumeration: Copy + Sized {
         Self::from_u32(raw).ok_or_else(|| {
             DecodeError::invalid_field(
                 item.tag,
-                format!("0x{raw:08X} is not a {} value (in {})", Self::TYPE_NAME, tag_label(item.tag)),
+                format!(
+                    "0x{raw:08X} is not a {} value (in {})",
+                    Self::TYPE_NAME,
+                    tag_label(item.tag)
+                ),
             )
         })
     }
@@ -103,11 +109,17 @@ impl KmipEnumeration for OpaqueDataType {
 }
 
 /// A required enumeration field of a Structure, typed.
-pub(crate) fn required<E: KmipEnumeration>(fields: &Fields<'_>, tag: Tag) -> Result<E, DecodeError> {
+pub(crate) fn required<E: KmipEnumeration>(
+    fields: &Fields<'_>,
+    tag: Tag,
+) -> Result<E, DecodeError> {
     E::from_item(fields.required(tag)?)
 }
 
 /// An optional enumeration field of a Structure, typed.
-pub(crate) fn optional<E: KmipEnumeration>(fields: &Fields<'_>, tag: Tag) -> Result<Option<E>, DecodeError> {
+pub(crate) fn optional<E: KmipEnumeration>(
+    fields: &Fields<'_>,
+    tag: Tag,
+) -> Result<Option<E>, DecodeError> {
     fields.optional(tag).map(E::from_item).transpose()
 }

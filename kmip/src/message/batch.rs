@@ -33,7 +33,12 @@ pub struct RequestBatchItem {
 
 impl RequestBatchItem {
     pub fn new(payload: impl Into<RequestPayload>) -> Self {
-        Self { ephemeral: None, unique_batch_item_id: None, payload: payload.into(), message_extension: None }
+        Self {
+            ephemeral: None,
+            unique_batch_item_id: None,
+            payload: payload.into(),
+            message_extension: None,
+        }
     }
 
     pub fn with_id(mut self, id: impl Into<Vec<u8>>) -> Self {
@@ -55,7 +60,10 @@ impl RequestBatchItem {
             children.push(Item::new(tags::EPHEMERAL, Value::Boolean(e)));
         }
         if let Some(id) = &self.unique_batch_item_id {
-            children.push(Item::new(tags::UNIQUE_BATCH_ITEM_ID, Value::ByteString(id.clone())));
+            children.push(Item::new(
+                tags::UNIQUE_BATCH_ITEM_ID,
+                Value::ByteString(id.clone()),
+            ));
         }
         if let Some(payload) = self.payload.to_ttlv(version) {
             children.push(payload);
@@ -71,7 +79,13 @@ impl RequestBatchItem {
     pub fn from_ttlv(item: &Item, version: ProtocolVersion) -> Self {
         let fields = match Fields::of(item, tags::BATCH_ITEM) {
             Ok(fields) => fields,
-            Err(error) => return Self::new(UndecodedPayload { operation: None, error, raw: None }),
+            Err(error) => {
+                return Self::new(UndecodedPayload {
+                    operation: None,
+                    error,
+                    raw: None,
+                })
+            }
         };
         let operation = match fields.required_enum(tags::OPERATION) {
             Ok(code) => Some(OperationCode::from_u32(code)),
@@ -99,12 +113,17 @@ impl RequestBatchItem {
                 if fields.all(child.tag).count() > 1 {
                     return Err(DecodeError::invalid_field(
                         child.tag,
-                        format!("{} appears more than once in a batch item", tag_label(child.tag)),
+                        format!(
+                            "{} appears more than once in a batch item",
+                            tag_label(child.tag)
+                        ),
                     ));
                 }
             }
             let ephemeral = fields.optional_bool(tags::EPHEMERAL)?;
-            let id = fields.optional_bytes(tags::UNIQUE_BATCH_ITEM_ID)?.map(<[u8]>::to_vec);
+            let id = fields
+                .optional_bytes(tags::UNIQUE_BATCH_ITEM_ID)?
+                .map(<[u8]>::to_vec);
             let extension = fields
                 .optional(tags::MESSAGE_EXTENSION)
                 .map(|e| MessageExtension::from_ttlv(e, version))
@@ -194,17 +213,32 @@ impl ResponseBatchItem {
             children.push(Item::new(tags::OPERATION, Value::Enumeration(op.to_u32())));
         }
         if let Some(id) = &self.unique_batch_item_id {
-            children.push(Item::new(tags::UNIQUE_BATCH_ITEM_ID, Value::ByteString(id.clone())));
+            children.push(Item::new(
+                tags::UNIQUE_BATCH_ITEM_ID,
+                Value::ByteString(id.clone()),
+            ));
         }
-        children.push(Item::new(tags::RESULT_STATUS, Value::Enumeration(self.result_status.to_u32())));
+        children.push(Item::new(
+            tags::RESULT_STATUS,
+            Value::Enumeration(self.result_status.to_u32()),
+        ));
         if let Some(reason) = self.result_reason {
-            children.push(Item::new(tags::RESULT_REASON, Value::Enumeration(reason.to_u32())));
+            children.push(Item::new(
+                tags::RESULT_REASON,
+                Value::Enumeration(reason.to_u32()),
+            ));
         }
         if let Some(message) = &self.result_message {
-            children.push(Item::new(tags::RESULT_MESSAGE, Value::TextString(message.clone())));
+            children.push(Item::new(
+                tags::RESULT_MESSAGE,
+                Value::TextString(message.clone()),
+            ));
         }
         if let Some(acv) = &self.asynchronous_correlation_value {
-            children.push(Item::new(tags::ASYNCHRONOUS_CORRELATION_VALUE, Value::ByteString(acv.clone())));
+            children.push(Item::new(
+                tags::ASYNCHRONOUS_CORRELATION_VALUE,
+                Value::ByteString(acv.clone()),
+            ));
         }
         if let Some(payload) = self.payload.as_ref().and_then(|p| p.to_ttlv(version)) {
             children.push(payload);
@@ -233,16 +267,24 @@ impl ResponseBatchItem {
                 return Err(unexpected(child, tags::BATCH_ITEM));
             }
         }
-        let operation = fields.optional_enum(tags::OPERATION)?.map(OperationCode::from_u32);
+        let operation = fields
+            .optional_enum(tags::OPERATION)?
+            .map(OperationCode::from_u32);
         let status = fields.required_enum(tags::RESULT_STATUS)?;
         let result_status = ResultStatus::from_u32(status).ok_or_else(|| {
-            DecodeError::invalid_field(tags::RESULT_STATUS, format!("0x{status:08X} is not a Result Status"))
+            DecodeError::invalid_field(
+                tags::RESULT_STATUS,
+                format!("0x{status:08X} is not a Result Status"),
+            )
         })?;
         let result_reason = fields
             .optional_enum(tags::RESULT_REASON)?
             .map(|r| {
                 ResultReason::from_u32(r).ok_or_else(|| {
-                    DecodeError::invalid_field(tags::RESULT_REASON, format!("0x{r:08X} is not a Result Reason"))
+                    DecodeError::invalid_field(
+                        tags::RESULT_REASON,
+                        format!("0x{r:08X} is not a Result Reason"),
+                    )
                 })
             })
             .transpose()?;
@@ -251,10 +293,14 @@ impl ResponseBatchItem {
             .map(|p| ResponsePayload::from_ttlv(operation, p, version));
         Ok(Self {
             operation,
-            unique_batch_item_id: fields.optional_bytes(tags::UNIQUE_BATCH_ITEM_ID)?.map(<[u8]>::to_vec),
+            unique_batch_item_id: fields
+                .optional_bytes(tags::UNIQUE_BATCH_ITEM_ID)?
+                .map(<[u8]>::to_vec),
             result_status,
             result_reason,
-            result_message: fields.optional_text(tags::RESULT_MESSAGE)?.map(str::to_owned),
+            result_message: fields
+                .optional_text(tags::RESULT_MESSAGE)?
+                .map(str::to_owned),
             asynchronous_correlation_value: fields
                 .optional_bytes(tags::ASYNCHRONOUS_CORRELATION_VALUE)?
                 .map(<[u8]>::to_vec),

@@ -49,7 +49,10 @@ pub enum Credential {
     Device(DeviceCredential),
     /// Attestation, One Time Password, Hashed Password, Ticket or a vendor type: kept as sent (qkms does not
     /// verify them; it authenticates by TLS client certificate).
-    Other { credential_type: u32, value: Item },
+    Other {
+        credential_type: u32,
+        value: Item,
+    },
 }
 
 impl std::fmt::Debug for Credential {
@@ -58,9 +61,12 @@ impl std::fmt::Debug for Credential {
             Self::UsernamePassword(v) => f.debug_tuple("UsernamePassword").field(v).finish(),
             Self::Device(v) => f.debug_tuple("Device").field(v).finish(),
             // The value may hold passwords or tickets.
-            Self::Other { credential_type, .. } => {
-                f.debug_struct("Other").field("credential_type", credential_type).finish_non_exhaustive()
-            }
+            Self::Other {
+                credential_type, ..
+            } => f
+                .debug_struct("Other")
+                .field("credential_type", credential_type)
+                .finish_non_exhaustive(),
         }
     }
 }
@@ -70,7 +76,9 @@ impl Credential {
         match self {
             Self::UsernamePassword(_) => credential_type::USERNAME_AND_PASSWORD,
             Self::Device(_) => credential_type::DEVICE,
-            Self::Other { credential_type, .. } => *credential_type,
+            Self::Other {
+                credential_type, ..
+            } => *credential_type,
         }
     }
 
@@ -82,7 +90,13 @@ impl Credential {
         };
         Item::structure(
             tags::CREDENTIAL,
-            vec![Item::new(tags::CREDENTIAL_TYPE, Value::Enumeration(self.credential_type())), value],
+            vec![
+                Item::new(
+                    tags::CREDENTIAL_TYPE,
+                    Value::Enumeration(self.credential_type()),
+                ),
+                value,
+            ],
         )
     }
 
@@ -90,8 +104,10 @@ impl Credential {
         let fields = Fields::of(item, tags::CREDENTIAL)?;
         let kind = fields.required_enum(tags::CREDENTIAL_TYPE)?;
         let value = fields.required(tags::CREDENTIAL_VALUE)?;
-        if let Some(extra) =
-            fields.children.iter().find(|c| c.tag != tags::CREDENTIAL_TYPE && c.tag != tags::CREDENTIAL_VALUE)
+        if let Some(extra) = fields
+            .children
+            .iter()
+            .find(|c| c.tag != tags::CREDENTIAL_TYPE && c.tag != tags::CREDENTIAL_VALUE)
         {
             return Err(crate::payloads::field::unexpected(extra, tags::CREDENTIAL));
         }
@@ -100,7 +116,10 @@ impl Credential {
                 Self::UsernamePassword(UsernamePassword::from_ttlv(value, version)?)
             }
             credential_type::DEVICE => Self::Device(DeviceCredential::from_ttlv(value, version)?),
-            other => Self::Other { credential_type: other, value: value.clone() },
+            other => Self::Other {
+                credential_type: other,
+                value: value.clone(),
+            },
         })
     }
 }

@@ -3,7 +3,10 @@
 use ttlv::tags;
 
 use super::credential::Authentication;
-use crate::payloads::field::{DateTime, EnumValue};
+use crate::payloads::field::{since, DateTime, EnumValue};
+const V1_2: ProtocolVersion = ProtocolVersion::V1_2;
+const V1_4: ProtocolVersion = ProtocolVersion::V1_4;
+const V2_0: ProtocolVersion = ProtocolVersion::V2_0;
 use crate::version::ProtocolVersion;
 use crate::{enum_field, kmip_enum, kmip_struct};
 
@@ -24,12 +27,12 @@ kmip_struct! {
         req protocol_version: ProtocolVersion = tags::PROTOCOL_VERSION,
         opt maximum_response_size: i32 = tags::MAXIMUM_RESPONSE_SIZE,
         /// KMIP 1.4+.
-        opt client_correlation_value: String = tags::CLIENT_CORRELATION_VALUE,
+        opt client_correlation_value: String = since(tags::CLIENT_CORRELATION_VALUE, V1_4),
         /// KMIP 1.4+.
-        opt server_correlation_value: String = tags::SERVER_CORRELATION_VALUE,
+        opt server_correlation_value: String = since(tags::SERVER_CORRELATION_VALUE, V1_4),
         opt asynchronous_indicator: bool = tags::ASYNCHRONOUS_INDICATOR,
-        opt attestation_capable_indicator: bool = tags::ATTESTATION_CAPABLE_INDICATOR,
-        vec attestation_types: EnumValue = tags::ATTESTATION_TYPE,
+        opt attestation_capable_indicator: bool = since(tags::ATTESTATION_CAPABLE_INDICATOR, V1_2),
+        vec attestation_types: EnumValue = since(tags::ATTESTATION_TYPE, V1_2),
         opt authentication: Authentication = tags::AUTHENTICATION,
         opt batch_error_continuation_option: BatchErrorContinuationOption = tags::BATCH_ERROR_CONTINUATION_OPTION,
         opt batch_order_option: bool = tags::BATCH_ORDER_OPTION,
@@ -63,14 +66,14 @@ kmip_struct! {
     pub struct ResponseHeader {
         req protocol_version: ProtocolVersion = tags::PROTOCOL_VERSION,
         req time_stamp: DateTime = tags::TIME_STAMP,
-        opt nonce: crate::payloads::field::Nonce = tags::NONCE,
+        opt nonce: crate::payloads::field::Nonce = since(tags::NONCE, V1_2),
         /// KMIP 2.0+.
-        opt server_hashed_password: Vec<u8> = tags::SERVER_HASHED_PASSWORD,
-        vec attestation_types: EnumValue = tags::ATTESTATION_TYPE,
+        opt server_hashed_password: Vec<u8> = since(tags::SERVER_HASHED_PASSWORD, V2_0),
+        vec attestation_types: EnumValue = since(tags::ATTESTATION_TYPE, V1_2),
         /// KMIP 1.4+.
-        opt client_correlation_value: String = tags::CLIENT_CORRELATION_VALUE,
+        opt client_correlation_value: String = since(tags::CLIENT_CORRELATION_VALUE, V1_4),
         /// KMIP 1.4+.
-        opt server_correlation_value: String = tags::SERVER_CORRELATION_VALUE,
+        opt server_correlation_value: String = since(tags::SERVER_CORRELATION_VALUE, V1_4),
         req batch_count: i32 = tags::BATCH_COUNT,
     }
 }

@@ -28,7 +28,10 @@ impl RequestMessage {
     /// A message of `items` in protocol `version`, its batch count set to match.
     pub fn new(version: ProtocolVersion, items: Vec<RequestBatchItem>) -> Self {
         let count = i32::try_from(items.len()).unwrap_or(i32::MAX);
-        Self { header: RequestHeader::new(version, count), items }
+        Self {
+            header: RequestHeader::new(version, count),
+            items,
+        }
     }
 
     pub fn protocol_version(&self) -> ProtocolVersion {
@@ -47,10 +50,15 @@ impl RequestMessage {
     /// bad header, batch count mismatch): the server answers that with Invalid Message. Each batch item that
     /// does not decode is kept as a [`crate::payloads::RequestPayload::Undecoded`] item instead.
     pub fn from_ttlv(item: &Item) -> Result<Self, DecodeError> {
-        let (header_item, items) = split_message(item, tags::REQUEST_MESSAGE, tags::REQUEST_HEADER)?;
-        let header = RequestHeader::from_ttlv(header_item, ProtocolVersion::V1_0).map_err(as_invalid_message)?;
+        let (header_item, items) =
+            split_message(item, tags::REQUEST_MESSAGE, tags::REQUEST_HEADER)?;
+        let header = RequestHeader::from_ttlv(header_item, header_version(header_item)?)
+            .map_err(as_invalid_message)?;
         let version = header.protocol_version;
-        let items: Vec<_> = items.iter().map(|i| RequestBatchItem::from_ttlv(i, version)).collect();
+        let items: Vec<_> = items
+            .iter()
+            .map(|i| RequestBatchItem::from_ttlv(i, version))
+            .collect();
         check_batch_count(header.batch_count, items.len())?;
         Ok(Self { header, items })
     }
@@ -74,7 +82,10 @@ impl ResponseMessage {
     /// A response of `items` in protocol `version` stamped `time_stamp` (seconds since the Unix epoch).
     pub fn new(version: ProtocolVersion, time_stamp: i64, items: Vec<ResponseBatchItem>) -> Self {
         let count = i32::try_from(items.len()).unwrap_or(i32::MAX);
-        Self { header: ResponseHeader::new(version, time_stamp, count), items }
+        Self {
+            header: ResponseHeader::new(version, time_stamp, count),
+            items,
+        }
     }
 
     pub fn protocol_version(&self) -> ProtocolVersion {
@@ -90,8 +101,10 @@ impl ResponseMessage {
     }
 
     pub fn from_ttlv(item: &Item) -> Result<Self, DecodeError> {
-        let (header_item, items) = split_message(item, tags::RESPONSE_MESSAGE, tags::RESPONSE_HEADER)?;
-        let header = ResponseHeader::from_ttlv(header_item, ProtocolVersion::V1_0).map_err(as_invalid_message)?;
+        let (header_item, items) =
+            split_message(item, tags::RESPONSE_MESSAGE, tags::RESPONSE_HEADER)?;
+        let header = ResponseHeader::from_ttlv(header_item, header_version(header_item)?)
+            .map_err(as_invalid_message)?;
         let version = header.protocol_version;
         let items = items
             .iter()
@@ -105,10 +118,9 @@ impl ResponseMessage {
 /// The header and the batch items of a message, after checking the envelope's shape.
 fn split_message(item: &Item, message: Tag, header: Tag) -> Result<(&Item, &[Item]), DecodeError> {
     let fields = Fields::of(item, message).map_err(as_invalid_message)?;
-    let (first, rest) = fields
-        .children
-        .split_first()
-        .ok_or_else(|| DecodeError::invalid_message(format!("{} has no header", tag_label(message))))?;
+    let (first, rest) = fields.children.split_first().ok_or_else(|| {
+        DecodeError::invalid_message(format!("{} has no header", tag_label(message)))
+    })?;
     if first.tag != header {
         return Err(DecodeError::invalid_message(format!(
             "{} must start with {}, found {}",
@@ -123,6 +135,14 @@ fn split_message(item: &Item, message: Tag, header: Tag) -> Result<(&Item, &[Ite
     Ok((first, rest))
 }
 
+/// The Protocol Version of a header, which decides the forms of the header itself.
+fn header_version(header: &Item) -> Result<ProtocolVersion, DecodeError> {
+    let version = header.child(tags::PROTOCOL_VERSION).ok_or_else(|| {
+        DecodeError::invalid_message(format!("{} has no Protocol Version", tag_label(header.tag)))
+    })?;
+    ProtocolVersion::from_ttlv(version).map_err(as_invalid_message)
+}
+
 fn check_batch_count(declared: i32, actual: usize) -> Result<(), DecodeError> {
     if usize::try_from(declared).ok() != Some(actual) {
         return Err(DecodeError::invalid_message(format!(
@@ -130,11 +150,16 @@ fn check_batch_count(declared: i32, actual: usize) -> Result<(), DecodeError> {
         )));
     }
     if actual == 0 {
-        return Err(DecodeError::invalid_message("the message holds no batch item"));
+        return Err(DecodeError::invalid_message(
+            "the message holds no batch item",
+        ));
     }
     Ok(())
 }
 
 fn as_invalid_message(error: DecodeError) -> DecodeError {
-    DecodeError { reason: ResultReason::InvalidMessage, ..error }
+    DecodeError {
+        reason: ResultReason::InvalidMessage,
+        ..error
+    }
 }

@@ -6,7 +6,8 @@ use zeroize::Zeroizing;
 use super::key_material::KeyMaterial;
 use crate::attributes::{Attribute, Attributes, CryptographicParameters, StructuredValue};
 use crate::enums::{
-    self, CryptographicAlgorithm, EncodingOption, KeyCompressionType, KeyFormatType, KmipEnumeration, WrappingMethod,
+    self, CryptographicAlgorithm, EncodingOption, KeyCompressionType, KeyFormatType,
+    KmipEnumeration, WrappingMethod,
 };
 use crate::error::{tag_label, DecodeError};
 use crate::fields::Fields;
@@ -43,7 +44,10 @@ impl KeyBlock {
         Self {
             key_format_type,
             key_compression_type: None,
-            key_value: Some(KeyValue { material, attributes: Vec::new() }),
+            key_value: Some(KeyValue {
+                material,
+                attributes: Vec::new(),
+            }),
             cryptographic_algorithm,
             cryptographic_length,
             key_wrapping_data: None,
@@ -62,7 +66,10 @@ impl KeyBlock {
             children.push(algorithm.to_item(tags::CRYPTOGRAPHIC_ALGORITHM));
         }
         if let Some(length) = self.cryptographic_length {
-            children.push(Item::new(tags::CRYPTOGRAPHIC_LENGTH, Value::Integer(length)));
+            children.push(Item::new(
+                tags::CRYPTOGRAPHIC_LENGTH,
+                Value::Integer(length),
+            ));
         }
         if let Some(wrapping) = &self.key_wrapping_data {
             children.push(wrapping.to_ttlv());
@@ -82,7 +89,10 @@ impl KeyBlock {
                 .transpose()?,
             cryptographic_algorithm: enums::optional(&f, tags::CRYPTOGRAPHIC_ALGORITHM)?,
             cryptographic_length: f.optional_integer(tags::CRYPTOGRAPHIC_LENGTH)?,
-            key_wrapping_data: f.optional(tags::KEY_WRAPPING_DATA).map(KeyWrappingData::from_ttlv).transpose()?,
+            key_wrapping_data: f
+                .optional(tags::KEY_WRAPPING_DATA)
+                .map(KeyWrappingData::from_ttlv)
+                .transpose()?,
         })
     }
 }
@@ -98,17 +108,32 @@ impl KeyValue {
         if version.is_v2() {
             if !self.attributes.is_empty() {
                 let attributes: Attributes = self.attributes.iter().cloned().collect();
-                children.push(attributes.to_ttlv(version, tags::TEMPLATE_ATTRIBUTE, tags::ATTRIBUTES));
+                children.push(attributes.to_ttlv(
+                    version,
+                    tags::TEMPLATE_ATTRIBUTE,
+                    tags::ATTRIBUTES,
+                ));
             }
         } else {
-            children.extend(self.attributes.iter().filter_map(|a| a.to_ttlv(version, None)));
+            children.extend(
+                self.attributes
+                    .iter()
+                    .filter_map(|a| a.to_ttlv(version, None)),
+            );
         }
         Item::structure(tags::KEY_VALUE, children)
     }
 
-    pub fn from_ttlv(item: &Item, format: KeyFormatType, version: ProtocolVersion) -> Result<Self, DecodeError> {
+    pub fn from_ttlv(
+        item: &Item,
+        format: KeyFormatType,
+        version: ProtocolVersion,
+    ) -> Result<Self, DecodeError> {
         if let Value::ByteString(bytes) = &item.value {
-            return Ok(Self { material: KeyMaterial::Wrapped(Zeroizing::new(bytes.clone())), attributes: Vec::new() });
+            return Ok(Self {
+                material: KeyMaterial::Wrapped(Zeroizing::new(bytes.clone())),
+                attributes: Vec::new(),
+            });
         }
         let f = Fields::of(item, tags::KEY_VALUE)?;
         let material = KeyMaterial::from_item(f.required(tags::KEY_MATERIAL)?, format)?;
@@ -118,9 +143,10 @@ impl KeyValue {
                 tags::KEY_MATERIAL => {}
                 // 1.x attributes and 2.x vendor attributes share this tag; `from_v2` tells them apart.
                 tags::ATTRIBUTE => attributes.push(Attribute::from_v2(child)?),
-                tags::ATTRIBUTES => {
-                    attributes.extend(Attributes::from_ttlv(child, ProtocolVersion::V2_0.max(version))?)
-                }
+                tags::ATTRIBUTES => attributes.extend(Attributes::from_ttlv(
+                    child,
+                    ProtocolVersion::V2_0.max(version),
+                )?),
                 other => {
                     return Err(DecodeError::invalid_field(
                         other,
@@ -129,7 +155,10 @@ impl KeyValue {
                 }
             }
         }
-        Ok(Self { material, attributes })
+        Ok(Self {
+            material,
+            attributes,
+        })
     }
 }
 
@@ -142,10 +171,15 @@ pub struct WrappingKeyInformation {
 
 impl WrappingKeyInformation {
     fn to_ttlv(&self, tag: ttlv::Tag) -> Item {
-        let mut children =
-            vec![Item::new(tags::UNIQUE_IDENTIFIER, Value::TextString(self.unique_identifier.clone()))];
+        let mut children = vec![Item::new(
+            tags::UNIQUE_IDENTIFIER,
+            Value::TextString(self.unique_identifier.clone()),
+        )];
         if let Some(params) = &self.cryptographic_parameters {
-            children.push(Item::structure(tags::CRYPTOGRAPHIC_PARAMETERS, params.children()));
+            children.push(Item::structure(
+                tags::CRYPTOGRAPHIC_PARAMETERS,
+                params.children(),
+            ));
         }
         Item::structure(tag, children)
     }
@@ -183,10 +217,16 @@ impl KeyWrappingData {
             children.push(info.to_ttlv(tags::MAC_SIGNATURE_KEY_INFORMATION));
         }
         if let Some(mac) = &self.mac_signature {
-            children.push(Item::new(tags::MAC_SIGNATURE, Value::ByteString(mac.clone())));
+            children.push(Item::new(
+                tags::MAC_SIGNATURE,
+                Value::ByteString(mac.clone()),
+            ));
         }
         if let Some(iv) = &self.iv_counter_nonce {
-            children.push(Item::new(tags::IV_COUNTER_NONCE, Value::ByteString(iv.clone())));
+            children.push(Item::new(
+                tags::IV_COUNTER_NONCE,
+                Value::ByteString(iv.clone()),
+            ));
         }
         if let Some(option) = self.encoding_option {
             children.push(option.to_item(tags::ENCODING_OPTION));
@@ -207,7 +247,9 @@ impl KeyWrappingData {
                 .map(|i| WrappingKeyInformation::from_ttlv(i, tags::MAC_SIGNATURE_KEY_INFORMATION))
                 .transpose()?,
             mac_signature: f.optional_bytes(tags::MAC_SIGNATURE)?.map(<[u8]>::to_vec),
-            iv_counter_nonce: f.optional_bytes(tags::IV_COUNTER_NONCE)?.map(<[u8]>::to_vec),
+            iv_counter_nonce: f
+                .optional_bytes(tags::IV_COUNTER_NONCE)?
+                .map(<[u8]>::to_vec),
             encoding_option: enums::optional(&f, tags::ENCODING_OPTION)?,
         })
     }
@@ -234,7 +276,9 @@ impl KeyWrappingSpecification {
             children.push(info.to_ttlv(tags::MAC_SIGNATURE_KEY_INFORMATION));
         }
         children.extend(
-            self.attribute_names.iter().map(|n| Item::new(tags::ATTRIBUTE_NAME, Value::TextString(n.clone()))),
+            self.attribute_names
+                .iter()
+                .map(|n| Item::new(tags::ATTRIBUTE_NAME, Value::TextString(n.clone()))),
         );
         if let Some(option) = self.encoding_option {
             children.push(option.to_item(tags::ENCODING_OPTION));

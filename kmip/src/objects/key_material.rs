@@ -24,13 +24,22 @@ pub enum KeyMaterial {
     /// Transparent Symmetric Key {Key}.
     TransparentSymmetricKey { key: SecretBytes },
     /// Transparent RSA Public Key {Modulus, Public Exponent}.
-    TransparentRsaPublicKey { modulus: Vec<u8>, public_exponent: Vec<u8> },
+    TransparentRsaPublicKey {
+        modulus: Vec<u8>,
+        public_exponent: Vec<u8>,
+    },
     /// Transparent RSA Private Key: Modulus and whichever private parts are present.
     TransparentRsaPrivateKey(Box<RsaPrivateParts>),
     /// Transparent EC (and ECDSA/ECDH/ECMQV) Public Key {Recommended Curve, Q String}.
-    TransparentEcPublicKey { recommended_curve: RecommendedCurve, q_string: Vec<u8> },
+    TransparentEcPublicKey {
+        recommended_curve: RecommendedCurve,
+        q_string: Vec<u8>,
+    },
     /// Transparent EC (and ECDSA/ECDH/ECMQV) Private Key {Recommended Curve, D}.
-    TransparentEcPrivateKey { recommended_curve: RecommendedCurve, d: SecretBytes },
+    TransparentEcPrivateKey {
+        recommended_curve: RecommendedCurve,
+        d: SecretBytes,
+    },
     /// Any other structure (DSA, DH, ...), kept as received.
     Raw(RawMaterial),
     /// A wrapped Key Value with TTLV encoding: the whole Key Value is this Byte String (it has no Key
@@ -72,7 +81,10 @@ fn zeroize_item(item: &mut Item) {
 
 /// The unsigned magnitude of a non-negative two's-complement Big Integer (leading zero bytes dropped).
 pub fn magnitude(twos_complement: &[u8]) -> &[u8] {
-    let start = twos_complement.iter().position(|b| *b != 0).unwrap_or(twos_complement.len());
+    let start = twos_complement
+        .iter()
+        .position(|b| *b != 0)
+        .unwrap_or(twos_complement.len());
     &twos_complement[start..]
 }
 
@@ -99,10 +111,17 @@ fn required_big(f: &Fields<'_>, tag: ttlv::Tag) -> Result<Vec<u8>, DecodeError> 
 fn optional_big(f: &Fields<'_>, tag: ttlv::Tag) -> Result<Option<Vec<u8>>, DecodeError> {
     match f.optional(tag) {
         None => Ok(None),
-        Some(Item { value: Value::BigInteger(bytes), .. }) => Ok(Some(bytes.clone())),
+        Some(Item {
+            value: Value::BigInteger(bytes),
+            ..
+        }) => Ok(Some(bytes.clone())),
         Some(other) => Err(DecodeError::invalid_field(
             tag,
-            format!("{} must be a Big Integer, found {}", crate::error::tag_label(tag), other.value.item_type().name()),
+            format!(
+                "{} must be a Big Integer, found {}",
+                crate::error::tag_label(tag),
+                other.value.item_type().name()
+            ),
         )),
     }
 }
@@ -113,37 +132,65 @@ impl KeyMaterial {
         let tag = tags::KEY_MATERIAL;
         match self {
             Self::Bytes(bytes) => Item::new(tag, Value::ByteString(bytes.to_vec())),
-            Self::TransparentSymmetricKey { key } => {
-                Item::structure(tag, vec![Item::new(tags::KEY, Value::ByteString(key.to_vec()))])
-            }
-            Self::TransparentRsaPublicKey { modulus, public_exponent } => Item::structure(
+            Self::TransparentSymmetricKey { key } => Item::structure(
                 tag,
-                vec![big(tags::MODULUS, modulus), big(tags::PUBLIC_EXPONENT, public_exponent)],
+                vec![Item::new(tags::KEY, Value::ByteString(key.to_vec()))],
+            ),
+            Self::TransparentRsaPublicKey {
+                modulus,
+                public_exponent,
+            } => Item::structure(
+                tag,
+                vec![
+                    big(tags::MODULUS, modulus),
+                    big(tags::PUBLIC_EXPONENT, public_exponent),
+                ],
             ),
             Self::TransparentRsaPrivateKey(parts) => {
                 let mut children = vec![big(tags::MODULUS, &parts.modulus)];
                 let optional: [(ttlv::Tag, Option<&[u8]>); 7] = [
-                    (tags::PRIVATE_EXPONENT, parts.private_exponent.as_deref().map(Vec::as_slice)),
+                    (
+                        tags::PRIVATE_EXPONENT,
+                        parts.private_exponent.as_deref().map(Vec::as_slice),
+                    ),
                     (tags::PUBLIC_EXPONENT, parts.public_exponent.as_deref()),
                     (tags::P, parts.p.as_deref().map(Vec::as_slice)),
                     (tags::Q, parts.q.as_deref().map(Vec::as_slice)),
-                    (tags::PRIME_EXPONENT_P, parts.prime_exponent_p.as_deref().map(Vec::as_slice)),
-                    (tags::PRIME_EXPONENT_Q, parts.prime_exponent_q.as_deref().map(Vec::as_slice)),
-                    (tags::CRT_COEFFICIENT, parts.crt_coefficient.as_deref().map(Vec::as_slice)),
+                    (
+                        tags::PRIME_EXPONENT_P,
+                        parts.prime_exponent_p.as_deref().map(Vec::as_slice),
+                    ),
+                    (
+                        tags::PRIME_EXPONENT_Q,
+                        parts.prime_exponent_q.as_deref().map(Vec::as_slice),
+                    ),
+                    (
+                        tags::CRT_COEFFICIENT,
+                        parts.crt_coefficient.as_deref().map(Vec::as_slice),
+                    ),
                 ];
                 children.extend(optional.iter().filter_map(|(t, v)| v.map(|v| big(*t, v))));
                 Item::structure(tag, children)
             }
-            Self::TransparentEcPublicKey { recommended_curve, q_string } => Item::structure(
+            Self::TransparentEcPublicKey {
+                recommended_curve,
+                q_string,
+            } => Item::structure(
                 tag,
                 vec![
                     recommended_curve.to_item(tags::RECOMMENDED_CURVE),
                     Item::new(tags::Q_STRING, Value::ByteString(q_string.clone())),
                 ],
             ),
-            Self::TransparentEcPrivateKey { recommended_curve, d } => Item::structure(
+            Self::TransparentEcPrivateKey {
+                recommended_curve,
+                d,
+            } => Item::structure(
                 tag,
-                vec![recommended_curve.to_item(tags::RECOMMENDED_CURVE), big(tags::D, d)],
+                vec![
+                    recommended_curve.to_item(tags::RECOMMENDED_CURVE),
+                    big(tags::D, d),
+                ],
             ),
             Self::Raw(raw) => raw.0.clone(),
             // Only `KeyValue` encodes a wrapped value (as itself); a Key Material item of it is its bytes.
@@ -160,9 +207,9 @@ impl KeyMaterial {
         }
         let f = Fields::of(item, tags::KEY_MATERIAL)?;
         let typed = match format {
-            KeyFormatType::TransparentSymmetricKey => {
-                Self::TransparentSymmetricKey { key: Zeroizing::new(f.required_bytes(tags::KEY)?.to_vec()) }
-            }
+            KeyFormatType::TransparentSymmetricKey => Self::TransparentSymmetricKey {
+                key: Zeroizing::new(f.required_bytes(tags::KEY)?.to_vec()),
+            },
             KeyFormatType::TransparentRsaPublicKey => Self::TransparentRsaPublicKey {
                 modulus: required_big(&f, tags::MODULUS)?,
                 public_exponent: required_big(&f, tags::PUBLIC_EXPONENT)?,
@@ -207,21 +254,45 @@ impl KeyMaterial {
 impl fmt::Debug for KeyMaterial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Bytes(bytes) => write!(f, "KeyMaterial::Bytes([REDACTED; {} bytes])", bytes.len()),
+            Self::Bytes(bytes) => {
+                write!(f, "KeyMaterial::Bytes([REDACTED; {} bytes])", bytes.len())
+            }
             Self::TransparentSymmetricKey { key } => {
-                write!(f, "KeyMaterial::TransparentSymmetricKey([REDACTED; {} bytes])", key.len())
+                write!(
+                    f,
+                    "KeyMaterial::TransparentSymmetricKey([REDACTED; {} bytes])",
+                    key.len()
+                )
             }
             Self::TransparentRsaPublicKey { modulus, .. } => {
-                write!(f, "KeyMaterial::TransparentRsaPublicKey({} modulus bytes)", modulus.len())
+                write!(
+                    f,
+                    "KeyMaterial::TransparentRsaPublicKey({} modulus bytes)",
+                    modulus.len()
+                )
             }
             Self::TransparentRsaPrivateKey(parts) => {
-                write!(f, "KeyMaterial::TransparentRsaPrivateKey([REDACTED]; {} modulus bytes)", parts.modulus.len())
+                write!(
+                    f,
+                    "KeyMaterial::TransparentRsaPrivateKey([REDACTED]; {} modulus bytes)",
+                    parts.modulus.len()
+                )
             }
-            Self::TransparentEcPublicKey { recommended_curve, .. } => {
-                write!(f, "KeyMaterial::TransparentEcPublicKey({recommended_curve})")
+            Self::TransparentEcPublicKey {
+                recommended_curve, ..
+            } => {
+                write!(
+                    f,
+                    "KeyMaterial::TransparentEcPublicKey({recommended_curve})"
+                )
             }
-            Self::TransparentEcPrivateKey { recommended_curve, .. } => {
-                write!(f, "KeyMaterial::TransparentEcPrivateKey({recommended_curve}, [REDACTED])")
+            Self::TransparentEcPrivateKey {
+                recommended_curve, ..
+            } => {
+                write!(
+                    f,
+                    "KeyMaterial::TransparentEcPrivateKey({recommended_curve}, [REDACTED])"
+                )
             }
             Self::Raw(_) => f.write_str("KeyMaterial::Raw([REDACTED])"),
             Self::Wrapped(bytes) => write!(f, "KeyMaterial::Wrapped({} bytes)", bytes.len()),
@@ -231,12 +302,20 @@ impl fmt::Debug for KeyMaterial {
 
 impl fmt::Debug for RsaPrivateParts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RsaPrivateParts([REDACTED]; {} modulus bytes)", self.modulus.len())
+        write!(
+            f,
+            "RsaPrivateParts([REDACTED]; {} modulus bytes)",
+            self.modulus.len()
+        )
     }
 }
 
 impl fmt::Debug for RawMaterial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RawMaterial({}, [REDACTED])", crate::error::tag_label(self.0.tag))
+        write!(
+            f,
+            "RawMaterial({}, [REDACTED])",
+            crate::error::tag_label(self.0.tag)
+        )
     }
 }

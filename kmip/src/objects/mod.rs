@@ -3,15 +3,22 @@
 mod key_block;
 mod key_material;
 
-pub use key_block::{KeyBlock, KeyValue, KeyWrappingData, KeyWrappingSpecification, WrappingKeyInformation};
-pub use key_material::{magnitude, positive_big_integer, KeyMaterial, RawMaterial, RsaPrivateParts, SecretBytes};
+pub use key_block::{
+    KeyBlock, KeyValue, KeyWrappingData, KeyWrappingSpecification, WrappingKeyInformation,
+};
+pub use key_material::{
+    magnitude, positive_big_integer, KeyMaterial, RawMaterial, RsaPrivateParts, SecretBytes,
+};
 
 use std::fmt;
 
 use ttlv::{tags, Item, Tag, Value};
 use zeroize::Zeroizing;
 
-use crate::enums::{self, CertificateType, KmipEnumeration, ObjectType, OpaqueDataType, SecretDataType, SplitKeyMethod};
+use crate::enums::{
+    self, CertificateType, KmipEnumeration, ObjectType, OpaqueDataType, SecretDataType,
+    SplitKeyMethod,
+};
 use crate::error::{tag_label, DecodeError};
 use crate::fields::Fields;
 use crate::version::ProtocolVersion;
@@ -110,30 +117,50 @@ impl ManagedObject {
 
     pub fn to_ttlv(&self, version: ProtocolVersion) -> Item {
         let children = match self {
-            Self::SymmetricKey(b) | Self::PublicKey(b) | Self::PrivateKey(b) => vec![b.to_ttlv(version)],
+            Self::SymmetricKey(b) | Self::PublicKey(b) | Self::PrivateKey(b) => {
+                vec![b.to_ttlv(version)]
+            }
             Self::SplitKey(s) => {
                 let mut children = vec![
                     Item::new(tags::SPLIT_KEY_PARTS, Value::Integer(s.split_key_parts)),
-                    Item::new(tags::KEY_PART_IDENTIFIER, Value::Integer(s.key_part_identifier)),
-                    Item::new(tags::SPLIT_KEY_THRESHOLD, Value::Integer(s.split_key_threshold)),
+                    Item::new(
+                        tags::KEY_PART_IDENTIFIER,
+                        Value::Integer(s.key_part_identifier),
+                    ),
+                    Item::new(
+                        tags::SPLIT_KEY_THRESHOLD,
+                        Value::Integer(s.split_key_threshold),
+                    ),
                     s.split_key_method.to_item(tags::SPLIT_KEY_METHOD),
                 ];
                 if let Some(size) = &s.prime_field_size {
-                    children.push(Item::new(tags::PRIME_FIELD_SIZE, Value::BigInteger(size.clone())));
+                    children.push(Item::new(
+                        tags::PRIME_FIELD_SIZE,
+                        Value::BigInteger(size.clone()),
+                    ));
                 }
                 children.push(s.key_block.to_ttlv(version));
                 children
             }
             Self::Certificate(c) => vec![
                 c.certificate_type.to_item(tags::CERTIFICATE_TYPE),
-                Item::new(tags::CERTIFICATE_VALUE, Value::ByteString(c.certificate_value.clone())),
+                Item::new(
+                    tags::CERTIFICATE_VALUE,
+                    Value::ByteString(c.certificate_value.clone()),
+                ),
             ],
             Self::SecretData(s) => {
-                vec![s.secret_data_type.to_item(tags::SECRET_DATA_TYPE), s.key_block.to_ttlv(version)]
+                vec![
+                    s.secret_data_type.to_item(tags::SECRET_DATA_TYPE),
+                    s.key_block.to_ttlv(version),
+                ]
             }
             Self::OpaqueObject(o) => vec![
                 o.opaque_data_type.to_item(tags::OPAQUE_DATA_TYPE),
-                Item::new(tags::OPAQUE_DATA_VALUE, Value::ByteString(o.opaque_data_value.to_vec())),
+                Item::new(
+                    tags::OPAQUE_DATA_VALUE,
+                    Value::ByteString(o.opaque_data_value.to_vec()),
+                ),
             ],
         };
         Item::structure(self.tag(), children)
@@ -141,15 +168,29 @@ impl ManagedObject {
 
     /// Decodes an object item; its tag says which object it is.
     pub fn from_ttlv(item: &Item, version: ProtocolVersion) -> Result<Self, DecodeError> {
-        let object_type = ObjectType::ALL.iter().copied().find(|t| object_tag(*t) == Some(item.tag)).ok_or_else(|| {
-            DecodeError::invalid_field(item.tag, format!("{} is not a managed object qkms handles", tag_label(item.tag)))
-        })?;
+        let object_type = ObjectType::ALL
+            .iter()
+            .copied()
+            .find(|t| object_tag(*t) == Some(item.tag))
+            .ok_or_else(|| {
+                DecodeError::invalid_field(
+                    item.tag,
+                    format!(
+                        "{} is not a managed object qkms handles",
+                        tag_label(item.tag)
+                    ),
+                )
+            })?;
         Self::from_ttlv_as(item, object_type, version)
     }
 
     /// Decodes an object item that must be of `object_type` (e.g. the Object Type field of a Register
     /// request or Get response).
-    pub fn from_ttlv_as(item: &Item, object_type: ObjectType, version: ProtocolVersion) -> Result<Self, DecodeError> {
+    pub fn from_ttlv_as(
+        item: &Item,
+        object_type: ObjectType,
+        version: ProtocolVersion,
+    ) -> Result<Self, DecodeError> {
         let expected = object_tag(object_type).ok_or_else(|| {
             DecodeError::new(
                 crate::ResultReason::FeatureNotSupported,
@@ -170,7 +211,10 @@ impl ManagedObject {
                 split_key_method: enums::required(&f, tags::SPLIT_KEY_METHOD)?,
                 prime_field_size: match f.optional(tags::PRIME_FIELD_SIZE) {
                     None => None,
-                    Some(Item { value: Value::BigInteger(bytes), .. }) => Some(bytes.clone()),
+                    Some(Item {
+                        value: Value::BigInteger(bytes),
+                        ..
+                    }) => Some(bytes.clone()),
                     Some(_) => {
                         return Err(DecodeError::invalid_field(
                             tags::PRIME_FIELD_SIZE,
@@ -190,7 +234,9 @@ impl ManagedObject {
             }),
             ObjectType::OpaqueObject => Self::OpaqueObject(OpaqueObject {
                 opaque_data_type: enums::required(&f, tags::OPAQUE_DATA_TYPE)?,
-                opaque_data_value: Zeroizing::new(f.required_bytes(tags::OPAQUE_DATA_VALUE)?.to_vec()),
+                opaque_data_value: Zeroizing::new(
+                    f.required_bytes(tags::OPAQUE_DATA_VALUE)?.to_vec(),
+                ),
             }),
             ObjectType::Template | ObjectType::PgpKey | ObjectType::CertificateRequest => {
                 return Err(DecodeError::new(

@@ -3,8 +3,10 @@
 use ttlv::tags;
 
 use super::attrs::{AttributeArgument, AttributeNames, PayloadAttributes};
+use super::field::{since, v1_only};
 use crate::attributes::AttributeName;
 use crate::kmip_struct;
+use crate::version::ProtocolVersion;
 
 kmip_struct! {
     /// Get Attributes request: the attributes wanted (none: all).
@@ -55,7 +57,7 @@ kmip_struct! {
     pub struct AddAttributeResponse {
         req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
         /// 1.x only.
-        opt attribute: AttributeArgument = tags::ATTRIBUTE,
+        opt attribute: AttributeArgument = v1_only(tags::ATTRIBUTE),
     }
 }
 
@@ -65,7 +67,7 @@ kmip_struct! {
     pub struct ModifyAttributeRequest {
         opt unique_identifier: String = tags::UNIQUE_IDENTIFIER,
         /// 2.x only.
-        opt current_attribute: AttributeArgument = tags::CURRENT_ATTRIBUTE,
+        opt current_attribute: AttributeArgument = since(tags::CURRENT_ATTRIBUTE, ProtocolVersion::V2_0),
         req new_attribute: AttributeArgument = (tags::ATTRIBUTE, tags::NEW_ATTRIBUTE),
     }
 }
@@ -76,7 +78,7 @@ kmip_struct! {
     pub struct ModifyAttributeResponse {
         req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
         /// 1.x only.
-        opt attribute: AttributeArgument = tags::ATTRIBUTE,
+        opt attribute: AttributeArgument = v1_only(tags::ATTRIBUTE),
     }
 }
 
@@ -87,10 +89,10 @@ kmip_struct! {
     pub struct DeleteAttributeRequest {
         opt unique_identifier: String = tags::UNIQUE_IDENTIFIER,
         /// 2.x only.
-        opt current_attribute: AttributeArgument = tags::CURRENT_ATTRIBUTE,
+        opt current_attribute: AttributeArgument = since(tags::CURRENT_ATTRIBUTE, ProtocolVersion::V2_0),
         opt attribute_name: AttributeName = (tags::ATTRIBUTE_NAME, tags::ATTRIBUTE_REFERENCE),
         /// 1.x only.
-        opt attribute_index: i32 = tags::ATTRIBUTE_INDEX,
+        opt attribute_index: i32 = v1_only(tags::ATTRIBUTE_INDEX),
     }
 }
 
@@ -100,7 +102,7 @@ kmip_struct! {
     pub struct DeleteAttributeResponse {
         req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
         /// 1.x only.
-        opt attribute: AttributeArgument = tags::ATTRIBUTE,
+        opt attribute: AttributeArgument = v1_only(tags::ATTRIBUTE),
     }
 }
 

@@ -18,7 +18,9 @@ fn attribute_item(attribute: &Attribute, index: Option<i32>, version: ProtocolVe
         (attribute.to_v1(index), attribute.to_v2())
     };
     // An attribute always has a name in at least one family (it was decoded from one or built typed).
-    first.or(second).unwrap_or_else(|| Item::structure(tags::ATTRIBUTE, Vec::new()))
+    first
+        .or(second)
+        .unwrap_or_else(|| Item::structure(tags::ATTRIBUTE, Vec::new()))
 }
 
 /// A list of attributes in a structure of its own: 1.x Template-Attribute-like, 2.x Attributes-like; the
@@ -48,13 +50,20 @@ impl MultiField for PayloadAttributes {
     }
 
     fn claims(tag: Tag, version: ProtocolVersion) -> bool {
-        tag == if version.is_v2() { tags::ATTRIBUTES } else { tags::ATTRIBUTE }
+        tag == if version.is_v2() {
+            tags::ATTRIBUTES
+        } else {
+            tags::ATTRIBUTE
+        }
     }
 
     fn decode_one(&mut self, item: &Item, version: ProtocolVersion) -> Result<(), DecodeError> {
         if version.is_v2() {
             if !self.0.is_empty() {
-                return Err(DecodeError::invalid_field(item.tag, "Attributes appears more than once"));
+                return Err(DecodeError::invalid_field(
+                    item.tag,
+                    "Attributes appears more than once",
+                ));
             }
             self.0 = Attributes::from_ttlv(item, version)?;
         } else {
@@ -74,7 +83,11 @@ impl MultiField for AttributeNames {
     }
 
     fn claims(tag: Tag, version: ProtocolVersion) -> bool {
-        tag == if version.is_v2() { tags::ATTRIBUTE_REFERENCE } else { tags::ATTRIBUTE_NAME }
+        tag == if version.is_v2() {
+            tags::ATTRIBUTE_REFERENCE
+        } else {
+            tags::ATTRIBUTE_NAME
+        }
     }
 
     fn decode_one(&mut self, item: &Item, version: ProtocolVersion) -> Result<(), DecodeError> {
@@ -89,7 +102,9 @@ fn reference_item(name: &AttributeName, version: ProtocolVersion) -> Item {
     } else {
         (name.to_v1_reference(), name.to_v2_reference())
     };
-    first.or(second).unwrap_or_else(|| Item::new(tags::ATTRIBUTE_NAME, ttlv::Value::TextString(String::new())))
+    first
+        .or(second)
+        .unwrap_or_else(|| Item::new(tags::ATTRIBUTE_NAME, ttlv::Value::TextString(String::new())))
 }
 
 /// One attribute name in a single field (Delete Attribute): 1.x Attribute Name, 2.x Attribute Reference. Use
@@ -114,7 +129,10 @@ pub struct AttributeArgument {
 
 impl From<Attribute> for AttributeArgument {
     fn from(attribute: Attribute) -> Self {
-        Self { attribute, index: None }
+        Self {
+            attribute,
+            index: None,
+        }
     }
 }
 
@@ -131,7 +149,10 @@ impl TtlvField for AttributeArgument {
         if version.is_v2() {
             let fields = Fields::of_any(item)?;
             match fields.children {
-                [one] => Ok(Self { attribute: Attribute::from_v2(one)?, index: None }),
+                [one] => Ok(Self {
+                    attribute: Attribute::from_v2(one)?,
+                    index: None,
+                }),
                 _ => Err(DecodeError::invalid_field(
                     item.tag,
                     format!("{} must hold exactly one attribute", tag_label(item.tag)),

@@ -3,10 +3,12 @@
 
 use ttlv::tags;
 
+use super::field::since;
 pub use crate::attributes::CryptographicParameters;
 use crate::kmip_struct;
 use crate::payloads::field::EnumValue;
 use crate::payloads::secret::SecretBytes;
+use crate::version::ProtocolVersion;
 
 kmip_struct! {
     /// Encrypt request.
@@ -69,7 +71,7 @@ kmip_struct! {
         opt cryptographic_parameters: CryptographicParameters = tags::CRYPTOGRAPHIC_PARAMETERS,
         opt data: Vec<u8> = tags::DATA,
         /// KMIP 1.4+: a digest already computed by the client.
-        opt digested_data: Vec<u8> = tags::DIGESTED_DATA,
+        opt digested_data: Vec<u8> = since(tags::DIGESTED_DATA, ProtocolVersion::V1_4),
         opt correlation_value: Vec<u8> = tags::CORRELATION_VALUE,
         opt init_indicator: bool = tags::INIT_INDICATOR,
         opt final_indicator: bool = tags::FINAL_INDICATOR,
@@ -93,7 +95,7 @@ kmip_struct! {
         opt unique_identifier: String = tags::UNIQUE_IDENTIFIER,
         opt cryptographic_parameters: CryptographicParameters = tags::CRYPTOGRAPHIC_PARAMETERS,
         opt data: Vec<u8> = tags::DATA,
-        opt digested_data: Vec<u8> = tags::DIGESTED_DATA,
+        opt digested_data: Vec<u8> = since(tags::DIGESTED_DATA, ProtocolVersion::V1_4),
         opt signature_data: Vec<u8> = tags::SIGNATURE_DATA,
         opt correlation_value: Vec<u8> = tags::CORRELATION_VALUE,
         opt init_indicator: bool = tags::INIT_INDICATOR,

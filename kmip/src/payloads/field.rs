@@ -131,7 +131,11 @@ impl TtlvField for Item {
 pub(crate) fn wrong_type(item: &Item, expected: &str) -> DecodeError {
     DecodeError::invalid_field(
         item.tag,
-        format!("{} must be {expected}, found {}", tag_label(item.tag), item.value.item_type().name()),
+        format!(
+            "{} must be {expected}, found {}",
+            tag_label(item.tag),
+            item.value.item_type().name()
+        ),
     )
 }
 
@@ -157,7 +161,11 @@ macro_rules! enum_field {
 pub(crate) fn unexpected(child: &Item, within: Tag) -> DecodeError {
     DecodeError::invalid_field(
         child.tag,
-        format!("unexpected field {} in {}", tag_label(child.tag), tag_label(within)),
+        format!(
+            "unexpected field {} in {}",
+            tag_label(child.tag),
+            tag_label(within)
+        ),
     )
 }
 
@@ -240,14 +248,15 @@ macro_rules! kmip_struct {
         $children.push($crate::payloads::field::TtlvField::to_item(&$value, tag, $version));
     };
     (@encode opt $value:expr, $tag:expr, $version:ident, $children:ident) => {
-        if let Some(v) = &$value {
+        if let Some(v) = $value.as_ref().filter(|_| $crate::payloads::field::FieldTag::exists_in(&$tag, $version)) {
             let tag = $crate::payloads::field::FieldTag::for_version(&$tag, $version);
             $children.push($crate::payloads::field::TtlvField::to_item(v, tag, $version));
         }
     };
     (@encode vec $value:expr, $tag:expr, $version:ident, $children:ident) => {
         let tag = $crate::payloads::field::FieldTag::for_version(&$tag, $version);
-        for v in &$value {
+        let values = if $crate::payloads::field::FieldTag::exists_in(&$tag, $version) { &$value[..] } else { &[] };
+        for v in values {
             $children.push($crate::payloads::field::TtlvField::to_item(v, tag, $version));
         }
     };
@@ -256,7 +265,8 @@ macro_rules! kmip_struct {
         <$ty as $crate::payloads::field::MultiField>::claims($child.tag, $version)
     };
     (@claims $kind:ident $ty:ty, $tag:expr, $child:ident, $version:ident) => {
-        $child.tag == $crate::payloads::field::FieldTag::for_version(&$tag, $version)
+        $crate::payloads::field::FieldTag::exists_in(&$tag, $version)
+            && $child.tag == $crate::payloads::field::FieldTag::for_version(&$tag, $version)
     };
 
     (@decode multi $slot:ident, $ty:ty, $child:ident, $version:ident, $within:expr) => {
@@ -296,7 +306,9 @@ impl TtlvField for ProtocolVersion {
     fn from_item(item: &Item, _: ProtocolVersion) -> Result<Self, DecodeError> {
         let fields = fields::Fields::of_any(item)?;
         for child in fields.children {
-            if child.tag != ttlv::tags::PROTOCOL_VERSION_MAJOR && child.tag != ttlv::tags::PROTOCOL_VERSION_MINOR {
+            if child.tag != ttlv::tags::PROTOCOL_VERSION_MAJOR
+                && child.tag != ttlv::tags::PROTOCOL_VERSION_MINOR
+            {
                 return Err(unexpected(child, item.tag));
             }
         }
@@ -341,11 +353,56 @@ macro_rules! structured_field {
     )+};
 }
 
-structured_field!(crate::attributes::CryptographicParameters, crate::attributes::RevocationReason);
+structured_field!(
+    crate::attributes::CryptographicParameters,
+    crate::attributes::RevocationReason
+);
 
 /// The tag of a field: fixed, or differing between the 1.x and 2.x families.
 pub trait FieldTag {
     fn for_version(&self, version: ProtocolVersion) -> Tag;
+
+    /// Whether the field exists in `version`. An optional field that does not is left out when encoding for
+    /// `version` (as attributes a version lacks are) and is an unexpected field when decoding.
+    fn exists_in(&self, _version: ProtocolVersion) -> bool {
+        true
+    }
+}
+
+/// A field that exists only from `since` on, and (when `until` is set) only before `until`.
+#[derive(Clone, Copy, Debug)]
+pub struct Versioned {
+    pub tag: Tag,
+    pub since: ProtocolVersion,
+    pub until: Option<ProtocolVersion>,
+}
+
+/// A field introduced in `version`.
+pub const fn since(tag: Tag, version: ProtocolVersion) -> Versioned {
+    Versioned {
+        tag,
+        since: version,
+        until: None,
+    }
+}
+
+/// A field of the 1.x family only (removed in 2.0).
+pub const fn v1_only(tag: Tag) -> Versioned {
+    Versioned {
+        tag,
+        since: ProtocolVersion::V1_0,
+        until: Some(ProtocolVersion::V2_0),
+    }
+}
+
+impl FieldTag for Versioned {
+    fn for_version(&self, _: ProtocolVersion) -> Tag {
+        self.tag
+    }
+
+    fn exists_in(&self, version: ProtocolVersion) -> bool {
+        version >= self.since && self.until.is_none_or(|until| version < until)
+    }
 }
 
 impl FieldTag for Tag {

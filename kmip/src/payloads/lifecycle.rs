@@ -2,9 +2,9 @@
 
 use ttlv::tags;
 
-use crate::kmip_struct;
 pub use crate::attributes::RevocationReason;
 pub use crate::enums::RevocationReasonCode;
+use crate::kmip_struct;
 use crate::payloads::field::{DateTime, Interval};
 
 kmip_struct! {

@@ -3,7 +3,9 @@
 use ttlv::tags;
 
 use super::attrs::PayloadAttributes;
+use super::field::since;
 use crate::kmip_struct;
+use crate::version::ProtocolVersion;
 
 /// Storage Status Mask bits.
 pub mod storage_status {
@@ -24,7 +26,7 @@ kmip_struct! {
     pub struct LocateRequest {
         opt maximum_items: i32 = tags::MAXIMUM_ITEMS,
         /// KMIP 1.3+.
-        opt offset_items: i32 = tags::OFFSET_ITEMS,
+        opt offset_items: i32 = since(tags::OFFSET_ITEMS, ProtocolVersion::V1_3),
         opt storage_status_mask: i32 = tags::STORAGE_STATUS_MASK,
         opt object_group_member: super::field::EnumValue = tags::OBJECT_GROUP_MEMBER,
         multi attributes: PayloadAttributes = (),
@@ -36,7 +38,7 @@ kmip_struct! {
     #[derive(Default)]
     pub struct LocateResponse {
         /// KMIP 1.3+: how many objects matched in all (before Maximum Items / Offset Items).
-        opt located_items: i32 = tags::LOCATED_ITEMS,
+        opt located_items: i32 = since(tags::LOCATED_ITEMS, ProtocolVersion::V1_3),
         vec unique_identifiers: String = tags::UNIQUE_IDENTIFIER,
     }
 }

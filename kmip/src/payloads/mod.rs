@@ -47,6 +47,9 @@ pub struct UndecodedPayload {
 macro_rules! payloads {
     ($( $variant:ident => $op:ident, $req:ty, $resp:ty; )+) => {
         /// The payload of a request batch item.
+        // Payloads are built once and moved a few times per batch item; boxing every variant would cost more
+        // than the padding of the small ones.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Clone, Debug, PartialEq)]
         pub enum RequestPayload {
             $( $variant($req), )+
@@ -54,6 +57,7 @@ macro_rules! payloads {
         }
 
         /// The payload of a successful response batch item.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Clone, Debug, PartialEq)]
         pub enum ResponsePayload {
             $( $variant($resp), )+
@@ -166,7 +170,11 @@ macro_rules! payloads {
 }
 
 fn not_supported(message: String) -> DecodeError {
-    DecodeError::new(ResultReason::OperationNotSupported, Some(tags::OPERATION), message)
+    DecodeError::new(
+        ResultReason::OperationNotSupported,
+        Some(tags::OPERATION),
+        message,
+    )
 }
 
 payloads! {

@@ -3,11 +3,13 @@
 
 use ttlv::{tags, Item, Tag};
 
-use super::field::{Interval, MultiField};
-use crate::attributes::{Attributes, CryptographicParameters};
-use crate::enums::{EncodingOption, KeyCompressionType, KeyFormatType, ObjectType, WrappingMethod};
+use super::field::{since, Interval, MultiField};
+const V2_0: ProtocolVersion = ProtocolVersion::V2_0;
+use crate::attributes::Attributes;
+use crate::enums::{KeyCompressionType, KeyFormatType, ObjectType};
 use crate::error::DecodeError;
 use crate::kmip_struct;
+pub use crate::objects::{KeyWrappingSpecification, ManagedObject, WrappingKeyInformation};
 use crate::version::ProtocolVersion;
 
 /// The tags a managed object can appear under in a payload.
@@ -41,7 +43,10 @@ impl MultiField for ObjectField {
 
     fn decode_one(&mut self, item: &Item, version: ProtocolVersion) -> Result<(), DecodeError> {
         if self.0.is_some() {
-            return Err(DecodeError::invalid_field(item.tag, "a payload holds at most one managed object"));
+            return Err(DecodeError::invalid_field(
+                item.tag,
+                "a payload holds at most one managed object",
+            ));
         }
         self.0 = Some(ManagedObject::from_ttlv(item, version)?);
         Ok(())
@@ -59,8 +64,14 @@ kmip_struct! {
 /// `(Template-Attribute, Attributes)`.
 const TEMPLATE_ATTRIBUTE: (Tag, Tag) = (tags::TEMPLATE_ATTRIBUTE, tags::ATTRIBUTES);
 const COMMON: (Tag, Tag) = (tags::COMMON_TEMPLATE_ATTRIBUTE, tags::COMMON_ATTRIBUTES);
-const PRIVATE: (Tag, Tag) = (tags::PRIVATE_KEY_TEMPLATE_ATTRIBUTE, tags::PRIVATE_KEY_ATTRIBUTES);
-const PUBLIC: (Tag, Tag) = (tags::PUBLIC_KEY_TEMPLATE_ATTRIBUTE, tags::PUBLIC_KEY_ATTRIBUTES);
+const PRIVATE: (Tag, Tag) = (
+    tags::PRIVATE_KEY_TEMPLATE_ATTRIBUTE,
+    tags::PRIVATE_KEY_ATTRIBUTES,
+);
+const PUBLIC: (Tag, Tag) = (
+    tags::PUBLIC_KEY_TEMPLATE_ATTRIBUTE,
+    tags::PUBLIC_KEY_ATTRIBUTES,
+);
 
 kmip_struct! {
     /// Create request.
@@ -68,7 +79,7 @@ kmip_struct! {
         req object_type: ObjectType = tags::OBJECT_TYPE,
         req attributes: Attributes = TEMPLATE_ATTRIBUTE,
         /// KMIP 2.0+.
-        opt protection_storage_masks: ProtectionStorageMasks = tags::PROTECTION_STORAGE_MASKS,
+        opt protection_storage_masks: ProtectionStorageMasks = since(tags::PROTECTION_STORAGE_MASKS, V2_0),
     }
 }
 
@@ -90,9 +101,9 @@ kmip_struct! {
         opt private_key_attributes: Attributes = PRIVATE,
         opt public_key_attributes: Attributes = PUBLIC,
         /// KMIP 2.0+.
-        opt common_protection_storage_masks: ProtectionStorageMasks = tags::COMMON_PROTECTION_STORAGE_MASKS,
-        opt private_protection_storage_masks: ProtectionStorageMasks = tags::PRIVATE_PROTECTION_STORAGE_MASKS,
-        opt public_protection_storage_masks: ProtectionStorageMasks = tags::PUBLIC_PROTECTION_STORAGE_MASKS,
+        opt common_protection_storage_masks: ProtectionStorageMasks = since(tags::COMMON_PROTECTION_STORAGE_MASKS, V2_0),
+        opt private_protection_storage_masks: ProtectionStorageMasks = since(tags::PRIVATE_PROTECTION_STORAGE_MASKS, V2_0),
+        opt public_protection_storage_masks: ProtectionStorageMasks = since(tags::PUBLIC_PROTECTION_STORAGE_MASKS, V2_0),
     }
 }
 
@@ -116,7 +127,7 @@ kmip_struct! {
         req attributes: Attributes = TEMPLATE_ATTRIBUTE,
         multi object: ObjectField = (),
         /// KMIP 2.0+.
-        opt protection_storage_masks: ProtectionStorageMasks = tags::PROTECTION_STORAGE_MASKS,
+        opt protection_storage_masks: ProtectionStorageMasks = since(tags::PROTECTION_STORAGE_MASKS, V2_0),
     }
 }
 
@@ -138,7 +149,7 @@ kmip_struct! {
         opt offset: Interval = tags::OFFSET,
         opt attributes: Attributes = TEMPLATE_ATTRIBUTE,
         /// KMIP 2.0+.
-        opt protection_storage_masks: ProtectionStorageMasks = tags::PROTECTION_STORAGE_MASKS,
+        opt protection_storage_masks: ProtectionStorageMasks = since(tags::PROTECTION_STORAGE_MASKS, V2_0),
     }
 }
 
@@ -162,9 +173,9 @@ kmip_struct! {
         opt private_key_attributes: Attributes = PRIVATE,
         opt public_key_attributes: Attributes = PUBLIC,
         /// KMIP 2.0+.
-        opt common_protection_storage_masks: ProtectionStorageMasks = tags::COMMON_PROTECTION_STORAGE_MASKS,
-        opt private_protection_storage_masks: ProtectionStorageMasks = tags::PRIVATE_PROTECTION_STORAGE_MASKS,
-        opt public_protection_storage_masks: ProtectionStorageMasks = tags::PUBLIC_PROTECTION_STORAGE_MASKS,
+        opt common_protection_storage_masks: ProtectionStorageMasks = since(tags::COMMON_PROTECTION_STORAGE_MASKS, V2_0),
+        opt private_protection_storage_masks: ProtectionStorageMasks = since(tags::PRIVATE_PROTECTION_STORAGE_MASKS, V2_0),
+        opt public_protection_storage_masks: ProtectionStorageMasks = since(tags::PUBLIC_PROTECTION_STORAGE_MASKS, V2_0),
     }
 }
 
@@ -190,7 +201,7 @@ kmip_struct! {
         opt certificate_request_value: Vec<u8> = (tags::CERTIFICATE_REQUEST, tags::CERTIFICATE_REQUEST_VALUE),
         opt attributes: Attributes = TEMPLATE_ATTRIBUTE,
         /// KMIP 2.0+.
-        opt protection_storage_masks: ProtectionStorageMasks = tags::PROTECTION_STORAGE_MASKS,
+        opt protection_storage_masks: ProtectionStorageMasks = since(tags::PROTECTION_STORAGE_MASKS, V2_0),
     }
 }
 
@@ -204,23 +215,13 @@ kmip_struct! {
     }
 }
 
-kmip_struct! {
-    /// Encryption Key Information / MAC/Signature Key Information of a Key Wrapping Specification.
-    #[derive(Default)]
-    pub struct WrappingKeyInformation {
-        req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
-        opt cryptographic_parameters: CryptographicParameters = tags::CRYPTOGRAPHIC_PARAMETERS,
+/// Key Wrapping Specification (from `crate::objects`) as a payload field; its tag is fixed.
+impl super::field::TtlvField for KeyWrappingSpecification {
+    fn to_item(&self, _tag: Tag, _: ProtocolVersion) -> Item {
+        self.to_ttlv()
     }
-}
-
-kmip_struct! {
-    /// Key Wrapping Specification: how Get / Export should wrap the key they return.
-    pub struct KeyWrappingSpecification {
-        req wrapping_method: WrappingMethod = tags::WRAPPING_METHOD,
-        opt encryption_key_information: WrappingKeyInformation = tags::ENCRYPTION_KEY_INFORMATION,
-        opt mac_signature_key_information: WrappingKeyInformation = tags::MAC_SIGNATURE_KEY_INFORMATION,
-        vec attribute_names: String = tags::ATTRIBUTE_NAME,
-        opt encoding_option: EncodingOption = tags::ENCODING_OPTION,
+    fn from_item(item: &Item, _: ProtocolVersion) -> Result<Self, DecodeError> {
+        KeyWrappingSpecification::from_ttlv(item)
     }
 }
 
@@ -231,7 +232,7 @@ kmip_struct! {
         opt unique_identifier: String = tags::UNIQUE_IDENTIFIER,
         opt key_format_type: KeyFormatType = tags::KEY_FORMAT_TYPE,
         /// KMIP 1.4+: Not Wrapped 1, As Registered 2.
-        opt key_wrap_type: super::field::EnumValue = tags::KEY_WRAP_TYPE,
+        opt key_wrap_type: super::field::EnumValue = since(tags::KEY_WRAP_TYPE, ProtocolVersion::V1_4),
         opt key_compression_type: KeyCompressionType = tags::KEY_COMPRESSION_TYPE,
         opt key_wrapping_specification: KeyWrappingSpecification = tags::KEY_WRAPPING_SPECIFICATION,
     }
@@ -252,7 +253,7 @@ kmip_struct! {
         req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
         req object_type: ObjectType = tags::OBJECT_TYPE,
         opt replace_existing: bool = tags::REPLACE_EXISTING,
-        opt key_wrap_type: super::field::EnumValue = tags::KEY_WRAP_TYPE,
+        opt key_wrap_type: super::field::EnumValue = since(tags::KEY_WRAP_TYPE, ProtocolVersion::V1_4),
         opt attributes: Attributes = TEMPLATE_ATTRIBUTE,
         multi object: ObjectField = (),
     }
@@ -272,7 +273,7 @@ kmip_struct! {
     pub struct ExportRequest {
         opt unique_identifier: String = tags::UNIQUE_IDENTIFIER,
         opt key_format_type: KeyFormatType = tags::KEY_FORMAT_TYPE,
-        opt key_wrap_type: super::field::EnumValue = tags::KEY_WRAP_TYPE,
+        opt key_wrap_type: super::field::EnumValue = since(tags::KEY_WRAP_TYPE, ProtocolVersion::V1_4),
         opt key_compression_type: KeyCompressionType = tags::KEY_COMPRESSION_TYPE,
         opt key_wrapping_specification: KeyWrappingSpecification = tags::KEY_WRAPPING_SPECIFICATION,
     }
@@ -285,19 +286,5 @@ kmip_struct! {
         req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
         req attributes: Attributes = TEMPLATE_ATTRIBUTE,
         multi object: ObjectField = (),
-    }
-}
-
-/// PENDING `crate::objects::ManagedObject` (written concurrently): until it lands, a managed object is carried
-/// as its TTLV item, checked only for its tag.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ManagedObject(pub Item);
-
-impl ManagedObject {
-    pub fn to_ttlv(&self, _version: ProtocolVersion) -> Item {
-        self.0.clone()
-    }
-    pub fn from_ttlv(item: &Item, _version: ProtocolVersion) -> Result<Self, DecodeError> {
-        Ok(Self(item.clone()))
     }
 }

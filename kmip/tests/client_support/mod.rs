@@ -29,9 +29,14 @@ fn ca(name: &str) -> (rcgen::Certificate, KeyPair) {
     (params.self_signed(&key).unwrap(), key)
 }
 
-fn leaf(names: &[&str], issuer: &rcgen::Certificate, issuer_key: &KeyPair) -> (rcgen::Certificate, KeyPair) {
+fn leaf(
+    names: &[&str],
+    issuer: &rcgen::Certificate,
+    issuer_key: &KeyPair,
+) -> (rcgen::Certificate, KeyPair) {
     let key = KeyPair::generate().unwrap();
-    let params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+    let params =
+        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
     (params.signed_by(&key, issuer, issuer_key).unwrap(), key)
 }
 
@@ -74,10 +79,12 @@ impl Pki {
         for cert in certificates_from_pem(self.ca_pem.as_bytes()).unwrap() {
             roots.add(cert).unwrap();
         }
-        let verifier =
-            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-                .build()
-                .unwrap();
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        )
+        .build()
+        .unwrap();
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .unwrap()
@@ -106,7 +113,9 @@ pub async fn start_server(pki: &Pki, stats: Arc<Stats>) -> String {
     let acceptor = pki.acceptor();
     tokio::spawn(async move {
         loop {
-            let Ok((tcp, _)) = listener.accept().await else { return };
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
             let acceptor = acceptor.clone();
             let stats = stats.clone();
             tokio::spawn(async move {
@@ -161,28 +170,32 @@ fn canned(payload: &RequestPayload, version: ProtocolVersion) -> ResponseBatchIt
     use kmip::attributes::{Attribute, Attributes};
     use kmip::enums::{CryptographicAlgorithm, ObjectType};
     use kmip::Operation;
-    let ok = ResponseBatchItem::success;
     match payload {
-        RequestPayload::DiscoverVersions(_) => ok(DiscoverVersionsResponse {
-            protocol_versions: vec![ProtocolVersion::V2_1, ProtocolVersion::V1_4],
-        }),
-        RequestPayload::Query(_) => ok(QueryResponse {
+        RequestPayload::DiscoverVersions(_) => {
+            ResponseBatchItem::success(DiscoverVersionsResponse {
+                protocol_versions: vec![ProtocolVersion::V2_1, ProtocolVersion::V1_4],
+            })
+        }
+        RequestPayload::Query(_) => ResponseBatchItem::success(QueryResponse {
             operations: vec![Operation::Create.into(), Operation::Get.into()],
             vendor_identification: Some("qkms-test".into()),
             ..QueryResponse::default()
         }),
-        RequestPayload::Create(c) => ok(CreateResponse {
+        RequestPayload::Create(c) => ResponseBatchItem::success(CreateResponse {
             object_type: c.object_type,
             unique_identifier: "sym-1".into(),
             attributes: None,
         }),
-        RequestPayload::CreateKeyPair(_) => ok(CreateKeyPairResponse {
+        RequestPayload::CreateKeyPair(_) => ResponseBatchItem::success(CreateKeyPairResponse {
             private_key_unique_identifier: "priv-1".into(),
             public_key_unique_identifier: "pub-1".into(),
             ..CreateKeyPairResponse::default()
         }),
-        RequestPayload::Register(_) => ok(RegisterResponse { unique_identifier: "reg-1".into(), attributes: None }),
-        RequestPayload::GetAttributes(g) => ok(GetAttributesResponse {
+        RequestPayload::Register(_) => ResponseBatchItem::success(RegisterResponse {
+            unique_identifier: "reg-1".into(),
+            attributes: None,
+        }),
+        RequestPayload::GetAttributes(g) => ResponseBatchItem::success(GetAttributesResponse {
             unique_identifier: uid(&g.unique_identifier),
             attributes: PayloadAttributes(Attributes::from(vec![
                 Attribute::ObjectType(ObjectType::SymmetricKey),
@@ -190,34 +203,50 @@ fn canned(payload: &RequestPayload, version: ProtocolVersion) -> ResponseBatchIt
                 Attribute::CryptographicLength(256),
             ])),
         }),
-        RequestPayload::Locate(_) => ok(LocateResponse {
+        RequestPayload::Locate(_) => ResponseBatchItem::success(LocateResponse {
             located_items: Some(2),
             unique_identifiers: vec!["sym-1".into(), "sym-2".into()],
         }),
-        RequestPayload::Activate(a) => ok(ActivateResponse { unique_identifier: uid(&a.unique_identifier) }),
-        RequestPayload::Revoke(r) => ok(RevokeResponse { unique_identifier: uid(&r.unique_identifier) }),
+        RequestPayload::Activate(a) => ResponseBatchItem::success(ActivateResponse {
+            unique_identifier: uid(&a.unique_identifier),
+        }),
+        RequestPayload::Revoke(r) => ResponseBatchItem::success(RevokeResponse {
+            unique_identifier: uid(&r.unique_identifier),
+        }),
         RequestPayload::Destroy(d) if d.unique_identifier.as_deref() == Some("missing") => {
-            ResponseBatchItem::failure(payload.operation(), ResultReason::ItemNotFound, "no object missing")
+            ResponseBatchItem::failure(
+                payload.operation(),
+                ResultReason::ItemNotFound,
+                "no object missing",
+            )
         }
-        RequestPayload::Destroy(d) => ok(DestroyResponse { unique_identifier: uid(&d.unique_identifier) }),
+        RequestPayload::Destroy(d) => ResponseBatchItem::success(DestroyResponse {
+            unique_identifier: uid(&d.unique_identifier),
+        }),
         // "Encryption" reverses the bytes so the test can check the data went through.
-        RequestPayload::Encrypt(e) => ok(EncryptResponse {
+        RequestPayload::Encrypt(e) => ResponseBatchItem::success(EncryptResponse {
             unique_identifier: uid(&e.unique_identifier),
-            data: e.data.as_ref().map(|d| d.expose().iter().rev().copied().collect()),
+            data: e
+                .data
+                .as_ref()
+                .map(|d| d.expose().iter().rev().copied().collect()),
             iv_counter_nonce: Some(vec![7; 12]),
             ..EncryptResponse::default()
         }),
-        RequestPayload::Decrypt(d) => ok(DecryptResponse {
+        RequestPayload::Decrypt(d) => ResponseBatchItem::success(DecryptResponse {
             unique_identifier: uid(&d.unique_identifier),
-            data: d.data.as_ref().map(|d| SecretBytes::new(d.iter().rev().copied().collect())),
+            data: d
+                .data
+                .as_ref()
+                .map(|d| SecretBytes::new(d.iter().rev().copied().collect())),
             correlation_value: None,
         }),
-        RequestPayload::Sign(s) => ok(SignResponse {
+        RequestPayload::Sign(s) => ResponseBatchItem::success(SignResponse {
             unique_identifier: uid(&s.unique_identifier),
             signature_data: Some(vec![0x5A; 64]),
             correlation_value: None,
         }),
-        RequestPayload::SignatureVerify(s) => ok(SignatureVerifyResponse {
+        RequestPayload::SignatureVerify(s) => ResponseBatchItem::success(SignatureVerifyResponse {
             unique_identifier: uid(&s.unique_identifier),
             validity_indicator: Some(EnumValue(if s.signature_data == Some(vec![0x5A; 64]) {
                 validity::VALID
@@ -226,19 +255,21 @@ fn canned(payload: &RequestPayload, version: ProtocolVersion) -> ResponseBatchIt
             })),
             ..SignatureVerifyResponse::default()
         }),
-        RequestPayload::Mac(m) => ok(MacResponse {
+        RequestPayload::Mac(m) => ResponseBatchItem::success(MacResponse {
             unique_identifier: uid(&m.unique_identifier),
             mac_data: Some(vec![0xAC; 32]),
             correlation_value: None,
         }),
-        RequestPayload::Hash(h) => ok(HashResponse {
+        RequestPayload::Hash(h) => ResponseBatchItem::success(HashResponse {
             data: Some(vec![h.data.as_ref().map_or(0, |d| d.len() as u8); 32]),
             correlation_value: None,
         }),
-        RequestPayload::RngRetrieve(r) => ok(RngRetrieveResponse {
+        RequestPayload::RngRetrieve(r) => ResponseBatchItem::success(RngRetrieveResponse {
             data: SecretBytes::new((0..r.data_length).map(|i| i as u8).collect()),
         }),
-        RequestPayload::Undecoded(u) => ResponseBatchItem::failure(u.operation, u.error.reason, u.error.message.clone()),
+        RequestPayload::Undecoded(u) => {
+            ResponseBatchItem::failure(u.operation, u.error.reason, u.error.message.clone())
+        }
         other => ResponseBatchItem::failure(
             other.operation(),
             ResultReason::OperationNotSupported,

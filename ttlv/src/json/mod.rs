@@ -5,7 +5,6 @@
 //! Reading is strict: unknown members, duplicate members, unknown tag, type, enumeration and mask names,
 //! fractional numbers and malformed values are errors. Depth, item count and input size are bounded by
 //! [`Limits`](crate::Limits) (`max_message_size` bounds the text length).
-
 //!
 //! ```
 //! use ttlv::{json, tags, Item, Value};
