@@ -55,7 +55,13 @@ async fn client_without_certificate_is_refused() {
         refused,
         "a client without a certificate must not get an answer"
     );
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The server records the failed handshake asynchronously: wait for it (bounded).
+    for _ in 0..200 {
+        if stats.handshake_failures.load(Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(stats.connections.load(Ordering::SeqCst), 0);
     assert_eq!(stats.handshake_failures.load(Ordering::SeqCst), 1);
     assert_eq!(stats.requests.load(Ordering::SeqCst), 0);
@@ -164,6 +170,31 @@ async fn operation_methods_return_typed_results_over_one_connection() {
         .unwrap();
     assert_eq!(attributes.attributes.0.cryptographic_length(), Some(256));
 
+    let got = client
+        .get(GetRequest {
+            unique_identifier: Some("sym-1".into()),
+            ..GetRequest::default()
+        })
+        .await
+        .unwrap();
+    let object = got.object.0.expect("Get returns the object");
+    assert_eq!(object.object_type(), ObjectType::SymmetricKey);
+    assert_eq!(
+        object.key_block().and_then(|b| b.cryptographic_length),
+        Some(128)
+    );
+
+    let registered = client
+        .register(RegisterRequest {
+            object_type: ObjectType::SymmetricKey,
+            attributes: Attributes::new(),
+            object: ObjectField(Some(object)),
+            protection_storage_masks: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(registered.unique_identifier, "reg-1");
+
     let located = client.locate(LocateRequest::default()).await.unwrap();
     assert_eq!(located.unique_identifiers, vec!["sym-1", "sym-2"]);
     assert_eq!(located.located_items, Some(2));
@@ -255,7 +286,7 @@ async fn operation_methods_return_typed_results_over_one_connection() {
         1,
         "every request must reuse one connection"
     );
-    assert_eq!(stats.requests.load(Ordering::SeqCst), 16);
+    assert_eq!(stats.requests.load(Ordering::SeqCst), 18);
 }
 
 #[tokio::test]

@@ -327,3 +327,51 @@ fn fields_newer_than_the_message_version_are_rejected_and_not_sent() {
         Some(&Value::Integer(9))
     );
 }
+
+#[test]
+fn header_fields_follow_the_header_version() {
+    let mut header = RequestHeader::new(ProtocolVersion::V1_4, 1);
+    header.client_correlation_value = Some("step 1".into());
+    let with_correlation = |version: ProtocolVersion| {
+        let mut h = header.clone();
+        h.protocol_version = version;
+        // Build the 1.4 form, then relabel the version: a 1.3 client cannot send Client Correlation Value.
+        let mut item = h.to_ttlv(tags::REQUEST_HEADER, ProtocolVersion::V1_4);
+        if let Value::Structure(children) = &mut item.value {
+            children[0] = version.to_ttlv();
+        }
+        Item::structure(
+            tags::REQUEST_MESSAGE,
+            vec![item, batch_item(0x12, None, vec![])],
+        )
+    };
+    let ok = RequestMessage::from_ttlv(&with_correlation(ProtocolVersion::V1_4)).unwrap();
+    assert_eq!(
+        ok.header.client_correlation_value.as_deref(),
+        Some("step 1")
+    );
+    let error = RequestMessage::from_ttlv(&with_correlation(ProtocolVersion::V1_3)).unwrap_err();
+    assert_eq!(error.reason, ResultReason::InvalidMessage);
+}
+
+#[test]
+fn ephemeral_flag_is_a_2_x_field() {
+    let item = |version| {
+        let b = Item::structure(
+            tags::BATCH_ITEM,
+            vec![
+                Item::new(tags::OPERATION, Value::Enumeration(0x12)),
+                Item::new(tags::EPHEMERAL, Value::Boolean(true)),
+                Item::structure(tags::REQUEST_PAYLOAD, vec![]),
+            ],
+        );
+        RequestMessage::from_ttlv(&message(version, vec![b])).unwrap()
+    };
+    assert_eq!(item(ProtocolVersion::V2_0).items[0].ephemeral, Some(true));
+    assert_eq!(
+        undecoded(&item(ProtocolVersion::V1_4).items[0].payload)
+            .error
+            .reason,
+        ResultReason::InvalidField
+    );
+}

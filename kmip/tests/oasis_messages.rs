@@ -148,6 +148,13 @@ fn check_file(path: &Path, tally: &mut Tally) {
                 item.tag
             );
         };
+        // The typed message also survives the binary wire form.
+        let wire = ttlv::binary::encode(&reencoded).unwrap();
+        assert_eq!(
+            ttlv::binary::decode(&wire).unwrap(),
+            reencoded,
+            "{name} #{index}: binary round trip"
+        );
         if &reencoded != item {
             tally.mismatches.push(format!(
                 "{name} #{index}: {}",

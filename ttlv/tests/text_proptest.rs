@@ -25,12 +25,17 @@ fn any_tag() -> impl Strategy<Value = Tag> {
     ]
 }
 
+/// Small numbers often, so that enumeration and mask names are exercised, not only hex forms.
+fn small_or_any_u32() -> impl Strategy<Value = u32> {
+    prop_oneof![0u32..16, 0u32..0x0010_0000, any::<u32>()]
+}
+
 fn primitive() -> impl Strategy<Value = Value> {
     prop_oneof![
-        any::<i32>().prop_map(Value::Integer),
+        small_or_any_u32().prop_map(|v| Value::Integer(v as i32)),
         any::<i64>().prop_map(Value::LongInteger),
         proptest::collection::vec(any::<u8>(), 0..24).prop_map(|b| Value::big_integer(&b)),
-        any::<u32>().prop_map(Value::Enumeration),
+        small_or_any_u32().prop_map(Value::Enumeration),
         any::<bool>().prop_map(Value::Boolean),
         xml_text().prop_map(Value::TextString),
         proptest::collection::vec(any::<u8>(), 0..24).prop_map(Value::ByteString),

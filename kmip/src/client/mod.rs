@@ -100,14 +100,11 @@ impl Client {
                     }
                 })
         };
-        let mut stream = tokio::time::timeout(timeout, handshake)
+        let stream = tokio::time::timeout(timeout, handshake)
             .await
             .map_err(|_| ClientError::Timeout(timeout))??;
-        // With TLS 1.3 the server checks the client certificate after the client considers the handshake
-        // done; flushing here surfaces nothing, so a rejection shows up on the first exchange instead.
-        tokio::io::AsyncWriteExt::flush(&mut stream)
-            .await
-            .map_err(ClientError::Connect)?;
+        // With TLS 1.3 the server verifies the client certificate after the client's side of the handshake is
+        // done, so a refused certificate shows up as an error on the first exchange.
         Ok(Self {
             stream,
             version: config.protocol_version,

@@ -121,6 +121,12 @@ impl RequestBatchItem {
                 }
             }
             let ephemeral = fields.optional_bool(tags::EPHEMERAL)?;
+            if ephemeral.is_some() && !version.is_v2() {
+                return Err(DecodeError::invalid_field(
+                    tags::EPHEMERAL,
+                    "Ephemeral is a KMIP 2.0 field",
+                ));
+            }
             let id = fields
                 .optional_bytes(tags::UNIQUE_BATCH_ITEM_ID)?
                 .map(<[u8]>::to_vec);

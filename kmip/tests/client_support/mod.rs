@@ -191,10 +191,33 @@ fn canned(payload: &RequestPayload, version: ProtocolVersion) -> ResponseBatchIt
             public_key_unique_identifier: "pub-1".into(),
             ..CreateKeyPairResponse::default()
         }),
-        RequestPayload::Register(_) => ResponseBatchItem::success(RegisterResponse {
-            unique_identifier: "reg-1".into(),
-            attributes: None,
-        }),
+        RequestPayload::Register(r) => match &r.object.0 {
+            Some(kmip::objects::ManagedObject::SymmetricKey(_)) => {
+                ResponseBatchItem::success(RegisterResponse {
+                    unique_identifier: "reg-1".into(),
+                    attributes: None,
+                })
+            }
+            _ => ResponseBatchItem::failure(
+                payload.operation(),
+                ResultReason::InvalidField,
+                "no symmetric key",
+            ),
+        },
+        RequestPayload::Get(g) => {
+            use kmip::objects::{KeyBlock, KeyMaterial, ManagedObject};
+            let key = KeyBlock::new(
+                kmip::enums::KeyFormatType::Raw,
+                KeyMaterial::Bytes(zeroize::Zeroizing::new(vec![0x11; 16])),
+                Some(CryptographicAlgorithm::Aes),
+                Some(128),
+            );
+            ResponseBatchItem::success(GetResponse {
+                object_type: ObjectType::SymmetricKey,
+                unique_identifier: uid(&g.unique_identifier),
+                object: ObjectField(Some(ManagedObject::SymmetricKey(key))),
+            })
+        }
         RequestPayload::GetAttributes(g) => ResponseBatchItem::success(GetAttributesResponse {
             unique_identifier: uid(&g.unique_identifier),
             attributes: PayloadAttributes(Attributes::from(vec![
