@@ -19,24 +19,45 @@ fn repetition_count_cutoffs_match_the_examples() {
         (0.5, 30.0, 61),
         (0.5, 40.0, 81),
     ] {
-        assert_eq!(rct_cutoff(h, alpha(exponent)).unwrap(), expected, "H={h} alpha=2^-{exponent}");
+        assert_eq!(
+            rct_cutoff(h, alpha(exponent)).unwrap(),
+            expected,
+            "H={h} alpha=2^-{exponent}"
+        );
     }
 }
 
 #[test]
 fn adaptive_proportion_cutoffs_match_the_examples() {
-    for (h, window, expected) in [(1.0, 1024, 589), (0.5, 512, 410), (8.0, 512, 13), (4.0, 512, 62)] {
-        assert_eq!(apt_cutoff(window, h, alpha(20.0)).unwrap(), expected, "H={h} W={window}");
+    for (h, window, expected) in [
+        (1.0, 1024, 589),
+        (0.5, 512, 410),
+        (8.0, 512, 13),
+        (4.0, 512, 62),
+    ] {
+        assert_eq!(
+            apt_cutoff(window, h, alpha(20.0)).unwrap(),
+            expected,
+            "H={h} W={window}"
+        );
     }
 }
 
 #[test]
 fn adaptive_proportion_cutoffs_at_small_alphas_are_exact() {
     // Values from an independent log-space binomial tail computation (W trials).
-    for (h, window, exponent, expected) in
-        [(1.0, 1024, 30.0, 609), (1.0, 1024, 60.0, 652), (8.0, 512, 30.0, 16), (8.0, 512, 60.0, 25), (4.0, 512, 60.0, 91)]
-    {
-        assert_eq!(apt_cutoff(window, h, alpha(exponent)).unwrap(), expected, "H={h} W={window} 2^-{exponent}");
+    for (h, window, exponent, expected) in [
+        (1.0, 1024, 30.0, 609),
+        (1.0, 1024, 60.0, 652),
+        (8.0, 512, 30.0, 16),
+        (8.0, 512, 60.0, 25),
+        (4.0, 512, 60.0, 91),
+    ] {
+        assert_eq!(
+            apt_cutoff(window, h, alpha(exponent)).unwrap(),
+            expected,
+            "H={h} W={window} 2^-{exponent}"
+        );
     }
 }
 
@@ -69,32 +90,56 @@ fn entropy_outside_the_sample_width_is_refused() {
         HealthConfig::new(1, 1.5).cutoffs(),
         Err(HealthConfigError::EntropyExceedsSampleWidth { .. })
     ));
-    assert!(matches!(HealthConfig::new(8, 8.01).cutoffs(), Err(HealthConfigError::EntropyExceedsSampleWidth { .. })));
+    assert!(matches!(
+        HealthConfig::new(8, 8.01).cutoffs(),
+        Err(HealthConfigError::EntropyExceedsSampleWidth { .. })
+    ));
     for h in [0.0, -1.0, f64::NAN, f64::INFINITY] {
         assert!(
-            matches!(HealthConfig::new(8, h).cutoffs(), Err(HealthConfigError::NonPositiveEntropy { .. })),
+            matches!(
+                HealthConfig::new(8, h).cutoffs(),
+                Err(HealthConfigError::NonPositiveEntropy { .. })
+            ),
             "H={h}"
         );
     }
-    assert!(matches!(HealthConfig::new(0, 0.5).cutoffs(), Err(HealthConfigError::InvalidSampleWidth { .. })));
-    assert!(matches!(HealthConfig::new(9, 0.5).cutoffs(), Err(HealthConfigError::InvalidSampleWidth { .. })));
+    assert!(matches!(
+        HealthConfig::new(0, 0.5).cutoffs(),
+        Err(HealthConfigError::InvalidSampleWidth { .. })
+    ));
+    assert!(matches!(
+        HealthConfig::new(9, 0.5).cutoffs(),
+        Err(HealthConfigError::InvalidSampleWidth { .. })
+    ));
 }
 
 #[test]
 fn other_unusable_settings_are_refused() {
     let mut config = HealthConfig::new(8, 4.0);
     config.persistent_alpha = alpha(20.0);
-    assert!(matches!(config.cutoffs(), Err(HealthConfigError::PersistentAlphaLarger { .. })));
+    assert!(matches!(
+        config.cutoffs(),
+        Err(HealthConfigError::PersistentAlphaLarger { .. })
+    ));
 
     let mut config = HealthConfig::new(8, 4.0);
     config.startup_samples = 1023;
-    assert!(matches!(config.cutoffs(), Err(HealthConfigError::StartupTooShort { samples: 1023 })));
+    assert!(matches!(
+        config.cutoffs(),
+        Err(HealthConfigError::StartupTooShort { samples: 1023 })
+    ));
 
     let mut config = HealthConfig::new(8, 4.0);
     config.max_intermittent_failures = 0;
-    assert!(matches!(config.cutoffs(), Err(HealthConfigError::InvalidFailureLimit { .. })));
+    assert!(matches!(
+        config.cutoffs(),
+        Err(HealthConfigError::InvalidFailureLimit { .. })
+    ));
 
-    assert!(matches!(Alpha::pow2(0.5), Err(HealthConfigError::InvalidAlpha { .. })));
+    assert!(matches!(
+        Alpha::pow2(0.5),
+        Err(HealthConfigError::InvalidAlpha { .. })
+    ));
 }
 
 #[test]

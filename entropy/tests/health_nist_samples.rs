@@ -3,12 +3,14 @@
 use std::path::PathBuf;
 
 use entropy::health::{
-    Alpha, AdaptiveProportionTest, HealthConfig, HealthConfigError, HealthMonitor, HealthState, RepetitionCountTest,
-    TestEvent,
+    AdaptiveProportionTest, Alpha, HealthConfig, HealthConfigError, HealthMonitor, HealthState,
+    RepetitionCountTest, TestEvent,
 };
 
 fn samples(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/entropy-samples").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/entropy-samples")
+        .join(name);
     let data = std::fs::read(&path).unwrap();
     assert_eq!(data.len(), 1_000_000, "{}", path.display());
     data
@@ -25,7 +27,11 @@ fn config_at_2_pow_20(sample_bits: u8, h: f64) -> HealthConfig {
 fn failures(data: &[u8], sample_bits: u8, h: f64) -> (u32, u32) {
     let cutoffs = config_at_2_pow_20(sample_bits, h).cutoffs().unwrap();
     let mut rct = RepetitionCountTest::new(cutoffs.rct_intermittent, cutoffs.rct_persistent);
-    let mut apt = AdaptiveProportionTest::new(cutoffs.apt_window, cutoffs.apt_intermittent, cutoffs.apt_persistent);
+    let mut apt = AdaptiveProportionTest::new(
+        cutoffs.apt_window,
+        cutoffs.apt_intermittent,
+        cutoffs.apt_persistent,
+    );
     let (mut rct_failures, mut apt_failures) = (0, 0);
     for &s in data {
         if rct.feed(s) != TestEvent::Pass {
@@ -94,7 +100,10 @@ fn truerand_8bit_at_h_original_has_one_chance_alarm_and_recovers() {
     let mut released = Vec::new();
     let report = monitor.process(&data, &mut released);
     assert_eq!(report.failures, 1);
-    assert_eq!(report.first_failure, Some(entropy::health::HealthTestKind::AdaptiveProportion));
+    assert_eq!(
+        report.first_failure,
+        Some(entropy::health::HealthTestKind::AdaptiveProportion)
+    );
     assert_eq!(monitor.state(), HealthState::Healthy);
     let counters = monitor.counters();
     assert_eq!(counters.apt_intermittent_failures, 1);
@@ -144,11 +153,18 @@ fn over_claimed_source_is_latched_off_by_the_monitor() {
     let mut released = Vec::new();
     monitor.process(&data, &mut released);
     assert_eq!(monitor.state(), HealthState::PersistentFailure);
-    assert!(released.is_empty(), "an over-claimed source released {} samples", released.len());
+    assert!(
+        released.is_empty(),
+        "an over-claimed source released {} samples",
+        released.len()
+    );
 }
 
 #[test]
 fn biased_bits_at_their_assessed_entropy_are_a_refused_configuration() {
     let err = HealthMonitor::new(config_at_2_pow_20(1, 0.0178)).unwrap_err();
-    assert!(matches!(err, HealthConfigError::AptNeverFires { window: 1024, .. }), "{err:?}");
+    assert!(
+        matches!(err, HealthConfigError::AptNeverFires { window: 1024, .. }),
+        "{err:?}"
+    );
 }

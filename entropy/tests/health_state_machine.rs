@@ -1,7 +1,9 @@
 //! The health monitor's behaviour on synthetic streams: start-up, stuck / short-cycle / biased sources,
 //! intermittent failure with retest and recovery, persistent failure latched until an operator reset.
 
-use entropy::health::{HealthConfig, HealthConfigError, HealthState, HealthTestKind, HealthTestedSource};
+use entropy::health::{
+    HealthConfig, HealthConfigError, HealthState, HealthTestKind, HealthTestedSource,
+};
 use entropy::source::{EntropySource, SourceError, SourceInfo, SourceKind};
 
 /// A source that plays a fixed byte sequence, then fails with `EndOfStream`.
@@ -43,9 +45,14 @@ impl EntropySource for ScriptedSource {
     }
 
     fn read_samples(&mut self, out: &mut [u8]) -> Result<usize, SourceError> {
-        let n = out.len().min(self.data.len() - self.position).min(self.max_read);
+        let n = out
+            .len()
+            .min(self.data.len() - self.position)
+            .min(self.max_read);
         if n == 0 {
-            return Err(SourceError::EndOfStream { id: self.info.id.clone() });
+            return Err(SourceError::EndOfStream {
+                id: self.info.id.clone(),
+            });
         }
         out[..n].copy_from_slice(&self.data[self.position..self.position + n]);
         self.position += n;
@@ -107,7 +114,8 @@ fn a_stuck_source_is_quarantined_then_latched() {
     let mut data = uniform(4096, 2);
     data.extend(std::iter::repeat_n(0x5a, 4096));
     // Small reads, so the run reaches the intermittent cutoff (5) in one read and the persistent one (9) later.
-    let mut source = HealthTestedSource::new(ScriptedSource::new(data, 8, 8.0).max_read(4)).unwrap();
+    let mut source =
+        HealthTestedSource::new(ScriptedSource::new(data, 8, 8.0).max_read(4)).unwrap();
     let mut buf = [0u8; 64];
     let mut delivered = 0;
     let err = loop {
@@ -116,14 +124,33 @@ fn a_stuck_source_is_quarantined_then_latched() {
             Err(e) => break e,
         }
     };
-    assert_eq!(health_state(&err), Some((HealthState::IntermittentFailure, Some(HealthTestKind::RepetitionCount))));
-    assert_eq!(delivered, 4096 - 1024, "only windows before the stuck data are released");
+    assert_eq!(
+        health_state(&err),
+        Some((
+            HealthState::IntermittentFailure,
+            Some(HealthTestKind::RepetitionCount)
+        ))
+    );
+    assert_eq!(
+        delivered,
+        4096 - 1024,
+        "only windows before the stuck data are released"
+    );
     let err = source.read_samples(&mut buf).unwrap_err();
-    assert_eq!(health_state(&err), Some((HealthState::PersistentFailure, Some(HealthTestKind::RepetitionCount))));
+    assert_eq!(
+        health_state(&err),
+        Some((
+            HealthState::PersistentFailure,
+            Some(HealthTestKind::RepetitionCount)
+        ))
+    );
     // Latched: every later call fails the same way, without reading.
     for _ in 0..3 {
         let err = source.read_samples(&mut buf).unwrap_err();
-        assert_eq!(health_state(&err).map(|s| s.0), Some(HealthState::PersistentFailure));
+        assert_eq!(
+            health_state(&err).map(|s| s.0),
+            Some(HealthState::PersistentFailure)
+        );
     }
     let counters = source.status().counters;
     assert_eq!(counters.rct_intermittent_failures, 1);
@@ -136,18 +163,30 @@ fn a_period_3_source_fails_the_adaptive_proportion_test() {
     let mut source = HealthTestedSource::new(ScriptedSource::new(data, 8, 4.0)).unwrap();
     let (out, err) = drain(&mut source);
     assert!(out.is_empty());
-    assert_eq!(health_state(&err).map(|s| s.1), Some(Some(HealthTestKind::AdaptiveProportion)));
+    assert_eq!(
+        health_state(&err).map(|s| s.1),
+        Some(Some(HealthTestKind::AdaptiveProportion))
+    );
     let (_, err) = drain(&mut source);
-    assert_eq!(health_state(&err).map(|s| s.0), Some(HealthState::PersistentFailure));
+    assert_eq!(
+        health_state(&err).map(|s| s.0),
+        Some(HealthState::PersistentFailure)
+    );
     let counters = source.status().counters;
-    assert_eq!(counters.rct_intermittent_failures, 0, "no value repeats back to back");
+    assert_eq!(
+        counters.rct_intermittent_failures, 0,
+        "no value repeats back to back"
+    );
     assert_eq!(counters.apt_persistent_failures, 1);
 }
 
 #[test]
 fn a_biased_source_over_claiming_fails() {
     // 70% of samples are 0: about 0.5 bit of min-entropy, claimed as 4.
-    let data: Vec<u8> = uniform(16384, 3).into_iter().map(|b| if b < 180 { 0 } else { b }).collect();
+    let data: Vec<u8> = uniform(16384, 3)
+        .into_iter()
+        .map(|b| if b < 180 { 0 } else { b })
+        .collect();
     let mut source = HealthTestedSource::new(ScriptedSource::new(data.clone(), 8, 4.0)).unwrap();
     let (out, err) = drain(&mut source);
     assert!(out.is_empty());
@@ -169,10 +208,17 @@ fn an_intermittent_failure_discards_its_window_retests_and_resumes() {
     data.extend_from_slice(&window);
     data.extend(uniform(6 * 512, 6));
     // Reads of one window each, so the chunk-level discard does not hide the window-level behaviour.
-    let mut source = HealthTestedSource::new(ScriptedSource::new(data.clone(), 8, 8.0).max_read(512)).unwrap();
+    let mut source =
+        HealthTestedSource::new(ScriptedSource::new(data.clone(), 8, 8.0).max_read(512)).unwrap();
 
     let (before, err) = drain(&mut source);
-    assert_eq!(health_state(&err), Some((HealthState::IntermittentFailure, Some(HealthTestKind::RepetitionCount))));
+    assert_eq!(
+        health_state(&err),
+        Some((
+            HealthState::IntermittentFailure,
+            Some(HealthTestKind::RepetitionCount)
+        ))
+    );
     assert_eq!(before, data[1024..failing_window.start]);
 
     let (after, err) = drain(&mut source);
@@ -180,7 +226,10 @@ fn an_intermittent_failure_discards_its_window_retests_and_resumes() {
     // The failing window and a fresh two-window start-up test are discarded, then samples flow again.
     assert_eq!(after, data[failing_window.end + 1024..]);
     let counters = source.status().counters;
-    assert_eq!((counters.rct_intermittent_failures, counters.startup_passes), (1, 2));
+    assert_eq!(
+        (counters.rct_intermittent_failures, counters.startup_passes),
+        (1, 2)
+    );
     assert_eq!(counters.rct_persistent_failures, 0);
 }
 
@@ -193,7 +242,8 @@ fn repeated_intermittent_failures_latch_until_an_operator_reset() {
         data.extend(chunk);
     }
     data.extend(uniform(8 * 512, 20));
-    let mut source = HealthTestedSource::new(ScriptedSource::new(data, 8, 8.0).max_read(512)).unwrap();
+    let mut source =
+        HealthTestedSource::new(ScriptedSource::new(data, 8, 8.0).max_read(512)).unwrap();
     let mut states = Vec::new();
     let mut buf = [0u8; 512];
     let last = loop {
@@ -210,7 +260,10 @@ fn repeated_intermittent_failures_latch_until_an_operator_reset() {
     };
     assert_eq!(
         health_state(&last),
-        Some((HealthState::PersistentFailure, Some(HealthTestKind::RepeatedIntermittent))),
+        Some((
+            HealthState::PersistentFailure,
+            Some(HealthTestKind::RepeatedIntermittent)
+        )),
         "{states:?}"
     );
     assert_eq!(states.len(), 3);
@@ -221,7 +274,10 @@ fn repeated_intermittent_failures_latch_until_an_operator_reset() {
     assert_eq!(source.state(), HealthState::StartingUp);
     let (out, err) = drain(&mut source);
     assert!(matches!(err, SourceError::EndOfStream { .. }), "{err:?}");
-    assert!(!out.is_empty(), "the source contributes again after the reset and a new start-up");
+    assert!(
+        !out.is_empty(),
+        "the source contributes again after the reset and a new start-up"
+    );
     let counters = source.status().counters;
     assert_eq!(counters.operator_resets, 1);
     assert_eq!(source.state(), HealthState::StartingUp, "stream ended");
@@ -240,10 +296,24 @@ fn health_status_serialises_for_status_pages() {
 #[test]
 fn a_configuration_that_does_not_match_the_source_is_refused() {
     let config = HealthConfig::new(1, 0.5);
-    let err = HealthTestedSource::with_config(ScriptedSource::new(vec![], 8, 6.0), config).unwrap_err();
-    assert!(matches!(err, HealthConfigError::SampleWidthMismatch { configured: 1, actual: 8, .. }), "{err:?}");
+    let err =
+        HealthTestedSource::with_config(ScriptedSource::new(vec![], 8, 6.0), config).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            HealthConfigError::SampleWidthMismatch {
+                configured: 1,
+                actual: 8,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let err = HealthTestedSource::new(ScriptedSource::new(vec![], 1, 0.0178)).unwrap_err();
-    assert!(matches!(err, HealthConfigError::AptNeverFires { .. }), "{err:?}");
+    assert!(
+        matches!(err, HealthConfigError::AptNeverFires { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -253,5 +323,8 @@ fn boxed_sources_can_be_health_tested() {
     let mut buf = [0u8; 100];
     assert_eq!(source.read_samples(&mut buf).unwrap(), 100);
     assert_eq!(source.info().id, "scripted");
-    assert!(!format!("{source:?}").contains(&format!("{:?}", &buf[..8])), "Debug must not print samples");
+    assert!(
+        !format!("{source:?}").contains(&format!("{:?}", &buf[..8])),
+        "Debug must not print samples"
+    );
 }

@@ -61,7 +61,10 @@ fn a_fifo_delivers_every_byte_across_short_reads_then_eof_is_a_failure() {
     let (out, err, reads) = drain(&mut source, 8192);
     writer.join().unwrap();
     assert_eq!(out, data);
-    assert!(reads >= data.len() / 4096, "block size bounds each read ({reads} reads)");
+    assert!(
+        reads >= data.len() / 4096,
+        "block size bounds each read ({reads} reads)"
+    );
     assert!(matches!(err, SourceError::EndOfStream { .. }), "{err:?}");
 }
 
@@ -96,28 +99,53 @@ fn a_stuck_device_is_latched_off() {
     let (out, err, _) = drain(&mut tested, 1000);
     writer.join().unwrap();
     assert!(out.is_empty());
-    assert!(matches!(err, SourceError::HealthTest { state: HealthState::PersistentFailure, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            SourceError::HealthTest {
+                state: HealthState::PersistentFailure,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn missing_devices_regular_files_and_bad_assessments_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let missing = CharDeviceSource::open(&CharDeviceConfig::new(dir.path().join("qrandom9"), true, 7.0));
-    assert!(matches!(missing, Err(SourceError::Unavailable { .. })), "{missing:?}");
+    let missing = CharDeviceSource::open(&CharDeviceConfig::new(
+        dir.path().join("qrandom9"),
+        true,
+        7.0,
+    ));
+    assert!(
+        matches!(missing, Err(SourceError::Unavailable { .. })),
+        "{missing:?}"
+    );
 
     let file = dir.path().join("samples.bin");
     std::fs::write(&file, [1, 2, 3]).unwrap();
     let regular = CharDeviceSource::open(&CharDeviceConfig::new(&file, true, 7.0));
-    assert!(matches!(regular, Err(SourceError::InvalidConfig { .. })), "{regular:?}");
+    assert!(
+        matches!(regular, Err(SourceError::InvalidConfig { .. })),
+        "{regular:?}"
+    );
 
     let over = CharDeviceSource::open(&CharDeviceConfig::new("/dev/zero", false, 9.0));
-    assert!(matches!(over, Err(SourceError::InvalidConfig { .. })), "{over:?}");
+    assert!(
+        matches!(over, Err(SourceError::InvalidConfig { .. })),
+        "{over:?}"
+    );
     let mut narrow = CharDeviceConfig::new("/dev/urandom", false, 0.5);
     narrow.sample_bits = 1;
     let mut source = CharDeviceSource::open(&narrow).unwrap();
     let mut buf = [0u8; 4096];
     let err = source.read_samples(&mut buf).unwrap_err();
-    assert!(matches!(err, SourceError::Failed { .. }), "bytes above the sample width are refused: {err:?}");
+    assert!(
+        matches!(err, SourceError::Failed { .. }),
+        "bytes above the sample width are refused: {err:?}"
+    );
 }
 
 #[test]
@@ -128,9 +156,15 @@ fn a_tty_is_put_in_raw_mode_and_passes_every_byte_value() {
         pty.slave.as_raw_fd()
     }))
     .unwrap();
-    let mut source = CharDeviceSource::open(&CharDeviceConfig::new(&slave_path, false, 4.0)).unwrap();
+    let mut source =
+        CharDeviceSource::open(&CharDeviceConfig::new(&slave_path, false, 4.0)).unwrap();
     let attrs = nix::sys::termios::tcgetattr(pty.slave.as_fd()).unwrap();
-    assert!(!attrs.local_flags.contains(nix::sys::termios::LocalFlags::ICANON), "raw mode set");
+    assert!(
+        !attrs
+            .local_flags
+            .contains(nix::sys::termios::LocalFlags::ICANON),
+        "raw mode set"
+    );
 
     // In cooked mode CR would become LF, ^C would raise a signal, and lines would wait for a newline.
     let data: Vec<u8> = (0..=255u8).collect();
@@ -157,7 +191,8 @@ fn hwrng_is_read_when_this_machine_allows_it() {
             return;
         }
     };
-    let current = std::fs::read_to_string("/sys/class/misc/hw_random/rng_current").unwrap_or_default();
+    let current =
+        std::fs::read_to_string("/sys/class/misc/hw_random/rng_current").unwrap_or_default();
     println!("reading /dev/hwrng (rng_current: {})", current.trim());
     let mut buf = [0u8; 64];
     let mut total = 0;
@@ -172,5 +207,8 @@ fn hwrng_is_read_when_this_machine_allows_it() {
         assert!(n >= 1);
         total += n;
     }
-    assert!(buf.iter().any(|&b| b != buf[0]), "hwrng gave 64 identical bytes");
+    assert!(
+        buf.iter().any(|&b| b != buf[0]),
+        "hwrng gave 64 identical bytes"
+    );
 }

@@ -14,7 +14,10 @@ fn rdseed_detection_reads_the_kernel_flags() {
     let mixed = "flags\t: rdseed\nflags\t: fpu\n";
     assert!(cpuinfo_lists_rdseed(mixed).is_err());
     assert!(cpuinfo_lists_rdseed("").is_err());
-    assert!(cpuinfo_lists_rdseed("flags\t: rdseedx\n").is_err(), "whole words only");
+    assert!(
+        cpuinfo_lists_rdseed("flags\t: rdseedx\n").is_err(),
+        "whole words only"
+    );
 }
 
 #[test]
@@ -34,13 +37,18 @@ fn rdseed_construction_follows_detection_and_reads_when_present() {
             assert!(tested.read_samples(&mut buf).unwrap() > 0);
             assert_eq!(tested.state(), HealthState::Healthy);
         }
-        (detected, constructed) => panic!("detection {detected:?} disagrees with construction {constructed:?}"),
+        (detected, constructed) => {
+            panic!("detection {detected:?} disagrees with construction {constructed:?}")
+        }
     }
 }
 
 #[test]
 fn rdseed_refuses_an_impossible_assessment_before_probing() {
-    assert!(matches!(RdseedSource::with_min_entropy(9.0), Err(SourceError::InvalidConfig { .. })));
+    assert!(matches!(
+        RdseedSource::with_min_entropy(9.0),
+        Err(SourceError::InvalidConfig { .. })
+    ));
 }
 
 #[test]
@@ -50,7 +58,10 @@ fn jitter_samples_pass_the_health_tests_at_the_default_assessment() {
         Err(err) => panic!("this machine's clock should resolve loop jitter: {err}"),
     };
     let info = source.info().clone();
-    assert_eq!((info.kind, info.quantum, info.sample_bits), (SourceKind::Jitter, false, 8));
+    assert_eq!(
+        (info.kind, info.quantum, info.sample_bits),
+        (SourceKind::Jitter, false, 8)
+    );
     assert_eq!(info.min_entropy_per_sample, 1.0);
     let mut tested = HealthTestedSource::new(source).unwrap();
     let mut out = vec![0u8; 8192];
@@ -65,5 +76,8 @@ fn jitter_samples_pass_the_health_tests_at_the_default_assessment() {
 
 #[test]
 fn jitter_refuses_an_impossible_assessment() {
-    assert!(matches!(JitterSource::with_min_entropy(0.0), Err(SourceError::InvalidConfig { .. })));
+    assert!(matches!(
+        JitterSource::with_min_entropy(0.0),
+        Err(SourceError::InvalidConfig { .. })
+    ));
 }

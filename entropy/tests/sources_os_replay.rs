@@ -6,7 +6,9 @@ use entropy::health::{HealthState, HealthTestedSource};
 use entropy::source::{EntropySource, OsSource, ReplaySource, SourceError, SourceKind};
 
 fn sample_file(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/entropy-samples").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/entropy-samples")
+        .join(name)
 }
 
 #[test]
@@ -63,7 +65,10 @@ fn looping_replay_starts_over() {
     let empty = dir.path().join("empty.bin");
     std::fs::write(&empty, []).unwrap();
     let mut source = ReplaySource::open(&empty, 8, 1.0).unwrap().looping(true);
-    assert!(matches!(source.read_samples(&mut buf), Err(SourceError::EndOfStream { .. })));
+    assert!(matches!(
+        source.read_samples(&mut buf),
+        Err(SourceError::EndOfStream { .. })
+    ));
 }
 
 #[test]
@@ -72,9 +77,18 @@ fn replay_refuses_samples_wider_than_declared_and_bad_assessments() {
     let mut source = ReplaySource::open(&path, 1, 0.5).unwrap();
     let err = source.read_samples(&mut [0u8; 4096]).unwrap_err();
     assert!(matches!(err, SourceError::Failed { .. }), "{err:?}");
-    assert!(matches!(ReplaySource::open(&path, 8, 0.0), Err(SourceError::InvalidConfig { .. })));
-    assert!(matches!(ReplaySource::open(&path, 0, 0.5), Err(SourceError::InvalidConfig { .. })));
-    assert!(matches!(ReplaySource::open(&sample_file("missing.bin"), 8, 1.0), Err(SourceError::Io { .. })));
+    assert!(matches!(
+        ReplaySource::open(&path, 8, 0.0),
+        Err(SourceError::InvalidConfig { .. })
+    ));
+    assert!(matches!(
+        ReplaySource::open(&path, 0, 0.5),
+        Err(SourceError::InvalidConfig { .. })
+    ));
+    assert!(matches!(
+        ReplaySource::open(&sample_file("missing.bin"), 8, 1.0),
+        Err(SourceError::Io { .. })
+    ));
 }
 
 #[test]
@@ -94,5 +108,8 @@ fn the_ring_oscillator_recording_runs_healthy_through_the_wrapper() {
     assert_eq!(total, 975 * 1024);
     let counters = tested.status().counters;
     assert_eq!(counters.samples_tested, 1_000_000);
-    assert_eq!(counters.rct_intermittent_failures + counters.apt_intermittent_failures, 0);
+    assert_eq!(
+        counters.rct_intermittent_failures + counters.apt_intermittent_failures,
+        0
+    );
 }

@@ -1,1 +1,10 @@
-//! The KMIP key management server `qkms-server`. Filled by a later issue.
+//! `qkms-server`: a KMIP server over mutually authenticated TLS whose keys are seeded from the `entropy` pool and
+//! sealed at rest in sled.
+
+pub mod audit;
+pub mod error;
+pub mod state;
+pub mod store;
+pub mod tenant;
+
+pub use error::KmipError;

@@ -84,28 +84,21 @@ impl<H: HmacDrbgHash> HmacDrbg<H> {
 
     /// K = HMAC(K, V || separator || provided_data); V = HMAC(K, V).
     fn update_round(&mut self, separator: u8, provided_data: &[&[u8]]) {
-        let mut message: [&[u8]; 5] = [&[]; 5];
-        message[0] = &self.v[..H::DIGEST_LEN];
-        message[1] = std::slice::from_ref(&separator);
-        for (slot, part) in message[2..].iter_mut().zip(provided_data) {
-            *slot = part;
-        }
         let mut new_key = [0u8; MAX_DIGEST_LEN];
-        self.key.mac(
-            &message[..2 + provided_data.len()],
-            &mut new_key[..H::DIGEST_LEN],
-        );
+        let mut mac = self.key.writer();
+        mac.update(&self.v[..H::DIGEST_LEN]);
+        mac.update(&[separator]);
+        for part in provided_data {
+            mac.update(part);
+        }
+        mac.finish(&mut new_key[..H::DIGEST_LEN]);
         self.key = HmacKey::new(&new_key[..H::DIGEST_LEN]);
         new_key.zeroize();
         self.advance_v();
     }
 
-    /// HMAC_DRBG_Update (10.1.2.2); `provided_data` is the concatenation of at most three parts.
+    /// HMAC_DRBG_Update (10.1.2.2); `provided_data` is the concatenation of the parts.
     fn update(&mut self, provided_data: &[&[u8]]) {
-        debug_assert!(
-            provided_data.len() <= 3,
-            "callers pass at most entropy, nonce and personalization"
-        );
         self.update_round(0x00, provided_data);
         if provided_data.iter().all(|part| part.is_empty()) {
             return;

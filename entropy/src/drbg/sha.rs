@@ -12,8 +12,16 @@ pub(crate) const MAX_BLOCK_LEN: usize = 128;
 /// Largest digest length (SHA-512), bytes.
 pub(crate) const MAX_DIGEST_LEN: usize = 64;
 
-/// A Merkle-Damgard SHA-2 function as HMAC needs it.
-pub trait ShaCore {
+mod sealed {
+    /// Only this module's SHA-2 cores implement [`ShaCore`](super::ShaCore): the HMAC code relies on their
+    /// block and digest lengths staying within its fixed buffers.
+    pub trait Sealed {}
+    impl Sealed for super::Sha256Core {}
+    impl Sealed for super::Sha512Core {}
+}
+
+/// A Merkle-Damgard SHA-2 function as HMAC needs it (sealed: SHA-256 and SHA-512 only).
+pub trait ShaCore: sealed::Sealed {
     /// Chaining state.
     type State: Copy + Zeroize + Send + Sync;
     const INITIAL_STATE: Self::State;
@@ -185,16 +193,41 @@ impl<C: ShaCore> HmacKey<C> {
         Self { inner, outer }
     }
 
-    /// HMAC(key, concatenation of `message`) into `out` (`DIGEST_LEN` bytes).
-    pub(crate) fn mac(&self, message: &[&[u8]], out: &mut [u8]) {
-        let block_len = C::BLOCK_LEN as u64;
-        let mut inner = Hasher::<C>::resume(self.inner, block_len);
-        for part in message {
-            inner.update(part);
+    /// Starts HMAC(key, message); feed the message with [`HmacWriter::update`].
+    pub(crate) fn writer(&self) -> HmacWriter<'_, C> {
+        HmacWriter {
+            key: self,
+            inner: Hasher::resume(self.inner, C::BLOCK_LEN as u64),
         }
+    }
+
+    /// HMAC(key, concatenation of `message`) into `out` (`DIGEST_LEN` bytes).
+    #[cfg(test)]
+    pub(crate) fn mac(&self, message: &[&[u8]], out: &mut [u8]) {
+        let mut writer = self.writer();
+        for part in message {
+            writer.update(part);
+        }
+        writer.finish(out);
+    }
+}
+
+/// One HMAC computation in progress: the inner hash absorbing the message.
+pub(crate) struct HmacWriter<'k, C: ShaCore> {
+    key: &'k HmacKey<C>,
+    inner: Hasher<C>,
+}
+
+impl<C: ShaCore> HmacWriter<'_, C> {
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        self.inner.update(data);
+    }
+
+    /// Writes the MAC into `out` (`DIGEST_LEN` bytes).
+    pub(crate) fn finish(self, out: &mut [u8]) {
         let mut inner_digest = [0u8; MAX_DIGEST_LEN];
-        inner.finish(&mut inner_digest[..C::DIGEST_LEN]);
-        let mut outer = Hasher::<C>::resume(self.outer, block_len);
+        self.inner.finish(&mut inner_digest[..C::DIGEST_LEN]);
+        let mut outer = Hasher::<C>::resume(self.key.outer, C::BLOCK_LEN as u64);
         outer.update(&inner_digest[..C::DIGEST_LEN]);
         outer.finish(out);
         inner_digest.zeroize();

@@ -36,7 +36,12 @@ pub struct RepetitionCountTest {
 impl RepetitionCountTest {
     /// Cutoffs from [`rct_cutoff`](super::rct_cutoff); `persistent_cutoff >= intermittent_cutoff`.
     pub fn new(intermittent_cutoff: u32, persistent_cutoff: u32) -> Self {
-        Self { intermittent_cutoff, persistent_cutoff, previous: None, run: 0 }
+        Self {
+            intermittent_cutoff,
+            persistent_cutoff,
+            previous: None,
+            run: 0,
+        }
     }
 
     pub fn feed(&mut self, sample: u8) -> TestEvent {
@@ -70,7 +75,14 @@ pub struct AdaptiveProportionTest {
 impl AdaptiveProportionTest {
     /// Cutoffs from [`apt_cutoff`](super::apt_cutoff); `window >= 1`.
     pub fn new(window: u32, intermittent_cutoff: u32, persistent_cutoff: u32) -> Self {
-        Self { window: window.max(1), intermittent_cutoff, persistent_cutoff, first: 0, position: 0, count: 0 }
+        Self {
+            window: window.max(1),
+            intermittent_cutoff,
+            persistent_cutoff,
+            first: 0,
+            position: 0,
+            count: 0,
+        }
     }
 
     /// Feeds one sample; the second value is true when this sample completed a window.
@@ -112,9 +124,25 @@ mod tests {
     #[test]
     fn rct_reports_each_cutoff_once_per_run() {
         let mut rct = RepetitionCountTest::new(3, 5);
-        let events: Vec<_> = [7u8, 7, 7, 7, 7, 7, 1, 1, 1].iter().map(|&s| rct.feed(s)).collect();
+        let events: Vec<_> = [7u8, 7, 7, 7, 7, 7, 1, 1, 1]
+            .iter()
+            .map(|&s| rct.feed(s))
+            .collect();
         use TestEvent::*;
-        assert_eq!(events, [Pass, Pass, Intermittent, Pass, Persistent, Pass, Pass, Pass, Intermittent]);
+        assert_eq!(
+            events,
+            [
+                Pass,
+                Pass,
+                Intermittent,
+                Pass,
+                Persistent,
+                Pass,
+                Pass,
+                Pass,
+                Intermittent
+            ]
+        );
     }
 
     #[test]

@@ -81,7 +81,11 @@ pub fn rct_cutoff(min_entropy_per_sample: f64, alpha: Alpha) -> Result<u32, Heal
 
 /// Adaptive Proportion Test cutoff `C = 1 + CRITBINOM(W, 2^-H, 1 - alpha)` over `window` trials. May exceed the
 /// window, in which case the test can never fire; [`HealthConfig`](super::HealthConfig) validation refuses that.
-pub fn apt_cutoff(window: u32, min_entropy_per_sample: f64, alpha: Alpha) -> Result<u32, HealthConfigError> {
+pub fn apt_cutoff(
+    window: u32,
+    min_entropy_per_sample: f64,
+    alpha: Alpha,
+) -> Result<u32, HealthConfigError> {
     check_entropy(min_entropy_per_sample)?;
     let n = window as usize;
     let ln2 = std::f64::consts::LN_2;
@@ -97,7 +101,11 @@ pub fn apt_cutoff(window: u32, min_entropy_per_sample: f64, alpha: Alpha) -> Res
         acc += (i as f64).ln();
         ln_factorial.push(acc);
     }
-    let ln_pmf = |k: usize| ln_factorial[n] - ln_factorial[k] - ln_factorial[n - k] + k as f64 * ln_p + (n - k) as f64 * ln_q;
+    let ln_pmf = |k: usize| {
+        ln_factorial[n] - ln_factorial[k] - ln_factorial[n - k]
+            + k as f64 * ln_p
+            + (n - k) as f64 * ln_q
+    };
 
     // Walk k downwards while the upper tail P(X > k) stays within alpha; `smallest` is the last k that did.
     let mut ln_tail = f64::NEG_INFINITY; // ln P(X > n) = ln 0
@@ -128,7 +136,9 @@ fn check_entropy(min_entropy_per_sample: f64) -> Result<(), HealthConfigError> {
     if min_entropy_per_sample > 0.0 && min_entropy_per_sample.is_finite() {
         Ok(())
     } else {
-        Err(HealthConfigError::NonPositiveEntropy { min_entropy_per_sample })
+        Err(HealthConfigError::NonPositiveEntropy {
+            min_entropy_per_sample,
+        })
     }
 }
 

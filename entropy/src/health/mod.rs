@@ -88,10 +88,14 @@ impl HealthConfig {
     pub fn cutoffs(&self) -> Result<HealthCutoffs, HealthConfigError> {
         let h = self.min_entropy_per_sample;
         if !(1..=8).contains(&self.sample_bits) {
-            return Err(HealthConfigError::InvalidSampleWidth { sample_bits: self.sample_bits });
+            return Err(HealthConfigError::InvalidSampleWidth {
+                sample_bits: self.sample_bits,
+            });
         }
         if !(h > 0.0 && h.is_finite()) {
-            return Err(HealthConfigError::NonPositiveEntropy { min_entropy_per_sample: h });
+            return Err(HealthConfigError::NonPositiveEntropy {
+                min_entropy_per_sample: h,
+            });
         }
         if h > f64::from(self.sample_bits) {
             return Err(HealthConfigError::EntropyExceedsSampleWidth {
@@ -106,7 +110,9 @@ impl HealthConfig {
             });
         }
         if self.startup_samples < MIN_STARTUP_SAMPLES {
-            return Err(HealthConfigError::StartupTooShort { samples: self.startup_samples });
+            return Err(HealthConfigError::StartupTooShort {
+                samples: self.startup_samples,
+            });
         }
         if self.max_intermittent_failures == 0 || self.failure_span_samples == 0 {
             return Err(HealthConfigError::InvalidFailureLimit {
@@ -118,7 +124,11 @@ impl HealthConfig {
         let apt = |alpha: Alpha| -> Result<u32, HealthConfigError> {
             let cutoff = apt_cutoff(window, h, alpha)?;
             if cutoff > window {
-                Err(HealthConfigError::AptNeverFires { cutoff, window, alpha_exponent: alpha.exponent() })
+                Err(HealthConfigError::AptNeverFires {
+                    cutoff,
+                    window,
+                    alpha_exponent: alpha.exponent(),
+                })
             } else {
                 Ok(cutoff)
             }
@@ -151,21 +161,38 @@ pub enum HealthConfigError {
     #[error("min-entropy per sample must be positive and finite, got {min_entropy_per_sample}")]
     NonPositiveEntropy { min_entropy_per_sample: f64 },
     #[error("min-entropy {min_entropy_per_sample} bits per sample exceeds the {sample_bits}-bit sample width")]
-    EntropyExceedsSampleWidth { min_entropy_per_sample: f64, sample_bits: u8 },
+    EntropyExceedsSampleWidth {
+        min_entropy_per_sample: f64,
+        sample_bits: u8,
+    },
     #[error("alpha 2^-{exponent} is not usable: the exponent must be in [1, 1024]")]
     InvalidAlpha { exponent: f64 },
     #[error("persistent alpha 2^-{persistent_exponent} is larger than intermittent alpha 2^-{intermittent_exponent}")]
-    PersistentAlphaLarger { intermittent_exponent: f64, persistent_exponent: f64 },
+    PersistentAlphaLarger {
+        intermittent_exponent: f64,
+        persistent_exponent: f64,
+    },
     #[error("adaptive proportion cutoff {cutoff} exceeds the window {window} at alpha 2^-{alpha_exponent}: the test could never fire")]
-    AptNeverFires { cutoff: u32, window: u32, alpha_exponent: f64 },
+    AptNeverFires {
+        cutoff: u32,
+        window: u32,
+        alpha_exponent: f64,
+    },
     #[error("repetition count cutoff overflows for H = {min_entropy_per_sample} at alpha 2^-{alpha_exponent}")]
-    RctCutoffTooLarge { min_entropy_per_sample: f64, alpha_exponent: f64 },
+    RctCutoffTooLarge {
+        min_entropy_per_sample: f64,
+        alpha_exponent: f64,
+    },
     #[error("start-up test of {samples} samples is shorter than the required 1024")]
     StartupTooShort { samples: u32 },
     #[error("persistent-failure limit of {failures} intermittent failures within {span} samples is not usable")]
     InvalidFailureLimit { failures: u32, span: u64 },
     #[error("health configuration says {configured}-bit samples, the source {source_id} gives {actual}-bit samples")]
-    SampleWidthMismatch { source_id: String, configured: u8, actual: u8 },
+    SampleWidthMismatch {
+        source_id: String,
+        configured: u8,
+        actual: u8,
+    },
 }
 
 /// Running totals for status pages and metrics.

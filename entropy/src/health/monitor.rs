@@ -13,7 +13,10 @@ use std::collections::VecDeque;
 use zeroize::Zeroize;
 
 use super::continuous::{AdaptiveProportionTest, RepetitionCountTest, TestEvent};
-use super::{HealthConfig, HealthConfigError, HealthCounters, HealthCutoffs, HealthState, HealthStatus, HealthTestKind};
+use super::{
+    HealthConfig, HealthConfigError, HealthCounters, HealthCutoffs, HealthState, HealthStatus,
+    HealthTestKind,
+};
 
 /// What one [`HealthMonitor::process`] call saw.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -72,7 +75,11 @@ impl HealthMonitor {
         let startup_target = u64::from(config.startup_samples).div_ceil(window) * window;
         Ok(Self {
             rct: RepetitionCountTest::new(cutoffs.rct_intermittent, cutoffs.rct_persistent),
-            apt: AdaptiveProportionTest::new(cutoffs.apt_window, cutoffs.apt_intermittent, cutoffs.apt_persistent),
+            apt: AdaptiveProportionTest::new(
+                cutoffs.apt_window,
+                cutoffs.apt_intermittent,
+                cutoffs.apt_persistent,
+            ),
             pending: Vec::with_capacity(cutoffs.apt_window as usize),
             config,
             cutoffs,
@@ -181,10 +188,16 @@ impl HealthMonitor {
             return;
         }
         match (test, persistent) {
-            (HealthTestKind::RepetitionCount, false) => self.counters.rct_intermittent_failures += 1,
-            (HealthTestKind::AdaptiveProportion, false) => self.counters.apt_intermittent_failures += 1,
+            (HealthTestKind::RepetitionCount, false) => {
+                self.counters.rct_intermittent_failures += 1
+            }
+            (HealthTestKind::AdaptiveProportion, false) => {
+                self.counters.apt_intermittent_failures += 1
+            }
             (HealthTestKind::RepetitionCount, true) => self.counters.rct_persistent_failures += 1,
-            (HealthTestKind::AdaptiveProportion, true) => self.counters.apt_persistent_failures += 1,
+            (HealthTestKind::AdaptiveProportion, true) => {
+                self.counters.apt_persistent_failures += 1
+            }
             (HealthTestKind::RepeatedIntermittent, _) => {}
         }
         if persistent {
@@ -194,7 +207,11 @@ impl HealthMonitor {
         self.state = HealthState::IntermittentFailure;
         let now = self.counters.samples_tested;
         self.recent_failures.push_back(now);
-        while self.recent_failures.front().is_some_and(|&at| now - at >= self.config.failure_span_samples) {
+        while self
+            .recent_failures
+            .front()
+            .is_some_and(|&at| now - at >= self.config.failure_span_samples)
+        {
             self.recent_failures.pop_front();
         }
         if self.recent_failures.len() >= self.config.max_intermittent_failures as usize {

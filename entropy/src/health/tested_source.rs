@@ -2,7 +2,9 @@
 
 use zeroize::Zeroize;
 
-use super::{HealthConfig, HealthConfigError, HealthMonitor, HealthState, HealthStatus, HealthTestKind};
+use super::{
+    HealthConfig, HealthConfigError, HealthMonitor, HealthState, HealthStatus, HealthTestKind,
+};
 use crate::source::{EntropySource, SourceError, SourceInfo};
 
 /// Raw samples are pulled from the inner source in chunks of this many bytes.
@@ -64,7 +66,13 @@ impl<S: EntropySource> HealthTestedSource<S> {
             });
         }
         let monitor = HealthMonitor::new(config)?;
-        Ok(Self { source, monitor, ready: Vec::new(), ready_start: 0, scratch: vec![0; READ_CHUNK] })
+        Ok(Self {
+            source,
+            monitor,
+            ready: Vec::new(),
+            ready_start: 0,
+            scratch: vec![0; READ_CHUNK],
+        })
     }
 
     pub fn state(&self) -> HealthState {
@@ -102,8 +110,16 @@ impl<S: EntropySource> HealthTestedSource<S> {
         let latched = self.monitor.state() == HealthState::PersistentFailure;
         SourceError::HealthTest {
             id: self.source.info().id.clone(),
-            state: if latched { HealthState::PersistentFailure } else { HealthState::IntermittentFailure },
-            test: if latched { self.monitor.status().last_failure } else { first_failure },
+            state: if latched {
+                HealthState::PersistentFailure
+            } else {
+                HealthState::IntermittentFailure
+            },
+            test: if latched {
+                self.monitor.status().last_failure
+            } else {
+                first_failure
+            },
         }
     }
 }

@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use nix::fcntl::OFlag;
 use nix::sys::termios;
 
-use super::{check_assessment, EntropySource, SourceError, SourceInfo};
 use super::SourceKind;
+use super::{check_assessment, EntropySource, SourceError, SourceInfo};
 
 /// How the operator configured a device source.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -61,17 +61,32 @@ impl CharDeviceSource {
         let id = config.path.display().to_string();
         check_assessment(&id, config.sample_bits, config.min_entropy_per_sample)?;
         if config.block_size == 0 {
-            return Err(SourceError::InvalidConfig { id, reason: "block size is zero".to_owned() });
+            return Err(SourceError::InvalidConfig {
+                id,
+                reason: "block size is zero".to_owned(),
+            });
         }
         let file = OpenOptions::new()
             .read(true)
             .custom_flags(OFlag::O_NOCTTY.bits())
             .open(&config.path)
             .map_err(|source| match source.kind() {
-                ErrorKind::NotFound => SourceError::Unavailable { id: id.clone(), reason: source.to_string() },
-                _ => SourceError::Io { id: id.clone(), source },
+                ErrorKind::NotFound => SourceError::Unavailable {
+                    id: id.clone(),
+                    reason: source.to_string(),
+                },
+                _ => SourceError::Io {
+                    id: id.clone(),
+                    source,
+                },
             })?;
-        let file_type = file.metadata().map_err(|source| SourceError::Io { id: id.clone(), source })?.file_type();
+        let file_type = file
+            .metadata()
+            .map_err(|source| SourceError::Io {
+                id: id.clone(),
+                source,
+            })?
+            .file_type();
         if !(file_type.is_char_device() || file_type.is_fifo()) {
             return Err(SourceError::InvalidConfig {
                 id,
@@ -79,7 +94,10 @@ impl CharDeviceSource {
             });
         }
         if config.raw_tty && termios::tcgetattr(&file).is_ok() {
-            make_raw(&file).map_err(|e| SourceError::Io { id: id.clone(), source: e.into() })?;
+            make_raw(&file).map_err(|e| SourceError::Io {
+                id: id.clone(),
+                source: e.into(),
+            })?;
         }
         Ok(Self {
             info: SourceInfo {
@@ -117,7 +135,11 @@ impl EntropySource for CharDeviceSource {
         let len = out.len().min(self.block_size);
         loop {
             match self.file.read(&mut out[..len]) {
-                Ok(0) => return Err(SourceError::EndOfStream { id: self.info.id.clone() }),
+                Ok(0) => {
+                    return Err(SourceError::EndOfStream {
+                        id: self.info.id.clone(),
+                    })
+                }
                 Ok(n) => {
                     if self.info.sample_bits < 8 {
                         let mask = ((1u16 << self.info.sample_bits) - 1) as u8;
@@ -134,7 +156,12 @@ impl EntropySource for CharDeviceSource {
                     return Ok(n);
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(source) => return Err(SourceError::Io { id: self.info.id.clone(), source }),
+                Err(source) => {
+                    return Err(SourceError::Io {
+                        id: self.info.id.clone(),
+                        source,
+                    })
+                }
             }
         }
     }

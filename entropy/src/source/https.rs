@@ -61,7 +61,10 @@ pub struct ApiKey {
 
 impl std::fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiKey").field("header", &self.header).field("value", &"<redacted>").finish()
+        f.debug_struct("ApiKey")
+            .field("header", &self.header)
+            .field("value", &"<redacted>")
+            .finish()
     }
 }
 
@@ -110,7 +113,10 @@ impl HttpsSourceConfig {
     }
 
     pub fn with_api_key(mut self, header: impl Into<String>, value: impl Into<String>) -> Self {
-        self.api_key = Some(ApiKey { header: header.into(), value: Zeroizing::new(value.into()) });
+        self.api_key = Some(ApiKey {
+            header: header.into(),
+            value: Zeroizing::new(value.into()),
+        });
         self
     }
 }
@@ -137,7 +143,11 @@ pub enum HttpsError {
     #[error("asked for {requested} items, the answer has {received}")]
     WrongLength { requested: usize, received: usize },
     #[error("item {index} is {value}, outside 0..={max}")]
-    OutOfRange { index: usize, value: String, max: u32 },
+    OutOfRange {
+        index: usize,
+        value: String,
+        max: u32,
+    },
     #[error("item {index} is not {bytes} bytes of hex")]
     BadHex { index: usize, bytes: usize },
     #[error("trust roots: {0}")]
@@ -153,25 +163,36 @@ pub struct HttpsSource {
 
 impl std::fmt::Debug for HttpsSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpsSource").field("info", &self.info).field("config", &self.config).finish()
+        f.debug_struct("HttpsSource")
+            .field("info", &self.info)
+            .field("config", &self.config)
+            .finish()
     }
 }
 
 impl HttpsSource {
     pub fn new(config: HttpsSourceConfig) -> Result<Self, SourceError> {
         let id = config.url.clone();
-        let invalid = |reason: String| SourceError::InvalidConfig { id: id.clone(), reason };
+        let invalid = |reason: String| SourceError::InvalidConfig {
+            id: id.clone(),
+            reason,
+        };
         check_assessment(&id, 8, config.min_entropy_per_sample)?;
         if !config.url.to_ascii_lowercase().starts_with("https://") {
             return Err(invalid("the URL must be https://".to_owned()));
         }
         if config.max_items_per_request == 0 || config.format.bytes_per_item() == 0 {
-            return Err(invalid("items per request and bytes per item must be positive".to_owned()));
+            return Err(invalid(
+                "items per request and bytes per item must be positive".to_owned(),
+            ));
         }
         if config.length_param.is_empty() {
             return Err(invalid("the length parameter name is empty".to_owned()));
         }
-        let tls = tls_config(&config.trust).map_err(|error| SourceError::Https { id: id.clone(), error })?;
+        let tls = tls_config(&config.trust).map_err(|error| SourceError::Https {
+            id: id.clone(),
+            error,
+        })?;
         let agent = ureq::AgentBuilder::new()
             .tls_config(tls)
             .timeout(config.timeout)
@@ -194,12 +215,18 @@ impl HttpsSource {
     }
 
     fn fail(&self, error: HttpsError) -> SourceError {
-        SourceError::Https { id: self.info.id.clone(), error }
+        SourceError::Https {
+            id: self.info.id.clone(),
+            error,
+        }
     }
 
     /// One request for `items` items; returns their bytes.
     fn fetch(&self, items: usize) -> Result<Zeroizing<Vec<u8>>, HttpsError> {
-        let mut request = self.agent.get(&self.config.url).query(&self.config.length_param, &items.to_string());
+        let mut request = self
+            .agent
+            .get(&self.config.url)
+            .query(&self.config.length_param, &items.to_string());
         if let Some(key) = &self.config.api_key {
             request = request.set(&key.header, &key.value);
         }
@@ -217,32 +244,51 @@ impl HttpsSource {
         if body.len() as u64 > MAX_BODY_BYTES {
             return Err(HttpsError::BodyTooLarge);
         }
-        let json: serde_json::Value = serde_json::from_slice(&body).map_err(|e| HttpsError::BadJson(e.to_string()))?;
+        let json: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| HttpsError::BadJson(e.to_string()))?;
         let result = self.decode(&json, items);
         zeroize_json(json);
         result
     }
 
-    fn decode(&self, json: &serde_json::Value, items: usize) -> Result<Zeroizing<Vec<u8>>, HttpsError> {
+    fn decode(
+        &self,
+        json: &serde_json::Value,
+        items: usize,
+    ) -> Result<Zeroizing<Vec<u8>>, HttpsError> {
         if let Some(pointer) = &self.config.success_pointer {
             if json.pointer(pointer) != Some(&serde_json::Value::Bool(true)) {
-                return Err(HttpsError::NotSuccessful { pointer: pointer.clone() });
+                return Err(HttpsError::NotSuccessful {
+                    pointer: pointer.clone(),
+                });
             }
         }
         let pointer = &self.config.data_pointer;
-        let data = json.pointer(pointer).ok_or_else(|| HttpsError::MissingData { pointer: pointer.clone() })?;
-        let mut out = Zeroizing::new(Vec::with_capacity(items * self.config.format.bytes_per_item()));
+        let data = json
+            .pointer(pointer)
+            .ok_or_else(|| HttpsError::MissingData {
+                pointer: pointer.clone(),
+            })?;
+        let mut out = Zeroizing::new(Vec::with_capacity(
+            items * self.config.format.bytes_per_item(),
+        ));
         match self.config.format {
             HttpsDataFormat::Uint8 | HttpsDataFormat::Uint16 => {
                 let wide = self.config.format == HttpsDataFormat::Uint16;
-                let array = data.as_array().ok_or(HttpsError::WrongShape { expected: "an array of integers" })?;
+                let array = data.as_array().ok_or(HttpsError::WrongShape {
+                    expected: "an array of integers",
+                })?;
                 check_length(items, array.len())?;
                 let max: u32 = if wide { 0xffff } else { 0xff };
                 for (index, value) in array.iter().enumerate() {
                     let n = value
                         .as_u64()
                         .filter(|&n| n <= u64::from(max))
-                        .ok_or_else(|| HttpsError::OutOfRange { index, value: value.to_string(), max })?;
+                        .ok_or_else(|| HttpsError::OutOfRange {
+                            index,
+                            value: value.to_string(),
+                            max,
+                        })?;
                     if wide {
                         out.extend_from_slice(&(n as u16).to_be_bytes());
                     } else {
@@ -255,15 +301,27 @@ impl HttpsSource {
                     serde_json::Value::String(s) if items == 1 => vec![s.as_str()],
                     serde_json::Value::Array(array) => array
                         .iter()
-                        .map(|v| v.as_str().ok_or(HttpsError::WrongShape { expected: "an array of hex strings" }))
+                        .map(|v| {
+                            v.as_str().ok_or(HttpsError::WrongShape {
+                                expected: "an array of hex strings",
+                            })
+                        })
                         .collect::<Result<_, _>>()?,
-                    _ => return Err(HttpsError::WrongShape { expected: "an array of hex strings" }),
+                    _ => {
+                        return Err(HttpsError::WrongShape {
+                            expected: "an array of hex strings",
+                        })
+                    }
                 };
                 check_length(items, strings.len())?;
                 for (index, s) in strings.iter().enumerate() {
                     let mut bytes = Zeroizing::new(vec![0u8; bytes_per_item]);
-                    if s.len() != 2 * bytes_per_item || hex::decode_to_slice(s, &mut bytes).is_err() {
-                        return Err(HttpsError::BadHex { index, bytes: bytes_per_item });
+                    if s.len() != 2 * bytes_per_item || hex::decode_to_slice(s, &mut bytes).is_err()
+                    {
+                        return Err(HttpsError::BadHex {
+                            index,
+                            bytes: bytes_per_item,
+                        });
                     }
                     out.extend_from_slice(&bytes);
                 }
@@ -277,7 +335,10 @@ fn check_length(requested: usize, received: usize) -> Result<(), HttpsError> {
     if requested == received {
         Ok(())
     } else {
-        Err(HttpsError::WrongLength { requested, received })
+        Err(HttpsError::WrongLength {
+            requested,
+            received,
+        })
     }
 }
 
@@ -302,11 +363,17 @@ fn tls_config(trust: &TrustRoots) -> Result<Arc<rustls::ClientConfig>, HttpsErro
             let certs = CertificateDer::pem_file_iter(path)
                 .map_err(|e| HttpsError::TrustRoots(format!("{}: {e}", path.display())))?;
             for cert in certs {
-                let cert = cert.map_err(|e| HttpsError::TrustRoots(format!("{}: {e}", path.display())))?;
-                roots.add(cert).map_err(|e| HttpsError::TrustRoots(format!("{}: {e}", path.display())))?;
+                let cert =
+                    cert.map_err(|e| HttpsError::TrustRoots(format!("{}: {e}", path.display())))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| HttpsError::TrustRoots(format!("{}: {e}", path.display())))?;
             }
             if roots.is_empty() {
-                return Err(HttpsError::TrustRoots(format!("{}: no certificates", path.display())));
+                return Err(HttpsError::TrustRoots(format!(
+                    "{}: no certificates",
+                    path.display()
+                )));
             }
         }
     }

@@ -115,7 +115,11 @@ impl<S: EntropySource + ?Sized> EntropySource for Box<S> {
 }
 
 /// Checks an operator-assessed (sample width, min-entropy) pair: 1..=8 bits, 0 < H <= width.
-pub(crate) fn check_assessment(id: &str, sample_bits: u8, min_entropy_per_sample: f64) -> Result<(), SourceError> {
+pub(crate) fn check_assessment(
+    id: &str,
+    sample_bits: u8,
+    min_entropy_per_sample: f64,
+) -> Result<(), SourceError> {
     if !(1..=8).contains(&sample_bits) {
         return Err(SourceError::InvalidConfig {
             id: id.to_owned(),

@@ -18,21 +18,28 @@ const ID: &str = "cpu:rdseed";
 
 /// Whether this machine offers RDSEED: `/proc/cpuinfo` lists `rdseed` and CPUID agrees.
 pub fn rdseed_available() -> Result<(), String> {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").map_err(|e| format!("cannot read /proc/cpuinfo: {e}"))?;
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo")
+        .map_err(|e| format!("cannot read /proc/cpuinfo: {e}"))?;
     cpuinfo_lists_rdseed(&cpuinfo)?;
     cpu_reports_rdseed()
 }
 
 /// Whether every `flags` line of a `/proc/cpuinfo` text lists `rdseed`.
 pub fn cpuinfo_lists_rdseed(cpuinfo: &str) -> Result<(), String> {
-    let mut flag_lines = cpuinfo.lines().filter(|l| l.starts_with("flags")).peekable();
+    let mut flag_lines = cpuinfo
+        .lines()
+        .filter(|l| l.starts_with("flags"))
+        .peekable();
     if flag_lines.peek().is_none() {
         return Err("/proc/cpuinfo has no flags line".to_owned());
     }
     if flag_lines.all(|line| line.split_whitespace().any(|f| f == "rdseed")) {
         Ok(())
     } else {
-        Err("the kernel does not list rdseed in /proc/cpuinfo (absent, or disabled as broken)".to_owned())
+        Err(
+            "the kernel does not list rdseed in /proc/cpuinfo (absent, or disabled as broken)"
+                .to_owned(),
+        )
     }
 }
 
@@ -64,7 +71,10 @@ impl RdseedSource {
 
     pub fn with_min_entropy(min_entropy_per_sample: f64) -> Result<Self, SourceError> {
         check_assessment(ID, 8, min_entropy_per_sample)?;
-        rdseed_available().map_err(|reason| SourceError::Unavailable { id: ID.to_owned(), reason })?;
+        rdseed_available().map_err(|reason| SourceError::Unavailable {
+            id: ID.to_owned(),
+            reason,
+        })?;
         Ok(Self {
             info: SourceInfo {
                 id: ID.to_owned(),
@@ -84,7 +94,10 @@ impl RdseedSource {
             }
             std::hint::spin_loop();
         }
-        Err(SourceError::Starved { id: self.info.id.clone(), attempts: RDSEED_MAX_ATTEMPTS })
+        Err(SourceError::Starved {
+            id: self.info.id.clone(),
+            attempts: RDSEED_MAX_ATTEMPTS,
+        })
     }
 }
 

@@ -20,10 +20,17 @@ pub struct ReplaySource {
 impl ReplaySource {
     /// Opens `path`, whose samples are `sample_bits` wide with the given assessed min-entropy. Not quantum and
     /// not credited: a recording is a test fixture, not a live source.
-    pub fn open(path: &Path, sample_bits: u8, min_entropy_per_sample: f64) -> Result<Self, SourceError> {
+    pub fn open(
+        path: &Path,
+        sample_bits: u8,
+        min_entropy_per_sample: f64,
+    ) -> Result<Self, SourceError> {
         let id = format!("replay:{}", path.display());
         check_assessment(&id, sample_bits, min_entropy_per_sample)?;
-        let file = File::open(path).map_err(|source| SourceError::Io { id: id.clone(), source })?;
+        let file = File::open(path).map_err(|source| SourceError::Io {
+            id: id.clone(),
+            source,
+        })?;
         Ok(Self {
             info: SourceInfo {
                 id,
@@ -51,7 +58,12 @@ impl ReplaySource {
             match self.file.read(out) {
                 Ok(n) => return Ok(n),
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(source) => return Err(SourceError::Io { id: self.info.id.clone(), source }),
+                Err(source) => {
+                    return Err(SourceError::Io {
+                        id: self.info.id.clone(),
+                        source,
+                    })
+                }
             }
         }
     }
@@ -70,13 +82,18 @@ impl EntropySource for ReplaySource {
         if n == 0 && self.looping && self.read_since_rewind {
             self.file
                 .seek(SeekFrom::Start(0))
-                .map_err(|source| SourceError::Io { id: self.info.id.clone(), source })?;
+                .map_err(|source| SourceError::Io {
+                    id: self.info.id.clone(),
+                    source,
+                })?;
             self.offset = 0;
             self.read_since_rewind = false;
             n = self.read_once(out)?;
         }
         if n == 0 {
-            return Err(SourceError::EndOfStream { id: self.info.id.clone() });
+            return Err(SourceError::EndOfStream {
+                id: self.info.id.clone(),
+            });
         }
         let limit = 1u16 << self.info.sample_bits;
         if let Some(pos) = out[..n].iter().position(|&b| u16::from(b) >= limit) {

@@ -1,0 +1,47 @@
+//! What every request handler can reach: the store, the entropy pool, the audit log and the server's settings.
+
+use std::sync::Arc;
+
+use entropy::EntropyPool;
+use kmip::ProtocolVersion;
+
+use crate::audit::AuditLog;
+use crate::store::ObjectStore;
+use crate::tenant::Caller;
+
+/// Long-lived server state, shared by every connection.
+#[derive(Debug)]
+pub struct ServerState {
+    pub store: Arc<dyn ObjectStore>,
+    pub entropy: EntropyPool,
+    pub audit: Arc<AuditLog>,
+    pub settings: ServerSettings,
+}
+
+/// Per-server settings handlers consult (filled from the configuration file).
+#[derive(Clone, Debug)]
+pub struct ServerSettings {
+    /// Vendor Identification answered by Query.
+    pub vendor_identification: String,
+    /// The largest RNG Retrieve a client may ask for, in bytes.
+    pub max_rng_retrieve: usize,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            vendor_identification: format!("qkms {}", env!("CARGO_PKG_VERSION")),
+            max_rng_retrieve: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// One batch item's view: who asks, in which protocol version, and when.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestContext<'a> {
+    pub state: &'a ServerState,
+    pub caller: &'a Caller,
+    pub version: ProtocolVersion,
+    /// Seconds since the Unix epoch, fixed for the whole request message.
+    pub now: i64,
+}

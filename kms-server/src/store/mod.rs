@@ -1,0 +1,76 @@
+//! Where managed objects live: the `ObjectStore` trait and its sled implementation (the embedded default).
+//!
+//! Key material is sealed at rest (AES-256-GCM under a data key wrapped by the root key); attributes are stored in
+//! the clear so Locate never needs to unseal. Writes are durable before they are acknowledged: a handler calls
+//! [`ObjectStore::wait_durable`] before answering, and concurrent writers share one flush (group commit).
+
+use kmip::attributes::Attributes;
+use kmip::objects::ManagedObject;
+
+use crate::tenant::TenantId;
+
+/// One managed object as the server holds it.
+#[derive(Clone, Debug)]
+pub struct StoredObject {
+    pub uid: String,
+    pub owner: TenantId,
+    /// The object with its key material; `None` once destroyed (the metadata stays, per KMIP).
+    pub object: Option<ManagedObject>,
+    /// Every attribute, including State, dates, Names, Links and the entropy provenance (`x-` attributes).
+    pub attributes: Attributes,
+    /// The server's own objects (wrapping keys...): never returned by Locate, never served to tenants.
+    pub internal: bool,
+}
+
+/// Which objects a Locate considers before its attribute filter runs: the cheap, indexed part of the query.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IndexQuery {
+    /// Only objects with a Name equal to this value.
+    pub name: Option<String>,
+    /// Only objects of this type.
+    pub object_type: Option<kmip::enums::ObjectType>,
+}
+
+/// A store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("an object with Unique Identifier {0:?} already exists")]
+    AlreadyExists(String),
+    #[error("no object with Unique Identifier {0:?}")]
+    NotFound(String),
+    #[error("sealed object {uid:?} cannot be opened: {reason}")]
+    Unseal { uid: String, reason: String },
+    #[error("store I/O: {0}")]
+    Io(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("randomness unavailable: {0}")]
+    Entropy(#[from] entropy::EntropyError),
+}
+
+/// A persistent home for managed objects, per-tenant, with Locate indexes.
+pub trait ObjectStore: Send + Sync + std::fmt::Debug {
+    /// Stores a new object; fails with `AlreadyExists` when its uid is taken.
+    fn insert(&self, object: &StoredObject) -> Result<(), StoreError>;
+
+    /// Replaces an existing object (attributes and/or material); fails with `NotFound` when absent.
+    fn update(&self, object: &StoredObject) -> Result<(), StoreError>;
+
+    /// The object with `uid`, unsealed, whoever owns it (callers check ownership).
+    fn get(&self, uid: &str) -> Result<Option<StoredObject>, StoreError>;
+
+    /// Removes an object and its index entries entirely.
+    fn remove(&self, uid: &str) -> Result<(), StoreError>;
+
+    /// The uids of `owner`'s non-internal objects that satisfy `query` and then `filter`, in a stable order
+    /// (creation order). The filter sees attributes only; key material is not unsealed.
+    fn locate(
+        &self,
+        owner: &TenantId,
+        query: &IndexQuery,
+        filter: &mut dyn FnMut(&Attributes) -> bool,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// Returns once every write made before this call is on disk. Concurrent callers share flushes.
+    fn wait_durable(&self) -> Result<(), StoreError>;
+}
