@@ -10,6 +10,15 @@
 //! sample_bits = 8
 //! quantum = true
 //!
+//!
+//! [[sources]]
+//! kind = "https"                # third party: uncredited (additional input) unless `credited = true`
+//! id = "anu"
+//! url = "https://qrng.example/API?type=uint8"
+//! api_key = "..."               # sent as x-api-key
+//! min_entropy_per_sample = 4.0
+//! quantum = true
+//!
 //! [health]
 //! intermittent_alpha = 30       # alpha = 2^-30: quarantine and retest
 //! persistent_alpha = 60         # alpha = 2^-60: latch off until an operator resets
@@ -57,6 +66,9 @@ pub struct SourceConfig {
     /// API key sent to an `https` service (as its `x-api-key` header). Never shown in `Debug`.
     #[serde(default)]
     pub api_key: Option<String>,
+    /// PEM file of the certificate authorities an `https` source trusts. Default: the Mozilla root program.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// Assessed min-entropy per sample, H, in (0, sample_bits]. Default: 8 for `os`, otherwise required.
     #[serde(default)]
     pub min_entropy_per_sample: Option<f64>,
@@ -80,6 +92,7 @@ impl std::fmt::Debug for SourceConfig {
             .field("path", &self.path)
             .field("url", &self.url)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("ca_file", &self.ca_file)
             .field("min_entropy_per_sample", &self.min_entropy_per_sample)
             .field("sample_bits", &self.sample_bits)
             .field("quantum", &self.quantum)
@@ -101,6 +114,7 @@ impl SourceConfig {
             path: None,
             url: None,
             api_key: None,
+            ca_file: None,
             min_entropy_per_sample: None,
             sample_bits: default_sample_bits(),
             quantum: false,

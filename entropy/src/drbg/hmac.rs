@@ -4,7 +4,6 @@
 //! long array. Both are wiped on drop.
 
 use std::fmt;
-use std::marker::PhantomData;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -42,7 +41,6 @@ pub struct HmacDrbg<H: HmacDrbgHash> {
     v: [u8; MAX_DIGEST_LEN],
     reseed_counter: u64,
     reseed_interval: u64,
-    hash: PhantomData<H>,
 }
 
 impl<H: HmacDrbgHash> HmacDrbg<H> {
@@ -64,7 +62,6 @@ impl<H: HmacDrbgHash> HmacDrbg<H> {
             v,
             reseed_counter: 1,
             reseed_interval: DEFAULT_RESEED_INTERVAL,
-            hash: PhantomData,
         };
         drbg.update(&[entropy_input, nonce, personalization]);
         Ok(drbg)

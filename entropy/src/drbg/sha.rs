@@ -25,9 +25,9 @@ pub trait ShaCore: sealed::Sealed {
     /// Chaining state.
     type State: Copy + Zeroize + Send + Sync;
     const INITIAL_STATE: Self::State;
-    /// Block length, bytes (at most [`MAX_BLOCK_LEN`]).
+    /// Block length, bytes (at most 128).
     const BLOCK_LEN: usize;
-    /// Digest length, bytes (at most [`MAX_DIGEST_LEN`]).
+    /// Digest length, bytes (at most 64).
     const DIGEST_LEN: usize;
     /// Width of the big-endian message length field in the final block, bytes.
     const LENGTH_FIELD_LEN: usize;

@@ -4,8 +4,9 @@ use crate::config::{EntropyConfig, HealthThresholds, SourceConfig};
 use crate::error::EntropyError;
 use crate::health::HealthTestedSource;
 use crate::source::{
-    CharDeviceConfig, CharDeviceSource, EntropySource, JitterSource, OsSource, RdseedSource,
-    ReplaySource, SourceError, SourceInfo, SourceKind,
+    CharDeviceConfig, CharDeviceSource, EntropySource, HttpsSource, HttpsSourceConfig,
+    JitterSource, OsSource, RdseedSource, ReplaySource, SourceError, SourceInfo, SourceKind,
+    TrustRoots,
 };
 
 /// A source as the pool runs it: health-tested, described by the operator's configuration.
@@ -63,10 +64,21 @@ pub fn open_source(
             Box::new(JitterSource::with_min_entropy(h).map_err(|e| setup_error(config, e))?)
         }
         SourceKind::Https => {
-            return Err(setup_error(
-                config,
-                "the https source kind is not available in this build",
-            ));
+            let url = config
+                .url
+                .clone()
+                .ok_or_else(|| setup_error(config, "`url` is required for https"))?;
+            let mut service = HttpsSourceConfig::new(url);
+            if let Some(key) = &config.api_key {
+                service = service.with_api_key("x-api-key", key.as_str());
+            }
+            if let Some(ca_file) = &config.ca_file {
+                service.trust = TrustRoots::PemFile(ca_file.clone());
+            }
+            service.quantum = info.quantum;
+            service.min_entropy_per_sample = h;
+            service.credited = info.credited;
+            Box::new(HttpsSource::new(service).map_err(|e| setup_error(config, e))?)
         }
     };
     let described: Box<dyn EntropySource> = Box::new(Described { info, inner });
