@@ -231,6 +231,31 @@ fn an_intermittent_failure_discards_its_window_retests_and_resumes() {
         (1, 2)
     );
     assert_eq!(counters.rct_persistent_failures, 0);
+    assert_eq!(counters.samples_tested, data.len() as u64);
+    assert_eq!(
+        counters.samples_released + counters.samples_discarded,
+        counters.samples_tested
+    );
+}
+
+#[test]
+fn a_failure_discards_everything_released_from_the_same_chunk() {
+    // One read of the whole stream: windows before the failure, and windows that passed the retest after it,
+    // arrive in the same chunk as the failure, so none of them is handed out.
+    let mut data = uniform(5 * 512, 8);
+    data[1600..1606].fill(0x42);
+    data.extend(uniform(3 * 512, 9));
+    let mut source = HealthTestedSource::new(ScriptedSource::new(data.clone(), 8, 8.0)).unwrap();
+    let (out, err) = drain(&mut source);
+    assert!(out.is_empty(), "{} samples escaped", out.len());
+    assert!(health_state(&err).is_some(), "{err:?}");
+    let counters = source.status().counters;
+    assert_eq!(counters.samples_released, 0);
+    assert_eq!(counters.samples_tested, data.len() as u64);
+    assert_eq!(
+        counters.startup_passes, 2,
+        "the retest passed within the chunk"
+    );
 }
 
 #[test]

@@ -115,6 +115,11 @@ impl AdaptiveProportionTest {
     pub fn window(&self) -> u32 {
         self.window
     }
+
+    /// Samples of the window in progress seen so far.
+    pub fn position(&self) -> u32 {
+        self.position
+    }
 }
 
 #[cfg(test)]

@@ -201,7 +201,9 @@ pub struct HealthCounters {
     pub samples_tested: u64,
     /// Samples of windows that passed while healthy: what the source contributed.
     pub samples_released: u64,
-    /// Samples not released: start-up and retest windows, failed windows, and samples seen while latched.
+    /// Samples not released: start-up and retest windows, failed windows, partial windows cut off by a stream
+    /// gap, a reset or a latch, and samples seen while latched. `samples_tested + samples seen while latched =
+    /// samples_released + samples_discarded + the samples of the window in progress`.
     pub samples_discarded: u64,
     pub rct_intermittent_failures: u64,
     pub apt_intermittent_failures: u64,

@@ -138,6 +138,9 @@ impl HealthMonitor {
             self.handle(apt_event, HealthTestKind::AdaptiveProportion, &mut report);
             if window_done {
                 report.released += self.finish_window(released);
+            } else if self.state == HealthState::PersistentFailure {
+                // The latched window will never complete: account for its samples now.
+                self.counters.samples_discarded += u64::from(self.apt.position());
             }
         }
         report
@@ -162,7 +165,19 @@ impl HealthMonitor {
         }
     }
 
+    /// The consumer threw away `samples` that this monitor had released (they came with a failure): count them
+    /// as discarded, so `samples_released` stays what the source actually contributed.
+    pub fn withdraw_released(&mut self, samples: u64) {
+        let samples = samples.min(self.counters.samples_released);
+        self.counters.samples_released -= samples;
+        self.counters.samples_discarded += samples;
+    }
+
     fn restart_tests(&mut self) {
+        if self.state != HealthState::PersistentFailure {
+            // A latched monitor already counted its last window.
+            self.counters.samples_discarded += u64::from(self.apt.position());
+        }
         self.rct.restart();
         self.apt.restart();
         self.discard_pending();

@@ -90,12 +90,19 @@ impl<S: EntropySource> HealthTestedSource<S> {
 
     /// Operator action: clears a latched failure and starts a fresh start-up test.
     pub fn reset(&mut self) {
-        self.discard_ready();
+        self.withdraw_ready();
         self.monitor.reset();
     }
 
     pub fn inner(&self) -> &S {
         &self.source
+    }
+
+    /// Drops undelivered samples after a failure or reset, and tells the monitor they were not contributed.
+    fn withdraw_ready(&mut self) {
+        let undelivered = (self.ready.len() - self.ready_start) as u64;
+        self.monitor.withdraw_released(undelivered);
+        self.discard_ready();
     }
 
     fn discard_ready(&mut self) {
@@ -135,7 +142,7 @@ impl<S: EntropySource> EntropySource for HealthTestedSource<S> {
         }
         loop {
             if self.monitor.state() == HealthState::PersistentFailure {
-                self.discard_ready();
+                self.withdraw_ready();
                 return Err(self.health_error(None));
             }
             let available = self.ready.len() - self.ready_start;
@@ -165,7 +172,7 @@ impl<S: EntropySource> EntropySource for HealthTestedSource<S> {
             let report = self.monitor.process(&self.scratch[..got], &mut self.ready);
             self.scratch[..got].zeroize();
             if report.failures > 0 {
-                self.discard_ready();
+                self.withdraw_ready();
                 return Err(self.health_error(report.first_failure));
             }
         }

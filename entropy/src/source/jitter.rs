@@ -14,6 +14,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use zeroize::Zeroize;
+
 use super::{check_assessment, EntropySource, SourceError, SourceInfo, SourceKind};
 
 const ID: &str = "cpu:jitter";
@@ -37,6 +39,14 @@ impl std::fmt::Debug for JitterSource {
         f.debug_struct("JitterSource")
             .field("info", &self.info)
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for JitterSource {
+    fn drop(&mut self) {
+        // The walk state and memory are mixed with the timings, i.e. with the samples.
+        self.memory.zeroize();
+        self.state.zeroize();
     }
 }
 
