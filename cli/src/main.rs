@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod random;
 mod ttlv_cmd;
 
@@ -21,6 +22,8 @@ enum Command {
     Ttlv(ttlv_cmd::TtlvCommand),
     /// Write random bytes from the entropy pool (or raw samples of one source) to stdout or a file.
     Random(random::RandomArgs),
+    /// Load-test a KMIP server: Get, Create or RNG Retrieve over N connections; ops/s and latency percentiles.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +31,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Ttlv(command) => ttlv_cmd::run(command),
         Command::Random(args) => random::run(args),
+        Command::Bench(args) => bench::run(args).map_err(Into::into),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,9 +2,18 @@
 //! sealed at rest in sled.
 
 pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod crypto;
+pub mod dispatch;
 pub mod error;
+pub mod listener;
+pub mod operations;
+pub mod pki;
+pub mod setup;
 pub mod state;
 pub mod store;
 pub mod tenant;
+pub mod usage;
 
 pub use error::KmipError;

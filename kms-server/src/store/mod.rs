@@ -4,10 +4,21 @@
 //! the clear so Locate never needs to unseal. Writes are durable before they are acknowledged: a handler calls
 //! [`ObjectStore::wait_durable`] before answering, and concurrent writers share one flush (group commit).
 
+mod codec;
+mod group_commit;
+mod index;
+pub mod root_key;
+mod seal;
+pub mod sled_store;
+
 use kmip::attributes::Attributes;
 use kmip::objects::ManagedObject;
 
 use crate::tenant::TenantId;
+
+pub use group_commit::{GroupCommit, GroupCommitStats};
+pub use root_key::{Argon2Params, RootKey};
+pub use sled_store::{SledStore, StoreOptions};
 
 /// One managed object as the server holds it.
 #[derive(Clone, Debug)]
@@ -46,6 +57,15 @@ pub enum StoreError {
     Corrupt(String),
     #[error("randomness unavailable: {0}")]
     Entropy(#[from] entropy::EntropyError),
+    /// The root key does not unwrap the store's data key: a wrong passphrase (or wrong raw root key).
+    #[error("the root key does not open this store (wrong passphrase?): {0}")]
+    WrongRootKey(String),
+    /// The store was created with another kind of root key (passphrase vs. raw/HSM key) than the one offered.
+    #[error("root key kind mismatch: the store was created with {stored}, opened with {offered}")]
+    RootKeyKindMismatch { stored: String, offered: String },
+    /// Invalid store options (argon2 parameters...).
+    #[error("invalid store configuration: {0}")]
+    Config(String),
 }
 
 /// A persistent home for managed objects, per-tenant, with Locate indexes.

@@ -1,0 +1,139 @@
+// Shared by several test binaries, each using a different part.
+#![allow(dead_code)]
+
+//! A real `qkms-server` for end-to-end tests: built by cargo if needed, initialised with `--init` into a temp
+//! directory, listening on a free loopback port, killed when dropped.
+//!
+//! The binary is spawned rather than linked so that these tests exercise exactly what operators run.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    child: Child,
+    /// Holds the set-up; removed on drop.
+    _dir: tempfile::TempDir,
+    /// `DIR` of `qkms-server --init DIR`.
+    pub init_dir: PathBuf,
+    pub config: PathBuf,
+    pub address: String,
+    pub port: u16,
+    log: PathBuf,
+}
+
+/// The directory cargo puts this profile's binaries in (`target/debug`), from this test's own path
+/// (`target/debug/deps/<test>`).
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test knows its own path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test binaries live in <target>/<profile>/deps")
+        .to_owned()
+}
+
+/// Builds (if stale) and returns the `qkms-server` binary of this workspace and profile.
+pub fn server_binary() -> PathBuf {
+    let profile_dir = profile_dir();
+    let mut build = Command::new(env!("CARGO"));
+    build
+        .args(["build", "--quiet", "-p", "kms-server", "--bin", "qkms-server"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    if let Some(target) = profile_dir.parent() {
+        build.arg("--target-dir").arg(target);
+    }
+    let status = build.status().expect("cargo runs");
+    assert!(status.success(), "cargo build -p kms-server --bin qkms-server failed");
+    let binary = profile_dir.join("qkms-server");
+    assert!(binary.exists(), "{} missing after the build", binary.display());
+    binary
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    listener.local_addr().expect("bound listener has an address").port()
+}
+
+impl Server {
+    pub fn start() -> Self {
+        let binary = server_binary();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let init_dir = dir.path().join("qkms");
+        let init = Command::new(&binary)
+            .arg("--init")
+            .arg(&init_dir)
+            .output()
+            .expect("qkms-server --init runs");
+        assert!(
+            init.status.success(),
+            "qkms-server --init failed: {}{}",
+            String::from_utf8_lossy(&init.stdout),
+            String::from_utf8_lossy(&init.stderr)
+        );
+        let config = init_dir.join("qkms.toml");
+        let port = free_port();
+        let address = format!("127.0.0.1:{port}");
+        let log = dir.path().join("server.log");
+        let log_file = std::fs::File::create(&log).expect("log file");
+        let child = Command::new(&binary)
+            .arg("--config")
+            .arg(&config)
+            .arg("--listen")
+            .arg(&address)
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("log handle"))
+            .stderr(log_file)
+            .spawn()
+            .expect("qkms-server starts");
+        let mut server = Self {
+            child,
+            _dir: dir,
+            init_dir,
+            config,
+            address,
+            port,
+            log,
+        };
+        server.wait_until_listening();
+        server
+    }
+
+    fn wait_until_listening(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("child status") {
+                panic!("qkms-server exited with {status} before listening:\n{}", self.log_text());
+            }
+            if TcpStream::connect(&self.address).is_ok() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "qkms-server did not listen on {} within 60 s:\n{}",
+                self.address,
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// What the server wrote to stdout and stderr so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn pki(&self, file: &str) -> PathBuf {
+        self.init_dir.join("pki").join(file)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,392 @@
+//! The server configuration: one TOML file (`qkms.toml`), one struct, every option with a documented default.
+//!
+//! Relative paths in the file resolve against the file's own directory, so a set-up made by `--init DIR` can be
+//! moved as a whole. [`Config::documented_toml`] writes the file `--init` creates, with every option commented.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use entropy::EntropyConfig;
+
+use crate::store::Argon2Params;
+
+/// Loading or checking the configuration failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {message}")]
+    Read { path: String, message: String },
+    #[error("{path}: invalid configuration: {message}")]
+    Parse { path: String, message: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// The whole configuration file.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub tls: TlsConfig,
+    pub auth: AuthConfig,
+    pub limits: LimitsConfig,
+    pub store: StoreConfig,
+    /// Entropy sources, health-test thresholds and DRBG settings. Default: no sources, meaning the OS
+    /// `getrandom` fallback (NOT quantum), which start-up, Query and every key's provenance say.
+    pub entropy: EntropyConfig,
+}
+
+/// `[server]`
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// KMIP over TLS listen address. Default `127.0.0.1:5696` (the IANA KMIP port, loopback only).
+    pub listen: String,
+    /// Vendor Identification answered by Query. Default `qkms <version>`.
+    pub vendor_identification: String,
+    /// The largest RNG Retrieve a client may ask for, in bytes. Default 16 MiB.
+    pub max_rng_retrieve: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:5696".into(),
+            vendor_identification: format!("qkms {}", env!("CARGO_PKG_VERSION")),
+            max_rng_retrieve: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[tls]`
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM files of the CAs client certificates must chain to (at least one). Default `["pki/ca.pem"]`.
+    pub ca_files: Vec<PathBuf>,
+    /// The CA's private key, used only by `qkms-server issue-client`. Default `pki/ca.key`.
+    pub ca_key: PathBuf,
+    /// The server certificate chain (PEM, leaf first). Default `pki/server.pem`.
+    pub certificate: PathBuf,
+    /// The server private key (PEM, PKCS#8). Default `pki/server.key`.
+    pub key: PathBuf,
+    /// Extra DNS names or IP addresses for the server certificate `--init` makes (besides localhost,
+    /// 127.0.0.1 and ::1). Default none.
+    pub host_names: Vec<String>,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            ca_files: vec![PathBuf::from("pki/ca.pem")],
+            ca_key: PathBuf::from("pki/ca.key"),
+            certificate: PathBuf::from("pki/server.pem"),
+            key: PathBuf::from("pki/server.key"),
+            host_names: Vec::new(),
+        }
+    }
+}
+
+/// How a verified client certificate names its tenant.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TenantMapping {
+    /// The tenant is the certificate's subject Common Name.
+    #[default]
+    SubjectCn,
+    /// The tenant is looked up by the SHA-256 fingerprint of the certificate (DER) in `[auth.fingerprints]`;
+    /// certificates not listed are refused.
+    Fingerprint,
+}
+
+/// `[auth]`
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// `subject-cn` or `fingerprint`. Default `subject-cn`.
+    pub tenant_mapping: TenantMapping,
+    /// Fingerprint mapping: SHA-256 of the client certificate as hex (colons and case ignored) -> tenant.
+    /// Default empty.
+    pub fingerprints: BTreeMap<String, String>,
+    /// Tenants (after mapping) that also hold the operator role. Default none.
+    pub operators: Vec<String>,
+}
+
+/// `[limits]`
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest request message in bytes, header included; checked before the body is read. Default 16 MiB.
+    pub max_message_size: usize,
+    /// Deepest TTLV nesting accepted. Default 64.
+    pub max_depth: usize,
+    /// Most TTLV items in one request. Default 1,000,000.
+    pub max_items: usize,
+    /// Most simultaneous client connections; further ones wait in the kernel backlog. Default 4096.
+    pub max_connections: usize,
+    /// Seconds a TLS handshake may take. Default 10.
+    pub handshake_timeout_secs: u64,
+    /// Seconds to receive a whole message once its first byte arrived. Default 30.
+    pub read_timeout_secs: u64,
+    /// Seconds a connection may sit idle between messages before it is closed. Default 300.
+    pub idle_timeout_secs: u64,
+    /// Seconds to write a response. Default 30.
+    pub write_timeout_secs: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_message_size: ttlv::Limits::DEFAULT_MAX_MESSAGE_SIZE,
+            max_depth: ttlv::Limits::DEFAULT_MAX_DEPTH,
+            max_items: ttlv::Limits::DEFAULT_MAX_ITEMS,
+            max_connections: 4096,
+            handshake_timeout_secs: 10,
+            read_timeout_secs: 30,
+            idle_timeout_secs: 300,
+            write_timeout_secs: 30,
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// The TTLV decoding limits.
+    pub fn ttlv(&self) -> ttlv::Limits {
+        ttlv::Limits {
+            max_message_size: self.max_message_size,
+            max_depth: self.max_depth,
+            max_items: self.max_items,
+        }
+    }
+
+    pub fn handshake_timeout(&self) -> Duration {
+        Duration::from_secs(self.handshake_timeout_secs)
+    }
+
+    pub fn read_timeout(&self) -> Duration {
+        Duration::from_secs(self.read_timeout_secs)
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    pub fn write_timeout(&self) -> Duration {
+        Duration::from_secs(self.write_timeout_secs)
+    }
+}
+
+/// `[store]`
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The sled database directory. Default `store`.
+    pub path: PathBuf,
+    /// File holding the root-key passphrase (first line; keep it mode 0600). Default `root.pass`.
+    pub passphrase_file: PathBuf,
+    /// argon2id cost for deriving the root key, used when the store is created (an existing store keeps the
+    /// parameters it was created with). Default 64 MiB, 3 passes, 1 lane.
+    pub argon2: Argon2Params,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("store"),
+            passphrase_file: PathBuf::from("root.pass"),
+            argon2: Argon2Params::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path` and resolves its relative paths against the file's directory.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let base = if base.as_os_str().is_empty() { Path::new(".") } else { base };
+        Self::from_toml(&text, base).map_err(|e| match e {
+            ConfigError::Invalid(message) => ConfigError::Parse {
+                path: path.display().to_string(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses TOML text, resolving relative paths against `base_dir`, and checks it.
+    pub fn from_toml(text: &str, base_dir: &Path) -> Result<Self, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        config.resolve_paths(base_dir);
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Makes every relative path absolute under `base_dir`.
+    pub fn resolve_paths(&mut self, base_dir: &Path) {
+        let resolve = |path: &mut PathBuf| {
+            if path.is_relative() {
+                *path = base_dir.join(&*path);
+            }
+        };
+        self.tls.ca_files.iter_mut().for_each(resolve);
+        resolve(&mut self.tls.ca_key);
+        resolve(&mut self.tls.certificate);
+        resolve(&mut self.tls.key);
+        resolve(&mut self.store.path);
+        resolve(&mut self.store.passphrase_file);
+        for source in &mut self.entropy.sources {
+            source.path.iter_mut().for_each(resolve);
+            source.ca_file.iter_mut().for_each(resolve);
+        }
+    }
+
+    /// Checks what serde cannot: non-empty CA list, sane limits, a parseable listen address, fingerprints.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if self.tls.ca_files.is_empty() {
+            return invalid("tls.ca_files must name at least one CA file (client certificates are required)");
+        }
+        if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::Invalid(format!(
+                "server.listen {:?} is not HOST:PORT with an IP address host",
+                self.server.listen
+            )));
+        }
+        let limits = &self.limits;
+        if limits.max_message_size < 64 {
+            return invalid("limits.max_message_size must be at least 64 bytes");
+        }
+        if limits.max_depth == 0 || limits.max_items == 0 || limits.max_connections == 0 {
+            return invalid("limits.max_depth, max_items and max_connections must be positive");
+        }
+        if [
+            limits.handshake_timeout_secs,
+            limits.read_timeout_secs,
+            limits.idle_timeout_secs,
+            limits.write_timeout_secs,
+        ]
+        .contains(&0)
+        {
+            return invalid("limits: timeouts must be at least 1 second");
+        }
+        for fingerprint in self.auth.fingerprints.keys() {
+            if crate::auth::normalise_fingerprint(fingerprint).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "auth.fingerprints: {fingerprint:?} is not a SHA-256 fingerprint (64 hex digits)"
+                )));
+            }
+        }
+        self.entropy.validate().map_err(|e| ConfigError::Invalid(format!("entropy: {e}")))?;
+        Ok(())
+    }
+
+    /// The configuration file `--init` writes: these values, every option present with its default documented.
+    pub fn documented_toml(&self) -> Result<String, ConfigError> {
+        let s = |v: &str| toml::Value::String(v.to_owned()).to_string();
+        let p = |v: &Path| s(&v.display().to_string());
+        let list = |items: Vec<String>| format!("[{}]", items.join(", "));
+        let fingerprints: String = self
+            .auth
+            .fingerprints
+            .iter()
+            .map(|(k, v)| format!("{} = {}\n", s(k), s(v)))
+            .collect();
+        let d = LimitsConfig::default();
+        Ok(format!(
+            include_str!("config_template.toml"),
+            listen = s(&self.server.listen),
+            vendor = s(&self.server.vendor_identification),
+            max_rng = self.server.max_rng_retrieve,
+            ca_files = list(self.tls.ca_files.iter().map(|f| p(f)).collect()),
+            ca_key = p(&self.tls.ca_key),
+            certificate = p(&self.tls.certificate),
+            key = p(&self.tls.key),
+            host_names = list(self.tls.host_names.iter().map(|h| s(h)).collect()),
+            mapping = s(match self.auth.tenant_mapping {
+                TenantMapping::SubjectCn => "subject-cn",
+                TenantMapping::Fingerprint => "fingerprint",
+            }),
+            operators = list(self.auth.operators.iter().map(|o| s(o)).collect()),
+            fingerprints = fingerprints,
+            max_message_size = self.limits.max_message_size,
+            max_depth = self.limits.max_depth,
+            max_items = self.limits.max_items,
+            max_connections = self.limits.max_connections,
+            handshake = self.limits.handshake_timeout_secs,
+            read = self.limits.read_timeout_secs,
+            idle = self.limits.idle_timeout_secs,
+            write = self.limits.write_timeout_secs,
+            d_max_message_size = d.max_message_size,
+            store_path = p(&self.store.path),
+            passphrase_file = p(&self.store.passphrase_file),
+            argon2_memory = self.store.argon2.memory_kib,
+            argon2_iterations = self.store.argon2.iterations,
+            argon2_parallelism = self.store.argon2.parallelism,
+            entropy = entropy_toml(&self.entropy)?,
+        ))
+    }
+}
+
+/// The `[entropy]` tables as TOML (the entropy crate's own serialisation).
+fn entropy_toml(entropy: &EntropyConfig) -> Result<String, ConfigError> {
+    #[derive(serde::Serialize)]
+    struct Section<'a> {
+        entropy: &'a EntropyConfig,
+    }
+    toml::to_string(&Section { entropy })
+        .map_err(|e| ConfigError::Invalid(format!("entropy section cannot be written: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_is_the_documented_defaults_resolved_against_the_directory() {
+        let config = Config::from_toml("", Path::new("/etc/qkms")).unwrap();
+        assert_eq!(config.server.listen, "127.0.0.1:5696");
+        assert_eq!(config.tls.ca_files, vec![PathBuf::from("/etc/qkms/pki/ca.pem")]);
+        assert_eq!(config.store.path, PathBuf::from("/etc/qkms/store"));
+        assert_eq!(config.auth.tenant_mapping, TenantMapping::SubjectCn);
+        assert_eq!(config.limits.ttlv(), ttlv::Limits::default());
+        assert!(config.entropy.sources.is_empty());
+    }
+
+    #[test]
+    fn documented_template_parses_back_to_the_same_configuration() {
+        let mut config = Config::default();
+        config.tls.host_names = vec!["kms.example.org".into(), "10.0.0.7".into()];
+        config.auth.operators = vec!["ops".into()];
+        config.auth.fingerprints.insert("ab".repeat(32), "tenant-x".into());
+        config.limits.idle_timeout_secs = 7;
+        let text = config.documented_toml().unwrap();
+        let mut expected = config.clone();
+        expected.resolve_paths(Path::new("/d"));
+        assert_eq!(Config::from_toml(&text, Path::new("/d")).unwrap(), expected);
+    }
+
+    #[test]
+    fn absolute_paths_stay_absolute() {
+        let config = Config::from_toml("[store]\npath = \"/var/lib/qkms\"\n", Path::new("/etc")).unwrap();
+        assert_eq!(config.store.path, PathBuf::from("/var/lib/qkms"));
+    }
+
+    #[test]
+    fn invalid_settings_are_refused_with_the_reason() {
+        for (text, needle) in [
+            ("[server]\nlisten = \"localhost\"\n", "server.listen"),
+            ("[tls]\nca_files = []\n", "ca_files"),
+            ("[limits]\nread_timeout_secs = 0\n", "timeouts"),
+            ("[auth.fingerprints]\n\"zz\" = \"t\"\n", "fingerprint"),
+            ("[server]\nlisten_address = \"x\"\n", "unknown field"),
+            ("[auth]\ntenant_mapping = \"email\"\n", "unknown variant"),
+        ] {
+            let error = Config::from_toml(text, Path::new("/")).unwrap_err().to_string();
+            assert!(error.contains(needle), "{text}: {error}");
+        }
+    }
+}

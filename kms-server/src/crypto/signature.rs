@@ -1,0 +1,203 @@
+//! Signatures: RSA PKCS#1 v1.5 and PSS, ECDSA on P-256/P-384, Ed25519; over data or over a digest the caller
+//! computed. ECDSA signatures are DER (`Ecdsa-Sig-Value`, what OpenSSL and KMIP clients exchange); the fixed
+//! r ‖ s form (PKCS#11) converts with [`ecdsa_der_to_fixed`] / [`ecdsa_fixed_to_der`].
+//!
+//! Randomness: RSA signing is blinded with pool bytes, PSS salts come from the pool, and ECDSA nonces are
+//! RFC 6979 hedged with pool bytes (deterministic derivation plus fresh entropy, so neither a weak pool nor a
+//! fault in the derivation alone can leak the key).
+
+use entropy::EntropyPool;
+use p256::ecdsa::signature::hazmat::{PrehashVerifier, RandomizedPrehashSigner};
+use rsa::traits::PublicKeyParts;
+use rsa::{Pkcs1v15Sign, Pss};
+use sha1::Sha1;
+use sha2::{Sha224, Sha256, Sha384, Sha512};
+
+use super::hash::{self, HashAlgorithm};
+use super::keygen::{EcCurve, PrivateKey, PublicKey};
+use super::CryptoError;
+
+/// A signature scheme with its hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureAlgorithm {
+    /// RSASSA-PKCS1-v1_5.
+    RsaPkcs1v15(HashAlgorithm),
+    /// RSASSA-PSS, MGF1 with the same hash. Signing uses a salt as long as the hash; verification accepts that
+    /// salt length and the maximum one (what `cryptography`'s `PSS.MAX_LENGTH` produces).
+    RsaPss(HashAlgorithm),
+    /// ECDSA on the key's curve.
+    Ecdsa(HashAlgorithm),
+    /// Pure Ed25519 (data only; no pre-hashed variant).
+    Ed25519,
+}
+
+/// What is signed: the message itself, or its digest under the algorithm's hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInput<'a> {
+    Data(&'a [u8]),
+    Digest(&'a [u8]),
+}
+
+impl SignInput<'_> {
+    /// The digest to sign, checking a given digest's length against the hash.
+    fn digest(&self, algorithm: HashAlgorithm) -> Result<Vec<u8>, CryptoError> {
+        match self {
+            Self::Data(data) => Ok(hash::digest(algorithm, data)),
+            Self::Digest(digest) if digest.len() == algorithm.output_len() => Ok(digest.to_vec()),
+            Self::Digest(digest) => Err(CryptoError::InvalidInput(format!(
+                "a {algorithm:?} digest is {} bytes, got {}",
+                algorithm.output_len(),
+                digest.len()
+            ))),
+        }
+    }
+}
+
+fn pkcs1v15_scheme(algorithm: HashAlgorithm) -> Pkcs1v15Sign {
+    match algorithm {
+        HashAlgorithm::Sha1 => Pkcs1v15Sign::new::<Sha1>(),
+        HashAlgorithm::Sha224 => Pkcs1v15Sign::new::<Sha224>(),
+        HashAlgorithm::Sha256 => Pkcs1v15Sign::new::<Sha256>(),
+        HashAlgorithm::Sha384 => Pkcs1v15Sign::new::<Sha384>(),
+        HashAlgorithm::Sha512 => Pkcs1v15Sign::new::<Sha512>(),
+    }
+}
+
+fn pss_scheme(algorithm: HashAlgorithm, salt_len: usize) -> Pss {
+    Pss {
+        blinded: false,
+        digest: algorithm.dyn_digest(),
+        salt_len,
+    }
+}
+
+fn wrong_key(algorithm: SignatureAlgorithm, key: impl std::fmt::Debug) -> CryptoError {
+    CryptoError::InvalidKey(format!("{algorithm:?} cannot use a {key:?} key"))
+}
+
+/// Signs `input` with `key`.
+pub fn sign(
+    pool: &EntropyPool,
+    key: &PrivateKey,
+    algorithm: SignatureAlgorithm,
+    input: SignInput<'_>,
+) -> Result<Vec<u8>, CryptoError> {
+    let failed = |error: &dyn std::fmt::Display| CryptoError::InvalidInput(format!("signing failed: {error}"));
+    match (algorithm, key) {
+        (SignatureAlgorithm::RsaPkcs1v15(hash), PrivateKey::Rsa(rsa_key)) => {
+            let digest = input.digest(hash)?;
+            pool.with_rng(|rng| rsa_key.sign_with_rng(rng, pkcs1v15_scheme(hash), &digest))?
+                .map_err(|e| failed(&e))
+        }
+        (SignatureAlgorithm::RsaPss(hash), PrivateKey::Rsa(rsa_key)) => {
+            let digest = input.digest(hash)?;
+            pool.with_rng(|rng| rsa_key.sign_with_rng(rng, pss_scheme(hash, hash.output_len()), &digest))?
+                .map_err(|e| failed(&e))
+        }
+        (SignatureAlgorithm::Ecdsa(hash), PrivateKey::EcP256(secret)) => {
+            let digest = input.digest(hash)?;
+            let signing_key = p256::ecdsa::SigningKey::from(secret);
+            let signature: p256::ecdsa::Signature =
+                pool.with_rng(|rng| signing_key.sign_prehash_with_rng(rng, &digest))?.map_err(|e| failed(&e))?;
+            Ok(signature.to_der().as_bytes().to_vec())
+        }
+        (SignatureAlgorithm::Ecdsa(hash), PrivateKey::EcP384(secret)) => {
+            let digest = input.digest(hash)?;
+            let signing_key = p384::ecdsa::SigningKey::from(secret);
+            let signature: p384::ecdsa::Signature =
+                pool.with_rng(|rng| signing_key.sign_prehash_with_rng(rng, &digest))?.map_err(|e| failed(&e))?;
+            Ok(signature.to_der().as_bytes().to_vec())
+        }
+        (SignatureAlgorithm::Ed25519, PrivateKey::Ed25519(signing_key)) => match input {
+            SignInput::Data(data) => {
+                use ed25519_dalek::Signer;
+                Ok(signing_key.sign(data).to_bytes().to_vec())
+            }
+            SignInput::Digest(_) => Err(CryptoError::Unsupported("Ed25519 over a pre-computed digest".into())),
+        },
+        (algorithm, key) => Err(wrong_key(algorithm, key.spec())),
+    }
+}
+
+/// Verifies `signature` over `input`. `Ok(false)` means the signature does not verify (including a signature
+/// that is not even well-formed); `Err` means the request itself is wrong (key type, digest length, ...).
+pub fn verify(
+    key: &PublicKey,
+    algorithm: SignatureAlgorithm,
+    input: SignInput<'_>,
+    signature: &[u8],
+) -> Result<bool, CryptoError> {
+    match (algorithm, key) {
+        (SignatureAlgorithm::RsaPkcs1v15(hash), PublicKey::Rsa(rsa_key)) => {
+            let digest = input.digest(hash)?;
+            Ok(rsa_key.verify(pkcs1v15_scheme(hash), &digest, signature).is_ok())
+        }
+        (SignatureAlgorithm::RsaPss(hash), PublicKey::Rsa(rsa_key)) => {
+            let digest = input.digest(hash)?;
+            // emLen = ceil((modBits - 1) / 8); the largest salt leaves room for the hash and two bytes.
+            let em_len = (rsa_key.n().bits() - 1).div_ceil(8);
+            let max_salt = em_len.saturating_sub(hash.output_len() + 2);
+            Ok([hash.output_len(), max_salt]
+                .into_iter()
+                .any(|salt_len| rsa_key.verify(pss_scheme(hash, salt_len), &digest, signature).is_ok()))
+        }
+        (SignatureAlgorithm::Ecdsa(hash), PublicKey::EcP256(public)) => {
+            let digest = input.digest(hash)?;
+            let Some(signature) = parse_ecdsa!(p256::ecdsa::Signature, signature) else {
+                return Ok(false);
+            };
+            Ok(p256::ecdsa::VerifyingKey::from(public).verify_prehash(&digest, &signature).is_ok())
+        }
+        (SignatureAlgorithm::Ecdsa(hash), PublicKey::EcP384(public)) => {
+            let digest = input.digest(hash)?;
+            let Some(signature) = parse_ecdsa!(p384::ecdsa::Signature, signature) else {
+                return Ok(false);
+            };
+            Ok(p384::ecdsa::VerifyingKey::from(public).verify_prehash(&digest, &signature).is_ok())
+        }
+        (SignatureAlgorithm::Ed25519, PublicKey::Ed25519(verifying_key)) => match input {
+            SignInput::Data(data) => {
+                let Ok(signature) = ed25519_dalek::Signature::from_slice(signature) else {
+                    return Ok(false);
+                };
+                Ok(verifying_key.verify_strict(data, &signature).is_ok())
+            }
+            SignInput::Digest(_) => Err(CryptoError::Unsupported("Ed25519 over a pre-computed digest".into())),
+        },
+        (algorithm, key) => Err(wrong_key(algorithm, key.spec())),
+    }
+}
+
+/// An ECDSA signature in DER, or failing that in the fixed r ‖ s form (`$signature` names the curve's type).
+macro_rules! parse_ecdsa {
+    ($signature:ty, $bytes:expr) => {
+        <$signature>::from_der($bytes).or_else(|_| <$signature>::from_slice($bytes)).ok()
+    };
+}
+use parse_ecdsa;
+
+/// Converts a DER ECDSA signature to the fixed r ‖ s form (each padded to the curve's field length).
+pub fn ecdsa_der_to_fixed(curve: EcCurve, der_signature: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let malformed = |e: p256::ecdsa::Error| CryptoError::malformed("DER ECDSA signature", e);
+    Ok(match curve {
+        EcCurve::P256 => p256::ecdsa::Signature::from_der(der_signature).map_err(malformed)?.to_vec(),
+        EcCurve::P384 => p384::ecdsa::Signature::from_der(der_signature).map_err(malformed)?.to_vec(),
+    })
+}
+
+/// Converts a fixed r ‖ s ECDSA signature to DER.
+pub fn ecdsa_fixed_to_der(curve: EcCurve, fixed_signature: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let malformed = |e: p256::ecdsa::Error| CryptoError::malformed("fixed-size ECDSA signature", e);
+    Ok(match curve {
+        EcCurve::P256 => p256::ecdsa::Signature::from_slice(fixed_signature)
+            .map_err(malformed)?
+            .to_der()
+            .as_bytes()
+            .to_vec(),
+        EcCurve::P384 => p384::ecdsa::Signature::from_slice(fixed_signature)
+            .map_err(malformed)?
+            .to_der()
+            .as_bytes()
+            .to_vec(),
+    })
+}

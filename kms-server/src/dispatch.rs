@@ -1,0 +1,297 @@
+//! One request message -> its batch items -> operation handlers -> one response message, in the request's
+//! protocol version.
+//!
+//! Done here, once per item, so handlers never repeat it: ID Placeholder resolution (an item without a Unique
+//! Identifier acts on the object the last Create / Register / Re-Key / Locate of the batch named), the Batch Error
+//! Continuation Option (Continue, Stop, and a real Undo that rolls the store back and answers the earlier items
+//! Operation Undone), the audit record and the usage counters. After the items, one `wait_durable` makes every
+//! write of the message durable before any of it is acknowledged.
+
+mod undo;
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use kmip::message::BatchErrorContinuationOption;
+use kmip::payloads::{RequestPayload, ResponsePayload};
+use kmip::{
+    Operation, OperationCode, RequestBatchItem, RequestMessage, ResponseBatchItem, ResponseMessage, ResultReason,
+    ResultStatus,
+};
+
+use crate::error::KmipError;
+use crate::operations::{
+    attributes, create, discover_versions, get, lifecycle, locate, query, register, rekey, rng,
+};
+use crate::state::{RequestContext, ServerState};
+use crate::tenant::Caller;
+use crate::usage::{self, UsageDelta};
+use undo::JournalingStore;
+
+/// The operations this server answers (Query lists those the request's version defines).
+pub const HANDLED_OPERATIONS: &[Operation] = &[
+    Operation::DiscoverVersions,
+    Operation::Query,
+    Operation::Create,
+    Operation::Register,
+    Operation::ReKey,
+    Operation::Get,
+    Operation::GetAttributes,
+    Operation::GetAttributeList,
+    Operation::AddAttribute,
+    Operation::ModifyAttribute,
+    Operation::DeleteAttribute,
+    Operation::SetAttribute,
+    Operation::Locate,
+    Operation::Check,
+    Operation::Activate,
+    Operation::Revoke,
+    Operation::Destroy,
+    Operation::RngRetrieve,
+    Operation::RngSeed,
+];
+
+/// Answers a request message for `caller`. Never fails: every problem is a failed batch item.
+pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -> ResponseMessage {
+    let version = request.protocol_version();
+    let now = unix_now();
+    let continuation = request
+        .header
+        .batch_error_continuation_option
+        .unwrap_or(BatchErrorContinuationOption::Stop);
+    // Undo needs every write journalled; the handlers see the journal as their store.
+    let journal = (continuation == BatchErrorContinuationOption::Undo)
+        .then(|| Arc::new(JournalingStore::new(Arc::clone(&state.store))));
+    let undo_state = journal.as_ref().map(|journal| ServerState {
+        store: Arc::clone(journal) as Arc<dyn crate::store::ObjectStore>,
+        entropy: state.entropy.clone(),
+        audit: Arc::clone(&state.audit),
+        settings: state.settings.clone(),
+    });
+    let ctx = RequestContext { state: undo_state.as_ref().unwrap_or(state), caller, version, now };
+
+    let mut placeholder: Option<String> = None;
+    let mut answers: Vec<ResponseBatchItem> = Vec::with_capacity(request.items.len());
+    let mut wrote = false;
+    for item in request.items {
+        let batch_id = item.unique_batch_item_id.clone();
+        let operation = item.operation();
+        wrote |= is_write(operation);
+        let outcome = run_item(&ctx, item, &mut placeholder);
+        record(state, caller, operation, &outcome);
+        let failed = outcome.is_err();
+        answers.push(answer(operation, outcome).with_id(batch_id));
+        if failed {
+            match continuation {
+                BatchErrorContinuationOption::Continue => continue,
+                BatchErrorContinuationOption::Stop => break,
+                BatchErrorContinuationOption::Undo => {
+                    undo_earlier(journal.as_deref(), &mut answers);
+                    break;
+                }
+            }
+        }
+    }
+    if wrote {
+        if let Err(error) = state.store.wait_durable() {
+            // Nothing written may be acknowledged if it is not on disk.
+            let message = format!("the change could not be made durable: {error}");
+            for answer in answers.iter_mut().filter(|a| a.result_status == ResultStatus::Success) {
+                if is_write(answer.operation) {
+                    *answer = ResponseBatchItem::failure(answer.operation, ResultReason::GeneralFailure, &message)
+                        .with_id(answer.unique_batch_item_id.take());
+                }
+            }
+        }
+    }
+    let mut response = ResponseMessage::new(version, now, answers);
+    response.header.client_correlation_value = request.header.client_correlation_value;
+    response
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Operations that may change the store (whose success waits for durability).
+fn is_write(operation: Option<OperationCode>) -> bool {
+    !matches!(
+        operation,
+        Some(OperationCode::Known(
+            Operation::DiscoverVersions
+                | Operation::Query
+                | Operation::GetAttributes
+                | Operation::GetAttributeList
+                | Operation::Locate
+                | Operation::Check
+                | Operation::RngRetrieve
+                | Operation::RngSeed
+        ))
+    )
+}
+
+/// What one item produced: its response payload, or why it failed.
+type Outcome = Result<ResponsePayload, KmipError>;
+
+fn answer(operation: Option<OperationCode>, outcome: Outcome) -> ResponseBatchItem {
+    match outcome {
+        Ok(payload) => ResponseBatchItem::success(payload),
+        Err(error) => ResponseBatchItem::failure(operation, error.reason, error.message),
+    }
+}
+
+/// Rolls the batch's writes back and marks its earlier successes Operation Undone (the failed item, last, stays).
+fn undo_earlier(journal: Option<&JournalingStore>, answers: &mut [ResponseBatchItem]) {
+    let rolled_back = journal.map_or(Ok(()), JournalingStore::roll_back);
+    let Some((_failed, earlier)) = answers.split_last_mut() else {
+        return;
+    };
+    for answer in earlier.iter_mut().filter(|a| a.result_status == ResultStatus::Success) {
+        match &rolled_back {
+            Ok(()) => answer.result_status = ResultStatus::OperationUndone,
+            // Could not undo: the item did happen; say so rather than claim it was undone.
+            Err(error) => {
+                answer.result_message = Some(format!("Undo failed, this item's effect remains: {error}"));
+            }
+        }
+    }
+}
+
+/// Fills in the ID Placeholder where the item names no object, runs the handler, and remembers the identifier
+/// the item produced for later items.
+fn run_item(ctx: &RequestContext<'_>, item: RequestBatchItem, placeholder: &mut Option<String>) -> Outcome {
+    let mut payload = item.payload;
+    fill_placeholder(&mut payload, placeholder);
+    let outcome = handle(ctx, payload);
+    if let Ok(response) = &outcome {
+        if let Some(uid) = produced_identifier(response) {
+            *placeholder = Some(uid);
+        }
+    }
+    outcome
+}
+
+fn fill_placeholder(payload: &mut RequestPayload, placeholder: &Option<String>) {
+    let slot = match payload {
+        RequestPayload::ReKey(p) => &mut p.unique_identifier,
+        RequestPayload::Get(p) => &mut p.unique_identifier,
+        RequestPayload::GetAttributes(p) => &mut p.unique_identifier,
+        RequestPayload::GetAttributeList(p) => &mut p.unique_identifier,
+        RequestPayload::AddAttribute(p) => &mut p.unique_identifier,
+        RequestPayload::ModifyAttribute(p) => &mut p.unique_identifier,
+        RequestPayload::DeleteAttribute(p) => &mut p.unique_identifier,
+        RequestPayload::SetAttribute(p) => &mut p.unique_identifier,
+        RequestPayload::Check(p) => &mut p.unique_identifier,
+        RequestPayload::Activate(p) => &mut p.unique_identifier,
+        RequestPayload::Revoke(p) => &mut p.unique_identifier,
+        RequestPayload::Destroy(p) => &mut p.unique_identifier,
+        _ => return,
+    };
+    if slot.is_none() {
+        slot.clone_from(placeholder);
+    }
+}
+
+/// The identifier an operation sets the ID Placeholder to (KMIP: the object it created or located).
+fn produced_identifier(response: &ResponsePayload) -> Option<String> {
+    match response {
+        ResponsePayload::Create(r) => Some(r.unique_identifier.clone()),
+        ResponsePayload::Register(r) => Some(r.unique_identifier.clone()),
+        ResponsePayload::ReKey(r) => Some(r.unique_identifier.clone()),
+        ResponsePayload::Locate(r) => r.unique_identifiers.first().cloned(),
+        _ => None,
+    }
+}
+
+fn handle(ctx: &RequestContext<'_>, payload: RequestPayload) -> Outcome {
+    use RequestPayload as P;
+    Ok(match payload {
+        P::Undecoded(undecoded) => return Err(undecoded.error.into()),
+        P::DiscoverVersions(r) => discover_versions::discover_versions(ctx, r)?.into(),
+        P::Query(r) => query::query(ctx, r)?.into(),
+        P::Create(r) => create::create(ctx, r)?.into(),
+        P::Register(r) => register::register(ctx, r)?.into(),
+        P::ReKey(r) => rekey::rekey(ctx, r)?.into(),
+        P::Get(r) => get::get(ctx, r)?.into(),
+        P::GetAttributes(r) => attributes::get_attributes(ctx, r)?.into(),
+        P::GetAttributeList(r) => attributes::get_attribute_list(ctx, r)?.into(),
+        P::AddAttribute(r) => attributes::add_attribute(ctx, r)?.into(),
+        P::ModifyAttribute(r) => attributes::modify_attribute(ctx, r)?.into(),
+        P::DeleteAttribute(r) => attributes::delete_attribute(ctx, r)?.into(),
+        P::SetAttribute(r) => attributes::set_attribute(ctx, r)?.into(),
+        P::Locate(r) => locate::locate(ctx, r)?.into(),
+        P::Check(r) => lifecycle::check(ctx, r)?.into(),
+        P::Activate(r) => lifecycle::activate(ctx, r)?.into(),
+        P::Revoke(r) => lifecycle::revoke(ctx, r)?.into(),
+        P::Destroy(r) => lifecycle::destroy(ctx, r)?.into(),
+        P::RngRetrieve(r) => rng::rng_retrieve(ctx, r)?.into(),
+        P::RngSeed(r) => rng::rng_seed(ctx, r)?.into(),
+        other => {
+            let name = other
+                .operation()
+                .map_or_else(|| "this operation".to_owned(), |op| op.to_string());
+            return Err(KmipError::new(
+                ResultReason::OperationNotSupported,
+                format!("{name} is not supported by this server yet"),
+            ));
+        }
+    })
+}
+
+/// Audit and usage, once per item.
+fn record(state: &ServerState, caller: &Caller, operation: Option<OperationCode>, outcome: &Outcome) {
+    let delta = UsageDelta {
+        failed: outcome.is_err(),
+        keys_created: match outcome {
+            Ok(ResponsePayload::Create(_) | ResponsePayload::ReKey(_)) => 1,
+            _ => 0,
+        },
+        random_bytes_served: match outcome {
+            Ok(ResponsePayload::RngRetrieve(r)) => r.data.len() as u64,
+            _ => 0,
+        },
+    };
+    usage::meter().record(&caller.tenant, delta);
+    audit(state, caller, operation, outcome);
+}
+
+/// The object an item acted on, for the audit record.
+fn object_of(outcome: &Outcome) -> Option<String> {
+    use ResponsePayload as P;
+    match outcome.as_ref().ok()? {
+        P::Create(r) => Some(r.unique_identifier.clone()),
+        P::Register(r) => Some(r.unique_identifier.clone()),
+        P::ReKey(r) => Some(r.unique_identifier.clone()),
+        P::Get(r) => Some(r.unique_identifier.clone()),
+        P::GetAttributes(r) => Some(r.unique_identifier.clone()),
+        P::GetAttributeList(r) => Some(r.unique_identifier.clone()),
+        P::AddAttribute(r) => Some(r.unique_identifier.clone()),
+        P::ModifyAttribute(r) => Some(r.unique_identifier.clone()),
+        P::DeleteAttribute(r) => Some(r.unique_identifier.clone()),
+        P::SetAttribute(r) => Some(r.unique_identifier.clone()),
+        P::Check(r) => Some(r.unique_identifier.clone()),
+        P::Activate(r) => Some(r.unique_identifier.clone()),
+        P::Revoke(r) => Some(r.unique_identifier.clone()),
+        P::Destroy(r) => Some(r.unique_identifier.clone()),
+        _ => None,
+    }
+}
+
+fn audit(state: &ServerState, caller: &Caller, operation: Option<OperationCode>, outcome: &Outcome) {
+    let operation = operation.map_or_else(|| "(no operation)".to_owned(), |op| op.to_string());
+    let result = match outcome {
+        Ok(_) => "Success".to_owned(),
+        Err(error) => format!("{}: {}", error.reason.name(), error.message),
+    };
+    let object = object_of(outcome);
+    if let Err(error) = state.audit.append(crate::audit::AuditEntry {
+        tenant: caller.tenant.to_string(),
+        operation,
+        object,
+        result,
+    }) {
+        tracing::error!(%error, "audit log append failed");
+    }
+}

@@ -1,0 +1,86 @@
+//! Batch Error Continuation Option Undo: a store wrapper that remembers each object's state before the batch
+//! first touched it, so a failed batch can be rolled back and its earlier items answered Operation Undone.
+//!
+//! The rollback restores those before-images; a concurrent write by the same tenant to the same object between
+//! the item and the rollback is overwritten (a batch is not a transaction against other connections).
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::store::{IndexQuery, ObjectStore, StoreError, StoredObject};
+use crate::tenant::TenantId;
+use kmip::attributes::Attributes;
+
+/// An [`ObjectStore`] recording before-images of everything written through it.
+#[derive(Debug)]
+pub struct JournalingStore {
+    inner: Arc<dyn ObjectStore>,
+    /// (uid, the object before the batch touched it; `None` when the batch created it), first touch only.
+    before: Mutex<Vec<(String, Option<StoredObject>)>>,
+}
+
+impl JournalingStore {
+    pub fn new(inner: Arc<dyn ObjectStore>) -> Self {
+        Self { inner, before: Mutex::new(Vec::new()) }
+    }
+
+    fn remember(&self, uid: &str, before: impl FnOnce() -> Result<Option<StoredObject>, StoreError>) -> Result<(), StoreError> {
+        let mut journal = self.before.lock().unwrap_or_else(PoisonError::into_inner);
+        if !journal.iter().any(|(seen, _)| seen == uid) {
+            journal.push((uid.to_owned(), before()?));
+        }
+        Ok(())
+    }
+
+    /// Puts every object the batch wrote back as it was, newest change first.
+    pub fn roll_back(&self) -> Result<(), StoreError> {
+        let journal = std::mem::take(&mut *self.before.lock().unwrap_or_else(PoisonError::into_inner));
+        for (uid, before) in journal.into_iter().rev() {
+            match before {
+                None => match self.inner.remove(&uid) {
+                    Ok(()) | Err(StoreError::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                },
+                Some(object) => match self.inner.update(&object) {
+                    Err(StoreError::NotFound(_)) => self.inner.insert(&object)?,
+                    other => other?,
+                },
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ObjectStore for JournalingStore {
+    fn insert(&self, object: &StoredObject) -> Result<(), StoreError> {
+        // Remembered only once inserted: a refused insert (uid taken) must not roll back someone's object.
+        self.inner.insert(object)?;
+        self.remember(&object.uid, || Ok(None))
+    }
+
+    fn update(&self, object: &StoredObject) -> Result<(), StoreError> {
+        self.remember(&object.uid, || self.inner.get(&object.uid))?;
+        self.inner.update(object)
+    }
+
+    fn get(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {
+        self.inner.get(uid)
+    }
+
+    fn remove(&self, uid: &str) -> Result<(), StoreError> {
+        self.remember(uid, || self.inner.get(uid))?;
+        self.inner.remove(uid)
+    }
+
+    fn locate(
+        &self,
+        owner: &TenantId,
+        query: &IndexQuery,
+        filter: &mut dyn FnMut(&Attributes) -> bool,
+    ) -> Result<Vec<String>, StoreError> {
+        self.inner.locate(owner, query, filter)
+    }
+
+    fn wait_durable(&self) -> Result<(), StoreError> {
+        self.inner.wait_durable()
+    }
+}

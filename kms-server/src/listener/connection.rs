@@ -1,0 +1,168 @@
+//! One client connection: many request messages in sequence, each framed, decoded, dispatched and answered.
+
+use std::sync::Arc;
+
+use kmip::transport::{self, TransportError};
+use kmip::{RequestMessage, ResponseMessage, ResultReason};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
+use tokio::sync::watch;
+
+use super::responses::{encode_within, message_failure, FALLBACK_VERSION};
+use super::Shared;
+use crate::auth::AuthError;
+use crate::tenant::Caller;
+
+/// What happened to a message read from the stream.
+enum Next {
+    /// Answer with this encoded response, then keep reading.
+    Answer(Vec<u8>),
+    /// Answer with this encoded response, then close (the stream's framing is lost).
+    AnswerAndClose(Vec<u8>),
+    /// Close without answering (peer gone, timed out, or no response can be framed).
+    Close,
+}
+
+/// Serves one authenticated TLS stream until the peer closes it, a timeout fires, or framing is lost.
+/// Between messages it also watches `shutdown` and closes when the server stops.
+pub async fn serve_connection<S>(
+    stream: S,
+    caller: Result<Caller, AuthError>,
+    shared: Arc<Shared>,
+    peer: String,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut stream = BufReader::new(stream);
+    loop {
+        // Idle: wait for the first byte of the next message (or the server's shutdown).
+        let idle = tokio::select! {
+            idle = tokio::time::timeout(shared.settings.idle_timeout, stream.fill_buf()) => idle,
+            _ = shutdown.wait_for(|stopping| *stopping) => return,
+        };
+        match idle {
+            Err(_) => {
+                tracing::debug!(%peer, "idle timeout: closing the connection");
+                return;
+            }
+            Ok(Err(error)) => {
+                tracing::debug!(%peer, %error, "read failed: closing the connection");
+                return;
+            }
+            Ok(Ok([])) => return,
+            Ok(Ok(_)) => {}
+        }
+        let read =
+            transport::read_message_timeout(&mut stream, &shared.settings.limits, shared.settings.read_timeout).await;
+        let next = match read {
+            Ok(bytes) => answer(&bytes, &caller, &shared).await,
+            Err(error) => on_transport_error(error, &peer),
+        };
+        let (response, close) = match next {
+            Next::Answer(response) => (response, false),
+            Next::AnswerAndClose(response) => (response, true),
+            Next::Close => return,
+        };
+        if let Err(error) = transport::write_message_timeout(&mut stream, &response, shared.settings.write_timeout).await
+        {
+            tracing::debug!(%peer, %error, "cannot write the response: closing the connection");
+            return;
+        }
+        if close {
+            return;
+        }
+    }
+}
+
+/// A framing failure: answer where the client can still read an answer, otherwise just close.
+fn on_transport_error(error: TransportError, peer: &str) -> Next {
+    match error {
+        TransportError::Closed => Next::Close,
+        TransportError::InvalidHeader(cause) => {
+            tracing::info!(%peer, %cause, "request does not start with a TTLV header: answering and closing");
+            encoded_failure(
+                message_failure(
+                    FALLBACK_VERSION,
+                    ResultReason::InvalidMessage,
+                    format!("the request does not start with a valid TTLV item header: {cause}; closing the connection"),
+                ),
+                true,
+            )
+        }
+        // A body we refuse to read leaves the stream mid-message: nothing more can be framed on it.
+        TransportError::TooLarge { declared, max } => {
+            tracing::warn!(%peer, declared, max, "request larger than the limit: closing the connection");
+            Next::Close
+        }
+        other => {
+            tracing::debug!(%peer, error = %other, "connection ended inside a message");
+            Next::Close
+        }
+    }
+}
+
+/// Decodes one framed message and produces its encoded response.
+async fn answer(bytes: &[u8], caller: &Result<Caller, AuthError>, shared: &Arc<Shared>) -> Next {
+    let item = match ttlv::binary::decode_with(bytes, &shared.settings.limits) {
+        Ok(item) => item,
+        Err(error) => {
+            return encoded_failure(
+                message_failure(
+                    FALLBACK_VERSION,
+                    ResultReason::InvalidMessage,
+                    format!("the request is not valid TTLV: {error}"),
+                ),
+                false,
+            )
+        }
+    };
+    let version = RequestMessage::peek_protocol_version(&item).unwrap_or(FALLBACK_VERSION);
+    let request = match RequestMessage::from_ttlv(&item) {
+        Ok(request) => request,
+        Err(error) => {
+            return encoded_failure(
+                message_failure(version, error.reason, format!("the request message is invalid: {}", error.message)),
+                false,
+            )
+        }
+    };
+    let caller = match caller {
+        Ok(caller) => caller.clone(),
+        Err(error) => {
+            return encoded_failure(
+                message_failure(version, ResultReason::PermissionDenied, error.to_string()),
+                false,
+            )
+        }
+    };
+    let maximum_response_size = request.header.maximum_response_size;
+    let dispatcher = Arc::clone(&shared.dispatcher);
+    let response = match tokio::task::spawn_blocking(move || dispatcher(&caller, request)).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::error!(%error, "request handler failed");
+            message_failure(version, ResultReason::GeneralFailure, "internal error while handling the request")
+        }
+    };
+    match encode_within(response, maximum_response_size) {
+        Ok(bytes) => Next::Answer(bytes),
+        Err(error) => {
+            tracing::error!(%error, "cannot encode a response");
+            encoded_failure(
+                message_failure(version, ResultReason::GeneralFailure, format!("cannot encode the response: {error}")),
+                false,
+            )
+        }
+    }
+}
+
+fn encoded_failure(response: ResponseMessage, close: bool) -> Next {
+    match ttlv::binary::encode(&response.to_ttlv()) {
+        Ok(bytes) if close => Next::AnswerAndClose(bytes),
+        Ok(bytes) => Next::Answer(bytes),
+        Err(error) => {
+            tracing::error!(%error, "cannot encode an error response: closing the connection");
+            Next::Close
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Query: the operations this server dispatches (in the request's version), the object types it manages, who
+//! it is, and its entropy sources with their live health (the OS fallback labelled "not quantum").
+
+use entropy::status::PoolStatus;
+use kmip::attributes::StructuredValue;
+use kmip::enums::ObjectType;
+use kmip::payloads::{EnumValue, QueryFunction, QueryRequest, QueryResponse};
+use kmip::{OperationCode, ProtocolVersion};
+use ttlv::{tags, Item, Value};
+
+use super::provenance::rng_description;
+use crate::dispatch::HANDLED_OPERATIONS;
+use crate::error::KmipError;
+use crate::state::RequestContext;
+
+/// The object types qkms stores (Create makes symmetric keys; Register takes all of these).
+pub const MANAGED_OBJECT_TYPES: &[ObjectType] = &[
+    ObjectType::SymmetricKey,
+    ObjectType::SecretData,
+    ObjectType::OpaqueObject,
+    ObjectType::Certificate,
+    ObjectType::PublicKey,
+    ObjectType::PrivateKey,
+];
+
+pub fn query(ctx: &RequestContext<'_>, request: QueryRequest) -> Result<QueryResponse, KmipError> {
+    let mut response = QueryResponse::default();
+    for function in &request.query_functions {
+        match function {
+            QueryFunction::QueryOperations => {
+                response.operations = operations(ctx.version);
+            }
+            QueryFunction::QueryObjects => {
+                response.object_types = MANAGED_OBJECT_TYPES
+                    .iter()
+                    .map(|t| EnumValue(t.to_u32()))
+                    .collect();
+            }
+            QueryFunction::QueryServerInformation => {
+                response.vendor_identification = Some(ctx.state.settings.vendor_identification.clone());
+                response.server_information = Some(server_information(&ctx.state.entropy.status()));
+            }
+            QueryFunction::QueryRngs => {
+                let mechanism = ctx.state.entropy.status().mechanism;
+                response.rng_parameters =
+                    vec![Item::structure(tags::RNG_PARAMETERS, rng_description(mechanism).children())];
+            }
+            // Nothing to list: no application namespaces, extensions, attestation, validations, profiles or
+            // capabilities beyond the above, no client registration, no defaults, no protection masks.
+            _ => {}
+        }
+    }
+    Ok(response)
+}
+
+/// The operations dispatched, as defined in `version`.
+pub fn operations(version: ProtocolVersion) -> Vec<OperationCode> {
+    HANDLED_OPERATIONS
+        .iter()
+        .filter(|op| op.introduced_in() <= version)
+        .map(|op| OperationCode::Known(*op))
+        .collect()
+}
+
+fn text(tag: ttlv::Tag, value: impl Into<String>) -> Item {
+    Item::new(tag, Value::TextString(value.into()))
+}
+
+/// Server Information: product and version, then one line per entropy source with its kind, whether it is
+/// quantum, and its health right now.
+pub fn server_information(status: &PoolStatus) -> Item {
+    let mut children = vec![
+        text(tags::SERVER_NAME, "qkms"),
+        text(tags::SERVER_VERSION, env!("CARGO_PKG_VERSION")),
+        text(tags::PRODUCT_NAME, "qkms quantum-seeded KMIP server"),
+    ];
+    let pool_state = match serde_json::to_value(status.state) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => format!("{:?}", status.state),
+    };
+    let mut pool = format!("entropy pool: {pool_state}; {}", status.summary);
+    if status.os_fallback {
+        pool.push_str("; running on the OS fallback source only (not quantum)");
+    }
+    if let Some(failure) = &status.failure {
+        pool.push_str(&format!("; last failure: {failure}"));
+    }
+    children.push(text(tags::VENDOR_EXTENSION, pool));
+    for source in &status.sources {
+        let kind = match serde_json::to_value(source.kind) {
+            Ok(serde_json::Value::String(s)) => s,
+            _ => format!("{:?}", source.kind),
+        };
+        children.push(text(
+            tags::VENDOR_EXTENSION,
+            format!(
+                "entropy source {}: {kind}, {}, {}, health {:?}",
+                source.id,
+                if source.quantum { "quantum" } else { "not quantum" },
+                if source.credited { "credited" } else { "uncredited" },
+                source.state()
+            ),
+        ));
+    }
+    Item::structure(tags::SERVER_INFORMATION, children)
+}

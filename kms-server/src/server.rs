@@ -1,0 +1,213 @@
+//! Assembling a server from its configuration: entropy pool, store, audit log, TLS, authentication, listener.
+//!
+//! In-process use (tests, benchmarks):
+//! ```no_run
+//! # async fn demo() -> Result<(), kms_server::server::ServerError> {
+//! let config = kms_server::config::Config::load("qkms-data/qkms.toml".as_ref())?;
+//! let running = kms_server::server::Server::build(&config)?.start(Some("127.0.0.1:0")).await?;
+//! println!("serving on {}", running.local_addr());
+//! running.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use entropy::EntropyPool;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use zeroize::Zeroizing;
+
+use crate::auth::Authenticator;
+use crate::config::{Config, ConfigError};
+use crate::listener::{self, ConnectionSettings, Dispatcher, ListenerError, Shared};
+use crate::state::{ServerSettings, ServerState};
+use crate::store::{SledStore, StoreError, StoreOptions};
+
+/// The server could not be built or started.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("entropy: {0}")]
+    Entropy(#[from] entropy::EntropyError),
+    #[error("store {path}: {error}")]
+    Store { path: String, error: StoreError },
+    #[error("audit log: {0}")]
+    Audit(String),
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+    #[error(transparent)]
+    Listener(#[from] ListenerError),
+}
+
+/// A server ready to listen.
+#[derive(Debug)]
+pub struct Server {
+    state: Arc<ServerState>,
+    tls: Arc<rustls::ServerConfig>,
+    shared: Arc<Shared>,
+    listen: String,
+}
+
+impl Server {
+    /// Opens the entropy pool, the store (root key from the passphrase file) and the audit log, and loads the
+    /// TLS material. Nothing listens yet.
+    pub fn build(config: &Config) -> Result<Self, ServerError> {
+        config.validate()?;
+        let entropy = EntropyPool::new(config.entropy.clone())?;
+        log_entropy(&entropy);
+
+        let passphrase = read_passphrase(&config.store.passphrase_file)?;
+        let options = StoreOptions {
+            argon2: config.store.argon2,
+            ..StoreOptions::default()
+        };
+        let store = SledStore::open(&config.store.path, passphrase.as_bytes(), entropy.clone(), &options).map_err(
+            |error| ServerError::Store {
+                path: config.store.path.display().to_string(),
+                error,
+            },
+        )?;
+        let audit = crate::audit::AuditLog {};
+
+        let provider = entropy.rustls_provider();
+        let mut client_cas = Vec::new();
+        for ca_file in &config.tls.ca_files {
+            client_cas.extend(read_certificates(ca_file)?);
+        }
+        let chain = read_certificates(&config.tls.certificate)?;
+        let key = kmip::client::private_key_from_file(&config.tls.key).map_err(|e| ServerError::File {
+            path: config.tls.key.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let tls = listener::tls_server_config(provider, client_cas, chain, key)?;
+
+        let state = Arc::new(ServerState {
+            store: Arc::new(store),
+            entropy,
+            audit: Arc::new(audit),
+            settings: ServerSettings {
+                vendor_identification: config.server.vendor_identification.clone(),
+                max_rng_retrieve: config.server.max_rng_retrieve,
+            },
+        });
+        let dispatch_state = Arc::clone(&state);
+        let dispatcher: Dispatcher =
+            Arc::new(move |caller, request| crate::dispatch::dispatch(&dispatch_state, caller, request));
+        let shared = Arc::new(Shared {
+            settings: ConnectionSettings::from_config(&config.limits),
+            authenticator: Authenticator::new(&config.auth)?,
+            dispatcher,
+        });
+        Ok(Self {
+            state,
+            tls: Arc::new(tls),
+            shared,
+            listen: config.server.listen.clone(),
+        })
+    }
+
+    /// The state handlers run against (store, pool, audit, settings).
+    pub fn state(&self) -> &Arc<ServerState> {
+        &self.state
+    }
+
+    /// Binds `listen` (or the configured address; port 0 picks a free port) and serves in a background task of
+    /// the current tokio runtime.
+    pub async fn start(self, listen: Option<&str>) -> Result<RunningServer, ServerError> {
+        let address = listen.unwrap_or(&self.listen);
+        let tcp = listener::bind(address).await?;
+        let local_addr = tcp.local_addr().map_err(|error| ListenerError::Bind {
+            address: address.to_owned(),
+            error,
+        })?;
+        tracing::info!(%local_addr, "listening for KMIP over TLS (client certificates required)");
+        let (shutdown, receiver) = watch::channel(false);
+        let task = tokio::spawn(listener::serve(tcp, self.tls, self.shared, receiver));
+        Ok(RunningServer {
+            local_addr,
+            shutdown,
+            task,
+            state: self.state,
+        })
+    }
+}
+
+/// A server accepting connections.
+#[derive(Debug)]
+pub struct RunningServer {
+    local_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    state: Arc<ServerState>,
+}
+
+impl RunningServer {
+    /// The bound address (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn state(&self) -> &Arc<ServerState> {
+        &self.state
+    }
+
+    /// Stops accepting connections (open connections finish their current exchange in their own tasks).
+    pub async fn shutdown(self) {
+        // The receiver lives in the accept task; if it is already gone, the task has ended anyway.
+        let _ = self.shutdown.send(true);
+        if let Err(error) = self.task.await {
+            tracing::error!(%error, "the accept loop ended abnormally");
+        }
+    }
+}
+
+/// Says at start-up where randomness comes from; the OS fallback is named as such.
+fn log_entropy(pool: &EntropyPool) {
+    let status = pool.status();
+    if status.os_fallback {
+        tracing::warn!("entropy: OS getrandom fallback (NOT quantum); configure [[entropy.sources]] for a QRNG");
+    } else {
+        for source in &status.sources {
+            tracing::info!(
+                id = %source.id,
+                kind = ?source.kind,
+                quantum = source.quantum,
+                credited = source.credited,
+                min_entropy_per_sample = source.min_entropy_per_sample,
+                "entropy source"
+            );
+        }
+        tracing::info!(summary = %status.summary, "entropy");
+    }
+    // Seed now so a broken source shows at start-up; the server still starts (Get keeps working, Create and
+    // RNG Retrieve fail closed until the pool recovers).
+    let mut probe = [0u8; 32];
+    if let Err(error) = pool.fill(&mut probe) {
+        tracing::error!(%error, "entropy pool cannot seed: key generation and RNG Retrieve will fail until it can");
+    }
+}
+
+fn read_passphrase(path: &Path) -> Result<Zeroizing<String>, ServerError> {
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| ServerError::File {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?);
+    let line = Zeroizing::new(text.lines().next().unwrap_or("").trim().to_owned());
+    if line.is_empty() {
+        return Err(ServerError::File {
+            path: path.display().to_string(),
+            message: "the root-key passphrase file is empty".into(),
+        });
+    }
+    Ok(line)
+}
+
+fn read_certificates(path: &Path) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, ServerError> {
+    kmip::client::certificates_from_file(path).map_err(|e| ServerError::File {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}

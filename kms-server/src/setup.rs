@@ -1,0 +1,162 @@
+//! `qkms-server --init DIR` and `qkms-server issue-client NAME --out DIR2`: a working set-up in one command, and
+//! a further client bundle per tenant.
+//!
+//! Layout of an initialised directory (fixed names, scripts and docs rely on them):
+//! ```text
+//! DIR/qkms.toml              the configuration, every option documented
+//! DIR/root.pass              root-key passphrase (0600): the store's root key is derived from it with argon2id
+//! DIR/store/                 the sled store (empty until the first start)
+//! DIR/pki/ca.pem, ca.key     the development CA (ca.key 0600; only issue-client reads it)
+//! DIR/pki/server.pem, .key   the server certificate (localhost, 127.0.0.1, ::1, configured host names)
+//! DIR/pki/client.pem, .key   the first client bundle: tenant "default" (subject CN)
+//! DIR/pki/client.p12         the same key and certificate (with the CA) as PKCS#12,
+//! DIR/pki/client.p12.pass    whose password is this file's first line (0600)
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use entropy::EntropyPool;
+
+use crate::config::{Config, ConfigError, TenantMapping};
+use crate::pki::files::{self, write_client_bundle, write_new, ClientBundle};
+use crate::pki::{CertificateAuthority, PkiError};
+
+/// The configuration file name inside an initialised directory.
+pub const CONFIG_FILE: &str = "qkms.toml";
+/// The tenant of the client bundle `--init` writes.
+pub const DEFAULT_CLIENT: &str = "default";
+
+/// `--init` or `issue-client` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("{0} already exists: refusing to overwrite an existing set-up")]
+    AlreadyExists(PathBuf),
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: std::io::Error },
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("entropy: {0}")]
+    Entropy(#[from] entropy::EntropyError),
+}
+
+/// What `--init` made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InitReport {
+    pub config_file: PathBuf,
+    pub client: ClientBundle,
+}
+
+/// Options for `--init`.
+#[derive(Clone, Debug, Default)]
+pub struct InitOptions {
+    /// Extra server certificate names (`--host-name`), written to `tls.host_names` too.
+    pub host_names: Vec<String>,
+    /// The configuration to start from (listen address, entropy sources...); paths are the defaults.
+    pub base: Config,
+}
+
+/// Creates a complete set-up in `dir` (created if missing). Refuses if any of its files already exist.
+pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport, SetupError> {
+    let mut config = options.base.clone();
+    config.tls.host_names = options.host_names.clone();
+    let defaults = Config::default();
+    config.tls.ca_files = defaults.tls.ca_files.clone();
+    config.tls.ca_key = defaults.tls.ca_key.clone();
+    config.tls.certificate = defaults.tls.certificate.clone();
+    config.tls.key = defaults.tls.key.clone();
+    config.store.path = defaults.store.path.clone();
+    config.store.passphrase_file = defaults.store.passphrase_file.clone();
+    let config_text = config.documented_toml()?;
+
+    let config_file = dir.join(CONFIG_FILE);
+    let pki_dir = dir.join("pki");
+    let store_dir = dir.join(&config.store.path);
+    let passphrase_file = dir.join(&config.store.passphrase_file);
+    for path in [&config_file, &pki_dir, &store_dir, &passphrase_file] {
+        if path.exists() {
+            return Err(SetupError::AlreadyExists(path.clone()));
+        }
+    }
+    let pool = EntropyPool::new(config.entropy.clone())?;
+    // Everything is generated before anything is written, so a failing entropy source leaves no half set-up.
+    let ca = CertificateAuthority::generate(&pool)?;
+    let server = ca.issue_server(&pool, &config.tls.host_names)?;
+    let client = ca.issue_client(&pool, DEFAULT_CLIENT)?;
+    let passphrase = files::random_secret(&pool, 32)?;
+
+    create_dir(dir, true)?;
+    create_dir(&pki_dir, false)?;
+    write_new(&pki_dir.join(files::CA_CERT), ca.certificate_pem().as_bytes(), false)?;
+    write_new(&pki_dir.join("ca.key"), ca.key().pkcs8_pem()?.as_bytes(), true)?;
+    write_new(&pki_dir.join("server.pem"), server.certificate_pem.as_bytes(), false)?;
+    write_new(&pki_dir.join("server.key"), server.key.pkcs8_pem()?.as_bytes(), true)?;
+    let client = write_client_bundle(&pki_dir, &pool, &ca, &client, DEFAULT_CLIENT, true)?;
+    write_new(&passphrase_file, format!("{}\n", passphrase.as_str()).as_bytes(), true)?;
+    create_dir(&store_dir, false)?;
+    write_new(&config_file, config_text.as_bytes(), false)?;
+    Ok(InitReport {
+        config_file,
+        client,
+    })
+}
+
+/// What `issue-client` made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedClient {
+    pub bundle: ClientBundle,
+    /// The tenant the certificate maps to under subject-CN mapping (its CN).
+    pub common_name: String,
+    /// SHA-256 of the certificate, hex: the key to add to `[auth.fingerprints]` under fingerprint mapping.
+    pub fingerprint: String,
+    /// The mapping the configuration uses (fingerprint mapping needs a configuration edit to admit the client).
+    pub mapping: TenantMapping,
+}
+
+/// Issues a client certificate with subject CN `name`, signed by the configured CA, into `out` (created if
+/// missing; existing bundle files are never overwritten).
+pub fn issue_client(config: &Config, name: &str, out: &Path) -> Result<IssuedClient, SetupError> {
+    crate::pki::validate_common_name(name)?;
+    let ca_file = config
+        .tls
+        .ca_files
+        .first()
+        .ok_or_else(|| ConfigError::Invalid("tls.ca_files is empty".into()))?;
+    let ca_pem = read_text(ca_file)?;
+    let ca_key = zeroize::Zeroizing::new(read_text(&config.tls.ca_key)?);
+    let ca = CertificateAuthority::load(&ca_pem, &ca_key)?;
+    let pool = EntropyPool::new(config.entropy.clone())?;
+    let issued = ca.issue_client(&pool, name)?;
+    let bundle_paths = ClientBundle::in_dir(out);
+    if bundle_paths.ca.exists() {
+        return Err(SetupError::AlreadyExists(bundle_paths.ca));
+    }
+    create_dir(out, true)?;
+    let bundle = write_client_bundle(out, &pool, &ca, &issued, name, false)?;
+    Ok(IssuedClient {
+        bundle,
+        common_name: name.to_owned(),
+        fingerprint: hex::encode(crate::auth::certificate_fingerprint(&issued.certificate_der)),
+        mapping: config.auth.tenant_mapping,
+    })
+}
+
+fn read_text(path: &Path) -> Result<String, SetupError> {
+    std::fs::read_to_string(path).map_err(|error| SetupError::Io {
+        path: path.to_owned(),
+        error,
+    })
+}
+
+fn create_dir(path: &Path, may_exist: bool) -> Result<(), SetupError> {
+    let result = if may_exist {
+        std::fs::create_dir_all(path)
+    } else {
+        std::fs::create_dir(path)
+    };
+    result.map_err(|error| SetupError::Io {
+        path: path.to_owned(),
+        error,
+    })
+}

@@ -1,0 +1,479 @@
+//! The embedded store: one sled database.
+//!
+//! Trees: `objects` (uid -> sealed object blob), `attributes` (uid -> clear attribute record), `index_owner`,
+//! `index_name`, `index_type` (see [`super::index`]) and `meta` (schema version, root-key kind, argon2 parameters
+//! and salt, the wrapped data key). Every write touches its trees in one sled transaction, so a crash never leaves
+//! an index entry without its record. sled is crash-consistent at flush boundaries: whatever a completed
+//! `flush()` covered is recovered after a crash (even SIGKILL or power loss).
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use entropy::EntropyPool;
+use kmip::attributes::Attributes;
+use kmip::objects::ManagedObject;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::{Transactional, Tree};
+use zeroize::Zeroizing;
+
+use super::codec::{self, Record};
+use super::group_commit::{GroupCommit, GroupCommitStats};
+use super::index::{self, IndexKeys};
+use super::root_key::{Argon2Params, RootKey, KEY_LEN, SALT_LEN};
+use super::seal::Sealer;
+use super::{IndexQuery, ObjectStore, StoreError, StoredObject};
+use crate::tenant::TenantId;
+
+/// The on-disk layout this code writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const META_SCHEMA_VERSION: &[u8] = b"schema_version";
+const META_ROOT_KEY_KIND: &[u8] = b"root_key_kind";
+const META_ARGON2_PARAMS: &[u8] = b"argon2_params";
+const META_ARGON2_SALT: &[u8] = b"argon2_salt";
+const META_WRAPPED_DATA_KEY: &[u8] = b"wrapped_data_key";
+
+const KIND_ARGON2ID: &str = "argon2id passphrase";
+const KIND_RAW: &str = "raw root key";
+
+/// How a store is opened.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// argon2id cost when a passphrase store is created (an existing store uses its stored parameters).
+    pub argon2: Argon2Params,
+    /// sled page cache size in bytes. Default 256 MiB.
+    pub cache_capacity_bytes: u64,
+    /// sled's own background flush period; durability never depends on it (`wait_durable` flushes).
+    /// Default `Some(500)`.
+    pub background_flush_ms: Option<u64>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            argon2: Argon2Params::default(),
+            cache_capacity_bytes: 256 * 1024 * 1024,
+            background_flush_ms: Some(500),
+        }
+    }
+}
+
+/// Where the root key comes from.
+enum RootKeySource<'a> {
+    Passphrase(&'a [u8]),
+    Raw(&'a RootKey),
+}
+
+impl RootKeySource<'_> {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Passphrase(_) => KIND_ARGON2ID,
+            Self::Raw(_) => KIND_RAW,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Trees {
+    objects: Tree,
+    attributes: Tree,
+    by_owner: Tree,
+    by_name: Tree,
+    by_type: Tree,
+}
+
+/// The sled-backed [`ObjectStore`].
+pub struct SledStore {
+    db: sled::Db,
+    trees: Trees,
+    sealer: Sealer,
+    commit: GroupCommit,
+    path: PathBuf,
+}
+
+impl fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SledStore")
+            .field("path", &self.path)
+            .field("commit", &self.commit.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+fn io_error(e: sled::Error) -> StoreError {
+    StoreError::Io(e.to_string())
+}
+
+fn tx_error(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => io_error(e),
+    }
+}
+
+fn abort<T>(e: StoreError) -> Result<T, ConflictableTransactionError<StoreError>> {
+    Err(ConflictableTransactionError::Abort(e))
+}
+
+impl SledStore {
+    /// Opens (creating if absent) the store at `path` whose root key is derived from `passphrase` with argon2id.
+    /// A new store draws its salt and data key from `pool`. A wrong passphrase is [`StoreError::WrongRootKey`].
+    pub fn open(
+        path: impl AsRef<Path>,
+        passphrase: &[u8],
+        pool: EntropyPool,
+        options: &StoreOptions,
+    ) -> Result<Self, StoreError> {
+        Self::open_inner(
+            path.as_ref(),
+            RootKeySource::Passphrase(passphrase),
+            pool,
+            options,
+        )
+    }
+
+    /// Opens (creating if absent) a store whose root key is supplied directly (from an HSM through
+    /// `hsm-bridge`). A store created one way cannot be opened the other: [`StoreError::RootKeyKindMismatch`].
+    pub fn open_with_root_key(
+        path: impl AsRef<Path>,
+        root_key: &RootKey,
+        pool: EntropyPool,
+        options: &StoreOptions,
+    ) -> Result<Self, StoreError> {
+        Self::open_inner(path.as_ref(), RootKeySource::Raw(root_key), pool, options)
+    }
+
+    fn open_inner(
+        path: &Path,
+        source: RootKeySource<'_>,
+        pool: EntropyPool,
+        options: &StoreOptions,
+    ) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(options.cache_capacity_bytes)
+            .flush_every_ms(options.background_flush_ms)
+            .open()
+            .map_err(|e| StoreError::Io(format!("cannot open store {}: {e}", path.display())))?;
+        let meta = db.open_tree("meta").map_err(io_error)?;
+        let data_key = match meta.get(META_WRAPPED_DATA_KEY).map_err(io_error)? {
+            None => initialise(&db, &meta, &source, &pool, options)?,
+            Some(wrapped) => unlock(&meta, &source, &wrapped)?,
+        };
+        let tree = |name: &str| db.open_tree(name).map_err(io_error);
+        let trees = Trees {
+            objects: tree("objects")?,
+            attributes: tree("attributes")?,
+            by_owner: tree("index_owner")?,
+            by_name: tree("index_name")?,
+            by_type: tree("index_type")?,
+        };
+        Ok(Self {
+            sealer: Sealer::new(&data_key, pool),
+            db,
+            trees,
+            commit: GroupCommit::new(),
+            path: path.to_owned(),
+        })
+    }
+
+    /// The store's directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes and flushes so far (group-commit effectiveness).
+    pub fn commit_stats(&self) -> GroupCommitStats {
+        self.commit.stats()
+    }
+
+    fn seal_object(&self, uid: &str, object: Option<&ManagedObject>) -> Result<Option<Vec<u8>>, StoreError> {
+        object
+            .map(|o| {
+                let plain = codec::encode_object(o)?;
+                self.sealer.seal(uid, &plain)
+            })
+            .transpose()
+    }
+
+    fn decode_stored(
+        &self,
+        uid: &str,
+        record: &[u8],
+        blob: Option<&[u8]>,
+    ) -> Result<StoredObject, StoreError> {
+        let record = codec::decode_record(record)?;
+        let object = blob
+            .map(|b| {
+                let plain = self.sealer.open(uid, b)?;
+                codec::decode_object(uid, &plain)
+            })
+            .transpose()?;
+        Ok(StoredObject {
+            uid: uid.to_owned(),
+            owner: record.owner,
+            object,
+            attributes: record.attributes,
+            internal: record.internal,
+        })
+    }
+
+    fn trees(&self) -> (&Tree, &Tree, &Tree, &Tree, &Tree) {
+        let t = &self.trees;
+        (&t.objects, &t.attributes, &t.by_owner, &t.by_name, &t.by_type)
+    }
+}
+
+/// Creates the metadata of a new store and makes it durable before anything is sealed under its data key.
+fn initialise(
+    db: &sled::Db,
+    meta: &Tree,
+    source: &RootKeySource<'_>,
+    pool: &EntropyPool,
+    options: &StoreOptions,
+) -> Result<Zeroizing<[u8; KEY_LEN]>, StoreError> {
+    let mut batch = sled::Batch::default();
+    let derived;
+    let root: &RootKey = match source {
+        RootKeySource::Passphrase(passphrase) => {
+            let mut salt = [0u8; SALT_LEN];
+            pool.try_fill(&mut salt)?;
+            derived = RootKey::derive(passphrase, &options.argon2, &salt)?;
+            batch.insert(META_ARGON2_PARAMS, &options.argon2.to_bytes()[..]);
+            batch.insert(META_ARGON2_SALT, &salt[..]);
+            &derived
+        }
+        RootKeySource::Raw(key) => key,
+    };
+    let mut data_key = Zeroizing::new([0u8; KEY_LEN]);
+    pool.try_fill(data_key.as_mut())?;
+    batch.insert(META_SCHEMA_VERSION, &SCHEMA_VERSION.to_be_bytes()[..]);
+    batch.insert(META_ROOT_KEY_KIND, source.kind().as_bytes());
+    batch.insert(META_WRAPPED_DATA_KEY, root.wrap(&data_key)?);
+    meta.apply_batch(batch).map_err(io_error)?;
+    db.flush().map_err(io_error)?;
+    Ok(data_key)
+}
+
+/// Checks the metadata of an existing store and unwraps its data key.
+fn unlock(
+    meta: &Tree,
+    source: &RootKeySource<'_>,
+    wrapped: &[u8],
+) -> Result<Zeroizing<[u8; KEY_LEN]>, StoreError> {
+    let field = |key: &[u8]| {
+        meta.get(key).map_err(io_error)?.ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "store metadata lacks {:?}",
+                String::from_utf8_lossy(key)
+            ))
+        })
+    };
+    let version = field(META_SCHEMA_VERSION)?;
+    let version = <[u8; 4]>::try_from(&version[..])
+        .map(u32::from_be_bytes)
+        .map_err(|_| StoreError::Corrupt("schema version is not 4 bytes".into()))?;
+    if version != SCHEMA_VERSION {
+        return Err(StoreError::Corrupt(format!(
+            "store schema version {version}, this server reads version {SCHEMA_VERSION}"
+        )));
+    }
+    let kind = field(META_ROOT_KEY_KIND)?;
+    let kind = String::from_utf8_lossy(&kind).into_owned();
+    if kind != source.kind() {
+        return Err(StoreError::RootKeyKindMismatch {
+            stored: kind,
+            offered: source.kind().into(),
+        });
+    }
+    match source {
+        RootKeySource::Passphrase(passphrase) => {
+            let params = Argon2Params::from_bytes(&field(META_ARGON2_PARAMS)?)?;
+            let salt = field(META_ARGON2_SALT)?;
+            RootKey::derive(passphrase, &params, &salt)?.unwrap(wrapped)
+        }
+        RootKeySource::Raw(key) => key.unwrap(wrapped),
+    }
+}
+
+impl ObjectStore for SledStore {
+    fn insert(&self, object: &StoredObject) -> Result<(), StoreError> {
+        let uid = object.uid.as_str();
+        let record = Record {
+            owner: object.owner.clone(),
+            internal: object.internal,
+            created: self.db.generate_id().map_err(io_error)?,
+            indexed_type: object
+                .attributes
+                .object_type()
+                .or_else(|| object.object.as_ref().map(ManagedObject::object_type)),
+            attributes: object.attributes.clone(),
+        };
+        let record_bytes = codec::encode_record(&record)?;
+        let blob = self.seal_object(uid, object.object.as_ref())?;
+        let keys = IndexKeys::of(&record);
+        self.trees()
+            .transaction(|(objects, attributes, by_owner, by_name, by_type)| {
+                if attributes.get(uid)?.is_some() {
+                    return abort(StoreError::AlreadyExists(uid.to_owned()));
+                }
+                attributes.insert(uid, &record_bytes[..])?;
+                if let Some(blob) = &blob {
+                    objects.insert(uid, &blob[..])?;
+                }
+                for (tree, keys) in [
+                    (by_owner, &keys.owner),
+                    (by_name, &keys.name),
+                    (by_type, &keys.object_type),
+                ] {
+                    for key in keys {
+                        tree.insert(&key[..], uid)?;
+                    }
+                }
+                Ok(())
+            })
+            .map_err(tx_error)?;
+        self.commit.record_write();
+        Ok(())
+    }
+
+    fn update(&self, object: &StoredObject) -> Result<(), StoreError> {
+        let uid = object.uid.as_str();
+        let blob = self.seal_object(uid, object.object.as_ref())?;
+        let new_type = object
+            .attributes
+            .object_type()
+            .or_else(|| object.object.as_ref().map(ManagedObject::object_type));
+        self.trees()
+            .transaction(|(objects, attributes, by_owner, by_name, by_type)| {
+                let Some(old) = attributes.get(uid)? else {
+                    return abort(StoreError::NotFound(uid.to_owned()));
+                };
+                let old = match codec::decode_record(&old) {
+                    Ok(old) => old,
+                    Err(e) => return abort(e),
+                };
+                let new = Record {
+                    owner: object.owner.clone(),
+                    internal: object.internal,
+                    created: old.created,
+                    indexed_type: new_type.or(old.indexed_type),
+                    attributes: object.attributes.clone(),
+                };
+                let record_bytes = match codec::encode_record(&new) {
+                    Ok(bytes) => bytes,
+                    Err(e) => return abort(e),
+                };
+                let (old_keys, new_keys) = (IndexKeys::of(&old), IndexKeys::of(&new));
+                for (tree, old_keys, new_keys) in [
+                    (by_owner, &old_keys.owner, &new_keys.owner),
+                    (by_name, &old_keys.name, &new_keys.name),
+                    (by_type, &old_keys.object_type, &new_keys.object_type),
+                ] {
+                    for key in old_keys.iter().filter(|k| !new_keys.contains(k)) {
+                        tree.remove(&key[..])?;
+                    }
+                    for key in new_keys.iter().filter(|k| !old_keys.contains(k)) {
+                        tree.insert(&key[..], uid)?;
+                    }
+                }
+                attributes.insert(uid, record_bytes)?;
+                match &blob {
+                    Some(blob) => objects.insert(uid, &blob[..])?,
+                    None => objects.remove(uid)?,
+                };
+                Ok(())
+            })
+            .map_err(tx_error)?;
+        self.commit.record_write();
+        Ok(())
+    }
+
+    fn get(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {
+        let t = &self.trees;
+        let (record, blob) = (&t.attributes, &t.objects)
+            .transaction(|(attributes, objects)| Ok((attributes.get(uid)?, objects.get(uid)?)))
+            .map_err(tx_error)?;
+        record
+            .map(|record| self.decode_stored(uid, &record, blob.as_deref()))
+            .transpose()
+    }
+
+    fn remove(&self, uid: &str) -> Result<(), StoreError> {
+        self.trees()
+            .transaction(|(objects, attributes, by_owner, by_name, by_type)| {
+                let Some(old) = attributes.remove(uid)? else {
+                    return abort(StoreError::NotFound(uid.to_owned()));
+                };
+                let old = match codec::decode_record(&old) {
+                    Ok(old) => old,
+                    Err(e) => return abort(e),
+                };
+                let keys = IndexKeys::of(&old);
+                for (tree, keys) in [
+                    (by_owner, &keys.owner),
+                    (by_name, &keys.name),
+                    (by_type, &keys.object_type),
+                ] {
+                    for key in keys {
+                        tree.remove(&key[..])?;
+                    }
+                }
+                objects.remove(uid)?;
+                Ok(())
+            })
+            .map_err(tx_error)?;
+        self.commit.record_write();
+        Ok(())
+    }
+
+    fn locate(
+        &self,
+        owner: &TenantId,
+        query: &IndexQuery,
+        filter: &mut dyn FnMut(&Attributes) -> bool,
+    ) -> Result<Vec<String>, StoreError> {
+        let t = &self.trees;
+        let (tree, prefix) = match (&query.name, query.object_type) {
+            (Some(name), _) => (&t.by_name, index::name_prefix(owner, name)),
+            (None, Some(object_type)) => (&t.by_type, index::type_prefix(owner, object_type)),
+            (None, None) => (&t.by_owner, index::owner_prefix(owner)),
+        };
+        let mut found = Vec::new();
+        for entry in tree.scan_prefix(&prefix) {
+            let (key, uid) = entry.map_err(io_error)?;
+            // A name prefix also matches longer names' keys only if lengths agree; the length prefix rules
+            // that out, but the creation suffix must be exactly 8 bytes for the key to be this prefix's.
+            if key.len() != prefix.len() + 8 {
+                continue;
+            }
+            let uid = String::from_utf8(uid.to_vec())
+                .map_err(|_| StoreError::Corrupt("index entry holds a non-UTF-8 uid".into()))?;
+            // Removed between the index scan and this read: skip it.
+            let Some(record) = t.attributes.get(uid.as_bytes()).map_err(io_error)? else {
+                continue;
+            };
+            let record = codec::decode_record(&record)?;
+            let matches = !record.internal
+                && record.owner == *owner
+                && query
+                    .name
+                    .as_ref()
+                    .is_none_or(|name| record.attributes.names().any(|n| &n.value == name))
+                && query
+                    .object_type
+                    .is_none_or(|wanted| record.indexed_type == Some(wanted));
+            if matches && filter(&record.attributes) {
+                found.push(uid);
+            }
+        }
+        Ok(found)
+    }
+
+    fn wait_durable(&self) -> Result<(), StoreError> {
+        self.commit
+            .wait_durable(|| self.db.flush().map(drop).map_err(io::Error::other))
+            .map_err(|e| StoreError::Io(format!("flush failed: {e}")))
+    }
+}
