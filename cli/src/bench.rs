@@ -28,6 +28,9 @@ pub enum BenchOp {
     Create,
     /// RNG Retrieve of --rng-bytes bytes.
     Rng,
+    /// Open the connections, prove each with one 16-byte RNG Retrieve, then hold them idle for --duration
+    /// (for measuring the server's memory per idle connection).
+    Idle,
 }
 
 #[derive(Debug, Args)]
@@ -101,7 +104,12 @@ fn client_config(args: &BenchArgs) -> Result<ClientConfig, BenchError> {
                 None => listen_address(config)?,
             };
             let pki = dir.join("pki");
-            (address, pki.join("ca.pem"), pki.join("client.pem"), pki.join("client.key"))
+            (
+                address,
+                pki.join("ca.pem"),
+                pki.join("client.pem"),
+                pki.join("client.key"),
+            )
         }
         (None, Some(ca), Some(cert), Some(key)) => (
             args.addr
@@ -120,8 +128,12 @@ fn client_config(args: &BenchArgs) -> Result<ClientConfig, BenchError> {
     let server_name = match &args.server_name {
         Some(name) => name.clone(),
         None => {
-            let host = address.rsplit_once(':').map_or(address.as_str(), |(h, _)| h);
-            host.trim_start_matches('[').trim_end_matches(']').to_owned()
+            let host = address
+                .rsplit_once(':')
+                .map_or(address.as_str(), |(h, _)| h);
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned()
         }
     };
     let pool = entropy::EntropyPool::new(entropy::EntropyConfig::default())
@@ -176,7 +188,11 @@ impl Connector {
 
 /// Sends `request` and checks the answer: every batch item Success; for RNG Retrieve, `rng_bytes` bytes.
 /// Returns the response.
-async fn exchange(stream: &mut Stream, request: &[u8], rng_bytes: Option<usize>) -> Result<Item, String> {
+async fn exchange(
+    stream: &mut Stream,
+    request: &[u8],
+    rng_bytes: Option<usize>,
+) -> Result<Item, String> {
     let limits = Limits::default();
     kmip::transport::write_message(stream, request)
         .await
@@ -204,7 +220,11 @@ async fn exchange(stream: &mut Stream, request: &[u8], rng_bytes: Option<usize>)
                 .and_then(|p| p.child(tags::DATA));
             match data.map(|d| &d.value) {
                 Some(Value::ByteString(bytes)) if bytes.len() == expected => {}
-                other => return Err(format!("RNG Retrieve returned {other:?}, not {expected} bytes")),
+                other => {
+                    return Err(format!(
+                        "RNG Retrieve returned {other:?}, not {expected} bytes"
+                    ))
+                }
             }
         }
     }
@@ -218,7 +238,9 @@ fn encode(version: ProtocolVersion, payload: RequestPayload) -> Result<Vec<u8>, 
 
 fn create_aes_256() -> RequestPayload {
     let mut attributes = Attributes::new();
-    attributes.push(Attribute::CryptographicAlgorithm(CryptographicAlgorithm::Aes));
+    attributes.push(Attribute::CryptographicAlgorithm(
+        CryptographicAlgorithm::Aes,
+    ));
     attributes.push(Attribute::CryptographicLength(256));
     attributes.push(Attribute::CryptographicUsageMask(
         CryptographicUsageMask::ENCRYPT | CryptographicUsageMask::DECRYPT,
@@ -235,12 +257,18 @@ async fn prepare(args: &BenchArgs, connector: &Connector) -> Result<Vec<u8>, Ben
     let setup = |message: String| BenchError::Setup(message);
     Ok(match args.op {
         BenchOp::Create => encode(args.protocol, create_aes_256())?,
+        BenchOp::Idle => encode(
+            args.protocol,
+            RequestPayload::RngRetrieve(RngRetrieveRequest { data_length: 16 }),
+        )?,
         BenchOp::Rng => {
             let length = i32::try_from(args.rng_bytes)
                 .map_err(|_| setup(format!("--rng-bytes {} is too large", args.rng_bytes)))?;
             encode(
                 args.protocol,
-                RequestPayload::RngRetrieve(RngRetrieveRequest { data_length: length }),
+                RequestPayload::RngRetrieve(RngRetrieveRequest {
+                    data_length: length,
+                }),
             )?
         }
         BenchOp::Get => {
@@ -290,8 +318,14 @@ async fn bench(args: &BenchArgs, config: ClientConfig) -> Result<Report, BenchEr
         let stream = connector
             .connect()
             .await
-            .map_err(|message| BenchError::Run { connection, message })?;
+            .map_err(|message| BenchError::Run {
+                connection,
+                message,
+            })?;
         streams.push(stream);
+    }
+    if args.op == BenchOp::Idle {
+        return hold_idle(args, streams, &request).await;
     }
     let rng_bytes = (args.op == BenchOp::Rng).then_some(args.rng_bytes);
     let start = Instant::now();
@@ -305,7 +339,10 @@ async fn bench(args: &BenchArgs, config: ClientConfig) -> Result<Report, BenchEr
                 let sent = Instant::now();
                 exchange(&mut stream, &request, rng_bytes)
                     .await
-                    .map_err(|message| BenchError::Run { connection, message })?;
+                    .map_err(|message| BenchError::Run {
+                        connection,
+                        message,
+                    })?;
                 latencies.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
             }
             Ok::<_, BenchError>(latencies)
@@ -325,6 +362,40 @@ async fn bench(args: &BenchArgs, config: ClientConfig) -> Result<Report, BenchEr
         elapsed,
         latencies,
         bytes_per_op: rng_bytes,
+    })
+}
+
+/// Proves every connection with one request, then keeps them all open and silent for the duration.
+async fn hold_idle(
+    args: &BenchArgs,
+    mut streams: Vec<Stream>,
+    request: &[u8],
+) -> Result<Report, BenchError> {
+    let start = Instant::now();
+    let mut latencies = Vec::with_capacity(streams.len());
+    for (connection, stream) in streams.iter_mut().enumerate() {
+        let sent = Instant::now();
+        exchange(stream, request, Some(16))
+            .await
+            .map_err(|message| BenchError::Run {
+                connection,
+                message,
+            })?;
+        latencies.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
+    }
+    println!(
+        "holding {} idle connections for {:?} (pid {})",
+        streams.len(),
+        args.duration,
+        std::process::id()
+    );
+    tokio::time::sleep(args.duration).await;
+    drop(streams);
+    latencies.sort_unstable();
+    Ok(Report {
+        elapsed: start.elapsed(),
+        latencies,
+        bytes_per_op: None,
     })
 }
 
@@ -408,7 +479,10 @@ fn parse_version(text: &str) -> Result<ProtocolVersion, String> {
     let (major, minor) = text
         .split_once('.')
         .ok_or_else(|| format!("invalid protocol version {text:?} (try 2.1)"))?;
-    let parse = |s: &str| s.parse::<i32>().map_err(|_| format!("invalid protocol version {text:?}"));
+    let parse = |s: &str| {
+        s.parse::<i32>()
+            .map_err(|_| format!("invalid protocol version {text:?}"))
+    };
     Ok(ProtocolVersion::new(parse(major)?, parse(minor)?))
 }
 

@@ -15,7 +15,10 @@ pub enum CaseError {
         error: std::io::Error,
     },
     #[error("{name}: not a readable KMIP-XML test case: {error}")]
-    Xml { name: String, error: ttlv::TextError },
+    Xml {
+        name: String,
+        error: Box<ttlv::TextError>,
+    },
     #[error("{name}: message {index} should be a {expected}, found {found}")]
     Sequence {
         name: String,
@@ -64,21 +67,34 @@ impl TestCase {
     pub fn parse(name: &str, text: &str) -> Result<Self, CaseError> {
         let mut resolve = |p: &Placeholder<'_>| stand_in(p);
         let options = ReadOptions::new(Limits::default()).with_placeholders(&mut resolve);
-        let messages = ttlv::xml::read_test_case(text, options).map_err(|error| CaseError::Xml {
-            name: name.to_owned(),
-            error,
-        })?;
+        let messages =
+            ttlv::xml::read_test_case(text, options).map_err(|error| CaseError::Xml {
+                name: name.to_owned(),
+                error: Box::new(error),
+            })?;
         let mut steps = Vec::with_capacity(messages.len() / 2);
         let mut messages = messages.into_iter().enumerate();
         while let Some((index, request)) = messages.next() {
-            expect_tag(name, index, &request, tags::REQUEST_MESSAGE, "RequestMessage")?;
+            expect_tag(
+                name,
+                index,
+                &request,
+                tags::REQUEST_MESSAGE,
+                "RequestMessage",
+            )?;
             let (index, expected) = messages.next().ok_or_else(|| CaseError::Sequence {
                 name: name.to_owned(),
                 index: index + 1,
                 expected: "ResponseMessage",
                 found: "the end of the file".into(),
             })?;
-            expect_tag(name, index, &expected, tags::RESPONSE_MESSAGE, "ResponseMessage")?;
+            expect_tag(
+                name,
+                index,
+                &expected,
+                tags::RESPONSE_MESSAGE,
+                "ResponseMessage",
+            )?;
             steps.push(Step { request, expected });
         }
         let first = steps.first().ok_or_else(|| CaseError::Empty {
@@ -140,7 +156,10 @@ pub fn protocol_version(message: &Item) -> Option<(i32, i32)> {
         Value::Integer(v) => Some(v),
         _ => None,
     };
-    Some((int(tags::PROTOCOL_VERSION_MAJOR)?, int(tags::PROTOCOL_VERSION_MINOR)?))
+    Some((
+        int(tags::PROTOCOL_VERSION_MAJOR)?,
+        int(tags::PROTOCOL_VERSION_MINOR)?,
+    ))
 }
 
 /// Every `*.xml` file under `root` (recursively), sorted by path.

@@ -133,11 +133,9 @@ impl Walk<'_> {
         }
         match (&e.value, &a.value) {
             (Value::Structure(ec), Value::Structure(ac)) => self.structure(b, e.tag, ec, ac),
-            (Value::Structure(_), _) | (_, Value::Structure(_)) => Err(self.mismatch(
-                shown_expected(e),
-                show(a),
-                "different item type",
-            )),
+            (Value::Structure(_), _) | (_, Value::Structure(_)) => {
+                Err(self.mismatch(shown_expected(e), show(a), "different item type"))
+            }
             _ => self.leaf(b, e, a),
         }
     }
@@ -150,13 +148,14 @@ impl Walk<'_> {
         actual: &[Item],
     ) -> Result<(), Mismatch> {
         if tag == tags::BATCH_ITEM {
-            self.operation = expected
-                .iter()
-                .find(|c| c.tag == tags::OPERATION)
-                .and_then(|c| match c.value {
-                    Value::Enumeration(v) => dictionary::enum_name(tags::OPERATION, v),
-                    _ => None,
-                });
+            self.operation =
+                expected
+                    .iter()
+                    .find(|c| c.tag == tags::OPERATION)
+                    .and_then(|c| match c.value {
+                        Value::Enumeration(v) => dictionary::enum_name(tags::OPERATION, v),
+                        _ => None,
+                    });
         }
         let keep = |c: &&Item| match tag {
             // §4.1: Result Message text differs between servers.
@@ -194,7 +193,12 @@ impl Walk<'_> {
                 .any(|r| r.unordered.iter().any(|p| path_matches(p, &self.path)))
     }
 
-    fn ordered(&mut self, b: &mut Bindings, expected: &[&Item], actual: &[&Item]) -> Result<(), Mismatch> {
+    fn ordered(
+        &mut self,
+        b: &mut Bindings,
+        expected: &[&Item],
+        actual: &[&Item],
+    ) -> Result<(), Mismatch> {
         for index in 0..expected.len().max(actual.len()) {
             match (expected.get(index), actual.get(index)) {
                 (Some(e), Some(a)) => self.item(b, e, a)?,
@@ -211,7 +215,12 @@ impl Walk<'_> {
     }
 
     /// Each expected child must match a distinct actual child, in any order; extra actual children are allowed.
-    fn unordered(&mut self, b: &mut Bindings, expected: &[&Item], actual: &[&Item]) -> Result<(), Mismatch> {
+    fn unordered(
+        &mut self,
+        b: &mut Bindings,
+        expected: &[&Item],
+        actual: &[&Item],
+    ) -> Result<(), Mismatch> {
         let mut used = vec![false; actual.len()];
         for e in expected {
             let mut first_failure = None;
@@ -256,7 +265,9 @@ impl Walk<'_> {
                 let got = match a.value {
                     Value::DateTime(s) => s,
                     Value::DateTimeExtended(us) => us.div_euclid(1_000_000),
-                    _ => unreachable!("item types were checked equal and the stand-in is a date-time"),
+                    _ => unreachable!(
+                        "item types were checked equal and the stand-in is a date-time"
+                    ),
                 };
                 let want = self.context.sent_at + offset;
                 if (got - want).abs() <= self.context.slack {
@@ -270,11 +281,12 @@ impl Walk<'_> {
                 }
             }
             Marker::Literal if self.ignored_here() => match (&e.value, &a.value) {
-                (Value::ByteString(x), Value::ByteString(y)) if x.len() != y.len() => Err(self.mismatch(
-                    format!("{} bytes", x.len()),
-                    format!("{} bytes", y.len()),
-                    "value not compared (overlay), but its length is",
-                )),
+                (Value::ByteString(x), Value::ByteString(y)) if x.len() != y.len() => Err(self
+                    .mismatch(
+                        format!("{} bytes", x.len()),
+                        format!("{} bytes", y.len()),
+                        "value not compared (overlay), but its length is",
+                    )),
                 _ => Ok(()),
             },
             Marker::Literal if e.value == a.value => Ok(()),

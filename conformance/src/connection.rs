@@ -108,7 +108,10 @@ impl Target {
     }
 
     /// The rustls client configuration for this target, over `provider`.
-    pub fn client_config(&self, provider: Arc<CryptoProvider>) -> Result<ClientConfig, ExchangeError> {
+    pub fn client_config(
+        &self,
+        provider: Arc<CryptoProvider>,
+    ) -> Result<ClientConfig, ExchangeError> {
         let config_error = |e: kmip::client::ClientError| ExchangeError::Config(e.to_string());
         let ca = certificates_from_file(&self.bundle.ca).map_err(config_error)?;
         let certs = certificates_from_file(&self.bundle.cert).map_err(config_error)?;
@@ -159,7 +162,10 @@ impl std::fmt::Debug for TlsConnection {
 
 impl TlsConnection {
     /// Connects and completes the handshake.
-    pub async fn connect(target: &Target, provider: Arc<CryptoProvider>) -> Result<Self, ExchangeError> {
+    pub async fn connect(
+        target: &Target,
+        provider: Arc<CryptoProvider>,
+    ) -> Result<Self, ExchangeError> {
         let config = target.client_config(provider)?;
         let rustls_config = config
             .rustls_config()
@@ -167,16 +173,18 @@ impl TlsConnection {
         let connector = TlsConnector::from(Arc::new(rustls_config));
         let address = target.address.clone();
         let connect = async {
-            let tcp = TcpStream::connect(&address)
-                .await
+            let tcp =
+                TcpStream::connect(&address)
+                    .await
+                    .map_err(|error| ExchangeError::Connect {
+                        address: address.clone(),
+                        error,
+                    })?;
+            tcp.set_nodelay(true)
                 .map_err(|error| ExchangeError::Connect {
                     address: address.clone(),
                     error,
                 })?;
-            tcp.set_nodelay(true).map_err(|error| ExchangeError::Connect {
-                address: address.clone(),
-                error,
-            })?;
             connector
                 .connect(config.server_name.clone(), tcp)
                 .await
@@ -200,7 +208,8 @@ impl Exchange for TlsConnection {
     async fn exchange(&mut self, request: &Item) -> Result<Item, ExchangeError> {
         let bytes = ttlv::binary::encode(request)?;
         transport::write_message_timeout(&mut self.stream, &bytes, self.timeout).await?;
-        let answer = transport::read_message_timeout(&mut self.stream, &self.limits, self.timeout).await?;
+        let answer =
+            transport::read_message_timeout(&mut self.stream, &self.limits, self.timeout).await?;
         Ok(ttlv::binary::decode_with(&answer, &self.limits)?)
     }
 }
@@ -220,7 +229,11 @@ mod tests {
     fn the_listen_address_is_found_in_any_table_and_overridable() {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("qkms.toml");
-        std::fs::write(&config, "[server]\nname = \"x\"\n[kmip]\nlisten = \"127.0.0.1:7000\"\n").unwrap();
+        std::fs::write(
+            &config,
+            "[server]\nname = \"x\"\n[kmip]\nlisten = \"127.0.0.1:7000\"\n",
+        )
+        .unwrap();
         let target = Target::from_config(&config, None).unwrap();
         assert_eq!(target.address, "127.0.0.1:7000");
         assert_eq!(target.bundle.ca, dir.path().join("pki/ca.pem"));

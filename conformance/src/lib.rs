@@ -23,7 +23,7 @@ mod tag_path;
 
 pub use case::{CaseError, TestCase};
 pub use compare::Divergence;
-pub use connection::{ClientBundle, Exchange, ExchangeError, TlsConnection, Target};
+pub use connection::{ClientBundle, Exchange, ExchangeError, Target, TlsConnection};
 pub use overlay::Overlay;
 pub use runner::{run_case, Outcome};
 

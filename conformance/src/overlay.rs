@@ -22,10 +22,7 @@ use ttlv::dictionary;
 #[derive(Debug, thiserror::Error)]
 pub enum OverlayError {
     #[error("{path}: {error}")]
-    Io {
-        path: String,
-        error: std::io::Error,
-    },
+    Io { path: String, error: std::io::Error },
     #[error("overlay: {0}")]
     Toml(#[from] toml::de::Error),
     #[error("overlay rule {index}: {problem}")]
@@ -74,7 +71,9 @@ impl Rule {
             return Err(invalid("`files` is empty".into()));
         }
         if !self.skip && self.ignore.is_empty() && self.unordered.is_empty() {
-            return Err(invalid("the rule neither skips, ignores nor reorders anything".into()));
+            return Err(invalid(
+                "the rule neither skips, ignores nor reorders anything".into(),
+            ));
         }
         if let Some(op) = &self.operation {
             if dictionary::enum_value(ttlv::tags::OPERATION, op).is_none() {
@@ -186,21 +185,39 @@ mod tests {
         assert!(path_matches("DigestValue", &path));
         assert!(path_matches("Digest/DigestValue", &path));
         assert!(!path_matches("KeyMaterial", &path));
-        assert!(!path_matches("X/BatchItem/ResponsePayload/Digest/DigestValue", &path));
+        assert!(!path_matches(
+            "X/BatchItem/ResponsePayload/Digest/DigestValue",
+            &path
+        ));
     }
 
     #[test]
     fn rules_without_reason_or_effect_or_with_unknown_tags_are_refused() {
         let no_why = "[[rule]]\nfiles=[\"*\"]\nwhy=\"\"\nignore=[\"Data\"]\n";
-        assert!(matches!(Overlay::parse(no_why), Err(OverlayError::Invalid { .. })));
+        assert!(matches!(
+            Overlay::parse(no_why),
+            Err(OverlayError::Invalid { .. })
+        ));
         let no_effect = "[[rule]]\nfiles=[\"*\"]\nwhy=\"x\"\n";
-        assert!(matches!(Overlay::parse(no_effect), Err(OverlayError::Invalid { .. })));
+        assert!(matches!(
+            Overlay::parse(no_effect),
+            Err(OverlayError::Invalid { .. })
+        ));
         let bad_tag = "[[rule]]\nfiles=[\"*\"]\nwhy=\"x\"\nignore=[\"NoSuchTag\"]\n";
-        assert!(matches!(Overlay::parse(bad_tag), Err(OverlayError::Invalid { .. })));
+        assert!(matches!(
+            Overlay::parse(bad_tag),
+            Err(OverlayError::Invalid { .. })
+        ));
         let bad_op = "[[rule]]\nfiles=[\"*\"]\nwhy=\"x\"\noperation=\"Fly\"\nignore=[\"Data\"]\n";
-        assert!(matches!(Overlay::parse(bad_op), Err(OverlayError::Invalid { .. })));
+        assert!(matches!(
+            Overlay::parse(bad_op),
+            Err(OverlayError::Invalid { .. })
+        ));
         let unknown_key = "[[rule]]\nfiles=[\"*\"]\nwhy=\"x\"\nignroe=[\"Data\"]\n";
-        assert!(matches!(Overlay::parse(unknown_key), Err(OverlayError::Toml(_))));
+        assert!(matches!(
+            Overlay::parse(unknown_key),
+            Err(OverlayError::Toml(_))
+        ));
     }
 
     #[test]

@@ -125,7 +125,12 @@ impl Bindings {
     /// Captures `got` for `name`, or checks it against the earlier capture. Identifiers
     /// (`UNIQUE_IDENTIFIER_n`, `SHORT_UNIQUE_IDENTIFIER_n`) must also differ from every other identifier
     /// placeholder's value: two objects with one identifier is a server bug.
-    pub fn bind(&mut self, name: &str, expected_type: ItemType, got: &Value) -> Result<(), BindError> {
+    pub fn bind(
+        &mut self,
+        name: &str,
+        expected_type: ItemType,
+        got: &Value,
+    ) -> Result<(), BindError> {
         if got.item_type() != expected_type {
             return Err(BindError::WrongType {
                 name: name.to_owned(),
@@ -170,7 +175,8 @@ impl Bindings {
                 Value::Structure(children) => pending.extend(children.iter().rev()),
                 Value::ByteString(_) | Value::TextString(_) => {
                     if let Some(name) = ttlv::dictionary::tag_name(item.tag) {
-                        self.latest.insert(name.to_ascii_uppercase(), item.value.clone());
+                        self.latest
+                            .insert(name.to_ascii_uppercase(), item.value.clone());
                     }
                 }
                 _ => {}
@@ -202,11 +208,9 @@ impl Bindings {
             ),
             other => match marker(other) {
                 Marker::Literal => other.clone(),
-                Marker::Captured(name) => self
-                    .lookup(name)
-                    .ok_or_else(|| Unbound {
-                        name: name.to_owned(),
-                    })?,
+                Marker::Captured(name) => self.lookup(name).ok_or_else(|| Unbound {
+                    name: name.to_owned(),
+                })?,
                 Marker::Now(offset) => match other {
                     Value::DateTimeExtended(_) => {
                         Value::DateTimeExtended((now + offset).saturating_mul(1_000_000))
@@ -230,7 +234,8 @@ mod tests {
 
     fn read(doc: &str) -> Vec<Item> {
         let mut resolve = |p: &Placeholder<'_>| stand_in(p);
-        ttlv::xml::read_test_case(doc, ReadOptions::default().with_placeholders(&mut resolve)).unwrap()
+        ttlv::xml::read_test_case(doc, ReadOptions::default().with_placeholders(&mut resolve))
+            .unwrap()
     }
 
     #[test]
@@ -243,7 +248,11 @@ mod tests {
             <UniqueIdentifier type="TextString" value="plain"/>
             </RequestMessage></KMIP>"#,
         );
-        let kinds: Vec<_> = items[0].children().iter().map(|c| marker(&c.value)).collect();
+        let kinds: Vec<_> = items[0]
+            .children()
+            .iter()
+            .map(|c| marker(&c.value))
+            .collect();
         assert_eq!(
             kinds,
             vec![
@@ -267,11 +276,18 @@ mod tests {
         let unbound = bindings.substitute(&items[0], 1000).unwrap_err();
         assert_eq!(unbound.name, "UNIQUE_IDENTIFIER_0");
         bindings
-            .bind("UNIQUE_IDENTIFIER_0", ItemType::TextString, &Value::TextString("k1".into()))
+            .bind(
+                "UNIQUE_IDENTIFIER_0",
+                ItemType::TextString,
+                &Value::TextString("k1".into()),
+            )
             .unwrap();
         let sent = bindings.substitute(&items[0], 1000).unwrap();
         assert_eq!(sent.children()[0].value, Value::DateTime(1060));
-        assert_eq!(sent.children()[1], Item::new(tags::UNIQUE_IDENTIFIER, Value::TextString("k1".into())));
+        assert_eq!(
+            sent.children()[1],
+            Item::new(tags::UNIQUE_IDENTIFIER, Value::TextString("k1".into()))
+        );
     }
 
     #[test]
@@ -301,10 +317,16 @@ mod tests {
     fn a_binding_must_stay_the_same_and_identifiers_must_be_distinct() {
         let mut b = Bindings::new();
         let k1 = Value::TextString("k1".into());
-        b.bind("UNIQUE_IDENTIFIER_0", ItemType::TextString, &k1).unwrap();
-        b.bind("UNIQUE_IDENTIFIER_0", ItemType::TextString, &k1).unwrap();
+        b.bind("UNIQUE_IDENTIFIER_0", ItemType::TextString, &k1)
+            .unwrap();
+        b.bind("UNIQUE_IDENTIFIER_0", ItemType::TextString, &k1)
+            .unwrap();
         assert!(matches!(
-            b.bind("UNIQUE_IDENTIFIER_0", ItemType::TextString, &Value::TextString("k2".into())),
+            b.bind(
+                "UNIQUE_IDENTIFIER_0",
+                ItemType::TextString,
+                &Value::TextString("k2".into())
+            ),
             Err(BindError::Changed { .. })
         ));
         assert!(matches!(

@@ -8,7 +8,7 @@ use rustls::crypto::CryptoProvider;
 
 use crate::case::{profile_of, TestCase};
 use crate::compare::{compare_response, Context, Divergence};
-use crate::connection::{Exchange, TlsConnection, Target};
+use crate::connection::{Exchange, Target, TlsConnection};
 use crate::overlay::Overlay;
 use crate::placeholders::Bindings;
 
@@ -23,7 +23,10 @@ pub enum Outcome {
     /// A response differed.
     Fail(Divergence),
     /// The case could not run to a comparison: unreadable file, unbound placeholder, connection failure.
-    Error { step: Option<usize>, message: String },
+    Error {
+        step: Option<usize>,
+        message: String,
+    },
     /// The overlay skips it; the reason.
     Skipped(String),
 }
@@ -82,7 +85,9 @@ pub async fn run_case<E: Exchange>(
             sent_at,
             slack: time_slack,
         };
-        if let Err(divergence) = compare_response(&context, &mut bindings, &pair.expected, &response) {
+        if let Err(divergence) =
+            compare_response(&context, &mut bindings, &pair.expected, &response)
+        {
             return Outcome::Fail(divergence);
         }
         bindings.remember_response(&response);

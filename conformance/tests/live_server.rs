@@ -18,7 +18,10 @@ fn required_profiles_pass_against_the_real_server() {
     let files = discover(&manifest.join("kmip-test-cases")).unwrap();
     let target = Target::from_config(&server.config, Some(&server.address)).unwrap();
     let pool = entropy::EntropyPool::new(entropy::EntropyConfig::default()).unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let results = runtime.block_on(run_files(
         &target,
         pool.rustls_provider(),
@@ -41,7 +44,11 @@ fn required_profiles_pass_against_the_real_server() {
         .filter(|r| REQUIRED_PROFILES.contains(&r.profile.as_str()))
         .collect();
     // BL-M exists in 2.1 only; the others in 1.4 and 2.1.
-    assert!(required.len() >= 30, "only {} required files found", required.len());
+    assert!(
+        required.len() >= 30,
+        "only {} required files found",
+        required.len()
+    );
     let failing: Vec<String> = required
         .iter()
         .filter(|r| !r.outcome.passed())

@@ -14,14 +14,20 @@ fn script() -> PathBuf {
 /// Why PyKMIP cannot run here, if it cannot.
 fn pykmip_missing() -> Option<String> {
     match Command::new("python3")
-        .args(["-c", "import kmip, sys; sys.exit(0 if kmip.__version__ == '0.11.0' else 3)"])
+        .args([
+            "-c",
+            "import kmip, sys; sys.exit(0 if kmip.__version__ == '0.11.0' else 3)",
+        ])
         .output()
     {
         Err(e) => Some(format!("python3 not runnable: {e}")),
         Ok(out) if out.status.code() == Some(3) => None, // another PyKMIP version: run anyway
         Ok(out) if !out.status.success() => Some(format!(
             "the PyKMIP package is not installed (python3 -m pip install pykmip==0.11.0): {}",
-            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
         )),
         Ok(_) => None,
     }
@@ -47,7 +53,10 @@ fn run_version(server: &support::Server, version: &str) {
         "PyKMIP {version} end to end failed:\n{stdout}\n{stderr}\n--- server log ---\n{}",
         server.log_text()
     );
-    assert!(stdout.contains(&format!("PASS PyKMIP {version} end to end")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("PASS PyKMIP {version} end to end")),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -68,7 +68,9 @@ impl<'c> ReferenceServer<'c> {
                 Value::TextString(_) if deviation == Deviation::SameIdentifierForAll => {
                     Value::TextString("the-one-id".into())
                 }
-                Value::TextString(_) => Value::TextString(format!("srv-{count}-{}", name.to_lowercase())),
+                Value::TextString(_) => {
+                    Value::TextString(format!("srv-{count}-{}", name.to_lowercase()))
+                }
                 _ => Value::ByteString(format!("srv-{count}-{name}").into_bytes()),
             })
             .clone()
@@ -94,12 +96,14 @@ impl<'c> ReferenceServer<'c> {
                 },
                 Marker::Now(offset) => match sent_value {
                     Value::DateTime(t) if (t - (now() + offset)).abs() <= 5 => {}
-                    other => self.request_problems.push(format!("{path}: $NOW{offset:+} sent as {other:?}")),
+                    other => self
+                        .request_problems
+                        .push(format!("{path}: $NOW{offset:+} sent as {other:?}")),
                 },
                 Marker::Literal if case_value == sent_value => {}
-                Marker::Literal => self
-                    .request_problems
-                    .push(format!("{path}: sent {sent_value:?}, case has {case_value:?}")),
+                Marker::Literal => self.request_problems.push(format!(
+                    "{path}: sent {sent_value:?}, case has {case_value:?}"
+                )),
             },
         }
     }
@@ -112,19 +116,26 @@ impl<'c> ReferenceServer<'c> {
                         c.tag == tags::OPERATION
                             && c.value
                                 == Value::Enumeration(
-                                    ttlv::dictionary::enum_value(tags::OPERATION, "GetAttributes").unwrap(),
+                                    ttlv::dictionary::enum_value(tags::OPERATION, "GetAttributes")
+                                        .unwrap(),
                                 )
                     });
-                let mut answered: Vec<Item> =
-                    children.iter().map(|c| self.answer(c, get_attributes)).collect();
+                let mut answered: Vec<Item> = children
+                    .iter()
+                    .map(|c| self.answer(c, get_attributes))
+                    .collect();
                 if get_attributes && expected.tag == tags::ATTRIBUTES {
                     answered.reverse();
                     if self.deviation == Deviation::DropAnAttribute {
                         answered.pop();
                     }
                 }
-                if self.deviation == Deviation::WrongReasonAt(self.step) && expected.tag == tags::BATCH_ITEM {
-                    answered.retain(|c| c.tag != tags::RESPONSE_PAYLOAD && c.tag != tags::RESULT_REASON);
+                if self.deviation == Deviation::WrongReasonAt(self.step)
+                    && expected.tag == tags::BATCH_ITEM
+                {
+                    answered.retain(|c| {
+                        c.tag != tags::RESPONSE_PAYLOAD && c.tag != tags::RESULT_REASON
+                    });
                     for c in &mut answered {
                         if c.tag == tags::RESULT_STATUS {
                             c.value = Value::Enumeration(1);
@@ -137,7 +148,11 @@ impl<'c> ReferenceServer<'c> {
             other => match marker(other) {
                 Marker::Captured(name) => self.value_for(name, other),
                 Marker::Now(offset) => {
-                    let late = if self.deviation == Deviation::ClockOffByAnHour { 3600 } else { 0 };
+                    let late = if self.deviation == Deviation::ClockOffByAnHour {
+                        3600
+                    } else {
+                        0
+                    };
                     Value::DateTime(now() + offset + late)
                 }
                 Marker::Literal => other.clone(),
@@ -161,7 +176,10 @@ impl Exchange for ReferenceServer<'_> {
 }
 
 fn run(case: &TestCase, deviation: Deviation) -> (Outcome, Vec<String>) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let mut server = ReferenceServer::new(case, deviation);
     let outcome = runtime.block_on(run_case(&mut server, case, &overlay(), 60));
     (outcome, server.request_problems)
@@ -179,7 +197,11 @@ fn load(name: &str) -> TestCase {
 #[test]
 fn every_case_passes_against_a_server_that_answers_like_the_reference() {
     let files = discover(&cases_dir()).unwrap();
-    assert!(files.len() >= 154, "expected the OASIS files, found {}", files.len());
+    assert!(
+        files.len() >= 154,
+        "expected the OASIS files, found {}",
+        files.len()
+    );
     let mut failures = Vec::new();
     for path in &files {
         let case = TestCase::load(path).unwrap();
@@ -188,7 +210,12 @@ fn every_case_passes_against_a_server_that_answers_like_the_reference() {
             failures.push(format!("{}: {outcome:?} {problems:?}", case.name));
         }
     }
-    assert!(failures.is_empty(), "{} files failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} files failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -235,7 +262,10 @@ fn a_missing_attribute_fails_even_though_order_is_free() {
     match outcome {
         Outcome::Fail(d) => {
             assert_eq!(d.step, 1);
-            assert!(d.path.ends_with("Attributes/State") || d.note == "missing", "{d}");
+            assert!(
+                d.path.ends_with("Attributes/State") || d.note == "missing",
+                "{d}"
+            );
         }
         other => panic!("expected a failure, got {other:?}"),
     }

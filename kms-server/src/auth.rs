@@ -25,7 +25,9 @@ pub enum AuthError {
     Unparseable(String),
     #[error("the client certificate's subject has no usable Common Name: {0}")]
     NoCommonName(String),
-    #[error("the client certificate (SHA-256 {0}) is not in the tenant mapping [auth.fingerprints]")]
+    #[error(
+        "the client certificate (SHA-256 {0}) is not in the tenant mapping [auth.fingerprints]"
+    )]
     UnknownFingerprint(String),
 }
 
@@ -101,14 +103,26 @@ pub fn subject_common_name(certificate: &CertificateDer<'_>) -> Result<String, A
         .next()
         .ok_or_else(|| AuthError::NoCommonName("the subject has no CN".into()))?;
     if names.next().is_some() {
-        return Err(AuthError::NoCommonName("the subject has several CNs".into()));
+        return Err(AuthError::NoCommonName(
+            "the subject has several CNs".into(),
+        ));
     }
     let value = &first.value;
     let text = value
         .decode_as::<String>()
-        .or_else(|_| value.decode_as::<der::asn1::PrintableStringRef<'_>>().map(|s| s.to_string()))
-        .or_else(|_| value.decode_as::<der::asn1::Ia5StringRef<'_>>().map(|s| s.to_string()))
-        .map_err(|_| AuthError::NoCommonName("the CN is not a UTF8, Printable or IA5 string".into()))?;
+        .or_else(|_| {
+            value
+                .decode_as::<der::asn1::PrintableStringRef<'_>>()
+                .map(|s| s.to_string())
+        })
+        .or_else(|_| {
+            value
+                .decode_as::<der::asn1::Ia5StringRef<'_>>()
+                .map(|s| s.to_string())
+        })
+        .map_err(|_| {
+            AuthError::NoCommonName("the CN is not a UTF8, Printable or IA5 string".into())
+        })?;
     if text.is_empty() || text.len() > MAX_TENANT_LEN || text.chars().any(char::is_control) {
         return Err(AuthError::NoCommonName(format!(
             "the CN must be 1-{MAX_TENANT_LEN} printable characters"
@@ -125,9 +139,13 @@ mod tests {
         let key = rcgen::KeyPair::generate().unwrap();
         let mut params = rcgen::CertificateParams::default();
         params.distinguished_name = rcgen::DistinguishedName::new();
-        params.distinguished_name.push(rcgen::DnType::OrganizationName, "qkms");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, "qkms");
         if !common_name.is_empty() {
-            params.distinguished_name.push(rcgen::DnType::CommonName, common_name);
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, common_name);
         }
         params.self_signed(&key).unwrap().der().clone()
     }
@@ -140,14 +158,26 @@ mod tests {
         };
         let auth = Authenticator::new(&config).unwrap();
         let tenant = auth.identify(&certificate("tenant-a")).unwrap();
-        assert_eq!(tenant, Caller { tenant: TenantId("tenant-a".into()), role: Role::Tenant });
-        assert_eq!(auth.identify(&certificate("ops")).unwrap().role, Role::Operator);
+        assert_eq!(
+            tenant,
+            Caller {
+                tenant: TenantId("tenant-a".into()),
+                role: Role::Tenant
+            }
+        );
+        assert_eq!(
+            auth.identify(&certificate("ops")).unwrap().role,
+            Role::Operator
+        );
     }
 
     #[test]
     fn certificate_without_cn_is_refused() {
         let auth = Authenticator::new(&AuthConfig::default()).unwrap();
-        assert!(matches!(auth.identify(&certificate("")), Err(AuthError::NoCommonName(_))));
+        assert!(matches!(
+            auth.identify(&certificate("")),
+            Err(AuthError::NoCommonName(_))
+        ));
         assert!(matches!(
             auth.identify(&CertificateDer::from(vec![0x30, 0x00])),
             Err(AuthError::Unparseable(_))
@@ -163,9 +193,14 @@ mod tests {
             tenant_mapping: TenantMapping::Fingerprint,
             ..AuthConfig::default()
         };
-        config.fingerprints.insert(colon_form.join(":"), "tenant-f".into());
+        config
+            .fingerprints
+            .insert(colon_form.join(":"), "tenant-f".into());
         let auth = Authenticator::new(&config).unwrap();
-        assert_eq!(auth.identify(&listed).unwrap().tenant, TenantId("tenant-f".into()));
+        assert_eq!(
+            auth.identify(&listed).unwrap().tenant,
+            TenantId("tenant-f".into())
+        );
         assert!(matches!(
             auth.identify(&certificate("tenant-f")),
             Err(AuthError::UnknownFingerprint(_))

@@ -184,6 +184,8 @@ pub struct StoreConfig {
     pub path: PathBuf,
     /// File holding the root-key passphrase (first line; keep it mode 0600). Default `root.pass`.
     pub passphrase_file: PathBuf,
+    /// The hash-chained audit log (JSON lines; `qkms audit verify` checks it). Default `audit.log`.
+    pub audit_log: PathBuf,
     /// argon2id cost for deriving the root key, used when the store is created (an existing store keeps the
     /// parameters it was created with). Default 64 MiB, 3 passes, 1 lane.
     pub argon2: Argon2Params,
@@ -194,6 +196,7 @@ impl Default for StoreConfig {
         Self {
             path: PathBuf::from("store"),
             passphrase_file: PathBuf::from("root.pass"),
+            audit_log: PathBuf::from(crate::audit::AUDIT_LOG_FILE),
             argon2: Argon2Params::default(),
         }
     }
@@ -207,7 +210,11 @@ impl Config {
             message: e.to_string(),
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        let base = if base.as_os_str().is_empty() { Path::new(".") } else { base };
+        let base = if base.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            base
+        };
         Self::from_toml(&text, base).map_err(|e| match e {
             ConfigError::Invalid(message) => ConfigError::Parse {
                 path: path.display().to_string(),
@@ -219,7 +226,8 @@ impl Config {
 
     /// Parses TOML text, resolving relative paths against `base_dir`, and checks it.
     pub fn from_toml(text: &str, base_dir: &Path) -> Result<Self, ConfigError> {
-        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let mut config: Config =
+            toml::from_str(text).map_err(|e| ConfigError::Invalid(e.to_string()))?;
         config.resolve_paths(base_dir);
         config.validate()?;
         Ok(config)
@@ -238,6 +246,7 @@ impl Config {
         resolve(&mut self.tls.key);
         resolve(&mut self.store.path);
         resolve(&mut self.store.passphrase_file);
+        resolve(&mut self.store.audit_log);
         for source in &mut self.entropy.sources {
             source.path.iter_mut().for_each(resolve);
             source.ca_file.iter_mut().for_each(resolve);
@@ -248,7 +257,9 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
         if self.tls.ca_files.is_empty() {
-            return invalid("tls.ca_files must name at least one CA file (client certificates are required)");
+            return invalid(
+                "tls.ca_files must name at least one CA file (client certificates are required)",
+            );
         }
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(ConfigError::Invalid(format!(
@@ -280,7 +291,9 @@ impl Config {
                 )));
             }
         }
-        self.entropy.validate().map_err(|e| ConfigError::Invalid(format!("entropy: {e}")))?;
+        self.entropy
+            .validate()
+            .map_err(|e| ConfigError::Invalid(format!("entropy: {e}")))?;
         Ok(())
     }
 
@@ -323,6 +336,7 @@ impl Config {
             d_max_message_size = d.max_message_size,
             store_path = p(&self.store.path),
             passphrase_file = p(&self.store.passphrase_file),
+            audit_log = p(&self.store.audit_log),
             argon2_memory = self.store.argon2.memory_kib,
             argon2_iterations = self.store.argon2.iterations,
             argon2_parallelism = self.store.argon2.parallelism,
@@ -349,7 +363,10 @@ mod tests {
     fn empty_file_is_the_documented_defaults_resolved_against_the_directory() {
         let config = Config::from_toml("", Path::new("/etc/qkms")).unwrap();
         assert_eq!(config.server.listen, "127.0.0.1:5696");
-        assert_eq!(config.tls.ca_files, vec![PathBuf::from("/etc/qkms/pki/ca.pem")]);
+        assert_eq!(
+            config.tls.ca_files,
+            vec![PathBuf::from("/etc/qkms/pki/ca.pem")]
+        );
         assert_eq!(config.store.path, PathBuf::from("/etc/qkms/store"));
         assert_eq!(config.auth.tenant_mapping, TenantMapping::SubjectCn);
         assert_eq!(config.limits.ttlv(), ttlv::Limits::default());
@@ -361,7 +378,10 @@ mod tests {
         let mut config = Config::default();
         config.tls.host_names = vec!["kms.example.org".into(), "10.0.0.7".into()];
         config.auth.operators = vec!["ops".into()];
-        config.auth.fingerprints.insert("ab".repeat(32), "tenant-x".into());
+        config
+            .auth
+            .fingerprints
+            .insert("ab".repeat(32), "tenant-x".into());
         config.limits.idle_timeout_secs = 7;
         let text = config.documented_toml().unwrap();
         let mut expected = config.clone();
@@ -371,7 +391,8 @@ mod tests {
 
     #[test]
     fn absolute_paths_stay_absolute() {
-        let config = Config::from_toml("[store]\npath = \"/var/lib/qkms\"\n", Path::new("/etc")).unwrap();
+        let config =
+            Config::from_toml("[store]\npath = \"/var/lib/qkms\"\n", Path::new("/etc")).unwrap();
         assert_eq!(config.store.path, PathBuf::from("/var/lib/qkms"));
     }
 
@@ -385,7 +406,9 @@ mod tests {
             ("[server]\nlisten_address = \"x\"\n", "unknown field"),
             ("[auth]\ntenant_mapping = \"email\"\n", "unknown variant"),
         ] {
-            let error = Config::from_toml(text, Path::new("/")).unwrap_err().to_string();
+            let error = Config::from_toml(text, Path::new("/"))
+                .unwrap_err()
+                .to_string();
             assert!(error.contains(needle), "{text}: {error}");
         }
     }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod listener;
 pub mod operations;
 pub mod pki;
+pub mod server;
 pub mod setup;
 pub mod state;
 pub mod store;

@@ -1,6 +1,202 @@
-//! The `qkms-server` binary. (Being written: owned by the server-core engineer.)
+//! `qkms-server`: initialise a set-up, issue client bundles, serve KMIP over mutual TLS.
+//!
+//! ```text
+//! qkms-server --init DIR [--host-name NAME]...     create DIR/qkms.toml, DIR/pki/*, DIR/root.pass, DIR/store/
+//! qkms-server --config DIR/qkms.toml [--listen HOST:PORT]
+//! qkms-server --dev DIR [--listen HOST:PORT]       --init DIR if DIR/qkms.toml is missing, then serve it
+//! qkms-server issue-client NAME --out DIR2 [--config DIR/qkms.toml]
+//! ```
 
-fn main() -> std::process::ExitCode {
-    eprintln!("qkms-server: not built yet");
-    std::process::ExitCode::FAILURE
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use kms_server::config::{Config, TenantMapping};
+use kms_server::server::Server;
+use kms_server::setup::{self, InitOptions};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "qkms-server",
+    version,
+    about = "KMIP key management server with quantum-seeded keys"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+#[group(required = false, multiple = false, id = "mode")]
+struct Mode {
+    /// Create a new set-up in DIR (configuration, development PKI, root passphrase, store) and exit.
+    #[arg(long, value_name = "DIR")]
+    init: Option<PathBuf>,
+    /// Serve with this configuration file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Development start: initialise DIR if it has no qkms.toml yet, then serve it.
+    #[arg(long, value_name = "DIR")]
+    dev: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    #[command(flatten)]
+    mode: Mode,
+    /// Listen on HOST:PORT instead of the configured address.
+    #[arg(long, value_name = "HOST:PORT")]
+    listen: Option<String>,
+    /// With --init/--dev: extra DNS name or IP address for the server certificate (repeatable).
+    #[arg(long = "host-name", value_name = "NAME")]
+    host_names: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Issue a further client bundle (ca.pem, client.pem, client.key, client.p12, client.p12.pass) whose
+    /// certificate's subject CN is NAME: the tenant, under subject-CN mapping.
+    IssueClient {
+        /// The tenant name (certificate subject CN).
+        name: String,
+        /// Directory to write the bundle into (created if missing; existing files are never overwritten).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The server configuration (its CA signs the certificate).
+        #[arg(long, value_name = "FILE", default_value = "qkms.toml")]
+        config: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::IssueClient { name, out, config }) => issue_client(&name, &out, &config),
+        None => run(cli.run),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("qkms-server: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: RunArgs) -> Result<(), String> {
+    let Mode { init, config, dev } = args.mode;
+    if let Some(dir) = init {
+        return init_dir(&dir, &args.host_names);
+    }
+    let config_file = match (config, dev) {
+        (Some(file), None) => file,
+        (None, Some(dir)) => {
+            let file = dir.join(setup::CONFIG_FILE);
+            if !file.exists() {
+                init_dir(&dir, &args.host_names)?;
+            }
+            file
+        }
+        _ => {
+            return Err(
+                "nothing to do: give --init DIR, --config FILE or --dev DIR (see --help)".into(),
+            )
+        }
+    };
+    let config = Config::load(&config_file).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(serve(config, args.listen))
+}
+
+async fn serve(config: Config, listen: Option<String>) -> Result<(), String> {
+    let server = Server::build(&config).map_err(|e| e.to_string())?;
+    let running = server
+        .start(listen.as_deref())
+        .await
+        .map_err(|e| e.to_string())?;
+    wait_for_termination().await?;
+    tracing::info!("shutting down");
+    running.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_termination() -> Result<(), String> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result.map_err(|e| format!("cannot watch SIGINT: {e}")),
+        _ = terminate.recv() => Ok(()),
+    }
+}
+
+fn init_dir(dir: &Path, host_names: &[String]) -> Result<(), String> {
+    let options = InitOptions {
+        host_names: host_names.to_vec(),
+        ..InitOptions::default()
+    };
+    let report = setup::init(dir, &options).map_err(|e| e.to_string())?;
+    let bundle = &report.client;
+    println!("initialised {}", dir.display());
+    println!("  configuration:   {}", report.config_file.display());
+    println!("  client (tenant \"{}\"):", setup::DEFAULT_CLIENT);
+    println!(
+        "    CA:            {}",
+        dir.join("pki").join("ca.pem").display()
+    );
+    println!("    certificate:   {}", bundle.certificate.display());
+    println!("    key:           {}", bundle.key.display());
+    println!(
+        "    PKCS#12:       {} (password in {})",
+        bundle.pkcs12.display(),
+        bundle.pkcs12_password.display()
+    );
+    println!(
+        "serve it with: qkms-server --config {}",
+        report.config_file.display()
+    );
+    Ok(())
+}
+
+fn issue_client(name: &str, out: &Path, config_file: &Path) -> Result<(), String> {
+    let config = Config::load(config_file).map_err(|e| e.to_string())?;
+    let issued = setup::issue_client(&config, name, out).map_err(|e| e.to_string())?;
+    let bundle = &issued.bundle;
+    println!(
+        "issued a client bundle for \"{}\" in {}",
+        issued.common_name,
+        out.display()
+    );
+    println!("  certificate:   {}", bundle.certificate.display());
+    println!("  key:           {}", bundle.key.display());
+    println!(
+        "  PKCS#12:       {} (password in {})",
+        bundle.pkcs12.display(),
+        bundle.pkcs12_password.display()
+    );
+    println!("  SHA-256:       {}", issued.fingerprint);
+    match issued.mapping {
+        TenantMapping::SubjectCn => println!("  tenant:        {} (subject CN)", issued.common_name),
+        TenantMapping::Fingerprint => println!(
+            "  this server maps tenants by fingerprint: add\n    \"{}\" = \"{}\"\n  under [auth.fingerprints] in {} and restart",
+            issued.fingerprint,
+            issued.common_name,
+            config_file.display()
+        ),
+    }
+    Ok(())
 }

@@ -64,13 +64,17 @@ impl Server {
             argon2: config.store.argon2,
             ..StoreOptions::default()
         };
-        let store = SledStore::open(&config.store.path, passphrase.as_bytes(), entropy.clone(), &options).map_err(
-            |error| ServerError::Store {
-                path: config.store.path.display().to_string(),
-                error,
-            },
-        )?;
-        let audit = crate::audit::AuditLog {};
+        let store = SledStore::open(
+            &config.store.path,
+            passphrase.as_bytes(),
+            entropy.clone(),
+            &options,
+        )
+        .map_err(|error| ServerError::Store {
+            path: config.store.path.display().to_string(),
+            error,
+        })?;
+        let audit = open_audit(config)?;
 
         let provider = entropy.rustls_provider();
         let mut client_cas = Vec::new();
@@ -78,9 +82,11 @@ impl Server {
             client_cas.extend(read_certificates(ca_file)?);
         }
         let chain = read_certificates(&config.tls.certificate)?;
-        let key = kmip::client::private_key_from_file(&config.tls.key).map_err(|e| ServerError::File {
-            path: config.tls.key.display().to_string(),
-            message: e.to_string(),
+        let key = kmip::client::private_key_from_file(&config.tls.key).map_err(|e| {
+            ServerError::File {
+                path: config.tls.key.display().to_string(),
+                message: e.to_string(),
+            }
         })?;
         let tls = listener::tls_server_config(provider, client_cas, chain, key)?;
 
@@ -94,8 +100,9 @@ impl Server {
             },
         });
         let dispatch_state = Arc::clone(&state);
-        let dispatcher: Dispatcher =
-            Arc::new(move |caller, request| crate::dispatch::dispatch(&dispatch_state, caller, request));
+        let dispatcher: Dispatcher = Arc::new(move |caller, request| {
+            crate::dispatch::dispatch(&dispatch_state, caller, request)
+        });
         let shared = Arc::new(Shared {
             settings: ConnectionSettings::from_config(&config.limits),
             authenticator: Authenticator::new(&config.auth)?,
@@ -190,11 +197,19 @@ fn log_entropy(pool: &EntropyPool) {
     }
 }
 
+/// The audit log of this set-up (`[store] audit_log`), its chain continued.
+fn open_audit(config: &Config) -> Result<crate::audit::AuditLog, ServerError> {
+    crate::audit::AuditLog::open(&config.store.audit_log)
+        .map_err(|error| ServerError::Audit(error.to_string()))
+}
+
 fn read_passphrase(path: &Path) -> Result<Zeroizing<String>, ServerError> {
-    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| ServerError::File {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?);
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path).map_err(|e| ServerError::File {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?,
+    );
     let line = Zeroizing::new(text.lines().next().unwrap_or("").trim().to_owned());
     if line.is_empty() {
         return Err(ServerError::File {
@@ -205,7 +220,9 @@ fn read_passphrase(path: &Path) -> Result<Zeroizing<String>, ServerError> {
     Ok(line)
 }
 
-fn read_certificates(path: &Path) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, ServerError> {
+fn read_certificates(
+    path: &Path,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, ServerError> {
     kmip::client::certificates_from_file(path).map_err(|e| ServerError::File {
         path: path.display().to_string(),
         message: e.to_string(),

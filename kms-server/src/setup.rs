@@ -32,7 +32,10 @@ pub enum SetupError {
     #[error("{0} already exists: refusing to overwrite an existing set-up")]
     AlreadyExists(PathBuf),
     #[error("{path}: {error}")]
-    Io { path: PathBuf, error: std::io::Error },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     #[error(transparent)]
     Pki(#[from] PkiError),
     #[error(transparent)]
@@ -68,6 +71,7 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport, SetupError>
     config.tls.key = defaults.tls.key.clone();
     config.store.path = defaults.store.path.clone();
     config.store.passphrase_file = defaults.store.passphrase_file.clone();
+    config.store.audit_log = defaults.store.audit_log.clone();
     let config_text = config.documented_toml()?;
 
     let config_file = dir.join(CONFIG_FILE);
@@ -88,12 +92,32 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport, SetupError>
 
     create_dir(dir, true)?;
     create_dir(&pki_dir, false)?;
-    write_new(&pki_dir.join(files::CA_CERT), ca.certificate_pem().as_bytes(), false)?;
-    write_new(&pki_dir.join("ca.key"), ca.key().pkcs8_pem()?.as_bytes(), true)?;
-    write_new(&pki_dir.join("server.pem"), server.certificate_pem.as_bytes(), false)?;
-    write_new(&pki_dir.join("server.key"), server.key.pkcs8_pem()?.as_bytes(), true)?;
+    write_new(
+        &pki_dir.join(files::CA_CERT),
+        ca.certificate_pem().as_bytes(),
+        false,
+    )?;
+    write_new(
+        &pki_dir.join("ca.key"),
+        ca.key().pkcs8_pem()?.as_bytes(),
+        true,
+    )?;
+    write_new(
+        &pki_dir.join("server.pem"),
+        server.certificate_pem.as_bytes(),
+        false,
+    )?;
+    write_new(
+        &pki_dir.join("server.key"),
+        server.key.pkcs8_pem()?.as_bytes(),
+        true,
+    )?;
     let client = write_client_bundle(&pki_dir, &pool, &ca, &client, DEFAULT_CLIENT, true)?;
-    write_new(&passphrase_file, format!("{}\n", passphrase.as_str()).as_bytes(), true)?;
+    write_new(
+        &passphrase_file,
+        format!("{}\n", passphrase.as_str()).as_bytes(),
+        true,
+    )?;
     create_dir(&store_dir, false)?;
     write_new(&config_file, config_text.as_bytes(), false)?;
     Ok(InitReport {
@@ -137,7 +161,9 @@ pub fn issue_client(config: &Config, name: &str, out: &Path) -> Result<IssuedCli
     Ok(IssuedClient {
         bundle,
         common_name: name.to_owned(),
-        fingerprint: hex::encode(crate::auth::certificate_fingerprint(&issued.certificate_der)),
+        fingerprint: hex::encode(crate::auth::certificate_fingerprint(
+            &issued.certificate_der,
+        )),
         mapping: config.auth.tenant_mapping,
     })
 }

@@ -23,13 +23,19 @@ fn assert_message_failure(response: &kmip::ResponseMessage, reason: ResultReason
     let item = &response.items[0];
     assert_eq!(item.result_status, ResultStatus::OperationFailed);
     assert_eq!(item.result_reason, Some(reason), "{item:?}");
-    assert!(item.result_message.as_deref().is_some_and(|m| m.len() > 10), "{item:?}");
+    assert!(
+        item.result_message.as_deref().is_some_and(|m| m.len() > 10),
+        "{item:?}"
+    );
 }
 
 /// The server still answers a well-formed request on a fresh connection.
 async fn assert_still_serving(server: &TestServer) {
     let mut stream = server.connect_raw().await;
-    stream.write_all(&discover_versions(ProtocolVersion::V2_1)).await.unwrap();
+    stream
+        .write_all(&discover_versions(ProtocolVersion::V2_1))
+        .await
+        .unwrap();
     let response = read_response(&mut stream).await.expect("a response");
     assert_eq!(response.items.len(), 1);
 }
@@ -38,10 +44,18 @@ async fn assert_still_serving(server: &TestServer) {
 async fn garbage_bytes_get_invalid_message_then_close() {
     let server = TestServer::start().await;
     let mut stream = server.connect_raw().await;
-    stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
-    let response = read_response(&mut stream).await.expect("an Invalid Message response");
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let response = read_response(&mut stream)
+        .await
+        .expect("an Invalid Message response");
     assert_message_failure(&response, ResultReason::InvalidMessage);
-    assert!(is_closed(&mut stream).await, "framing is lost: the server closes");
+    assert!(
+        is_closed(&mut stream).await,
+        "framing is lost: the server closes"
+    );
     assert_still_serving(&server).await;
 }
 
@@ -51,12 +65,17 @@ async fn bad_ttlv_body_gets_invalid_message_and_the_connection_stays_usable() {
     let mut stream = server.connect_raw().await;
     // A Request Message structure of 16 bytes holding an item of unknown type 0x0F.
     let mut bad = vec![0x42, 0x00, 0x78, 0x01, 0x00, 0x00, 0x00, 0x10];
-    bad.extend_from_slice(&[0x42, 0x00, 0x77, 0x0F, 0x00, 0x00, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
+    bad.extend_from_slice(&[
+        0x42, 0x00, 0x77, 0x0F, 0x00, 0x00, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
     stream.write_all(&bad).await.unwrap();
     let response = read_response(&mut stream).await.expect("a response");
     assert_message_failure(&response, ResultReason::InvalidMessage);
     // Framing survived: the next request on the same connection is answered.
-    stream.write_all(&discover_versions(ProtocolVersion::V2_1)).await.unwrap();
+    stream
+        .write_all(&discover_versions(ProtocolVersion::V2_1))
+        .await
+        .unwrap();
     assert!(read_response(&mut stream).await.is_some());
 }
 
@@ -71,10 +90,16 @@ async fn valid_ttlv_that_is_not_a_request_gets_invalid_message() {
             Item::new(tags::PROTOCOL_VERSION_MINOR, Value::Integer(1)),
         ],
     );
-    stream.write_all(&ttlv::binary::encode(&not_a_request).unwrap()).await.unwrap();
+    stream
+        .write_all(&ttlv::binary::encode(&not_a_request).unwrap())
+        .await
+        .unwrap();
     let response = read_response(&mut stream).await.expect("a response");
     assert_message_failure(&response, ResultReason::InvalidMessage);
-    stream.write_all(&discover_versions(ProtocolVersion::V1_4)).await.unwrap();
+    stream
+        .write_all(&discover_versions(ProtocolVersion::V1_4))
+        .await
+        .unwrap();
     assert!(read_response(&mut stream).await.is_some());
 }
 
@@ -87,7 +112,10 @@ async fn bad_header_is_answered_in_the_clients_version() {
         vec![RequestBatchItem::new(DiscoverVersionsRequest::default())],
     );
     request.header.batch_count = 5; // one item present
-    stream.write_all(&ttlv::binary::encode(&request.to_ttlv()).unwrap()).await.unwrap();
+    stream
+        .write_all(&ttlv::binary::encode(&request.to_ttlv()).unwrap())
+        .await
+        .unwrap();
     let response = read_response(&mut stream).await.expect("a response");
     assert_eq!(response.protocol_version(), ProtocolVersion::V1_2);
     assert_message_failure(&response, ResultReason::InvalidMessage);
@@ -98,8 +126,14 @@ async fn declared_length_over_the_limit_closes_without_reading_the_body() {
     let server = TestServer::start_with(|config| config.limits.max_message_size = 4096).await;
     let mut stream = server.connect_raw().await;
     // Declares 1 MiB and sends none of it: the server must decide on the header alone.
-    stream.write_all(&[0x42, 0x00, 0x78, 0x01, 0x00, 0x10, 0x00, 0x00]).await.unwrap();
-    assert!(is_closed(&mut stream).await, "no response can be framed: the server closes");
+    stream
+        .write_all(&[0x42, 0x00, 0x78, 0x01, 0x00, 0x10, 0x00, 0x00])
+        .await
+        .unwrap();
+    assert!(
+        is_closed(&mut stream).await,
+        "no response can be framed: the server closes"
+    );
     assert_still_serving(&server).await;
 }
 
@@ -126,7 +160,12 @@ async fn silent_client_is_closed_after_the_idle_timeout() {
 async fn many_requests_on_one_connection_are_each_answered() {
     let server = TestServer::start().await;
     let mut stream = server.connect_raw().await;
-    for version in [ProtocolVersion::V1_0, ProtocolVersion::V1_4, ProtocolVersion::V2_0, ProtocolVersion::V2_1] {
+    for version in [
+        ProtocolVersion::V1_0,
+        ProtocolVersion::V1_4,
+        ProtocolVersion::V2_0,
+        ProtocolVersion::V2_1,
+    ] {
         stream.write_all(&discover_versions(version)).await.unwrap();
         let response = read_response(&mut stream).await.expect("a response");
         assert_eq!(response.protocol_version(), version);
@@ -137,10 +176,15 @@ async fn many_requests_on_one_connection_are_each_answered() {
 async fn connection_limit_holds_further_clients_until_a_slot_frees() {
     let server = TestServer::start_with(|config| config.limits.max_connections = 1).await;
     let first = server.connect_raw().await;
-    let second = tokio::time::timeout(std::time::Duration::from_millis(500), server.connect_raw()).await;
-    assert!(second.is_err(), "a second connection must wait while the only slot is taken");
+    let second =
+        tokio::time::timeout(std::time::Duration::from_millis(500), server.connect_raw()).await;
+    assert!(
+        second.is_err(),
+        "a second connection must wait while the only slot is taken"
+    );
     drop(first);
-    let second = tokio::time::timeout(std::time::Duration::from_secs(5), server.connect_raw()).await;
+    let second =
+        tokio::time::timeout(std::time::Duration::from_secs(5), server.connect_raw()).await;
     assert!(second.is_ok(), "the freed slot goes to the next client");
 }
 
@@ -153,10 +197,17 @@ async fn maximum_response_size_turns_an_oversized_answer_into_response_too_large
         vec![RequestBatchItem::new(DiscoverVersionsRequest::default()).with_id(vec![1])],
     );
     request.header.maximum_response_size = Some(64);
-    stream.write_all(&ttlv::binary::encode(&request.to_ttlv()).unwrap()).await.unwrap();
+    stream
+        .write_all(&ttlv::binary::encode(&request.to_ttlv()).unwrap())
+        .await
+        .unwrap();
     let response = read_response(&mut stream).await.expect("a response");
     let item = &response.items[0];
-    assert_eq!(item.result_reason, Some(ResultReason::ResponseTooLarge), "{item:?}");
+    assert_eq!(
+        item.result_reason,
+        Some(ResultReason::ResponseTooLarge),
+        "{item:?}"
+    );
     assert_eq!(item.unique_batch_item_id.as_deref(), Some(&[1u8][..]));
     assert!(item.payload.is_none());
 }

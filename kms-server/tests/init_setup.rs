@@ -27,9 +27,18 @@ fn init_writes_every_file_with_private_keys_owner_only() {
         .args(["--host-name", "kms.example.org"])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let d = dir.path();
-    for public in ["qkms.toml", "pki/ca.pem", "pki/server.pem", "pki/client.pem"] {
+    for public in [
+        "qkms.toml",
+        "pki/ca.pem",
+        "pki/server.pem",
+        "pki/client.pem",
+    ] {
         assert!(d.join(public).is_file(), "{public}");
     }
     for secret in [
@@ -43,13 +52,24 @@ fn init_writes_every_file_with_private_keys_owner_only() {
         assert_eq!(mode(&d.join(secret)), 0o600, "{secret}");
     }
     assert!(d.join("store").is_dir());
-    assert_eq!(std::fs::read_dir(d.join("store")).unwrap().count(), 0, "the store starts empty");
+    assert_eq!(
+        std::fs::read_dir(d.join("store")).unwrap().count(),
+        0,
+        "the store starts empty"
+    );
     let config = Config::load(&d.join("qkms.toml")).unwrap();
     assert_eq!(config.tls.host_names, vec!["kms.example.org".to_owned()]);
     assert_eq!(config.server.listen, "127.0.0.1:5696");
     let server_pem = std::fs::read_to_string(d.join("pki/server.pem")).unwrap();
-    let text = openssl(&["x509", "-noout", "-ext", "subjectAltName"], Some(server_pem.as_bytes()));
-    for name in ["DNS:localhost", "IP Address:127.0.0.1", "DNS:kms.example.org"] {
+    let text = openssl(
+        &["x509", "-noout", "-ext", "subjectAltName"],
+        Some(server_pem.as_bytes()),
+    );
+    for name in [
+        "DNS:localhost",
+        "IP Address:127.0.0.1",
+        "DNS:kms.example.org",
+    ] {
         assert!(text.contains(name), "{name} missing from {text}");
     }
 }
@@ -61,8 +81,15 @@ fn init_refuses_to_overwrite_an_existing_set_up() {
     let ca_before = std::fs::read(dir.path().join("pki/ca.pem")).unwrap();
     let error = setup::init(dir.path(), &InitOptions::default()).unwrap_err();
     assert!(matches!(error, SetupError::AlreadyExists(_)), "{error}");
-    assert_eq!(std::fs::read(dir.path().join("pki/ca.pem")).unwrap(), ca_before);
-    let output = Command::new(SERVER_BIN).arg("--init").arg(dir.path()).output().unwrap();
+    assert_eq!(
+        std::fs::read(dir.path().join("pki/ca.pem")).unwrap(),
+        ca_before
+    );
+    let output = Command::new(SERVER_BIN)
+        .arg("--init")
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("refusing to overwrite"));
 }
@@ -100,7 +127,15 @@ fn client_p12_opens_in_openssl_with_the_documented_password() {
     assert!(dump.contains("CN = default"), "{dump}");
     // The key inside is the key in client.key.
     let key_from_p12 = openssl(&["pkey", "-pubout"], Some(dump.as_bytes()));
-    let key_file = openssl(&["pkey", "-pubout", "-in", report.client.key.to_str().unwrap()], None);
+    let key_file = openssl(
+        &[
+            "pkey",
+            "-pubout",
+            "-in",
+            report.client.key.to_str().unwrap(),
+        ],
+        None,
+    );
     assert_eq!(key_from_p12, key_file);
     // A wrong password is refused (the MAC is checked).
     let wrong = Command::new("openssl")
@@ -117,8 +152,13 @@ async fn initialised_set_up_serves_discover_versions_over_mutual_tls() {
     let versions = client.discover_versions(vec![]).await.unwrap();
     assert_eq!(versions.first(), Some(&ProtocolVersion::V2_1));
     assert!(versions.contains(&ProtocolVersion::V1_0));
-    let mut old = server.connect_as(&server.client, ProtocolVersion::V1_2).await;
-    let versions = old.discover_versions(vec![ProtocolVersion::V1_2]).await.unwrap();
+    let mut old = server
+        .connect_as(&server.client, ProtocolVersion::V1_2)
+        .await;
+    let versions = old
+        .discover_versions(vec![ProtocolVersion::V1_2])
+        .await
+        .unwrap();
     assert_eq!(versions, vec![ProtocolVersion::V1_2]);
 }
 
@@ -126,16 +166,31 @@ async fn initialised_set_up_serves_discover_versions_over_mutual_tls() {
 async fn issued_client_bundle_connects_and_maps_to_its_own_tenant() {
     let server = TestServer::start().await;
     let bundle = server.issue_client("tenant-b");
-    for file in [&bundle.ca, &bundle.certificate, &bundle.key, &bundle.pkcs12, &bundle.pkcs12_password] {
+    for file in [
+        &bundle.ca,
+        &bundle.certificate,
+        &bundle.key,
+        &bundle.pkcs12,
+        &bundle.pkcs12_password,
+    ] {
         assert!(file.is_file(), "{}", file.display());
     }
-    let certificate = kmip::client::certificates_from_file(&bundle.certificate).unwrap().remove(0);
-    let caller = Authenticator::new(&AuthConfig::default()).unwrap().identify(&certificate).unwrap();
+    let certificate = kmip::client::certificates_from_file(&bundle.certificate)
+        .unwrap()
+        .remove(0);
+    let caller = Authenticator::new(&AuthConfig::default())
+        .unwrap()
+        .identify(&certificate)
+        .unwrap();
     assert_eq!(caller.tenant, TenantId("tenant-b".into()));
     let mut client = server.connect_as(&bundle, ProtocolVersion::V2_1).await;
     client.discover_versions(vec![]).await.unwrap();
     // The same name again would overwrite the bundle: refused.
-    let again = setup::issue_client(&server.config, "tenant-b", &server.dir.path().join("clients/tenant-b"));
+    let again = setup::issue_client(
+        &server.config,
+        "tenant-b",
+        &server.dir.path().join("clients/tenant-b"),
+    );
     assert!(matches!(again, Err(SetupError::AlreadyExists(_))));
 }
 
@@ -151,14 +206,32 @@ fn issue_client_command_writes_a_bundle_openssl_verifies() {
         .arg(&report.config_file)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let ca = dir.path().join("pki/ca.pem");
     let verified = openssl(
-        &["verify", "-CAfile", ca.to_str().unwrap(), out.join("client.pem").to_str().unwrap()],
+        &[
+            "verify",
+            "-CAfile",
+            ca.to_str().unwrap(),
+            out.join("client.pem").to_str().unwrap(),
+        ],
         None,
     );
     assert!(verified.contains(": OK"), "{verified}");
-    let subject = openssl(&["x509", "-noout", "-subject", "-in", out.join("client.pem").to_str().unwrap()], None);
+    let subject = openssl(
+        &[
+            "x509",
+            "-noout",
+            "-subject",
+            "-in",
+            out.join("client.pem").to_str().unwrap(),
+        ],
+        None,
+    );
     assert!(subject.contains("CN = alice"), "{subject}");
     let bad = Command::new(SERVER_BIN)
         .args(["issue-client", "../evil", "--out"])
@@ -167,7 +240,10 @@ fn issue_client_command_writes_a_bundle_openssl_verifies() {
         .arg(&report.config_file)
         .output()
         .unwrap();
-    assert!(!bad.status.success(), "names that are not tenant names are refused");
+    assert!(
+        !bad.status.success(),
+        "names that are not tenant names are refused"
+    );
 }
 
 #[tokio::test]
@@ -179,11 +255,21 @@ async fn fingerprint_mapping_admits_only_listed_certificates() {
     // Unlisted: the handshake succeeds (the chain is valid) but every request is refused.
     let mut client = server.connect().await;
     let error = client.discover_versions(vec![]).await.unwrap_err();
-    assert!(error.to_string().contains("not in the tenant mapping"), "{error}");
+    assert!(
+        error.to_string().contains("not in the tenant mapping"),
+        "{error}"
+    );
 
-    let issued = setup::issue_client(&server.config, "tenant-f", &server.dir.path().join("f")).unwrap();
-    server.config.auth.fingerprints.insert(issued.fingerprint.clone(), "tenant-f".into());
+    let issued =
+        setup::issue_client(&server.config, "tenant-f", &server.dir.path().join("f")).unwrap();
+    server
+        .config
+        .auth
+        .fingerprints
+        .insert(issued.fingerprint.clone(), "tenant-f".into());
     server.restart().await;
-    let mut client = server.connect_as(&issued.bundle, ProtocolVersion::V2_1).await;
+    let mut client = server
+        .connect_as(&issued.bundle, ProtocolVersion::V2_1)
+        .await;
     client.discover_versions(vec![]).await.unwrap();
 }

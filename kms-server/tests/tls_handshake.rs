@@ -38,7 +38,10 @@ async fn tls13_negotiates_with_an_aes_gcm_suite() {
     let config = client_config(&server, &[&rustls::version::TLS13]);
     let stream = connect_tls(server.addr, Arc::new(config)).await.unwrap();
     let session = stream.get_ref().1;
-    assert_eq!(session.protocol_version(), Some(rustls::ProtocolVersion::TLSv1_3));
+    assert_eq!(
+        session.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_3)
+    );
     assert_eq!(
         session.negotiated_cipher_suite().unwrap().suite(),
         rustls::CipherSuite::TLS13_AES_256_GCM_SHA384
@@ -61,7 +64,12 @@ async fn tls13_aes128_suite_is_offered_too() {
         .unwrap();
     let stream = connect_tls(server.addr, Arc::new(config)).await.unwrap();
     assert_eq!(
-        stream.get_ref().1.negotiated_cipher_suite().unwrap().suite(),
+        stream
+            .get_ref()
+            .1
+            .negotiated_cipher_suite()
+            .unwrap()
+            .suite(),
         rustls::CipherSuite::TLS13_AES_128_GCM_SHA256
     );
 }
@@ -72,7 +80,10 @@ async fn tls12_negotiates_ecdhe_ecdsa_aes_gcm() {
     let config = client_config(&server, &[&rustls::version::TLS12]);
     let stream = connect_tls(server.addr, Arc::new(config)).await.unwrap();
     let session = stream.get_ref().1;
-    assert_eq!(session.protocol_version(), Some(rustls::ProtocolVersion::TLSv1_2));
+    assert_eq!(
+        session.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_2)
+    );
     assert_eq!(
         session.negotiated_cipher_suite().unwrap().suite(),
         rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
@@ -109,7 +120,9 @@ async fn client_certificate_from_a_foreign_ca_is_refused() {
     let foreign_ca = CertificateAuthority::generate(&pool).unwrap();
     // Same CN as the legitimate client: only the chain differs.
     let impostor = foreign_ca.issue_client(&pool, "default").unwrap();
-    let impostor_key = rustls::pki_types::PrivateKeyDer::try_from(impostor.key.pkcs8_der().unwrap().to_vec()).unwrap();
+    let impostor_key =
+        rustls::pki_types::PrivateKeyDer::try_from(impostor.key.pkcs8_der().unwrap().to_vec())
+            .unwrap();
     for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
         let config = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
@@ -117,7 +130,10 @@ async fn client_certificate_from_a_foreign_ca_is_refused() {
         .with_protocol_versions(&[version])
         .unwrap()
         .with_root_certificates(roots(&server))
-        .with_client_auth_cert(vec![impostor.certificate_der.clone()], impostor_key.clone_key())
+        .with_client_auth_cert(
+            vec![impostor.certificate_der.clone()],
+            impostor_key.clone_key(),
+        )
         .unwrap();
         let mut stream = match connect_tls(server.addr, Arc::new(config)).await {
             Err(_) => continue,
@@ -132,10 +148,14 @@ async fn client_certificate_from_a_foreign_ca_is_refused() {
     let mut stream = server.connect_raw().await;
     let request = kmip::RequestMessage::new(
         ProtocolVersion::V2_1,
-        vec![kmip::RequestBatchItem::new(kmip::payloads::discover::DiscoverVersionsRequest::default())],
+        vec![kmip::RequestBatchItem::new(
+            kmip::payloads::discover::DiscoverVersionsRequest::default(),
+        )],
     );
     let bytes = ttlv::binary::encode(&request.to_ttlv()).unwrap();
-    kmip::transport::write_message(&mut stream, &bytes).await.unwrap();
+    kmip::transport::write_message(&mut stream, &bytes)
+        .await
+        .unwrap();
     assert!(common::read_response(&mut stream).await.is_some());
 }
 
@@ -144,10 +164,16 @@ async fn plain_tcp_without_tls_is_dropped() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let server = TestServer::start().await;
     let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    tcp.write_all(b"\x42\x00\x78\x01\x00\x00\x00\x00").await.unwrap();
+    tcp.write_all(b"\x42\x00\x78\x01\x00\x00\x00\x00")
+        .await
+        .unwrap();
     let mut buf = Vec::new();
-    let read = tokio::time::timeout(std::time::Duration::from_secs(5), tcp.read_to_end(&mut buf)).await;
+    let read =
+        tokio::time::timeout(std::time::Duration::from_secs(5), tcp.read_to_end(&mut buf)).await;
     // The server answers a non-TLS hello with (at most) a TLS alert and closes; it never speaks KMIP.
-    assert!(matches!(read, Ok(Ok(_)) | Ok(Err(_))), "connection must be closed");
+    assert!(
+        matches!(read, Ok(Ok(_)) | Ok(Err(_))),
+        "connection must be closed"
+    );
     assert!(buf.len() < 16, "at most an alert, got {} bytes", buf.len());
 }

@@ -15,7 +15,10 @@ use qkms_conformance::runner::{run_files, DEFAULT_TIME_SLACK_SECONDS};
 use qkms_conformance::{report, ClientBundle, Target};
 
 #[derive(Debug, Parser)]
-#[command(name = "qkms-conformance", about = "Replay the OASIS KMIP profile test cases against a server")]
+#[command(
+    name = "qkms-conformance",
+    about = "Replay the OASIS KMIP profile test cases against a server"
+)]
 struct Args {
     /// The server's configuration (`qkms-server --init DIR` makes DIR/qkms.toml); the client bundle is taken
     /// from DIR/pki/.
@@ -73,14 +76,18 @@ fn run(args: Args) -> Result<bool, String> {
             Target::from_config(config, args.addr.as_deref()).map_err(|e| e.to_string())?
         }
         (None, Some(ca), Some(cert), Some(key)) => Target::new(
-            args.addr.clone().ok_or("--addr is required with --ca/--cert/--key")?,
+            args.addr
+                .clone()
+                .ok_or("--addr is required with --ca/--cert/--key")?,
             ClientBundle {
                 ca: ca.clone(),
                 cert: cert.clone(),
                 key: key.clone(),
             },
         ),
-        _ => return Err("give --config DIR/qkms.toml, or --addr with --ca, --cert and --key".into()),
+        _ => {
+            return Err("give --config DIR/qkms.toml, or --addr with --ca, --cert and --key".into())
+        }
     };
     if let Some(name) = &args.server_name {
         target.server_name = name.clone();
@@ -90,14 +97,20 @@ fn run(args: Args) -> Result<bool, String> {
         .map_err(|e| e.to_string())?
         .into_iter()
         .filter(|path| {
-            let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
             let by_profile = args.profile.iter().any(|p| profile_of(&name) == p);
             let by_glob = args.glob.iter().any(|g| glob_match(g, &name));
             (args.profile.is_empty() && args.glob.is_empty()) || by_profile || by_glob
         })
         .collect();
     if files.is_empty() {
-        return Err(format!("no test case selected under {}", args.cases.display()));
+        return Err(format!(
+            "no test case selected under {}",
+            args.cases.display()
+        ));
     }
     let pool = entropy::EntropyPool::new(entropy::EntropyConfig::default())
         .map_err(|e| format!("entropy pool: {e}"))?;

@@ -38,7 +38,14 @@ pub fn server_binary() -> PathBuf {
     let profile_dir = profile_dir();
     let mut build = Command::new(env!("CARGO"));
     build
-        .args(["build", "--quiet", "-p", "kms-server", "--bin", "qkms-server"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "kms-server",
+            "--bin",
+            "qkms-server",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"));
     if profile_dir.file_name().is_some_and(|n| n == "release") {
         build.arg("--release");
@@ -47,15 +54,25 @@ pub fn server_binary() -> PathBuf {
         build.arg("--target-dir").arg(target);
     }
     let status = build.status().expect("cargo runs");
-    assert!(status.success(), "cargo build -p kms-server --bin qkms-server failed");
+    assert!(
+        status.success(),
+        "cargo build -p kms-server --bin qkms-server failed"
+    );
     let binary = profile_dir.join("qkms-server");
-    assert!(binary.exists(), "{} missing after the build", binary.display());
+    assert!(
+        binary.exists(),
+        "{} missing after the build",
+        binary.display()
+    );
     binary
 }
 
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
-    listener.local_addr().expect("bound listener has an address").port()
+    listener
+        .local_addr()
+        .expect("bound listener has an address")
+        .port()
 }
 
 impl Server {
@@ -106,7 +123,10 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(status) = self.child.try_wait().expect("child status") {
-                panic!("qkms-server exited with {status} before listening:\n{}", self.log_text());
+                panic!(
+                    "qkms-server exited with {status} before listening:\n{}",
+                    self.log_text()
+                );
             }
             if TcpStream::connect(&self.address).is_ok() {
                 return;

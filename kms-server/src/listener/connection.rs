@@ -52,8 +52,12 @@ pub async fn serve_connection<S>(
             Ok(Ok([])) => return,
             Ok(Ok(_)) => {}
         }
-        let read =
-            transport::read_message_timeout(&mut stream, &shared.settings.limits, shared.settings.read_timeout).await;
+        let read = transport::read_message_timeout(
+            &mut stream,
+            &shared.settings.limits,
+            shared.settings.read_timeout,
+        )
+        .await;
         let next = match read {
             Ok(bytes) => answer(&bytes, &caller, &shared).await,
             Err(error) => on_transport_error(error, &peer),
@@ -63,7 +67,9 @@ pub async fn serve_connection<S>(
             Next::AnswerAndClose(response) => (response, true),
             Next::Close => return,
         };
-        if let Err(error) = transport::write_message_timeout(&mut stream, &response, shared.settings.write_timeout).await
+        if let Err(error) =
+            transport::write_message_timeout(&mut stream, &response, shared.settings.write_timeout)
+                .await
         {
             tracing::debug!(%peer, %error, "cannot write the response: closing the connection");
             return;
@@ -121,7 +127,11 @@ async fn answer(bytes: &[u8], caller: &Result<Caller, AuthError>, shared: &Arc<S
         Ok(request) => request,
         Err(error) => {
             return encoded_failure(
-                message_failure(version, error.reason, format!("the request message is invalid: {}", error.message)),
+                message_failure(
+                    version,
+                    error.reason,
+                    format!("the request message is invalid: {}", error.message),
+                ),
                 false,
             )
         }
@@ -141,7 +151,11 @@ async fn answer(bytes: &[u8], caller: &Result<Caller, AuthError>, shared: &Arc<S
         Ok(response) => response,
         Err(error) => {
             tracing::error!(%error, "request handler failed");
-            message_failure(version, ResultReason::GeneralFailure, "internal error while handling the request")
+            message_failure(
+                version,
+                ResultReason::GeneralFailure,
+                "internal error while handling the request",
+            )
         }
     };
     match encode_within(response, maximum_response_size) {
@@ -149,7 +163,11 @@ async fn answer(bytes: &[u8], caller: &Result<Caller, AuthError>, shared: &Arc<S
         Err(error) => {
             tracing::error!(%error, "cannot encode a response");
             encoded_failure(
-                message_failure(version, ResultReason::GeneralFailure, format!("cannot encode the response: {error}")),
+                message_failure(
+                    version,
+                    ResultReason::GeneralFailure,
+                    format!("cannot encode the response: {error}"),
+                ),
                 false,
             )
         }

@@ -36,7 +36,10 @@ pub enum ListenerError {
     #[error("TLS configuration: {0}")]
     Tls(String),
     #[error("cannot listen on {address}: {error}")]
-    Bind { address: String, error: std::io::Error },
+    Bind {
+        address: String,
+        error: std::io::Error,
+    },
 }
 
 /// Framing limits and timeouts every connection runs under.
@@ -107,15 +110,18 @@ pub fn tls_server_config(
             .map_err(|e| ListenerError::Tls(format!("invalid client CA certificate: {e}")))?;
     }
     if roots.is_empty() {
-        return Err(ListenerError::Tls("no client CA certificate configured".into()));
+        return Err(ListenerError::Tls(
+            "no client CA certificate configured".into(),
+        ));
     }
     let provider = Arc::new(CryptoProvider {
         cipher_suites: kmip_cipher_suites(),
         ..(*provider).clone()
     });
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
-        .build()
-        .map_err(|e| ListenerError::Tls(format!("client certificate verifier: {e}")))?;
+    let verifier =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
+            .build()
+            .map_err(|e| ListenerError::Tls(format!("client certificate verifier: {e}")))?;
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| ListenerError::Tls(e.to_string()))?
@@ -145,7 +151,10 @@ pub async fn serve(
     // that the state they hold (the store) is released when this returns.
     let all = u32::try_from(shared.settings.max_connections).unwrap_or(u32::MAX);
     let drain = shared.settings.read_timeout + shared.settings.write_timeout;
-    if tokio::time::timeout(drain, slots.acquire_many(all)).await.is_err() {
+    if tokio::time::timeout(drain, slots.acquire_many(all))
+        .await
+        .is_err()
+    {
         tracing::warn!("connections still open after the shutdown grace period");
     }
 }
@@ -198,32 +207,44 @@ async fn handle(
     if let Err(error) = tcp.set_nodelay(true) {
         tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
     }
-    let stream = match tokio::time::timeout(shared.settings.handshake_timeout, acceptor.accept(tcp)).await {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(error)) => {
-            tracing::info!(%peer, %error, "TLS handshake refused");
-            return;
-        }
-        Err(_) => {
-            tracing::info!(%peer, "TLS handshake timed out");
-            return;
-        }
-    };
-    let caller = match stream.get_ref().1.peer_certificates().and_then(<[_]>::first) {
+    let stream =
+        match tokio::time::timeout(shared.settings.handshake_timeout, acceptor.accept(tcp)).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(error)) => {
+                tracing::info!(%peer, %error, "TLS handshake refused");
+                return;
+            }
+            Err(_) => {
+                tracing::info!(%peer, "TLS handshake timed out");
+                return;
+            }
+        };
+    let caller = match stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(<[_]>::first)
+    {
         Some(leaf) => shared.authenticator.identify(leaf),
         None => Err(AuthError::NoCertificate),
     };
     match &caller {
-        Ok(caller) => tracing::debug!(%peer, tenant = %caller.tenant, role = ?caller.role, "client connected"),
-        Err(error) => tracing::warn!(%peer, %error, "client certificate names no tenant: requests will be refused"),
+        Ok(caller) => {
+            tracing::debug!(%peer, tenant = %caller.tenant, role = ?caller.role, "client connected")
+        }
+        Err(error) => {
+            tracing::warn!(%peer, %error, "client certificate names no tenant: requests will be refused")
+        }
     }
     connection::serve_connection(stream, caller, shared, peer.to_string(), shutdown).await;
 }
 
 /// Binds `address` (use port 0 for any free port).
 pub async fn bind(address: &str) -> Result<TcpListener, ListenerError> {
-    TcpListener::bind(address).await.map_err(|error| ListenerError::Bind {
-        address: address.to_owned(),
-        error,
-    })
+    TcpListener::bind(address)
+        .await
+        .map_err(|error| ListenerError::Bind {
+            address: address.to_owned(),
+            error,
+        })
 }

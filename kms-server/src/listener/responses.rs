@@ -14,7 +14,11 @@ pub fn unix_now() -> i64 {
 }
 
 /// A response with one failed batch item: the answer to a request that could not be taken apart.
-pub fn message_failure(version: ProtocolVersion, reason: ResultReason, message: impl Into<String>) -> ResponseMessage {
+pub fn message_failure(
+    version: ProtocolVersion,
+    reason: ResultReason,
+    message: impl Into<String>,
+) -> ResponseMessage {
     ResponseMessage::new(
         version,
         unix_now(),
@@ -24,7 +28,10 @@ pub fn message_failure(version: ProtocolVersion, reason: ResultReason, message: 
 
 /// Encodes `response`; when it exceeds the request's Maximum Response Size, every item that carries a payload
 /// is replaced by a Response Too Large failure (its operation and batch item id kept), and that is encoded.
-pub fn encode_within(response: ResponseMessage, maximum_response_size: Option<i32>) -> Result<Vec<u8>, ttlv::EncodeError> {
+pub fn encode_within(
+    response: ResponseMessage,
+    maximum_response_size: Option<i32>,
+) -> Result<Vec<u8>, ttlv::EncodeError> {
     let encoded = ttlv::binary::encode(&response.to_ttlv())?;
     let Some(max) = maximum_response_size.and_then(|m| usize::try_from(m).ok()) else {
         return Ok(encoded);
@@ -58,7 +65,8 @@ mod tests {
 
     #[test]
     fn oversized_response_becomes_response_too_large_per_item() {
-        let failed = ResponseBatchItem::failure(None, ResultReason::ItemNotFound, "no such object").with_id(Some(vec![7]));
+        let failed = ResponseBatchItem::failure(None, ResultReason::ItemNotFound, "no such object")
+            .with_id(Some(vec![7]));
         let big = ResponseBatchItem::success(DiscoverVersionsResponse {
             protocol_versions: vec![ProtocolVersion::V2_1; 64],
         })
@@ -69,8 +77,14 @@ mod tests {
         let limited = encode_within(response, Some(1000)).unwrap();
         assert!(limited.len() < 1000);
         let decoded = ResponseMessage::from_ttlv(&ttlv::binary::decode(&limited).unwrap()).unwrap();
-        assert_eq!(decoded.items[0].result_reason, Some(ResultReason::ItemNotFound));
-        assert_eq!(decoded.items[1].result_reason, Some(ResultReason::ResponseTooLarge));
+        assert_eq!(
+            decoded.items[0].result_reason,
+            Some(ResultReason::ItemNotFound)
+        );
+        assert_eq!(
+            decoded.items[1].result_reason,
+            Some(ResultReason::ResponseTooLarge)
+        );
         assert_eq!(decoded.items[1].unique_batch_item_id, Some(vec![8]));
         assert!(decoded.items[1].payload.is_none());
     }

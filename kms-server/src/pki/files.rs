@@ -78,7 +78,12 @@ pub fn write_client_bundle(
     ca_already_there: bool,
 ) -> Result<ClientBundle, PkiError> {
     let bundle = ClientBundle::in_dir(dir);
-    for path in [&bundle.certificate, &bundle.key, &bundle.pkcs12, &bundle.pkcs12_password] {
+    for path in [
+        &bundle.certificate,
+        &bundle.key,
+        &bundle.pkcs12,
+        &bundle.pkcs12_password,
+    ] {
         if path.exists() {
             return Err(PkiError::File {
                 path: path.display().to_string(),
@@ -102,10 +107,18 @@ pub fn write_client_bundle(
         &password,
         name,
     )?;
-    write_new(&bundle.certificate, issued.certificate_pem.as_bytes(), false)?;
+    write_new(
+        &bundle.certificate,
+        issued.certificate_pem.as_bytes(),
+        false,
+    )?;
     write_new(&bundle.key, issued.key.pkcs8_pem()?.as_bytes(), true)?;
     write_new(&bundle.pkcs12, &p12, true)?;
-    write_new(&bundle.pkcs12_password, format!("{}\n", password.as_str()).as_bytes(), true)?;
+    write_new(
+        &bundle.pkcs12_password,
+        format!("{}\n", password.as_str()).as_bytes(),
+        true,
+    )?;
     Ok(bundle)
 }
 
@@ -119,7 +132,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s");
         write_new(&path, b"x", true).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert!(write_new(&path, b"y", true).is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"x");
     }

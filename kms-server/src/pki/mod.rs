@@ -76,7 +76,8 @@ impl CertificateAuthority {
         let mut id = [0u8; 4];
         pool.fill(&mut id)?;
         let mut params = CertificateParams::default();
-        params.distinguished_name = distinguished_name(&format!("qkms development CA {}", hex::encode(id)));
+        params.distinguished_name =
+            distinguished_name(&format!("qkms development CA {}", hex::encode(id)));
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![
             KeyUsagePurpose::KeyCertSign,
@@ -122,8 +123,16 @@ impl CertificateAuthority {
     }
 
     /// A server certificate for `localhost`, 127.0.0.1, ::1 and `host_names` (DNS names or IP addresses).
-    pub fn issue_server(&self, pool: &EntropyPool, host_names: &[String]) -> Result<Issued, PkiError> {
-        let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    pub fn issue_server(
+        &self,
+        pool: &EntropyPool,
+        host_names: &[String],
+    ) -> Result<Issued, PkiError> {
+        let mut names = vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+            "::1".to_owned(),
+        ];
         for name in host_names {
             if !names.contains(name) {
                 names.push(name.clone());
@@ -223,19 +232,27 @@ mod tests {
         let pool = pool();
         let ca = CertificateAuthority::generate(&pool).unwrap();
         let reloaded =
-            CertificateAuthority::load(&ca.certificate_pem(), &ca.key().pkcs8_pem().unwrap()).unwrap();
+            CertificateAuthority::load(&ca.certificate_pem(), &ca.key().pkcs8_pem().unwrap())
+                .unwrap();
         let client = reloaded.issue_client(&pool, "tenant-a").unwrap();
         // The client certificate must verify under the original CA certificate.
         let mut roots = rustls::RootCertStore::empty();
         roots
-            .add(kmip::client::certificates_from_pem(ca.certificate_pem().as_bytes()).unwrap().remove(0))
+            .add(
+                kmip::client::certificates_from_pem(ca.certificate_pem().as_bytes())
+                    .unwrap()
+                    .remove(0),
+            )
             .unwrap();
         let provider = pool.rustls_provider();
-        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
-            .build()
-            .unwrap();
+        let verifier =
+            rustls::server::WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
+                .build()
+                .unwrap();
         let now = rustls::pki_types::UnixTime::now();
-        verifier.verify_client_cert(&client.certificate_der, &[], now).unwrap();
+        verifier
+            .verify_client_cert(&client.certificate_der, &[], now)
+            .unwrap();
     }
 
     #[test]

@@ -29,8 +29,10 @@ use super::PkiError;
 /// PBKDF2 and MAC iteration count (OpenSSL 3's default).
 const ITERATIONS: u32 = 2048;
 
-const ID_DATA: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
-const ID_SHA256: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+const ID_DATA: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
+const ID_SHA256: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 const PKCS9_LOCAL_KEY_ID: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.21");
 const PKCS9_FRIENDLY_NAME: der::oid::ObjectIdentifier =
@@ -65,8 +67,11 @@ pub fn build(
     pool.fill(&mut iv)?;
     pool.fill(&mut mac_salt)?;
 
-    let params = pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(ITERATIONS, &salt, &iv).map_err(asn1)?;
-    let encrypted_key = params.encrypt(password.as_bytes(), key_pkcs8).map_err(asn1)?;
+    let params =
+        pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(ITERATIONS, &salt, &iv).map_err(asn1)?;
+    let encrypted_key = params
+        .encrypt(password.as_bytes(), key_pkcs8)
+        .map_err(asn1)?;
     let shrouded = EncryptedPrivateKeyInfo {
         encryption_algorithm: pkcs5::EncryptionScheme::Pbes2(params),
         encrypted_data: OctetString::new(encrypted_key).map_err(asn1)?,
@@ -90,11 +95,19 @@ pub fn build(
         });
     }
 
-    let authenticated_safe: Vec<ContentInfo> = vec![data_content(&cert_bags)?, data_content(&[key_bag])?];
+    let authenticated_safe: Vec<ContentInfo> =
+        vec![data_content(&cert_bags)?, data_content(&[key_bag])?];
     let safe_der = authenticated_safe.to_der().map_err(asn1)?;
 
     let mac_key = Zeroizing::new(
-        derive_key_utf8::<Sha256>(password, &mac_salt, Pkcs12KeyType::Mac, ITERATIONS as i32, 32).map_err(asn1)?,
+        derive_key_utf8::<Sha256>(
+            password,
+            &mac_salt,
+            Pkcs12KeyType::Mac,
+            ITERATIONS as i32,
+            32,
+        )
+        .map_err(asn1)?,
     );
     let mut mac = Hmac::<Sha256>::new_from_slice(&mac_key)
         .map_err(|e| PkiError::Pkcs12(format!("MAC key: {e}")))?;
@@ -132,9 +145,14 @@ fn data_content(bags: &[SafeBag]) -> Result<ContentInfo, PkiError> {
 }
 
 /// localKeyId (pairs the key with its certificate) and friendlyName (the name importers show).
-fn bag_attributes(local_key_id: &[u8], friendly_name: &str) -> Result<x509_cert::attr::Attributes, PkiError> {
-    let key_id = Any::encode_from(&OctetString::new(local_key_id.to_vec()).map_err(asn1)?).map_err(asn1)?;
-    let name = Any::encode_from(&der::asn1::BmpString::from_utf8(friendly_name).map_err(asn1)?).map_err(asn1)?;
+fn bag_attributes(
+    local_key_id: &[u8],
+    friendly_name: &str,
+) -> Result<x509_cert::attr::Attributes, PkiError> {
+    let key_id =
+        Any::encode_from(&OctetString::new(local_key_id.to_vec()).map_err(asn1)?).map_err(asn1)?;
+    let name = Any::encode_from(&der::asn1::BmpString::from_utf8(friendly_name).map_err(asn1)?)
+        .map_err(asn1)?;
     let mut attributes = SetOfVec::new();
     attributes
         .insert(Attribute {
@@ -163,11 +181,25 @@ mod tests {
     #[test]
     fn bundle_decodes_and_its_mac_verifies() {
         let pool = EntropyPool::new(entropy::EntropyConfig::default()).unwrap();
-        let der = build(&pool, b"\x30\x03\x02\x01\x00", &[b"\x30\x00"], "pw", "client").unwrap();
+        let der = build(
+            &pool,
+            b"\x30\x03\x02\x01\x00",
+            &[b"\x30\x00"],
+            "pw",
+            "client",
+        )
+        .unwrap();
         let pfx = Pfx::from_der(&der).unwrap();
         let mac_data = pfx.mac_data.unwrap();
         let content = pfx.auth_safe.content.decode_as::<OctetString>().unwrap();
-        let key = derive_key_utf8::<Sha256>("pw", mac_data.mac_salt.as_bytes(), Pkcs12KeyType::Mac, 2048, 32).unwrap();
+        let key = derive_key_utf8::<Sha256>(
+            "pw",
+            mac_data.mac_salt.as_bytes(),
+            Pkcs12KeyType::Mac,
+            2048,
+            32,
+        )
+        .unwrap();
         let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
         mac.update(content.as_bytes());
         mac.verify_slice(mac_data.mac.digest.as_bytes()).unwrap();

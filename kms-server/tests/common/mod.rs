@@ -1,179 +1,277 @@
-//! A real qkms server for integration tests: `--init` into a temp dir, then serve on 127.0.0.1:0 with real TLS.
-//!
-//! ```ignore
-//! mod common;
-//! let server = common::TestServer::start().await;
-//! let mut client = server.connect().await;                 // tenant "default", KMIP 2.1
-//! let other = server.issue_client("tenant-b");              // a second tenant's bundle
-//! let mut b = server.connect_as(&other, ProtocolVersion::V1_4).await;
-//! ```
-#![allow(dead_code)] // each test binary uses a different part of this helper
+//! Shared harness for the operation tests: an in-memory `ObjectStore`, server states over a healthy or a failing
+//! entropy pool, two tenants, and typed request builders for both protocol families.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::Arc;
+#![allow(dead_code)]
 
-use kmip::client::{certificates_from_file, private_key_from_file, Client, ClientConfig};
-use kmip::{ProtocolVersion, ResponseMessage};
-use kms_server::config::Config;
-use kms_server::pki::files::ClientBundle;
-use kms_server::server::{RunningServer, Server};
-use kms_server::setup::{self, InitOptions};
-use kms_server::store::Argon2Params;
-use tokio::net::TcpStream;
-use tokio_rustls::client::TlsStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-/// A running server and the set-up it runs from.
-pub struct TestServer {
-    /// Where the server listens (a free loopback port).
-    pub addr: SocketAddr,
-    /// The configuration as loaded (paths absolute under `dir`).
-    pub config: Config,
-    /// The client bundle `--init` made (tenant "default").
-    pub client: ClientBundle,
-    running: Option<RunningServer>,
-    /// The set-up directory (`qkms.toml`, `pki/`, `store/`, `root.pass`); removed on drop.
-    pub dir: tempfile::TempDir,
+use entropy::config::DrbgConfig;
+use entropy::source::{EntropySource, SourceError, SourceInfo, SourceKind};
+use entropy::{EntropyConfig, EntropyPool};
+use kmip::attributes::{Attribute, Attributes, CryptographicUsageMask, Name};
+use kmip::enums::{CryptographicAlgorithm, ObjectType, State};
+use kmip::message::BatchErrorContinuationOption;
+use kmip::payloads::*;
+use kmip::{ProtocolVersion, RequestBatchItem, RequestMessage, ResponseBatchItem, ResponseMessage, ResultStatus};
+use kms_server::audit::AuditLog;
+use kms_server::dispatch::dispatch;
+use kms_server::state::{ServerSettings, ServerState};
+use kms_server::store::{IndexQuery, ObjectStore, StoreError, StoredObject};
+use kms_server::tenant::{Caller, Role, TenantId};
+
+pub const V1_4: ProtocolVersion = ProtocolVersion::V1_4;
+pub const V2_1: ProtocolVersion = ProtocolVersion::V2_1;
+
+/// Objects in insertion order; counts `wait_durable` calls.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    objects: Mutex<Vec<StoredObject>>,
+    pub durable_waits: AtomicUsize,
 }
 
-impl TestServer {
-    /// `--init` with test-cheap argon2 parameters, then serve.
-    pub async fn start() -> Self {
-        Self::start_with(|_| {}).await
+impl ObjectStore for MemoryStore {
+    fn insert(&self, object: &StoredObject) -> Result<(), StoreError> {
+        let mut objects = self.objects.lock().unwrap();
+        if objects.iter().any(|o| o.uid == object.uid) {
+            return Err(StoreError::AlreadyExists(object.uid.clone()));
+        }
+        objects.push(object.clone());
+        Ok(())
     }
 
-    /// Like [`TestServer::start`], letting `edit` change the configuration `--init` writes (limits, auth...).
-    pub async fn start_with(edit: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut base = Config::default();
-        base.server.listen = "127.0.0.1:0".into();
-        base.store.argon2 = Argon2Params::insecure_for_tests();
-        edit(&mut base);
-        let options = InitOptions {
-            host_names: base.tls.host_names.clone(),
-            base,
+    fn update(&self, object: &StoredObject) -> Result<(), StoreError> {
+        let mut objects = self.objects.lock().unwrap();
+        let slot = objects
+            .iter_mut()
+            .find(|o| o.uid == object.uid)
+            .ok_or_else(|| StoreError::NotFound(object.uid.clone()))?;
+        *slot = object.clone();
+        Ok(())
+    }
+
+    fn get(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {
+        Ok(self.objects.lock().unwrap().iter().find(|o| o.uid == uid).cloned())
+    }
+
+    fn remove(&self, uid: &str) -> Result<(), StoreError> {
+        let mut objects = self.objects.lock().unwrap();
+        let before = objects.len();
+        objects.retain(|o| o.uid != uid);
+        if objects.len() == before {
+            return Err(StoreError::NotFound(uid.to_owned()));
+        }
+        Ok(())
+    }
+
+    fn locate(
+        &self,
+        owner: &TenantId,
+        query: &IndexQuery,
+        filter: &mut dyn FnMut(&Attributes) -> bool,
+    ) -> Result<Vec<String>, StoreError> {
+        let objects = self.objects.lock().unwrap();
+        Ok(objects
+            .iter()
+            .filter(|o| o.owner == *owner && !o.internal)
+            .filter(|o| query.name.as_ref().is_none_or(|n| o.attributes.names().any(|x| x.value == *n)))
+            .filter(|o| query.object_type.is_none_or(|t| o.attributes.object_type() == Some(t)))
+            .filter(|o| filter(&o.attributes))
+            .map(|o| o.uid.clone())
+            .collect())
+    }
+
+    fn wait_durable(&self) -> Result<(), StoreError> {
+        self.durable_waits.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// A credited "QRNG" that only ever yields the same byte: its health tests latch it off, so the pool fails
+/// closed (see `entropy/tests/pool_fail_closed.rs`).
+#[derive(Debug)]
+struct StuckSource {
+    info: SourceInfo,
+}
+
+impl EntropySource for StuckSource {
+    fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    fn read_samples(&mut self, out: &mut [u8]) -> Result<usize, SourceError> {
+        let n = out.len().min(512);
+        out[..n].fill(0x42);
+        Ok(n)
+    }
+}
+
+pub fn failing_pool() -> EntropyPool {
+    let config = EntropyConfig {
+        drbg: DrbgConfig { instances: 1, seed_timeout_ms: 200, ..DrbgConfig::default() },
+        ..EntropyConfig::default()
+    };
+    let source = StuckSource {
+        info: SourceInfo {
+            id: "stuck-qrng".into(),
+            kind: SourceKind::CharDevice,
+            quantum: true,
+            sample_bits: 8,
+            min_entropy_per_sample: 8.0,
+            credited: true,
+        },
+    };
+    EntropyPool::with_sources(config, vec![Box::new(source)]).unwrap()
+}
+
+pub struct Harness {
+    pub store: Arc<MemoryStore>,
+    pub state: ServerState,
+    pub alice: Caller,
+    pub bob: Caller,
+}
+
+fn tenant(name: &str) -> Caller {
+    Caller { tenant: TenantId(name.into()), role: Role::Tenant }
+}
+
+impl Harness {
+    pub fn new() -> Self {
+        Self::with_pool(EntropyPool::new(EntropyConfig::default()).unwrap())
+    }
+
+    pub fn with_pool(entropy: EntropyPool) -> Self {
+        let store = Arc::new(MemoryStore::default());
+        let state = ServerState {
+            store: Arc::clone(&store) as Arc<dyn ObjectStore>,
+            entropy,
+            audit: Arc::new(AuditLog::default()),
+            settings: ServerSettings { max_rng_retrieve: 4096, ..ServerSettings::default() },
         };
-        let report = setup::init(dir.path(), &options).expect("--init");
-        let config = Config::load(&report.config_file).expect("load the written configuration");
-        let running = Server::build(&config)
-            .expect("build the server")
-            .start(None)
-            .await
-            .expect("start the server");
-        Self {
-            addr: running.local_addr(),
-            config,
-            client: report.client,
-            running: Some(running),
-            dir,
+        Self { store, state, alice: tenant("alice"), bob: tenant("bob") }
+    }
+
+    /// A message of `payloads` (batch item ids 1, 2, ...) from `caller`.
+    pub fn batch(
+        &self,
+        caller: &Caller,
+        version: ProtocolVersion,
+        continuation: Option<BatchErrorContinuationOption>,
+        payloads: Vec<RequestPayload>,
+    ) -> ResponseMessage {
+        let items = payloads
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| RequestBatchItem::new(p).with_id(vec![i as u8 + 1]))
+            .collect();
+        let mut request = RequestMessage::new(version, items);
+        request.header.batch_error_continuation_option = continuation;
+        let response = dispatch(&self.state, caller, request);
+        assert_eq!(response.header.protocol_version, version, "answered in another version");
+        response
+    }
+
+    pub fn one(&self, caller: &Caller, version: ProtocolVersion, payload: impl Into<RequestPayload>) -> ResponseBatchItem {
+        let mut response = self.batch(caller, version, None, vec![payload.into()]);
+        assert_eq!(response.items.len(), 1);
+        response.items.remove(0)
+    }
+
+    /// Runs one item that must succeed and returns its payload.
+    pub fn ok(&self, caller: &Caller, version: ProtocolVersion, payload: impl Into<RequestPayload>) -> ResponsePayload {
+        let item = self.one(caller, version, payload);
+        assert_eq!(item.result_status, ResultStatus::Success, "{:?}: {:?}", item.result_reason, item.result_message);
+        item.payload.unwrap()
+    }
+
+    pub fn create_aes(&self, caller: &Caller, version: ProtocolVersion, name: &str) -> String {
+        match self.ok(caller, version, create_aes(256, name)) {
+            ResponsePayload::Create(r) => r.unique_identifier,
+            other => panic!("unexpected {other:?}"),
         }
     }
 
-    pub fn running(&self) -> &RunningServer {
-        self.running.as_ref().expect("the server is running")
-    }
-
-    /// The set-up's `qkms.toml`.
-    pub fn config_file(&self) -> PathBuf {
-        self.dir.path().join(setup::CONFIG_FILE)
-    }
-
-    /// Stops the server and starts it again from the same directory (same store), on a new port.
-    pub async fn restart(&mut self) {
-        if let Some(running) = self.running.take() {
-            running.shutdown().await;
-        }
-        let running = Server::build(&self.config)
-            .expect("rebuild the server")
-            .start(None)
-            .await
-            .expect("restart the server");
-        self.addr = running.local_addr();
-        self.running = Some(running);
-    }
-
-    /// Stops accepting connections.
-    pub async fn stop(&mut self) {
-        if let Some(running) = self.running.take() {
-            running.shutdown().await;
+    pub fn attributes(&self, caller: &Caller, version: ProtocolVersion, uid: &str) -> Attributes {
+        match self.ok(caller, version, get_attributes(uid, vec![])) {
+            ResponsePayload::GetAttributes(r) => r.attributes.0,
+            other => panic!("unexpected {other:?}"),
         }
     }
 
-    /// `qkms-server issue-client NAME`: a bundle for tenant `name` under `dir/clients/NAME`.
-    pub fn issue_client(&self, name: &str) -> ClientBundle {
-        let out = self.dir.path().join("clients").join(name);
-        setup::issue_client(&self.config, name, &out).expect("issue-client").bundle
+    pub fn state_of(&self, caller: &Caller, uid: &str) -> State {
+        self.attributes(caller, V2_1, uid).state().unwrap()
     }
 
-    /// A client configuration for `bundle` against this server (server name "localhost").
-    pub fn client_config_for(&self, bundle: &ClientBundle, version: ProtocolVersion) -> ClientConfig {
-        ClientConfig::new(
-            self.addr.to_string(),
-            "localhost",
-            certificates_from_file(&bundle.ca).expect("CA certificate"),
-            certificates_from_file(&bundle.certificate).expect("client certificate"),
-            private_key_from_file(&bundle.key).expect("client key"),
-            Arc::new(rustls::crypto::ring::default_provider()),
-        )
-        .expect("client configuration")
-        .with_protocol_version(version)
-    }
-
-    /// The default client's configuration, KMIP 2.1.
-    pub fn client_config(&self) -> ClientConfig {
-        self.client_config_for(&self.client, ProtocolVersion::V2_1)
-    }
-
-    /// A connected client as tenant "default", KMIP 2.1.
-    pub async fn connect(&self) -> Client {
-        Client::connect(&self.client_config()).await.expect("connect")
-    }
-
-    /// A connected client for `bundle` speaking `version`.
-    pub async fn connect_as(&self, bundle: &ClientBundle, version: ProtocolVersion) -> Client {
-        Client::connect(&self.client_config_for(bundle, version))
-            .await
-            .expect("connect")
-    }
-
-    /// A raw mutual-TLS stream as tenant "default", for sending hand-made bytes.
-    pub async fn connect_raw(&self) -> TlsStream<TcpStream> {
-        let config = self.client_config().rustls_config().expect("rustls configuration");
-        connect_tls(self.addr, Arc::new(config))
-            .await
-            .expect("TLS handshake")
+    /// The raw stored object, bypassing every check.
+    pub fn stored(&self, uid: &str) -> StoredObject {
+        self.store.get(uid).unwrap().unwrap()
     }
 }
 
-/// A TLS connection to `addr` (server name "localhost") with `config`.
-pub async fn connect_tls(
-    addr: SocketAddr,
-    config: Arc<rustls::ClientConfig>,
-) -> std::io::Result<TlsStream<TcpStream>> {
-    let tcp = TcpStream::connect(addr).await?;
-    let name = rustls::pki_types::ServerName::try_from("localhost").expect("valid name");
-    let mut stream = tokio_rustls::TlsConnector::from(config).connect(name, tcp).await?;
-    // TLS 1.3 reports a refused client certificate only after the handshake: make it surface here.
-    use tokio::io::AsyncWriteExt;
-    stream.flush().await?;
-    Ok(stream)
+pub fn create_aes(bits: i32, name: &str) -> CreateRequest {
+    CreateRequest {
+        object_type: ObjectType::SymmetricKey,
+        attributes: vec![
+            Attribute::CryptographicAlgorithm(CryptographicAlgorithm::Aes),
+            Attribute::CryptographicLength(bits),
+            Attribute::CryptographicUsageMask(CryptographicUsageMask(
+                CryptographicUsageMask::ENCRYPT.bits() | CryptographicUsageMask::DECRYPT.bits(),
+            )),
+            Attribute::Name(Name::text(name)),
+        ]
+        .into(),
+        protection_storage_masks: None,
+    }
 }
 
-/// Reads one response message; `None` when the server closed the connection instead.
-pub async fn read_response(stream: &mut TlsStream<TcpStream>) -> Option<ResponseMessage> {
-    let limits = ttlv::Limits::default();
-    let timeout = std::time::Duration::from_secs(10);
-    let bytes = kmip::transport::read_message_timeout(stream, &limits, timeout).await.ok()?;
-    let item = ttlv::binary::decode(&bytes).expect("the server sends valid TTLV");
-    Some(ResponseMessage::from_ttlv(&item).expect("the server sends valid response messages"))
+pub fn get(uid: &str) -> GetRequest {
+    GetRequest { unique_identifier: Some(uid.into()), ..GetRequest::default() }
 }
 
-/// Whether the server closed the connection (EOF or reset) within a few seconds.
-pub async fn is_closed(stream: &mut TlsStream<TcpStream>) -> bool {
-    use tokio::io::AsyncReadExt;
-    let mut buf = [0u8; 1];
-    matches!(
-        tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buf)).await,
-        Ok(Ok(0)) | Ok(Err(_))
-    )
+pub fn get_attributes(uid: &str, names: Vec<kmip::attributes::AttributeName>) -> GetAttributesRequest {
+    GetAttributesRequest { unique_identifier: Some(uid.into()), attribute_names: AttributeNames(names) }
+}
+
+pub fn activate(uid: &str) -> ActivateRequest {
+    ActivateRequest { unique_identifier: Some(uid.into()) }
+}
+
+pub fn destroy(uid: &str) -> DestroyRequest {
+    DestroyRequest { unique_identifier: Some(uid.into()) }
+}
+
+pub fn revoke(uid: &str, code: RevocationReasonCode, occurred: Option<i64>) -> RevokeRequest {
+    RevokeRequest {
+        unique_identifier: Some(uid.into()),
+        revocation_reason: RevocationReason { code, message: None },
+        compromise_occurrence_date: occurred.map(DateTime),
+    }
+}
+
+pub fn locate(attributes: Vec<Attribute>) -> LocateRequest {
+    LocateRequest { attributes: PayloadAttributes(attributes.into()), ..LocateRequest::default() }
+}
+
+pub fn located(payload: ResponsePayload) -> Vec<String> {
+    match payload {
+        ResponsePayload::Locate(r) => r.unique_identifiers,
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// The key bytes of a Get response (Raw or Transparent Symmetric Key).
+pub fn key_bytes(payload: &ResponsePayload) -> Vec<u8> {
+    let ResponsePayload::Get(r) = payload else { panic!("unexpected {payload:?}") };
+    let block = r.object.0.as_ref().unwrap().key_block().unwrap();
+    match &block.key_value.as_ref().unwrap().material {
+        kmip::objects::KeyMaterial::Bytes(b) => b.to_vec(),
+        kmip::objects::KeyMaterial::TransparentSymmetricKey { key } => key.to_vec(),
+        other => panic!("unexpected material {other:?}"),
+    }
+}
+
+pub fn assert_failed(item: &ResponseBatchItem, reason: kmip::ResultReason) {
+    assert_eq!(item.result_status, ResultStatus::OperationFailed, "{item:?}");
+    assert_eq!(item.result_reason, Some(reason), "{:?}", item.result_message);
+    assert!(item.result_message.as_deref().is_some_and(|m| !m.is_empty()), "no message");
 }
