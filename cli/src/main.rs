@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audit;
 mod bench;
 mod random;
 mod ttlv_cmd;
@@ -24,6 +25,8 @@ enum Command {
     Random(random::RandomArgs),
     /// Load-test a KMIP server: Get, Create or RNG Retrieve over N connections; ops/s and latency percentiles.
     Bench(bench::BenchArgs),
+    /// Check the server's audit log: `qkms audit verify --dir DIR` (or `--log FILE`).
+    Audit(audit::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
         Command::Ttlv(command) => ttlv_cmd::run(command),
         Command::Random(args) => random::run(args),
         Command::Bench(args) => bench::run(args).map_err(Into::into),
+        Command::Audit(args) => audit::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

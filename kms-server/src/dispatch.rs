@@ -15,10 +15,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use kmip::message::BatchErrorContinuationOption;
 use kmip::payloads::{RequestPayload, ResponsePayload};
 use kmip::{
-    Operation, OperationCode, RequestBatchItem, RequestMessage, ResponseBatchItem, ResponseMessage, ResultReason,
-    ResultStatus,
+    Operation, OperationCode, RequestBatchItem, RequestMessage, ResponseBatchItem, ResponseMessage,
+    ResultReason, ResultStatus,
 };
 
+use crate::audit::AuditEntry;
 use crate::error::KmipError;
 use crate::operations::{
     attributes, create, discover_versions, get, lifecycle, locate, query, register, rekey, rng,
@@ -68,7 +69,12 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
         audit: Arc::clone(&state.audit),
         settings: state.settings.clone(),
     });
-    let ctx = RequestContext { state: undo_state.as_ref().unwrap_or(state), caller, version, now };
+    let ctx = RequestContext {
+        state: undo_state.as_ref().unwrap_or(state),
+        caller,
+        version,
+        now,
+    };
 
     let mut placeholder: Option<String> = None;
     let mut answers: Vec<ResponseBatchItem> = Vec::with_capacity(request.items.len());
@@ -78,7 +84,7 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
         let operation = item.operation();
         wrote |= is_write(operation);
         let outcome = run_item(&ctx, item, &mut placeholder);
-        record(state, caller, operation, &outcome);
+        record(state, caller, now, operation, &outcome);
         let failed = outcome.is_err();
         answers.push(answer(operation, outcome).with_id(batch_id));
         if failed {
@@ -92,16 +98,31 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
             }
         }
     }
-    if wrote {
-        if let Err(error) = state.store.wait_durable() {
-            // Nothing written may be acknowledged if it is not on disk.
-            let message = format!("the change could not be made durable: {error}");
-            for answer in answers.iter_mut().filter(|a| a.result_status == ResultStatus::Success) {
-                if is_write(answer.operation) {
-                    *answer = ResponseBatchItem::failure(answer.operation, ResultReason::GeneralFailure, &message)
-                        .with_id(answer.unique_batch_item_id.take());
-                }
-            }
+    // One flush of each per message: the store when something may have changed, the audit log always.
+    let store_durable = if wrote {
+        state.store.wait_durable().map_err(|e| e.to_string())
+    } else {
+        Ok(())
+    };
+    let durable = store_durable.and(
+        state
+            .audit
+            .wait_durable()
+            .map_err(|e| format!("audit log: {e}")),
+    );
+    if let Err(error) = durable {
+        // Nothing written may be acknowledged unless it (and its audit record) is on disk.
+        let message = format!("the change could not be made durable: {error}");
+        for answer in answers
+            .iter_mut()
+            .filter(|a| a.result_status == ResultStatus::Success && is_write(a.operation))
+        {
+            *answer = ResponseBatchItem::failure(
+                answer.operation,
+                ResultReason::GeneralFailure,
+                &message,
+            )
+            .with_id(answer.unique_batch_item_id.take());
         }
     }
     let mut response = ResponseMessage::new(version, now, answers);
@@ -148,12 +169,16 @@ fn undo_earlier(journal: Option<&JournalingStore>, answers: &mut [ResponseBatchI
     let Some((_failed, earlier)) = answers.split_last_mut() else {
         return;
     };
-    for answer in earlier.iter_mut().filter(|a| a.result_status == ResultStatus::Success) {
+    for answer in earlier
+        .iter_mut()
+        .filter(|a| a.result_status == ResultStatus::Success)
+    {
         match &rolled_back {
             Ok(()) => answer.result_status = ResultStatus::OperationUndone,
             // Could not undo: the item did happen; say so rather than claim it was undone.
             Err(error) => {
-                answer.result_message = Some(format!("Undo failed, this item's effect remains: {error}"));
+                answer.result_message =
+                    Some(format!("Undo failed, this item's effect remains: {error}"));
             }
         }
     }
@@ -161,7 +186,11 @@ fn undo_earlier(journal: Option<&JournalingStore>, answers: &mut [ResponseBatchI
 
 /// Fills in the ID Placeholder where the item names no object, runs the handler, and remembers the identifier
 /// the item produced for later items.
-fn run_item(ctx: &RequestContext<'_>, item: RequestBatchItem, placeholder: &mut Option<String>) -> Outcome {
+fn run_item(
+    ctx: &RequestContext<'_>,
+    item: RequestBatchItem,
+    placeholder: &mut Option<String>,
+) -> Outcome {
     let mut payload = item.payload;
     fill_placeholder(&mut payload, placeholder);
     let outcome = handle(ctx, payload);
@@ -241,7 +270,13 @@ fn handle(ctx: &RequestContext<'_>, payload: RequestPayload) -> Outcome {
 }
 
 /// Audit and usage, once per item.
-fn record(state: &ServerState, caller: &Caller, operation: Option<OperationCode>, outcome: &Outcome) {
+fn record(
+    state: &ServerState,
+    caller: &Caller,
+    now: i64,
+    operation: Option<OperationCode>,
+    outcome: &Outcome,
+) {
     let delta = UsageDelta {
         failed: outcome.is_err(),
         keys_created: match outcome {
@@ -254,44 +289,48 @@ fn record(state: &ServerState, caller: &Caller, operation: Option<OperationCode>
         },
     };
     usage::meter().record(&caller.tenant, delta);
-    audit(state, caller, operation, outcome);
-}
-
-/// The object an item acted on, for the audit record.
-fn object_of(outcome: &Outcome) -> Option<String> {
-    use ResponsePayload as P;
-    match outcome.as_ref().ok()? {
-        P::Create(r) => Some(r.unique_identifier.clone()),
-        P::Register(r) => Some(r.unique_identifier.clone()),
-        P::ReKey(r) => Some(r.unique_identifier.clone()),
-        P::Get(r) => Some(r.unique_identifier.clone()),
-        P::GetAttributes(r) => Some(r.unique_identifier.clone()),
-        P::GetAttributeList(r) => Some(r.unique_identifier.clone()),
-        P::AddAttribute(r) => Some(r.unique_identifier.clone()),
-        P::ModifyAttribute(r) => Some(r.unique_identifier.clone()),
-        P::DeleteAttribute(r) => Some(r.unique_identifier.clone()),
-        P::SetAttribute(r) => Some(r.unique_identifier.clone()),
-        P::Check(r) => Some(r.unique_identifier.clone()),
-        P::Activate(r) => Some(r.unique_identifier.clone()),
-        P::Revoke(r) => Some(r.unique_identifier.clone()),
-        P::Destroy(r) => Some(r.unique_identifier.clone()),
-        _ => None,
-    }
-}
-
-fn audit(state: &ServerState, caller: &Caller, operation: Option<OperationCode>, outcome: &Outcome) {
-    let operation = operation.map_or_else(|| "(no operation)".to_owned(), |op| op.to_string());
-    let result = match outcome {
-        Ok(_) => "Success".to_owned(),
-        Err(error) => format!("{}: {}", error.reason.name(), error.message),
+    let name = match operation {
+        Some(OperationCode::Known(op)) => op.name().to_owned(),
+        Some(OperationCode::Unknown(code)) => format!("0x{code:08X}"),
+        None => "(none)".to_owned(),
     };
-    let object = object_of(outcome);
-    if let Err(error) = state.audit.append(crate::audit::AuditEntry {
-        tenant: caller.tenant.to_string(),
-        operation,
-        object,
-        result,
-    }) {
-        tracing::error!(%error, "audit log append failed");
+    let entry = AuditEntry {
+        tenant: &caller.tenant,
+        role: caller.role,
+        operation: &name,
+        objects: objects_of(outcome),
+        result: outcome.as_ref().map(|_| ()).map_err(|e| e.reason),
+        time: now,
+    };
+    if let Err(error) = state.audit.append(entry) {
+        // The response cannot carry it; the operator sees it (and `qkms audit verify` shows the gap).
+        tracing::error!(%error, operation = %name, "audit log append failed");
     }
+}
+
+/// The objects an item created, touched or located, for the audit record.
+fn objects_of(outcome: &Outcome) -> Vec<String> {
+    use ResponsePayload as P;
+    let Ok(payload) = outcome else {
+        return Vec::new();
+    };
+    let one = match payload {
+        P::Create(r) => &r.unique_identifier,
+        P::Register(r) => &r.unique_identifier,
+        P::ReKey(r) => &r.unique_identifier,
+        P::Get(r) => &r.unique_identifier,
+        P::GetAttributes(r) => &r.unique_identifier,
+        P::GetAttributeList(r) => &r.unique_identifier,
+        P::AddAttribute(r) => &r.unique_identifier,
+        P::ModifyAttribute(r) => &r.unique_identifier,
+        P::DeleteAttribute(r) => &r.unique_identifier,
+        P::SetAttribute(r) => &r.unique_identifier,
+        P::Check(r) => &r.unique_identifier,
+        P::Activate(r) => &r.unique_identifier,
+        P::Revoke(r) => &r.unique_identifier,
+        P::Destroy(r) => &r.unique_identifier,
+        P::Locate(r) => return r.unique_identifiers.clone(),
+        _ => return Vec::new(),
+    };
+    vec![one.clone()]
 }

@@ -47,9 +47,13 @@ impl UsageMeter {
         let mut tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
         let usage = tenants.entry(tenant.clone()).or_default();
         usage.operations = usage.operations.saturating_add(1);
-        usage.failed_operations = usage.failed_operations.saturating_add(u64::from(delta.failed));
+        usage.failed_operations = usage
+            .failed_operations
+            .saturating_add(u64::from(delta.failed));
         usage.keys_created = usage.keys_created.saturating_add(delta.keys_created);
-        usage.random_bytes_served = usage.random_bytes_served.saturating_add(delta.random_bytes_served);
+        usage.random_bytes_served = usage
+            .random_bytes_served
+            .saturating_add(delta.random_bytes_served);
     }
 
     /// One tenant's counters (zero if it has done nothing).
@@ -60,7 +64,10 @@ impl UsageMeter {
 
     /// Every tenant's counters, by tenant.
     pub fn snapshot(&self) -> BTreeMap<TenantId, TenantUsage> {
-        self.tenants.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.tenants
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -78,11 +85,29 @@ mod tests {
     fn counters_add_up_per_tenant() {
         let meter = UsageMeter::new();
         let a = TenantId("a".into());
-        meter.record(&a, UsageDelta { keys_created: 1, ..UsageDelta::default() });
-        meter.record(&a, UsageDelta { failed: true, random_bytes_served: 32, ..UsageDelta::default() });
+        meter.record(
+            &a,
+            UsageDelta {
+                keys_created: 1,
+                ..UsageDelta::default()
+            },
+        );
+        meter.record(
+            &a,
+            UsageDelta {
+                failed: true,
+                random_bytes_served: 32,
+                ..UsageDelta::default()
+            },
+        );
         assert_eq!(
             meter.tenant(&a),
-            TenantUsage { operations: 2, failed_operations: 1, keys_created: 1, random_bytes_served: 32 }
+            TenantUsage {
+                operations: 2,
+                failed_operations: 1,
+                keys_created: 1,
+                random_bytes_served: 32
+            }
         );
         assert_eq!(meter.tenant(&TenantId("b".into())), TenantUsage::default());
         assert_eq!(meter.snapshot().len(), 1);

@@ -2,13 +2,13 @@
 //! families, the reasons each version expects (OASIS SKLC-M-2: 1.4 Permission Denied, 2.1 Wrong Key Lifecycle
 //! State), date-driven transitions, Check and Re-Key.
 
-mod common;
+mod operations_harness;
 
-use common::*;
 use kmip::attributes::{Attribute, CryptographicUsageMask, KnownAttribute};
 use kmip::enums::{LinkType, ObjectType, State};
 use kmip::payloads::*;
 use kmip::{ResultReason, ResultStatus};
+use operations_harness::*;
 
 fn sklc_m_2(version: kmip::ProtocolVersion, wrong_state: ResultReason) {
     let h = Harness::new();
@@ -19,13 +19,22 @@ fn sklc_m_2(version: kmip::ProtocolVersion, wrong_state: ResultReason) {
     assert_eq!(attributes.state(), Some(State::Active));
     assert!(attributes.activation_date().is_some());
     assert_failed(&h.one(&h.alice, version, destroy(&uid)), wrong_state);
-    h.ok(&h.alice, version, revoke(&uid, RevocationReasonCode::KeyCompromise, Some(6)));
+    h.ok(
+        &h.alice,
+        version,
+        revoke(&uid, RevocationReasonCode::KeyCompromise, Some(6)),
+    );
     let attributes = h.attributes(&h.alice, version, &uid);
     assert_eq!(attributes.state(), Some(State::Compromised));
-    assert!(attributes.iter().any(|a| *a == Attribute::CompromiseOccurrenceDate(6)));
+    assert!(attributes
+        .iter()
+        .any(|a| *a == Attribute::CompromiseOccurrenceDate(6)));
     h.ok(&h.alice, version, destroy(&uid));
     assert_eq!(h.state_of(&h.alice, &uid), State::DestroyedCompromised);
-    assert!(h.stored(&uid).object.is_none(), "key material must be gone after Destroy");
+    assert!(
+        h.stored(&uid).object.is_none(),
+        "key material must be gone after Destroy"
+    );
 }
 
 #[test]
@@ -43,20 +52,33 @@ fn activate_twice_is_a_lifecycle_error() {
     let h = Harness::new();
     let uid = h.create_aes(&h.alice, V2_1, "k");
     h.ok(&h.alice, V2_1, activate(&uid));
-    assert_failed(&h.one(&h.alice, V2_1, activate(&uid)), ResultReason::WrongKeyLifecycleState);
+    assert_failed(
+        &h.one(&h.alice, V2_1, activate(&uid)),
+        ResultReason::WrongKeyLifecycleState,
+    );
 }
 
 #[test]
 fn a_non_compromise_revoke_deactivates_and_a_deactivated_key_can_be_destroyed() {
     let h = Harness::new();
     let uid = h.create_aes(&h.alice, V1_4, "k");
-    h.ok(&h.alice, V1_4, revoke(&uid, RevocationReasonCode::Unspecified, None));
+    h.ok(
+        &h.alice,
+        V1_4,
+        revoke(&uid, RevocationReasonCode::Unspecified, None),
+    );
     assert_eq!(h.state_of(&h.alice, &uid), State::Deactivated);
     h.ok(&h.alice, V1_4, destroy(&uid));
     assert_eq!(h.state_of(&h.alice, &uid), State::Destroyed);
     // Metadata stays: Get Attributes answers, Get does not.
-    assert_failed(&h.one(&h.alice, V2_1, get(&uid)), ResultReason::ObjectDestroyed);
-    assert_failed(&h.one(&h.alice, V2_1, destroy(&uid)), ResultReason::ObjectDestroyed);
+    assert_failed(
+        &h.one(&h.alice, V2_1, get(&uid)),
+        ResultReason::ObjectDestroyed,
+    );
+    assert_failed(
+        &h.one(&h.alice, V2_1, destroy(&uid)),
+        ResultReason::ObjectDestroyed,
+    );
 }
 
 #[test]
@@ -64,7 +86,11 @@ fn a_compromise_revoke_needs_its_occurrence_date() {
     let h = Harness::new();
     let uid = h.create_aes(&h.alice, V2_1, "k");
     assert_failed(
-        &h.one(&h.alice, V2_1, revoke(&uid, RevocationReasonCode::KeyCompromise, None)),
+        &h.one(
+            &h.alice,
+            V2_1,
+            revoke(&uid, RevocationReasonCode::KeyCompromise, None),
+        ),
         ResultReason::InvalidField,
     );
 }
@@ -74,7 +100,9 @@ fn an_activation_date_in_the_past_makes_the_object_active_and_deactivation_dates
     let h = Harness::new();
     let mut request = create_aes(128, "dated");
     request.attributes.push(Attribute::ActivationDate(1_000));
-    let ResponsePayload::Create(created) = h.ok(&h.alice, V2_1, request) else { panic!() };
+    let ResponsePayload::Create(created) = h.ok(&h.alice, V2_1, request) else {
+        panic!()
+    };
     let uid = created.unique_identifier;
     assert_eq!(h.state_of(&h.alice, &uid), State::Active);
     h.ok(
@@ -90,7 +118,10 @@ fn an_activation_date_in_the_past_makes_the_object_active_and_deactivation_dates
 
 #[test]
 fn the_activation_date_of_an_active_key_cannot_be_modified() {
-    for (version, reason) in [(V1_4, ResultReason::PermissionDenied), (V2_1, ResultReason::WrongKeyLifecycleState)] {
+    for (version, reason) in [
+        (V1_4, ResultReason::PermissionDenied),
+        (V2_1, ResultReason::WrongKeyLifecycleState),
+    ] {
         let h = Harness::new();
         let uid = h.create_aes(&h.alice, version, "k");
         h.ok(&h.alice, version, activate(&uid));
@@ -116,12 +147,19 @@ fn check_compares_the_usage_mask() {
         cryptographic_usage_mask: Some(mask as i32),
         ..CheckRequest::default()
     };
-    h.ok(&h.alice, V2_1, check(CryptographicUsageMask::ENCRYPT.bits()));
+    h.ok(
+        &h.alice,
+        V2_1,
+        check(CryptographicUsageMask::ENCRYPT.bits()),
+    );
     assert_failed(
         &h.one(&h.alice, V2_1, check(CryptographicUsageMask::SIGN.bits())),
         ResultReason::IncompatibleCryptographicUsageMask,
     );
-    assert_failed(&h.one(&h.alice, V1_4, check(CryptographicUsageMask::SIGN.bits())), ResultReason::IllegalOperation);
+    assert_failed(
+        &h.one(&h.alice, V1_4, check(CryptographicUsageMask::SIGN.bits())),
+        ResultReason::IllegalOperation,
+    );
 }
 
 #[test]
@@ -132,34 +170,61 @@ fn rekey_makes_a_new_key_linked_both_ways_with_the_offset_applied() {
     let ResponsePayload::ReKey(rekeyed) = h.ok(
         &h.alice,
         V2_1,
-        ReKeyRequest { unique_identifier: Some(old.clone()), offset: Some(Interval(3600)), ..ReKeyRequest::default() },
+        ReKeyRequest {
+            unique_identifier: Some(old.clone()),
+            offset: Some(Interval(3600)),
+            ..ReKeyRequest::default()
+        },
     ) else {
         panic!()
     };
     let new = rekeyed.unique_identifier;
     assert_ne!(new, old);
     let new_attributes = h.attributes(&h.alice, V2_1, &new);
-    assert_eq!(new_attributes.linked(LinkType::ReplacedObjectLink), Some(old.as_str()));
+    assert_eq!(
+        new_attributes.linked(LinkType::ReplacedObjectLink),
+        Some(old.as_str())
+    );
     assert_eq!(new_attributes.object_type(), Some(ObjectType::SymmetricKey));
     assert_eq!(new_attributes.cryptographic_length(), Some(256));
-    assert_eq!(new_attributes.state(), Some(State::PreActive), "activation is an hour away");
+    assert_eq!(
+        new_attributes.state(),
+        Some(State::PreActive),
+        "activation is an hour away"
+    );
     assert!(new_attributes.names().any(|n| n.value == "rotating"));
     let old_attributes = h.attributes(&h.alice, V2_1, &old);
-    assert_eq!(old_attributes.linked(LinkType::ReplacementObjectLink), Some(new.as_str()));
-    assert_ne!(key_bytes(&h.ok(&h.alice, V2_1, get(&old))), key_bytes(&h.ok(&h.alice, V2_1, get(&new))));
+    assert_eq!(
+        old_attributes.linked(LinkType::ReplacementObjectLink),
+        Some(new.as_str())
+    );
+    assert_ne!(
+        key_bytes(&h.ok(&h.alice, V2_1, get(&old))),
+        key_bytes(&h.ok(&h.alice, V2_1, get(&new)))
+    );
     assert!(new_attributes.contains(KnownAttribute::RandomNumberGenerator));
 }
 
 #[test]
 fn every_write_is_made_durable_before_the_answer() {
     let h = Harness::new();
-    let before = h.store.durable_waits.load(std::sync::atomic::Ordering::SeqCst);
+    let before = h
+        .store
+        .durable_waits
+        .load(std::sync::atomic::Ordering::SeqCst);
     let uid = h.create_aes(&h.alice, V2_1, "k");
-    assert_eq!(h.store.durable_waits.load(std::sync::atomic::Ordering::SeqCst), before + 1);
+    assert_eq!(
+        h.store
+            .durable_waits
+            .load(std::sync::atomic::Ordering::SeqCst),
+        before + 1
+    );
     let item = h.one(&h.alice, V2_1, get_attributes(&uid, vec![]));
     assert_eq!(item.result_status, ResultStatus::Success);
     assert_eq!(
-        h.store.durable_waits.load(std::sync::atomic::Ordering::SeqCst),
+        h.store
+            .durable_waits
+            .load(std::sync::atomic::Ordering::SeqCst),
         before + 1,
         "a read-only message needs no flush"
     );

@@ -130,13 +130,13 @@ pub fn generate_key_pair(pool: &EntropyPool, spec: KeyPairSpec) -> Result<Privat
     match spec {
         KeyPairSpec::Rsa { bits } => generate_rsa(pool, bits).map(|key| PrivateKey::Rsa(Box::new(key))),
         KeyPairSpec::Ec(EcCurve::P256) => Ok(PrivateKey::EcP256(
-            pool.with_rng(|rng| p256::SecretKey::random(rng))?,
+            pool.with_rng(p256::SecretKey::random)?,
         )),
         KeyPairSpec::Ec(EcCurve::P384) => Ok(PrivateKey::EcP384(
-            pool.with_rng(|rng| p384::SecretKey::random(rng))?,
+            pool.with_rng(p384::SecretKey::random)?,
         )),
         KeyPairSpec::Ed25519 => Ok(PrivateKey::Ed25519(Box::new(
-            pool.with_rng(|rng| ed25519_dalek::SigningKey::generate(rng))?,
+            pool.with_rng(ed25519_dalek::SigningKey::generate)?,
         ))),
     }
 }

@@ -20,10 +20,17 @@ pub struct JournalingStore {
 
 impl JournalingStore {
     pub fn new(inner: Arc<dyn ObjectStore>) -> Self {
-        Self { inner, before: Mutex::new(Vec::new()) }
+        Self {
+            inner,
+            before: Mutex::new(Vec::new()),
+        }
     }
 
-    fn remember(&self, uid: &str, before: impl FnOnce() -> Result<Option<StoredObject>, StoreError>) -> Result<(), StoreError> {
+    fn remember(
+        &self,
+        uid: &str,
+        before: impl FnOnce() -> Result<Option<StoredObject>, StoreError>,
+    ) -> Result<(), StoreError> {
         let mut journal = self.before.lock().unwrap_or_else(PoisonError::into_inner);
         if !journal.iter().any(|(seen, _)| seen == uid) {
             journal.push((uid.to_owned(), before()?));
@@ -33,7 +40,8 @@ impl JournalingStore {
 
     /// Puts every object the batch wrote back as it was, newest change first.
     pub fn roll_back(&self) -> Result<(), StoreError> {
-        let journal = std::mem::take(&mut *self.before.lock().unwrap_or_else(PoisonError::into_inner));
+        let journal =
+            std::mem::take(&mut *self.before.lock().unwrap_or_else(PoisonError::into_inner));
         for (uid, before) in journal.into_iter().rev() {
             match before {
                 None => match self.inner.remove(&uid) {

@@ -4,15 +4,17 @@
 
 use kmip::attributes::{Attribute, AttributeName, Attributes, KnownAttribute};
 use kmip::payloads::{
-    AddAttributeRequest, AddAttributeResponse, AttributeArgument, AttributeNames, DeleteAttributeRequest,
-    DeleteAttributeResponse, GetAttributeListRequest, GetAttributeListResponse, GetAttributesRequest,
-    GetAttributesResponse, ModifyAttributeRequest, ModifyAttributeResponse, PayloadAttributes, SetAttributeRequest,
-    SetAttributeResponse,
+    AddAttributeRequest, AddAttributeResponse, AttributeArgument, AttributeNames,
+    DeleteAttributeRequest, DeleteAttributeResponse, GetAttributeListRequest,
+    GetAttributeListResponse, GetAttributesRequest, GetAttributesResponse, ModifyAttributeRequest,
+    ModifyAttributeResponse, PayloadAttributes, SetAttributeRequest, SetAttributeResponse,
 };
 use kmip::{ProtocolVersion, ResultReason};
 
 use super::lifecycle::set_changed;
-use super::policy::{check_client_change, is_multi_valued, is_read_only, read_only_error, single_valued_error};
+use super::policy::{
+    check_client_change, is_multi_valued, is_read_only, read_only_error, single_valued_error,
+};
 use super::{load, save, target, versioned};
 use crate::error::KmipError;
 use crate::state::RequestContext;
@@ -63,7 +65,9 @@ pub fn get_attribute_list(
 
 /// The attributes `version` defines (real 1.0 clients break on later ones).
 fn visible(attributes: &Attributes, version: ProtocolVersion) -> impl Iterator<Item = &Attribute> {
-    attributes.iter().filter(move |a| a.name().is_available_in(version))
+    attributes
+        .iter()
+        .filter(move |a| a.name().is_available_in(version))
 }
 
 fn state(object: &StoredObject) -> Option<kmip::enums::State> {
@@ -71,7 +75,11 @@ fn state(object: &StoredObject) -> Option<kmip::enums::State> {
 }
 
 /// A Name may appear once on an object.
-fn check_name_unique(version: ProtocolVersion, object: &StoredObject, attribute: &Attribute) -> Result<(), KmipError> {
+fn check_name_unique(
+    version: ProtocolVersion,
+    object: &StoredObject,
+    attribute: &Attribute,
+) -> Result<(), KmipError> {
     if let Attribute::Name(name) = attribute {
         if object.attributes.names().any(|n| n.value == name.value) {
             return Err(versioned(
@@ -136,11 +144,18 @@ pub fn set_attribute(
     }
     set_changed(&mut object.attributes, attribute, ctx.now);
     save(ctx, &object)?;
-    Ok(SetAttributeResponse { unique_identifier: object.uid })
+    Ok(SetAttributeResponse {
+        unique_identifier: object.uid,
+    })
 }
 
 fn attribute_not_found(version: ProtocolVersion, what: String) -> KmipError {
-    versioned(version, ResultReason::AttributeNotFound, ResultReason::InvalidField, what)
+    versioned(
+        version,
+        ResultReason::AttributeNotFound,
+        ResultReason::InvalidField,
+        what,
+    )
 }
 
 /// Replaces the value at `position` (an index into the whole list) with `attribute`.
@@ -206,11 +221,9 @@ pub fn modify_attribute(
         ));
     };
     if let Attribute::Name(new_name) = &new {
-        let clash = object
-            .attributes
-            .iter()
-            .enumerate()
-            .any(|(p, a)| p != position && matches!(a, Attribute::Name(n) if n.value == new_name.value));
+        let clash = object.attributes.iter().enumerate().any(|(p, a)| {
+            p != position && matches!(a, Attribute::Name(n) if n.value == new_name.value)
+        });
         if clash {
             return Err(versioned(
                 ctx.version,

@@ -86,7 +86,11 @@ pub fn key_spec(
             )))
         }
     };
-    Ok(KeySpec { algorithm, length_bits, material_bytes })
+    Ok(KeySpec {
+        algorithm,
+        length_bits,
+        material_bytes,
+    })
 }
 
 /// Sets odd parity on every byte (DES key convention).
@@ -97,7 +101,10 @@ fn set_des_parity(key: &mut [u8]) {
     }
 }
 
-pub fn create(ctx: &RequestContext<'_>, request: CreateRequest) -> Result<CreateResponse, KmipError> {
+pub fn create(
+    ctx: &RequestContext<'_>,
+    request: CreateRequest,
+) -> Result<CreateResponse, KmipError> {
     if request.object_type != ObjectType::SymmetricKey {
         return Err(versioned(
             ctx.version,
@@ -132,7 +139,11 @@ pub fn create(ctx: &RequestContext<'_>, request: CreateRequest) -> Result<Create
         attributes.cryptographic_length(),
     )?;
     let mut key = Zeroizing::new(vec![0u8; spec.material_bytes]);
-    let provenance = ctx.state.entropy.fill(&mut key).map_err(|e| entropy_error(&e))?;
+    let provenance = ctx
+        .state
+        .entropy
+        .fill(&mut key)
+        .map_err(|e| entropy_error(&e))?;
     if spec.algorithm == CryptographicAlgorithm::TripleDes {
         set_des_parity(&mut key);
     }
@@ -175,13 +186,19 @@ mod tests {
         let spec = key_spec(v, Some(CryptographicAlgorithm::HmacSha384), None).unwrap();
         assert_eq!(spec.material_bytes, 48);
         assert_eq!(
-            key_spec(v, Some(CryptographicAlgorithm::Aes), Some(100)).unwrap_err().reason,
+            key_spec(v, Some(CryptographicAlgorithm::Aes), Some(100))
+                .unwrap_err()
+                .reason,
             ResultReason::UnsupportedCryptographicParameters
         );
         assert_eq!(
-            key_spec(ProtocolVersion::V1_4, Some(CryptographicAlgorithm::Rsa), Some(2048))
-                .unwrap_err()
-                .reason,
+            key_spec(
+                ProtocolVersion::V1_4,
+                Some(CryptographicAlgorithm::Rsa),
+                Some(2048)
+            )
+            .unwrap_err()
+            .reason,
             ResultReason::InvalidField
         );
         assert!(key_spec(v, None, Some(128)).is_err());

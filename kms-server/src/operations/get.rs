@@ -27,7 +27,10 @@ pub fn get(ctx: &RequestContext<'_>, request: GetRequest) -> Result<GetResponse,
     if let Some(compression) = request.key_compression_type {
         return Err(KmipError::new(
             ResultReason::KeyCompressionTypeNotSupported,
-            format!("Key Compression Type {} is not supported", compression.name()),
+            format!(
+                "Key Compression Type {} is not supported",
+                compression.name()
+            ),
         ));
     }
     let Some(object) = stored.object.clone() else {
@@ -38,13 +41,19 @@ pub fn get(ctx: &RequestContext<'_>, request: GetRequest) -> Result<GetResponse,
             format!("{uid} was destroyed: its key material is gone, only its attributes remain"),
         ));
     };
-    if matches!(stored.attributes.get(&KnownAttribute::Sensitive.into()), Some(Attribute::Sensitive(true))) {
+    if matches!(
+        stored.attributes.get(&KnownAttribute::Sensitive.into()),
+        Some(Attribute::Sensitive(true))
+    ) {
         return Err(KmipError::new(
             ResultReason::Sensitive,
             format!("{uid} is Sensitive: its value cannot be returned in the clear"),
         ));
     }
-    if matches!(stored.attributes.get(&KnownAttribute::Extractable.into()), Some(Attribute::Extractable(false))) {
+    if matches!(
+        stored.attributes.get(&KnownAttribute::Extractable.into()),
+        Some(Attribute::Extractable(false))
+    ) {
         return Err(versioned(
             ctx.version,
             ResultReason::NotExtractable,
@@ -55,7 +64,11 @@ pub fn get(ctx: &RequestContext<'_>, request: GetRequest) -> Result<GetResponse,
     let wrapped = object
         .key_block()
         .is_some_and(|b| b.key_wrapping_data.is_some());
-    if wrapped && request.key_wrap_type.is_some_and(|t| t.0 == KEY_WRAP_NOT_WRAPPED) {
+    if wrapped
+        && request
+            .key_wrap_type
+            .is_some_and(|t| t.0 == KEY_WRAP_NOT_WRAPPED)
+    {
         return Err(versioned(
             ctx.version,
             ResultReason::KeyWrapTypeNotSupported,
@@ -67,7 +80,10 @@ pub fn get(ctx: &RequestContext<'_>, request: GetRequest) -> Result<GetResponse,
         Some(format) => convert(ctx.version, object, format)?,
         None => object,
     };
-    if matches!(stored.attributes.get(&KnownAttribute::Fresh.into()), Some(Attribute::Fresh(true))) {
+    if matches!(
+        stored.attributes.get(&KnownAttribute::Fresh.into()),
+        Some(Attribute::Fresh(true))
+    ) {
         set_changed(&mut stored.attributes, Attribute::Fresh(false), ctx.now);
         save(ctx, &stored)?;
     }
@@ -93,7 +109,10 @@ fn convert(
             format!(
                 "cannot return this object as {}{}",
                 format.name(),
-                stored.map_or(String::new(), |s| format!(" (it is stored as {})", s.name()))
+                stored.map_or(String::new(), |s| format!(
+                    " (it is stored as {})",
+                    s.name()
+                ))
             ),
         )
     };
@@ -121,7 +140,9 @@ fn convert(
             };
             let material = match format {
                 KeyFormatType::Raw => KeyMaterial::Bytes(bytes),
-                KeyFormatType::TransparentSymmetricKey => KeyMaterial::TransparentSymmetricKey { key: bytes },
+                KeyFormatType::TransparentSymmetricKey => {
+                    KeyMaterial::TransparentSymmetricKey { key: bytes }
+                }
                 _ => return Err(not_supported(Some(stored_format))),
             };
             Ok(ManagedObject::SymmetricKey(KeyBlock::new(
@@ -161,7 +182,10 @@ mod tests {
         let v = kmip::ProtocolVersion::V1_4;
         let transparent = convert(v, raw(), KeyFormatType::TransparentSymmetricKey).unwrap();
         let block = transparent.key_block().unwrap();
-        assert_eq!(block.key_format_type, KeyFormatType::TransparentSymmetricKey);
+        assert_eq!(
+            block.key_format_type,
+            KeyFormatType::TransparentSymmetricKey
+        );
         assert!(matches!(
             &block.key_value.as_ref().unwrap().material,
             KeyMaterial::TransparentSymmetricKey { key } if key.as_slice() == [7u8; 16]

@@ -13,8 +13,8 @@
 use kmip::attributes::{Attribute, Attributes, CryptographicUsageMask};
 use kmip::enums::{RevocationReasonCode, State};
 use kmip::payloads::{
-    ActivateRequest, ActivateResponse, CheckRequest, CheckResponse, DestroyRequest, DestroyResponse,
-    RevokeRequest, RevokeResponse,
+    ActivateRequest, ActivateResponse, CheckRequest, CheckResponse, DestroyRequest,
+    DestroyResponse, RevokeRequest, RevokeResponse,
 };
 use kmip::ResultReason;
 
@@ -56,26 +56,44 @@ fn state_of(attributes: &Attributes) -> State {
     attributes.state().unwrap_or(State::PreActive)
 }
 
-pub fn activate(ctx: &RequestContext<'_>, request: ActivateRequest) -> Result<ActivateResponse, KmipError> {
+pub fn activate(
+    ctx: &RequestContext<'_>,
+    request: ActivateRequest,
+) -> Result<ActivateResponse, KmipError> {
     let uid = target(&request.unique_identifier)?;
     let mut object = load(ctx, uid)?;
     let state = state_of(&object.attributes);
     if state != State::PreActive {
         return Err(wrong_state(
             ctx.version,
-            format!("Activate needs a Pre-Active object; {uid} is {}", state.name()),
+            format!(
+                "Activate needs a Pre-Active object; {uid} is {}",
+                state.name()
+            ),
         ));
     }
     if object.object.is_none() {
-        return Err(wrong_state(ctx.version, format!("{uid} has no key material to activate")));
+        return Err(wrong_state(
+            ctx.version,
+            format!("{uid} has no key material to activate"),
+        ));
     }
     object.attributes.set(Attribute::ActivationDate(ctx.now));
-    set_changed(&mut object.attributes, Attribute::State(State::Active), ctx.now);
+    set_changed(
+        &mut object.attributes,
+        Attribute::State(State::Active),
+        ctx.now,
+    );
     save(ctx, &object)?;
-    Ok(ActivateResponse { unique_identifier: object.uid })
+    Ok(ActivateResponse {
+        unique_identifier: object.uid,
+    })
 }
 
-pub fn revoke(ctx: &RequestContext<'_>, request: RevokeRequest) -> Result<RevokeResponse, KmipError> {
+pub fn revoke(
+    ctx: &RequestContext<'_>,
+    request: RevokeRequest,
+) -> Result<RevokeResponse, KmipError> {
     let uid = target(&request.unique_identifier)?;
     let mut object = load(ctx, uid)?;
     let state = state_of(&object.attributes);
@@ -94,7 +112,10 @@ pub fn revoke(ctx: &RequestContext<'_>, request: RevokeRequest) -> Result<Revoke
             other => {
                 return Err(wrong_state(
                     ctx.version,
-                    format!("{uid} is {}; only a compromise can still be reported for it", other.name()),
+                    format!(
+                        "{uid} is {}; only a compromise can still be reported for it",
+                        other.name()
+                    ),
                 ))
             }
         }
@@ -106,20 +127,27 @@ pub fn revoke(ctx: &RequestContext<'_>, request: RevokeRequest) -> Result<Revoke
                 "a compromise revocation needs a Compromise Occurrence Date",
             )
         })?;
-        object.attributes.set(Attribute::CompromiseOccurrenceDate(occurred.0));
+        object
+            .attributes
+            .set(Attribute::CompromiseOccurrenceDate(occurred.0));
         object.attributes.set(Attribute::CompromiseDate(ctx.now));
     } else if state != State::Deactivated {
         object.attributes.set(Attribute::DeactivationDate(ctx.now));
     }
-    object
-        .attributes
-        .set(Attribute::RevocationReason(request.revocation_reason.clone()));
+    object.attributes.set(Attribute::RevocationReason(
+        request.revocation_reason.clone(),
+    ));
     set_changed(&mut object.attributes, Attribute::State(new_state), ctx.now);
     save(ctx, &object)?;
-    Ok(RevokeResponse { unique_identifier: object.uid })
+    Ok(RevokeResponse {
+        unique_identifier: object.uid,
+    })
 }
 
-pub fn destroy(ctx: &RequestContext<'_>, request: DestroyRequest) -> Result<DestroyResponse, KmipError> {
+pub fn destroy(
+    ctx: &RequestContext<'_>,
+    request: DestroyRequest,
+) -> Result<DestroyResponse, KmipError> {
     let uid = target(&request.unique_identifier)?;
     let mut object = load(ctx, uid)?;
     let new_state = match state_of(&object.attributes) {
@@ -145,7 +173,9 @@ pub fn destroy(ctx: &RequestContext<'_>, request: DestroyRequest) -> Result<Dest
     object.attributes.set(Attribute::DestroyDate(ctx.now));
     set_changed(&mut object.attributes, Attribute::State(new_state), ctx.now);
     save(ctx, &object)?;
-    Ok(DestroyResponse { unique_identifier: object.uid })
+    Ok(DestroyResponse {
+        unique_identifier: object.uid,
+    })
 }
 
 /// Check: would the object serve the given usage (mask), count and lease? The object must still have its
@@ -182,7 +212,9 @@ pub fn check(ctx: &RequestContext<'_>, request: CheckRequest) -> Result<CheckRes
         }
     }
     if request.usage_limits_count.is_some_and(|c| c < 0) {
-        return Err(KmipError::invalid_field("Usage Limits Count must not be negative"));
+        return Err(KmipError::invalid_field(
+            "Usage Limits Count must not be negative",
+        ));
     }
     Ok(CheckResponse {
         unique_identifier: object.uid,
@@ -198,7 +230,11 @@ mod tests {
 
     #[test]
     fn dates_move_the_state_forward() {
-        let mut a: Attributes = vec![Attribute::State(State::PreActive), Attribute::ActivationDate(10)].into();
+        let mut a: Attributes = vec![
+            Attribute::State(State::PreActive),
+            Attribute::ActivationDate(10),
+        ]
+        .into();
         assert!(!apply_date_transitions(&mut a, 9));
         assert_eq!(a.state(), Some(State::PreActive));
         assert!(apply_date_transitions(&mut a, 10));
@@ -210,7 +246,11 @@ mod tests {
 
     #[test]
     fn dates_never_revive_a_compromised_object() {
-        let mut a: Attributes = vec![Attribute::State(State::Compromised), Attribute::ActivationDate(1)].into();
+        let mut a: Attributes = vec![
+            Attribute::State(State::Compromised),
+            Attribute::ActivationDate(1),
+        ]
+        .into();
         assert!(!apply_date_transitions(&mut a, 100));
         assert_eq!(a.state(), Some(State::Compromised));
     }

@@ -21,10 +21,15 @@ struct Filter {
     values: Vec<Attribute>,
 }
 
-pub fn locate(ctx: &RequestContext<'_>, request: LocateRequest) -> Result<LocateResponse, KmipError> {
+pub fn locate(
+    ctx: &RequestContext<'_>,
+    request: LocateRequest,
+) -> Result<LocateResponse, KmipError> {
     let maximum = non_negative(request.maximum_items, "Maximum Items")?;
     let offset = non_negative(request.offset_items, "Offset Items")?.unwrap_or(0);
-    let mask = request.storage_status_mask.unwrap_or(storage_status::ON_LINE);
+    let mask = request
+        .storage_status_mask
+        .unwrap_or(storage_status::ON_LINE);
     let want_online = mask & storage_status::ON_LINE != 0;
     let want_destroyed = mask & storage_status::DESTROYED != 0;
     let fresh_only = request
@@ -75,7 +80,8 @@ pub fn locate(ctx: &RequestContext<'_>, request: LocateRequest) -> Result<Locate
 fn non_negative(value: Option<i32>, what: &str) -> Result<Option<usize>, KmipError> {
     value
         .map(|v| {
-            usize::try_from(v).map_err(|_| KmipError::invalid_field(format!("{what} must not be negative ({v})")))
+            usize::try_from(v)
+                .map_err(|_| KmipError::invalid_field(format!("{what} must not be negative ({v})")))
         })
         .transpose()
 }
@@ -90,14 +96,21 @@ fn group(version: kmip::ProtocolVersion, attributes: Attributes) -> Result<Vec<F
         }
         match filters.iter_mut().find(|f| f.name == name) {
             Some(filter) => filter.values.push(attribute),
-            None => filters.push(Filter { name, values: vec![attribute] }),
+            None => filters.push(Filter {
+                name,
+                values: vec![attribute],
+            }),
         }
     }
     for filter in &filters {
         if is_date(&filter.name) && filter.values.len() > 2 {
             return Err(KmipError::new(
                 ResultReason::InvalidField,
-                format!("{} is given {} times: one value or a range of two", filter.name, filter.values.len()),
+                format!(
+                    "{} is given {} times: one value or a range of two",
+                    filter.name,
+                    filter.values.len()
+                ),
             ));
         }
     }
@@ -174,7 +187,7 @@ fn matches(filter: &Filter, attributes: &Attributes) -> bool {
         Attribute::ApplicationSpecificInformation(info) if info.data.is_none() => present.iter().any(|a| {
             matches!(a, Attribute::ApplicationSpecificInformation(have) if have.namespace == info.namespace)
         }),
-        other => present.iter().any(|a| *a == other),
+        other => present.contains(&other),
     })
 }
 
@@ -184,7 +197,10 @@ mod tests {
     use kmip::attributes::{CryptographicUsageMask, Name};
 
     fn filter(values: Vec<Attribute>) -> Filter {
-        Filter { name: values[0].name(), values }
+        Filter {
+            name: values[0].name(),
+            values,
+        }
     }
 
     fn object() -> Attributes {
@@ -199,19 +215,50 @@ mod tests {
 
     #[test]
     fn dates_match_exactly_or_within_a_range() {
-        assert!(matches(&filter(vec![Attribute::InitialDate(100)]), &object()));
-        assert!(!matches(&filter(vec![Attribute::InitialDate(101)]), &object()));
-        assert!(matches(&filter(vec![Attribute::InitialDate(150), Attribute::InitialDate(50)]), &object()));
-        assert!(!matches(&filter(vec![Attribute::InitialDate(101), Attribute::InitialDate(150)]), &object()));
+        assert!(matches(
+            &filter(vec![Attribute::InitialDate(100)]),
+            &object()
+        ));
+        assert!(!matches(
+            &filter(vec![Attribute::InitialDate(101)]),
+            &object()
+        ));
+        assert!(matches(
+            &filter(vec![
+                Attribute::InitialDate(150),
+                Attribute::InitialDate(50)
+            ]),
+            &object()
+        ));
+        assert!(!matches(
+            &filter(vec![
+                Attribute::InitialDate(101),
+                Attribute::InitialDate(150)
+            ]),
+            &object()
+        ));
     }
 
     #[test]
     fn usage_masks_match_by_containment_and_names_exactly() {
-        let mask = |m| filter(vec![Attribute::CryptographicUsageMask(CryptographicUsageMask(m))]);
+        let mask = |m| {
+            filter(vec![Attribute::CryptographicUsageMask(
+                CryptographicUsageMask(m),
+            )])
+        };
         assert!(matches(&mask(0x04), &object()));
         assert!(!matches(&mask(0x01), &object()));
-        assert!(matches(&filter(vec![Attribute::Name(Name::text("b"))]), &object()));
-        assert!(!matches(&filter(vec![Attribute::Name(Name::text("B"))]), &object()));
-        assert!(!matches(&filter(vec![Attribute::Description("x".into())]), &object()));
+        assert!(matches(
+            &filter(vec![Attribute::Name(Name::text("b"))]),
+            &object()
+        ));
+        assert!(!matches(
+            &filter(vec![Attribute::Name(Name::text("B"))]),
+            &object()
+        ));
+        assert!(!matches(
+            &filter(vec![Attribute::Description("x".into())]),
+            &object()
+        ));
     }
 }

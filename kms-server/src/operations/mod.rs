@@ -74,7 +74,12 @@ pub fn wrong_state(version: ProtocolVersion, message: impl Into<String>) -> Kmip
 }
 
 /// A reason from 2.x where the version has it, else the 1.x fallback.
-pub fn versioned(version: ProtocolVersion, v2: ResultReason, v1: ResultReason, message: impl Into<String>) -> KmipError {
+pub fn versioned(
+    version: ProtocolVersion,
+    v2: ResultReason,
+    v1: ResultReason,
+    message: impl Into<String>,
+) -> KmipError {
     KmipError::new(if v2.defined_in(version) { v2 } else { v1 }, message)
 }
 
@@ -120,9 +125,18 @@ mod tests {
 
     #[test]
     fn reasons_follow_the_protocol_family() {
-        assert_eq!(not_found(ProtocolVersion::V1_4, "x").reason, ResultReason::ItemNotFound);
-        assert_eq!(not_found(ProtocolVersion::V2_1, "x").reason, ResultReason::ObjectNotFound);
-        assert_eq!(wrong_state(ProtocolVersion::V1_2, "x").reason, ResultReason::PermissionDenied);
+        assert_eq!(
+            not_found(ProtocolVersion::V1_4, "x").reason,
+            ResultReason::ItemNotFound
+        );
+        assert_eq!(
+            not_found(ProtocolVersion::V2_1, "x").reason,
+            ResultReason::ObjectNotFound
+        );
+        assert_eq!(
+            wrong_state(ProtocolVersion::V1_2, "x").reason,
+            ResultReason::PermissionDenied
+        );
         assert_eq!(
             wrong_state(ProtocolVersion::V2_0, "x").reason,
             ResultReason::WrongKeyLifecycleState

@@ -112,7 +112,11 @@ pub fn unsupported_error(version: ProtocolVersion, name: &AttributeName) -> Kmip
 
 /// Checks a client-supplied attribute for Add / Set / Modify: known, not read-only, and allowed in the
 /// object's current state (Activation Date only before activation; Deactivation Date not after deactivation).
-pub fn check_client_change(version: ProtocolVersion, attribute: &Attribute, state: Option<State>) -> Result<(), KmipError> {
+pub fn check_client_change(
+    version: ProtocolVersion,
+    attribute: &Attribute,
+    state: Option<State>,
+) -> Result<(), KmipError> {
     let name = attribute.name();
     if matches!(name, AttributeName::Unknown { .. }) {
         return Err(unsupported_error(version, &name));
@@ -123,17 +127,25 @@ pub fn check_client_change(version: ProtocolVersion, attribute: &Attribute, stat
     let state = state.unwrap_or(State::PreActive);
     let allowed = match attribute {
         Attribute::ActivationDate(_) => state == State::PreActive,
-        Attribute::DeactivationDate(_) | Attribute::ProcessStartDate(_) | Attribute::ProtectStopDate(_) => {
+        Attribute::DeactivationDate(_)
+        | Attribute::ProcessStartDate(_)
+        | Attribute::ProtectStopDate(_) => {
             matches!(state, State::PreActive | State::Active)
         }
-        _ => !matches!(state, State::Destroyed | State::DestroyedCompromised) || is_descriptive(&name),
+        _ => {
+            !matches!(state, State::Destroyed | State::DestroyedCompromised)
+                || is_descriptive(&name)
+        }
     };
     if allowed {
         Ok(())
     } else {
         Err(super::wrong_state(
             version,
-            format!("{name} cannot be changed while the object is {}", state.name()),
+            format!(
+                "{name} cannot be changed while the object is {}",
+                state.name()
+            ),
         ))
     }
 }
@@ -217,15 +229,30 @@ mod tests {
     #[test]
     fn state_and_dates_follow_the_lifecycle() {
         let v2 = ProtocolVersion::V2_1;
-        let e = check_client_change(v2, &Attribute::State(State::Compromised), Some(State::Active)).unwrap_err();
+        let e = check_client_change(
+            v2,
+            &Attribute::State(State::Compromised),
+            Some(State::Active),
+        )
+        .unwrap_err();
         assert_eq!(e.reason, ResultReason::AttributeReadOnly);
-        let e = check_client_change(ProtocolVersion::V1_4, &Attribute::ActivationDate(5), Some(State::Active))
-            .unwrap_err();
+        let e = check_client_change(
+            ProtocolVersion::V1_4,
+            &Attribute::ActivationDate(5),
+            Some(State::Active),
+        )
+        .unwrap_err();
         assert_eq!(e.reason, ResultReason::PermissionDenied);
-        let e = check_client_change(v2, &Attribute::ActivationDate(5), Some(State::Active)).unwrap_err();
+        let e = check_client_change(v2, &Attribute::ActivationDate(5), Some(State::Active))
+            .unwrap_err();
         assert_eq!(e.reason, ResultReason::WrongKeyLifecycleState);
         check_client_change(v2, &Attribute::ActivationDate(5), Some(State::PreActive)).unwrap();
-        check_client_change(v2, &Attribute::Description("d".into()), Some(State::Destroyed)).unwrap();
+        check_client_change(
+            v2,
+            &Attribute::Description("d".into()),
+            Some(State::Destroyed),
+        )
+        .unwrap();
     }
 
     #[test]
@@ -240,13 +267,24 @@ mod tests {
         .into();
         check_template(v2, &ok, &inputs).unwrap();
         let state: Attributes = vec![Attribute::State(State::Active)].into();
-        assert_eq!(check_template(v2, &state, &inputs).unwrap_err().reason, ResultReason::AttributeReadOnly);
-        let twice: Attributes = vec![Attribute::Description("a".into()), Attribute::Description("b".into())].into();
+        assert_eq!(
+            check_template(v2, &state, &inputs).unwrap_err().reason,
+            ResultReason::AttributeReadOnly
+        );
+        let twice: Attributes = vec![
+            Attribute::Description("a".into()),
+            Attribute::Description("b".into()),
+        ]
+        .into();
         assert_eq!(
             check_template(v2, &twice, &inputs).unwrap_err().reason,
             ResultReason::AttributeSingleValued
         );
-        let same_name: Attributes = vec![Attribute::Name(Name::text("a")), Attribute::Name(Name::text("a"))].into();
+        let same_name: Attributes = vec![
+            Attribute::Name(Name::text("a")),
+            Attribute::Name(Name::text("a")),
+        ]
+        .into();
         assert_eq!(
             check_template(v2, &same_name, &inputs).unwrap_err().reason,
             ResultReason::NonUniqueNameAttribute

@@ -8,7 +8,8 @@ use kmip::attributes::{
     Attribute, AttributeName, Attributes, CustomAttribute, Digest, RandomNumberGenerator,
 };
 use kmip::enums::{
-    CryptographicAlgorithm, DrbgAlgorithm, HashingAlgorithm, KeyFormatType, ObjectType, RngAlgorithm, State,
+    CryptographicAlgorithm, DrbgAlgorithm, HashingAlgorithm, KeyFormatType, ObjectType,
+    RngAlgorithm, State,
 };
 use kmip::objects::{KeyMaterial, ManagedObject};
 use sha2::{Digest as _, Sha256};
@@ -152,7 +153,10 @@ fn server_custom(v1_name: &str, value: String) -> Attribute {
 }
 
 /// The object type a template's Object Type attribute (1.x clients send it) must agree with.
-pub fn check_object_type(requested: ObjectType, attributes: &Attributes) -> Result<(), crate::KmipError> {
+pub fn check_object_type(
+    requested: ObjectType,
+    attributes: &Attributes,
+) -> Result<(), crate::KmipError> {
     match attributes.object_type() {
         Some(given) if given != requested => Err(crate::KmipError::invalid_field(format!(
             "the Object Type attribute ({}) contradicts the request's Object Type ({})",
@@ -176,7 +180,10 @@ mod tests {
             Some(CryptographicAlgorithm::Aes),
             Some(128),
         ));
-        let client: Attributes = now_activation.map(Attribute::ActivationDate).into_iter().collect();
+        let client: Attributes = now_activation
+            .map(Attribute::ActivationDate)
+            .into_iter()
+            .collect();
         initial_attributes("uid-1", &key, client, 1000)
     }
 
@@ -199,8 +206,13 @@ mod tests {
                 _ => None,
             })
             .unwrap();
-        assert_eq!(digest.digest_value.unwrap(), Sha256::digest([1u8; 16]).to_vec());
-        assert!(attributes.iter().any(|a| *a == Attribute::InitialDate(1000)));
+        assert_eq!(
+            digest.digest_value.unwrap(),
+            Sha256::digest([1u8; 16]).to_vec()
+        );
+        assert!(attributes
+            .iter()
+            .any(|a| *a == Attribute::InitialDate(1000)));
     }
 
     #[test]

@@ -37,13 +37,16 @@ pub fn query(ctx: &RequestContext<'_>, request: QueryRequest) -> Result<QueryRes
                     .collect();
             }
             QueryFunction::QueryServerInformation => {
-                response.vendor_identification = Some(ctx.state.settings.vendor_identification.clone());
+                response.vendor_identification =
+                    Some(ctx.state.settings.vendor_identification.clone());
                 response.server_information = Some(server_information(&ctx.state.entropy.status()));
             }
             QueryFunction::QueryRngs => {
                 let mechanism = ctx.state.entropy.status().mechanism;
-                response.rng_parameters =
-                    vec![Item::structure(tags::RNG_PARAMETERS, rng_description(mechanism).children())];
+                response.rng_parameters = vec![Item::structure(
+                    tags::RNG_PARAMETERS,
+                    rng_description(mechanism).children(),
+                )];
             }
             // Nothing to list: no application namespaces, extensions, attestation, validations, profiles or
             // capabilities beyond the above, no client registration, no defaults, no protection masks.
@@ -96,8 +99,16 @@ pub fn server_information(status: &PoolStatus) -> Item {
             format!(
                 "entropy source {}: {kind}, {}, {}, health {:?}",
                 source.id,
-                if source.quantum { "quantum" } else { "not quantum" },
-                if source.credited { "credited" } else { "uncredited" },
+                if source.quantum {
+                    "quantum"
+                } else {
+                    "not quantum"
+                },
+                if source.credited {
+                    "credited"
+                } else {
+                    "uncredited"
+                },
                 source.state()
             ),
         ));

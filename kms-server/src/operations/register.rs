@@ -22,13 +22,19 @@ const REGISTRABLE: &[ObjectType] = &[
     ObjectType::PrivateKey,
 ];
 
-pub fn register(ctx: &RequestContext<'_>, request: RegisterRequest) -> Result<RegisterResponse, KmipError> {
+pub fn register(
+    ctx: &RequestContext<'_>,
+    request: RegisterRequest,
+) -> Result<RegisterResponse, KmipError> {
     if !REGISTRABLE.contains(&request.object_type) {
         return Err(versioned(
             ctx.version,
             ResultReason::InvalidObjectType,
             ResultReason::FeatureNotSupported,
-            format!("registering a {} is not supported", request.object_type.name()),
+            format!(
+                "registering a {} is not supported",
+                request.object_type.name()
+            ),
         ));
     }
     if request.protection_storage_masks.is_some() {
@@ -38,7 +44,10 @@ pub fn register(ctx: &RequestContext<'_>, request: RegisterRequest) -> Result<Re
         ));
     }
     let mut object = request.object.0.ok_or_else(|| {
-        KmipError::new(ResultReason::InvalidField, "Register needs the managed object to register")
+        KmipError::new(
+            ResultReason::InvalidField,
+            "Register needs the managed object to register",
+        )
     })?;
     if object.object_type() != request.object_type {
         return Err(KmipError::invalid_field(format!(
@@ -61,9 +70,10 @@ pub fn register(ctx: &RequestContext<'_>, request: RegisterRequest) -> Result<Re
         ],
     )?;
     reconcile_key_block(&mut object, &attributes)?;
-    if let (ManagedObject::Certificate(c), Some(kmip::attributes::Attribute::CertificateType(t))) =
-        (&object, attributes.get(&KnownAttribute::CertificateType.into()))
-    {
+    if let (ManagedObject::Certificate(c), Some(kmip::attributes::Attribute::CertificateType(t))) = (
+        &object,
+        attributes.get(&KnownAttribute::CertificateType.into()),
+    ) {
         if c.certificate_type != *t {
             return Err(KmipError::invalid_field(
                 "the Certificate Type attribute contradicts the certificate's type",
@@ -79,14 +89,22 @@ pub fn register(ctx: &RequestContext<'_>, request: RegisterRequest) -> Result<Re
         internal: false,
     };
     ctx.state.store.insert(&stored).map_err(store_error)?;
-    Ok(RegisterResponse { unique_identifier: uid, attributes: None })
+    Ok(RegisterResponse {
+        unique_identifier: uid,
+        attributes: None,
+    })
 }
 
 /// The Cryptographic Algorithm / Length of the template and of the Key Block must agree; where only the
 /// template has them, the Key Block takes them.
-fn reconcile_key_block(object: &mut ManagedObject, attributes: &Attributes) -> Result<(), KmipError> {
+fn reconcile_key_block(
+    object: &mut ManagedObject,
+    attributes: &Attributes,
+) -> Result<(), KmipError> {
     let block = match object {
-        ManagedObject::SymmetricKey(b) | ManagedObject::PublicKey(b) | ManagedObject::PrivateKey(b) => b,
+        ManagedObject::SymmetricKey(b)
+        | ManagedObject::PublicKey(b)
+        | ManagedObject::PrivateKey(b) => b,
         ManagedObject::SecretData(s) => &mut s.key_block,
         ManagedObject::SplitKey(s) => &mut s.key_block,
         _ => return Ok(()),
@@ -122,7 +140,8 @@ fn reconcile_key_block(object: &mut ManagedObject, attributes: &Attributes) -> R
         let symmetric = matches!(object_kind(block.cryptographic_algorithm), Some(true));
         if let Some(bytes) = bytes.filter(|_| symmetric) {
             let expected = usize::try_from(length).unwrap_or(0).div_ceil(8);
-            let des3 = block.cryptographic_algorithm == Some(kmip::enums::CryptographicAlgorithm::TripleDes);
+            let des3 = block.cryptographic_algorithm
+                == Some(kmip::enums::CryptographicAlgorithm::TripleDes);
             if bytes != expected && !(des3 && bytes == 24) {
                 return Err(KmipError::invalid_field(format!(
                     "Cryptographic Length {length} does not match the {bytes}-byte key material"

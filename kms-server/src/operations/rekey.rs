@@ -52,14 +52,22 @@ pub fn rekey(ctx: &RequestContext<'_>, request: ReKeyRequest) -> Result<ReKeyRes
     }
     let state = old.attributes.state().unwrap_or(State::PreActive);
     if matches!(state, State::Destroyed | State::DestroyedCompromised) {
-        return Err(wrong_state(ctx.version, format!("{uid} is destroyed and cannot be re-keyed")));
+        return Err(wrong_state(
+            ctx.version,
+            format!("{uid} is destroyed and cannot be re-keyed"),
+        ));
     }
     let spec = key_spec(
         ctx.version,
         old.attributes.cryptographic_algorithm(),
         old.attributes.cryptographic_length(),
     )?;
-    let mut client: Attributes = old.attributes.iter().filter(|a| inherited(a)).cloned().collect();
+    let mut client: Attributes = old
+        .attributes
+        .iter()
+        .filter(|a| inherited(a))
+        .cloned()
+        .collect();
     if let Some(extra) = request.attributes {
         super::policy::check_template(ctx.version, &extra, &[])?;
         for attribute in extra {
@@ -72,7 +80,11 @@ pub fn rekey(ctx: &RequestContext<'_>, request: ReKeyRequest) -> Result<ReKeyRes
         Attribute::InitialDate(d) => Some(*d),
         _ => None,
     });
-    let lag = match (request.offset, old.attributes.activation_date(), old_initial) {
+    let lag = match (
+        request.offset,
+        old.attributes.activation_date(),
+        old_initial,
+    ) {
         (Some(offset), _, _) => Some(i64::from(offset.0)),
         (None, Some(activation), Some(initial)) => Some((activation - initial).max(0)),
         _ => None,
@@ -81,7 +93,11 @@ pub fn rekey(ctx: &RequestContext<'_>, request: ReKeyRequest) -> Result<ReKeyRes
         client.set(Attribute::ActivationDate(ctx.now.saturating_add(lag)));
     }
     let mut key = Zeroizing::new(vec![0u8; spec.material_bytes]);
-    let provenance = ctx.state.entropy.fill(&mut key).map_err(|e| entropy_error(&e))?;
+    let provenance = ctx
+        .state
+        .entropy
+        .fill(&mut key)
+        .map_err(|e| entropy_error(&e))?;
     let new_uid = new_uid(ctx)?;
     let object = ManagedObject::SymmetricKey(KeyBlock::new(
         KeyFormatType::Raw,
@@ -106,7 +122,9 @@ pub fn rekey(ctx: &RequestContext<'_>, request: ReKeyRequest) -> Result<ReKeyRes
     // The old key points at its replacement (any earlier replacement link is superseded).
     let mut kept: Vec<Attribute> = std::mem::take(&mut old.attributes)
         .into_iter()
-        .filter(|a| !matches!(a, Attribute::Link(l) if l.link_type == LinkType::ReplacementObjectLink))
+        .filter(
+            |a| !matches!(a, Attribute::Link(l) if l.link_type == LinkType::ReplacementObjectLink),
+        )
         .collect();
     kept.push(Attribute::Link(Link {
         link_type: LinkType::ReplacementObjectLink,
@@ -115,5 +133,8 @@ pub fn rekey(ctx: &RequestContext<'_>, request: ReKeyRequest) -> Result<ReKeyRes
     old.attributes = kept.into();
     old.attributes.set(Attribute::LastChangeDate(ctx.now));
     save(ctx, &old)?;
-    Ok(ReKeyResponse { unique_identifier: new_uid, attributes: None })
+    Ok(ReKeyResponse {
+        unique_identifier: new_uid,
+        attributes: None,
+    })
 }

@@ -1,7 +1,9 @@
 //! RNG Retrieve (random bytes from the entropy pool, failing closed) and RNG Seed (client bytes mixed into the
 //! pool as uncredited additional input).
 
-use kmip::payloads::{RngRetrieveRequest, RngRetrieveResponse, RngSeedRequest, RngSeedResponse, SecretBytes};
+use kmip::payloads::{
+    RngRetrieveRequest, RngRetrieveResponse, RngSeedRequest, RngSeedResponse, SecretBytes,
+};
 use kmip::ResultReason;
 
 use super::entropy_error;
@@ -11,12 +13,20 @@ use crate::state::RequestContext;
 /// The most RNG Seed bytes taken from one request (more is pointless: they are mixed in, not credited).
 pub const MAX_RNG_SEED: usize = 1024 * 1024;
 
-pub fn rng_retrieve(ctx: &RequestContext<'_>, request: RngRetrieveRequest) -> Result<RngRetrieveResponse, KmipError> {
+pub fn rng_retrieve(
+    ctx: &RequestContext<'_>,
+    request: RngRetrieveRequest,
+) -> Result<RngRetrieveResponse, KmipError> {
     let max = ctx.state.settings.max_rng_retrieve;
     let length = usize::try_from(request.data_length)
         .ok()
         .filter(|n| *n > 0)
-        .ok_or_else(|| KmipError::invalid_field(format!("Data Length must be positive, not {}", request.data_length)))?;
+        .ok_or_else(|| {
+            KmipError::invalid_field(format!(
+                "Data Length must be positive, not {}",
+                request.data_length
+            ))
+        })?;
     if length > max {
         return Err(KmipError::new(
             ResultReason::InvalidField,
@@ -34,11 +44,18 @@ pub fn rng_retrieve(ctx: &RequestContext<'_>, request: RngRetrieveRequest) -> Re
     Ok(RngRetrieveResponse { data })
 }
 
-pub fn rng_seed(ctx: &RequestContext<'_>, request: RngSeedRequest) -> Result<RngSeedResponse, KmipError> {
+pub fn rng_seed(
+    ctx: &RequestContext<'_>,
+    request: RngSeedRequest,
+) -> Result<RngSeedResponse, KmipError> {
     if request.data.is_empty() {
         return Err(KmipError::invalid_field("RNG Seed carries no data"));
     }
     let accepted = request.data.len().min(MAX_RNG_SEED);
-    ctx.state.entropy.add_input(&request.data.expose()[..accepted]);
-    Ok(RngSeedResponse { data_length: Some(i32::try_from(accepted).unwrap_or(i32::MAX)) })
+    ctx.state
+        .entropy
+        .add_input(&request.data.expose()[..accepted]);
+    Ok(RngSeedResponse {
+        data_length: Some(i32::try_from(accepted).unwrap_or(i32::MAX)),
+    })
 }

@@ -13,7 +13,10 @@ use kmip::attributes::{Attribute, Attributes, CryptographicUsageMask, Name};
 use kmip::enums::{CryptographicAlgorithm, ObjectType, State};
 use kmip::message::BatchErrorContinuationOption;
 use kmip::payloads::*;
-use kmip::{ProtocolVersion, RequestBatchItem, RequestMessage, ResponseBatchItem, ResponseMessage, ResultStatus};
+use kmip::{
+    ProtocolVersion, RequestBatchItem, RequestMessage, ResponseBatchItem, ResponseMessage,
+    ResultStatus,
+};
 use kms_server::audit::AuditLog;
 use kms_server::dispatch::dispatch;
 use kms_server::state::{ServerSettings, ServerState};
@@ -51,7 +54,13 @@ impl ObjectStore for MemoryStore {
     }
 
     fn get(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {
-        Ok(self.objects.lock().unwrap().iter().find(|o| o.uid == uid).cloned())
+        Ok(self
+            .objects
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|o| o.uid == uid)
+            .cloned())
     }
 
     fn remove(&self, uid: &str) -> Result<(), StoreError> {
@@ -74,8 +83,17 @@ impl ObjectStore for MemoryStore {
         Ok(objects
             .iter()
             .filter(|o| o.owner == *owner && !o.internal)
-            .filter(|o| query.name.as_ref().is_none_or(|n| o.attributes.names().any(|x| x.value == *n)))
-            .filter(|o| query.object_type.is_none_or(|t| o.attributes.object_type() == Some(t)))
+            .filter(|o| {
+                query
+                    .name
+                    .as_ref()
+                    .is_none_or(|n| o.attributes.names().any(|x| x.value == *n))
+            })
+            .filter(|o| {
+                query
+                    .object_type
+                    .is_none_or(|t| o.attributes.object_type() == Some(t))
+            })
             .filter(|o| filter(&o.attributes))
             .map(|o| o.uid.clone())
             .collect())
@@ -108,7 +126,11 @@ impl EntropySource for StuckSource {
 
 pub fn failing_pool() -> EntropyPool {
     let config = EntropyConfig {
-        drbg: DrbgConfig { instances: 1, seed_timeout_ms: 200, ..DrbgConfig::default() },
+        drbg: DrbgConfig {
+            instances: 1,
+            seed_timeout_ms: 200,
+            ..DrbgConfig::default()
+        },
         ..EntropyConfig::default()
     };
     let source = StuckSource {
@@ -125,6 +147,8 @@ pub fn failing_pool() -> EntropyPool {
 }
 
 pub struct Harness {
+    /// Holds the audit log's directory for the harness's lifetime.
+    pub dir: tempfile::TempDir,
     pub store: Arc<MemoryStore>,
     pub state: ServerState,
     pub alice: Caller,
@@ -132,7 +156,10 @@ pub struct Harness {
 }
 
 fn tenant(name: &str) -> Caller {
-    Caller { tenant: TenantId(name.into()), role: Role::Tenant }
+    Caller {
+        tenant: TenantId(name.into()),
+        role: Role::Tenant,
+    }
 }
 
 impl Harness {
@@ -142,13 +169,24 @@ impl Harness {
 
     pub fn with_pool(entropy: EntropyPool) -> Self {
         let store = Arc::new(MemoryStore::default());
+        let dir = tempfile::tempdir().unwrap();
+        let audit = AuditLog::open(dir.path().join("audit.log")).unwrap();
         let state = ServerState {
             store: Arc::clone(&store) as Arc<dyn ObjectStore>,
             entropy,
-            audit: Arc::new(AuditLog::default()),
-            settings: ServerSettings { max_rng_retrieve: 4096, ..ServerSettings::default() },
+            audit: Arc::new(audit),
+            settings: ServerSettings {
+                max_rng_retrieve: 4096,
+                ..ServerSettings::default()
+            },
         };
-        Self { store, state, alice: tenant("alice"), bob: tenant("bob") }
+        Self {
+            dir,
+            store,
+            state,
+            alice: tenant("alice"),
+            bob: tenant("bob"),
+        }
     }
 
     /// A message of `payloads` (batch item ids 1, 2, ...) from `caller`.
@@ -167,20 +205,39 @@ impl Harness {
         let mut request = RequestMessage::new(version, items);
         request.header.batch_error_continuation_option = continuation;
         let response = dispatch(&self.state, caller, request);
-        assert_eq!(response.header.protocol_version, version, "answered in another version");
+        assert_eq!(
+            response.header.protocol_version, version,
+            "answered in another version"
+        );
         response
     }
 
-    pub fn one(&self, caller: &Caller, version: ProtocolVersion, payload: impl Into<RequestPayload>) -> ResponseBatchItem {
+    pub fn one(
+        &self,
+        caller: &Caller,
+        version: ProtocolVersion,
+        payload: impl Into<RequestPayload>,
+    ) -> ResponseBatchItem {
         let mut response = self.batch(caller, version, None, vec![payload.into()]);
         assert_eq!(response.items.len(), 1);
         response.items.remove(0)
     }
 
     /// Runs one item that must succeed and returns its payload.
-    pub fn ok(&self, caller: &Caller, version: ProtocolVersion, payload: impl Into<RequestPayload>) -> ResponsePayload {
+    pub fn ok(
+        &self,
+        caller: &Caller,
+        version: ProtocolVersion,
+        payload: impl Into<RequestPayload>,
+    ) -> ResponsePayload {
         let item = self.one(caller, version, payload);
-        assert_eq!(item.result_status, ResultStatus::Success, "{:?}: {:?}", item.result_reason, item.result_message);
+        assert_eq!(
+            item.result_status,
+            ResultStatus::Success,
+            "{:?}: {:?}",
+            item.result_reason,
+            item.result_message
+        );
         item.payload.unwrap()
     }
 
@@ -225,31 +282,50 @@ pub fn create_aes(bits: i32, name: &str) -> CreateRequest {
 }
 
 pub fn get(uid: &str) -> GetRequest {
-    GetRequest { unique_identifier: Some(uid.into()), ..GetRequest::default() }
+    GetRequest {
+        unique_identifier: Some(uid.into()),
+        ..GetRequest::default()
+    }
 }
 
-pub fn get_attributes(uid: &str, names: Vec<kmip::attributes::AttributeName>) -> GetAttributesRequest {
-    GetAttributesRequest { unique_identifier: Some(uid.into()), attribute_names: AttributeNames(names) }
+pub fn get_attributes(
+    uid: &str,
+    names: Vec<kmip::attributes::AttributeName>,
+) -> GetAttributesRequest {
+    GetAttributesRequest {
+        unique_identifier: Some(uid.into()),
+        attribute_names: AttributeNames(names),
+    }
 }
 
 pub fn activate(uid: &str) -> ActivateRequest {
-    ActivateRequest { unique_identifier: Some(uid.into()) }
+    ActivateRequest {
+        unique_identifier: Some(uid.into()),
+    }
 }
 
 pub fn destroy(uid: &str) -> DestroyRequest {
-    DestroyRequest { unique_identifier: Some(uid.into()) }
+    DestroyRequest {
+        unique_identifier: Some(uid.into()),
+    }
 }
 
 pub fn revoke(uid: &str, code: RevocationReasonCode, occurred: Option<i64>) -> RevokeRequest {
     RevokeRequest {
         unique_identifier: Some(uid.into()),
-        revocation_reason: RevocationReason { code, message: None },
+        revocation_reason: RevocationReason {
+            code,
+            message: None,
+        },
         compromise_occurrence_date: occurred.map(DateTime),
     }
 }
 
 pub fn locate(attributes: Vec<Attribute>) -> LocateRequest {
-    LocateRequest { attributes: PayloadAttributes(attributes.into()), ..LocateRequest::default() }
+    LocateRequest {
+        attributes: PayloadAttributes(attributes.into()),
+        ..LocateRequest::default()
+    }
 }
 
 pub fn located(payload: ResponsePayload) -> Vec<String> {
@@ -261,7 +337,9 @@ pub fn located(payload: ResponsePayload) -> Vec<String> {
 
 /// The key bytes of a Get response (Raw or Transparent Symmetric Key).
 pub fn key_bytes(payload: &ResponsePayload) -> Vec<u8> {
-    let ResponsePayload::Get(r) = payload else { panic!("unexpected {payload:?}") };
+    let ResponsePayload::Get(r) = payload else {
+        panic!("unexpected {payload:?}")
+    };
     let block = r.object.0.as_ref().unwrap().key_block().unwrap();
     match &block.key_value.as_ref().unwrap().material {
         kmip::objects::KeyMaterial::Bytes(b) => b.to_vec(),
@@ -271,7 +349,21 @@ pub fn key_bytes(payload: &ResponsePayload) -> Vec<u8> {
 }
 
 pub fn assert_failed(item: &ResponseBatchItem, reason: kmip::ResultReason) {
-    assert_eq!(item.result_status, ResultStatus::OperationFailed, "{item:?}");
-    assert_eq!(item.result_reason, Some(reason), "{:?}", item.result_message);
-    assert!(item.result_message.as_deref().is_some_and(|m| !m.is_empty()), "no message");
+    assert_eq!(
+        item.result_status,
+        ResultStatus::OperationFailed,
+        "{item:?}"
+    );
+    assert_eq!(
+        item.result_reason,
+        Some(reason),
+        "{:?}",
+        item.result_message
+    );
+    assert!(
+        item.result_message
+            .as_deref()
+            .is_some_and(|m| !m.is_empty()),
+        "no message"
+    );
 }
