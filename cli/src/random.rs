@@ -76,20 +76,19 @@ pub fn run(args: RandomArgs) -> Result<(), Box<dyn std::error::Error>> {
         None => Box::new(io::stdout().lock()),
     };
     let progress = progress_bar(args.bytes);
-    let mut producer: Box<dyn FnMut(&mut [u8]) -> Result<usize, Box<dyn std::error::Error>>> =
-        match (args.raw, &args.source) {
-            (true, Some(id)) => {
-                let mut source = entropy::pool::open_configured_source(&config, id)?;
-                Box::new(move |buf: &mut [u8]| Ok(source.read_samples(buf)?))
-            }
-            _ => {
-                let pool = EntropyPool::new(config)?;
-                Box::new(move |buf: &mut [u8]| {
-                    pool.try_fill(buf)?;
-                    Ok(buf.len())
-                })
-            }
-        };
+    let mut producer: Box<Producer> = match (args.raw, &args.source) {
+        (true, Some(id)) => {
+            let mut source = entropy::pool::open_configured_source(&config, id)?;
+            Box::new(move |buf: &mut [u8]| Ok(source.read_samples(buf)?))
+        }
+        _ => {
+            let pool = EntropyPool::new(config)?;
+            Box::new(move |buf: &mut [u8]| {
+                pool.try_fill(buf)?;
+                Ok(buf.len())
+            })
+        }
+    };
     let result = copy_out(&mut producer, &mut out, args.bytes, &progress);
     progress.finish_and_clear();
     match result {
@@ -100,6 +99,9 @@ pub fn run(args: RandomArgs) -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
+/// Fills a buffer with output (pool bytes or raw samples), returning how many bytes it wrote.
+type Producer = dyn FnMut(&mut [u8]) -> Result<usize, Box<dyn std::error::Error>>;
+
 enum CopyError {
     Write(io::Error),
     Produce(Box<dyn std::error::Error>),
@@ -108,7 +110,7 @@ enum CopyError {
 /// Copies `limit` bytes (or forever, when `None`) from `produce` to `out`. A reader that stops reading ends a
 /// stream with a broken pipe, which the caller treats as the normal end.
 fn copy_out(
-    produce: &mut dyn FnMut(&mut [u8]) -> Result<usize, Box<dyn std::error::Error>>,
+    produce: &mut Producer,
     out: &mut dyn Write,
     limit: Option<u64>,
     progress: &ProgressBar,

@@ -3,8 +3,9 @@
 //! - identifiers and other `$NAME` values are the server's choice: captured at first sight, then held to;
 //!   two identifier placeholders may not get the same value;
 //! - `$NOW±n` accepts any time within a slack of the moment the request was sent (plus n);
-//! - the response header may carry a Server (or Client) Correlation Value, Nonce or Attestation Type the
-//!   reference server did not send;
+//! - the response header's Server Correlation Value is the server's own (not compared, present or not), and
+//!   the header may carry a Client Correlation Value, Nonce or Attestation Type the reference server did not
+//!   send;
 //! - Result Message text is not compared (nor whether one is present); Result Status and Result Reason are;
 //! - the attributes in a Get Attributes response, and the names in a Get Attribute List response, may come in
 //!   any order, and the server may return more of them than the reference server did;
@@ -89,7 +90,6 @@ struct Mismatch {
 
 /// Header fields a server may add (§4.1: server correlation values and the like differ between servers).
 const OPTIONAL_HEADER_FIELDS: &[Tag] = &[
-    tags::SERVER_CORRELATION_VALUE,
     tags::CLIENT_CORRELATION_VALUE,
     tags::NONCE,
     tags::ATTESTATION_TYPE,
@@ -147,6 +147,7 @@ impl Walk<'_> {
         expected: &[Item],
         actual: &[Item],
     ) -> Result<(), Mismatch> {
+        let actual_all = actual;
         if tag == tags::BATCH_ITEM {
             self.operation =
                 expected
@@ -160,6 +161,8 @@ impl Walk<'_> {
         let keep = |c: &&Item| match tag {
             // §4.1: Result Message text differs between servers.
             t if t == tags::BATCH_ITEM => c.tag != tags::RESULT_MESSAGE,
+            // §4.1: the Server Correlation Value is the server's own.
+            t if t == tags::RESPONSE_HEADER => c.tag != tags::SERVER_CORRELATION_VALUE,
             // 1.x: an Attribute Index of 0 may be omitted.
             t if t == tags::ATTRIBUTE => {
                 !(c.tag == tags::ATTRIBUTE_INDEX && c.value == Value::Integer(0))
@@ -168,15 +171,26 @@ impl Walk<'_> {
         };
         let expected: Vec<&Item> = expected.iter().filter(keep).collect();
         let mut actual: Vec<&Item> = actual.iter().filter(keep).collect();
+        let listed = |t: Tag| expected.iter().any(|c| c.tag == t);
         if tag == tags::RESPONSE_HEADER {
-            let listed = |t: Tag| expected.iter().any(|c| c.tag == t);
             actual.retain(|c| !OPTIONAL_HEADER_FIELDS.contains(&c.tag) || listed(c.tag));
         }
-        if self.unordered_here() {
+        actual.retain(|c| listed(c.tag) || !self.extra_allowed(c.tag));
+        let result = if self.unordered_here() {
             self.unordered(b, &expected, &actual)
         } else {
             self.ordered(b, &expected, &actual)
+        };
+        if tag != tags::BATCH_ITEM {
+            return result;
         }
+        // A wrong status or reason: say what the server said, its Result Message included.
+        result.map_err(|mut m| {
+            if m.path.ends_with("ResultStatus") || m.path.ends_with("ResultReason") {
+                m.note = server_said(actual_all);
+            }
+            m
+        })
     }
 
     /// Built-in §4.1 attribute-order rules, then the overlay's `unordered` paths.
@@ -243,8 +257,17 @@ impl Walk<'_> {
                 }
             }
             if !matched {
+                let candidates = actual.iter().filter(|a| a.tag == e.tag).count();
                 return Err(match first_failure {
-                    Some(m) => m,
+                    Some(m) if candidates == 1 => m,
+                    Some(m) => Mismatch {
+                        note: format!(
+                            "none of the server's {candidates} {} items matches (any order); first: {}",
+                            tag_name(e.tag),
+                            m.note
+                        ),
+                        ..m
+                    },
                     None => self.mismatch(shown_expected(e), "nothing".into(), "missing"),
                 });
             }
@@ -294,9 +317,32 @@ impl Walk<'_> {
         }
     }
 
+    /// Whether the overlay lets the server add a `tag` child here.
+    fn extra_allowed(&self, tag: Tag) -> bool {
+        let mut path = self.path.clone();
+        path.push(tag_name(tag));
+        self.rules()
+            .any(|r| r.allow_extra.iter().any(|p| path_matches(p, &path)))
+    }
+
     fn ignored_here(&self) -> bool {
         self.rules()
             .any(|r| r.ignore.iter().any(|p| path_matches(p, &self.path)))
+    }
+}
+
+/// "server said: Item Not Found: no such object" from a response batch item's children.
+fn server_said(batch_item: &[Item]) -> String {
+    let field = |tag: Tag| batch_item.iter().find(|c| c.tag == tag).map(|c| &c.value);
+    let reason = match field(tags::RESULT_REASON) {
+        Some(Value::Enumeration(v)) => dictionary::enum_name(tags::RESULT_REASON, *v)
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("0x{v:08X}")),
+        _ => "no Result Reason".into(),
+    };
+    match field(tags::RESULT_MESSAGE) {
+        Some(Value::TextString(message)) => format!("server said: {reason}: {message}"),
+        _ => format!("server said: {reason}"),
     }
 }
 

@@ -81,7 +81,12 @@ impl PrivateKey {
             Self::Rsa(key) => key.to_pkcs8_der(),
             Self::EcP256(key) => key.to_pkcs8_der(),
             Self::EcP384(key) => key.to_pkcs8_der(),
-            Self::Ed25519(key) => key.to_pkcs8_der(),
+            // PKCS#8 v1 (no embedded public key): OpenSSL 3.0 cannot read the v2 form ed25519-dalek writes.
+            Self::Ed25519(key) => ed25519_dalek::pkcs8::KeypairBytes {
+                secret_key: key.to_bytes(),
+                public_key: None,
+            }
+            .to_pkcs8_der(),
         }
         .map_err(|error| CryptoError::InvalidKey(format!("PKCS#8 encoding failed: {error}")))?;
         Ok(zeroizing(document.as_bytes()))
