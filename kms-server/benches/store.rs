@@ -44,7 +44,13 @@ fn open(dir: &std::path::Path) -> SledStore {
         argon2: Argon2Params::insecure_for_tests(),
         ..StoreOptions::default()
     };
-    SledStore::open(dir, b"bench", EntropyPool::new(EntropyConfig::default()).unwrap(), &options).unwrap()
+    SledStore::open(
+        dir,
+        b"bench",
+        EntropyPool::new(EntropyConfig::default()).unwrap(),
+        &options,
+    )
+    .unwrap()
 }
 
 /// `iters` durable inserts spread over `threads` threads, each followed by the audit record and both waits, as
@@ -95,11 +101,14 @@ fn bench_durable_insert(c: &mut Criterion) {
         for threads in [1u64, 16] {
             let dir = tempfile::tempdir().unwrap();
             let store = Arc::new(open(dir.path()));
-            let audit = with_audit.then(|| Arc::new(AuditLog::open(dir.path().join("audit.log")).unwrap()));
+            let audit =
+                with_audit.then(|| Arc::new(AuditLog::open(dir.path().join("audit.log")).unwrap()));
             let next = Arc::new(AtomicU64::new(0));
             let name = if with_audit { "insert+audit" } else { "insert" };
             group.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &threads| {
-                b.iter_custom(|iters| durable_inserts(&store, audit.as_ref(), &next, threads, iters))
+                b.iter_custom(|iters| {
+                    durable_inserts(&store, audit.as_ref(), &next, threads, iters)
+                })
             });
         }
     }

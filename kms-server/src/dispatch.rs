@@ -22,7 +22,8 @@ use kmip::{
 use crate::audit::AuditEntry;
 use crate::error::KmipError;
 use crate::operations::{
-    attributes, create, discover_versions, get, lifecycle, locate, query, register, rekey, rng,
+    attributes, certify, create, crypto_ops, discover_versions, get, import_export, key_pair, lifecycle,
+    locate, query, register, rekey, rng, signing,
 };
 use crate::state::{RequestContext, ServerState};
 use crate::tenant::Caller;
@@ -34,9 +35,14 @@ pub const HANDLED_OPERATIONS: &[Operation] = &[
     Operation::DiscoverVersions,
     Operation::Query,
     Operation::Create,
+    Operation::CreateKeyPair,
     Operation::Register,
     Operation::ReKey,
+    Operation::ReKeyKeyPair,
+    Operation::Certify,
     Operation::Get,
+    Operation::Import,
+    Operation::Export,
     Operation::GetAttributes,
     Operation::GetAttributeList,
     Operation::AddAttribute,
@@ -50,6 +56,13 @@ pub const HANDLED_OPERATIONS: &[Operation] = &[
     Operation::Destroy,
     Operation::RngRetrieve,
     Operation::RngSeed,
+    Operation::Encrypt,
+    Operation::Decrypt,
+    Operation::Sign,
+    Operation::SignatureVerify,
+    Operation::Mac,
+    Operation::MacVerify,
+    Operation::Hash,
 ];
 
 /// Answers a request message for `caller`. Never fails: every problem is a failed batch item.
@@ -149,6 +162,16 @@ fn is_write(operation: Option<OperationCode>) -> bool {
                 | Operation::Check
                 | Operation::RngRetrieve
                 | Operation::RngSeed
+                // Cryptographic operations change nothing but a Usage Limits count, which is written
+                // through the store like any change and flushed with the next durable write; waiting for
+                // the disk on every Encrypt or Sign would cap the operation rate at the disk's.
+                | Operation::Encrypt
+                | Operation::Decrypt
+                | Operation::Sign
+                | Operation::SignatureVerify
+                | Operation::Mac
+                | Operation::MacVerify
+                | Operation::Hash
         ))
     )
 }
@@ -216,6 +239,15 @@ fn fill_placeholder(payload: &mut RequestPayload, placeholder: &Option<String>) 
         RequestPayload::Activate(p) => &mut p.unique_identifier,
         RequestPayload::Revoke(p) => &mut p.unique_identifier,
         RequestPayload::Destroy(p) => &mut p.unique_identifier,
+        RequestPayload::Encrypt(p) => &mut p.unique_identifier,
+        RequestPayload::Decrypt(p) => &mut p.unique_identifier,
+        RequestPayload::Sign(p) => &mut p.unique_identifier,
+        RequestPayload::SignatureVerify(p) => &mut p.unique_identifier,
+        RequestPayload::Mac(p) => &mut p.unique_identifier,
+        RequestPayload::MacVerify(p) => &mut p.unique_identifier,
+        RequestPayload::ReKeyKeyPair(p) => &mut p.private_key_unique_identifier,
+        RequestPayload::Certify(p) => &mut p.unique_identifier,
+        RequestPayload::Export(p) => &mut p.unique_identifier,
         _ => return,
     };
     if slot.is_none() {
@@ -229,6 +261,10 @@ fn produced_identifier(response: &ResponsePayload) -> Option<String> {
         ResponsePayload::Create(r) => Some(r.unique_identifier.clone()),
         ResponsePayload::Register(r) => Some(r.unique_identifier.clone()),
         ResponsePayload::ReKey(r) => Some(r.unique_identifier.clone()),
+        ResponsePayload::CreateKeyPair(r) => Some(r.private_key_unique_identifier.clone()),
+        ResponsePayload::ReKeyKeyPair(r) => Some(r.private_key_unique_identifier.clone()),
+        ResponsePayload::Certify(r) => Some(r.unique_identifier.clone()),
+        ResponsePayload::Import(r) => Some(r.unique_identifier.clone()),
         ResponsePayload::Locate(r) => r.unique_identifiers.first().cloned(),
         _ => None,
     }
@@ -257,15 +293,18 @@ fn handle(ctx: &RequestContext<'_>, payload: RequestPayload) -> Outcome {
         P::Destroy(r) => lifecycle::destroy(ctx, r)?.into(),
         P::RngRetrieve(r) => rng::rng_retrieve(ctx, r)?.into(),
         P::RngSeed(r) => rng::rng_seed(ctx, r)?.into(),
-        other => {
-            let name = other
-                .operation()
-                .map_or_else(|| "this operation".to_owned(), |op| op.to_string());
-            return Err(KmipError::new(
-                ResultReason::OperationNotSupported,
-                format!("{name} is not supported by this server yet"),
-            ));
-        }
+        P::CreateKeyPair(r) => key_pair::create_key_pair(ctx, r)?.into(),
+        P::ReKeyKeyPair(r) => key_pair::rekey_key_pair(ctx, r)?.into(),
+        P::Encrypt(r) => crypto_ops::encrypt(ctx, r)?.into(),
+        P::Decrypt(r) => crypto_ops::decrypt(ctx, r)?.into(),
+        P::Sign(r) => signing::sign(ctx, r)?.into(),
+        P::SignatureVerify(r) => signing::signature_verify(ctx, r)?.into(),
+        P::Mac(r) => signing::mac(ctx, r)?.into(),
+        P::MacVerify(r) => signing::mac_verify(ctx, r)?.into(),
+        P::Hash(r) => signing::hash(ctx, r)?.into(),
+        P::Certify(r) => certify::certify(ctx, r)?.into(),
+        P::Import(r) => import_export::import(ctx, r)?.into(),
+        P::Export(r) => import_export::export(ctx, r)?.into(),
     })
 }
 
@@ -281,6 +320,7 @@ fn record(
         failed: outcome.is_err(),
         keys_created: match outcome {
             Ok(ResponsePayload::Create(_) | ResponsePayload::ReKey(_)) => 1,
+            Ok(ResponsePayload::CreateKeyPair(_) | ResponsePayload::ReKeyKeyPair(_)) => 2,
             _ => 0,
         },
         random_bytes_served: match outcome {
@@ -329,6 +369,27 @@ fn objects_of(outcome: &Outcome) -> Vec<String> {
         P::Activate(r) => &r.unique_identifier,
         P::Revoke(r) => &r.unique_identifier,
         P::Destroy(r) => &r.unique_identifier,
+        P::Encrypt(r) => &r.unique_identifier,
+        P::Decrypt(r) => &r.unique_identifier,
+        P::Sign(r) => &r.unique_identifier,
+        P::SignatureVerify(r) => &r.unique_identifier,
+        P::Mac(r) => &r.unique_identifier,
+        P::MacVerify(r) => &r.unique_identifier,
+        P::Certify(r) => &r.unique_identifier,
+        P::Import(r) => &r.unique_identifier,
+        P::Export(r) => &r.unique_identifier,
+        P::CreateKeyPair(r) => {
+            return vec![
+                r.private_key_unique_identifier.clone(),
+                r.public_key_unique_identifier.clone(),
+            ]
+        }
+        P::ReKeyKeyPair(r) => {
+            return vec![
+                r.private_key_unique_identifier.clone(),
+                r.public_key_unique_identifier.clone(),
+            ]
+        }
         P::Locate(r) => return r.unique_identifiers.clone(),
         _ => return Vec::new(),
     };

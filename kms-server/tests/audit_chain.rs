@@ -14,7 +14,11 @@ fn entry<'a>(tenant: &'a TenantId, i: usize) -> AuditEntry<'a> {
         role: Role::Tenant,
         operation: if i % 2 == 0 { "Create" } else { "Get" },
         objects: vec![format!("uid-{i}")],
-        result: if i % 3 == 0 { Err(ResultReason::ItemNotFound) } else { Ok(()) },
+        result: if i % 3 == 0 {
+            Err(ResultReason::ItemNotFound)
+        } else {
+            Ok(())
+        },
         time: 1_700_000_000 + i as i64,
     }
 }
@@ -29,11 +33,19 @@ fn write_log(path: &Path, records: usize) {
 }
 
 fn lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path).unwrap().lines().map(str::to_owned).collect()
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 fn write_lines(path: &Path, lines: &[String]) {
-    std::fs::write(path, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    std::fs::write(
+        path,
+        lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
+    )
+    .unwrap();
 }
 
 fn broken_at(path: &Path) -> (u64, String) {
@@ -50,8 +62,10 @@ fn an_intact_log_verifies_and_records_what_happened() {
     write_log(&path, 10);
     let report = verify(&path).unwrap();
     assert_eq!(report.records, 10);
-    let records: Vec<AuditRecord> =
-        lines(&path).iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let records: Vec<AuditRecord> = lines(&path)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(records[0].previous_hash, GENESIS_HASH);
     assert_eq!(records[0].result, "ItemNotFound");
     assert_eq!(records[1].result, "Success");
@@ -168,7 +182,10 @@ fn a_tampered_last_record_stops_the_log_from_opening() {
     let mut content = lines(&path);
     content[2] = content[2].replace("Create", "Check");
     write_lines(&path, &content);
-    assert!(matches!(AuditLog::open(&path), Err(AuditError::Head { .. })));
+    assert!(matches!(
+        AuditLog::open(&path),
+        Err(AuditError::Head { .. })
+    ));
 }
 
 #[test]

@@ -32,7 +32,12 @@ fn gcm_matches_the_gcm_specification_test_cases() {
     for (index, (iv, aad, plaintext, ciphertext, tag)) in cases.iter().enumerate() {
         let key = if index == 0 { vec![0u8; 16] } else { h(MV_KEY) };
         let sealed = aes_gcm_encrypt(&pool, &key, Some(&h(iv)), &h(aad), plaintext, 16).unwrap();
-        assert_eq!(hex::encode(&sealed.ciphertext), *ciphertext, "case {}", index + 2);
+        assert_eq!(
+            hex::encode(&sealed.ciphertext),
+            *ciphertext,
+            "case {}",
+            index + 2
+        );
         assert_eq!(hex::encode(&sealed.tag), *tag, "case {}", index + 2);
         let opened = aes_gcm_decrypt(&key, &h(iv), &h(aad), &h(ciphertext), &h(tag)).unwrap();
         assert_eq!(&opened[..], *plaintext);
@@ -54,9 +59,17 @@ fn gcm_agrees_with_the_aes_gcm_crate_for_96_bit_ivs_and_all_key_sizes() {
             let ours = aes_gcm_encrypt(&pool, &key, Some(&iv), b"header", &plaintext, 16).unwrap();
             let mut buffer = plaintext.clone();
             let tag = match key_len {
-                16 => aes_gcm::Aes128Gcm::new_from_slice(&key).unwrap().encrypt_in_place_detached(&iv.into(), b"header", &mut buffer),
-                24 => aes_gcm::AesGcm::<aes::Aes192, aes_gcm::aead::consts::U12>::new_from_slice(&key).unwrap().encrypt_in_place_detached(&iv.into(), b"header", &mut buffer),
-                _ => aes_gcm::Aes256Gcm::new_from_slice(&key).unwrap().encrypt_in_place_detached(&iv.into(), b"header", &mut buffer),
+                16 => aes_gcm::Aes128Gcm::new_from_slice(&key)
+                    .unwrap()
+                    .encrypt_in_place_detached(&iv.into(), b"header", &mut buffer),
+                24 => {
+                    aes_gcm::AesGcm::<aes::Aes192, aes_gcm::aead::consts::U12>::new_from_slice(&key)
+                        .unwrap()
+                        .encrypt_in_place_detached(&iv.into(), b"header", &mut buffer)
+                }
+                _ => aes_gcm::Aes256Gcm::new_from_slice(&key)
+                    .unwrap()
+                    .encrypt_in_place_detached(&iv.into(), b"header", &mut buffer),
             }
             .unwrap();
             assert_eq!(ours.ciphertext, buffer, "key {key_len} len {len}");
@@ -70,14 +83,27 @@ fn gcm_rejects_a_modified_tag_ciphertext_or_aad_without_releasing_plaintext() {
     let pool = pool();
     let key = [3u8; 32];
     let sealed = aes_gcm_encrypt(&pool, &key, None, b"aad", b"secret message", 16).unwrap();
-    assert_eq!(sealed.iv.len(), GCM_DEFAULT_IV_LEN, "an IV is drawn when none is given");
+    assert_eq!(
+        sealed.iv.len(),
+        GCM_DEFAULT_IV_LEN,
+        "an IV is drawn when none is given"
+    );
     let mut tag = sealed.tag.clone();
     tag[0] ^= 1;
-    assert_eq!(aes_gcm_decrypt(&key, &sealed.iv, b"aad", &sealed.ciphertext, &tag), Err(CryptoError::DecryptionFailed));
+    assert_eq!(
+        aes_gcm_decrypt(&key, &sealed.iv, b"aad", &sealed.ciphertext, &tag),
+        Err(CryptoError::DecryptionFailed)
+    );
     let mut ciphertext = sealed.ciphertext.clone();
     ciphertext[3] ^= 0x80;
-    assert_eq!(aes_gcm_decrypt(&key, &sealed.iv, b"aad", &ciphertext, &sealed.tag), Err(CryptoError::DecryptionFailed));
-    assert_eq!(aes_gcm_decrypt(&key, &sealed.iv, b"aaD", &sealed.ciphertext, &sealed.tag), Err(CryptoError::DecryptionFailed));
+    assert_eq!(
+        aes_gcm_decrypt(&key, &sealed.iv, b"aad", &ciphertext, &sealed.tag),
+        Err(CryptoError::DecryptionFailed)
+    );
+    assert_eq!(
+        aes_gcm_decrypt(&key, &sealed.iv, b"aaD", &sealed.ciphertext, &sealed.tag),
+        Err(CryptoError::DecryptionFailed)
+    );
     let again = aes_gcm_encrypt(&pool, &key, None, b"aad", b"secret message", 16).unwrap();
     assert_ne!(again.iv, sealed.iv, "drawn IVs differ");
 }
@@ -102,12 +128,33 @@ fn gcm_interoperates_with_python_cryptography_both_ways() {
     let plaintext = b"KMIP says hello to Python".repeat(9);
     for iv in [vec![7u8; 12], vec![8u8; 16]] {
         // Python's AESGCM takes IVs of 8..=128 bytes; its output is ciphertext || tag.
-        let theirs = h(&python(PY_GCM, &["encrypt", &hex::encode(key), &hex::encode(&iv), "6161", &hex::encode(&plaintext)]));
+        let theirs = h(&python(
+            PY_GCM,
+            &[
+                "encrypt",
+                &hex::encode(key),
+                &hex::encode(&iv),
+                "6161",
+                &hex::encode(&plaintext),
+            ],
+        ));
         let (ciphertext, tag) = theirs.split_at(theirs.len() - 16);
-        assert_eq!(&aes_gcm_decrypt(&key, &iv, b"aa", ciphertext, tag).unwrap()[..], &plaintext[..]);
+        assert_eq!(
+            &aes_gcm_decrypt(&key, &iv, b"aa", ciphertext, tag).unwrap()[..],
+            &plaintext[..]
+        );
         let ours = aes_gcm_encrypt(&pool, &key, Some(&iv), b"aa", &plaintext, 16).unwrap();
         let joined = [ours.ciphertext.clone(), ours.tag.clone()].concat();
-        let decrypted = python(PY_GCM, &["decrypt", &hex::encode(key), &hex::encode(&iv), "6161", &hex::encode(&joined)]);
+        let decrypted = python(
+            PY_GCM,
+            &[
+                "decrypt",
+                &hex::encode(key),
+                &hex::encode(&iv),
+                "6161",
+                &hex::encode(&joined),
+            ],
+        );
         assert_eq!(h(&decrypted), plaintext);
     }
 }
@@ -121,24 +168,51 @@ fn cbc_and_ctr_interoperate_with_openssl_enc_both_ways() {
     for key_len in [16usize, 24, 32] {
         let key: Vec<u8> = (100..100 + key_len as u8).collect();
         let bits = key_len * 8;
-        for (mode, cipher) in [("CBC", format!("-aes-{bits}-cbc")), ("CTR", format!("-aes-{bits}-ctr"))] {
+        for (mode, cipher) in [
+            ("CBC", format!("-aes-{bits}-cbc")),
+            ("CTR", format!("-aes-{bits}-ctr")),
+        ] {
             let ours = if mode == "CBC" {
                 aes_cbc_encrypt(&pool, &key, None, Padding::Pkcs5, &plaintext).unwrap()
             } else {
                 aes_ctr_encrypt(&pool, &key, None, &plaintext).unwrap()
             };
             let ours_file = scratch.write("ours", &ours.ciphertext);
-            let decrypted = openssl(&["enc", "-d", &cipher, "-K", &hex::encode(&key), "-iv", &hex::encode(&ours.iv), "-in", path_str(&ours_file)]);
+            let decrypted = openssl(&[
+                "enc",
+                "-d",
+                &cipher,
+                "-K",
+                &hex::encode(&key),
+                "-iv",
+                &hex::encode(&ours.iv),
+                "-in",
+                path_str(&ours_file),
+            ]);
             assert_eq!(decrypted, plaintext, "openssl decrypts our {mode} ({bits})");
 
             let iv = [0x5au8; 16];
-            let theirs = openssl(&["enc", "-e", &cipher, "-K", &hex::encode(&key), "-iv", &hex::encode(iv), "-in", path_str(&input)]);
+            let theirs = openssl(&[
+                "enc",
+                "-e",
+                &cipher,
+                "-K",
+                &hex::encode(&key),
+                "-iv",
+                &hex::encode(iv),
+                "-in",
+                path_str(&input),
+            ]);
             let decrypted = if mode == "CBC" {
                 aes_cbc_decrypt(&key, &iv, Padding::Pkcs5, &theirs).unwrap()
             } else {
                 aes_ctr_decrypt(&key, &iv, &theirs).unwrap()
             };
-            assert_eq!(&decrypted[..], &plaintext[..], "we decrypt openssl's {mode} ({bits})");
+            assert_eq!(
+                &decrypted[..],
+                &plaintext[..],
+                "we decrypt openssl's {mode} ({bits})"
+            );
         }
     }
 }
@@ -152,17 +226,40 @@ fn unpadded_cbc_and_ecb_match_openssl_nopad() {
     let plaintext = [0x33u8; 48];
     let input = scratch.write("plain", &plaintext);
     let cbc = aes_cbc_encrypt(&pool, &key, Some(&iv), Padding::None, &plaintext).unwrap();
-    let theirs = openssl(&["enc", "-e", "-aes-256-cbc", "-nopad", "-K", &hex::encode(key), "-iv", &hex::encode(iv), "-in", path_str(&input)]);
+    let theirs = openssl(&[
+        "enc",
+        "-e",
+        "-aes-256-cbc",
+        "-nopad",
+        "-K",
+        &hex::encode(key),
+        "-iv",
+        &hex::encode(iv),
+        "-in",
+        path_str(&input),
+    ]);
     assert_eq!(cbc.ciphertext, theirs);
     let ecb = aes_ecb_encrypt(&key, Padding::Pkcs5, &plaintext).unwrap();
-    let theirs = openssl(&["enc", "-e", "-aes-256-ecb", "-K", &hex::encode(key), "-in", path_str(&input)]);
+    let theirs = openssl(&[
+        "enc",
+        "-e",
+        "-aes-256-ecb",
+        "-K",
+        &hex::encode(key),
+        "-in",
+        path_str(&input),
+    ]);
     assert_eq!(ecb, theirs, "ECB with PKCS#5 padding adds a full block");
-    assert_eq!(&aes_ecb_decrypt(&key, Padding::Pkcs5, &theirs).unwrap()[..], &plaintext[..]);
+    assert_eq!(
+        &aes_ecb_decrypt(&key, Padding::Pkcs5, &theirs).unwrap()[..],
+        &plaintext[..]
+    );
 }
 
 #[test]
 fn ecb_matches_fips_197_appendix_c_known_answer() {
     let key = h("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
-    let ciphertext = aes_ecb_encrypt(&key, Padding::None, &h("00112233445566778899aabbccddeeff")).unwrap();
+    let ciphertext =
+        aes_ecb_encrypt(&key, Padding::None, &h("00112233445566778899aabbccddeeff")).unwrap();
     assert_eq!(hex::encode(ciphertext), "8ea2b7ca516745bfeafc49904b496089");
 }

@@ -67,7 +67,10 @@ fn concurrent_durable_writers_share_flushes_and_survive_reopen() {
     let store = SledStore::open(dir.path(), b"pw", pool, &options()).unwrap();
     for t in 0..THREADS {
         for i in 0..PER_THREAD {
-            assert!(store.get(&format!("t{t}-{i}")).unwrap().is_some(), "t{t}-{i} lost");
+            assert!(
+                store.get(&format!("t{t}-{i}")).unwrap().is_some(),
+                "t{t}-{i} lost"
+            );
         }
     }
 }
@@ -115,7 +118,12 @@ fn acknowledged_writes_survive_sigkill() {
 
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "sigkill_child_writer", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "sigkill_child_writer",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("QKMS_STORE_SIGKILL_CHILD_DIR", dir.path())
         .stdout(Stdio::piped())
         .spawn()
@@ -131,11 +139,18 @@ fn acknowledged_writes_survive_sigkill() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     // Lines the child printed before dying are acknowledged too.
-    acknowledged.extend(lines.map_while(Result::ok).filter_map(|l| l.strip_prefix("ACK ").map(str::to_owned)));
+    acknowledged.extend(
+        lines
+            .map_while(Result::ok)
+            .filter_map(|l| l.strip_prefix("ACK ").map(str::to_owned)),
+    );
 
     let pool = EntropyPool::new(EntropyConfig::default()).unwrap();
     let store = SledStore::open(dir.path(), b"pw", pool, &options()).unwrap();
     for uid in &acknowledged {
-        assert!(store.get(uid).unwrap().is_some(), "acknowledged {uid} lost after SIGKILL");
+        assert!(
+            store.get(uid).unwrap().is_some(),
+            "acknowledged {uid} lost after SIGKILL"
+        );
     }
 }

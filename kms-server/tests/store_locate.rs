@@ -4,17 +4,27 @@ use entropy::{EntropyConfig, EntropyPool};
 use kmip::attributes::{Attribute, Attributes, Name};
 use kmip::enums::{CryptographicAlgorithm, ObjectType, State};
 use kms_server::store::{
-    Argon2Params, IndexQuery, ObjectStore, RootKey, SledStore, StoreError, StoreOptions, StoredObject,
+    Argon2Params, IndexQuery, ObjectStore, RootKey, SledStore, StoreError, StoreOptions,
+    StoredObject,
 };
 use kms_server::tenant::TenantId;
 
 fn store(dir: &std::path::Path) -> SledStore {
     let pool = EntropyPool::new(EntropyConfig::default()).unwrap();
-    let options = StoreOptions { argon2: Argon2Params::insecure_for_tests(), ..StoreOptions::default() };
+    let options = StoreOptions {
+        argon2: Argon2Params::insecure_for_tests(),
+        ..StoreOptions::default()
+    };
     SledStore::open_with_root_key(dir, &RootKey::from_bytes([3; 32]), pool, &options).unwrap()
 }
 
-fn object(uid: &str, owner: &str, object_type: ObjectType, names: &[&str], internal: bool) -> StoredObject {
+fn object(
+    uid: &str,
+    owner: &str,
+    object_type: ObjectType,
+    names: &[&str],
+    internal: bool,
+) -> StoredObject {
     let mut attributes = Attributes::from(vec![
         Attribute::UniqueIdentifier(uid.into()),
         Attribute::ObjectType(object_type),
@@ -24,7 +34,13 @@ fn object(uid: &str, owner: &str, object_type: ObjectType, names: &[&str], inter
     for name in names {
         attributes.push(Attribute::Name(Name::text(*name)));
     }
-    StoredObject { uid: uid.into(), owner: TenantId(owner.into()), object: None, attributes, internal }
+    StoredObject {
+        uid: uid.into(),
+        owner: TenantId(owner.into()),
+        object: None,
+        attributes,
+        internal,
+    }
 }
 
 fn all(_: &Attributes) -> bool {
@@ -37,13 +53,55 @@ fn alice() -> TenantId {
 
 fn populated(dir: &std::path::Path) -> SledStore {
     let s = store(dir);
-    s.insert(&object("a1", "alice", ObjectType::SymmetricKey, &["backup"], false)).unwrap();
-    s.insert(&object("b1", "bob", ObjectType::SymmetricKey, &["backup"], false)).unwrap();
-    s.insert(&object("a2", "alice", ObjectType::SecretData, &["backup", "db"], false)).unwrap();
-    s.insert(&object("a-int", "alice", ObjectType::SymmetricKey, &["backup"], true)).unwrap();
-    s.insert(&object("a3", "alice", ObjectType::SymmetricKey, &["db"], false)).unwrap();
+    s.insert(&object(
+        "a1",
+        "alice",
+        ObjectType::SymmetricKey,
+        &["backup"],
+        false,
+    ))
+    .unwrap();
+    s.insert(&object(
+        "b1",
+        "bob",
+        ObjectType::SymmetricKey,
+        &["backup"],
+        false,
+    ))
+    .unwrap();
+    s.insert(&object(
+        "a2",
+        "alice",
+        ObjectType::SecretData,
+        &["backup", "db"],
+        false,
+    ))
+    .unwrap();
+    s.insert(&object(
+        "a-int",
+        "alice",
+        ObjectType::SymmetricKey,
+        &["backup"],
+        true,
+    ))
+    .unwrap();
+    s.insert(&object(
+        "a3",
+        "alice",
+        ObjectType::SymmetricKey,
+        &["db"],
+        false,
+    ))
+    .unwrap();
     // An owner whose name is a prefix of another's must not see the other's objects.
-    s.insert(&object("al1", "al", ObjectType::SymmetricKey, &["backup"], false)).unwrap();
+    s.insert(&object(
+        "al1",
+        "al",
+        ObjectType::SymmetricKey,
+        &["backup"],
+        false,
+    ))
+    .unwrap();
     s
 }
 
@@ -51,26 +109,70 @@ fn populated(dir: &std::path::Path) -> SledStore {
 fn locate_returns_the_owners_objects_in_creation_order() {
     let dir = tempfile::tempdir().unwrap();
     let s = populated(dir.path());
-    assert_eq!(s.locate(&alice(), &IndexQuery::default(), &mut all).unwrap(), ["a1", "a2", "a3"]);
-    assert_eq!(s.locate(&TenantId("bob".into()), &IndexQuery::default(), &mut all).unwrap(), ["b1"]);
-    assert_eq!(s.locate(&TenantId("al".into()), &IndexQuery::default(), &mut all).unwrap(), ["al1"]);
-    assert!(s.locate(&TenantId("mallory".into()), &IndexQuery::default(), &mut all).unwrap().is_empty());
+    assert_eq!(
+        s.locate(&alice(), &IndexQuery::default(), &mut all)
+            .unwrap(),
+        ["a1", "a2", "a3"]
+    );
+    assert_eq!(
+        s.locate(&TenantId("bob".into()), &IndexQuery::default(), &mut all)
+            .unwrap(),
+        ["b1"]
+    );
+    assert_eq!(
+        s.locate(&TenantId("al".into()), &IndexQuery::default(), &mut all)
+            .unwrap(),
+        ["al1"]
+    );
+    assert!(s
+        .locate(
+            &TenantId("mallory".into()),
+            &IndexQuery::default(),
+            &mut all
+        )
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
 fn locate_by_name_type_and_filter() {
     let dir = tempfile::tempdir().unwrap();
     let s = populated(dir.path());
-    let by_name = IndexQuery { name: Some("backup".into()), object_type: None };
-    assert_eq!(s.locate(&alice(), &by_name, &mut all).unwrap(), ["a1", "a2"]);
-    let by_type = IndexQuery { name: None, object_type: Some(ObjectType::SymmetricKey) };
-    assert_eq!(s.locate(&alice(), &by_type, &mut all).unwrap(), ["a1", "a3"]);
-    let both = IndexQuery { name: Some("db".into()), object_type: Some(ObjectType::SymmetricKey) };
+    let by_name = IndexQuery {
+        name: Some("backup".into()),
+        object_type: None,
+    };
+    assert_eq!(
+        s.locate(&alice(), &by_name, &mut all).unwrap(),
+        ["a1", "a2"]
+    );
+    let by_type = IndexQuery {
+        name: None,
+        object_type: Some(ObjectType::SymmetricKey),
+    };
+    assert_eq!(
+        s.locate(&alice(), &by_type, &mut all).unwrap(),
+        ["a1", "a3"]
+    );
+    let both = IndexQuery {
+        name: Some("db".into()),
+        object_type: Some(ObjectType::SymmetricKey),
+    };
     assert_eq!(s.locate(&alice(), &both, &mut all).unwrap(), ["a3"]);
-    let no_such_name = IndexQuery { name: Some("back".into()), object_type: None };
-    assert!(s.locate(&alice(), &no_such_name, &mut all).unwrap().is_empty());
+    let no_such_name = IndexQuery {
+        name: Some("back".into()),
+        object_type: None,
+    };
+    assert!(s
+        .locate(&alice(), &no_such_name, &mut all)
+        .unwrap()
+        .is_empty());
     let mut only_secret_data = |a: &Attributes| a.object_type() == Some(ObjectType::SecretData);
-    assert_eq!(s.locate(&alice(), &IndexQuery::default(), &mut only_secret_data).unwrap(), ["a2"]);
+    assert_eq!(
+        s.locate(&alice(), &IndexQuery::default(), &mut only_secret_data)
+            .unwrap(),
+        ["a2"]
+    );
 }
 
 #[test]
@@ -78,17 +180,36 @@ fn updates_reindex_and_removal_unindexes() {
     let dir = tempfile::tempdir().unwrap();
     let s = populated(dir.path());
     let mut renamed = s.get("a1").unwrap().unwrap();
-    renamed.attributes.set(Attribute::Name(Name::text("archive")));
+    renamed
+        .attributes
+        .set(Attribute::Name(Name::text("archive")));
     s.update(&renamed).unwrap();
-    let query = |name: &str| IndexQuery { name: Some(name.into()), object_type: None };
-    assert_eq!(s.locate(&alice(), &query("backup"), &mut all).unwrap(), ["a2"]);
-    assert_eq!(s.locate(&alice(), &query("archive"), &mut all).unwrap(), ["a1"]);
+    let query = |name: &str| IndexQuery {
+        name: Some(name.into()),
+        object_type: None,
+    };
+    assert_eq!(
+        s.locate(&alice(), &query("backup"), &mut all).unwrap(),
+        ["a2"]
+    );
+    assert_eq!(
+        s.locate(&alice(), &query("archive"), &mut all).unwrap(),
+        ["a1"]
+    );
     // Creation order is kept across updates.
-    assert_eq!(s.locate(&alice(), &IndexQuery::default(), &mut all).unwrap(), ["a1", "a2", "a3"]);
+    assert_eq!(
+        s.locate(&alice(), &IndexQuery::default(), &mut all)
+            .unwrap(),
+        ["a1", "a2", "a3"]
+    );
 
     s.remove("a2").unwrap();
     assert!(s.get("a2").unwrap().is_none());
-    assert_eq!(s.locate(&alice(), &IndexQuery::default(), &mut all).unwrap(), ["a1", "a3"]);
+    assert_eq!(
+        s.locate(&alice(), &IndexQuery::default(), &mut all)
+            .unwrap(),
+        ["a1", "a3"]
+    );
     assert!(s.locate(&alice(), &query("db"), &mut all).unwrap() == ["a3"]);
 }
 
@@ -118,6 +239,12 @@ fn destroyed_objects_keep_their_metadata_and_indexes() {
     let back = s.get("a3").unwrap().unwrap();
     assert!(back.object.is_none());
     assert_eq!(back.attributes.state(), Some(State::Destroyed));
-    let by_type = IndexQuery { name: None, object_type: Some(ObjectType::SymmetricKey) };
-    assert_eq!(s.locate(&alice(), &by_type, &mut all).unwrap(), ["a1", "a3"]);
+    let by_type = IndexQuery {
+        name: None,
+        object_type: Some(ObjectType::SymmetricKey),
+    };
+    assert_eq!(
+        s.locate(&alice(), &by_type, &mut all).unwrap(),
+        ["a1", "a3"]
+    );
 }

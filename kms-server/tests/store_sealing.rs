@@ -24,7 +24,9 @@ fn options() -> StoreOptions {
 }
 
 fn key_bytes(i: u8) -> Vec<u8> {
-    (0..32u8).map(|b| b.wrapping_mul(31).wrapping_add(i).wrapping_mul(97) ^ 0xA5).collect()
+    (0..32u8)
+        .map(|b| b.wrapping_mul(31).wrapping_add(i).wrapping_mul(97) ^ 0xA5)
+        .collect()
 }
 
 fn symmetric_key(uid: &str, bytes: Vec<u8>) -> StoredObject {
@@ -64,10 +66,12 @@ fn files_containing(dir: &Path, needle: &[u8]) -> Vec<String> {
 
 fn material(object: &StoredObject) -> Vec<u8> {
     match &object.object {
-        Some(ManagedObject::SymmetricKey(block)) => match &block.key_value.as_ref().unwrap().material {
-            KeyMaterial::Bytes(bytes) => bytes.to_vec(),
-            other => panic!("unexpected material {other:?}"),
-        },
+        Some(ManagedObject::SymmetricKey(block)) => {
+            match &block.key_value.as_ref().unwrap().material {
+                KeyMaterial::Bytes(bytes) => bytes.to_vec(),
+                other => panic!("unexpected material {other:?}"),
+            }
+        }
         other => panic!("unexpected object {other:?}"),
     }
 }
@@ -78,22 +82,38 @@ fn no_key_bytes_or_data_key_on_disk_and_objects_survive_reopen() {
     let root = [0x5C; 32];
     let keys: Vec<Vec<u8>> = (0..20).map(key_bytes).collect();
     {
-        let store =
-            SledStore::open_with_root_key(dir.path(), &RootKey::from_bytes(root), pool(), &options())
-                .unwrap();
+        let store = SledStore::open_with_root_key(
+            dir.path(),
+            &RootKey::from_bytes(root),
+            pool(),
+            &options(),
+        )
+        .unwrap();
         for (i, key) in keys.iter().enumerate() {
-            store.insert(&symmetric_key(&format!("k{i}"), key.clone())).unwrap();
+            store
+                .insert(&symmetric_key(&format!("k{i}"), key.clone()))
+                .unwrap();
         }
         store.wait_durable().unwrap();
     }
     // The data key, unwrapped the way the store does it, from the metadata the store wrote.
     let data_key = {
         let db = sled::open(dir.path()).unwrap();
-        let wrapped = db.open_tree("meta").unwrap().get(b"wrapped_data_key").unwrap().unwrap();
-        aes_kw::KekAes256::new(&root.into()).unwrap_with_padding_vec(&wrapped).unwrap()
+        let wrapped = db
+            .open_tree("meta")
+            .unwrap()
+            .get(b"wrapped_data_key")
+            .unwrap()
+            .unwrap();
+        aes_kw::KekAes256::new(&root.into())
+            .unwrap_with_padding_vec(&wrapped)
+            .unwrap()
     };
     assert_eq!(data_key.len(), 32);
-    assert!(files_containing(dir.path(), &data_key).is_empty(), "data key found on disk");
+    assert!(
+        files_containing(dir.path(), &data_key).is_empty(),
+        "data key found on disk"
+    );
     for key in &keys {
         let hits = files_containing(dir.path(), key);
         assert!(hits.is_empty(), "key bytes found in {hits:?}");
@@ -102,7 +122,8 @@ fn no_key_bytes_or_data_key_on_disk_and_objects_survive_reopen() {
     assert!(!files_containing(dir.path(), b"name-k3").is_empty());
 
     let store =
-        SledStore::open_with_root_key(dir.path(), &RootKey::from_bytes(root), pool(), &options()).unwrap();
+        SledStore::open_with_root_key(dir.path(), &RootKey::from_bytes(root), pool(), &options())
+            .unwrap();
     for (i, key) in keys.iter().enumerate() {
         let object = store.get(&format!("k{i}")).unwrap().unwrap();
         assert_eq!(&material(&object), key);
@@ -114,17 +135,33 @@ fn no_key_bytes_or_data_key_on_disk_and_objects_survive_reopen() {
 fn passphrase_store_reopens_with_its_passphrase_only() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = SledStore::open(dir.path(), b"operator passphrase", pool(), &options()).unwrap();
+        let store =
+            SledStore::open(dir.path(), b"operator passphrase", pool(), &options()).unwrap();
         store.insert(&symmetric_key("k", key_bytes(1))).unwrap();
         store.wait_durable().unwrap();
     }
     let wrong = SledStore::open(dir.path(), b"operator passphrasE", pool(), &options());
-    assert!(matches!(wrong, Err(StoreError::WrongRootKey(_))), "{wrong:?}");
-    let raw = SledStore::open_with_root_key(dir.path(), &RootKey::from_bytes([0; 32]), pool(), &options());
-    assert!(matches!(raw, Err(StoreError::RootKeyKindMismatch { .. })), "{raw:?}");
+    assert!(
+        matches!(wrong, Err(StoreError::WrongRootKey(_))),
+        "{wrong:?}"
+    );
+    let raw = SledStore::open_with_root_key(
+        dir.path(),
+        &RootKey::from_bytes([0; 32]),
+        pool(),
+        &options(),
+    );
+    assert!(
+        matches!(raw, Err(StoreError::RootKeyKindMismatch { .. })),
+        "{raw:?}"
+    );
     // The stored argon2 parameters are used, whatever the options say now.
     let changed = StoreOptions {
-        argon2: Argon2Params { memory_kib: 16 * 1024, iterations: 2, parallelism: 1 },
+        argon2: Argon2Params {
+            memory_kib: 16 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        },
         ..options()
     };
     let store = SledStore::open(dir.path(), b"operator passphrase", pool(), &changed).unwrap();

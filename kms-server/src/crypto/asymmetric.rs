@@ -44,7 +44,10 @@ fn oaep(hash: HashAlgorithm, mgf1_hash: HashAlgorithm) -> Oaep {
 }
 
 /// The largest plaintext `key` can encrypt under `padding` (bytes).
-pub fn max_plaintext_len(key: &PublicKey, padding: RsaEncryptionPadding) -> Result<usize, CryptoError> {
+pub fn max_plaintext_len(
+    key: &PublicKey,
+    padding: RsaEncryptionPadding,
+) -> Result<usize, CryptoError> {
     use rsa::traits::PublicKeyParts;
     let modulus_len = key.as_rsa()?.size();
     let overhead = match padding {
@@ -70,7 +73,9 @@ pub fn rsa_encrypt(
         )));
     }
     let result = pool.with_rng(|rng| match padding {
-        RsaEncryptionPadding::Oaep { hash, mgf1_hash } => rsa_key.encrypt(rng, oaep(hash, mgf1_hash), plaintext),
+        RsaEncryptionPadding::Oaep { hash, mgf1_hash } => {
+            rsa_key.encrypt(rng, oaep(hash, mgf1_hash), plaintext)
+        }
         RsaEncryptionPadding::Pkcs1v15 => rsa_key.encrypt(rng, Pkcs1v15Encrypt, plaintext),
     })?;
     result.map_err(|error| CryptoError::InvalidInput(format!("RSA encryption failed: {error}")))
@@ -90,5 +95,7 @@ pub fn rsa_decrypt(
         }
         RsaEncryptionPadding::Pkcs1v15 => rsa_key.decrypt_blinded(rng, Pkcs1v15Encrypt, ciphertext),
     })?;
-    result.map(Zeroizing::new).map_err(|_| CryptoError::DecryptionFailed)
+    result
+        .map(Zeroizing::new)
+        .map_err(|_| CryptoError::DecryptionFailed)
 }

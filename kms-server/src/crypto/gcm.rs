@@ -42,7 +42,13 @@ pub(crate) fn seal(
 }
 
 /// Checks the tag over `data` (ciphertext) and, only if it matches, decrypts `data` in place.
-pub(crate) fn open(key: &[u8], iv: &[u8], aad: &[u8], data: &mut [u8], tag: &[u8]) -> Result<(), CryptoError> {
+pub(crate) fn open(
+    key: &[u8],
+    iv: &[u8],
+    aad: &[u8],
+    data: &mut [u8],
+    tag: &[u8],
+) -> Result<(), CryptoError> {
     check_parameters(iv, data.len(), tag.len())?;
     match key.len() {
         16 => open_with::<Aes128>(key, iv, aad, data, tag),
@@ -66,13 +72,18 @@ fn check_parameters(iv: &[u8], data_len: usize, tag_len: usize) -> Result<(), Cr
         )));
     }
     if data_len as u64 > MAX_DATA_LEN {
-        return Err(CryptoError::InvalidInput("GCM data longer than 2^39 - 256 bits".into()));
+        return Err(CryptoError::InvalidInput(
+            "GCM data longer than 2^39 - 256 bits".into(),
+        ));
     }
     Ok(())
 }
 
 trait Aes: BlockCipher<BlockSize = aes::cipher::consts::U16> + BlockEncrypt + KeyInit + Clone {}
-impl<T: BlockCipher<BlockSize = aes::cipher::consts::U16> + BlockEncrypt + KeyInit + Clone> Aes for T {}
+impl<T: BlockCipher<BlockSize = aes::cipher::consts::U16> + BlockEncrypt + KeyInit + Clone> Aes
+    for T
+{
+}
 
 /// The per-message state: the cipher, the hash key H and the pre-counter block J0.
 struct Setup<C: Aes> {
@@ -106,15 +117,21 @@ impl<C: Aes> Setup<C> {
             ghash.update(&[lengths]);
             ghash.finalize()
         };
-        Ok(Self { cipher, hash_key, j0 })
+        Ok(Self {
+            cipher,
+            hash_key,
+            j0,
+        })
     }
 
     /// GCTR with the counter starting at inc32(J0), applied in place.
     fn apply_keystream(&self, data: &mut [u8]) {
         let mut counter = self.j0;
-        let low = u32::from_be_bytes([counter[12], counter[13], counter[14], counter[15]]).wrapping_add(1);
+        let low = u32::from_be_bytes([counter[12], counter[13], counter[14], counter[15]])
+            .wrapping_add(1);
         counter[12..].copy_from_slice(&low.to_be_bytes());
-        let core = ctr::CtrCore::<C, ctr::flavors::Ctr32BE>::inner_iv_init(self.cipher.clone(), &counter);
+        let core =
+            ctr::CtrCore::<C, ctr::flavors::Ctr32BE>::inner_iv_init(self.cipher.clone(), &counter);
         let mut keystream = ctr::Ctr32BE::<C>::from_core(core);
         keystream.apply_keystream(data);
     }
@@ -142,13 +159,24 @@ fn bit_len(len: usize) -> u64 {
     (len as u64) * 8
 }
 
-fn seal_with<C: Aes>(key: &[u8], iv: &[u8], aad: &[u8], data: &mut [u8]) -> Result<Block, CryptoError> {
+fn seal_with<C: Aes>(
+    key: &[u8],
+    iv: &[u8],
+    aad: &[u8],
+    data: &mut [u8],
+) -> Result<Block, CryptoError> {
     let setup = Setup::<C>::new(key, iv)?;
     setup.apply_keystream(data);
     Ok(setup.full_tag(aad, data))
 }
 
-fn open_with<C: Aes>(key: &[u8], iv: &[u8], aad: &[u8], data: &mut [u8], tag: &[u8]) -> Result<(), CryptoError> {
+fn open_with<C: Aes>(
+    key: &[u8],
+    iv: &[u8],
+    aad: &[u8],
+    data: &mut [u8],
+    tag: &[u8],
+) -> Result<(), CryptoError> {
     let setup = Setup::<C>::new(key, iv)?;
     let mut expected = setup.full_tag(aad, data);
     let matches: bool = expected[..tag.len()].ct_eq(tag).into();

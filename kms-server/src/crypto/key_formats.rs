@@ -3,7 +3,9 @@
 //! EC curve, Q, d) as big-endian byte strings. Every parse error is a [`CryptoError::Malformed`] naming the format.
 
 use der::asn1::ObjectIdentifier;
-use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, EncodeRsaPublicKey};
+use rsa::pkcs1::{
+    DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, EncodeRsaPublicKey,
+};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use rsa::traits::{PrivateKeyParts, PublicKeyParts};
 use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
@@ -95,10 +97,12 @@ impl PrivateKey {
     /// Parses a PKCS#8 `PrivateKeyInfo` (RSA, EC P-256/P-384, Ed25519), choosing the type from its algorithm.
     pub fn from_pkcs8_der(der_bytes: &[u8]) -> Result<Self, CryptoError> {
         const WHAT: &str = "PKCS#8 private key";
-        let info = rsa::pkcs8::PrivateKeyInfo::try_from(der_bytes).map_err(|e| CryptoError::malformed(WHAT, e))?;
+        let info = rsa::pkcs8::PrivateKeyInfo::try_from(der_bytes)
+            .map_err(|e| CryptoError::malformed(WHAT, e))?;
         let algorithm = info.algorithm.oid;
         if algorithm == OID_RSA_ENCRYPTION {
-            let key = RsaPrivateKey::from_pkcs8_der(der_bytes).map_err(|e| CryptoError::malformed(WHAT, e))?;
+            let key = RsaPrivateKey::from_pkcs8_der(der_bytes)
+                .map_err(|e| CryptoError::malformed(WHAT, e))?;
             return checked_rsa(key).map(|key| Self::Rsa(Box::new(key)));
         }
         if algorithm == OID_ED25519 {
@@ -107,17 +111,18 @@ impl PrivateKey {
                 .map_err(|e| CryptoError::malformed(WHAT, e));
         }
         if algorithm == OID_EC_PUBLIC_KEY {
-            let curve = info
-                .algorithm
-                .parameters_oid()
-                .map_err(|e| CryptoError::malformed(WHAT, format!("EC key without a named curve: {e}")))?;
+            let curve = info.algorithm.parameters_oid().map_err(|e| {
+                CryptoError::malformed(WHAT, format!("EC key without a named curve: {e}"))
+            })?;
             return match curve_from_oid(curve)? {
                 EcCurve::P256 => p256::SecretKey::from_pkcs8_der(der_bytes).map(Self::EcP256),
                 EcCurve::P384 => p384::SecretKey::from_pkcs8_der(der_bytes).map(Self::EcP384),
             }
             .map_err(|e| CryptoError::malformed(WHAT, e));
         }
-        Err(CryptoError::Unsupported(format!("private key algorithm {algorithm}")))
+        Err(CryptoError::Unsupported(format!(
+            "private key algorithm {algorithm}"
+        )))
     }
 
     /// PKCS#1 `RSAPrivateKey` DER (RSA keys only).
@@ -136,20 +141,36 @@ impl PrivateKey {
         checked_rsa(key).map(|key| Self::Rsa(Box::new(key)))
     }
 
-    /// SEC1 `ECPrivateKey` DER (EC keys only; KMIP's "EC Private Key" format).
+    /// SEC1 `ECPrivateKey` DER (EC keys only; KMIP's "EC Private Key" format), with the named curve and the
+    /// public key (OpenSSL needs the curve to read it).
     pub fn to_sec1_der(&self) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        let encoded = match self {
-            Self::EcP256(key) => key.to_sec1_der(),
-            Self::EcP384(key) => key.to_sec1_der(),
+        use der::Encode;
+        let (scalar, curve_oid, point) = match self {
+            Self::EcP256(key) => (
+                zeroizing(&key.to_bytes()),
+                OID_SECP256R1,
+                key.public_key().to_sec1_bytes(),
+            ),
+            Self::EcP384(key) => (
+                zeroizing(&key.to_bytes()),
+                OID_SECP384R1,
+                key.public_key().to_sec1_bytes(),
+            ),
             other => {
                 return Err(CryptoError::InvalidKey(format!(
                     "SEC1 encoding needs an EC key, got {:?}",
                     other.spec()
                 )))
             }
+        };
+        let encoded = sec1::EcPrivateKey {
+            private_key: &scalar,
+            parameters: Some(sec1::EcParameters::NamedCurve(curve_oid)),
+            public_key: Some(&point),
         }
+        .to_der()
         .map_err(|error| CryptoError::InvalidKey(format!("SEC1 encoding failed: {error}")))?;
-        Ok(zeroizing(&encoded))
+        Ok(Zeroizing::new(encoded))
     }
 
     /// Parses a SEC1 `ECPrivateKey` on `curve` (the curve inside the encoding, when present, must agree).
@@ -173,9 +194,9 @@ impl PrivateKey {
             )));
         };
         let precomputed = |value: Option<&BigUint>, name: &str| {
-            value
-                .map(|v| zeroizing(&v.to_bytes_be()))
-                .ok_or_else(|| CryptoError::InvalidKey(format!("RSA key without a precomputed {name}")))
+            value.map(|v| zeroizing(&v.to_bytes_be())).ok_or_else(|| {
+                CryptoError::InvalidKey(format!("RSA key without a precomputed {name}"))
+            })
         };
         let qinv = key
             .crt_coefficient()
@@ -193,7 +214,9 @@ impl PrivateKey {
     }
 
     /// Builds an RSA key from transparent components and checks their consistency.
-    pub fn from_transparent_rsa(components: &TransparentRsaPrivateKey) -> Result<Self, CryptoError> {
+    pub fn from_transparent_rsa(
+        components: &TransparentRsaPrivateKey,
+    ) -> Result<Self, CryptoError> {
         let primes = match (&components.p, &components.q) {
             (Some(p), Some(q)) => vec![BigUint::from_bytes_be(p), BigUint::from_bytes_be(q)],
             (None, None) => Vec::new(),
@@ -243,10 +266,16 @@ impl PrivateKey {
         }
         let mut padded = Zeroizing::new(vec![0u8; field_len]);
         padded[field_len - significant.len()..].copy_from_slice(significant);
-        let invalid = |_| CryptoError::InvalidKey("EC private scalar is zero or not below the curve order".into());
+        let invalid = |_| {
+            CryptoError::InvalidKey("EC private scalar is zero or not below the curve order".into())
+        };
         match components.curve {
-            EcCurve::P256 => p256::SecretKey::from_slice(&padded).map(Self::EcP256).map_err(invalid),
-            EcCurve::P384 => p384::SecretKey::from_slice(&padded).map(Self::EcP384).map_err(invalid),
+            EcCurve::P256 => p256::SecretKey::from_slice(&padded)
+                .map(Self::EcP256)
+                .map_err(invalid),
+            EcCurve::P384 => p384::SecretKey::from_slice(&padded)
+                .map(Self::EcP384)
+                .map_err(invalid),
         }
     }
 }
@@ -260,7 +289,9 @@ impl PublicKey {
             Self::EcP384(key) => key.to_public_key_der(),
             Self::Ed25519(key) => key.to_public_key_der(),
         }
-        .map_err(|error| CryptoError::InvalidKey(format!("SubjectPublicKeyInfo encoding failed: {error}")))?;
+        .map_err(|error| {
+            CryptoError::InvalidKey(format!("SubjectPublicKeyInfo encoding failed: {error}"))
+        })?;
         Ok(document.into_vec())
     }
 
@@ -281,17 +312,18 @@ impl PublicKey {
                 .map_err(|e| CryptoError::malformed(WHAT, e));
         }
         if algorithm == OID_EC_PUBLIC_KEY {
-            let curve = info
-                .algorithm
-                .parameters_oid()
-                .map_err(|e| CryptoError::malformed(WHAT, format!("EC key without a named curve: {e}")))?;
+            let curve = info.algorithm.parameters_oid().map_err(|e| {
+                CryptoError::malformed(WHAT, format!("EC key without a named curve: {e}"))
+            })?;
             return match curve_from_oid(curve)? {
                 EcCurve::P256 => p256::PublicKey::from_public_key_der(der_bytes).map(Self::EcP256),
                 EcCurve::P384 => p384::PublicKey::from_public_key_der(der_bytes).map(Self::EcP384),
             }
             .map_err(|e| CryptoError::malformed(WHAT, e));
         }
-        Err(CryptoError::Unsupported(format!("public key algorithm {algorithm}")))
+        Err(CryptoError::Unsupported(format!(
+            "public key algorithm {algorithm}"
+        )))
     }
 
     /// PKCS#1 `RSAPublicKey` DER (RSA keys only).

@@ -128,13 +128,15 @@ impl PublicKey {
 /// Generates a key pair; the public key is `private.public_key()`.
 pub fn generate_key_pair(pool: &EntropyPool, spec: KeyPairSpec) -> Result<PrivateKey, CryptoError> {
     match spec {
-        KeyPairSpec::Rsa { bits } => generate_rsa(pool, bits).map(|key| PrivateKey::Rsa(Box::new(key))),
-        KeyPairSpec::Ec(EcCurve::P256) => Ok(PrivateKey::EcP256(
-            pool.with_rng(p256::SecretKey::random)?,
-        )),
-        KeyPairSpec::Ec(EcCurve::P384) => Ok(PrivateKey::EcP384(
-            pool.with_rng(p384::SecretKey::random)?,
-        )),
+        KeyPairSpec::Rsa { bits } => {
+            generate_rsa(pool, bits).map(|key| PrivateKey::Rsa(Box::new(key)))
+        }
+        KeyPairSpec::Ec(EcCurve::P256) => {
+            Ok(PrivateKey::EcP256(pool.with_rng(p256::SecretKey::random)?))
+        }
+        KeyPairSpec::Ec(EcCurve::P384) => {
+            Ok(PrivateKey::EcP384(pool.with_rng(p384::SecretKey::random)?))
+        }
         KeyPairSpec::Ed25519 => Ok(PrivateKey::Ed25519(Box::new(
             pool.with_rng(ed25519_dalek::SigningKey::generate)?,
         ))),
@@ -153,7 +155,10 @@ fn generate_rsa(pool: &EntropyPool, bits: usize) -> Result<RsaPrivateKey, Crypto
 }
 
 /// Generates an AES key of 128, 192 or 256 bits.
-pub fn generate_aes_key(pool: &EntropyPool, bits: usize) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+pub fn generate_aes_key(
+    pool: &EntropyPool,
+    bits: usize,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     if !matches!(bits, 128 | 192 | 256) {
         return Err(CryptoError::Unsupported(format!(
             "AES key length {bits} bits (supported: 128, 192, 256)"
@@ -164,7 +169,10 @@ pub fn generate_aes_key(pool: &EntropyPool, bits: usize) -> Result<Zeroizing<Vec
 
 /// Generates an HMAC key. RFC 2104 recommends at least the hash's output length; we require at least 112 bits
 /// (SP 800-131A) and at most 8192, in whole bytes.
-pub fn generate_hmac_key(pool: &EntropyPool, bits: usize) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+pub fn generate_hmac_key(
+    pool: &EntropyPool,
+    bits: usize,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     if bits % 8 != 0 || !(112..=8192).contains(&bits) {
         return Err(CryptoError::Unsupported(format!(
             "HMAC key length {bits} bits (a multiple of 8 from 112 to 8192)"
@@ -194,8 +202,14 @@ mod tests {
             generate_key_pair(&pool, KeyPairSpec::Rsa { bits: 1000 }),
             Err(CryptoError::Unsupported(_))
         ));
-        assert!(matches!(generate_aes_key(&pool, 64), Err(CryptoError::Unsupported(_))));
-        assert!(matches!(generate_hmac_key(&pool, 100), Err(CryptoError::Unsupported(_))));
+        assert!(matches!(
+            generate_aes_key(&pool, 64),
+            Err(CryptoError::Unsupported(_))
+        ));
+        assert!(matches!(
+            generate_hmac_key(&pool, 100),
+            Err(CryptoError::Unsupported(_))
+        ));
     }
 
     #[test]

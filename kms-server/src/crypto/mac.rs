@@ -37,7 +37,9 @@ macro_rules! with_hmac {
 
 fn keyed<M: Mac + hmac::digest::KeyInit>(key: &[u8]) -> Result<M, CryptoError> {
     if key.is_empty() {
-        return Err(CryptoError::InvalidKey("an HMAC key must not be empty".into()));
+        return Err(CryptoError::InvalidKey(
+            "an HMAC key must not be empty".into(),
+        ));
     }
     <M as Mac>::new_from_slice(key).map_err(|_| CryptoError::InvalidKey("HMAC key rejected".into()))
 }
@@ -53,7 +55,12 @@ pub fn hmac(algorithm: HashAlgorithm, key: &[u8], data: &[u8]) -> Result<Vec<u8>
 
 /// Whether `tag` is the HMAC of `data` under `key`, compared in constant time. A tag of the wrong length does
 /// not verify.
-pub fn hmac_verify(algorithm: HashAlgorithm, key: &[u8], data: &[u8], tag: &[u8]) -> Result<bool, CryptoError> {
+pub fn hmac_verify(
+    algorithm: HashAlgorithm,
+    key: &[u8],
+    data: &[u8],
+    tag: &[u8],
+) -> Result<bool, CryptoError> {
     with_hmac!(algorithm, key, mac => {
         let mut mac = mac;
         mac.update(data);
@@ -67,6 +74,9 @@ mod tests {
 
     #[test]
     fn empty_key_is_refused() {
-        assert!(matches!(hmac(HashAlgorithm::Sha256, b"", b"x"), Err(CryptoError::InvalidKey(_))));
+        assert!(matches!(
+            hmac(HashAlgorithm::Sha256, b"", b"x"),
+            Err(CryptoError::InvalidKey(_))
+        ));
     }
 }

@@ -12,6 +12,7 @@ pub mod hash;
 pub mod key_formats;
 pub mod keygen;
 pub mod mac;
+pub mod rsa_params;
 pub mod signature;
 pub mod symmetric;
 pub mod wrap;

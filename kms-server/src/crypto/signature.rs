@@ -82,7 +82,9 @@ pub fn sign(
     algorithm: SignatureAlgorithm,
     input: SignInput<'_>,
 ) -> Result<Vec<u8>, CryptoError> {
-    let failed = |error: &dyn std::fmt::Display| CryptoError::InvalidInput(format!("signing failed: {error}"));
+    let failed = |error: &dyn std::fmt::Display| {
+        CryptoError::InvalidInput(format!("signing failed: {error}"))
+    };
     match (algorithm, key) {
         (SignatureAlgorithm::RsaPkcs1v15(hash), PrivateKey::Rsa(rsa_key)) => {
             let digest = input.digest(hash)?;
@@ -91,21 +93,25 @@ pub fn sign(
         }
         (SignatureAlgorithm::RsaPss(hash), PrivateKey::Rsa(rsa_key)) => {
             let digest = input.digest(hash)?;
-            pool.with_rng(|rng| rsa_key.sign_with_rng(rng, pss_scheme(hash, hash.output_len()), &digest))?
-                .map_err(|e| failed(&e))
+            pool.with_rng(|rng| {
+                rsa_key.sign_with_rng(rng, pss_scheme(hash, hash.output_len()), &digest)
+            })?
+            .map_err(|e| failed(&e))
         }
         (SignatureAlgorithm::Ecdsa(hash), PrivateKey::EcP256(secret)) => {
             let digest = input.digest(hash)?;
             let signing_key = p256::ecdsa::SigningKey::from(secret);
-            let signature: p256::ecdsa::Signature =
-                pool.with_rng(|rng| signing_key.sign_prehash_with_rng(rng, &digest))?.map_err(|e| failed(&e))?;
+            let signature: p256::ecdsa::Signature = pool
+                .with_rng(|rng| signing_key.sign_prehash_with_rng(rng, &digest))?
+                .map_err(|e| failed(&e))?;
             Ok(signature.to_der().as_bytes().to_vec())
         }
         (SignatureAlgorithm::Ecdsa(hash), PrivateKey::EcP384(secret)) => {
             let digest = input.digest(hash)?;
             let signing_key = p384::ecdsa::SigningKey::from(secret);
-            let signature: p384::ecdsa::Signature =
-                pool.with_rng(|rng| signing_key.sign_prehash_with_rng(rng, &digest))?.map_err(|e| failed(&e))?;
+            let signature: p384::ecdsa::Signature = pool
+                .with_rng(|rng| signing_key.sign_prehash_with_rng(rng, &digest))?
+                .map_err(|e| failed(&e))?;
             Ok(signature.to_der().as_bytes().to_vec())
         }
         (SignatureAlgorithm::Ed25519, PrivateKey::Ed25519(signing_key)) => match input {
@@ -113,7 +119,9 @@ pub fn sign(
                 use ed25519_dalek::Signer;
                 Ok(signing_key.sign(data).to_bytes().to_vec())
             }
-            SignInput::Digest(_) => Err(CryptoError::Unsupported("Ed25519 over a pre-computed digest".into())),
+            SignInput::Digest(_) => Err(CryptoError::Unsupported(
+                "Ed25519 over a pre-computed digest".into(),
+            )),
         },
         (algorithm, key) => Err(wrong_key(algorithm, key.spec())),
     }
@@ -130,30 +138,38 @@ pub fn verify(
     match (algorithm, key) {
         (SignatureAlgorithm::RsaPkcs1v15(hash), PublicKey::Rsa(rsa_key)) => {
             let digest = input.digest(hash)?;
-            Ok(rsa_key.verify(pkcs1v15_scheme(hash), &digest, signature).is_ok())
+            Ok(rsa_key
+                .verify(pkcs1v15_scheme(hash), &digest, signature)
+                .is_ok())
         }
         (SignatureAlgorithm::RsaPss(hash), PublicKey::Rsa(rsa_key)) => {
             let digest = input.digest(hash)?;
             // emLen = ceil((modBits - 1) / 8); the largest salt leaves room for the hash and two bytes.
             let em_len = (rsa_key.n().bits() - 1).div_ceil(8);
             let max_salt = em_len.saturating_sub(hash.output_len() + 2);
-            Ok([hash.output_len(), max_salt]
-                .into_iter()
-                .any(|salt_len| rsa_key.verify(pss_scheme(hash, salt_len), &digest, signature).is_ok()))
+            Ok([hash.output_len(), max_salt].into_iter().any(|salt_len| {
+                rsa_key
+                    .verify(pss_scheme(hash, salt_len), &digest, signature)
+                    .is_ok()
+            }))
         }
         (SignatureAlgorithm::Ecdsa(hash), PublicKey::EcP256(public)) => {
             let digest = input.digest(hash)?;
             let Some(signature) = parse_ecdsa!(p256::ecdsa::Signature, signature) else {
                 return Ok(false);
             };
-            Ok(p256::ecdsa::VerifyingKey::from(public).verify_prehash(&digest, &signature).is_ok())
+            Ok(p256::ecdsa::VerifyingKey::from(public)
+                .verify_prehash(&digest, &signature)
+                .is_ok())
         }
         (SignatureAlgorithm::Ecdsa(hash), PublicKey::EcP384(public)) => {
             let digest = input.digest(hash)?;
             let Some(signature) = parse_ecdsa!(p384::ecdsa::Signature, signature) else {
                 return Ok(false);
             };
-            Ok(p384::ecdsa::VerifyingKey::from(public).verify_prehash(&digest, &signature).is_ok())
+            Ok(p384::ecdsa::VerifyingKey::from(public)
+                .verify_prehash(&digest, &signature)
+                .is_ok())
         }
         (SignatureAlgorithm::Ed25519, PublicKey::Ed25519(verifying_key)) => match input {
             SignInput::Data(data) => {
@@ -162,7 +178,9 @@ pub fn verify(
                 };
                 Ok(verifying_key.verify_strict(data, &signature).is_ok())
             }
-            SignInput::Digest(_) => Err(CryptoError::Unsupported("Ed25519 over a pre-computed digest".into())),
+            SignInput::Digest(_) => Err(CryptoError::Unsupported(
+                "Ed25519 over a pre-computed digest".into(),
+            )),
         },
         (algorithm, key) => Err(wrong_key(algorithm, key.spec())),
     }
@@ -171,7 +189,9 @@ pub fn verify(
 /// An ECDSA signature in DER, or failing that in the fixed r ‖ s form (`$signature` names the curve's type).
 macro_rules! parse_ecdsa {
     ($signature:ty, $bytes:expr) => {
-        <$signature>::from_der($bytes).or_else(|_| <$signature>::from_slice($bytes)).ok()
+        <$signature>::from_der($bytes)
+            .or_else(|_| <$signature>::from_slice($bytes))
+            .ok()
     };
 }
 use parse_ecdsa;
@@ -180,8 +200,12 @@ use parse_ecdsa;
 pub fn ecdsa_der_to_fixed(curve: EcCurve, der_signature: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let malformed = |e: p256::ecdsa::Error| CryptoError::malformed("DER ECDSA signature", e);
     Ok(match curve {
-        EcCurve::P256 => p256::ecdsa::Signature::from_der(der_signature).map_err(malformed)?.to_vec(),
-        EcCurve::P384 => p384::ecdsa::Signature::from_der(der_signature).map_err(malformed)?.to_vec(),
+        EcCurve::P256 => p256::ecdsa::Signature::from_der(der_signature)
+            .map_err(malformed)?
+            .to_vec(),
+        EcCurve::P384 => p384::ecdsa::Signature::from_der(der_signature)
+            .map_err(malformed)?
+            .to_vec(),
     })
 }
 

@@ -62,7 +62,11 @@ pub fn aes_gcm_encrypt(
     let iv = iv_or_draw(pool, iv, GCM_DEFAULT_IV_LEN)?;
     let mut ciphertext = plaintext.to_vec();
     let tag = gcm::seal(key, &iv, aad, &mut ciphertext, tag_len)?;
-    Ok(AeadCiphertext { iv, ciphertext, tag })
+    Ok(AeadCiphertext {
+        iv,
+        ciphertext,
+        tag,
+    })
 }
 
 /// AES-GCM decryption; the tag's length is the tag length. A wrong key, IV, AAD or tag is
@@ -163,7 +167,11 @@ pub fn aes_cbc_decrypt(
 }
 
 /// AES-ECB encryption (no IV; each block alone — for KMIP conformance and key checks, not for data).
-pub fn aes_ecb_encrypt(key: &[u8], padding: Padding, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+pub fn aes_ecb_encrypt(
+    key: &[u8],
+    padding: Padding,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
     if padding == Padding::None {
         check_unpadded(plaintext.len(), "ECB")?;
     }
@@ -177,7 +185,11 @@ pub fn aes_ecb_encrypt(key: &[u8], padding: Padding, plaintext: &[u8]) -> Result
 }
 
 /// AES-ECB decryption. Bad padding is [`CryptoError::DecryptionFailed`].
-pub fn aes_ecb_decrypt(key: &[u8], padding: Padding, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+pub fn aes_ecb_decrypt(
+    key: &[u8],
+    padding: Padding,
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     check_unpadded(ciphertext.len(), "ECB ciphertext")?;
     with_aes!(key, C => {
         let decryptor = ecb::Decryptor::<C>::new_from_slice(key).map_err(|_| aes_key_length_error(key.len()))?;
@@ -203,7 +215,11 @@ pub fn aes_ctr_encrypt(
 }
 
 /// AES-CTR decryption (the same keystream as encryption).
-pub fn aes_ctr_decrypt(key: &[u8], iv: &[u8], ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+pub fn aes_ctr_decrypt(
+    key: &[u8],
+    iv: &[u8],
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     aes_ctr_apply(key, iv, ciphertext).map(Zeroizing::new)
 }
 
@@ -226,11 +242,26 @@ mod tests {
 
     #[test]
     fn bad_key_and_iv_lengths_are_typed_errors() {
-        assert!(matches!(aes_ecb_encrypt(&[0; 15], Padding::Pkcs5, b"x"), Err(CryptoError::InvalidKey(_))));
-        assert!(matches!(aes_cbc_decrypt(&[0; 16], &[0; 8], Padding::Pkcs5, &[0; 16]), Err(CryptoError::InvalidInput(_))));
-        assert!(matches!(aes_ecb_encrypt(&[0; 16], Padding::None, &[0; 15]), Err(CryptoError::InvalidInput(_))));
-        assert!(matches!(aes_gcm_decrypt(&[0; 32], &[0; 12], b"", b"", &[0; 11]), Err(CryptoError::InvalidInput(_))));
-        assert!(matches!(aes_gcm_decrypt(&[0; 32], &[], b"", b"", &[0; 16]), Err(CryptoError::InvalidInput(_))));
+        assert!(matches!(
+            aes_ecb_encrypt(&[0; 15], Padding::Pkcs5, b"x"),
+            Err(CryptoError::InvalidKey(_))
+        ));
+        assert!(matches!(
+            aes_cbc_decrypt(&[0; 16], &[0; 8], Padding::Pkcs5, &[0; 16]),
+            Err(CryptoError::InvalidInput(_))
+        ));
+        assert!(matches!(
+            aes_ecb_encrypt(&[0; 16], Padding::None, &[0; 15]),
+            Err(CryptoError::InvalidInput(_))
+        ));
+        assert!(matches!(
+            aes_gcm_decrypt(&[0; 32], &[0; 12], b"", b"", &[0; 11]),
+            Err(CryptoError::InvalidInput(_))
+        ));
+        assert!(matches!(
+            aes_gcm_decrypt(&[0; 32], &[], b"", b"", &[0; 16]),
+            Err(CryptoError::InvalidInput(_))
+        ));
     }
 
     #[test]
@@ -238,6 +269,9 @@ mod tests {
         let key = [7u8; 16];
         let ciphertext = aes_ecb_encrypt(&key, Padding::None, &[0u8; 16]).unwrap();
         // The block decrypts to sixteen zero bytes: not valid PKCS#7.
-        assert_eq!(aes_ecb_decrypt(&key, Padding::Pkcs5, &ciphertext), Err(CryptoError::DecryptionFailed));
+        assert_eq!(
+            aes_ecb_decrypt(&key, Padding::Pkcs5, &ciphertext),
+            Err(CryptoError::DecryptionFailed)
+        );
     }
 }

@@ -12,7 +12,9 @@ use super::keygen::{PrivateKey, PublicKey};
 use super::CryptoError;
 
 fn kek_length_error(len: usize) -> CryptoError {
-    CryptoError::InvalidKey(format!("AES key-encryption key of {len} bytes (16, 24 or 32 expected)"))
+    CryptoError::InvalidKey(format!(
+        "AES key-encryption key of {len} bytes (16, 24 or 32 expected)"
+    ))
 }
 
 /// Runs `$body` with `$kek` bound to the `Kek` that fits `$key`'s length.
@@ -20,15 +22,18 @@ macro_rules! with_kek {
     ($key:expr, $kek:ident => $body:expr) => {
         match $key.len() {
             16 => {
-                let $kek = Kek::<Aes128>::try_from($key).map_err(|_| kek_length_error($key.len()))?;
+                let $kek =
+                    Kek::<Aes128>::try_from($key).map_err(|_| kek_length_error($key.len()))?;
                 $body
             }
             24 => {
-                let $kek = Kek::<Aes192>::try_from($key).map_err(|_| kek_length_error($key.len()))?;
+                let $kek =
+                    Kek::<Aes192>::try_from($key).map_err(|_| kek_length_error($key.len()))?;
                 $body
             }
             32 => {
-                let $kek = Kek::<Aes256>::try_from($key).map_err(|_| kek_length_error($key.len()))?;
+                let $kek =
+                    Kek::<Aes256>::try_from($key).map_err(|_| kek_length_error($key.len()))?;
                 $body
             }
             other => Err(kek_length_error(other)),
@@ -72,7 +77,10 @@ pub fn aes_key_wrap_with_padding(kek: &[u8], key_data: &[u8]) -> Result<Vec<u8>,
 }
 
 /// RFC 5649 unwrap; a failed integrity or padding check is [`CryptoError::UnwrapFailed`].
-pub fn aes_key_unwrap_with_padding(kek: &[u8], wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+pub fn aes_key_unwrap_with_padding(
+    kek: &[u8],
+    wrapped: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     if wrapped.len() < 16 || wrapped.len() % 8 != 0 {
         return Err(CryptoError::InvalidInput(format!(
             "an RFC 5649 wrapped key is a multiple of 8 bytes, at least 16; got {}",
@@ -93,7 +101,12 @@ pub fn rsa_oaep_wrap(
     mgf1_hash: HashAlgorithm,
     key_data: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    rsa_encrypt(pool, wrapping_key, RsaEncryptionPadding::Oaep { hash, mgf1_hash }, key_data)
+    rsa_encrypt(
+        pool,
+        wrapping_key,
+        RsaEncryptionPadding::Oaep { hash, mgf1_hash },
+        key_data,
+    )
 }
 
 /// Unwraps RSA-OAEP wrapped key material; any failure is [`CryptoError::UnwrapFailed`].
@@ -104,10 +117,14 @@ pub fn rsa_oaep_unwrap(
     mgf1_hash: HashAlgorithm,
     wrapped: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    rsa_decrypt(pool, unwrapping_key, RsaEncryptionPadding::Oaep { hash, mgf1_hash }, wrapped).map_err(|error| {
-        match error {
-            CryptoError::DecryptionFailed => CryptoError::UnwrapFailed,
-            other => other,
-        }
+    rsa_decrypt(
+        pool,
+        unwrapping_key,
+        RsaEncryptionPadding::Oaep { hash, mgf1_hash },
+        wrapped,
+    )
+    .map_err(|error| match error {
+        CryptoError::DecryptionFailed => CryptoError::UnwrapFailed,
+        other => other,
     })
 }

@@ -124,6 +124,11 @@ pub fn create(
     }
     let attributes: Attributes = request.attributes;
     check_object_type(request.object_type, &attributes)?;
+    super::key_pair::refuse_unsafe(
+        &attributes,
+        attributes.cryptographic_algorithm(),
+        attributes.cryptographic_length(),
+    )?;
     policy::check_template(
         ctx.version,
         &attributes,

@@ -1,16 +1,19 @@
-//! Get: the object's value, in its stored format or converted between Raw and Transparent Symmetric Key.
-//! Wrapping on Get is not offered yet (Feature Not Supported). A first Get clears the Fresh attribute.
+//! Get: the object's value, in its stored format or converted (Raw <-> Transparent Symmetric Key; public and
+//! private keys between PKCS#1, PKCS#8, SEC1, X.509 and the Transparent forms), wrapped when a Key Wrapping
+//! Specification asks (`wrapping`). A first Get clears the Fresh attribute.
 
 use kmip::attributes::{Attribute, KnownAttribute};
 use kmip::enums::KeyFormatType;
 use kmip::objects::{KeyBlock, KeyMaterial, ManagedObject};
-use kmip::payloads::{GetRequest, GetResponse, ObjectField};
+use kmip::objects::KeyWrappingSpecification;
+use kmip::payloads::{EnumValue, GetRequest, GetResponse, ObjectField};
 use kmip::ResultReason;
 
 use super::lifecycle::set_changed;
 use super::{load, save, target, versioned};
 use crate::error::KmipError;
 use crate::state::RequestContext;
+use crate::store::StoredObject;
 
 /// Key Wrap Type "Not Wrapped".
 const KEY_WRAP_NOT_WRAPPED: u32 = 1;
@@ -18,13 +21,41 @@ const KEY_WRAP_NOT_WRAPPED: u32 = 1;
 pub fn get(ctx: &RequestContext<'_>, request: GetRequest) -> Result<GetResponse, KmipError> {
     let uid = target(&request.unique_identifier)?;
     let mut stored = load(ctx, uid)?;
-    if request.key_wrapping_specification.is_some() {
-        return Err(KmipError::new(
-            ResultReason::FeatureNotSupported,
-            "wrapping keys on Get is not supported by this server yet; Get the key unwrapped over mutual TLS",
-        ));
+    let object = render(
+        ctx,
+        &stored,
+        request.key_format_type,
+        request.key_wrap_type,
+        request.key_compression_type,
+        request.key_wrapping_specification.as_ref(),
+    )?;
+    if matches!(
+        stored.attributes.get(&KnownAttribute::Fresh.into()),
+        Some(Attribute::Fresh(true))
+    ) {
+        set_changed(&mut stored.attributes, Attribute::Fresh(false), ctx.now);
+        save(ctx, &stored)?;
     }
-    if let Some(compression) = request.key_compression_type {
+    Ok(GetResponse {
+        object_type: object.object_type(),
+        unique_identifier: stored.uid,
+        object: ObjectField(Some(object)),
+    })
+}
+
+/// The value of `stored` as Get / Export return it: checked for Sensitive / Extractable, converted to the
+/// asked Key Format Type, and wrapped when a Key Wrapping Specification asks (a Sensitive key may leave the
+/// server wrapped, never in the clear).
+pub fn render(
+    ctx: &RequestContext<'_>,
+    stored: &StoredObject,
+    key_format_type: Option<KeyFormatType>,
+    key_wrap_type: Option<EnumValue>,
+    key_compression_type: Option<kmip::enums::KeyCompressionType>,
+    wrapping: Option<&KeyWrappingSpecification>,
+) -> Result<ManagedObject, KmipError> {
+    let uid = &stored.uid;
+    if let Some(compression) = key_compression_type {
         return Err(KmipError::new(
             ResultReason::KeyCompressionTypeNotSupported,
             format!(
@@ -41,10 +72,12 @@ pub fn get(ctx: &RequestContext<'_>, request: GetRequest) -> Result<GetResponse,
             format!("{uid} was destroyed: its key material is gone, only its attributes remain"),
         ));
     };
-    if matches!(
-        stored.attributes.get(&KnownAttribute::Sensitive.into()),
-        Some(Attribute::Sensitive(true))
-    ) {
+    if wrapping.is_none()
+        && matches!(
+            stored.attributes.get(&KnownAttribute::Sensitive.into()),
+            Some(Attribute::Sensitive(true))
+        )
+    {
         return Err(KmipError::new(
             ResultReason::Sensitive,
             format!("{uid} is Sensitive: its value cannot be returned in the clear"),
@@ -64,11 +97,7 @@ pub fn get(ctx: &RequestContext<'_>, request: GetRequest) -> Result<GetResponse,
     let wrapped = object
         .key_block()
         .is_some_and(|b| b.key_wrapping_data.is_some());
-    if wrapped
-        && request
-            .key_wrap_type
-            .is_some_and(|t| t.0 == KEY_WRAP_NOT_WRAPPED)
-    {
+    if wrapped && key_wrap_type.is_some_and(|t| t.0 == KEY_WRAP_NOT_WRAPPED) {
         return Err(versioned(
             ctx.version,
             ResultReason::KeyWrapTypeNotSupported,
@@ -76,22 +105,14 @@ pub fn get(ctx: &RequestContext<'_>, request: GetRequest) -> Result<GetResponse,
             format!("{uid} was registered wrapped; unwrapping on Get is not supported"),
         ));
     }
-    let object = match request.key_format_type {
+    let object = match key_format_type {
         Some(format) => convert(ctx.version, object, format)?,
         None => object,
     };
-    if matches!(
-        stored.attributes.get(&KnownAttribute::Fresh.into()),
-        Some(Attribute::Fresh(true))
-    ) {
-        set_changed(&mut stored.attributes, Attribute::Fresh(false), ctx.now);
-        save(ctx, &stored)?;
+    match wrapping {
+        Some(spec) => super::wrapping::wrap_object(ctx, object, spec),
+        None => Ok(object),
     }
-    Ok(GetResponse {
-        object_type: object.object_type(),
-        unique_identifier: stored.uid,
-        object: ObjectField(Some(object)),
-    })
 }
 
 /// The object in Key Format Type `format`: the stored format as is, Raw <-> Transparent Symmetric Key for
@@ -152,9 +173,19 @@ fn convert(
                 cryptographic_length,
             )))
         }
+        ManagedObject::PrivateKey(block) if block.key_format_type != format => {
+            let key = super::key_codec::private_key_of(version, &block)?;
+            let converted = super::key_codec::private_key_block(version, &key, format)?;
+            Ok(ManagedObject::PrivateKey(converted))
+        }
+        ManagedObject::PublicKey(block) if block.key_format_type != format => {
+            let key = super::key_codec::public_key_of(version, &block)?;
+            let converted = super::key_codec::public_key_block(version, &key, format)?;
+            Ok(ManagedObject::PublicKey(converted))
+        }
         other => {
             let stored = other.key_block().map(|b| b.key_format_type);
-            if stored == Some(format) {
+            if stored == Some(format) || stored.is_none() {
                 Ok(other)
             } else {
                 Err(not_supported(stored))

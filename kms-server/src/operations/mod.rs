@@ -4,9 +4,15 @@
 //! object must belong to the caller's tenant and not be internal) and [`save`].
 
 pub mod attributes;
+pub mod certify;
 pub mod create;
+pub mod crypto_ops;
 pub mod discover_versions;
 pub mod get;
+pub mod import_export;
+pub mod key_codec;
+pub mod key_pair;
+pub mod key_use;
 pub mod lifecycle;
 pub mod locate;
 pub mod policy;
@@ -15,6 +21,9 @@ pub mod query;
 pub mod register;
 pub mod rekey;
 pub mod rng;
+pub mod signing;
+pub mod streams;
+pub mod wrapping;
 
 use kmip::{ProtocolVersion, ResultReason};
 

@@ -1,5 +1,6 @@
 //! Register: a client-supplied Symmetric Key, Secret Data, Opaque Object, Certificate, Public Key or Private
-//! Key, stored as given (format included) with the server's attributes added.
+//! Key, stored as given (format included) with the server's attributes added. Wrapped keys are unwrapped on
+//! the way in; keys and certificates must parse (`import_export::prepare_object`).
 
 use kmip::attributes::{Attributes, KnownAttribute};
 use kmip::enums::ObjectType;
@@ -69,6 +70,7 @@ pub fn register(
             KnownAttribute::Fresh,
         ],
     )?;
+    let derived = super::import_export::prepare_object(ctx, &mut object)?;
     reconcile_key_block(&mut object, &attributes)?;
     if let (ManagedObject::Certificate(c), Some(kmip::attributes::Attribute::CertificateType(t))) = (
         &object,
@@ -81,10 +83,12 @@ pub fn register(
         }
     }
     let uid = new_uid(ctx)?;
+    let mut attributes = initial_attributes(&uid, &object, attributes, ctx.now);
+    attributes.extend(derived);
     let stored = StoredObject {
         uid: uid.clone(),
         owner: ctx.caller.tenant.clone(),
-        attributes: initial_attributes(&uid, &object, attributes, ctx.now),
+        attributes,
         object: Some(object),
         internal: false,
     };

@@ -55,10 +55,7 @@ impl RootKey {
     }
 
     /// Unwraps the stored data key. An integrity-check failure means this is not the key that wrapped it.
-    pub(crate) fn unwrap(
-        &self,
-        wrapped: &[u8],
-    ) -> Result<Zeroizing<[u8; KEY_LEN]>, StoreError> {
+    pub(crate) fn unwrap(&self, wrapped: &[u8]) -> Result<Zeroizing<[u8; KEY_LEN]>, StoreError> {
         let plain = Zeroizing::new(
             KekAes256::new(self.0.as_ref().into())
                 .unwrap_with_padding_vec(wrapped)

@@ -9,7 +9,7 @@ use std::fmt;
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use entropy::EntropyPool;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::root_key::KEY_LEN;
 use super::StoreError;
@@ -58,16 +58,18 @@ impl Sealer {
         blob.push(BLOB_VERSION);
         blob.extend_from_slice(&nonce);
         blob.extend_from_slice(plaintext);
-        let tag = self
-            .cipher
-            .encrypt_in_place_detached(
-                Nonce::from_slice(&nonce),
-                &aad(uid),
-                &mut blob[HEADER_LEN..],
-            )
-            .map_err(|_| {
-                StoreError::Corrupt(format!("object {uid:?} is too large to seal"))
-            })?;
+        let sealed = self.cipher.encrypt_in_place_detached(
+            Nonce::from_slice(&nonce),
+            &aad(uid),
+            &mut blob[HEADER_LEN..],
+        );
+        let Ok(tag) = sealed else {
+            // Refused before encrypting: the buffer still holds the plaintext.
+            blob.zeroize();
+            return Err(StoreError::Corrupt(format!(
+                "object {uid:?} is too large to seal"
+            )));
+        };
         blob.extend_from_slice(&tag);
         Ok(blob)
     }
@@ -109,11 +111,12 @@ mod tests {
     fn sealed_blob_opens_for_its_uid_only() {
         let s = sealer();
         let blob = s.seal("uid-1", b"secret key bytes").unwrap();
-        assert!(!blob
-            .windows(16)
-            .any(|w| w == b"secret key bytes"));
+        assert!(!blob.windows(16).any(|w| w == b"secret key bytes"));
         assert_eq!(&**s.open("uid-1", &blob).unwrap(), b"secret key bytes");
-        assert!(matches!(s.open("uid-2", &blob), Err(StoreError::Unseal { .. })));
+        assert!(matches!(
+            s.open("uid-2", &blob),
+            Err(StoreError::Unseal { .. })
+        ));
     }
 
     #[test]

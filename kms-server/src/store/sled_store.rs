@@ -188,7 +188,11 @@ impl SledStore {
         self.commit.stats()
     }
 
-    fn seal_object(&self, uid: &str, object: Option<&ManagedObject>) -> Result<Option<Vec<u8>>, StoreError> {
+    fn seal_object(
+        &self,
+        uid: &str,
+        object: Option<&ManagedObject>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         object
             .map(|o| {
                 let plain = codec::encode_object(o)?;
@@ -221,7 +225,13 @@ impl SledStore {
 
     fn trees(&self) -> (&Tree, &Tree, &Tree, &Tree, &Tree) {
         let t = &self.trees;
-        (&t.objects, &t.attributes, &t.by_owner, &t.by_name, &t.by_type)
+        (
+            &t.objects,
+            &t.attributes,
+            &t.by_owner,
+            &t.by_name,
+            &t.by_type,
+        )
     }
 }
 

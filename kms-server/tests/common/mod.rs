@@ -102,11 +102,17 @@ impl TestServer {
     /// `qkms-server issue-client NAME`: a bundle for tenant `name` under `dir/clients/NAME`.
     pub fn issue_client(&self, name: &str) -> ClientBundle {
         let out = self.dir.path().join("clients").join(name);
-        setup::issue_client(&self.config, name, &out).expect("issue-client").bundle
+        setup::issue_client(&self.config, name, &out)
+            .expect("issue-client")
+            .bundle
     }
 
     /// A client configuration for `bundle` against this server (server name "localhost").
-    pub fn client_config_for(&self, bundle: &ClientBundle, version: ProtocolVersion) -> ClientConfig {
+    pub fn client_config_for(
+        &self,
+        bundle: &ClientBundle,
+        version: ProtocolVersion,
+    ) -> ClientConfig {
         ClientConfig::new(
             self.addr.to_string(),
             "localhost",
@@ -126,7 +132,9 @@ impl TestServer {
 
     /// A connected client as tenant "default", KMIP 2.1.
     pub async fn connect(&self) -> Client {
-        Client::connect(&self.client_config()).await.expect("connect")
+        Client::connect(&self.client_config())
+            .await
+            .expect("connect")
     }
 
     /// A connected client for `bundle` speaking `version`.
@@ -138,7 +146,10 @@ impl TestServer {
 
     /// A raw mutual-TLS stream as tenant "default", for sending hand-made bytes.
     pub async fn connect_raw(&self) -> TlsStream<TcpStream> {
-        let config = self.client_config().rustls_config().expect("rustls configuration");
+        let config = self
+            .client_config()
+            .rustls_config()
+            .expect("rustls configuration");
         connect_tls(self.addr, Arc::new(config))
             .await
             .expect("TLS handshake")
@@ -152,7 +163,9 @@ pub async fn connect_tls(
 ) -> std::io::Result<TlsStream<TcpStream>> {
     let tcp = TcpStream::connect(addr).await?;
     let name = rustls::pki_types::ServerName::try_from("localhost").expect("valid name");
-    let mut stream = tokio_rustls::TlsConnector::from(config).connect(name, tcp).await?;
+    let mut stream = tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await?;
     // TLS 1.3 reports a refused client certificate only after the handshake: make it surface here.
     use tokio::io::AsyncWriteExt;
     stream.flush().await?;
@@ -163,7 +176,9 @@ pub async fn connect_tls(
 pub async fn read_response(stream: &mut TlsStream<TcpStream>) -> Option<ResponseMessage> {
     let limits = ttlv::Limits::default();
     let timeout = std::time::Duration::from_secs(10);
-    let bytes = kmip::transport::read_message_timeout(stream, &limits, timeout).await.ok()?;
+    let bytes = kmip::transport::read_message_timeout(stream, &limits, timeout)
+        .await
+        .ok()?;
     let item = ttlv::binary::decode(&bytes).expect("the server sends valid TTLV");
     Some(ResponseMessage::from_ttlv(&item).expect("the server sends valid response messages"))
 }

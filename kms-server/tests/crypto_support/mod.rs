@@ -8,7 +8,8 @@ use std::process::{Command, Output};
 use entropy::{EntropyConfig, EntropyPool};
 
 pub fn pool() -> EntropyPool {
-    EntropyPool::new(EntropyConfig::default()).expect("the default pool (OS fallback source) starts")
+    EntropyPool::new(EntropyConfig::default())
+        .expect("the default pool (OS fallback source) starts")
 }
 
 pub struct Scratch {
@@ -49,12 +50,17 @@ fn checked(output: Output, what: &str) -> Output {
 
 /// Runs `openssl` with `args`; panics (with its stderr) unless it succeeds. Returns stdout.
 pub fn openssl(args: &[&str]) -> Vec<u8> {
-    openssl_status(args).map_err(|stderr| panic!("openssl {args:?} failed: {stderr}")).unwrap()
+    openssl_status(args)
+        .map_err(|stderr| panic!("openssl {args:?} failed: {stderr}"))
+        .unwrap()
 }
 
 /// Runs `openssl` with `args`: stdout on success, stderr on failure.
 pub fn openssl_status(args: &[&str]) -> Result<Vec<u8>, String> {
-    let output = Command::new("openssl").args(args).output().expect("the openssl CLI is installed");
+    let output = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("the openssl CLI is installed");
     if output.status.success() {
         Ok(output.stdout)
     } else {
@@ -71,7 +77,10 @@ pub fn python(script: &str, args: &[&str]) -> String {
         .output()
         .expect("python3 is installed");
     let output = checked(output, "python3 script");
-    String::from_utf8(output.stdout).expect("utf-8").trim().to_string()
+    String::from_utf8(output.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_string()
 }
 
 pub fn path_str(path: &Path) -> &str {

@@ -4,7 +4,9 @@
 use der::asn1::ObjectIdentifier;
 use der::{Decode, Encode};
 use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{ExtendedKeyUsage as X509ExtendedKeyUsage, KeyUsage as X509KeyUsage, KeyUsages};
+use x509_cert::ext::pkix::{
+    ExtendedKeyUsage as X509ExtendedKeyUsage, KeyUsage as X509KeyUsage, KeyUsages,
+};
 use x509_cert::ext::Extensions;
 use x509_cert::request::CertReq;
 
@@ -16,7 +18,8 @@ use crate::crypto::signature::{verify, SignInput, SignatureAlgorithm};
 use crate::crypto::CryptoError;
 
 const WHAT: &str = "PKCS#10 certification request";
-const OID_EXTENSION_REQUEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.14");
+const OID_EXTENSION_REQUEST: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.14");
 const OID_SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
 const OID_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
 const OID_EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
@@ -41,7 +44,10 @@ pub fn parse_and_verify_csr(csr_der: &[u8]) -> Result<CertificationRequest, Cryp
         .to_der()
         .map_err(|e| CryptoError::malformed(WHAT, e))?;
     let public_key = PublicKey::from_spki_der(&spki_der)?;
-    let signed = request.info.to_der().map_err(|e| CryptoError::malformed(WHAT, e))?;
+    let signed = request
+        .info
+        .to_der()
+        .map_err(|e| CryptoError::malformed(WHAT, e))?;
     let algorithm = signature_algorithm(&request.algorithm.oid)?;
     let signature = request
         .signature
@@ -63,7 +69,9 @@ pub fn parse_and_verify_csr(csr_der: &[u8]) -> Result<CertificationRequest, Cryp
             continue;
         }
         for value in attribute.values.iter() {
-            let extensions: Extensions = value.decode_as().map_err(|e| CryptoError::malformed(WHAT, e))?;
+            let extensions: Extensions = value
+                .decode_as()
+                .map_err(|e| CryptoError::malformed(WHAT, e))?;
             for extension in &extensions {
                 let content = extension.extn_value.as_bytes();
                 if extension.extn_id == OID_SUBJECT_ALT_NAME {
@@ -73,13 +81,16 @@ pub fn parse_and_verify_csr(csr_der: &[u8]) -> Result<CertificationRequest, Cryp
                         parsed.subject_alt_names.push(subject_alt_name(name)?);
                     }
                 } else if extension.extn_id == OID_KEY_USAGE {
-                    let usage = X509KeyUsage::from_der(content).map_err(|e| CryptoError::malformed(WHAT, e))?;
+                    let usage = X509KeyUsage::from_der(content)
+                        .map_err(|e| CryptoError::malformed(WHAT, e))?;
                     parsed.key_usage = key_usages(&usage);
                 } else if extension.extn_id == OID_EXTENDED_KEY_USAGE {
-                    let usage =
-                        X509ExtendedKeyUsage::from_der(content).map_err(|e| CryptoError::malformed(WHAT, e))?;
+                    let usage = X509ExtendedKeyUsage::from_der(content)
+                        .map_err(|e| CryptoError::malformed(WHAT, e))?;
                     for oid in &usage.0 {
-                        parsed.extended_key_usage.push(ExtendedKeyUsage::from_oid(oid)?);
+                        parsed
+                            .extended_key_usage
+                            .push(ExtendedKeyUsage::from_oid(oid)?);
                     }
                 }
             }
@@ -103,7 +114,11 @@ fn signature_algorithm(oid: &ObjectIdentifier) -> Result<SignatureAlgorithm, Cry
         "1.2.840.10045.4.3.3" => Ecdsa(Sha384),
         "1.2.840.10045.4.3.4" => Ecdsa(Sha512),
         "1.3.101.112" => Ed25519,
-        other => return Err(CryptoError::Unsupported(format!("CSR signature algorithm {other}"))),
+        other => {
+            return Err(CryptoError::Unsupported(format!(
+                "CSR signature algorithm {other}"
+            )))
+        }
     })
 }
 
@@ -115,15 +130,26 @@ fn subject_alt_name(name: &GeneralName) -> Result<SubjectAltName, CryptoError> {
         GeneralName::IpAddress(octets) => {
             let bytes = octets.as_bytes();
             let address = match bytes.len() {
-                4 => std::net::IpAddr::from(<[u8; 4]>::try_from(bytes).map_err(|e| CryptoError::malformed(WHAT, e))?),
-                16 => {
-                    std::net::IpAddr::from(<[u8; 16]>::try_from(bytes).map_err(|e| CryptoError::malformed(WHAT, e))?)
+                4 => std::net::IpAddr::from(
+                    <[u8; 4]>::try_from(bytes).map_err(|e| CryptoError::malformed(WHAT, e))?,
+                ),
+                16 => std::net::IpAddr::from(
+                    <[u8; 16]>::try_from(bytes).map_err(|e| CryptoError::malformed(WHAT, e))?,
+                ),
+                n => {
+                    return Err(CryptoError::malformed(
+                        WHAT,
+                        format!("IP address SAN of {n} bytes"),
+                    ))
                 }
-                n => return Err(CryptoError::malformed(WHAT, format!("IP address SAN of {n} bytes"))),
             };
             SubjectAltName::Ip(address)
         }
-        _ => return Err(CryptoError::Unsupported("a CSR subject alternative name other than DNS, e-mail, URI or IP".into())),
+        _ => {
+            return Err(CryptoError::Unsupported(
+                "a CSR subject alternative name other than DNS, e-mail, URI or IP".into(),
+            ))
+        }
     })
 }
 

@@ -64,7 +64,11 @@ impl ExtendedKeyUsage {
             "1.3.6.1.5.5.7.3.8" => Self::TimeStamping,
             "1.3.6.1.5.5.7.3.9" => Self::OcspSigning,
             "2.5.29.37.0" => Self::Any,
-            other => return Err(CryptoError::Unsupported(format!("extended key usage {other}"))),
+            other => {
+                return Err(CryptoError::Unsupported(format!(
+                    "extended key usage {other}"
+                )))
+            }
         })
     }
 }
@@ -113,7 +117,9 @@ pub fn self_signed_certificate(
     let params = certificate_params(pool, profile)?;
     let signer = PoolSigner::new(pool, key)?;
     let result = params.self_signed(&signer.key_pair()?);
-    signer.finish(result).map(|certificate| certificate.der().to_vec())
+    signer
+        .finish(result)
+        .map(|certificate| certificate.der().to_vec())
 }
 
 /// Issues a certificate for `subject_key`, signed by `issuer`.
@@ -126,9 +132,9 @@ pub fn issue_certificate(
     let params = certificate_params(pool, profile)?;
     let subject_key = SubjectKey::new(subject_key)?;
     check_issuer_key(issuer)?;
-    let issuer_params = CertificateParams::from_ca_cert_der(&rustls::pki_types::CertificateDer::from(
-        issuer.certificate_der,
-    ))
+    let issuer_params = CertificateParams::from_ca_cert_der(
+        &rustls::pki_types::CertificateDer::from(issuer.certificate_der),
+    )
     .map_err(|e| CryptoError::malformed("issuer certificate", e))?;
     let signer = PoolSigner::new(pool, issuer.private_key)?;
     let key_pair = signer.key_pair()?;
@@ -136,7 +142,9 @@ pub fn issue_certificate(
     // CA's fields (discarded), the price of not reaching into rcgen's internals.
     let issuer_certificate = signer.finish(issuer_params.self_signed(&key_pair))?;
     let result = params.signed_by(&subject_key, &issuer_certificate, &key_pair);
-    signer.finish(result).map(|certificate| certificate.der().to_vec())
+    signer
+        .finish(result)
+        .map(|certificate| certificate.der().to_vec())
 }
 
 /// Issues a certificate from a PKCS#10 request (signature checked). The profile decides; where it leaves the
@@ -175,12 +183,19 @@ fn check_issuer_key(issuer: &Issuer<'_>) -> Result<(), CryptoError> {
     Ok(())
 }
 
-fn certificate_params(pool: &EntropyPool, profile: &CertificateProfile) -> Result<CertificateParams, CryptoError> {
+fn certificate_params(
+    pool: &EntropyPool,
+    profile: &CertificateProfile,
+) -> Result<CertificateParams, CryptoError> {
     if profile.subject.is_empty() {
-        return Err(CryptoError::InvalidInput("a certificate needs a subject name".into()));
+        return Err(CryptoError::InvalidInput(
+            "a certificate needs a subject name".into(),
+        ));
     }
     if profile.not_after <= profile.not_before {
-        return Err(CryptoError::InvalidInput("the validity ends before it starts".into()));
+        return Err(CryptoError::InvalidInput(
+            "the validity ends before it starts".into(),
+        ));
     }
     let mut serial = vec![0u8; SERIAL_LEN];
     pool.fill(&mut serial)?;
@@ -193,8 +208,16 @@ fn certificate_params(pool: &EntropyPool, profile: &CertificateProfile) -> Resul
     params.not_before = profile.not_before;
     params.not_after = profile.not_after;
     params.serial_number = Some(serial.into());
-    params.key_usages = profile.key_usage.iter().map(|usage| rcgen_key_usage(*usage)).collect();
-    params.extended_key_usages = profile.extended_key_usage.iter().map(|usage| rcgen_extended_key_usage(*usage)).collect();
+    params.key_usages = profile
+        .key_usage
+        .iter()
+        .map(|usage| rcgen_key_usage(*usage))
+        .collect();
+    params.extended_key_usages = profile
+        .extended_key_usage
+        .iter()
+        .map(|usage| rcgen_extended_key_usage(*usage))
+        .collect();
     params.subject_alt_names = profile
         .subject_alt_names
         .iter()
@@ -205,7 +228,9 @@ fn certificate_params(pool: &EntropyPool, profile: &CertificateProfile) -> Resul
     params.is_ca = match profile.basic_constraints {
         BasicConstraints::EndEntity => IsCa::ExplicitNoCa,
         BasicConstraints::Ca { path_len: None } => IsCa::Ca(rcgen::BasicConstraints::Unconstrained),
-        BasicConstraints::Ca { path_len: Some(n) } => IsCa::Ca(rcgen::BasicConstraints::Constrained(n)),
+        BasicConstraints::Ca { path_len: Some(n) } => {
+            IsCa::Ca(rcgen::BasicConstraints::Constrained(n))
+        }
     };
     params.use_authority_key_identifier_extension = true;
     Ok(params)
@@ -239,8 +264,11 @@ fn rcgen_extended_key_usage(usage: ExtendedKeyUsage) -> ExtendedKeyUsagePurpose 
 
 fn rcgen_san(name: &SubjectAltName) -> Result<SanType, CryptoError> {
     let ia5 = |value: &str| {
-        rcgen::Ia5String::try_from(value)
-            .map_err(|_| CryptoError::InvalidInput(format!("subject alternative name {value:?} is not IA5 (ASCII)")))
+        rcgen::Ia5String::try_from(value).map_err(|_| {
+            CryptoError::InvalidInput(format!(
+                "subject alternative name {value:?} is not IA5 (ASCII)"
+            ))
+        })
     };
     Ok(match name {
         SubjectAltName::Dns(value) => SanType::DnsName(ia5(value)?),
@@ -254,9 +282,18 @@ fn rcgen_san(name: &SubjectAltName) -> Result<SanType, CryptoError> {
 /// algorithm) and our signature scheme for a key.
 fn algorithms(key: &PublicKey) -> (&'static rcgen::SignatureAlgorithm, SignatureAlgorithm) {
     match key {
-        PublicKey::Rsa(_) => (&rcgen::PKCS_RSA_SHA256, SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha256)),
-        PublicKey::EcP256(_) => (&rcgen::PKCS_ECDSA_P256_SHA256, SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256)),
-        PublicKey::EcP384(_) => (&rcgen::PKCS_ECDSA_P384_SHA384, SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha384)),
+        PublicKey::Rsa(_) => (
+            &rcgen::PKCS_RSA_SHA256,
+            SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha256),
+        ),
+        PublicKey::EcP256(_) => (
+            &rcgen::PKCS_ECDSA_P256_SHA256,
+            SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256),
+        ),
+        PublicKey::EcP384(_) => (
+            &rcgen::PKCS_ECDSA_P384_SHA384,
+            SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha384),
+        ),
         PublicKey::Ed25519(_) => (&rcgen::PKCS_ED25519, SignatureAlgorithm::Ed25519),
     }
 }
@@ -327,7 +364,11 @@ impl PoolSigner {
     /// rcgen's result, with a signing failure replaced by the error our signer recorded.
     fn finish<T>(&self, result: Result<T, rcgen::Error>) -> Result<T, CryptoError> {
         result.map_err(|error| {
-            let recorded = self.last_error.lock().map(|mut slot| slot.take()).unwrap_or_default();
+            let recorded = self
+                .last_error
+                .lock()
+                .map(|mut slot| slot.take())
+                .unwrap_or_default();
             recorded.unwrap_or_else(|| CryptoError::Certificate(error.to_string()))
         })
     }

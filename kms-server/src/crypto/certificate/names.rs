@@ -74,8 +74,12 @@ impl NameAttribute {
             "O" => Self::Organization,
             "OU" => Self::OrganizationalUnit,
             _ => {
-                let oid = ObjectIdentifier::new(label.trim())
-                    .map_err(|_| CryptoError::malformed("distinguished name", format!("unknown attribute {label:?}")))?;
+                let oid = ObjectIdentifier::new(label.trim()).map_err(|_| {
+                    CryptoError::malformed(
+                        "distinguished name",
+                        format!("unknown attribute {label:?}"),
+                    )
+                })?;
                 Self::from_oid(&oid.to_string())
             }
         })
@@ -106,7 +110,10 @@ impl DistinguishedName {
 
     /// The first value of `attribute`, if any.
     pub fn get(&self, attribute: &NameAttribute) -> Option<&str> {
-        self.entries.iter().find(|(a, _)| a == attribute).map(|(_, v)| v.as_str())
+        self.entries
+            .iter()
+            .find(|(a, _)| a == attribute)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The rcgen form; a country is a PrintableString (RFC 5280), the rest UTF8String.
@@ -121,8 +128,9 @@ impl DistinguishedName {
                 NameAttribute::Organization => DnType::OrganizationName,
                 NameAttribute::OrganizationalUnit => DnType::OrganizationalUnitName,
                 NameAttribute::Other(oid) => {
-                    let oid = ObjectIdentifier::new(oid)
-                        .map_err(|e| CryptoError::malformed("distinguished name attribute OID", e))?;
+                    let oid = ObjectIdentifier::new(oid).map_err(|e| {
+                        CryptoError::malformed("distinguished name attribute OID", e)
+                    })?;
                     DnType::CustomDnType(oid.arcs().map(u64::from).collect())
                 }
             };
@@ -135,7 +143,11 @@ impl DistinguishedName {
             let dn_value = if *attribute == NameAttribute::Country {
                 rcgen::PrintableString::try_from(value.as_str())
                     .map(DnValue::PrintableString)
-                    .map_err(|_| CryptoError::InvalidInput(format!("country {value:?} is not a PrintableString")))?
+                    .map_err(|_| {
+                        CryptoError::InvalidInput(format!(
+                            "country {value:?} is not a PrintableString"
+                        ))
+                    })?
             } else {
                 DnValue::Utf8String(value.clone())
             };
@@ -153,15 +165,22 @@ impl DistinguishedName {
                 let value = &attribute.value;
                 let bytes = value.value();
                 let text = match value.tag() {
-                    Tag::Utf8String | Tag::PrintableString | Tag::Ia5String => std::str::from_utf8(bytes)
-                        .map(str::to_string)
-                        .map_err(|e| CryptoError::malformed("distinguished name value", e))?,
+                    Tag::Utf8String | Tag::PrintableString | Tag::Ia5String => {
+                        std::str::from_utf8(bytes)
+                            .map(str::to_string)
+                            .map_err(|e| CryptoError::malformed("distinguished name value", e))?
+                    }
                     Tag::TeletexString => bytes.iter().map(|&b| char::from(b)).collect(),
                     Tag::BmpString => {
                         if bytes.len() % 2 != 0 {
-                            return Err(CryptoError::malformed("distinguished name value", "odd-length BMPString"));
+                            return Err(CryptoError::malformed(
+                                "distinguished name value",
+                                "odd-length BMPString",
+                            ));
                         }
-                        let units = bytes.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
+                        let units = bytes
+                            .chunks_exact(2)
+                            .map(|c| u16::from_be_bytes([c[0], c[1]]));
                         char::decode_utf16(units)
                             .collect::<Result<String, _>>()
                             .map_err(|e| CryptoError::malformed("distinguished name value", e))?
@@ -199,10 +218,13 @@ impl FromStr for DistinguishedName {
         }
         parts.push(current);
         for part in parts.iter().filter(|p| !p.trim().is_empty()) {
-            let (label, value) = part
-                .split_once('=')
-                .ok_or_else(|| CryptoError::malformed("distinguished name", format!("{part:?} is not TYPE=value")))?;
-            entries.push((NameAttribute::from_label(label.trim())?, value.trim().to_string()));
+            let (label, value) = part.split_once('=').ok_or_else(|| {
+                CryptoError::malformed("distinguished name", format!("{part:?} is not TYPE=value"))
+            })?;
+            entries.push((
+                NameAttribute::from_label(label.trim())?,
+                value.trim().to_string(),
+            ));
         }
         Ok(Self { entries })
     }
@@ -228,7 +250,10 @@ mod tests {
     #[test]
     fn text_form_round_trips_with_escaped_commas() {
         let name: DistinguishedName = "C=US, O=Example\\, Inc., CN=host.example".parse().unwrap();
-        assert_eq!(name.get(&NameAttribute::Organization), Some("Example, Inc."));
+        assert_eq!(
+            name.get(&NameAttribute::Organization),
+            Some("Example, Inc.")
+        );
         assert_eq!(name.to_string(), "C=US, O=Example\\, Inc., CN=host.example");
         assert_eq!(name.to_string().parse::<DistinguishedName>().unwrap(), name);
     }

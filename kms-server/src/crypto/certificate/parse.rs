@@ -33,9 +33,14 @@ pub struct CertificateInfo {
 
 /// Parses a DER certificate (any signature algorithm; the public key's type is not interpreted here).
 pub fn parse_certificate(der_bytes: &[u8]) -> Result<CertificateInfo, CryptoError> {
-    let certificate = Certificate::from_der(der_bytes).map_err(|e| CryptoError::malformed(WHAT, e))?;
+    let certificate =
+        Certificate::from_der(der_bytes).map_err(|e| CryptoError::malformed(WHAT, e))?;
     let tbs = &certificate.tbs_certificate;
-    let encode = |value: &dyn EncodeDyn| value.encode_vec().map_err(|e| CryptoError::malformed(WHAT, e));
+    let encode = |value: &dyn EncodeDyn| {
+        value
+            .encode_vec()
+            .map_err(|e| CryptoError::malformed(WHAT, e))
+    };
     Ok(CertificateInfo {
         subject: DistinguishedName::from_x509(&tbs.subject)?,
         subject_text: tbs.subject.to_string(),

@@ -1,0 +1,72 @@
+//! `qkms audit verify`: OK on an intact log, non-zero exit naming the first broken record otherwise.
+
+use std::process::Command;
+
+use kmip::ResultReason;
+use kms_server::audit::{AuditEntry, AuditLog};
+use kms_server::tenant::{Role, TenantId};
+
+fn qkms(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_qkms"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn write_log(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("audit.log");
+    let log = AuditLog::open(&path).unwrap();
+    let tenant = TenantId("alice".into());
+    for (i, result) in [Ok(()), Err(ResultReason::PermissionDenied), Ok(())]
+        .into_iter()
+        .enumerate()
+    {
+        log.append(AuditEntry {
+            tenant: &tenant,
+            role: Role::Tenant,
+            operation: "Create",
+            objects: vec![format!("uid-{i}")],
+            result,
+            time: 1_700_000_000,
+        })
+        .unwrap();
+    }
+    log.wait_durable().unwrap();
+    path
+}
+
+#[test]
+fn verify_reports_an_intact_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_log(dir.path());
+    let (ok, stdout, _) = qkms(&["audit", "verify", "--dir", dir.path().to_str().unwrap()]);
+    assert!(ok);
+    assert!(stdout.contains("3 records checked, chain OK"), "{stdout}");
+    let (ok, stdout, _) = qkms(&["audit", "verify", "--log", path.to_str().unwrap()]);
+    assert!(ok, "{stdout}");
+}
+
+#[test]
+fn verify_fails_naming_the_tampered_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_log(dir.path());
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen("PermissionDenied", "Success", 1)).unwrap();
+    let (ok, _, stderr) = qkms(&["audit", "verify", "--log", path.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(stderr.contains("line 2 (record 2)"), "{stderr}");
+}
+
+#[test]
+fn verify_needs_a_location_and_an_existing_file() {
+    assert!(!qkms(&["audit", "verify"]).0);
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, stderr) = qkms(&["audit", "verify", "--dir", dir.path().to_str().unwrap()]);
+    assert!(!ok);
+    assert!(stderr.contains("cannot open"), "{stderr}");
+}

@@ -1,0 +1,314 @@
+//! Sign, Signature Verify, MAC, MAC Verify and Hash: RSA PKCS#1 v1.5 and PSS (any salt length), ECDSA,
+//! Ed25519, HMAC-SHA-1/2, SHA-1/2; over data or (Sign / Verify) a digest the client computed; one-shot or in
+//! parts (the parts' data is gathered, the result computed at the final part).
+
+use kmip::attributes::{CryptographicParameters, CryptographicUsageMask};
+use kmip::enums::{CryptographicAlgorithm, DigitalSignatureAlgorithm as D, HashingAlgorithm, PaddingMethod};
+use kmip::objects::ManagedObject;
+use kmip::payloads::validity;
+use kmip::payloads::{
+    EnumValue, HashRequest, HashResponse, MacRequest, MacResponse, MacVerifyRequest, MacVerifyResponse,
+    SignRequest, SignResponse, SignatureVerifyRequest, SignatureVerifyResponse,
+};
+use kmip::{Operation, ProtocolVersion, ResultReason};
+use zeroize::Zeroizing;
+
+use super::key_codec::{crypto_error, private_key_of, public_key_of, symmetric_bytes};
+use super::key_use::{self, effective_parameters, hash_algorithm, KeyUse};
+use super::streams::{self, Part, Stream};
+use super::{target, versioned};
+use crate::crypto::signature::{self, SignInput, SignatureAlgorithm};
+use crate::crypto::{hash, mac, rsa_params, HashAlgorithm, KeyPairSpec, PublicKey};
+use crate::error::KmipError;
+use crate::state::RequestContext;
+use crate::store::StoredObject;
+
+/// The signature scheme for `key` under `p`, and an explicit PSS salt length if one was asked for.
+fn scheme(
+    version: ProtocolVersion,
+    key: &PublicKey,
+    p: &CryptographicParameters,
+) -> Result<(SignatureAlgorithm, Option<usize>), KmipError> {
+    let hash_or = |default| hash_algorithm(version, p.hashing_algorithm.unwrap_or(default));
+    let from_dsa = match p.digital_signature_algorithm {
+        Some(D::Sha1WithRsaEncryption) => Some(SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha1)),
+        Some(D::Sha224WithRsaEncryption) => Some(SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha224)),
+        Some(D::Sha256WithRsaEncryption) => Some(SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha256)),
+        Some(D::Sha384WithRsaEncryption) => Some(SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha384)),
+        Some(D::Sha512WithRsaEncryption) => Some(SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha512)),
+        Some(D::RsassaPss) => Some(SignatureAlgorithm::RsaPss(hash_or(HashingAlgorithm::Sha256)?)),
+        Some(D::EcdsaWithSha1) => Some(SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha1)),
+        Some(D::EcdsaWithSha224) => Some(SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha224)),
+        Some(D::EcdsaWithSha256) => Some(SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256)),
+        Some(D::EcdsaWithSha384) => Some(SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha384)),
+        Some(D::EcdsaWithSha512) => Some(SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha512)),
+        Some(other) => {
+            return Err(versioned(
+                version,
+                ResultReason::UnsupportedCryptographicParameters,
+                ResultReason::InvalidField,
+                format!("Digital Signature Algorithm {} is not supported", other.name()),
+            ))
+        }
+        None => None,
+    };
+    let algorithm = match (from_dsa, key.spec()) {
+        (Some(a), _) => a,
+        (None, KeyPairSpec::Rsa { .. }) => match p.padding_method {
+            Some(PaddingMethod::Pss) => SignatureAlgorithm::RsaPss(hash_or(HashingAlgorithm::Sha256)?),
+            None | Some(PaddingMethod::Pkcs1v1_5) => {
+                SignatureAlgorithm::RsaPkcs1v15(hash_or(HashingAlgorithm::Sha256)?)
+            }
+            Some(other) => {
+                return Err(KmipError::invalid_field(format!(
+                    "RSA signatures use PSS or PKCS1 v1.5 padding, not {}",
+                    other.name()
+                )))
+            }
+        },
+        (None, KeyPairSpec::Ec(curve)) => SignatureAlgorithm::Ecdsa(hash_or(match curve {
+            crate::crypto::EcCurve::P256 => HashingAlgorithm::Sha256,
+            crate::crypto::EcCurve::P384 => HashingAlgorithm::Sha384,
+        })?),
+        (None, KeyPairSpec::Ed25519) => SignatureAlgorithm::Ed25519,
+    };
+    let salt = match (algorithm, p.salt_length) {
+        (SignatureAlgorithm::RsaPss(_), Some(len)) => Some(
+            usize::try_from(len).map_err(|_| KmipError::invalid_field("Salt Length must not be negative"))?,
+        ),
+        _ => None,
+    };
+    Ok((algorithm, salt))
+}
+
+/// Gathers the parts of a Sign / Verify / MAC / MAC Verify; `None` until the final part's data is complete.
+fn gather(
+    ctx: &RequestContext<'_>,
+    operation: Operation,
+    uid: &str,
+    p: CryptographicParameters,
+    init: Option<bool>,
+    correlation: Option<&Vec<u8>>,
+    final_indicator: Option<bool>,
+    data: &[u8],
+) -> Result<Gathered, KmipError> {
+    match Part::of(init, correlation, final_indicator)? {
+        Part::Whole => Ok(Gathered::Complete(p, Zeroizing::new(data.to_vec()))),
+        Part::First => {
+            let mut stream = Stream::new(ctx, operation, uid, p);
+            stream.push(data)?;
+            Ok(Gathered::Open(streams::keep(ctx, stream)?))
+        }
+        Part::Next { last } => {
+            let correlation = correlation.cloned().unwrap_or_default();
+            let mut stream = streams::take(ctx, &correlation, operation, uid)?;
+            stream.push(data)?;
+            if last {
+                let parameters = stream.parameters.clone();
+                Ok(Gathered::Complete(parameters, std::mem::take(&mut stream.data)))
+            } else {
+                streams::keep_as(correlation.clone(), stream);
+                Ok(Gathered::Open(correlation))
+            }
+        }
+    }
+}
+
+enum Gathered {
+    Complete(CryptographicParameters, Zeroizing<Vec<u8>>),
+    Open(Vec<u8>),
+}
+
+pub fn sign(ctx: &RequestContext<'_>, request: SignRequest) -> Result<SignResponse, KmipError> {
+    let uid = target(&request.unique_identifier)?.to_owned();
+    let mut object = key_use::load_for(ctx, &uid, KeyUse::Protect(CryptographicUsageMask::SIGN))?;
+    let Some(ManagedObject::PrivateKey(block)) = object.object.as_ref() else {
+        return Err(KmipError::invalid_field(format!("{uid} is not a private key")));
+    };
+    let key = private_key_of(ctx.version, block)?;
+    let p = effective_parameters(&object, request.cryptographic_parameters.as_ref());
+    let mut response = SignResponse { unique_identifier: uid.clone(), ..SignResponse::default() };
+    let (p, input) = if let Some(digest) = &request.digested_data {
+        (p, Zeroizing::new(digest.clone()))
+    } else {
+        let data = request.data.clone().unwrap_or_default();
+        match gather(ctx, Operation::Sign, &uid, p, request.init_indicator, request.correlation_value.as_ref(),
+            request.final_indicator, &data)?
+        {
+            Gathered::Complete(p, data) => (p, data),
+            Gathered::Open(correlation) => {
+                response.correlation_value = Some(correlation);
+                return Ok(response);
+            }
+        }
+    };
+    let sign_input = if request.digested_data.is_some() { SignInput::Digest(&input) } else { SignInput::Data(&input) };
+    let (algorithm, salt) = scheme(ctx.version, &key.public_key(), &p)?;
+    let pool = &ctx.state.entropy;
+    let signature = match (algorithm, salt) {
+        (SignatureAlgorithm::RsaPss(hash), Some(salt)) => rsa_params::pss_sign(pool, &key, hash, salt, sign_input),
+        _ => signature::sign(pool, &key, algorithm, sign_input),
+    }
+    .map_err(|e| crypto_error(ctx.version, e))?;
+    key_use::consume(ctx, &mut object, input.len())?;
+    response.signature_data = Some(signature);
+    Ok(response)
+}
+
+fn verifying_key(ctx: &RequestContext<'_>, object: &StoredObject) -> Result<PublicKey, KmipError> {
+    match object.object.as_ref() {
+        Some(ManagedObject::PublicKey(block)) => public_key_of(ctx.version, block),
+        Some(ManagedObject::PrivateKey(block)) => Ok(private_key_of(ctx.version, block)?.public_key()),
+        Some(ManagedObject::Certificate(c)) => {
+            let info = crate::crypto::certificate::parse_certificate(&c.certificate_value)
+                .map_err(|e| crypto_error(ctx.version, e))?;
+            PublicKey::from_spki_der(&info.subject_public_key_info).map_err(|e| crypto_error(ctx.version, e))
+        }
+        _ => Err(KmipError::invalid_field(format!("{} holds no public key", object.uid))),
+    }
+}
+
+fn indicator(valid: bool) -> EnumValue {
+    EnumValue(if valid { validity::VALID } else { validity::INVALID })
+}
+
+pub fn signature_verify(
+    ctx: &RequestContext<'_>,
+    request: SignatureVerifyRequest,
+) -> Result<SignatureVerifyResponse, KmipError> {
+    let uid = target(&request.unique_identifier)?.to_owned();
+    let object = key_use::load_for(ctx, &uid, KeyUse::Process(CryptographicUsageMask::VERIFY))?;
+    let key = verifying_key(ctx, &object)?;
+    let p = effective_parameters(&object, request.cryptographic_parameters.as_ref());
+    let mut response = SignatureVerifyResponse { unique_identifier: uid.clone(), ..Default::default() };
+    let (p, input) = if let Some(digest) = &request.digested_data {
+        (p, Zeroizing::new(digest.clone()))
+    } else {
+        let data = request.data.clone().unwrap_or_default();
+        match gather(ctx, Operation::SignatureVerify, &uid, p, request.init_indicator,
+            request.correlation_value.as_ref(), request.final_indicator, &data)?
+        {
+            Gathered::Complete(p, data) => (p, data),
+            Gathered::Open(correlation) => {
+                response.correlation_value = Some(correlation);
+                return Ok(response);
+            }
+        }
+    };
+    let signature_data = request
+        .signature_data
+        .as_deref()
+        .ok_or_else(|| KmipError::new(ResultReason::MissingData, "Signature Verify needs the Signature Data"))?;
+    let verify_input = if request.digested_data.is_some() { SignInput::Digest(&input) } else { SignInput::Data(&input) };
+    let (algorithm, salt) = scheme(ctx.version, &key, &p)?;
+    let valid = match (algorithm, salt) {
+        (SignatureAlgorithm::RsaPss(hash), Some(salt)) => {
+            rsa_params::pss_verify(&key, hash, salt, verify_input, signature_data)
+        }
+        _ => signature::verify(&key, algorithm, verify_input, signature_data),
+    }
+    .map_err(|e| crypto_error(ctx.version, e))?;
+    response.validity_indicator = Some(indicator(valid));
+    Ok(response)
+}
+
+/// The HMAC hash for a MAC key: the parameters' algorithm, else the key's own (HMAC keys).
+fn mac_hash(
+    version: ProtocolVersion,
+    object: &StoredObject,
+    p: &CryptographicParameters,
+) -> Result<HashAlgorithm, KmipError> {
+    use CryptographicAlgorithm as A;
+    let algorithm = p.cryptographic_algorithm.or(object.attributes.cryptographic_algorithm());
+    Ok(match algorithm {
+        Some(A::HmacSha1) => HashAlgorithm::Sha1,
+        Some(A::HmacSha224) => HashAlgorithm::Sha224,
+        Some(A::HmacSha256) => HashAlgorithm::Sha256,
+        Some(A::HmacSha384) => HashAlgorithm::Sha384,
+        Some(A::HmacSha512) => HashAlgorithm::Sha512,
+        other => {
+            return Err(versioned(
+                version,
+                ResultReason::UnsupportedCryptographicParameters,
+                ResultReason::InvalidField,
+                format!(
+                    "MAC needs an HMAC algorithm (HMAC-SHA1/224/256/384/512), not {}",
+                    other.map_or("none", |a| a.name())
+                ),
+            ))
+        }
+    })
+}
+
+fn mac_key(object: &StoredObject) -> Result<&[u8], KmipError> {
+    match object.object.as_ref() {
+        Some(ManagedObject::SymmetricKey(block)) => symmetric_bytes(block),
+        _ => Err(KmipError::invalid_field(format!("{} is not a symmetric key", object.uid))),
+    }
+}
+
+pub fn mac(ctx: &RequestContext<'_>, request: MacRequest) -> Result<MacResponse, KmipError> {
+    let uid = target(&request.unique_identifier)?.to_owned();
+    let mut object = key_use::load_for(ctx, &uid, KeyUse::Protect(CryptographicUsageMask::MAC_GENERATE))?;
+    let p = effective_parameters(&object, request.cryptographic_parameters.as_ref());
+    let mut response = MacResponse { unique_identifier: uid.clone(), ..MacResponse::default() };
+    let data = request.data.clone().unwrap_or_default();
+    let (p, data) = match gather(ctx, Operation::Mac, &uid, p, request.init_indicator,
+        request.correlation_value.as_ref(), request.final_indicator, &data)?
+    {
+        Gathered::Complete(p, data) => (p, data),
+        Gathered::Open(correlation) => {
+            response.correlation_value = Some(correlation);
+            return Ok(response);
+        }
+    };
+    let tag = mac::hmac(mac_hash(ctx.version, &object, &p)?, mac_key(&object)?, &data)
+        .map_err(|e| crypto_error(ctx.version, e))?;
+    key_use::consume(ctx, &mut object, data.len())?;
+    response.mac_data = Some(tag);
+    Ok(response)
+}
+
+pub fn mac_verify(ctx: &RequestContext<'_>, request: MacVerifyRequest) -> Result<MacVerifyResponse, KmipError> {
+    let uid = target(&request.unique_identifier)?.to_owned();
+    let object = key_use::load_for(ctx, &uid, KeyUse::Process(CryptographicUsageMask::MAC_VERIFY))?;
+    let p = effective_parameters(&object, request.cryptographic_parameters.as_ref());
+    let mut response = MacVerifyResponse { unique_identifier: uid.clone(), ..MacVerifyResponse::default() };
+    let data = request.data.clone().unwrap_or_default();
+    let (p, data) = match gather(ctx, Operation::MacVerify, &uid, p, request.init_indicator,
+        request.correlation_value.as_ref(), request.final_indicator, &data)?
+    {
+        Gathered::Complete(p, data) => (p, data),
+        Gathered::Open(correlation) => {
+            response.correlation_value = Some(correlation);
+            return Ok(response);
+        }
+    };
+    let tag = request
+        .mac_data
+        .as_deref()
+        .ok_or_else(|| KmipError::new(ResultReason::MissingData, "MAC Verify needs the MAC Data"))?;
+    let valid = mac::hmac_verify(mac_hash(ctx.version, &object, &p)?, mac_key(&object)?, &data, tag)
+        .map_err(|e| crypto_error(ctx.version, e))?;
+    response.validity_indicator = Some(indicator(valid));
+    Ok(response)
+}
+
+pub fn hash(ctx: &RequestContext<'_>, request: HashRequest) -> Result<HashResponse, KmipError> {
+    let algorithm = request
+        .cryptographic_parameters
+        .hashing_algorithm
+        .ok_or_else(|| KmipError::invalid_field("Hash needs a Hashing Algorithm"))?;
+    let algorithm = hash_algorithm(ctx.version, algorithm)?;
+    let data = request.data.clone().unwrap_or_default();
+    let mut response = HashResponse::default();
+    // Hash has no key; its streams are bound to the tenant and the pseudo-identifier of the algorithm.
+    let uid = format!("hash:{algorithm:?}");
+    match gather(ctx, Operation::Hash, &uid, request.cryptographic_parameters.clone(), request.init_indicator,
+        request.correlation_value.as_ref(), request.final_indicator, &data)?
+    {
+        Gathered::Complete(_, data) => response.data = Some(hash::digest(algorithm, &data)),
+        Gathered::Open(correlation) => response.correlation_value = Some(correlation),
+    }
+    Ok(response)
+}

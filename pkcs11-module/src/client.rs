@@ -1,0 +1,196 @@
+//! A blocking KMIP client: rustls over std sockets, 8-byte TTLV header framing, a small pool of idle
+//! connections, reconnect on failure. No runtime and no thread: every exchange runs on the caller's thread.
+
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use kmip::client::ClientError;
+use kmip::message::{RequestBatchItem, RequestMessage, ResponseMessage};
+use kmip::payloads::{RequestPayload, ResponsePayload};
+use kmip::{ProtocolVersion, ResultReason, ResultStatus};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::ServerName;
+use rustls::{ClientConnection, StreamOwned};
+use ttlv::Limits;
+
+use crate::config::{Identity, ModuleConfig};
+use crate::error::{Pkcs11Error, Result};
+use crate::tls_random::InlineTlsRandom;
+
+/// The KMIP version requests are sent in (Sensitive/Extractable exist from 2.1).
+pub const PROTOCOL_VERSION: ProtocolVersion = ProtocolVersion::V2_1;
+
+type TlsStream = StreamOwned<ClientConnection, TcpStream>;
+
+/// The process's TLS generator (see [`crate::tls_random`]); it re-seeds itself after fork().
+fn tls_provider() -> Result<Arc<CryptoProvider>> {
+    static RANDOM: OnceLock<std::result::Result<InlineTlsRandom, String>> = OnceLock::new();
+    let random = RANDOM
+        .get_or_init(|| {
+            InlineTlsRandom::new(entropy::EntropyConfig::default()).map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| Pkcs11Error::Config(format!("entropy: {e}")))?;
+    Ok(Arc::new(CryptoProvider {
+        secure_random: random,
+        ..rustls::crypto::ring::default_provider()
+    }))
+}
+
+/// One token's way to the server.
+pub struct ServerLink {
+    tls: Arc<rustls::ClientConfig>,
+    address: String,
+    server_name: ServerName<'static>,
+    timeout: Duration,
+    limits: Limits,
+    pool_size: usize,
+    idle: Mutex<Vec<TlsStream>>,
+}
+
+impl std::fmt::Debug for ServerLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerLink")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerLink {
+    pub fn new(config: &ModuleConfig, identity: &Identity) -> Result<Self> {
+        let client_config = kmip::client::ClientConfig::new(
+            config.server.clone(),
+            &config.server_name,
+            config.ca_certificates.clone(),
+            identity.certificates.clone(),
+            identity.private_key(),
+            tls_provider()?,
+        )?;
+        Ok(Self {
+            tls: Arc::new(client_config.rustls_config()?),
+            address: config.server.clone(),
+            server_name: client_config.server_name.clone(),
+            timeout: config.timeout,
+            limits: Limits::default(),
+            pool_size: config.pool_size,
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Sends one operation and returns its payload or the server's failure. A pooled connection that turns out
+    /// dead is dropped and the request is sent once more on a fresh one.
+    pub fn call(&self, payload: impl Into<RequestPayload>) -> Result<ResponsePayload> {
+        let item = RequestBatchItem::new(payload);
+        let expected = item.operation();
+        let bytes = ttlv::binary::encode(&RequestMessage::new(PROTOCOL_VERSION, vec![item]).to_ttlv())
+            .map_err(ClientError::from)?;
+        let pooled = self.take_idle();
+        let reused = pooled.is_some();
+        let mut stream = match pooled {
+            Some(stream) => stream,
+            None => self.connect()?,
+        };
+        let answer = match self.exchange(&mut stream, &bytes) {
+            Ok(answer) => answer,
+            Err(_) if reused => {
+                stream = self.connect()?;
+                self.exchange(&mut stream, &bytes)?
+            }
+            Err(error) => return Err(error.into()),
+        };
+        self.put_idle(stream);
+        let item = ttlv::binary::decode_with(&answer, &self.limits).map_err(ClientError::from)?;
+        let response = ResponseMessage::from_ttlv(&item).map_err(ClientError::from)?;
+        let mut items = response.items.into_iter();
+        let item = match (items.next(), items.next()) {
+            (Some(item), None) => item,
+            _ => return Err(Pkcs11Error::Unexpected("expected exactly one batch item".into())),
+        };
+        if item.result_status != ResultStatus::Success {
+            return Err(Pkcs11Error::Server {
+                reason: item.result_reason.unwrap_or(ResultReason::GeneralFailure),
+                message: item.result_message.unwrap_or_default(),
+            });
+        }
+        if item.operation.is_some() && item.operation != expected {
+            return Err(Pkcs11Error::Unexpected(format!(
+                "asked for {expected:?}, answered {:?}",
+                item.operation
+            )));
+        }
+        match item.payload {
+            Some(ResponsePayload::Undecoded(u)) => Err(Pkcs11Error::Unexpected(u.error.to_string())),
+            Some(payload) => Ok(payload),
+            None => Err(Pkcs11Error::Unexpected("successful item without a payload".into())),
+        }
+    }
+
+    /// Drops every idle connection (after fork, at logout).
+    pub fn close_idle(&self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.clear();
+        }
+    }
+
+    fn take_idle(&self) -> Option<TlsStream> {
+        self.idle.lock().ok()?.pop()
+    }
+
+    fn put_idle(&self, stream: TlsStream) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < self.pool_size {
+                idle.push(stream);
+            }
+        }
+    }
+
+    fn connect(&self) -> Result<TlsStream> {
+        let addresses: Vec<_> = self
+            .address
+            .to_socket_addrs()
+            .map_err(|e| Pkcs11Error::Device(format!("{}: {e}", self.address)))?
+            .collect();
+        let mut last = None;
+        for address in addresses {
+            match TcpStream::connect_timeout(&address, self.timeout) {
+                Ok(tcp) => {
+                    let io = |e: std::io::Error| Pkcs11Error::Device(e.to_string());
+                    tcp.set_nodelay(true).map_err(io)?;
+                    tcp.set_read_timeout(Some(self.timeout)).map_err(io)?;
+                    tcp.set_write_timeout(Some(self.timeout)).map_err(io)?;
+                    let connection = ClientConnection::new(self.tls.clone(), self.server_name.clone())
+                        .map_err(ClientError::Tls)?;
+                    let mut stream = StreamOwned::new(connection, tcp);
+                    while stream.conn.is_handshaking() {
+                        stream
+                            .conn
+                            .complete_io(&mut stream.sock)
+                            .map_err(|e| Pkcs11Error::Device(format!("TLS handshake: {e}")))?;
+                    }
+                    return Ok(stream);
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(Pkcs11Error::Device(format!(
+            "cannot connect to {}: {}",
+            self.address,
+            last.map(|e| e.to_string()).unwrap_or_else(|| "no address".into())
+        )))
+    }
+
+    fn exchange(&self, stream: &mut TlsStream, request: &[u8]) -> std::result::Result<Vec<u8>, ClientError> {
+        let io = |e: std::io::Error| ClientError::Transport(e.into());
+        stream.write_all(request).map_err(io)?;
+        stream.flush().map_err(io)?;
+        let mut header = [0u8; 8];
+        stream.read_exact(&mut header).map_err(io)?;
+        let total = ttlv::binary::message_length_with(&header, &self.limits)?;
+        let mut message = vec![0u8; total];
+        message[..8].copy_from_slice(&header);
+        stream.read_exact(&mut message[8..]).map_err(io)?;
+        Ok(message)
+    }
+}

@@ -1,0 +1,190 @@
+//! Objects: create, generate, find, read, change, destroy.
+
+use std::sync::Arc;
+
+use cryptoki_sys::*;
+
+use super::cryptoki_fn;
+use super::ptr::{attributes, out, template};
+use crate::error::{fail, Pkcs11Error, Result};
+use crate::library::{library, lock, Library};
+use crate::objects::{Answer, Entry};
+use crate::ops;
+use crate::session::FindOperation;
+
+/// The session's token, after checking the session exists.
+fn session_token(library: &Library, session: CK_SESSION_HANDLE, write: bool) -> Result<usize> {
+    let session = library.session(session)?;
+    let session = lock(&session)?;
+    if write {
+        session.require_read_write()?;
+    }
+    Ok(session.token)
+}
+
+/// The object behind `handle`, which must belong to the session's token.
+fn object(library: &Library, token: usize, handle: CK_OBJECT_HANDLE) -> Result<Arc<Entry>> {
+    let entry = library.objects.get(handle)?;
+    if entry.token != token {
+        return fail(CKR_OBJECT_HANDLE_INVALID, "the object belongs to another token");
+    }
+    Ok(entry)
+}
+
+cryptoki_fn! {
+    fn C_CreateObject(hSession: CK_SESSION_HANDLE, pTemplate: CK_ATTRIBUTE_PTR, ulCount: CK_ULONG, phObject: CK_OBJECT_HANDLE_PTR) {
+        let library = library()?;
+        let token = session_token(&library, hSession, true)?;
+        // SAFETY: pTemplate is NULL or holds ulCount attributes with readable values.
+        let template = unsafe { template(pTemplate, ulCount)? };
+        // SAFETY: phObject is NULL or points to a writable handle.
+        let handle = unsafe { out(phObject)? };
+        *handle = ops::create_object(&library, token, &template)?;
+        Ok(())
+    }
+}
+
+cryptoki_fn! {
+    fn C_GenerateKey(hSession: CK_SESSION_HANDLE, pMechanism: CK_MECHANISM_PTR, pTemplate: CK_ATTRIBUTE_PTR, ulCount: CK_ULONG, phKey: CK_OBJECT_HANDLE_PTR) {
+        let library = library()?;
+        let token = session_token(&library, hSession, true)?;
+        // SAFETY: pMechanism is NULL or points to a CK_MECHANISM.
+        let mechanism = unsafe { pMechanism.as_ref() }
+            .ok_or(Pkcs11Error::rv(CKR_ARGUMENTS_BAD, "pMechanism is NULL"))?;
+        if mechanism.mechanism != CKM_AES_KEY_GEN {
+            return fail(CKR_MECHANISM_INVALID, "C_GenerateKey supports CKM_AES_KEY_GEN");
+        }
+        if mechanism.ulParameterLen != 0 {
+            return fail(CKR_MECHANISM_PARAM_INVALID, "CKM_AES_KEY_GEN takes no parameter");
+        }
+        // SAFETY: pTemplate is NULL or holds ulCount attributes with readable values.
+        let template = unsafe { template(pTemplate, ulCount)? };
+        // SAFETY: phKey is NULL or points to a writable handle.
+        let handle = unsafe { out(phKey)? };
+        *handle = ops::generate_aes_key(&library, token, &template)?;
+        Ok(())
+    }
+}
+
+cryptoki_fn! {
+    fn C_DestroyObject(hSession: CK_SESSION_HANDLE, hObject: CK_OBJECT_HANDLE) {
+        let library = library()?;
+        let token = session_token(&library, hSession, true)?;
+        object(&library, token, hObject)?;
+        ops::destroy_object(&library, hObject)
+    }
+}
+
+cryptoki_fn! {
+    /// Every attribute is answered; the return value is the last problem met (sensitive, unknown type, or
+    /// buffer too small), as PKCS#11 5.7 describes.
+    fn C_GetAttributeValue(hSession: CK_SESSION_HANDLE, hObject: CK_OBJECT_HANDLE, pTemplate: CK_ATTRIBUTE_PTR, ulCount: CK_ULONG) {
+        let library = library()?;
+        let token = session_token(&library, hSession, false)?;
+        let entry = object(&library, token, hObject)?;
+        // SAFETY: pTemplate is NULL or holds ulCount attributes whose pValue is NULL or ulValueLen writable bytes.
+        let attributes = unsafe { attributes(pTemplate, ulCount)? };
+        let mut result = CKR_OK;
+        for attribute in attributes.iter_mut() {
+            match ops::attribute(&library, &entry, attribute.type_)? {
+                Answer::Value(value) => {
+                    let needed = value.len() as CK_ULONG;
+                    if attribute.pValue.is_null() {
+                        attribute.ulValueLen = needed;
+                    } else if attribute.ulValueLen < needed {
+                        attribute.ulValueLen = CK_UNAVAILABLE_INFORMATION;
+                        result = CKR_BUFFER_TOO_SMALL;
+                    } else {
+                        // SAFETY: pValue is non-NULL with at least ulValueLen >= needed writable bytes.
+                        unsafe {
+                            std::ptr::copy_nonoverlapping(value.as_ptr(), attribute.pValue as *mut u8, value.len())
+                        };
+                        attribute.ulValueLen = needed;
+                    }
+                }
+                Answer::Sensitive => {
+                    attribute.ulValueLen = CK_UNAVAILABLE_INFORMATION;
+                    result = CKR_ATTRIBUTE_SENSITIVE;
+                }
+                Answer::Invalid => {
+                    attribute.ulValueLen = CK_UNAVAILABLE_INFORMATION;
+                    result = CKR_ATTRIBUTE_TYPE_INVALID;
+                }
+            }
+        }
+        if result == CKR_OK {
+            Ok(())
+        } else {
+            Err(Pkcs11Error::rv(result, "some attributes could not be returned"))
+        }
+    }
+}
+
+cryptoki_fn! {
+    fn C_SetAttributeValue(hSession: CK_SESSION_HANDLE, hObject: CK_OBJECT_HANDLE, pTemplate: CK_ATTRIBUTE_PTR, ulCount: CK_ULONG) {
+        let library = library()?;
+        let token = session_token(&library, hSession, true)?;
+        object(&library, token, hObject)?;
+        // SAFETY: pTemplate is NULL or holds ulCount attributes with readable values.
+        let template = unsafe { template(pTemplate, ulCount)? };
+        ops::set_attributes(&library, hObject, &template)
+    }
+}
+
+cryptoki_fn! {
+    /// KMIP Locate with class, label and id; the rest of the template is matched locally.
+    fn C_FindObjectsInit(hSession: CK_SESSION_HANDLE, pTemplate: CK_ATTRIBUTE_PTR, ulCount: CK_ULONG) {
+        let library = library()?;
+        let session = library.session(hSession)?;
+        let token = {
+            let s = lock(&session)?;
+            s.require_idle()?;
+            s.token
+        };
+        // SAFETY: pTemplate is NULL or holds ulCount attributes with readable values.
+        let template = unsafe { template(pTemplate, ulCount)? };
+        let handles = ops::find(&library, token, &template)?;
+        let mut s = lock(&session)?;
+        s.require_idle()?;
+        s.find = Some(FindOperation { handles, next: 0 });
+        Ok(())
+    }
+}
+
+cryptoki_fn! {
+    fn C_FindObjects(hSession: CK_SESSION_HANDLE, phObject: CK_OBJECT_HANDLE_PTR, ulMaxObjectCount: CK_ULONG, pulObjectCount: CK_ULONG_PTR) {
+        let library = library()?;
+        let session = library.session(hSession)?;
+        let mut s = lock(&session)?;
+        let find = s
+            .find
+            .as_mut()
+            .ok_or(Pkcs11Error::rv(CKR_OPERATION_NOT_INITIALIZED, "C_FindObjectsInit was not called"))?;
+        // SAFETY: pulObjectCount is NULL or points to a writable CK_ULONG.
+        let count = unsafe { out(pulObjectCount)? };
+        let max = usize::try_from(ulMaxObjectCount).unwrap_or(usize::MAX);
+        let take = (find.handles.len() - find.next).min(max);
+        if take > 0 && phObject.is_null() {
+            return fail(CKR_ARGUMENTS_BAD, "phObject is NULL");
+        }
+        for (i, handle) in find.handles[find.next..find.next + take].iter().enumerate() {
+            // SAFETY: phObject is non-NULL (checked) with room for ulMaxObjectCount >= take handles.
+            unsafe { *phObject.add(i) = *handle };
+        }
+        find.next += take;
+        *count = take as CK_ULONG;
+        Ok(())
+    }
+}
+
+cryptoki_fn! {
+    fn C_FindObjectsFinal(hSession: CK_SESSION_HANDLE) {
+        let library = library()?;
+        let session = library.session(hSession)?;
+        let mut s = lock(&session)?;
+        if s.find.take().is_none() {
+            return fail(CKR_OPERATION_NOT_INITIALIZED, "no search is active");
+        }
+        Ok(())
+    }
+}
