@@ -23,6 +23,9 @@ use crate::pki::{CertificateAuthority, PkiError};
 
 /// The configuration file name inside an initialised directory.
 pub const CONFIG_FILE: &str = "qkms.toml";
+/// The PKCS#11 module's configuration and its token's user PIN, written by `--init`.
+pub const PKCS11_CONFIG_FILE: &str = "pkcs11.toml";
+pub const PKCS11_PIN_FILE: &str = "pkcs11.pin";
 /// The tenant of the client bundle `--init` writes.
 pub const DEFAULT_CLIENT: &str = "default";
 
@@ -78,7 +81,8 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport, SetupError>
     let pki_dir = dir.join("pki");
     let store_dir = dir.join(&config.store.path);
     let passphrase_file = dir.join(&config.store.passphrase_file);
-    for path in [&config_file, &pki_dir, &store_dir, &passphrase_file] {
+    let (pkcs11_config, pkcs11_pin) = (dir.join(PKCS11_CONFIG_FILE), dir.join(PKCS11_PIN_FILE));
+    for path in [&config_file, &pki_dir, &store_dir, &passphrase_file, &pkcs11_config, &pkcs11_pin] {
         if path.exists() {
             return Err(SetupError::AlreadyExists(path.clone()));
         }
@@ -120,6 +124,7 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport, SetupError>
     )?;
     create_dir(&store_dir, false)?;
     write_new(&config_file, config_text.as_bytes(), false)?;
+    write_pkcs11_files(dir, &config.server.listen, &client)?;
     Ok(InitReport {
         config_file,
         client,
@@ -166,6 +171,23 @@ pub fn issue_client(config: &Config, name: &str, out: &Path) -> Result<IssuedCli
         )),
         mapping: config.auth.tenant_mapping,
     })
+}
+
+/// `DIR/pkcs11.toml` (the `QKMS_PKCS11_CONFIG` of `libqkms_pkcs11.so`: this server, the CA and the client's
+/// PKCS#12 bundle) and `DIR/pkcs11.pin` (0600, no newline): the token's user PIN, which is the bundle's password.
+fn write_pkcs11_files(dir: &Path, listen: &str, client: &ClientBundle) -> Result<(), SetupError> {
+    let pin = read_text(&client.pkcs12_password)?;
+    let pin = pin.lines().next().unwrap_or_default();
+    let toml = format!(
+        "# libqkms_pkcs11.so configuration: export QKMS_PKCS11_CONFIG=<this file>; the user PIN is in pkcs11.pin\n\
+         server = \"{listen}\"\nserver_name = \"localhost\"\nca = \"pki/{}\"\n\n\
+         [[token]]\nlabel = \"qkms {DEFAULT_CLIENT}\"\npkcs12 = \"pki/{}\"\n",
+        files::CA_CERT,
+        files::CLIENT_P12,
+    );
+    write_new(&dir.join(PKCS11_CONFIG_FILE), toml.as_bytes(), false)?;
+    write_new(&dir.join(PKCS11_PIN_FILE), pin.as_bytes(), true)?;
+    Ok(())
 }
 
 fn read_text(path: &Path) -> Result<String, SetupError> {

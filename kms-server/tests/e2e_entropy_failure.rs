@@ -164,6 +164,6 @@ async fn get_keeps_working_while_create_and_rng_retrieve_fail_closed() {
             .await
             .unwrap()
             .unique_identifiers;
-        assert_eq!(found, [prepared.uid.clone()]);
+        assert_eq!(found, std::slice::from_ref(&prepared.uid));
     }
 }

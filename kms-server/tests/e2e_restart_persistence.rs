@@ -140,11 +140,11 @@ async fn objects_attributes_and_states_survive_restarts_and_stay_locatable() {
     }
     assert_eq!(
         located(&mut client, locate_name("persist-active")).await,
-        [active.clone()]
+        std::slice::from_ref(&active)
     );
     assert_eq!(
         located(&mut client, locate_name("persist-secret")).await,
-        [secret.clone()]
+        std::slice::from_ref(&secret)
     );
     assert_eq!(
         located(
@@ -156,11 +156,11 @@ async fn objects_attributes_and_states_survive_restarts_and_stay_locatable() {
     );
     assert_eq!(
         located(&mut client, locate(vec![Attribute::State(State::Active)])).await,
-        [active.clone()]
+        std::slice::from_ref(&active)
     );
     assert_eq!(
         located(&mut client, locate(vec![vendor("purpose", "backups")])).await,
-        [active.clone()]
+        std::slice::from_ref(&active)
     );
 
     // Changes made after a restart persist through the next one, in either protocol family.
@@ -217,7 +217,7 @@ async fn objects_attributes_and_states_survive_restarts_and_stay_locatable() {
         .await
         .unwrap()
         .unique_identifiers;
-    assert_eq!(located_active, [pre_active.clone()]);
+    assert_eq!(located_active, std::slice::from_ref(&pre_active));
     // The destroyed key stays destroyed.
     let error = old.get(get(&destroyed)).await.unwrap_err();
     assert!(
