@@ -260,14 +260,16 @@ impl Walk<'_> {
                 let candidates = actual.iter().filter(|a| a.tag == e.tag).count();
                 return Err(match first_failure {
                     Some(m) if candidates == 1 => m,
-                    Some(m) => Mismatch {
-                        note: format!(
-                            "none of the server's {candidates} {} items matches (any order); first: {}",
-                            tag_name(e.tag),
-                            m.note
-                        ),
-                        ..m
-                    },
+                    Some(m) => {
+                        let mut note = format!(
+                            "none of the server's {candidates} {} items matches (any order)",
+                            tag_name(e.tag)
+                        );
+                        if !m.note.is_empty() {
+                            note = format!("{note}; first: {}", m.note);
+                        }
+                        Mismatch { note, ..m }
+                    }
                     None => self.mismatch(shown_expected(e), "nothing".into(), "missing"),
                 });
             }

@@ -22,8 +22,8 @@ use kmip::{
 use crate::audit::AuditEntry;
 use crate::error::KmipError;
 use crate::operations::{
-    attributes, certify, create, crypto_ops, discover_versions, get, import_export, key_pair, lifecycle,
-    locate, query, register, rekey, rng, signing,
+    attributes, certify, create, crypto_ops, discover_versions, get, import_export, key_pair,
+    lifecycle, locate, query, register, rekey, rng, signing,
 };
 use crate::state::{RequestContext, ServerState};
 use crate::tenant::Caller;

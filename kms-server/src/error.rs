@@ -12,11 +12,17 @@ pub struct KmipError {
 
 impl KmipError {
     pub fn new(reason: ResultReason, message: impl Into<String>) -> Self {
-        Self { reason, message: message.into() }
+        Self {
+            reason,
+            message: message.into(),
+        }
     }
 
     pub fn item_not_found(uid: &str) -> Self {
-        Self::new(ResultReason::ItemNotFound, format!("no object with Unique Identifier {uid:?}"))
+        Self::new(
+            ResultReason::ItemNotFound,
+            format!("no object with Unique Identifier {uid:?}"),
+        )
     }
 
     pub fn invalid_field(message: impl Into<String>) -> Self {

@@ -82,7 +82,14 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport, SetupError>
     let store_dir = dir.join(&config.store.path);
     let passphrase_file = dir.join(&config.store.passphrase_file);
     let (pkcs11_config, pkcs11_pin) = (dir.join(PKCS11_CONFIG_FILE), dir.join(PKCS11_PIN_FILE));
-    for path in [&config_file, &pki_dir, &store_dir, &passphrase_file, &pkcs11_config, &pkcs11_pin] {
+    for path in [
+        &config_file,
+        &pki_dir,
+        &store_dir,
+        &passphrase_file,
+        &pkcs11_config,
+        &pkcs11_pin,
+    ] {
         if path.exists() {
             return Err(SetupError::AlreadyExists(path.clone()));
         }

@@ -13,8 +13,16 @@ use kmip::objects::{KeyMaterial, ManagedObject};
 use kmip::payloads::*;
 
 fn openssl(args: &[&str], dir: &Path) -> String {
-    let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
-    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -22,8 +30,20 @@ fn der_to_pem(der: &[u8], label: &str, path: &Path) {
     let dir = path.parent().unwrap();
     let der_path = path.with_extension("der");
     std::fs::write(&der_path, der).unwrap();
-    let kind = if label == "CERTIFICATE" { "x509" } else { "pkey" };
-    let mut args = vec![kind, "-inform", "DER", "-in", der_path.to_str().unwrap(), "-out", path.to_str().unwrap()];
+    let kind = if label == "CERTIFICATE" {
+        "x509"
+    } else {
+        "pkey"
+    };
+    let mut args = vec![
+        kind,
+        "-inform",
+        "DER",
+        "-in",
+        der_path.to_str().unwrap(),
+        "-out",
+        path.to_str().unwrap(),
+    ];
     if kind == "pkey" {
         args.insert(1, "-pubin");
     }
@@ -38,7 +58,10 @@ fn get_object(response: GetResponse) -> ManagedObject {
 async fn a_qkms_signature_verifies_with_openssl_against_the_exported_spki() {
     let server = common::TestServer::start().await;
     let mut client = server.connect().await;
-    for (algorithm, length, digest) in [(CryptographicAlgorithm::Ec, 256, "-sha256"), (CryptographicAlgorithm::Rsa, 2048, "-sha256")] {
+    for (algorithm, length, digest) in [
+        (CryptographicAlgorithm::Ec, 256, "-sha256"),
+        (CryptographicAlgorithm::Rsa, 2048, "-sha256"),
+    ] {
         let pair = client
             .create_key_pair(CreateKeyPairRequest {
                 common_attributes: Some(
@@ -49,8 +72,18 @@ async fn a_qkms_signature_verifies_with_openssl_against_the_exported_spki() {
                     ]
                     .into(),
                 ),
-                private_key_attributes: Some(vec![Attribute::CryptographicUsageMask(CryptographicUsageMask::SIGN)].into()),
-                public_key_attributes: Some(vec![Attribute::CryptographicUsageMask(CryptographicUsageMask::VERIFY)].into()),
+                private_key_attributes: Some(
+                    vec![Attribute::CryptographicUsageMask(
+                        CryptographicUsageMask::SIGN,
+                    )]
+                    .into(),
+                ),
+                public_key_attributes: Some(
+                    vec![Attribute::CryptographicUsageMask(
+                        CryptographicUsageMask::VERIFY,
+                    )]
+                    .into(),
+                ),
                 ..Default::default()
             })
             .await
@@ -75,13 +108,23 @@ async fn a_qkms_signature_verifies_with_openssl_against_the_exported_spki() {
             .await
             .unwrap();
         let block = get_object(public).key_block().cloned().unwrap();
-        let KeyMaterial::Bytes(spki) = block.key_value.unwrap().material else { panic!("SPKI bytes") };
+        let KeyMaterial::Bytes(spki) = block.key_value.unwrap().material else {
+            panic!("SPKI bytes")
+        };
         let dir = tempfile::tempdir().unwrap();
         der_to_pem(&spki, "PUBLIC KEY", &dir.path().join("public.pem"));
         std::fs::write(dir.path().join("message"), message).unwrap();
         std::fs::write(dir.path().join("signature"), &signature).unwrap();
         let verdict = openssl(
-            &["dgst", digest, "-verify", "public.pem", "-signature", "signature", "message"],
+            &[
+                "dgst",
+                digest,
+                "-verify",
+                "public.pem",
+                "-signature",
+                "signature",
+                "message",
+            ],
             dir.path(),
         );
         assert!(verdict.contains("Verified OK"), "{verdict}");
@@ -95,9 +138,23 @@ async fn a_csr_from_openssl_is_certified_and_the_chain_verifies_with_openssl() {
     let dir = tempfile::tempdir().unwrap();
     openssl(
         &[
-            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem",
-            "-subj", "/O=Example/CN=service.example", "-addext", "subjectAltName=DNS:service.example",
-            "-outform", "DER", "-out", "request.der",
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "key.pem",
+            "-subj",
+            "/O=Example/CN=service.example",
+            "-addext",
+            "subjectAltName=DNS:service.example",
+            "-outform",
+            "DER",
+            "-out",
+            "request.der",
         ],
         dir.path(),
     );
@@ -119,24 +176,53 @@ async fn a_csr_from_openssl_is_certified_and_the_chain_verifies_with_openssl() {
         .unwrap()
         .attributes
         .0;
-    let ca_uid = attributes.linked(LinkType::CertificateLink).expect("a link to the issuing CA").to_owned();
+    let ca_uid = attributes
+        .linked(LinkType::CertificateLink)
+        .expect("a link to the issuing CA")
+        .to_owned();
     let ManagedObject::Certificate(issued) = get_object(
-        client.get(GetRequest { unique_identifier: Some(certified.unique_identifier), ..Default::default() }).await.unwrap(),
+        client
+            .get(GetRequest {
+                unique_identifier: Some(certified.unique_identifier),
+                ..Default::default()
+            })
+            .await
+            .unwrap(),
     ) else {
         panic!("a certificate")
     };
-    let ManagedObject::Certificate(ca) =
-        get_object(client.get(GetRequest { unique_identifier: Some(ca_uid), ..Default::default() }).await.unwrap())
-    else {
+    let ManagedObject::Certificate(ca) = get_object(
+        client
+            .get(GetRequest {
+                unique_identifier: Some(ca_uid),
+                ..Default::default()
+            })
+            .await
+            .unwrap(),
+    ) else {
         panic!("a certificate")
     };
-    der_to_pem(&issued.certificate_value, "CERTIFICATE", &dir.path().join("issued.pem"));
-    der_to_pem(&ca.certificate_value, "CERTIFICATE", &dir.path().join("ca.pem"));
+    der_to_pem(
+        &issued.certificate_value,
+        "CERTIFICATE",
+        &dir.path().join("issued.pem"),
+    );
+    der_to_pem(
+        &ca.certificate_value,
+        "CERTIFICATE",
+        &dir.path().join("ca.pem"),
+    );
     let verdict = openssl(&["verify", "-CAfile", "ca.pem", "issued.pem"], dir.path());
     assert!(verdict.contains("issued.pem: OK"), "{verdict}");
-    let text = openssl(&["x509", "-in", "issued.pem", "-noout", "-text"], dir.path());
+    let text = openssl(
+        &["x509", "-in", "issued.pem", "-noout", "-text"],
+        dir.path(),
+    );
     assert!(text.contains("DNS:service.example"), "{text}");
-    assert!(text.contains("CN = service.example") || text.contains("CN=service.example"), "{text}");
+    assert!(
+        text.contains("CN = service.example") || text.contains("CN=service.example"),
+        "{text}"
+    );
 
     // A tampered request is refused with a KMIP error, not a panic.
     let mut tampered = csr;
@@ -149,5 +235,8 @@ async fn a_csr_from_openssl_is_certified_and_the_chain_verifies_with_openssl() {
             ..Default::default()
         })
         .await;
-    assert!(refused.is_err(), "a CSR with a broken signature must not be certified");
+    assert!(
+        refused.is_err(),
+        "a CSR with a broken signature must not be certified"
+    );
 }

@@ -5,8 +5,8 @@ mod operations_harness;
 
 use kmip::attributes::{Attribute, CryptographicParameters, CryptographicUsageMask, UsageLimits};
 use kmip::enums::{
-    BlockCipherMode, CryptographicAlgorithm, HashingAlgorithm, KeyFormatType, ObjectType, PaddingMethod,
-    RevocationReasonCode, UsageLimitsUnit,
+    BlockCipherMode, CryptographicAlgorithm, HashingAlgorithm, KeyFormatType, ObjectType,
+    PaddingMethod, RevocationReasonCode, UsageLimitsUnit,
 };
 use kmip::objects::{KeyBlock, KeyMaterial, ManagedObject};
 use kmip::payloads::*;
@@ -14,7 +14,12 @@ use kmip::{ProtocolVersion, ResultReason};
 use operations_harness::*;
 use zeroize::Zeroizing;
 
-fn register_aes(h: &Harness, version: ProtocolVersion, key: &[u8], extra: Vec<Attribute>) -> String {
+fn register_aes(
+    h: &Harness,
+    version: ProtocolVersion,
+    key: &[u8],
+    extra: Vec<Attribute>,
+) -> String {
     let mut attributes = vec![
         Attribute::CryptographicUsageMask(CryptographicUsageMask(
             CryptographicUsageMask::ENCRYPT.bits()
@@ -43,7 +48,10 @@ fn register_aes(h: &Harness, version: ProtocolVersion, key: &[u8], extra: Vec<At
 }
 
 fn params(mode: BlockCipherMode) -> CryptographicParameters {
-    CryptographicParameters { block_cipher_mode: Some(mode), ..Default::default() }
+    CryptographicParameters {
+        block_cipher_mode: Some(mode),
+        ..Default::default()
+    }
 }
 
 fn encrypt(uid: &str, p: CryptographicParameters, data: &[u8]) -> EncryptRequest {
@@ -74,11 +82,26 @@ fn gcm_without_an_iv_draws_one_returns_it_and_decrypts() {
     for version in [V1_4, V2_1] {
         let h = Harness::new();
         let uid = register_aes(&h, version, &[7u8; 32], vec![]);
-        let first = encrypted(h.ok(&h.alice, version, encrypt(&uid, params(BlockCipherMode::Gcm), b"attack at dawn")));
-        let second = encrypted(h.ok(&h.alice, version, encrypt(&uid, params(BlockCipherMode::Gcm), b"attack at dawn")));
-        let iv = first.iv_counter_nonce.clone().expect("the drawn IV is returned");
+        let first = encrypted(h.ok(
+            &h.alice,
+            version,
+            encrypt(&uid, params(BlockCipherMode::Gcm), b"attack at dawn"),
+        ));
+        let second = encrypted(h.ok(
+            &h.alice,
+            version,
+            encrypt(&uid, params(BlockCipherMode::Gcm), b"attack at dawn"),
+        ));
+        let iv = first
+            .iv_counter_nonce
+            .clone()
+            .expect("the drawn IV is returned");
         assert_eq!(iv.len(), 12);
-        assert_ne!(Some(iv.clone()), second.iv_counter_nonce, "each IV is fresh");
+        assert_ne!(
+            Some(iv.clone()),
+            second.iv_counter_nonce,
+            "each IV is fresh"
+        );
         let request = DecryptRequest {
             unique_identifier: Some(uid.clone()),
             cryptographic_parameters: Some(params(BlockCipherMode::Gcm)),
@@ -87,21 +110,36 @@ fn gcm_without_an_iv_draws_one_returns_it_and_decrypts() {
             authenticated_encryption_tag: first.authenticated_encryption_tag.clone(),
             ..Default::default()
         };
-        assert_eq!(decrypted(h.ok(&h.alice, version, request.clone())), b"attack at dawn");
+        assert_eq!(
+            decrypted(h.ok(&h.alice, version, request.clone())),
+            b"attack at dawn"
+        );
         let mut bad_tag = first.authenticated_encryption_tag.unwrap();
         bad_tag[0] ^= 1;
-        let tampered = DecryptRequest { authenticated_encryption_tag: Some(bad_tag), ..request };
-        assert_failed(&h.one(&h.alice, version, tampered), ResultReason::CryptographicFailure);
+        let tampered = DecryptRequest {
+            authenticated_encryption_tag: Some(bad_tag),
+            ..request
+        };
+        assert_failed(
+            &h.one(&h.alice, version, tampered),
+            ResultReason::CryptographicFailure,
+        );
     }
 }
 
 #[test]
 fn gcm_streams_match_the_one_shot_result_of_the_mcgrew_viega_vector() {
     let h = Harness::new();
-    let uid = register_aes(&h, V2_1, &hex::decode("feffe9928665731c6d6a8f9467308308").unwrap(), vec![]);
+    let uid = register_aes(
+        &h,
+        V2_1,
+        &hex::decode("feffe9928665731c6d6a8f9467308308").unwrap(),
+        vec![],
+    );
     let iv = hex::decode("cafebabefacedbad").unwrap();
     let aad = hex::decode("feedfacedeadbeeffeedfacedeadbeefabaddad2").unwrap();
-    let part1 = hex::decode("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72").unwrap();
+    let part1 =
+        hex::decode("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72").unwrap();
     let part2 = hex::decode("1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39").unwrap();
     let first = EncryptRequest {
         iv_counter_nonce: Some(iv),
@@ -110,18 +148,32 @@ fn gcm_streams_match_the_one_shot_result_of_the_mcgrew_viega_vector() {
         ..encrypt(&uid, params(BlockCipherMode::Gcm), &part1)
     };
     let r1 = encrypted(h.ok(&h.alice, V2_1, first));
-    assert_eq!(hex::encode(r1.data.unwrap()), "61353b4c2806934a777ff51fa22a4755699b2a714fcdc6f83766e5f97b6c7423");
-    let correlation = r1.correlation_value.expect("a stream has a Correlation Value");
+    assert_eq!(
+        hex::encode(r1.data.unwrap()),
+        "61353b4c2806934a777ff51fa22a4755699b2a714fcdc6f83766e5f97b6c7423"
+    );
+    let correlation = r1
+        .correlation_value
+        .expect("a stream has a Correlation Value");
     let last = EncryptRequest {
         correlation_value: Some(correlation.clone()),
         final_indicator: Some(true),
         ..encrypt(&uid, params(BlockCipherMode::Gcm), &part2)
     };
     let r2 = encrypted(h.ok(&h.alice, V2_1, last.clone()));
-    assert_eq!(hex::encode(r2.data.unwrap()), "73806900e49f24b22b097544d4896b424989b5e1ebac0f07c23f4598");
-    assert_eq!(hex::encode(r2.authenticated_encryption_tag.unwrap()), "3612d2e79e3b0785561be14aaca2fccb");
+    assert_eq!(
+        hex::encode(r2.data.unwrap()),
+        "73806900e49f24b22b097544d4896b424989b5e1ebac0f07c23f4598"
+    );
+    assert_eq!(
+        hex::encode(r2.authenticated_encryption_tag.unwrap()),
+        "3612d2e79e3b0785561be14aaca2fccb"
+    );
     // The stream is closed, and another tenant could never have used it.
-    assert_failed(&h.one(&h.alice, V2_1, last), ResultReason::InvalidCorrelationValue);
+    assert_failed(
+        &h.one(&h.alice, V2_1, last),
+        ResultReason::InvalidCorrelationValue,
+    );
 }
 
 #[test]
@@ -129,8 +181,15 @@ fn the_oasis_result_reasons_for_iv_and_tag_problems() {
     for version in [V1_4, V2_1] {
         let h = Harness::new();
         let uid = register_aes(&h, version, &[1u8; 16], vec![]);
-        let cbc = CryptographicParameters { padding_method: Some(PaddingMethod::Pkcs5), ..params(BlockCipherMode::Cbc) };
-        let sealed = encrypted(h.ok(&h.alice, version, encrypt(&uid, cbc.clone(), b"0123456789abcdef0")));
+        let cbc = CryptographicParameters {
+            padding_method: Some(PaddingMethod::Pkcs5),
+            ..params(BlockCipherMode::Cbc)
+        };
+        let sealed = encrypted(h.ok(
+            &h.alice,
+            version,
+            encrypt(&uid, cbc.clone(), b"0123456789abcdef0"),
+        ));
         assert_eq!(sealed.data.as_ref().unwrap().len(), 32);
         let no_iv = DecryptRequest {
             unique_identifier: Some(uid.clone()),
@@ -138,33 +197,80 @@ fn the_oasis_result_reasons_for_iv_and_tag_problems() {
             data: sealed.data.clone(),
             ..Default::default()
         };
-        assert_failed(&h.one(&h.alice, version, no_iv.clone()), ResultReason::InvalidMessage);
-        let with_iv = DecryptRequest { iv_counter_nonce: sealed.iv_counter_nonce, ..no_iv };
-        assert_eq!(decrypted(h.ok(&h.alice, version, with_iv)), b"0123456789abcdef0");
-        let long_tag = CryptographicParameters { tag_length: Some(32), ..params(BlockCipherMode::Gcm) };
-        assert_failed(&h.one(&h.alice, version, encrypt(&uid, long_tag, b"x")), ResultReason::GeneralFailure);
+        assert_failed(
+            &h.one(&h.alice, version, no_iv.clone()),
+            ResultReason::InvalidMessage,
+        );
+        let with_iv = DecryptRequest {
+            iv_counter_nonce: sealed.iv_counter_nonce,
+            ..no_iv
+        };
+        assert_eq!(
+            decrypted(h.ok(&h.alice, version, with_iv)),
+            b"0123456789abcdef0"
+        );
+        let long_tag = CryptographicParameters {
+            tag_length: Some(32),
+            ..params(BlockCipherMode::Gcm)
+        };
+        assert_failed(
+            &h.one(&h.alice, version, encrypt(&uid, long_tag, b"x")),
+            ResultReason::GeneralFailure,
+        );
         let no_mode = encrypt(&uid, CryptographicParameters::default(), b"x");
-        assert_failed(&h.one(&h.alice, version, no_mode), ResultReason::InvalidField);
+        assert_failed(
+            &h.one(&h.alice, version, no_mode),
+            ResultReason::InvalidField,
+        );
     }
 }
 
 #[test]
 fn usage_limits_count_down_and_then_refuse() {
     let h = Harness::new();
-    let limits = Attribute::UsageLimits(UsageLimits { total: 16, count: None, unit: UsageLimitsUnit::Byte });
+    let limits = Attribute::UsageLimits(UsageLimits {
+        total: 16,
+        count: None,
+        unit: UsageLimitsUnit::Byte,
+    });
     let uid = register_aes(&h, V2_1, &[2u8; 16], vec![limits]);
-    h.ok(&h.alice, V2_1, encrypt(&uid, params(BlockCipherMode::Ecb), &[0u8; 16]));
-    assert_failed(&h.one(&h.alice, V2_1, encrypt(&uid, params(BlockCipherMode::Ecb), &[0u8; 16])), ResultReason::PermissionDenied);
+    h.ok(
+        &h.alice,
+        V2_1,
+        encrypt(&uid, params(BlockCipherMode::Ecb), &[0u8; 16]),
+    );
+    assert_failed(
+        &h.one(
+            &h.alice,
+            V2_1,
+            encrypt(&uid, params(BlockCipherMode::Ecb), &[0u8; 16]),
+        ),
+        ResultReason::PermissionDenied,
+    );
 }
 
 #[test]
 fn a_deactivated_key_decrypts_but_does_not_encrypt_and_a_compromised_one_likewise() {
-    for code in [RevocationReasonCode::CessationOfOperation, RevocationReasonCode::KeyCompromise] {
+    for code in [
+        RevocationReasonCode::CessationOfOperation,
+        RevocationReasonCode::KeyCompromise,
+    ] {
         let h = Harness::new();
         let uid = register_aes(&h, V2_1, &[3u8; 16], vec![]);
-        let sealed = encrypted(h.ok(&h.alice, V2_1, encrypt(&uid, params(BlockCipherMode::Ecb), &[9u8; 16])));
+        let sealed = encrypted(h.ok(
+            &h.alice,
+            V2_1,
+            encrypt(&uid, params(BlockCipherMode::Ecb), &[9u8; 16]),
+        ));
         h.ok(&h.alice, V2_1, revoke(&uid, code, Some(1)));
-        assert_failed(&h.one(&h.alice, V2_1, encrypt(&uid, params(BlockCipherMode::Ecb), &[9u8; 16])), ResultReason::WrongKeyLifecycleState);
+        assert_failed(
+            &h.one(
+                &h.alice,
+                V2_1,
+                encrypt(&uid, params(BlockCipherMode::Ecb), &[9u8; 16]),
+            ),
+            ResultReason::WrongKeyLifecycleState,
+        );
         let request = DecryptRequest {
             unique_identifier: Some(uid.clone()),
             cryptographic_parameters: Some(params(BlockCipherMode::Ecb)),
@@ -183,31 +289,57 @@ fn mac_and_hash_match_the_oasis_values() {
             cryptographic_algorithm: Some(CryptographicAlgorithm::HmacSha256),
             ..Default::default()
         });
-        let uid = register_aes(&h, version, &hex::decode("0123456789abcdef0123456789abcdef").unwrap(), vec![hmac]);
+        let uid = register_aes(
+            &h,
+            version,
+            &hex::decode("0123456789abcdef0123456789abcdef").unwrap(),
+            vec![hmac],
+        );
         let data = hex::decode("01020304050607080910111213141516").unwrap();
-        let request = MacRequest { unique_identifier: Some(uid.clone()), data: Some(data.clone()), ..Default::default() };
-        let ResponsePayload::Mac(r) = h.ok(&h.alice, version, request) else { panic!() };
+        let request = MacRequest {
+            unique_identifier: Some(uid.clone()),
+            data: Some(data.clone()),
+            ..Default::default()
+        };
+        let ResponsePayload::Mac(r) = h.ok(&h.alice, version, request) else {
+            panic!()
+        };
         let tag = r.mac_data.unwrap();
-        assert_eq!(hex::encode(&tag), "c911e78196d64c30f631bb079ea37b97a95936d4da764d6a171df030c895ecf9");
+        assert_eq!(
+            hex::encode(&tag),
+            "c911e78196d64c30f631bb079ea37b97a95936d4da764d6a171df030c895ecf9"
+        );
         let check = |tag: Vec<u8>| MacVerifyRequest {
             unique_identifier: Some(uid.clone()),
             data: Some(data.clone()),
             mac_data: Some(tag),
             ..Default::default()
         };
-        let ResponsePayload::MacVerify(ok) = h.ok(&h.alice, version, check(tag.clone())) else { panic!() };
+        let ResponsePayload::MacVerify(ok) = h.ok(&h.alice, version, check(tag.clone())) else {
+            panic!()
+        };
         assert_eq!(ok.validity_indicator.unwrap().0, validity::VALID);
         let mut wrong = tag;
         wrong[31] ^= 1;
-        let ResponsePayload::MacVerify(bad) = h.ok(&h.alice, version, check(wrong)) else { panic!() };
+        let ResponsePayload::MacVerify(bad) = h.ok(&h.alice, version, check(wrong)) else {
+            panic!()
+        };
         assert_eq!(bad.validity_indicator.unwrap().0, validity::INVALID);
         let hash = HashRequest {
-            cryptographic_parameters: CryptographicParameters { hashing_algorithm: Some(HashingAlgorithm::Sha256), ..Default::default() },
+            cryptographic_parameters: CryptographicParameters {
+                hashing_algorithm: Some(HashingAlgorithm::Sha256),
+                ..Default::default()
+            },
             data: Some(data.clone()),
             ..Default::default()
         };
-        let ResponsePayload::Hash(digest) = h.ok(&h.alice, version, hash) else { panic!() };
-        assert_eq!(hex::encode(digest.data.unwrap()), "ad41233d22cf9322e3a7ff49a13da434797abed3bab80950a1a0d4e582b7ea72");
+        let ResponsePayload::Hash(digest) = h.ok(&h.alice, version, hash) else {
+            panic!()
+        };
+        assert_eq!(
+            hex::encode(digest.data.unwrap()),
+            "ad41233d22cf9322e3a7ff49a13da434797abed3bab80950a1a0d4e582b7ea72"
+        );
     }
 }
 
@@ -216,7 +348,10 @@ fn a_quantum_safe_request_for_aes_128_is_refused() {
     let h = Harness::new();
     let mut request = create_aes(128, "qs");
     request.attributes.push(Attribute::QuantumSafe(true));
-    assert_failed(&h.one(&h.alice, V2_1, request), ResultReason::GeneralFailure);
+    assert_failed(
+        &h.one(&h.alice, V2_1, request),
+        ResultReason::GeneralFailure,
+    );
     let mut ok = create_aes(256, "qs-256");
     ok.attributes.push(Attribute::QuantumSafe(true));
     h.ok(&h.alice, V2_1, ok);

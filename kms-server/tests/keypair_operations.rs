@@ -14,10 +14,16 @@ use operations_harness::*;
 use zeroize::Zeroizing;
 
 fn mask(bits: &[CryptographicUsageMask]) -> Attribute {
-    Attribute::CryptographicUsageMask(CryptographicUsageMask(bits.iter().map(|m| m.bits()).fold(0, |a, b| a | b)))
+    Attribute::CryptographicUsageMask(CryptographicUsageMask(
+        bits.iter().map(|m| m.bits()).fold(0, |a, b| a | b),
+    ))
 }
 
-fn key_pair_request(algorithm: CryptographicAlgorithm, length: i32, activate: bool) -> CreateKeyPairRequest {
+fn key_pair_request(
+    algorithm: CryptographicAlgorithm,
+    length: i32,
+    activate: bool,
+) -> CreateKeyPairRequest {
     let mut common: Vec<Attribute> = vec![
         Attribute::CryptographicAlgorithm(algorithm),
         Attribute::CryptographicLength(length),
@@ -28,24 +34,43 @@ fn key_pair_request(algorithm: CryptographicAlgorithm, length: i32, activate: bo
     CreateKeyPairRequest {
         common_attributes: Some(common.into()),
         private_key_attributes: Some(
-            vec![Attribute::Name(Name::text("pair-private")), mask(&[CryptographicUsageMask::SIGN])].into(),
+            vec![
+                Attribute::Name(Name::text("pair-private")),
+                mask(&[CryptographicUsageMask::SIGN]),
+            ]
+            .into(),
         ),
         public_key_attributes: Some(
-            vec![Attribute::Name(Name::text("pair-public")), mask(&[CryptographicUsageMask::VERIFY])].into(),
+            vec![
+                Attribute::Name(Name::text("pair-public")),
+                mask(&[CryptographicUsageMask::VERIFY]),
+            ]
+            .into(),
         ),
         ..CreateKeyPairRequest::default()
     }
 }
 
-fn create_pair(h: &Harness, version: ProtocolVersion, request: CreateKeyPairRequest) -> (String, String) {
+fn create_pair(
+    h: &Harness,
+    version: ProtocolVersion,
+    request: CreateKeyPairRequest,
+) -> (String, String) {
     match h.ok(&h.alice, version, request) {
-        ResponsePayload::CreateKeyPair(r) => (r.private_key_unique_identifier, r.public_key_unique_identifier),
+        ResponsePayload::CreateKeyPair(r) => (
+            r.private_key_unique_identifier,
+            r.public_key_unique_identifier,
+        ),
         other => panic!("{other:?}"),
     }
 }
 
 fn sign(uid: &str, data: &[u8]) -> SignRequest {
-    SignRequest { unique_identifier: Some(uid.into()), data: Some(data.to_vec()), ..SignRequest::default() }
+    SignRequest {
+        unique_identifier: Some(uid.into()),
+        data: Some(data.to_vec()),
+        ..SignRequest::default()
+    }
 }
 
 fn verify(uid: &str, data: &[u8], signature: &[u8]) -> SignatureVerifyRequest {
@@ -75,19 +100,36 @@ fn validity(payload: ResponsePayload) -> u32 {
 fn a_new_pair_is_linked_both_ways_and_carries_provenance_in_both_versions() {
     for version in [V1_4, V2_1] {
         let h = Harness::new();
-        let (private, public) = create_pair(&h, version, key_pair_request(CryptographicAlgorithm::Rsa, 2048, false));
+        let (private, public) = create_pair(
+            &h,
+            version,
+            key_pair_request(CryptographicAlgorithm::Rsa, 2048, false),
+        );
         let private_attributes = h.attributes(&h.alice, version, &private);
         let public_attributes = h.attributes(&h.alice, version, &public);
-        assert_eq!(private_attributes.linked(LinkType::PublicKeyLink), Some(public.as_str()));
-        assert_eq!(public_attributes.linked(LinkType::PrivateKeyLink), Some(private.as_str()));
-        assert_eq!(private_attributes.object_type(), Some(ObjectType::PrivateKey));
+        assert_eq!(
+            private_attributes.linked(LinkType::PublicKeyLink),
+            Some(public.as_str())
+        );
+        assert_eq!(
+            public_attributes.linked(LinkType::PrivateKeyLink),
+            Some(private.as_str())
+        );
+        assert_eq!(
+            private_attributes.object_type(),
+            Some(ObjectType::PrivateKey)
+        );
         assert_eq!(public_attributes.cryptographic_length(), Some(2048));
         assert_eq!(private_attributes.state(), Some(State::PreActive));
         for attributes in [&private_attributes, &public_attributes] {
-            assert!(attributes.iter().any(|a| matches!(a, Attribute::RandomNumberGenerator(_))));
+            assert!(attributes
+                .iter()
+                .any(|a| matches!(a, Attribute::RandomNumberGenerator(_))));
             assert!(attributes.iter().any(|a| matches!(a, Attribute::Custom(c) if c.attribute_name.starts_with("qkms-entropy"))));
         }
-        assert!(private_attributes.iter().any(|a| matches!(a, Attribute::Digest(d) if d.key_format_type == Some(KeyFormatType::Pkcs1))));
+        assert!(private_attributes.iter().any(
+            |a| matches!(a, Attribute::Digest(d) if d.key_format_type == Some(KeyFormatType::Pkcs1))
+        ));
     }
 }
 
@@ -95,20 +137,40 @@ fn a_new_pair_is_linked_both_ways_and_carries_provenance_in_both_versions() {
 fn an_active_ec_pair_signs_and_verifies_and_a_changed_message_is_invalid() {
     for (length, version) in [(256, V2_1), (384, V1_4)] {
         let h = Harness::new();
-        let (private, public) =
-            create_pair(&h, version, key_pair_request(CryptographicAlgorithm::Ec, length, true));
+        let (private, public) = create_pair(
+            &h,
+            version,
+            key_pair_request(CryptographicAlgorithm::Ec, length, true),
+        );
         let signature = signature_of(h.ok(&h.alice, version, sign(&private, b"hello")));
-        assert_eq!(validity(h.ok(&h.alice, version, verify(&public, b"hello", &signature))), validity::VALID);
-        assert_eq!(validity(h.ok(&h.alice, version, verify(&public, b"hellO", &signature))), validity::INVALID);
+        assert_eq!(
+            validity(h.ok(&h.alice, version, verify(&public, b"hello", &signature))),
+            validity::VALID
+        );
+        assert_eq!(
+            validity(h.ok(&h.alice, version, verify(&public, b"hellO", &signature))),
+            validity::INVALID
+        );
     }
 }
 
 #[test]
 fn a_key_without_sign_usage_cannot_sign() {
-    for (version, reason) in [(V2_1, ResultReason::IncompatibleCryptographicUsageMask), (V1_4, ResultReason::PermissionDenied)] {
+    for (version, reason) in [
+        (V2_1, ResultReason::IncompatibleCryptographicUsageMask),
+        (V1_4, ResultReason::PermissionDenied),
+    ] {
         let h = Harness::new();
-        let (_, public) = create_pair(&h, version, key_pair_request(CryptographicAlgorithm::Ec, 256, true));
-        let (private, _) = create_pair(&h, version, key_pair_request(CryptographicAlgorithm::Ec, 256, true));
+        let (_, public) = create_pair(
+            &h,
+            version,
+            key_pair_request(CryptographicAlgorithm::Ec, 256, true),
+        );
+        let (private, _) = create_pair(
+            &h,
+            version,
+            key_pair_request(CryptographicAlgorithm::Ec, 256, true),
+        );
         // The public key's mask is Verify only; the private key signs but cannot verify-only paths misuse it.
         let item = h.one(&h.alice, version, sign(&public, b"x"));
         assert!(item.result_reason.is_some(), "a public key must not sign");
@@ -119,62 +181,156 @@ fn a_key_without_sign_usage_cannot_sign() {
 
 #[test]
 fn pre_active_and_deactivated_keys_follow_the_protect_and_process_rules() {
-    for (version, reason) in [(V2_1, ResultReason::WrongKeyLifecycleState), (V1_4, ResultReason::PermissionDenied)] {
+    for (version, reason) in [
+        (V2_1, ResultReason::WrongKeyLifecycleState),
+        (V1_4, ResultReason::PermissionDenied),
+    ] {
         let h = Harness::new();
-        let (private, public) = create_pair(&h, version, key_pair_request(CryptographicAlgorithm::Ec, 256, false));
+        let (private, public) = create_pair(
+            &h,
+            version,
+            key_pair_request(CryptographicAlgorithm::Ec, 256, false),
+        );
         assert_failed(&h.one(&h.alice, version, sign(&private, b"x")), reason);
         h.ok(&h.alice, version, activate(&private));
         h.ok(&h.alice, version, activate(&public));
         let signature = signature_of(h.ok(&h.alice, version, sign(&private, b"x")));
-        h.ok(&h.alice, version, revoke(&private, RevocationReasonCode::CessationOfOperation, None));
-        h.ok(&h.alice, version, revoke(&public, RevocationReasonCode::CessationOfOperation, None));
+        h.ok(
+            &h.alice,
+            version,
+            revoke(&private, RevocationReasonCode::CessationOfOperation, None),
+        );
+        h.ok(
+            &h.alice,
+            version,
+            revoke(&public, RevocationReasonCode::CessationOfOperation, None),
+        );
         // Deactivated: no more signing, verifying still works.
         assert_failed(&h.one(&h.alice, version, sign(&private, b"x")), reason);
-        assert_eq!(validity(h.ok(&h.alice, version, verify(&public, b"x", &signature))), validity::VALID);
+        assert_eq!(
+            validity(h.ok(&h.alice, version, verify(&public, b"x", &signature))),
+            validity::VALID
+        );
     }
 }
 
 #[test]
 fn revoking_one_key_of_a_pair_for_compromise_compromises_both() {
     let h = Harness::new();
-    let (private, public) = create_pair(&h, V2_1, key_pair_request(CryptographicAlgorithm::Rsa, 2048, true));
-    h.ok(&h.alice, V2_1, revoke(&public, RevocationReasonCode::KeyCompromise, Some(6)));
+    let (private, public) = create_pair(
+        &h,
+        V2_1,
+        key_pair_request(CryptographicAlgorithm::Rsa, 2048, true),
+    );
+    h.ok(
+        &h.alice,
+        V2_1,
+        revoke(&public, RevocationReasonCode::KeyCompromise, Some(6)),
+    );
     assert_eq!(h.state_of(&h.alice, &public), State::Compromised);
     assert_eq!(h.state_of(&h.alice, &private), State::Compromised);
-    assert_failed(&h.one(&h.alice, V2_1, sign(&private, b"x")), ResultReason::WrongKeyLifecycleState);
+    assert_failed(
+        &h.one(&h.alice, V2_1, sign(&private, b"x")),
+        ResultReason::WrongKeyLifecycleState,
+    );
 }
 
 #[test]
 fn re_key_key_pair_makes_a_linked_replacement_pair() {
     let h = Harness::new();
-    let (private, public) = create_pair(&h, V2_1, key_pair_request(CryptographicAlgorithm::Ec, 384, true));
-    let request = ReKeyKeyPairRequest { private_key_unique_identifier: Some(private.clone()), ..Default::default() };
-    let ResponsePayload::ReKeyKeyPair(r) = h.ok(&h.alice, V2_1, request) else { panic!() };
+    let (private, public) = create_pair(
+        &h,
+        V2_1,
+        key_pair_request(CryptographicAlgorithm::Ec, 384, true),
+    );
+    let request = ReKeyKeyPairRequest {
+        private_key_unique_identifier: Some(private.clone()),
+        ..Default::default()
+    };
+    let ResponsePayload::ReKeyKeyPair(r) = h.ok(&h.alice, V2_1, request) else {
+        panic!()
+    };
     let new_private = h.attributes(&h.alice, V2_1, &r.private_key_unique_identifier);
-    assert_eq!(new_private.linked(LinkType::ReplacedObjectLink), Some(private.as_str()));
-    assert_eq!(new_private.linked(LinkType::PublicKeyLink), Some(r.public_key_unique_identifier.as_str()));
+    assert_eq!(
+        new_private.linked(LinkType::ReplacedObjectLink),
+        Some(private.as_str())
+    );
+    assert_eq!(
+        new_private.linked(LinkType::PublicKeyLink),
+        Some(r.public_key_unique_identifier.as_str())
+    );
     assert_eq!(new_private.cryptographic_length(), Some(384));
     let old_private = h.attributes(&h.alice, V2_1, &private);
-    assert_eq!(old_private.linked(LinkType::ReplacementObjectLink), Some(r.private_key_unique_identifier.as_str()));
+    assert_eq!(
+        old_private.linked(LinkType::ReplacementObjectLink),
+        Some(r.private_key_unique_identifier.as_str())
+    );
     let old_public = h.attributes(&h.alice, V2_1, &public);
-    assert_eq!(old_public.linked(LinkType::ReplacementObjectLink), Some(r.public_key_unique_identifier.as_str()));
-    let unknown = ReKeyKeyPairRequest { private_key_unique_identifier: Some(public), ..Default::default() };
-    assert_failed(&h.one(&h.alice, V2_1, unknown), ResultReason::InvalidObjectType);
+    assert_eq!(
+        old_public.linked(LinkType::ReplacementObjectLink),
+        Some(r.public_key_unique_identifier.as_str())
+    );
+    let unknown = ReKeyKeyPairRequest {
+        private_key_unique_identifier: Some(public),
+        ..Default::default()
+    };
+    assert_failed(
+        &h.one(&h.alice, V2_1, unknown),
+        ResultReason::InvalidObjectType,
+    );
 }
 
 #[test]
 fn keys_convert_between_formats_on_get() {
     let h = Harness::new();
-    let (private, public) = create_pair(&h, V2_1, key_pair_request(CryptographicAlgorithm::Rsa, 2048, false));
-    for format in [KeyFormatType::Pkcs8, KeyFormatType::TransparentRsaPrivateKey, KeyFormatType::Pkcs1] {
-        let ResponsePayload::Get(r) = h.ok(&h.alice, V2_1, GetRequest { key_format_type: Some(format), ..get(&private) }) else { panic!() };
-        assert_eq!(r.object.0.unwrap().key_block().unwrap().key_format_type, format);
+    let (private, public) = create_pair(
+        &h,
+        V2_1,
+        key_pair_request(CryptographicAlgorithm::Rsa, 2048, false),
+    );
+    for format in [
+        KeyFormatType::Pkcs8,
+        KeyFormatType::TransparentRsaPrivateKey,
+        KeyFormatType::Pkcs1,
+    ] {
+        let ResponsePayload::Get(r) = h.ok(
+            &h.alice,
+            V2_1,
+            GetRequest {
+                key_format_type: Some(format),
+                ..get(&private)
+            },
+        ) else {
+            panic!()
+        };
+        assert_eq!(
+            r.object.0.unwrap().key_block().unwrap().key_format_type,
+            format
+        );
     }
-    let ResponsePayload::Get(r) = h.ok(&h.alice, V1_4, GetRequest { key_format_type: Some(KeyFormatType::X509), ..get(&public) }) else { panic!() };
+    let ResponsePayload::Get(r) = h.ok(
+        &h.alice,
+        V1_4,
+        GetRequest {
+            key_format_type: Some(KeyFormatType::X509),
+            ..get(&public)
+        },
+    ) else {
+        panic!()
+    };
     let block = r.object.0.unwrap().key_block().cloned().unwrap();
-    let KeyMaterial::Bytes(spki) = block.key_value.unwrap().material else { panic!() };
+    let KeyMaterial::Bytes(spki) = block.key_value.unwrap().material else {
+        panic!()
+    };
     assert_eq!(&spki[..2], &[0x30, 0x82], "an SPKI DER SEQUENCE");
-    let refused = h.one(&h.alice, V2_1, GetRequest { key_format_type: Some(KeyFormatType::EcPrivateKey), ..get(&private) });
+    let refused = h.one(
+        &h.alice,
+        V2_1,
+        GetRequest {
+            key_format_type: Some(KeyFormatType::EcPrivateKey),
+            ..get(&private)
+        },
+    );
     assert_failed(&refused, ResultReason::KeyFormatTypeNotSupported);
 }
 
@@ -194,10 +350,16 @@ fn unparseable_or_unsupported_pair_requests_are_typed_errors() {
             object: ObjectField(Some(garbage.clone())),
             protection_storage_masks: None,
         };
-        assert_failed(&h.one(&h.alice, version, request), ResultReason::InvalidField);
+        assert_failed(
+            &h.one(&h.alice, version, request),
+            ResultReason::InvalidField,
+        );
     }
     let odd = key_pair_request(CryptographicAlgorithm::Rsa, 1000, false);
-    assert_failed(&h.one(&h.alice, V2_1, odd.clone()), ResultReason::UnsupportedCryptographicParameters);
+    assert_failed(
+        &h.one(&h.alice, V2_1, odd.clone()),
+        ResultReason::UnsupportedCryptographicParameters,
+    );
     assert_failed(&h.one(&h.alice, V1_4, odd), ResultReason::InvalidField);
     let other_tenant = h.one(&h.bob, V2_1, sign("no-such-key", b"x"));
     assert_failed(&other_tenant, ResultReason::ObjectNotFound);

@@ -184,7 +184,12 @@ fn undecoded_items_are_answered_with_their_reason() {
 #[test]
 fn operations_without_a_handler_are_not_supported() {
     let h = Harness::new();
-    let item = h.one(&h.alice, V2_1, CreateKeyPairRequest::default());
+    let archive = kmip::RequestPayload::from_ttlv(
+        Some(kmip::OperationCode::Known(kmip::Operation::Archive)),
+        Some(&ttlv::Item::structure(ttlv::tags::REQUEST_PAYLOAD, vec![])),
+        V2_1,
+    );
+    let item = h.one(&h.alice, V2_1, archive);
     assert_failed(&item, ResultReason::OperationNotSupported);
 }
 

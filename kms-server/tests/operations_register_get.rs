@@ -1,5 +1,5 @@
 //! Register and Get through `dispatch`: object kinds, stored formats and conversions, Sensitive / Fresh, key
-//! sizes from Create, and the refusals (wrapping, unknown formats, contradictory templates).
+//! sizes from Create, and the refusals (wrapping without a key, unknown formats, contradictory templates).
 
 mod operations_harness;
 
@@ -237,7 +237,7 @@ fn create_makes_every_supported_key_with_the_right_size() {
 }
 
 #[test]
-fn wrapping_on_get_is_not_supported_yet() {
+fn wrapping_on_get_without_a_wrapping_key_is_missing_data() {
     let h = Harness::new();
     let uid = h.create_aes(&h.alice, V2_1, "k");
     let request = GetRequest {
@@ -251,6 +251,6 @@ fn wrapping_on_get_is_not_supported_yet() {
         ..get(&uid)
     };
     let item = h.one(&h.alice, V2_1, request);
-    assert_failed(&item, ResultReason::FeatureNotSupported);
-    assert!(item.result_message.unwrap().contains("wrapping"));
+    assert_failed(&item, ResultReason::MissingData);
+    assert!(item.result_message.unwrap().contains("wrapping key"));
 }

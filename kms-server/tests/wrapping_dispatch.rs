@@ -7,27 +7,47 @@ mod operations_harness;
 use std::process::Command;
 
 use kmip::attributes::{Attribute, CryptographicParameters, CryptographicUsageMask};
-use kmip::enums::{BlockCipherMode, CryptographicAlgorithm, EncodingOption, KeyFormatType, ObjectType, WrappingMethod};
-use kmip::objects::{KeyBlock, KeyMaterial, KeyWrappingData, KeyWrappingSpecification, ManagedObject, WrappingKeyInformation};
+use kmip::enums::{
+    BlockCipherMode, CryptographicAlgorithm, EncodingOption, KeyFormatType, ObjectType,
+    WrappingMethod,
+};
+use kmip::objects::{
+    KeyBlock, KeyMaterial, KeyWrappingData, KeyWrappingSpecification, ManagedObject,
+    WrappingKeyInformation,
+};
 use kmip::payloads::*;
 use kmip::ResultReason;
 use operations_harness::*;
 use zeroize::Zeroizing;
 
-fn register_key(h: &Harness, key: &[u8], usage: CryptographicUsageMask, wrapped: Option<KeyWrappingData>) -> ResponseBatchItemResult {
+fn register_key(
+    h: &Harness,
+    key: &[u8],
+    usage: CryptographicUsageMask,
+    wrapped: Option<KeyWrappingData>,
+) -> ResponseBatchItemResult {
     let mut block = KeyBlock::new(
         KeyFormatType::Raw,
         KeyMaterial::Bytes(Zeroizing::new(key.to_vec())),
         Some(CryptographicAlgorithm::Aes),
-        if wrapped.is_some() { None } else { Some(key.len() as i32 * 8) },
+        if wrapped.is_some() {
+            None
+        } else {
+            Some(key.len() as i32 * 8)
+        },
     );
     if let Some(data) = wrapped {
-        block.key_value.as_mut().unwrap().material = KeyMaterial::Wrapped(Zeroizing::new(key.to_vec()));
+        block.key_value.as_mut().unwrap().material =
+            KeyMaterial::Wrapped(Zeroizing::new(key.to_vec()));
         block.key_wrapping_data = Some(data);
     }
     let request = RegisterRequest {
         object_type: ObjectType::SymmetricKey,
-        attributes: vec![Attribute::CryptographicUsageMask(usage), Attribute::ActivationDate(0)].into(),
+        attributes: vec![
+            Attribute::CryptographicUsageMask(usage),
+            Attribute::ActivationDate(0),
+        ]
+        .into(),
         object: ObjectField(Some(ManagedObject::SymmetricKey(block))),
         protection_storage_masks: None,
     };
@@ -45,7 +65,10 @@ fn spec(kek: &str, mode: BlockCipherMode) -> KeyWrappingSpecification {
         wrapping_method: WrappingMethod::Encrypt,
         encryption_key_information: Some(WrappingKeyInformation {
             unique_identifier: kek.into(),
-            cryptographic_parameters: Some(CryptographicParameters { block_cipher_mode: Some(mode), ..Default::default() }),
+            cryptographic_parameters: Some(CryptographicParameters {
+                block_cipher_mode: Some(mode),
+                ..Default::default()
+            }),
         }),
         mac_signature_key_information: None,
         attribute_names: Vec::new(),
@@ -54,7 +77,9 @@ fn spec(kek: &str, mode: BlockCipherMode) -> KeyWrappingSpecification {
 }
 
 fn wrapped_bytes(payload: ResponsePayload) -> Vec<u8> {
-    let ResponsePayload::Get(r) = payload else { panic!("{payload:?}") };
+    let ResponsePayload::Get(r) = payload else {
+        panic!("{payload:?}")
+    };
     let block = r.object.0.unwrap().key_block().cloned().unwrap();
     assert!(block.key_wrapping_data.is_some());
     match block.key_value.unwrap().material {
@@ -69,8 +94,16 @@ fn python_unwrap(function: &str, kek: &[u8], wrapped: &[u8]) -> Vec<u8> {
         hex::encode(kek),
         hex::encode(wrapped)
     );
-    let out = Command::new("python3").arg("-c").arg(script).output().expect("python3 runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     hex::decode(String::from_utf8(out.stdout).unwrap().trim()).unwrap()
 }
 
@@ -83,9 +116,15 @@ fn get_wraps_with_rfc_3394_and_5649_as_python_cryptography_unwraps() {
     let uid = register_key(&h, &secret, CryptographicUsageMask::ENCRYPT, None).unwrap();
     for (mode, function) in [
         (BlockCipherMode::NistKeyWrap, "aes_key_unwrap"),
-        (BlockCipherMode::AesKeyWrapPadding, "aes_key_unwrap_with_padding"),
+        (
+            BlockCipherMode::AesKeyWrapPadding,
+            "aes_key_unwrap_with_padding",
+        ),
     ] {
-        let request = GetRequest { key_wrapping_specification: Some(spec(&kek_uid, mode)), ..get(&uid) };
+        let request = GetRequest {
+            key_wrapping_specification: Some(spec(&kek_uid, mode)),
+            ..get(&uid)
+        };
         let wrapped = wrapped_bytes(h.ok(&h.alice, V2_1, request));
         assert_eq!(python_unwrap(function, &kek, &wrapped), secret);
     }
@@ -98,17 +137,33 @@ fn get_wrapped_key_unwraps_with_openssl_id_aes256_wrap() {
     let kek_uid = register_key(&h, &kek, CryptographicUsageMask::WRAP_KEY, None).unwrap();
     let secret: Vec<u8> = (0u8..32).collect();
     let uid = register_key(&h, &secret, CryptographicUsageMask::ENCRYPT, None).unwrap();
-    let request = GetRequest { key_wrapping_specification: Some(spec(&kek_uid, BlockCipherMode::NistKeyWrap)), ..get(&uid) };
+    let request = GetRequest {
+        key_wrapping_specification: Some(spec(&kek_uid, BlockCipherMode::NistKeyWrap)),
+        ..get(&uid)
+    };
     let wrapped = wrapped_bytes(h.ok(&h.alice, V1_4, request));
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("wrapped.bin");
     std::fs::write(&input, &wrapped).unwrap();
     let out = Command::new("openssl")
-        .args(["enc", "-d", "-id-aes256-wrap", "-iv", "A6A6A6A6A6A6A6A6", "-K", &hex::encode(kek), "-in"])
+        .args([
+            "enc",
+            "-d",
+            "-id-aes256-wrap",
+            "-iv",
+            "A6A6A6A6A6A6A6A6",
+            "-K",
+            &hex::encode(kek),
+            "-in",
+        ])
         .arg(&input)
         .output()
         .expect("openssl runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.stdout, secret);
 }
 
@@ -116,26 +171,53 @@ fn get_wrapped_key_unwraps_with_openssl_id_aes256_wrap() {
 fn a_wrapped_key_registers_unwrapped_and_a_key_without_wrap_usage_cannot_wrap() {
     let h = Harness::new();
     let kek = [0x33u8; 16];
-    let kek_uid = register_key(&h, &kek, CryptographicUsageMask(CryptographicUsageMask::WRAP_KEY.bits() | CryptographicUsageMask::UNWRAP_KEY.bits()), None).unwrap();
+    let kek_uid = register_key(
+        &h,
+        &kek,
+        CryptographicUsageMask(
+            CryptographicUsageMask::WRAP_KEY.bits() | CryptographicUsageMask::UNWRAP_KEY.bits(),
+        ),
+        None,
+    )
+    .unwrap();
     let secret = [0x77u8; 16];
     let uid = register_key(&h, &secret, CryptographicUsageMask::ENCRYPT, None).unwrap();
-    let request = GetRequest { key_wrapping_specification: Some(spec(&kek_uid, BlockCipherMode::NistKeyWrap)), ..get(&uid) };
+    let request = GetRequest {
+        key_wrapping_specification: Some(spec(&kek_uid, BlockCipherMode::NistKeyWrap)),
+        ..get(&uid)
+    };
     let wrapped = wrapped_bytes(h.ok(&h.alice, V2_1, request));
     let data = KeyWrappingData {
         wrapping_method: WrappingMethod::Encrypt,
-        encryption_key_information: spec(&kek_uid, BlockCipherMode::NistKeyWrap).encryption_key_information,
+        encryption_key_information: spec(&kek_uid, BlockCipherMode::NistKeyWrap)
+            .encryption_key_information,
         mac_signature_key_information: None,
         mac_signature: None,
         iv_counter_nonce: None,
         encoding_option: Some(EncodingOption::NoEncoding),
     };
-    let again = register_key(&h, &wrapped, CryptographicUsageMask::ENCRYPT, Some(data.clone())).unwrap();
+    let again = register_key(
+        &h,
+        &wrapped,
+        CryptographicUsageMask::ENCRYPT,
+        Some(data.clone()),
+    )
+    .unwrap();
     assert_eq!(key_bytes(&h.ok(&h.alice, V2_1, get(&again))), secret);
     // A tampered wrapping fails its integrity check.
     let mut tampered = wrapped.clone();
     tampered[3] ^= 1;
-    assert_eq!(register_key(&h, &tampered, CryptographicUsageMask::ENCRYPT, Some(data)), Err(ResultReason::CryptographicFailure));
+    assert_eq!(
+        register_key(&h, &tampered, CryptographicUsageMask::ENCRYPT, Some(data)),
+        Err(ResultReason::CryptographicFailure)
+    );
     // The data key itself has no Wrap Key usage.
-    let request = GetRequest { key_wrapping_specification: Some(spec(&uid, BlockCipherMode::NistKeyWrap)), ..get(&kek_uid) };
-    assert_failed(&h.one(&h.alice, V2_1, request), ResultReason::IncompatibleCryptographicUsageMask);
+    let request = GetRequest {
+        key_wrapping_specification: Some(spec(&uid, BlockCipherMode::NistKeyWrap)),
+        ..get(&kek_uid)
+    };
+    assert_failed(
+        &h.one(&h.alice, V2_1, request),
+        ResultReason::IncompatibleCryptographicUsageMask,
+    );
 }

@@ -83,6 +83,24 @@ pub fn id_of(attributes: &Attributes) -> Option<&[u8]> {
     }
 }
 
+/// The vendor attribute holding CKA_PRIVATE when the creator chose it (default: keys private, others public).
+pub const PRIVATE_NAME: &str = "pkcs11-private";
+
+pub fn private_of(attributes: &Attributes, class: CK_OBJECT_CLASS) -> bool {
+    match attributes.custom(ID_VENDOR, PRIVATE_NAME) {
+        Some(Value::Boolean(private)) => *private,
+        _ => is_secret_class(class),
+    }
+}
+
+pub fn private_attribute(private: bool) -> Attribute {
+    Attribute::Custom(CustomAttribute {
+        vendor_identification: ID_VENDOR.into(),
+        attribute_name: PRIVATE_NAME.into(),
+        value: Value::Boolean(private),
+    })
+}
+
 pub fn name_attribute(label: &str) -> Attribute {
     Attribute::Name(Name::text(label))
 }

@@ -75,7 +75,7 @@ impl ObjectView {
         match kind {
             CKA_CLASS => value(ulong(class)),
             CKA_TOKEN => value(bool_value(true)),
-            CKA_PRIVATE => value(bool_value(secret)),
+            CKA_PRIVATE => value(bool_value(mapping::private_of(a, class))),
             CKA_MODIFIABLE | CKA_DESTROYABLE => value(bool_value(true)),
             CKA_COPYABLE => value(bool_value(false)),
             CKA_LABEL => value(mapping::label_of(a).unwrap_or("").as_bytes().to_vec()),

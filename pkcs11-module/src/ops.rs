@@ -164,8 +164,8 @@ fn common_attributes(template: &Template, out: &mut Attributes) -> Result<()> {
 
 /// Sensitive / Extractable / CKA_PRIVATE and the usage mask of a new secret or private key.
 fn key_attributes(template: &Template, default_usage: Usage, out: &mut Attributes) -> Result<()> {
-    if template.bool(CKA_PRIVATE)? == Some(false) {
-        return fail(CKR_ATTRIBUTE_VALUE_INVALID, "secret and private keys are private objects");
+    if let Some(private) = template.bool(CKA_PRIVATE)? {
+        out.push(mapping::private_attribute(private));
     }
     let sensitive = template.bool(CKA_SENSITIVE)?.unwrap_or(true);
     let extractable = template.bool(CKA_EXTRACTABLE)?.unwrap_or(false);

@@ -42,7 +42,10 @@ fn owner() -> crate::tenant::TenantId {
     crate::tenant::TenantId("qkms-internal".into())
 }
 
-fn validity(ctx: &RequestContext<'_>, days: i64) -> Result<(OffsetDateTime, OffsetDateTime), KmipError> {
+fn validity(
+    ctx: &RequestContext<'_>,
+    days: i64,
+) -> Result<(OffsetDateTime, OffsetDateTime), KmipError> {
     let now = OffsetDateTime::from_unix_timestamp(ctx.now)
         .map_err(|e| KmipError::general(format!("clock out of range: {e}")))?;
     Ok((now - Duration::minutes(5), now + Duration::days(days)))
@@ -51,7 +54,10 @@ fn validity(ctx: &RequestContext<'_>, days: i64) -> Result<(OffsetDateTime, Offs
 /// The issuing CA's key and certificate, made on first use.
 fn issuing_ca(ctx: &RequestContext<'_>) -> Result<(PrivateKey, Vec<u8>), KmipError> {
     let store = &ctx.state.store;
-    let existing = (store.get(CA_KEY_UID).map_err(store_error)?, store.get(CA_CERTIFICATE_UID).map_err(store_error)?);
+    let existing = (
+        store.get(CA_KEY_UID).map_err(store_error)?,
+        store.get(CA_CERTIFICATE_UID).map_err(store_error)?,
+    );
     if let (Some(key), Some(cert)) = existing {
         return ca_parts(ctx, &key, &cert);
     }
@@ -64,12 +70,17 @@ fn issuing_ca(ctx: &RequestContext<'_>) -> Result<(PrivateKey, Vec<u8>), KmipErr
             .with(NameAttribute::CommonName, "qkms issuing CA"),
         not_before,
         not_after,
-        key_usage: vec![KeyUsage::KeyCertSign, KeyUsage::CrlSign, KeyUsage::DigitalSignature],
+        key_usage: vec![
+            KeyUsage::KeyCertSign,
+            KeyUsage::CrlSign,
+            KeyUsage::DigitalSignature,
+        ],
         extended_key_usage: Vec::new(),
         subject_alt_names: Vec::new(),
         basic_constraints: BasicConstraints::Ca { path_len: Some(0) },
     };
-    let der = self_signed_certificate(&ctx.state.entropy, &key, &profile).map_err(|e| crypto_error(ctx.version, e))?;
+    let der = self_signed_certificate(&ctx.state.entropy, &key, &profile)
+        .map_err(|e| crypto_error(ctx.version, e))?;
     let internal = |uid: &str, object: ManagedObject| StoredObject {
         uid: uid.to_owned(),
         owner: owner(),
@@ -83,7 +94,10 @@ fn issuing_ca(ctx: &RequestContext<'_>) -> Result<(PrivateKey, Vec<u8>), KmipErr
     );
     let cert_object = internal(
         CA_CERTIFICATE_UID,
-        ManagedObject::Certificate(Certificate { certificate_type: CertificateType::X509, certificate_value: der }),
+        ManagedObject::Certificate(Certificate {
+            certificate_type: CertificateType::X509,
+            certificate_value: der,
+        }),
     );
     for object in [&key_object, &cert_object] {
         match store.insert(object) {
@@ -96,11 +110,16 @@ fn issuing_ca(ctx: &RequestContext<'_>) -> Result<(PrivateKey, Vec<u8>), KmipErr
     ca_parts(ctx, &key_object, &cert_object)
 }
 
-fn ca_parts(ctx: &RequestContext<'_>, key: &StoredObject, cert: &StoredObject) -> Result<(PrivateKey, Vec<u8>), KmipError> {
+fn ca_parts(
+    ctx: &RequestContext<'_>,
+    key: &StoredObject,
+    cert: &StoredObject,
+) -> Result<(PrivateKey, Vec<u8>), KmipError> {
     match (&key.object, &cert.object) {
-        (Some(ManagedObject::PrivateKey(block)), Some(ManagedObject::Certificate(c))) => {
-            Ok((private_key_of(ctx.version, block)?, c.certificate_value.clone()))
-        }
+        (Some(ManagedObject::PrivateKey(block)), Some(ManagedObject::Certificate(c))) => Ok((
+            private_key_of(ctx.version, block)?,
+            c.certificate_value.clone(),
+        )),
         _ => Err(KmipError::general("the issuing CA objects are damaged")),
     }
 }
@@ -119,7 +138,13 @@ fn tenant_ca_copy(ctx: &RequestContext<'_>, ca_der: &[u8]) -> Result<String, Kmi
     let mut attributes = initial_attributes(&uid, &object, Attributes::new(), ctx.now);
     attributes.extend(certificate_attributes(&info));
     attributes.set(Attribute::State(kmip::enums::State::Active));
-    let stored = StoredObject { uid: uid.clone(), owner: ctx.caller.tenant.clone(), object: Some(object), attributes, internal: false };
+    let stored = StoredObject {
+        uid: uid.clone(),
+        owner: ctx.caller.tenant.clone(),
+        object: Some(object),
+        attributes,
+        internal: false,
+    };
     match ctx.state.store.insert(&stored) {
         Ok(()) | Err(StoreError::AlreadyExists(_)) => Ok(uid),
         Err(e) => Err(store_error(e)),
@@ -127,13 +152,26 @@ fn tenant_ca_copy(ctx: &RequestContext<'_>, ca_der: &[u8]) -> Result<String, Kmi
 }
 
 /// A DER PKCS#10 request from the request's value and type.
-fn csr_der(ctx: &RequestContext<'_>, request: &CertifyRequest, value: &[u8]) -> Result<Vec<u8>, KmipError> {
-    let invalid = |m: String| versioned(ctx.version, ResultReason::InvalidCsr, ResultReason::InvalidField, m);
+fn csr_der(
+    ctx: &RequestContext<'_>,
+    request: &CertifyRequest,
+    value: &[u8],
+) -> Result<Vec<u8>, KmipError> {
+    let invalid = |m: String| {
+        versioned(
+            ctx.version,
+            ResultReason::InvalidCsr,
+            ResultReason::InvalidField,
+            m,
+        )
+    };
     match request.certificate_request_type.map(|t| t.0) {
         Some(REQUEST_PKCS10) | None => Ok(value.to_vec()),
         Some(REQUEST_PEM) => match rustls_pemfile::read_one(&mut &value[..]) {
             Ok(Some(rustls_pemfile::Item::Csr(der))) => Ok(der.as_ref().to_vec()),
-            _ => Err(invalid("the PEM request holds no CERTIFICATE REQUEST".into())),
+            _ => Err(invalid(
+                "the PEM request holds no CERTIFICATE REQUEST".into(),
+            )),
         },
         Some(other) => Err(versioned(
             ctx.version,
@@ -148,9 +186,13 @@ fn csr_der(ctx: &RequestContext<'_>, request: &CertifyRequest, value: &[u8]) -> 
 fn template_subject(attributes: &Attributes) -> Result<DistinguishedName, KmipError> {
     for attribute in attributes {
         if let Attribute::X509CertificateSubject(names) = attribute {
-            let name = x509_cert::name::Name::from_der(&names.distinguished_name)
-                .map_err(|e| KmipError::invalid_field(format!("X.509 Certificate Subject is not a DER Name: {e}")))?;
-            return DistinguishedName::from_x509(&name).map_err(|e| KmipError::invalid_field(e.to_string()));
+            let name = x509_cert::name::Name::from_der(&names.distinguished_name).map_err(|e| {
+                KmipError::invalid_field(format!(
+                    "X.509 Certificate Subject is not a DER Name: {e}"
+                ))
+            })?;
+            return DistinguishedName::from_x509(&name)
+                .map_err(|e| KmipError::invalid_field(e.to_string()));
         }
     }
     Ok(attributes
@@ -160,9 +202,15 @@ fn template_subject(attributes: &Attributes) -> Result<DistinguishedName, KmipEr
         .unwrap_or_default())
 }
 
-pub fn certify(ctx: &RequestContext<'_>, request: CertifyRequest) -> Result<CertifyResponse, KmipError> {
+pub fn certify(
+    ctx: &RequestContext<'_>,
+    request: CertifyRequest,
+) -> Result<CertifyResponse, KmipError> {
     if request.protection_storage_masks.is_some() {
-        return Err(KmipError::new(ResultReason::FeatureNotSupported, "Protection Storage Masks are not supported"));
+        return Err(KmipError::new(
+            ResultReason::FeatureNotSupported,
+            "Protection Storage Masks are not supported",
+        ));
     }
     let mut template = request.attributes.clone().unwrap_or_default();
     // The subject is an input here, although only the server sets it on stored certificates.
@@ -170,7 +218,10 @@ pub fn certify(ctx: &RequestContext<'_>, request: CertifyRequest) -> Result<Cert
     let _ = template.remove(&KnownAttribute::X509CertificateSubject.into(), None);
     policy::check_template(ctx.version, &template, &[KnownAttribute::ObjectType])?;
     let (ca_key, ca_der) = issuing_ca(ctx)?;
-    let issuer = Issuer { certificate_der: &ca_der, private_key: &ca_key };
+    let issuer = Issuer {
+        certificate_der: &ca_der,
+        private_key: &ca_key,
+    };
     let (not_before, not_after) = validity(ctx, CERTIFICATE_DAYS)?;
     let mut profile = CertificateProfile {
         subject,
@@ -183,18 +234,22 @@ pub fn certify(ctx: &RequestContext<'_>, request: CertifyRequest) -> Result<Cert
     };
     let pool = &ctx.state.entropy;
     let error = |e| crypto_error(ctx.version, e);
-    let (der, mut public) = match (&request.certificate_request_value, &request.unique_identifier) {
+    let (der, mut public) = match (
+        &request.certificate_request_value,
+        &request.unique_identifier,
+    ) {
         (Some(value), _) => {
             let csr = csr_der(ctx, &request, value)?;
-            let der = issue_certificate_from_csr(pool, &csr, &profile, &issuer).map_err(|e| match e {
-                crate::crypto::CryptoError::Malformed { .. } => versioned(
-                    ctx.version,
-                    ResultReason::InvalidCsr,
-                    ResultReason::InvalidField,
-                    e.to_string(),
-                ),
-                other => error(other),
-            })?;
+            let der =
+                issue_certificate_from_csr(pool, &csr, &profile, &issuer).map_err(|e| match e {
+                    crate::crypto::CryptoError::Malformed { .. } => versioned(
+                        ctx.version,
+                        ResultReason::InvalidCsr,
+                        ResultReason::InvalidField,
+                        e.to_string(),
+                    ),
+                    other => error(other),
+                })?;
             let public = match &request.unique_identifier {
                 Some(uid) => Some(load(ctx, uid)?),
                 None => None,
@@ -213,13 +268,17 @@ pub fn certify(ctx: &RequestContext<'_>, request: CertifyRequest) -> Result<Cert
             };
             let key: PublicKey = public_key_of(ctx.version, block)?;
             if profile.subject.is_empty() {
-                profile.subject = DistinguishedName::new().with(NameAttribute::CommonName, uid.clone());
+                profile.subject =
+                    DistinguishedName::new().with(NameAttribute::CommonName, uid.clone());
             }
             profile.key_usage = match key {
                 PublicKey::Rsa(_) => vec![KeyUsage::DigitalSignature, KeyUsage::KeyEncipherment],
                 _ => vec![KeyUsage::DigitalSignature],
             };
-            (issue_certificate(pool, &key, &profile, &issuer).map_err(error)?, Some(public))
+            (
+                issue_certificate(pool, &key, &profile, &issuer).map_err(error)?,
+                Some(public),
+            )
         }
         (None, None) => {
             return Err(KmipError::new(
@@ -231,22 +290,39 @@ pub fn certify(ctx: &RequestContext<'_>, request: CertifyRequest) -> Result<Cert
     let ca_copy = tenant_ca_copy(ctx, &ca_der)?;
     let info = parse_certificate(&der).map_err(error)?;
     let uid = new_uid(ctx)?;
-    let object = ManagedObject::Certificate(Certificate { certificate_type: CertificateType::X509, certificate_value: der });
+    let object = ManagedObject::Certificate(Certificate {
+        certificate_type: CertificateType::X509,
+        certificate_value: der,
+    });
     let mut attributes = initial_attributes(&uid, &object, template, ctx.now);
     attributes.extend(certificate_attributes(&info));
-    attributes.push(Attribute::Link(Link { link_type: LinkType::CertificateLink, linked_object_identifier: ca_copy }));
+    attributes.push(Attribute::Link(Link {
+        link_type: LinkType::CertificateLink,
+        linked_object_identifier: ca_copy,
+    }));
     if let Some(public) = &public {
         attributes.push(Attribute::Link(Link {
             link_type: LinkType::PublicKeyLink,
             linked_object_identifier: public.uid.clone(),
         }));
     }
-    let stored = StoredObject { uid: uid.clone(), owner: ctx.caller.tenant.clone(), object: Some(object), attributes, internal: false };
+    let stored = StoredObject {
+        uid: uid.clone(),
+        owner: ctx.caller.tenant.clone(),
+        object: Some(object),
+        attributes,
+        internal: false,
+    };
     ctx.state.store.insert(&stored).map_err(store_error)?;
-    if let Some(public) = public.as_mut().filter(|p| p.attributes.object_type() == Some(ObjectType::PublicKey)) {
+    if let Some(public) = public
+        .as_mut()
+        .filter(|p| p.attributes.object_type() == Some(ObjectType::PublicKey))
+    {
         let kept: Vec<Attribute> = std::mem::take(&mut public.attributes)
             .into_iter()
-            .filter(|a| !matches!(a, Attribute::Link(l) if l.link_type == LinkType::CertificateLink))
+            .filter(
+                |a| !matches!(a, Attribute::Link(l) if l.link_type == LinkType::CertificateLink),
+            )
             .collect();
         public.attributes = kept.into();
         public.attributes.push(Attribute::Link(Link {
@@ -256,5 +332,8 @@ pub fn certify(ctx: &RequestContext<'_>, request: CertifyRequest) -> Result<Cert
         public.attributes.set(Attribute::LastChangeDate(ctx.now));
         save(ctx, public)?;
     }
-    Ok(CertifyResponse { unique_identifier: uid, attributes: None })
+    Ok(CertifyResponse {
+        unique_identifier: uid,
+        attributes: None,
+    })
 }

@@ -39,7 +39,10 @@ fn missing_iv() -> KmipError {
     )
 }
 
-fn mode_of(version: ProtocolVersion, p: &CryptographicParameters) -> Result<BlockCipherMode, KmipError> {
+fn mode_of(
+    version: ProtocolVersion,
+    p: &CryptographicParameters,
+) -> Result<BlockCipherMode, KmipError> {
     match p.block_cipher_mode {
         Some(mode @ (BlockCipherMode::Ecb | BlockCipherMode::Cbc | BlockCipherMode::Ctr | BlockCipherMode::Gcm)) => {
             Ok(mode)
@@ -64,13 +67,19 @@ fn padding_of(version: ProtocolVersion, p: &CryptographicParameters) -> Result<P
             version,
             ResultReason::UnsupportedCryptographicParameters,
             ResultReason::InvalidField,
-            format!("Padding Method {} is not supported for AES (None, PKCS5 are)", other.name()),
+            format!(
+                "Padding Method {} is not supported for AES (None, PKCS5 are)",
+                other.name()
+            ),
         )),
     }
 }
 
 fn gcm_tag_len(p: &CryptographicParameters) -> Result<usize, KmipError> {
-    let len = p.tag_length.map_or(Ok(GCM_DEFAULT_TAG_LEN), usize::try_from).unwrap_or(0);
+    let len = p
+        .tag_length
+        .map_or(Ok(GCM_DEFAULT_TAG_LEN), usize::try_from)
+        .unwrap_or(0);
     if !(12..=16).contains(&len) {
         return Err(KmipError::general(format!(
             "invalid GCM tag length {:?}: 12 to 16 bytes are supported",
@@ -81,17 +90,26 @@ fn gcm_tag_len(p: &CryptographicParameters) -> Result<usize, KmipError> {
 }
 
 /// The RSA encryption scheme the parameters name (OAEP defaults: SHA-1 and MGF1 with SHA-1, as KMIP says).
-fn oaep_or_pkcs1(version: ProtocolVersion, p: &CryptographicParameters) -> Result<Option<OaepParams>, KmipError> {
+fn oaep_or_pkcs1(
+    version: ProtocolVersion,
+    p: &CryptographicParameters,
+) -> Result<Option<OaepParams>, KmipError> {
     match p.padding_method {
         Some(PaddingMethod::Oaep) => {
             if p.mask_generator.is_some_and(|m| m != MaskGenerator::Mgf1) {
-                return Err(KmipError::invalid_field("OAEP supports the MGF1 mask generator only"));
+                return Err(KmipError::invalid_field(
+                    "OAEP supports the MGF1 mask generator only",
+                ));
             }
             Ok(Some(OaepParams {
-                hash: hash_algorithm(version, p.hashing_algorithm.unwrap_or(HashingAlgorithm::Sha1))?,
+                hash: hash_algorithm(
+                    version,
+                    p.hashing_algorithm.unwrap_or(HashingAlgorithm::Sha1),
+                )?,
                 mgf1_hash: hash_algorithm(
                     version,
-                    p.mask_generator_hashing_algorithm.unwrap_or(HashingAlgorithm::Sha1),
+                    p.mask_generator_hashing_algorithm
+                        .unwrap_or(HashingAlgorithm::Sha1),
                 )?,
                 label: p.p_source.clone().unwrap_or_default(),
             }))
@@ -121,30 +139,49 @@ fn encrypt_with(
             let drawn = |used: Vec<u8>| if iv.is_none() { Some(used) } else { None };
             match mode_of(version, p)? {
                 BlockCipherMode::Ecb => Ok(Sealed {
-                    data: symmetric::aes_ecb_encrypt(key, padding_of(version, p)?, data).map_err(error)?,
+                    data: symmetric::aes_ecb_encrypt(key, padding_of(version, p)?, data)
+                        .map_err(error)?,
                     ..Sealed::default()
                 }),
                 BlockCipherMode::Cbc => {
-                    let out = symmetric::aes_cbc_encrypt(pool, key, iv, padding_of(version, p)?, data)
-                        .map_err(error)?;
-                    Ok(Sealed { data: out.ciphertext, iv: drawn(out.iv), tag: None })
+                    let out =
+                        symmetric::aes_cbc_encrypt(pool, key, iv, padding_of(version, p)?, data)
+                            .map_err(error)?;
+                    Ok(Sealed {
+                        data: out.ciphertext,
+                        iv: drawn(out.iv),
+                        tag: None,
+                    })
                 }
                 BlockCipherMode::Ctr => {
                     let out = symmetric::aes_ctr_encrypt(pool, key, iv, data).map_err(error)?;
-                    Ok(Sealed { data: out.ciphertext, iv: drawn(out.iv), tag: None })
+                    Ok(Sealed {
+                        data: out.ciphertext,
+                        iv: drawn(out.iv),
+                        tag: None,
+                    })
                 }
                 _ => {
                     let out = symmetric::aes_gcm_encrypt(pool, key, iv, aad, data, gcm_tag_len(p)?)
                         .map_err(error)?;
-                    Ok(Sealed { data: out.ciphertext, iv: drawn(out.iv), tag: Some(out.tag) })
+                    Ok(Sealed {
+                        data: out.ciphertext,
+                        iv: drawn(out.iv),
+                        tag: Some(out.tag),
+                    })
                 }
             }
         }
-        Some(ManagedObject::PublicKey(block)) => rsa_encrypt(ctx, &public_key_of(version, block)?, p, data),
+        Some(ManagedObject::PublicKey(block)) => {
+            rsa_encrypt(ctx, &public_key_of(version, block)?, p, data)
+        }
         Some(ManagedObject::PrivateKey(block)) => {
             rsa_encrypt(ctx, &private_key_of(version, block)?.public_key(), p, data)
         }
-        _ => Err(KmipError::invalid_field(format!("{} is not a key that can encrypt", object.uid))),
+        _ => Err(KmipError::invalid_field(format!(
+            "{} is not a key that can encrypt",
+            object.uid
+        ))),
     }
 }
 
@@ -157,10 +194,15 @@ fn rsa_encrypt(
     let pool = &ctx.state.entropy;
     let data = match oaep_or_pkcs1(ctx.version, p)? {
         Some(oaep) => oaep_encrypt(pool, key, &oaep, data),
-        None => asymmetric::rsa_encrypt(pool, key, asymmetric::RsaEncryptionPadding::Pkcs1v15, data),
+        None => {
+            asymmetric::rsa_encrypt(pool, key, asymmetric::RsaEncryptionPadding::Pkcs1v15, data)
+        }
     }
     .map_err(|e| crypto_error(ctx.version, e))?;
-    Ok(Sealed { data, ..Sealed::default() })
+    Ok(Sealed {
+        data,
+        ..Sealed::default()
+    })
 }
 
 fn decrypt_with(
@@ -178,18 +220,30 @@ fn decrypt_with(
         Some(ManagedObject::SymmetricKey(block)) => {
             let key = symmetric_bytes(block)?;
             match mode_of(version, p)? {
-                BlockCipherMode::Ecb => symmetric::aes_ecb_decrypt(key, padding_of(version, p)?, data),
-                BlockCipherMode::Cbc => {
-                    symmetric::aes_cbc_decrypt(key, iv.ok_or_else(missing_iv)?, padding_of(version, p)?, data)
+                BlockCipherMode::Ecb => {
+                    symmetric::aes_ecb_decrypt(key, padding_of(version, p)?, data)
                 }
-                BlockCipherMode::Ctr => symmetric::aes_ctr_decrypt(key, iv.ok_or_else(missing_iv)?, data),
+                BlockCipherMode::Cbc => symmetric::aes_cbc_decrypt(
+                    key,
+                    iv.ok_or_else(missing_iv)?,
+                    padding_of(version, p)?,
+                    data,
+                ),
+                BlockCipherMode::Ctr => {
+                    symmetric::aes_ctr_decrypt(key, iv.ok_or_else(missing_iv)?, data)
+                }
                 _ => {
                     let iv = iv.ok_or_else(missing_iv)?;
                     let tag = tag.ok_or_else(|| {
-                        KmipError::new(ResultReason::InvalidMessage, "GCM decryption needs the Authenticated Encryption Tag")
+                        KmipError::new(
+                            ResultReason::InvalidMessage,
+                            "GCM decryption needs the Authenticated Encryption Tag",
+                        )
                     })?;
                     if p.tag_length.is_some() && gcm_tag_len(p)? != tag.len() {
-                        return Err(KmipError::invalid_field("the tag's length differs from the Tag Length parameter"));
+                        return Err(KmipError::invalid_field(
+                            "the tag's length differs from the Tag Length parameter",
+                        ));
                     }
                     symmetric::aes_gcm_decrypt(key, iv, aad, data, tag)
                 }
@@ -201,34 +255,72 @@ fn decrypt_with(
             let pool = &ctx.state.entropy;
             match oaep_or_pkcs1(version, p)? {
                 Some(oaep) => oaep_decrypt(pool, &key, &oaep, data),
-                None => asymmetric::rsa_decrypt(pool, &key, asymmetric::RsaEncryptionPadding::Pkcs1v15, data),
+                None => asymmetric::rsa_decrypt(
+                    pool,
+                    &key,
+                    asymmetric::RsaEncryptionPadding::Pkcs1v15,
+                    data,
+                ),
             }
             .map_err(error)
         }
-        _ => Err(KmipError::invalid_field(format!("{} is not a key that can decrypt", object.uid))),
+        _ => Err(KmipError::invalid_field(format!(
+            "{} is not a key that can decrypt",
+            object.uid
+        ))),
     }
 }
 
 /// Whether output can be returned part by part (stream modes); block modes answer at the final part.
 fn streams_output(p: &CryptographicParameters) -> bool {
-    matches!(p.block_cipher_mode, Some(BlockCipherMode::Ctr | BlockCipherMode::Gcm))
+    matches!(
+        p.block_cipher_mode,
+        Some(BlockCipherMode::Ctr | BlockCipherMode::Gcm)
+    )
 }
 
-pub fn encrypt(ctx: &RequestContext<'_>, request: EncryptRequest) -> Result<EncryptResponse, KmipError> {
+pub fn encrypt(
+    ctx: &RequestContext<'_>,
+    request: EncryptRequest,
+) -> Result<EncryptResponse, KmipError> {
     let uid = target(&request.unique_identifier)?.to_owned();
     let usage = KeyUse::Protect(CryptographicUsageMask::ENCRYPT);
     let mut object = key_use::load_for(ctx, &uid, usage)?;
-    let part = Part::of(request.init_indicator, request.correlation_value.as_ref(), request.final_indicator)?;
-    let data = request.data.as_ref().map(|d| d.expose().to_vec()).unwrap_or_default();
-    let aad = request.authenticated_encryption_additional_data.clone().unwrap_or_default();
-    let mut response = EncryptResponse { unique_identifier: uid.clone(), ..EncryptResponse::default() };
+    let part = Part::of(
+        request.init_indicator,
+        request.correlation_value.as_ref(),
+        request.final_indicator,
+    )?;
+    let data = request
+        .data
+        .as_ref()
+        .map(|d| d.expose().to_vec())
+        .unwrap_or_default();
+    let aad = request
+        .authenticated_encryption_additional_data
+        .clone()
+        .unwrap_or_default();
+    let mut response = EncryptResponse {
+        unique_identifier: uid.clone(),
+        ..EncryptResponse::default()
+    };
     match part {
         Part::Whole => {
             let p = effective_parameters(&object, request.cryptographic_parameters.as_ref());
             if request.data.is_none() {
-                return Err(KmipError::new(ResultReason::MissingData, "Encrypt needs Data"));
+                return Err(KmipError::new(
+                    ResultReason::MissingData,
+                    "Encrypt needs Data",
+                ));
             }
-            let sealed = encrypt_with(ctx, &object, &p, request.iv_counter_nonce.as_deref(), &aad, &data)?;
+            let sealed = encrypt_with(
+                ctx,
+                &object,
+                &p,
+                request.iv_counter_nonce.as_deref(),
+                &aad,
+                &data,
+            )?;
             key_use::consume(ctx, &mut object, data.len())?;
             response.data = Some(sealed.data);
             response.iv_counter_nonce = sealed.iv;
@@ -240,8 +332,18 @@ pub fn encrypt(ctx: &RequestContext<'_>, request: EncryptRequest) -> Result<Encr
             stream.aad = aad;
             stream.push(&data)?;
             // Fix the IV now, so every part uses the same one; validate the parameters on this first part.
-            let sealed = encrypt_with(ctx, &object, &p, request.iv_counter_nonce.as_deref(), &stream.aad, &stream.data)?;
-            stream.iv = request.iv_counter_nonce.clone().or_else(|| sealed.iv.clone());
+            let sealed = encrypt_with(
+                ctx,
+                &object,
+                &p,
+                request.iv_counter_nonce.as_deref(),
+                &stream.aad,
+                &stream.data,
+            )?;
+            stream.iv = request
+                .iv_counter_nonce
+                .clone()
+                .or_else(|| sealed.iv.clone());
             response.iv_counter_nonce = sealed.iv;
             if streams_output(&p) {
                 stream.emitted = sealed.data.len();
@@ -254,8 +356,19 @@ pub fn encrypt(ctx: &RequestContext<'_>, request: EncryptRequest) -> Result<Encr
             let mut stream = streams::take(ctx, &correlation, Operation::Encrypt, &uid)?;
             stream.push(&data)?;
             let p = stream.parameters.clone();
-            let sealed = encrypt_with(ctx, &object, &p, stream.iv.as_deref(), &stream.aad, &stream.data)?;
-            let new_output = sealed.data.get(stream.emitted..).unwrap_or_default().to_vec();
+            let sealed = encrypt_with(
+                ctx,
+                &object,
+                &p,
+                stream.iv.as_deref(),
+                &stream.aad,
+                &stream.data,
+            )?;
+            let new_output = sealed
+                .data
+                .get(stream.emitted..)
+                .unwrap_or_default()
+                .to_vec();
             if last {
                 key_use::consume(ctx, &mut object, stream.data.len())?;
                 response.data = Some(new_output);
@@ -273,22 +386,46 @@ pub fn encrypt(ctx: &RequestContext<'_>, request: EncryptRequest) -> Result<Encr
     Ok(response)
 }
 
-pub fn decrypt(ctx: &RequestContext<'_>, request: DecryptRequest) -> Result<DecryptResponse, KmipError> {
+pub fn decrypt(
+    ctx: &RequestContext<'_>,
+    request: DecryptRequest,
+) -> Result<DecryptResponse, KmipError> {
     let uid = target(&request.unique_identifier)?.to_owned();
     let usage = KeyUse::Process(CryptographicUsageMask::DECRYPT);
     let mut object = key_use::load_for(ctx, &uid, usage)?;
-    let part = Part::of(request.init_indicator, request.correlation_value.as_ref(), request.final_indicator)?;
+    let part = Part::of(
+        request.init_indicator,
+        request.correlation_value.as_ref(),
+        request.final_indicator,
+    )?;
     let data = request.data.clone().unwrap_or_default();
-    let aad = request.authenticated_encryption_additional_data.clone().unwrap_or_default();
+    let aad = request
+        .authenticated_encryption_additional_data
+        .clone()
+        .unwrap_or_default();
     let tag = request.authenticated_encryption_tag.as_deref();
-    let mut response = DecryptResponse { unique_identifier: uid.clone(), ..DecryptResponse::default() };
+    let mut response = DecryptResponse {
+        unique_identifier: uid.clone(),
+        ..DecryptResponse::default()
+    };
     let plaintext = match part {
         Part::Whole => {
             if request.data.is_none() {
-                return Err(KmipError::new(ResultReason::MissingData, "Decrypt needs Data"));
+                return Err(KmipError::new(
+                    ResultReason::MissingData,
+                    "Decrypt needs Data",
+                ));
             }
             let p = effective_parameters(&object, request.cryptographic_parameters.as_ref());
-            decrypt_with(ctx, &object, &p, request.iv_counter_nonce.as_deref(), &aad, tag, &data)?
+            decrypt_with(
+                ctx,
+                &object,
+                &p,
+                request.iv_counter_nonce.as_deref(),
+                &aad,
+                tag,
+                &data,
+            )?
         }
         Part::First => {
             let p = effective_parameters(&object, request.cryptographic_parameters.as_ref());
@@ -309,7 +446,15 @@ pub fn decrypt(ctx: &RequestContext<'_>, request: DecryptRequest) -> Result<Decr
                 return Ok(response);
             }
             let p = stream.parameters.clone();
-            decrypt_with(ctx, &object, &p, stream.iv.as_deref(), &stream.aad, tag, &stream.data)?
+            decrypt_with(
+                ctx,
+                &object,
+                &p,
+                stream.iv.as_deref(),
+                &stream.aad,
+                tag,
+                &stream.data,
+            )?
         }
     };
     key_use::consume(ctx, &mut object, plaintext.len())?;

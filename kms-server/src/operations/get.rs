@@ -4,8 +4,8 @@
 
 use kmip::attributes::{Attribute, KnownAttribute};
 use kmip::enums::KeyFormatType;
-use kmip::objects::{KeyBlock, KeyMaterial, ManagedObject};
 use kmip::objects::KeyWrappingSpecification;
+use kmip::objects::{KeyBlock, KeyMaterial, ManagedObject};
 use kmip::payloads::{EnumValue, GetRequest, GetResponse, ObjectField};
 use kmip::ResultReason;
 

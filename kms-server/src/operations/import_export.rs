@@ -3,9 +3,7 @@
 //! keys are unwrapped, public and private keys must parse, certificates must parse and get their X.509
 //! identifying attributes.
 
-use kmip::attributes::{
-    Attribute, Attributes, X509CertificateIdentifier, X509Names,
-};
+use kmip::attributes::{Attribute, Attributes, X509CertificateIdentifier, X509Names};
 use kmip::enums::ObjectType;
 use kmip::objects::ManagedObject;
 use kmip::payloads::{ExportRequest, ExportResponse, ImportRequest, ImportResponse, ObjectField};
@@ -59,7 +57,9 @@ fn fill_algorithm(block: &mut kmip::objects::KeyBlock, spec: crate::crypto::KeyP
 }
 
 /// The X.509 attributes a certificate object carries (subject, issuer, identifier).
-pub fn certificate_attributes(info: &crate::crypto::certificate::CertificateInfo) -> Vec<Attribute> {
+pub fn certificate_attributes(
+    info: &crate::crypto::certificate::CertificateInfo,
+) -> Vec<Attribute> {
     vec![
         Attribute::X509CertificateIdentifier(X509CertificateIdentifier {
             issuer_distinguished_name: info.issuer_der.clone(),
@@ -76,10 +76,15 @@ pub fn certificate_attributes(info: &crate::crypto::certificate::CertificateInfo
     ]
 }
 
-pub fn import(ctx: &RequestContext<'_>, request: ImportRequest) -> Result<ImportResponse, KmipError> {
+pub fn import(
+    ctx: &RequestContext<'_>,
+    request: ImportRequest,
+) -> Result<ImportResponse, KmipError> {
     let uid = request.unique_identifier.clone();
     if uid.is_empty() {
-        return Err(KmipError::invalid_field("Import needs a non-empty Unique Identifier"));
+        return Err(KmipError::invalid_field(
+            "Import needs a non-empty Unique Identifier",
+        ));
     }
     let mut object = request.object.0.ok_or_else(|| {
         KmipError::new(ResultReason::MissingData, "Import needs the managed object")
@@ -92,7 +97,10 @@ pub fn import(ctx: &RequestContext<'_>, request: ImportRequest) -> Result<Import
         )));
     }
     if request.object_type == ObjectType::Template {
-        return Err(KmipError::new(ResultReason::FeatureNotSupported, "Template objects are not supported"));
+        return Err(KmipError::new(
+            ResultReason::FeatureNotSupported,
+            "Template objects are not supported",
+        ));
     }
     let given = request.attributes.unwrap_or_default();
     check_object_type(request.object_type, &given)?;
@@ -135,15 +143,22 @@ pub fn import(ctx: &RequestContext<'_>, request: ImportRequest) -> Result<Import
         Err(StoreError::AlreadyExists(_)) => {
             return Err(KmipError::new(
                 ResultReason::ObjectAlreadyExists,
-                format!("an object {uid:?} already exists (set Replace Existing to replace your own)"),
+                format!(
+                    "an object {uid:?} already exists (set Replace Existing to replace your own)"
+                ),
             ))
         }
         Err(other) => return Err(store_error(other)),
     }
-    Ok(ImportResponse { unique_identifier: uid })
+    Ok(ImportResponse {
+        unique_identifier: uid,
+    })
 }
 
-pub fn export(ctx: &RequestContext<'_>, request: ExportRequest) -> Result<ExportResponse, KmipError> {
+pub fn export(
+    ctx: &RequestContext<'_>,
+    request: ExportRequest,
+) -> Result<ExportResponse, KmipError> {
     let uid = target(&request.unique_identifier)?;
     let stored = load(ctx, uid)?;
     let object = render(

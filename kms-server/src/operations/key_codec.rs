@@ -82,7 +82,9 @@ fn recommended_curve(curve: EcCurve) -> RecommendedCurve {
 }
 
 fn secret_magnitude(value: &Option<Zeroizing<Vec<u8>>>) -> Option<Zeroizing<Vec<u8>>> {
-    value.as_ref().map(|v| Zeroizing::new(magnitude(v).to_vec()))
+    value
+        .as_ref()
+        .map(|v| Zeroizing::new(magnitude(v).to_vec()))
 }
 
 /// The private key a Private Key's Key Block holds (PKCS#1, PKCS#8, SEC1, Transparent RSA / EC).
@@ -264,7 +266,12 @@ pub fn private_key_block(
         }
         other => return Err(unsupported_format(other, "private key of this type")),
     };
-    Ok(KeyBlock::new(format, material, Some(algorithm), Some(length)))
+    Ok(KeyBlock::new(
+        format,
+        material,
+        Some(algorithm),
+        Some(length),
+    ))
 }
 
 /// A public key as a Key Block in `format`.
@@ -300,7 +307,12 @@ pub fn public_key_block(
         }
         other => return Err(unsupported_format(other, "public key of this type")),
     };
-    Ok(KeyBlock::new(format, material, Some(algorithm), Some(length)))
+    Ok(KeyBlock::new(
+        format,
+        material,
+        Some(algorithm),
+        Some(length),
+    ))
 }
 
 #[cfg(test)]
@@ -314,9 +326,8 @@ mod tests {
     #[test]
     fn ec_keys_round_trip_through_every_format() {
         let v = ProtocolVersion::V2_1;
-        let key =
-            crate::crypto::keygen::generate_key_pair(&pool(), KeyPairSpec::Ec(EcCurve::P384))
-                .unwrap();
+        let key = crate::crypto::keygen::generate_key_pair(&pool(), KeyPairSpec::Ec(EcCurve::P384))
+            .unwrap();
         for format in [
             KeyFormatType::Pkcs8,
             KeyFormatType::EcPrivateKey,

@@ -18,7 +18,9 @@ use super::key_codec::{
 };
 use super::lifecycle::set_changed;
 use super::provenance::{initial_attributes, provenance_attributes};
-use super::{entropy_error, load, new_uid, policy, save, store_error, target, versioned, wrong_state};
+use super::{
+    entropy_error, load, new_uid, policy, save, store_error, target, versioned, wrong_state,
+};
 use crate::crypto::keygen::generate_key_pair;
 use crate::crypto::{EcCurve, KeyPairSpec};
 use crate::error::KmipError;
@@ -45,8 +47,10 @@ pub fn key_pair_spec(
     templates: &[&Attributes],
 ) -> Result<KeyPairSpec, KmipError> {
     let first = |f: &dyn Fn(&Attributes) -> Option<i64>| templates.iter().find_map(|t| f(t));
-    let algorithms: Vec<CryptographicAlgorithm> =
-        templates.iter().filter_map(|t| t.cryptographic_algorithm()).collect();
+    let algorithms: Vec<CryptographicAlgorithm> = templates
+        .iter()
+        .filter_map(|t| t.cryptographic_algorithm())
+        .collect();
     let Some(&algorithm) = algorithms.first() else {
         return Err(KmipError::invalid_field(
             "Create Key Pair needs a Cryptographic Algorithm attribute",
@@ -111,7 +115,9 @@ pub fn refuse_unsafe(
     algorithm: Option<CryptographicAlgorithm>,
     length: Option<i32>,
 ) -> Result<(), KmipError> {
-    let asked = attributes.iter().any(|a| matches!(a, Attribute::QuantumSafe(true)));
+    let asked = attributes
+        .iter()
+        .any(|a| matches!(a, Attribute::QuantumSafe(true)));
     if asked && !is_quantum_safe(algorithm, length) {
         return Err(KmipError::general(format!(
             "a Quantum Safe object was asked for, but {} {} bits is not quantum safe (AES-256 is)",
@@ -149,7 +155,8 @@ fn generate(
         .entropy
         .fill(&mut [0u8; 1])
         .map_err(|e| entropy_error(&e))?;
-    let key = generate_key_pair(&ctx.state.entropy, spec).map_err(|e| crypto_error(ctx.version, e))?;
+    let key =
+        generate_key_pair(&ctx.state.entropy, spec).map_err(|e| crypto_error(ctx.version, e))?;
     let private_uid = new_uid(ctx)?;
     let public_uid = new_uid(ctx)?;
     let private_object = ManagedObject::PrivateKey(private_key_block(
@@ -162,7 +169,8 @@ fn generate(
         &key.public_key(),
         default_public_format(spec),
     )?);
-    let mut private = initial_attributes(&private_uid, &private_object, private_attributes, ctx.now);
+    let mut private =
+        initial_attributes(&private_uid, &private_object, private_attributes, ctx.now);
     private.extend(provenance_attributes(&provenance));
     private.push(link(LinkType::PublicKeyLink, &public_uid));
     let mut public = initial_attributes(&public_uid, &public_object, public_attributes, ctx.now);
@@ -258,10 +266,13 @@ fn link_replacement(
 ) -> Result<(), KmipError> {
     let kept: Vec<Attribute> = std::mem::take(&mut old.attributes)
         .into_iter()
-        .filter(|a| !matches!(a, Attribute::Link(l) if l.link_type == LinkType::ReplacementObjectLink))
+        .filter(
+            |a| !matches!(a, Attribute::Link(l) if l.link_type == LinkType::ReplacementObjectLink),
+        )
         .collect();
     old.attributes = kept.into();
-    old.attributes.push(link(LinkType::ReplacementObjectLink, new_uid));
+    old.attributes
+        .push(link(LinkType::ReplacementObjectLink, new_uid));
     old.attributes.set(Attribute::LastChangeDate(ctx.now));
     save(ctx, &old)
 }
@@ -282,31 +293,50 @@ pub fn rekey_key_pair(
             ctx.version,
             ResultReason::InvalidObjectType,
             ResultReason::IllegalOperation,
-            format!("Re-Key Key Pair replaces a pair by its private key; {uid} is not a private key"),
+            format!(
+                "Re-Key Key Pair replaces a pair by its private key; {uid} is not a private key"
+            ),
         ));
     }
     let state = old_private.attributes.state().unwrap_or(State::PreActive);
-    if matches!(state, State::Destroyed | State::DestroyedCompromised) || old_private.object.is_none() {
-        return Err(wrong_state(ctx.version, format!("{uid} is destroyed and cannot be re-keyed")));
+    if matches!(state, State::Destroyed | State::DestroyedCompromised)
+        || old_private.object.is_none()
+    {
+        return Err(wrong_state(
+            ctx.version,
+            format!("{uid} is destroyed and cannot be re-keyed"),
+        ));
     }
     let old_public = match old_private.attributes.linked(LinkType::PublicKeyLink) {
         Some(public_uid) => Some(load(ctx, public_uid)?),
         None => None,
     };
     let Some(ManagedObject::PrivateKey(block)) = &old_private.object else {
-        return Err(KmipError::invalid_field(format!("{uid} holds no private key")));
+        return Err(KmipError::invalid_field(format!(
+            "{uid} holds no private key"
+        )));
     };
     let spec = super::key_codec::private_key_of(ctx.version, block)?.spec();
     let pick = |old: &StoredObject, own: Option<Attributes>| -> Result<Attributes, KmipError> {
-        let mut out: Attributes = old.attributes.iter().filter(|a| inherited(a)).cloned().collect();
-        for extra in [request.common_attributes.clone(), own].into_iter().flatten() {
+        let mut out: Attributes = old
+            .attributes
+            .iter()
+            .filter(|a| inherited(a))
+            .cloned()
+            .collect();
+        for extra in [request.common_attributes.clone(), own]
+            .into_iter()
+            .flatten()
+        {
             policy::check_template(ctx.version, &extra, &[])?;
             for attribute in extra {
                 out.set(attribute);
             }
         }
         if let Some(offset) = request.offset {
-            out.set(Attribute::ActivationDate(ctx.now.saturating_add(i64::from(offset.0))));
+            out.set(Attribute::ActivationDate(
+                ctx.now.saturating_add(i64::from(offset.0)),
+            ));
         }
         Ok(out)
     };
@@ -319,9 +349,13 @@ pub fn rekey_key_pair(
             .collect(),
     };
     let mut pair = generate(ctx, spec, private_attributes, public_attributes)?;
-    pair.private.attributes.push(link(LinkType::ReplacedObjectLink, &old_private.uid));
+    pair.private
+        .attributes
+        .push(link(LinkType::ReplacedObjectLink, &old_private.uid));
     if let Some(old) = &old_public {
-        pair.public.attributes.push(link(LinkType::ReplacedObjectLink, &old.uid));
+        pair.public
+            .attributes
+            .push(link(LinkType::ReplacedObjectLink, &old.uid));
     }
     ctx.state.store.insert(&pair.private).map_err(store_error)?;
     ctx.state.store.insert(&pair.public).map_err(store_error)?;
@@ -339,7 +373,10 @@ pub fn rekey_key_pair(
 
 /// After `object` was revoked for a compromise: its partner in a key pair (Public / Private Key Link) is
 /// compromised too, with the same dates and reason. A partner that is gone or another tenant's is skipped.
-pub fn compromise_partner(ctx: &RequestContext<'_>, object: &StoredObject) -> Result<(), KmipError> {
+pub fn compromise_partner(
+    ctx: &RequestContext<'_>,
+    object: &StoredObject,
+) -> Result<(), KmipError> {
     let partner_uid = object
         .attributes
         .linked(LinkType::PublicKeyLink)
@@ -358,12 +395,18 @@ pub fn compromise_partner(ctx: &RequestContext<'_>, object: &StoredObject) -> Re
     for attribute in object.attributes.iter() {
         if matches!(
             attribute,
-            Attribute::CompromiseOccurrenceDate(_) | Attribute::CompromiseDate(_) | Attribute::RevocationReason(_)
+            Attribute::CompromiseOccurrenceDate(_)
+                | Attribute::CompromiseDate(_)
+                | Attribute::RevocationReason(_)
         ) {
             partner.attributes.set(attribute.clone());
         }
     }
-    set_changed(&mut partner.attributes, Attribute::State(new_state), ctx.now);
+    set_changed(
+        &mut partner.attributes,
+        Attribute::State(new_state),
+        ctx.now,
+    );
     save(ctx, &partner)
 }
 
@@ -379,13 +422,19 @@ mod tests {
             Attribute::CryptographicLength(3072),
         ]
         .into();
-        assert_eq!(key_pair_spec(v, &[&rsa]).unwrap(), KeyPairSpec::Rsa { bits: 3072 });
+        assert_eq!(
+            key_pair_spec(v, &[&rsa]).unwrap(),
+            KeyPairSpec::Rsa { bits: 3072 }
+        );
         let ec: Attributes = vec![
             Attribute::CryptographicAlgorithm(CryptographicAlgorithm::Ec),
             Attribute::CryptographicLength(384),
         ]
         .into();
-        assert_eq!(key_pair_spec(v, &[&ec]).unwrap(), KeyPairSpec::Ec(EcCurve::P384));
+        assert_eq!(
+            key_pair_spec(v, &[&ec]).unwrap(),
+            KeyPairSpec::Ec(EcCurve::P384)
+        );
         let odd: Attributes = vec![
             Attribute::CryptographicAlgorithm(CryptographicAlgorithm::Rsa),
             Attribute::CryptographicLength(1000),
@@ -395,15 +444,26 @@ mod tests {
             key_pair_spec(v, &[&odd]).unwrap_err().reason,
             ResultReason::UnsupportedCryptographicParameters
         );
-        let contradicting: Attributes =
-            vec![Attribute::CryptographicAlgorithm(CryptographicAlgorithm::Aes)].into();
+        let contradicting: Attributes = vec![Attribute::CryptographicAlgorithm(
+            CryptographicAlgorithm::Aes,
+        )]
+        .into();
         assert!(key_pair_spec(v, &[&rsa, &contradicting]).is_err());
     }
 
     #[test]
     fn only_long_symmetric_keys_are_quantum_safe() {
-        assert!(is_quantum_safe(Some(CryptographicAlgorithm::Aes), Some(256)));
-        assert!(!is_quantum_safe(Some(CryptographicAlgorithm::Aes), Some(128)));
-        assert!(!is_quantum_safe(Some(CryptographicAlgorithm::Rsa), Some(4096)));
+        assert!(is_quantum_safe(
+            Some(CryptographicAlgorithm::Aes),
+            Some(256)
+        ));
+        assert!(!is_quantum_safe(
+            Some(CryptographicAlgorithm::Aes),
+            Some(128)
+        ));
+        assert!(!is_quantum_safe(
+            Some(CryptographicAlgorithm::Rsa),
+            Some(4096)
+        ));
     }
 }

@@ -3,12 +3,14 @@
 //! parts (the parts' data is gathered, the result computed at the final part).
 
 use kmip::attributes::{CryptographicParameters, CryptographicUsageMask};
-use kmip::enums::{CryptographicAlgorithm, DigitalSignatureAlgorithm as D, HashingAlgorithm, PaddingMethod};
+use kmip::enums::{
+    CryptographicAlgorithm, DigitalSignatureAlgorithm as D, HashingAlgorithm, PaddingMethod,
+};
 use kmip::objects::ManagedObject;
 use kmip::payloads::validity;
 use kmip::payloads::{
-    EnumValue, HashRequest, HashResponse, MacRequest, MacResponse, MacVerifyRequest, MacVerifyResponse,
-    SignRequest, SignResponse, SignatureVerifyRequest, SignatureVerifyResponse,
+    EnumValue, HashRequest, HashResponse, MacRequest, MacResponse, MacVerifyRequest,
+    MacVerifyResponse, SignRequest, SignResponse, SignatureVerifyRequest, SignatureVerifyResponse,
 };
 use kmip::{Operation, ProtocolVersion, ResultReason};
 use zeroize::Zeroizing;
@@ -31,12 +33,24 @@ fn scheme(
 ) -> Result<(SignatureAlgorithm, Option<usize>), KmipError> {
     let hash_or = |default| hash_algorithm(version, p.hashing_algorithm.unwrap_or(default));
     let from_dsa = match p.digital_signature_algorithm {
-        Some(D::Sha1WithRsaEncryption) => Some(SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha1)),
-        Some(D::Sha224WithRsaEncryption) => Some(SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha224)),
-        Some(D::Sha256WithRsaEncryption) => Some(SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha256)),
-        Some(D::Sha384WithRsaEncryption) => Some(SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha384)),
-        Some(D::Sha512WithRsaEncryption) => Some(SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha512)),
-        Some(D::RsassaPss) => Some(SignatureAlgorithm::RsaPss(hash_or(HashingAlgorithm::Sha256)?)),
+        Some(D::Sha1WithRsaEncryption) => {
+            Some(SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha1))
+        }
+        Some(D::Sha224WithRsaEncryption) => {
+            Some(SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha224))
+        }
+        Some(D::Sha256WithRsaEncryption) => {
+            Some(SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha256))
+        }
+        Some(D::Sha384WithRsaEncryption) => {
+            Some(SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha384))
+        }
+        Some(D::Sha512WithRsaEncryption) => {
+            Some(SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha512))
+        }
+        Some(D::RsassaPss) => Some(SignatureAlgorithm::RsaPss(hash_or(
+            HashingAlgorithm::Sha256,
+        )?)),
         Some(D::EcdsaWithSha1) => Some(SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha1)),
         Some(D::EcdsaWithSha224) => Some(SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha224)),
         Some(D::EcdsaWithSha256) => Some(SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256)),
@@ -47,7 +61,10 @@ fn scheme(
                 version,
                 ResultReason::UnsupportedCryptographicParameters,
                 ResultReason::InvalidField,
-                format!("Digital Signature Algorithm {} is not supported", other.name()),
+                format!(
+                    "Digital Signature Algorithm {} is not supported",
+                    other.name()
+                ),
             ))
         }
         None => None,
@@ -55,7 +72,9 @@ fn scheme(
     let algorithm = match (from_dsa, key.spec()) {
         (Some(a), _) => a,
         (None, KeyPairSpec::Rsa { .. }) => match p.padding_method {
-            Some(PaddingMethod::Pss) => SignatureAlgorithm::RsaPss(hash_or(HashingAlgorithm::Sha256)?),
+            Some(PaddingMethod::Pss) => {
+                SignatureAlgorithm::RsaPss(hash_or(HashingAlgorithm::Sha256)?)
+            }
             None | Some(PaddingMethod::Pkcs1v1_5) => {
                 SignatureAlgorithm::RsaPkcs1v15(hash_or(HashingAlgorithm::Sha256)?)
             }
@@ -74,7 +93,8 @@ fn scheme(
     };
     let salt = match (algorithm, p.salt_length) {
         (SignatureAlgorithm::RsaPss(_), Some(len)) => Some(
-            usize::try_from(len).map_err(|_| KmipError::invalid_field("Salt Length must not be negative"))?,
+            usize::try_from(len)
+                .map_err(|_| KmipError::invalid_field("Salt Length must not be negative"))?,
         ),
         _ => None,
     };
@@ -105,7 +125,10 @@ fn gather(
             stream.push(data)?;
             if last {
                 let parameters = stream.parameters.clone();
-                Ok(Gathered::Complete(parameters, std::mem::take(&mut stream.data)))
+                Ok(Gathered::Complete(
+                    parameters,
+                    std::mem::take(&mut stream.data),
+                ))
             } else {
                 streams::keep_as(correlation.clone(), stream);
                 Ok(Gathered::Open(correlation))
@@ -123,18 +146,30 @@ pub fn sign(ctx: &RequestContext<'_>, request: SignRequest) -> Result<SignRespon
     let uid = target(&request.unique_identifier)?.to_owned();
     let mut object = key_use::load_for(ctx, &uid, KeyUse::Protect(CryptographicUsageMask::SIGN))?;
     let Some(ManagedObject::PrivateKey(block)) = object.object.as_ref() else {
-        return Err(KmipError::invalid_field(format!("{uid} is not a private key")));
+        return Err(KmipError::invalid_field(format!(
+            "{uid} is not a private key"
+        )));
     };
     let key = private_key_of(ctx.version, block)?;
     let p = effective_parameters(&object, request.cryptographic_parameters.as_ref());
-    let mut response = SignResponse { unique_identifier: uid.clone(), ..SignResponse::default() };
+    let mut response = SignResponse {
+        unique_identifier: uid.clone(),
+        ..SignResponse::default()
+    };
     let (p, input) = if let Some(digest) = &request.digested_data {
         (p, Zeroizing::new(digest.clone()))
     } else {
         let data = request.data.clone().unwrap_or_default();
-        match gather(ctx, Operation::Sign, &uid, p, request.init_indicator, request.correlation_value.as_ref(),
-            request.final_indicator, &data)?
-        {
+        match gather(
+            ctx,
+            Operation::Sign,
+            &uid,
+            p,
+            request.init_indicator,
+            request.correlation_value.as_ref(),
+            request.final_indicator,
+            &data,
+        )? {
             Gathered::Complete(p, data) => (p, data),
             Gathered::Open(correlation) => {
                 response.correlation_value = Some(correlation);
@@ -142,11 +177,17 @@ pub fn sign(ctx: &RequestContext<'_>, request: SignRequest) -> Result<SignRespon
             }
         }
     };
-    let sign_input = if request.digested_data.is_some() { SignInput::Digest(&input) } else { SignInput::Data(&input) };
+    let sign_input = if request.digested_data.is_some() {
+        SignInput::Digest(&input)
+    } else {
+        SignInput::Data(&input)
+    };
     let (algorithm, salt) = scheme(ctx.version, &key.public_key(), &p)?;
     let pool = &ctx.state.entropy;
     let signature = match (algorithm, salt) {
-        (SignatureAlgorithm::RsaPss(hash), Some(salt)) => rsa_params::pss_sign(pool, &key, hash, salt, sign_input),
+        (SignatureAlgorithm::RsaPss(hash), Some(salt)) => {
+            rsa_params::pss_sign(pool, &key, hash, salt, sign_input)
+        }
         _ => signature::sign(pool, &key, algorithm, sign_input),
     }
     .map_err(|e| crypto_error(ctx.version, e))?;
@@ -158,18 +199,28 @@ pub fn sign(ctx: &RequestContext<'_>, request: SignRequest) -> Result<SignRespon
 fn verifying_key(ctx: &RequestContext<'_>, object: &StoredObject) -> Result<PublicKey, KmipError> {
     match object.object.as_ref() {
         Some(ManagedObject::PublicKey(block)) => public_key_of(ctx.version, block),
-        Some(ManagedObject::PrivateKey(block)) => Ok(private_key_of(ctx.version, block)?.public_key()),
+        Some(ManagedObject::PrivateKey(block)) => {
+            Ok(private_key_of(ctx.version, block)?.public_key())
+        }
         Some(ManagedObject::Certificate(c)) => {
             let info = crate::crypto::certificate::parse_certificate(&c.certificate_value)
                 .map_err(|e| crypto_error(ctx.version, e))?;
-            PublicKey::from_spki_der(&info.subject_public_key_info).map_err(|e| crypto_error(ctx.version, e))
+            PublicKey::from_spki_der(&info.subject_public_key_info)
+                .map_err(|e| crypto_error(ctx.version, e))
         }
-        _ => Err(KmipError::invalid_field(format!("{} holds no public key", object.uid))),
+        _ => Err(KmipError::invalid_field(format!(
+            "{} holds no public key",
+            object.uid
+        ))),
     }
 }
 
 fn indicator(valid: bool) -> EnumValue {
-    EnumValue(if valid { validity::VALID } else { validity::INVALID })
+    EnumValue(if valid {
+        validity::VALID
+    } else {
+        validity::INVALID
+    })
 }
 
 pub fn signature_verify(
@@ -180,14 +231,24 @@ pub fn signature_verify(
     let object = key_use::load_for(ctx, &uid, KeyUse::Process(CryptographicUsageMask::VERIFY))?;
     let key = verifying_key(ctx, &object)?;
     let p = effective_parameters(&object, request.cryptographic_parameters.as_ref());
-    let mut response = SignatureVerifyResponse { unique_identifier: uid.clone(), ..Default::default() };
+    let mut response = SignatureVerifyResponse {
+        unique_identifier: uid.clone(),
+        ..Default::default()
+    };
     let (p, input) = if let Some(digest) = &request.digested_data {
         (p, Zeroizing::new(digest.clone()))
     } else {
         let data = request.data.clone().unwrap_or_default();
-        match gather(ctx, Operation::SignatureVerify, &uid, p, request.init_indicator,
-            request.correlation_value.as_ref(), request.final_indicator, &data)?
-        {
+        match gather(
+            ctx,
+            Operation::SignatureVerify,
+            &uid,
+            p,
+            request.init_indicator,
+            request.correlation_value.as_ref(),
+            request.final_indicator,
+            &data,
+        )? {
             Gathered::Complete(p, data) => (p, data),
             Gathered::Open(correlation) => {
                 response.correlation_value = Some(correlation);
@@ -195,11 +256,17 @@ pub fn signature_verify(
             }
         }
     };
-    let signature_data = request
-        .signature_data
-        .as_deref()
-        .ok_or_else(|| KmipError::new(ResultReason::MissingData, "Signature Verify needs the Signature Data"))?;
-    let verify_input = if request.digested_data.is_some() { SignInput::Digest(&input) } else { SignInput::Data(&input) };
+    let signature_data = request.signature_data.as_deref().ok_or_else(|| {
+        KmipError::new(
+            ResultReason::MissingData,
+            "Signature Verify needs the Signature Data",
+        )
+    })?;
+    let verify_input = if request.digested_data.is_some() {
+        SignInput::Digest(&input)
+    } else {
+        SignInput::Data(&input)
+    };
     let (algorithm, salt) = scheme(ctx.version, &key, &p)?;
     let valid = match (algorithm, salt) {
         (SignatureAlgorithm::RsaPss(hash), Some(salt)) => {
@@ -219,7 +286,9 @@ fn mac_hash(
     p: &CryptographicParameters,
 ) -> Result<HashAlgorithm, KmipError> {
     use CryptographicAlgorithm as A;
-    let algorithm = p.cryptographic_algorithm.or(object.attributes.cryptographic_algorithm());
+    let algorithm = p
+        .cryptographic_algorithm
+        .or(object.attributes.cryptographic_algorithm());
     Ok(match algorithm {
         Some(A::HmacSha1) => HashAlgorithm::Sha1,
         Some(A::HmacSha224) => HashAlgorithm::Sha224,
@@ -243,53 +312,95 @@ fn mac_hash(
 fn mac_key(object: &StoredObject) -> Result<&[u8], KmipError> {
     match object.object.as_ref() {
         Some(ManagedObject::SymmetricKey(block)) => symmetric_bytes(block),
-        _ => Err(KmipError::invalid_field(format!("{} is not a symmetric key", object.uid))),
+        _ => Err(KmipError::invalid_field(format!(
+            "{} is not a symmetric key",
+            object.uid
+        ))),
     }
 }
 
 pub fn mac(ctx: &RequestContext<'_>, request: MacRequest) -> Result<MacResponse, KmipError> {
     let uid = target(&request.unique_identifier)?.to_owned();
-    let mut object = key_use::load_for(ctx, &uid, KeyUse::Protect(CryptographicUsageMask::MAC_GENERATE))?;
+    let mut object = key_use::load_for(
+        ctx,
+        &uid,
+        KeyUse::Protect(CryptographicUsageMask::MAC_GENERATE),
+    )?;
     let p = effective_parameters(&object, request.cryptographic_parameters.as_ref());
-    let mut response = MacResponse { unique_identifier: uid.clone(), ..MacResponse::default() };
+    let mut response = MacResponse {
+        unique_identifier: uid.clone(),
+        ..MacResponse::default()
+    };
     let data = request.data.clone().unwrap_or_default();
-    let (p, data) = match gather(ctx, Operation::Mac, &uid, p, request.init_indicator,
-        request.correlation_value.as_ref(), request.final_indicator, &data)?
-    {
+    let (p, data) = match gather(
+        ctx,
+        Operation::Mac,
+        &uid,
+        p,
+        request.init_indicator,
+        request.correlation_value.as_ref(),
+        request.final_indicator,
+        &data,
+    )? {
         Gathered::Complete(p, data) => (p, data),
         Gathered::Open(correlation) => {
             response.correlation_value = Some(correlation);
             return Ok(response);
         }
     };
-    let tag = mac::hmac(mac_hash(ctx.version, &object, &p)?, mac_key(&object)?, &data)
-        .map_err(|e| crypto_error(ctx.version, e))?;
+    let tag = mac::hmac(
+        mac_hash(ctx.version, &object, &p)?,
+        mac_key(&object)?,
+        &data,
+    )
+    .map_err(|e| crypto_error(ctx.version, e))?;
     key_use::consume(ctx, &mut object, data.len())?;
     response.mac_data = Some(tag);
     Ok(response)
 }
 
-pub fn mac_verify(ctx: &RequestContext<'_>, request: MacVerifyRequest) -> Result<MacVerifyResponse, KmipError> {
+pub fn mac_verify(
+    ctx: &RequestContext<'_>,
+    request: MacVerifyRequest,
+) -> Result<MacVerifyResponse, KmipError> {
     let uid = target(&request.unique_identifier)?.to_owned();
-    let object = key_use::load_for(ctx, &uid, KeyUse::Process(CryptographicUsageMask::MAC_VERIFY))?;
+    let object = key_use::load_for(
+        ctx,
+        &uid,
+        KeyUse::Process(CryptographicUsageMask::MAC_VERIFY),
+    )?;
     let p = effective_parameters(&object, request.cryptographic_parameters.as_ref());
-    let mut response = MacVerifyResponse { unique_identifier: uid.clone(), ..MacVerifyResponse::default() };
+    let mut response = MacVerifyResponse {
+        unique_identifier: uid.clone(),
+        ..MacVerifyResponse::default()
+    };
     let data = request.data.clone().unwrap_or_default();
-    let (p, data) = match gather(ctx, Operation::MacVerify, &uid, p, request.init_indicator,
-        request.correlation_value.as_ref(), request.final_indicator, &data)?
-    {
+    let (p, data) = match gather(
+        ctx,
+        Operation::MacVerify,
+        &uid,
+        p,
+        request.init_indicator,
+        request.correlation_value.as_ref(),
+        request.final_indicator,
+        &data,
+    )? {
         Gathered::Complete(p, data) => (p, data),
         Gathered::Open(correlation) => {
             response.correlation_value = Some(correlation);
             return Ok(response);
         }
     };
-    let tag = request
-        .mac_data
-        .as_deref()
-        .ok_or_else(|| KmipError::new(ResultReason::MissingData, "MAC Verify needs the MAC Data"))?;
-    let valid = mac::hmac_verify(mac_hash(ctx.version, &object, &p)?, mac_key(&object)?, &data, tag)
-        .map_err(|e| crypto_error(ctx.version, e))?;
+    let tag = request.mac_data.as_deref().ok_or_else(|| {
+        KmipError::new(ResultReason::MissingData, "MAC Verify needs the MAC Data")
+    })?;
+    let valid = mac::hmac_verify(
+        mac_hash(ctx.version, &object, &p)?,
+        mac_key(&object)?,
+        &data,
+        tag,
+    )
+    .map_err(|e| crypto_error(ctx.version, e))?;
     response.validity_indicator = Some(indicator(valid));
     Ok(response)
 }
@@ -304,9 +415,16 @@ pub fn hash(ctx: &RequestContext<'_>, request: HashRequest) -> Result<HashRespon
     let mut response = HashResponse::default();
     // Hash has no key; its streams are bound to the tenant and the pseudo-identifier of the algorithm.
     let uid = format!("hash:{algorithm:?}");
-    match gather(ctx, Operation::Hash, &uid, request.cryptographic_parameters.clone(), request.init_indicator,
-        request.correlation_value.as_ref(), request.final_indicator, &data)?
-    {
+    match gather(
+        ctx,
+        Operation::Hash,
+        &uid,
+        request.cryptographic_parameters.clone(),
+        request.init_indicator,
+        request.correlation_value.as_ref(),
+        request.final_indicator,
+        &data,
+    )? {
         Gathered::Complete(_, data) => response.data = Some(hash::digest(algorithm, &data)),
         Gathered::Open(correlation) => response.correlation_value = Some(correlation),
     }

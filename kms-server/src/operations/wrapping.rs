@@ -55,7 +55,10 @@ fn wrapping_key(
         )
     })?;
     let key = key_use::load_for(ctx, &info.unique_identifier, usage).map_err(|e| {
-        if matches!(e.reason, ResultReason::ObjectNotFound | ResultReason::ItemNotFound) {
+        if matches!(
+            e.reason,
+            ResultReason::ObjectNotFound | ResultReason::ItemNotFound
+        ) {
             versioned(
                 ctx.version,
                 ResultReason::WrappingObjectNotFound,
@@ -75,7 +78,10 @@ fn oaep_hashes(
     p: &CryptographicParameters,
 ) -> Result<(crate::crypto::HashAlgorithm, crate::crypto::HashAlgorithm), KmipError> {
     Ok((
-        hash_algorithm(ctx.version, p.hashing_algorithm.unwrap_or(HashingAlgorithm::Sha1))?,
+        hash_algorithm(
+            ctx.version,
+            p.hashing_algorithm.unwrap_or(HashingAlgorithm::Sha1),
+        )?,
         hash_algorithm(
             ctx.version,
             p.mask_generator_hashing_algorithm
@@ -126,16 +132,16 @@ pub fn wrap_object(
             "wrapping attributes along with the key is not supported",
         ));
     }
-    let encoding = spec
-        .encoding_option
-        .unwrap_or(EncodingOption::TtlvEncoding);
+    let encoding = spec.encoding_option.unwrap_or(EncodingOption::TtlvEncoding);
     let (wrapping, p) = wrapping_key(
         ctx,
         spec.encryption_key_information.as_ref(),
         KeyUse::Protect(CryptographicUsageMask::WRAP_KEY),
     )?;
     let block = match &mut object {
-        ManagedObject::SymmetricKey(b) | ManagedObject::PrivateKey(b) | ManagedObject::PublicKey(b) => b,
+        ManagedObject::SymmetricKey(b)
+        | ManagedObject::PrivateKey(b)
+        | ManagedObject::PublicKey(b) => b,
         ManagedObject::SecretData(s) => &mut s.key_block,
         _ => {
             return Err(KmipError::invalid_field(

@@ -20,12 +20,28 @@ use cryptoki_sys::*;
 
 use crate::error::Result;
 
+/// Set `QKMS_PKCS11_DEBUG=1` to have every failing call's reason written to stderr (read once).
+const DEBUG_ENV: &str = "QKMS_PKCS11_DEBUG";
+
+fn debug() -> bool {
+    static DEBUG: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *DEBUG.get_or_init(|| std::env::var_os(DEBUG_ENV).is_some_and(|v| v != "0"))
+}
+
 /// Runs an entry point's body: its error's `CK_RV`, or CKR_GENERAL_ERROR if it panicked.
-pub(crate) fn run(body: impl FnOnce() -> Result<()>) -> CK_RV {
+pub(crate) fn run(name: &str, body: impl FnOnce() -> Result<()>) -> CK_RV {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => CKR_OK,
-        Ok(Err(error)) => error.to_rv(),
-        Err(_) => CKR_GENERAL_ERROR,
+        Ok(Err(error)) => {
+            if debug() {
+                eprintln!("qkms-pkcs11: {name}: {error}");
+            }
+            error.to_rv()
+        }
+        Err(_) => {
+            eprintln!("qkms-pkcs11: {name}: internal error (panic caught)");
+            CKR_GENERAL_ERROR
+        }
     }
 }
 
@@ -38,7 +54,7 @@ macro_rules! cryptoki_fn {
         /// Every pointer argument must be NULL or valid as the PKCS#11 standard specifies for this function.
         #[no_mangle]
         pub unsafe extern "C" fn $name($($arg: $ty),*) -> CK_RV {
-            $crate::ffi::run(|| -> $crate::error::Result<()> { $body })
+            $crate::ffi::run(stringify!($name), || -> $crate::error::Result<()> { $body })
         }
     };
 }
