@@ -9,31 +9,57 @@
 //!   salts and blinding. rustls' ring provider offers no hook to change that. The handshake's forward secrecy
 //!   therefore rests on the OS generator, not on the QRNG, and qkms says so rather than claiming otherwise.
 //!
+//! When the pool fails closed, TLS protocol randomness falls back to the OS generator (`getrandom`), logged as
+//! "not quantum" on every such draw (rate-limited). Why: those values (hello randoms, session IDs, ticket keys) are
+//! not key material, ring already takes the handshake's ephemeral keys from the OS, and a server that cannot
+//! complete a handshake while its QRNG is down would also lock clients out of reading existing keys and operators
+//! out of diagnosing the failure. Key material, nonces and RNG Retrieve still fail closed: they draw from the pool
+//! directly, never through this fallback.
+//!
 //! rustls takes the random source as `&'static dyn SecureRandom`, so the pool handle behind it is leaked once
 //! per pool (the pool caches the provider): that pool is then never freed, which suits a process-lifetime pool.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use rustls::crypto::{CryptoProvider, GetRandomFailed, SecureRandom};
 
 use crate::pool::EntropyPool;
 
-/// A rustls `SecureRandom` over the pool. A refused draw is `GetRandomFailed`: the handshake fails closed.
+/// A rustls `SecureRandom` over the pool, falling back to the OS generator (labelled) while the pool fails
+/// closed; only when both fail is the draw refused (`GetRandomFailed`), failing the handshake.
 #[derive(Debug)]
 pub struct PoolSecureRandom {
     pool: EntropyPool,
+    os_fallback_draws: AtomicU64,
 }
 
 impl PoolSecureRandom {
     pub fn new(pool: EntropyPool) -> Self {
-        Self { pool }
+        Self { pool, os_fallback_draws: AtomicU64::new(0) }
+    }
+
+    /// How many TLS draws the OS generator served because the pool had failed closed.
+    pub fn os_fallback_draws(&self) -> u64 {
+        self.os_fallback_draws.load(Ordering::Relaxed)
     }
 }
 
 impl SecureRandom for PoolSecureRandom {
     fn fill(&self, buf: &mut [u8]) -> Result<(), GetRandomFailed> {
-        self.pool.try_fill(buf).map_err(|error| {
-            tracing::error!(%error, "TLS randomness refused: the entropy pool failed closed");
+        let Err(error) = self.pool.try_fill(buf) else {
+            return Ok(());
+        };
+        let draws = self.os_fallback_draws.fetch_add(1, Ordering::Relaxed) + 1;
+        if draws.is_power_of_two() {
+            tracing::warn!(
+                %error,
+                fallback_draws = draws,
+                "TLS protocol randomness from OS getrandom (not quantum): the entropy pool failed closed"
+            );
+        }
+        getrandom::getrandom(buf).map_err(|os_error| {
+            tracing::error!(%error, %os_error, "TLS randomness refused: the pool and the OS generator both failed");
             buf.fill(0);
             GetRandomFailed
         })

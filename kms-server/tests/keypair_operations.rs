@@ -215,24 +215,41 @@ fn pre_active_and_deactivated_keys_follow_the_protect_and_process_rules() {
 }
 
 #[test]
-fn revoking_one_key_of_a_pair_for_compromise_compromises_both() {
-    let h = Harness::new();
-    let (private, public) = create_pair(
-        &h,
-        V2_1,
-        key_pair_request(CryptographicAlgorithm::Rsa, 2048, true),
-    );
-    h.ok(
-        &h.alice,
-        V2_1,
-        revoke(&public, RevocationReasonCode::KeyCompromise, Some(6)),
-    );
-    assert_eq!(h.state_of(&h.alice, &public), State::Compromised);
-    assert_eq!(h.state_of(&h.alice, &private), State::Compromised);
-    assert_failed(
-        &h.one(&h.alice, V2_1, sign(&private, b"x")),
-        ResultReason::WrongKeyLifecycleState,
-    );
+fn a_compromised_key_of_a_pair_cannot_sign_and_its_partner_keeps_its_state_as_oasis_expects() {
+    for (version, reason) in [
+        (V2_1, ResultReason::WrongKeyLifecycleState),
+        (V1_4, ResultReason::PermissionDenied),
+    ] {
+        let h = Harness::new();
+        let (private, public) = create_pair(
+            &h,
+            version,
+            key_pair_request(CryptographicAlgorithm::Rsa, 2048, true),
+        );
+        let signature = signature_of(h.ok(&h.alice, version, sign(&private, b"x")));
+        h.ok(
+            &h.alice,
+            version,
+            revoke(&private, RevocationReasonCode::KeyCompromise, Some(6)),
+        );
+        assert_eq!(h.state_of(&h.alice, &private), State::Compromised);
+        assert_eq!(
+            h.state_of(&h.alice, &public),
+            State::Active,
+            "AKLC-M-3: Revoke acts on the named key only"
+        );
+        assert_failed(&h.one(&h.alice, version, sign(&private, b"x")), reason);
+        // A compromised public key may still verify (process) but the pair no longer signs.
+        h.ok(
+            &h.alice,
+            version,
+            revoke(&public, RevocationReasonCode::KeyCompromise, Some(6)),
+        );
+        assert_eq!(
+            validity(h.ok(&h.alice, version, verify(&public, b"x", &signature))),
+            validity::VALID
+        );
+    }
 }
 
 #[test]

@@ -84,8 +84,9 @@ impl ServerLink {
     pub fn call(&self, payload: impl Into<RequestPayload>) -> Result<ResponsePayload> {
         let item = RequestBatchItem::new(payload);
         let expected = item.operation();
-        let bytes = ttlv::binary::encode(&RequestMessage::new(PROTOCOL_VERSION, vec![item]).to_ttlv())
-            .map_err(ClientError::from)?;
+        let bytes =
+            ttlv::binary::encode(&RequestMessage::new(PROTOCOL_VERSION, vec![item]).to_ttlv())
+                .map_err(ClientError::from)?;
         let pooled = self.take_idle();
         let reused = pooled.is_some();
         let mut stream = match pooled {
@@ -106,7 +107,11 @@ impl ServerLink {
         let mut items = response.items.into_iter();
         let item = match (items.next(), items.next()) {
             (Some(item), None) => item,
-            _ => return Err(Pkcs11Error::Unexpected("expected exactly one batch item".into())),
+            _ => {
+                return Err(Pkcs11Error::Unexpected(
+                    "expected exactly one batch item".into(),
+                ))
+            }
         };
         if item.result_status != ResultStatus::Success {
             return Err(Pkcs11Error::Server {
@@ -121,9 +126,13 @@ impl ServerLink {
             )));
         }
         match item.payload {
-            Some(ResponsePayload::Undecoded(u)) => Err(Pkcs11Error::Unexpected(u.error.to_string())),
+            Some(ResponsePayload::Undecoded(u)) => {
+                Err(Pkcs11Error::Unexpected(u.error.to_string()))
+            }
             Some(payload) => Ok(payload),
-            None => Err(Pkcs11Error::Unexpected("successful item without a payload".into())),
+            None => Err(Pkcs11Error::Unexpected(
+                "successful item without a payload".into(),
+            )),
         }
     }
 
@@ -160,8 +169,9 @@ impl ServerLink {
                     tcp.set_nodelay(true).map_err(io)?;
                     tcp.set_read_timeout(Some(self.timeout)).map_err(io)?;
                     tcp.set_write_timeout(Some(self.timeout)).map_err(io)?;
-                    let connection = ClientConnection::new(self.tls.clone(), self.server_name.clone())
-                        .map_err(ClientError::Tls)?;
+                    let connection =
+                        ClientConnection::new(self.tls.clone(), self.server_name.clone())
+                            .map_err(ClientError::Tls)?;
                     let mut stream = StreamOwned::new(connection, tcp);
                     while stream.conn.is_handshaking() {
                         stream
@@ -177,11 +187,16 @@ impl ServerLink {
         Err(Pkcs11Error::Device(format!(
             "cannot connect to {}: {}",
             self.address,
-            last.map(|e| e.to_string()).unwrap_or_else(|| "no address".into())
+            last.map(|e| e.to_string())
+                .unwrap_or_else(|| "no address".into())
         )))
     }
 
-    fn exchange(&self, stream: &mut TlsStream, request: &[u8]) -> std::result::Result<Vec<u8>, ClientError> {
+    fn exchange(
+        &self,
+        stream: &mut TlsStream,
+        request: &[u8],
+    ) -> std::result::Result<Vec<u8>, ClientError> {
         let io = |e: std::io::Error| ClientError::Transport(e.into());
         stream.write_all(request).map_err(io)?;
         stream.flush().map_err(io)?;

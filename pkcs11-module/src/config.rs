@@ -172,7 +172,9 @@ impl Identity {
             .map(|c| CertificateDer::from(c.as_der().to_vec()))
             .collect();
         if certificates.is_empty() {
-            return Err(Pkcs11Error::Config("PKCS#12 bundle has no certificate".into()));
+            return Err(Pkcs11Error::Config(
+                "PKCS#12 bundle has no certificate".into(),
+            ));
         }
         Ok(Some(Self {
             certificates,
@@ -213,7 +215,8 @@ impl ModuleConfig {
         let ca_certificates = read_certificates(&base.join(&raw.ca))?;
         if raw.token.is_empty() {
             return Err(Pkcs11Error::Config(
-                "at least one [[token]] (an identity: pkcs12, or certificate and key) is required".into(),
+                "at least one [[token]] (an identity: pkcs12, or certificate and key) is required"
+                    .into(),
             ));
         }
         let timeout = Duration::from_secs(raw.timeout_seconds.unwrap_or(30).clamp(1, 3600));
@@ -269,7 +272,10 @@ fn host_of(server: &str) -> Result<String> {
             )))
         }
     };
-    Ok(host.trim_start_matches('[').trim_end_matches(']').to_owned())
+    Ok(host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned())
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
@@ -297,13 +303,15 @@ mod tests {
 
     #[test]
     fn missing_fields_are_named() {
-        let error = ModuleConfig::from_toml("server = \"127.0.0.1:1\"", Path::new("/")).unwrap_err();
+        let error =
+            ModuleConfig::from_toml("server = \"127.0.0.1:1\"", Path::new("/")).unwrap_err();
         assert!(error.to_string().contains("ca"), "{error}");
     }
 
     #[test]
     fn unreadable_ca_is_reported_with_its_path() {
-        let text = "server = \"127.0.0.1:1\"\nca = \"/nonexistent/ca.pem\"\n[[token]]\npkcs12 = \"x\"\n";
+        let text =
+            "server = \"127.0.0.1:1\"\nca = \"/nonexistent/ca.pem\"\n[[token]]\npkcs12 = \"x\"\n";
         let error = ModuleConfig::from_toml(text, Path::new("/")).unwrap_err();
         assert!(error.to_string().contains("/nonexistent/ca.pem"), "{error}");
     }

@@ -94,6 +94,9 @@ mod tests {
         assert_eq!(missing.to_rv(), CKR_OBJECT_HANDLE_INVALID);
         let broken = Pkcs11Error::from(ClientError::ConnectionBroken);
         assert_eq!(broken.to_rv(), CKR_DEVICE_ERROR);
-        assert_eq!(fail::<()>(CKR_ARGUMENTS_BAD, "x").unwrap_err().to_rv(), CKR_ARGUMENTS_BAD);
+        assert_eq!(
+            fail::<()>(CKR_ARGUMENTS_BAD, "x").unwrap_err().to_rv(),
+            CKR_ARGUMENTS_BAD
+        );
     }
 }

@@ -36,10 +36,18 @@ pub struct Library {
 
 /// C_Initialize: loads the configuration and builds the state.
 pub fn initialize() -> Result<()> {
-    let mut guard = LIBRARY.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut guard = LIBRARY
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let pid = std::process::id();
-    if guard.as_ref().is_some_and(|library| library.initialized_by == pid) {
-        return fail(CKR_CRYPTOKI_ALREADY_INITIALIZED, "C_Initialize was already called");
+    if guard
+        .as_ref()
+        .is_some_and(|library| library.initialized_by == pid)
+    {
+        return fail(
+            CKR_CRYPTOKI_ALREADY_INITIALIZED,
+            "C_Initialize was already called",
+        );
     }
     // A state from another pid is the parent's, inherited through fork(): replaced below.
     let config = match ModuleConfig::from_env() {
@@ -49,7 +57,11 @@ pub fn initialize() -> Result<()> {
             return Err(error);
         }
     };
-    let tokens = config.tokens.iter().map(|t| Token::new(config.clone(), t)).collect();
+    let tokens = config
+        .tokens
+        .iter()
+        .map(|t| Token::new(config.clone(), t))
+        .collect();
     *guard = Some(Arc::new(Library {
         initialized_by: pid,
         pid: AtomicU32::new(pid),
@@ -63,7 +75,9 @@ pub fn initialize() -> Result<()> {
 
 /// C_Finalize.
 pub fn finalize() -> Result<()> {
-    let mut guard = LIBRARY.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut guard = LIBRARY
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     match guard.take() {
         Some(library) => {
             library.adopt_after_fork();
@@ -76,7 +90,9 @@ pub fn finalize() -> Result<()> {
 /// The state; in a forked child, the inherited state once adopted (see the module documentation).
 pub fn library() -> Result<Arc<Library>> {
     let library = {
-        let guard = LIBRARY.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let guard = LIBRARY
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         match guard.as_ref() {
             Some(library) => library.clone(),
             None => return fail(CKR_CRYPTOKI_NOT_INITIALIZED, "C_Initialize was not called"),
@@ -109,7 +125,8 @@ impl Library {
         self.token(slot)?;
         let handle = self.last_session.fetch_add(1, Ordering::Relaxed) + 1;
         let session = Session::new(slot as usize, read_write);
-        self.sessions()?.insert(handle, Arc::new(Mutex::new(session)));
+        self.sessions()?
+            .insert(handle, Arc::new(Mutex::new(session)));
         Ok(handle)
     }
 
@@ -127,7 +144,9 @@ impl Library {
             None => return fail(CKR_SESSION_HANDLE_INVALID, "no session has this handle"),
         };
         let token = lock(&session)?.token;
-        let last = !sessions.values().any(|s| lock(s).map(|s| s.token == token).unwrap_or(false));
+        let last = !sessions
+            .values()
+            .any(|s| lock(s).map(|s| s.token == token).unwrap_or(false));
         drop(sessions);
         if last {
             self.tokens[token].end_login();

@@ -184,7 +184,13 @@ mod tests {
 
     #[test]
     fn classes_and_object_types_agree() {
-        for class in [CKO_SECRET_KEY, CKO_PUBLIC_KEY, CKO_PRIVATE_KEY, CKO_CERTIFICATE, CKO_DATA] {
+        for class in [
+            CKO_SECRET_KEY,
+            CKO_PUBLIC_KEY,
+            CKO_PRIVATE_KEY,
+            CKO_CERTIFICATE,
+            CKO_DATA,
+        ] {
             for object_type in object_types_of(class) {
                 assert_eq!(class_of(*object_type), Some(class));
             }

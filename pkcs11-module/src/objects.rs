@@ -80,10 +80,12 @@ impl ObjectView {
             CKA_COPYABLE => value(bool_value(false)),
             CKA_LABEL => value(mapping::label_of(a).unwrap_or("").as_bytes().to_vec()),
             CKA_ID if class != CKO_DATA => value(mapping::id_of(a).unwrap_or(&[]).to_vec()),
-            CKA_KEY_TYPE if is_key => match a.cryptographic_algorithm().and_then(mapping::key_type_of) {
-                Some(key_type) => value(ulong(key_type)),
-                None => value(ulong(CKK_VENDOR_DEFINED)),
-            },
+            CKA_KEY_TYPE if is_key => {
+                match a.cryptographic_algorithm().and_then(mapping::key_type_of) {
+                    Some(key_type) => value(ulong(key_type)),
+                    None => value(ulong(CKK_VENDOR_DEFINED)),
+                }
+            }
             CKA_VALUE_LEN if class == CKO_SECRET_KEY => {
                 let bits = a.cryptographic_length().unwrap_or(0).max(0) as CK_ULONG;
                 value(ulong(bits / 8))
@@ -112,7 +114,9 @@ impl ObjectView {
             }
             CKA_SENSITIVE if secret => value(bool_value(mapping::sensitive(a, class))),
             CKA_EXTRACTABLE if secret => value(bool_value(mapping::extractable(a, class))),
-            CKA_ALWAYS_SENSITIVE if secret => value(bool_value(mapping::always_sensitive(a, class))),
+            CKA_ALWAYS_SENSITIVE if secret => {
+                value(bool_value(mapping::always_sensitive(a, class)))
+            }
             CKA_NEVER_EXTRACTABLE if secret => {
                 value(bool_value(mapping::never_extractable(a, class)))
             }
@@ -143,7 +147,10 @@ impl ObjectView {
             .iter()
             .find(|(k, _)| *k == kind)
             .map(|(_, bit)| *bit)
-            .ok_or(Pkcs11Error::rv(CKR_GENERAL_ERROR, "usage flag table is incomplete"))?;
+            .ok_or(Pkcs11Error::rv(
+                CKR_GENERAL_ERROR,
+                "usage flag table is incomplete",
+            ))?;
         Ok(Answer::Value(bool_value(mask.contains(bit))))
     }
 }
@@ -253,7 +260,9 @@ mod tests {
     fn aes_key() -> ObjectView {
         let mut a = Attributes::new();
         a.push(Attribute::ObjectType(ObjectType::SymmetricKey));
-        a.push(Attribute::CryptographicAlgorithm(CryptographicAlgorithm::Aes));
+        a.push(Attribute::CryptographicAlgorithm(
+            CryptographicAlgorithm::Aes,
+        ));
         a.push(Attribute::CryptographicLength(256));
         a.push(mapping::name_attribute("k1"));
         ObjectView::new(a).unwrap()
@@ -267,11 +276,23 @@ mod tests {
     fn secret_key_value_is_sensitive_and_metadata_is_readable() {
         let key = aes_key();
         assert_eq!(key.answer(CKA_VALUE, &no_fetch).unwrap(), Answer::Sensitive);
-        assert_eq!(key.answer(CKA_VALUE_LEN, &no_fetch).unwrap(), Answer::Value(ulong(32)));
-        assert_eq!(key.answer(CKA_KEY_TYPE, &no_fetch).unwrap(), Answer::Value(ulong(CKK_AES)));
-        assert_eq!(key.answer(CKA_LABEL, &no_fetch).unwrap(), Answer::Value(b"k1".to_vec()));
+        assert_eq!(
+            key.answer(CKA_VALUE_LEN, &no_fetch).unwrap(),
+            Answer::Value(ulong(32))
+        );
+        assert_eq!(
+            key.answer(CKA_KEY_TYPE, &no_fetch).unwrap(),
+            Answer::Value(ulong(CKK_AES))
+        );
+        assert_eq!(
+            key.answer(CKA_LABEL, &no_fetch).unwrap(),
+            Answer::Value(b"k1".to_vec())
+        );
         assert_eq!(key.answer(CKA_MODULUS, &no_fetch).unwrap(), Answer::Invalid);
-        assert_eq!(key.answer(CKA_SENSITIVE, &no_fetch).unwrap(), Answer::Value(vec![CK_TRUE]));
+        assert_eq!(
+            key.answer(CKA_SENSITIVE, &no_fetch).unwrap(),
+            Answer::Value(vec![CK_TRUE])
+        );
     }
 
     #[test]

@@ -56,14 +56,24 @@ pub fn fetch_value(library: &Library, entry: &Entry) -> Result<Zeroizing<Vec<u8>
     let bytes = match object {
         Some(ManagedObject::Certificate(c)) => c.certificate_value,
         Some(ManagedObject::OpaqueObject(o)) => o.opaque_data_value.to_vec(),
-        Some(ManagedObject::SymmetricKey(block)) | Some(ManagedObject::SecretData(kmip::objects::SecretData { key_block: block, .. })) => {
-            match block.key_value.map(|v| v.material) {
-                Some(KeyMaterial::Bytes(bytes)) => bytes.to_vec(),
-                Some(KeyMaterial::TransparentSymmetricKey { key }) => key.to_vec(),
-                _ => return fail(CKR_ATTRIBUTE_SENSITIVE, "the server returned no plain key value"),
+        Some(ManagedObject::SymmetricKey(block))
+        | Some(ManagedObject::SecretData(kmip::objects::SecretData {
+            key_block: block, ..
+        })) => match block.key_value.map(|v| v.material) {
+            Some(KeyMaterial::Bytes(bytes)) => bytes.to_vec(),
+            Some(KeyMaterial::TransparentSymmetricKey { key }) => key.to_vec(),
+            _ => {
+                return fail(
+                    CKR_ATTRIBUTE_SENSITIVE,
+                    "the server returned no plain key value",
+                )
             }
+        },
+        _ => {
+            return Err(Pkcs11Error::Unexpected(
+                "Get returned no usable object".into(),
+            ))
         }
-        _ => return Err(Pkcs11Error::Unexpected("Get returned no usable object".into())),
     };
     Ok(Zeroizing::new(bytes))
 }
@@ -156,7 +166,10 @@ fn common_attributes(template: &Template, out: &mut Attributes) -> Result<()> {
     }
     for kind in [CKA_MODIFIABLE, CKA_DESTROYABLE] {
         if template.bool(kind)? == Some(false) {
-            return fail(CKR_ATTRIBUTE_VALUE_INVALID, "objects here are always modifiable and destroyable");
+            return fail(
+                CKR_ATTRIBUTE_VALUE_INVALID,
+                "objects here are always modifiable and destroyable",
+            );
         }
     }
     Ok(())
@@ -183,36 +196,76 @@ fn key_attributes(template: &Template, default_usage: Usage, out: &mut Attribute
             None => {}
         }
     }
-    out.push(Attribute::CryptographicUsageMask(if any { usage } else { default_usage }));
+    out.push(Attribute::CryptographicUsageMask(if any {
+        usage
+    } else {
+        default_usage
+    }));
     Ok(())
 }
 
 const KEY_TEMPLATE: &[CK_ATTRIBUTE_TYPE] = &[
-    CKA_CLASS, CKA_KEY_TYPE, CKA_VALUE_LEN, CKA_LABEL, CKA_ID, CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE,
-    CKA_EXTRACTABLE, CKA_ENCRYPT, CKA_DECRYPT, CKA_SIGN, CKA_VERIFY, CKA_WRAP, CKA_UNWRAP, CKA_DERIVE,
-    CKA_MODIFIABLE, CKA_DESTROYABLE,
+    CKA_CLASS,
+    CKA_KEY_TYPE,
+    CKA_VALUE_LEN,
+    CKA_LABEL,
+    CKA_ID,
+    CKA_TOKEN,
+    CKA_PRIVATE,
+    CKA_SENSITIVE,
+    CKA_EXTRACTABLE,
+    CKA_ENCRYPT,
+    CKA_DECRYPT,
+    CKA_SIGN,
+    CKA_VERIFY,
+    CKA_WRAP,
+    CKA_UNWRAP,
+    CKA_DERIVE,
+    CKA_MODIFIABLE,
+    CKA_DESTROYABLE,
 ];
 
-const AES_DEFAULT_USAGE: Usage = Usage(
-    Usage::ENCRYPT.0 | Usage::DECRYPT.0 | Usage::WRAP_KEY.0 | Usage::UNWRAP_KEY.0,
-);
+const AES_DEFAULT_USAGE: Usage =
+    Usage(Usage::ENCRYPT.0 | Usage::DECRYPT.0 | Usage::WRAP_KEY.0 | Usage::UNWRAP_KEY.0);
 
 /// C_GenerateKey with CKM_AES_KEY_GEN: a KMIP Create, then Activate so the key is usable at once.
-pub fn generate_aes_key(library: &Library, token: usize, template: &Template) -> Result<CK_OBJECT_HANDLE> {
+pub fn generate_aes_key(
+    library: &Library,
+    token: usize,
+    template: &Template,
+) -> Result<CK_OBJECT_HANDLE> {
     template.only(KEY_TEMPLATE)?;
-    if template.ulong(CKA_CLASS)?.is_some_and(|c| c != CKO_SECRET_KEY) {
-        return fail(CKR_TEMPLATE_INCONSISTENT, "CKM_AES_KEY_GEN makes secret keys");
+    if template
+        .ulong(CKA_CLASS)?
+        .is_some_and(|c| c != CKO_SECRET_KEY)
+    {
+        return fail(
+            CKR_TEMPLATE_INCONSISTENT,
+            "CKM_AES_KEY_GEN makes secret keys",
+        );
     }
     if template.ulong(CKA_KEY_TYPE)?.is_some_and(|k| k != CKK_AES) {
         return fail(CKR_TEMPLATE_INCONSISTENT, "CKM_AES_KEY_GEN makes AES keys");
     }
     let length = match template.ulong(CKA_VALUE_LEN)? {
         Some(len @ (16 | 24 | 32)) => len as i32,
-        Some(_) => return fail(CKR_ATTRIBUTE_VALUE_INVALID, "AES keys are 16, 24 or 32 bytes"),
-        None => return fail(CKR_TEMPLATE_INCOMPLETE, "CKM_AES_KEY_GEN needs CKA_VALUE_LEN"),
+        Some(_) => {
+            return fail(
+                CKR_ATTRIBUTE_VALUE_INVALID,
+                "AES keys are 16, 24 or 32 bytes",
+            )
+        }
+        None => {
+            return fail(
+                CKR_TEMPLATE_INCOMPLETE,
+                "CKM_AES_KEY_GEN needs CKA_VALUE_LEN",
+            )
+        }
     };
     let mut attributes = Attributes::new();
-    attributes.push(Attribute::CryptographicAlgorithm(CryptographicAlgorithm::Aes));
+    attributes.push(Attribute::CryptographicAlgorithm(
+        CryptographicAlgorithm::Aes,
+    ));
     attributes.push(Attribute::CryptographicLength(length * 8));
     common_attributes(template, &mut attributes)?;
     key_attributes(template, AES_DEFAULT_USAGE, &mut attributes)?;
@@ -240,33 +293,69 @@ fn activate(library: &Library, token: usize, uid: &str) -> Result<()> {
 }
 
 /// C_CreateObject: certificates, data objects and AES keys, by KMIP Register.
-pub fn create_object(library: &Library, token: usize, template: &Template) -> Result<CK_OBJECT_HANDLE> {
-    let class = template
-        .ulong(CKA_CLASS)?
-        .ok_or(Pkcs11Error::rv(CKR_TEMPLATE_INCOMPLETE, "CKA_CLASS is required"))?;
+pub fn create_object(
+    library: &Library,
+    token: usize,
+    template: &Template,
+) -> Result<CK_OBJECT_HANDLE> {
+    let class = template.ulong(CKA_CLASS)?.ok_or(Pkcs11Error::rv(
+        CKR_TEMPLATE_INCOMPLETE,
+        "CKA_CLASS is required",
+    ))?;
     let value = template
         .get(CKA_VALUE)
-        .ok_or(Pkcs11Error::rv(CKR_TEMPLATE_INCOMPLETE, "CKA_VALUE is required"))?
+        .ok_or(Pkcs11Error::rv(
+            CKR_TEMPLATE_INCOMPLETE,
+            "CKA_VALUE is required",
+        ))?
         .to_vec();
     let mut attributes = Attributes::new();
     let (object_type, object, activate_after) = match class {
         CKO_CERTIFICATE => {
             template.only(&[
-                CKA_CLASS, CKA_CERTIFICATE_TYPE, CKA_VALUE, CKA_LABEL, CKA_ID, CKA_TOKEN, CKA_PRIVATE,
-                CKA_SUBJECT, CKA_ISSUER, CKA_SERIAL_NUMBER, CKA_TRUSTED, CKA_CERTIFICATE_CATEGORY,
-                CKA_MODIFIABLE, CKA_DESTROYABLE,
+                CKA_CLASS,
+                CKA_CERTIFICATE_TYPE,
+                CKA_VALUE,
+                CKA_LABEL,
+                CKA_ID,
+                CKA_TOKEN,
+                CKA_PRIVATE,
+                CKA_SUBJECT,
+                CKA_ISSUER,
+                CKA_SERIAL_NUMBER,
+                CKA_TRUSTED,
+                CKA_CERTIFICATE_CATEGORY,
+                CKA_MODIFIABLE,
+                CKA_DESTROYABLE,
             ])?;
-            if template.ulong(CKA_CERTIFICATE_TYPE)?.is_some_and(|t| t != CKC_X_509) {
-                return fail(CKR_ATTRIBUTE_VALUE_INVALID, "only X.509 certificates are supported");
+            if template
+                .ulong(CKA_CERTIFICATE_TYPE)?
+                .is_some_and(|t| t != CKC_X_509)
+            {
+                return fail(
+                    CKR_ATTRIBUTE_VALUE_INVALID,
+                    "only X.509 certificates are supported",
+                );
             }
-            if template.bool(CKA_PRIVATE)? == Some(true) || template.bool(CKA_TRUSTED)? == Some(true) {
-                return fail(CKR_ATTRIBUTE_VALUE_INVALID, "certificates here are public and untrusted");
+            if template.bool(CKA_PRIVATE)? == Some(true)
+                || template.bool(CKA_TRUSTED)? == Some(true)
+            {
+                return fail(
+                    CKR_ATTRIBUTE_VALUE_INVALID,
+                    "certificates here are public and untrusted",
+                );
             }
             // The value must be a certificate; subject, issuer and serial, when given, must be its own.
             for kind in [CKA_SUBJECT, CKA_ISSUER, CKA_SERIAL_NUMBER] {
                 let own = crate::objects::certificate_field(&value, kind)?;
-                if template.get(kind).is_some_and(|given| given != own.as_slice()) {
-                    return fail(CKR_TEMPLATE_INCONSISTENT, "a certificate field differs from CKA_VALUE");
+                if template
+                    .get(kind)
+                    .is_some_and(|given| given != own.as_slice())
+                {
+                    return fail(
+                        CKR_TEMPLATE_INCONSISTENT,
+                        "a certificate field differs from CKA_VALUE",
+                    );
                 }
             }
             let object = ManagedObject::Certificate(Certificate {
@@ -277,8 +366,15 @@ pub fn create_object(library: &Library, token: usize, template: &Template) -> Re
         }
         CKO_DATA => {
             template.only(&[
-                CKA_CLASS, CKA_VALUE, CKA_LABEL, CKA_TOKEN, CKA_PRIVATE, CKA_APPLICATION, CKA_OBJECT_ID,
-                CKA_MODIFIABLE, CKA_DESTROYABLE,
+                CKA_CLASS,
+                CKA_VALUE,
+                CKA_LABEL,
+                CKA_TOKEN,
+                CKA_PRIVATE,
+                CKA_APPLICATION,
+                CKA_OBJECT_ID,
+                CKA_MODIFIABLE,
+                CKA_DESTROYABLE,
             ])?;
             if template.bool(CKA_PRIVATE)? == Some(true) {
                 return fail(CKR_ATTRIBUTE_VALUE_INVALID, "data objects here are public");
@@ -286,7 +382,10 @@ pub fn create_object(library: &Library, token: usize, template: &Template) -> Re
             if template.get(CKA_APPLICATION).is_some_and(|a| !a.is_empty())
                 || template.get(CKA_OBJECT_ID).is_some_and(|o| !o.is_empty())
             {
-                return fail(CKR_ATTRIBUTE_VALUE_INVALID, "CKA_APPLICATION and CKA_OBJECT_ID are not stored");
+                return fail(
+                    CKR_ATTRIBUTE_VALUE_INVALID,
+                    "CKA_APPLICATION and CKA_OBJECT_ID are not stored",
+                );
             }
             let object = ManagedObject::OpaqueObject(OpaqueObject {
                 opaque_data_type: PKCS11_DATA,
@@ -299,17 +398,31 @@ pub fn create_object(library: &Library, token: usize, template: &Template) -> Re
             allowed.push(CKA_VALUE);
             template.only(&allowed)?;
             if template.ulong(CKA_KEY_TYPE)? != Some(CKK_AES) {
-                return fail(CKR_TEMPLATE_INCONSISTENT, "imported secret keys must be CKK_AES");
+                return fail(
+                    CKR_TEMPLATE_INCONSISTENT,
+                    "imported secret keys must be CKK_AES",
+                );
             }
             if !matches!(value.len(), 16 | 24 | 32) {
-                return fail(CKR_ATTRIBUTE_VALUE_INVALID, "AES keys are 16, 24 or 32 bytes");
+                return fail(
+                    CKR_ATTRIBUTE_VALUE_INVALID,
+                    "AES keys are 16, 24 or 32 bytes",
+                );
             }
-            if template.ulong(CKA_VALUE_LEN)?.is_some_and(|l| l as usize != value.len()) {
-                return fail(CKR_TEMPLATE_INCONSISTENT, "CKA_VALUE_LEN differs from the value");
+            if template
+                .ulong(CKA_VALUE_LEN)?
+                .is_some_and(|l| l as usize != value.len())
+            {
+                return fail(
+                    CKR_TEMPLATE_INCONSISTENT,
+                    "CKA_VALUE_LEN differs from the value",
+                );
             }
             key_attributes(template, AES_DEFAULT_USAGE, &mut attributes)?;
             let bits = value.len() as i32 * 8;
-            attributes.push(Attribute::CryptographicAlgorithm(CryptographicAlgorithm::Aes));
+            attributes.push(Attribute::CryptographicAlgorithm(
+                CryptographicAlgorithm::Aes,
+            ));
             attributes.push(Attribute::CryptographicLength(bits));
             let block = KeyBlock::new(
                 KeyFormatType::Raw,
@@ -317,9 +430,18 @@ pub fn create_object(library: &Library, token: usize, template: &Template) -> Re
                 Some(CryptographicAlgorithm::Aes),
                 Some(bits),
             );
-            (ObjectType::SymmetricKey, ManagedObject::SymmetricKey(block), true)
+            (
+                ObjectType::SymmetricKey,
+                ManagedObject::SymmetricKey(block),
+                true,
+            )
         }
-        _ => return fail(CKR_ATTRIBUTE_VALUE_INVALID, "this module creates certificates, data and AES keys"),
+        _ => {
+            return fail(
+                CKR_ATTRIBUTE_VALUE_INVALID,
+                "this module creates certificates, data and AES keys",
+            )
+        }
     };
     common_attributes(template, &mut attributes)?;
     let request = RegisterRequest {
@@ -367,12 +489,19 @@ pub fn destroy_object(library: &Library, handle: CK_OBJECT_HANDLE) -> Result<()>
 }
 
 /// C_SetAttributeValue: CKA_LABEL and CKA_ID (Modify Attribute, or Add Attribute when absent).
-pub fn set_attributes(library: &Library, handle: CK_OBJECT_HANDLE, template: &Template) -> Result<()> {
+pub fn set_attributes(
+    library: &Library,
+    handle: CK_OBJECT_HANDLE,
+    template: &Template,
+) -> Result<()> {
     let entry = library.objects.get(handle)?;
     let view = view(library, &entry)?;
     for (kind, _) in &template.0 {
         if !matches!(*kind, CKA_LABEL | CKA_ID) {
-            return fail(CKR_ATTRIBUTE_READ_ONLY, "only CKA_LABEL and CKA_ID can be changed");
+            return fail(
+                CKR_ATTRIBUTE_READ_ONLY,
+                "only CKA_LABEL and CKA_ID can be changed",
+            );
         }
         if *kind == CKA_ID && view.class == CKO_DATA {
             return fail(CKR_ATTRIBUTE_TYPE_INVALID, "data objects have no CKA_ID");
@@ -381,7 +510,11 @@ pub fn set_attributes(library: &Library, handle: CK_OBJECT_HANDLE, template: &Te
     let link = library.tokens[entry.token].link()?;
     let result = (|| {
         if let Some(label) = template.text(CKA_LABEL)? {
-            let current = view.attributes.iter().find(|a| matches!(a, Attribute::Name(_))).cloned();
+            let current = view
+                .attributes
+                .iter()
+                .find(|a| matches!(a, Attribute::Name(_)))
+                .cloned();
             change(&link, &entry.uid, current, mapping::name_attribute(&label))?;
         }
         if let Some(id) = template.get(CKA_ID) {

@@ -32,7 +32,10 @@ impl Session {
         if self.read_write {
             Ok(())
         } else {
-            fail(CKR_SESSION_READ_ONLY, "this operation needs a read/write session")
+            fail(
+                CKR_SESSION_READ_ONLY,
+                "this operation needs a read/write session",
+            )
         }
     }
 

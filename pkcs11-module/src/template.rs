@@ -22,7 +22,10 @@ impl Template {
             None => Ok(None),
             Some(bytes) => match <[u8; std::mem::size_of::<CK_ULONG>()]>::try_from(bytes) {
                 Ok(raw) => Ok(Some(CK_ULONG::from_ne_bytes(raw))),
-                Err(_) => fail(CKR_ATTRIBUTE_VALUE_INVALID, "a CK_ULONG attribute has the wrong length"),
+                Err(_) => fail(
+                    CKR_ATTRIBUTE_VALUE_INVALID,
+                    "a CK_ULONG attribute has the wrong length",
+                ),
             },
         }
     }
@@ -31,7 +34,10 @@ impl Template {
         match self.get(kind) {
             None => Ok(None),
             Some([b]) => Ok(Some(*b != CK_FALSE)),
-            Some(_) => fail(CKR_ATTRIBUTE_VALUE_INVALID, "a CK_BBOOL attribute has the wrong length"),
+            Some(_) => fail(
+                CKR_ATTRIBUTE_VALUE_INVALID,
+                "a CK_BBOOL attribute has the wrong length",
+            ),
         }
     }
 
@@ -50,7 +56,10 @@ impl Template {
         if self.0.iter().all(|(k, _)| allowed.contains(k)) {
             Ok(())
         } else {
-            fail(CKR_ATTRIBUTE_TYPE_INVALID, "the template holds an attribute this object cannot have")
+            fail(
+                CKR_ATTRIBUTE_TYPE_INVALID,
+                "the template holds an attribute this object cannot have",
+            )
         }
     }
 
@@ -81,8 +90,14 @@ mod tests {
         assert_eq!(t.ulong(CKA_VALUE_LEN).unwrap(), Some(32));
         assert_eq!(t.bool(CKA_TOKEN).unwrap(), Some(true));
         assert_eq!(t.text(CKA_LABEL).unwrap().as_deref(), Some("k"));
-        assert_eq!(t.ulong(CKA_CLASS).unwrap_err().to_rv(), CKR_ATTRIBUTE_VALUE_INVALID);
-        assert_eq!(t.only(&[CKA_LABEL]).unwrap_err().to_rv(), CKR_ATTRIBUTE_TYPE_INVALID);
+        assert_eq!(
+            t.ulong(CKA_CLASS).unwrap_err().to_rv(),
+            CKR_ATTRIBUTE_VALUE_INVALID
+        );
+        assert_eq!(
+            t.only(&[CKA_LABEL]).unwrap_err().to_rv(),
+            CKR_ATTRIBUTE_TYPE_INVALID
+        );
         let session = Template(vec![(CKA_TOKEN, vec![0])]);
         assert!(session.require_token_object().is_err());
     }

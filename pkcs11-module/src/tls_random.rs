@@ -101,11 +101,7 @@ fn instantiate(pid: u32, mut sources: Vec<TestedSource>) -> Result<Seeded, Strin
         HmacDrbgSha256::instantiate(&seed, &nonce, PERSONALIZATION).map_err(|e| e.to_string())?;
     drbg.set_reseed_interval(RESEED_INTERVAL)
         .map_err(|e| e.to_string())?;
-    Ok(Seeded {
-        pid,
-        sources,
-        drbg,
-    })
+    Ok(Seeded { pid, sources, drbg })
 }
 
 /// Reads credited samples until the conditioner can extract `bytes` of full entropy; uncredited sources are

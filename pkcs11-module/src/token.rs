@@ -87,7 +87,10 @@ impl Token {
     pub fn login(&self, pin: &[u8]) -> Result<()> {
         let bundle = match &self.credentials {
             Credentials::Pem(_) => {
-                return fail(CKR_USER_PIN_NOT_INITIALIZED, "this token's identity has no PIN")
+                return fail(
+                    CKR_USER_PIN_NOT_INITIALIZED,
+                    "this token's identity has no PIN",
+                )
             }
             Credentials::Pkcs12 { bundle, .. } => bundle,
         };
@@ -102,7 +105,12 @@ impl Token {
         );
         let identity = match Identity::from_pkcs12(bundle, &pin)? {
             Some(identity) => identity,
-            None => return fail(CKR_PIN_INCORRECT, "the PIN does not open the PKCS#12 bundle"),
+            None => {
+                return fail(
+                    CKR_PIN_INCORRECT,
+                    "the PIN does not open the PKCS#12 bundle",
+                )
+            }
         };
         state.link = Some(Arc::new(ServerLink::new(&self.config, &identity)?));
         state.logged_in = true;
@@ -181,7 +189,9 @@ impl Token {
                 .map_err(|_| Pkcs11Error::rv(CKR_ARGUMENTS_BAD, "random request too large"))?,
         };
         match self.link()?.call(request)? {
-            ResponsePayload::RngRetrieve(response) if response.data.len() == length => Ok(response.data),
+            ResponsePayload::RngRetrieve(response) if response.data.len() == length => {
+                Ok(response.data)
+            }
             ResponsePayload::RngRetrieve(response) => Err(Pkcs11Error::Unexpected(format!(
                 "RNG Retrieve returned {} bytes, {length} asked",
                 response.data.len()

@@ -22,7 +22,10 @@ fn arguments_are_checked_before_anything_happens() {
     let get_info = f.C_GetInfo.unwrap();
     let mut info = std::mem::MaybeUninit::<CK_INFO>::uninit();
     // SAFETY: a valid out pointer.
-    assert_eq!(unsafe { get_info(info.as_mut_ptr()) }, CKR_CRYPTOKI_NOT_INITIALIZED);
+    assert_eq!(
+        unsafe { get_info(info.as_mut_ptr()) },
+        CKR_CRYPTOKI_NOT_INITIALIZED
+    );
 
     let mut reserved = 0u8;
     let mut args = CK_C_INITIALIZE_ARGS {
@@ -34,7 +37,10 @@ fn arguments_are_checked_before_anything_happens() {
         pReserved: &mut reserved as *mut u8 as *mut _,
     };
     // SAFETY: a valid CK_C_INITIALIZE_ARGS.
-    assert_eq!(unsafe { initialize(&mut args as *mut _ as *mut _) }, CKR_ARGUMENTS_BAD);
+    assert_eq!(
+        unsafe { initialize(&mut args as *mut _ as *mut _) },
+        CKR_ARGUMENTS_BAD
+    );
 
     // No configuration: C_Initialize fails with a reason on stderr, and the library stays uninitialised.
     std::env::remove_var("QKMS_PKCS11_CONFIG");
@@ -47,28 +53,45 @@ fn arguments_are_checked_before_anything_happens() {
     // SAFETY: NULL init args are allowed.
     assert_eq!(unsafe { initialize(null_mut()) }, CKR_GENERAL_ERROR);
     // SAFETY: a valid out pointer.
-    assert_eq!(unsafe { get_info(info.as_mut_ptr()) }, CKR_CRYPTOKI_NOT_INITIALIZED);
+    assert_eq!(
+        unsafe { get_info(info.as_mut_ptr()) },
+        CKR_CRYPTOKI_NOT_INITIALIZED
+    );
     // SAFETY: NULL reserved pointer.
-    assert_eq!(unsafe { f.C_Finalize.unwrap()(null_mut()) }, CKR_CRYPTOKI_NOT_INITIALIZED);
+    assert_eq!(
+        unsafe { f.C_Finalize.unwrap()(null_mut()) },
+        CKR_CRYPTOKI_NOT_INITIALIZED
+    );
 }
 
 #[test]
 fn interfaces_are_pkcs11_3_0_and_2_40_and_fork_safe() {
     let mut count: CK_ULONG = 0;
     // SAFETY: NULL list asks the count.
-    assert_eq!(unsafe { C_GetInterfaceList(null_mut(), &mut count) }, CKR_OK);
+    assert_eq!(
+        unsafe { C_GetInterfaceList(null_mut(), &mut count) },
+        CKR_OK
+    );
     assert_eq!(count, 2);
     let mut short: CK_ULONG = 1;
     let mut one = std::mem::MaybeUninit::<CK_INTERFACE>::uninit();
     // SAFETY: room for `short` entries.
-    assert_eq!(unsafe { C_GetInterfaceList(one.as_mut_ptr(), &mut short) }, CKR_BUFFER_TOO_SMALL);
+    assert_eq!(
+        unsafe { C_GetInterfaceList(one.as_mut_ptr(), &mut short) },
+        CKR_BUFFER_TOO_SMALL
+    );
     assert_eq!(short, 2);
 
     let mut interface: *mut CK_INTERFACE = null_mut();
     let name = c"PKCS 11";
     // SAFETY: valid name and out pointer.
     let rv = unsafe {
-        C_GetInterface(name.as_ptr() as *mut _, null_mut(), &mut interface, CKF_INTERFACE_FORK_SAFE)
+        C_GetInterface(
+            name.as_ptr() as *mut _,
+            null_mut(),
+            &mut interface,
+            CKF_INTERFACE_FORK_SAFE,
+        )
     };
     assert_eq!(rv, CKR_OK);
     // SAFETY: the callee returned a pointer to its static interface.
@@ -78,9 +101,15 @@ fn interfaces_are_pkcs11_3_0_and_2_40_and_fork_safe() {
     let version = unsafe { *(found.pFunctionList as *const CK_VERSION) };
     assert_eq!((version.major, version.minor), (3, 0));
 
-    let mut v240 = CK_VERSION { major: 2, minor: 40 };
+    let mut v240 = CK_VERSION {
+        major: 2,
+        minor: 40,
+    };
     // SAFETY: valid pointers.
-    assert_eq!(unsafe { C_GetInterface(null_mut(), &mut v240, &mut interface, 0) }, CKR_OK);
+    assert_eq!(
+        unsafe { C_GetInterface(null_mut(), &mut v240, &mut interface, 0) },
+        CKR_OK
+    );
     // SAFETY: as above.
     let version = unsafe { *((*interface).pFunctionList as *const CK_VERSION) };
     assert_eq!((version.major, version.minor), (2, 40));

@@ -7,9 +7,13 @@ use std::process::Command;
 #[test]
 fn pkcs11_tool_lists_generates_writes_reads_deletes_and_survives_threads_and_fork() {
     let found = Command::new("pkcs11-tool").arg("--help").output();
-    assert!(found.is_ok(), "pkcs11-tool is missing: apt-get install -y opensc");
+    assert!(
+        found.is_ok(),
+        "pkcs11-tool is missing: apt-get install -y opensc"
+    );
     let server = common::TestServer::start();
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/pkcs11/pkcs11_tool.sh");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/pkcs11/pkcs11_tool.sh");
     let output = Command::new("bash")
         .arg(&script)
         .arg(common::module_path())
@@ -21,6 +25,9 @@ fn pkcs11_tool_lists_generates_writes_reads_deletes_and_survives_threads_and_for
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "script failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert!(
+        output.status.success(),
+        "script failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
     assert!(stdout.contains("all steps passed"), "{stdout}");
 }

@@ -1,8 +1,11 @@
 //! Create Key Pair and Re-Key Key Pair: RSA 1024-4096 (1024 only for KMIP conformance), EC P-256 / P-384 and
 //! Ed25519 generated from the entropy pool; the private key in PKCS#1 (RSA) or PKCS#8, the public key in
 //! PKCS#1 (RSA) or SubjectPublicKeyInfo; the two linked to each other (Public Key Link / Private Key Link) and
-//! both carrying the provenance of the pool behind them. Also the pair-wide rules other operations call: a
-//! compromise of one key of a pair compromises the other, and the quantum-safety check of `QuantumSafe`.
+//! both carrying the provenance of the pool behind them. Also the quantum-safety check of `QuantumSafe`.
+//!
+//! Revoking one key of a pair (even for a compromise) changes that key only: KMIP's Revoke acts on the object
+//! it names, and the OASIS AKLC-M-3 case expects the public key to stay Pre-Active after its private key is
+//! compromised. A client that wants both compromised revokes both.
 
 use kmip::attributes::{Attribute, Attributes, KnownAttribute, Link};
 use kmip::enums::{CryptographicAlgorithm, LinkType, ObjectType, RecommendedCurve, State};
@@ -16,7 +19,6 @@ use super::key_codec::{
     crypto_error, default_private_format, default_public_format, private_key_block,
     public_key_block,
 };
-use super::lifecycle::set_changed;
 use super::provenance::{initial_attributes, provenance_attributes};
 use super::{
     entropy_error, load, new_uid, policy, save, store_error, target, versioned, wrong_state,
@@ -369,45 +371,6 @@ pub fn rekey_key_pair(
         private_key_attributes: None,
         public_key_attributes: None,
     })
-}
-
-/// After `object` was revoked for a compromise: its partner in a key pair (Public / Private Key Link) is
-/// compromised too, with the same dates and reason. A partner that is gone or another tenant's is skipped.
-pub fn compromise_partner(
-    ctx: &RequestContext<'_>,
-    object: &StoredObject,
-) -> Result<(), KmipError> {
-    let partner_uid = object
-        .attributes
-        .linked(LinkType::PublicKeyLink)
-        .or_else(|| object.attributes.linked(LinkType::PrivateKeyLink));
-    let Some(partner_uid) = partner_uid else {
-        return Ok(());
-    };
-    let Ok(mut partner) = load(ctx, partner_uid) else {
-        return Ok(());
-    };
-    let new_state = match partner.attributes.state().unwrap_or(State::PreActive) {
-        State::Compromised | State::DestroyedCompromised => return Ok(()),
-        State::Destroyed => State::DestroyedCompromised,
-        _ => State::Compromised,
-    };
-    for attribute in object.attributes.iter() {
-        if matches!(
-            attribute,
-            Attribute::CompromiseOccurrenceDate(_)
-                | Attribute::CompromiseDate(_)
-                | Attribute::RevocationReason(_)
-        ) {
-            partner.attributes.set(attribute.clone());
-        }
-    }
-    set_changed(
-        &mut partner.attributes,
-        Attribute::State(new_state),
-        ctx.now,
-    );
-    save(ctx, &partner)
 }
 
 #[cfg(test)]

@@ -48,11 +48,10 @@ pub fn check(
 ) -> Result<(), KmipError> {
     let uid = &object.uid;
     let state = object.attributes.state().unwrap_or(State::PreActive);
-    let allowed = match (state, usage) {
-        (State::Active, _) => true,
-        (State::Deactivated | State::Compromised, KeyUse::Process(_)) => true,
-        _ => false,
-    };
+    let allowed = matches!(
+        (state, usage),
+        (State::Active, _) | (State::Deactivated | State::Compromised, KeyUse::Process(_))
+    );
     if !allowed || object.object.is_none() {
         let what = match usage {
             KeyUse::Protect(_) => "protect (encrypt, sign, MAC, wrap)",

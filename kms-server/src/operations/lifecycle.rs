@@ -139,9 +139,6 @@ pub fn revoke(
     ));
     set_changed(&mut object.attributes, Attribute::State(new_state), ctx.now);
     save(ctx, &object)?;
-    if compromise {
-        super::key_pair::compromise_partner(ctx, &object)?;
-    }
     Ok(RevokeResponse {
         unique_identifier: object.uid,
     })

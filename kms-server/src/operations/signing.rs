@@ -107,12 +107,11 @@ fn gather(
     operation: Operation,
     uid: &str,
     p: CryptographicParameters,
-    init: Option<bool>,
+    part: Part,
     correlation: Option<&Vec<u8>>,
-    final_indicator: Option<bool>,
     data: &[u8],
 ) -> Result<Gathered, KmipError> {
-    match Part::of(init, correlation, final_indicator)? {
+    match part {
         Part::Whole => Ok(Gathered::Complete(p, Zeroizing::new(data.to_vec()))),
         Part::First => {
             let mut stream = Stream::new(ctx, operation, uid, p);
@@ -165,9 +164,12 @@ pub fn sign(ctx: &RequestContext<'_>, request: SignRequest) -> Result<SignRespon
             Operation::Sign,
             &uid,
             p,
-            request.init_indicator,
+            Part::of(
+                request.init_indicator,
+                request.correlation_value.as_ref(),
+                request.final_indicator,
+            )?,
             request.correlation_value.as_ref(),
-            request.final_indicator,
             &data,
         )? {
             Gathered::Complete(p, data) => (p, data),
@@ -244,9 +246,12 @@ pub fn signature_verify(
             Operation::SignatureVerify,
             &uid,
             p,
-            request.init_indicator,
+            Part::of(
+                request.init_indicator,
+                request.correlation_value.as_ref(),
+                request.final_indicator,
+            )?,
             request.correlation_value.as_ref(),
-            request.final_indicator,
             &data,
         )? {
             Gathered::Complete(p, data) => (p, data),
@@ -337,9 +342,12 @@ pub fn mac(ctx: &RequestContext<'_>, request: MacRequest) -> Result<MacResponse,
         Operation::Mac,
         &uid,
         p,
-        request.init_indicator,
+        Part::of(
+            request.init_indicator,
+            request.correlation_value.as_ref(),
+            request.final_indicator,
+        )?,
         request.correlation_value.as_ref(),
-        request.final_indicator,
         &data,
     )? {
         Gathered::Complete(p, data) => (p, data),
@@ -380,9 +388,12 @@ pub fn mac_verify(
         Operation::MacVerify,
         &uid,
         p,
-        request.init_indicator,
+        Part::of(
+            request.init_indicator,
+            request.correlation_value.as_ref(),
+            request.final_indicator,
+        )?,
         request.correlation_value.as_ref(),
-        request.final_indicator,
         &data,
     )? {
         Gathered::Complete(p, data) => (p, data),
@@ -420,9 +431,12 @@ pub fn hash(ctx: &RequestContext<'_>, request: HashRequest) -> Result<HashRespon
         Operation::Hash,
         &uid,
         request.cryptographic_parameters.clone(),
-        request.init_indicator,
+        Part::of(
+            request.init_indicator,
+            request.correlation_value.as_ref(),
+            request.final_indicator,
+        )?,
         request.correlation_value.as_ref(),
-        request.final_indicator,
         &data,
     )? {
         Gathered::Complete(_, data) => response.data = Some(hash::digest(algorithm, &data)),

@@ -201,6 +201,33 @@ impl SledStore {
             .transpose()
     }
 
+    /// The sealed blob an update should store: the existing one when the material is unchanged (attribute-only
+    /// updates such as Activate, Revoke or a Get clearing Fresh), so they need no fresh nonce from the pool and keep
+    /// working while the pool fails closed; a newly sealed one otherwise.
+    fn reseal_if_changed(
+        &self,
+        uid: &str,
+        object: Option<&ManagedObject>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(object) = object else {
+            return Ok(None);
+        };
+        let plain = codec::encode_object(object)?;
+        let existing = self
+            .trees
+            .objects
+            .get(uid)
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        if let Some(existing) = existing {
+            if let Ok(old_plain) = self.sealer.open(uid, &existing) {
+                if old_plain.as_slice() == plain.as_slice() {
+                    return Ok(Some(existing.to_vec()));
+                }
+            }
+        }
+        self.sealer.seal(uid, &plain).map(Some)
+    }
+
     fn decode_stored(
         &self,
         uid: &str,
@@ -350,7 +377,7 @@ impl ObjectStore for SledStore {
 
     fn update(&self, object: &StoredObject) -> Result<(), StoreError> {
         let uid = object.uid.as_str();
-        let blob = self.seal_object(uid, object.object.as_ref())?;
+        let blob = self.reseal_if_changed(uid, object.object.as_ref())?;
         let new_type = object
             .attributes
             .object_type()

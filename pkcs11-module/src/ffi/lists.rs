@@ -12,7 +12,10 @@ use crate::error::{fail, Pkcs11Error};
 
 /// The v2.40 function list (what C_GetFunctionList returns).
 static FUNCTION_LIST: CK_FUNCTION_LIST = CK_FUNCTION_LIST {
-    version: CK_VERSION { major: 2, minor: 40 },
+    version: CK_VERSION {
+        major: 2,
+        minor: 40,
+    },
     C_Initialize: Some(C_Initialize),
     C_Finalize: Some(C_Finalize),
     C_GetInfo: Some(C_GetInfo),
@@ -206,7 +209,10 @@ static INTERFACES: Interfaces = Interfaces([
 
 fn interface_version(interface: &CK_INTERFACE) -> CK_VERSION {
     // Both function lists start with their CK_VERSION.
-    if std::ptr::eq(interface.pFunctionList as *const CK_FUNCTION_LIST, &FUNCTION_LIST) {
+    if std::ptr::eq(
+        interface.pFunctionList as *const CK_FUNCTION_LIST,
+        &FUNCTION_LIST,
+    ) {
         FUNCTION_LIST.version
     } else {
         FUNCTION_LIST_3_0.version

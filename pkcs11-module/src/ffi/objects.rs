@@ -26,7 +26,10 @@ fn session_token(library: &Library, session: CK_SESSION_HANDLE, write: bool) -> 
 fn object(library: &Library, token: usize, handle: CK_OBJECT_HANDLE) -> Result<Arc<Entry>> {
     let entry = library.objects.get(handle)?;
     if entry.token != token {
-        return fail(CKR_OBJECT_HANDLE_INVALID, "the object belongs to another token");
+        return fail(
+            CKR_OBJECT_HANDLE_INVALID,
+            "the object belongs to another token",
+        );
     }
     Ok(entry)
 }

@@ -54,7 +54,10 @@ pub unsafe fn bytes_mut<'a>(p: *mut u8, len: CK_ULONG) -> Result<&'a mut [u8]> {
 ///
 /// # Safety
 /// `p` is NULL or points to `count` `CK_ATTRIBUTE`s, each with `ulValueLen` readable bytes at `pValue`.
-pub unsafe fn attributes<'a>(p: *mut CK_ATTRIBUTE, count: CK_ULONG) -> Result<&'a mut [CK_ATTRIBUTE]> {
+pub unsafe fn attributes<'a>(
+    p: *mut CK_ATTRIBUTE,
+    count: CK_ULONG,
+) -> Result<&'a mut [CK_ATTRIBUTE]> {
     let count = usize::try_from(count).or(fail(CKR_ARGUMENTS_BAD, "count too large"))?;
     if count == 0 {
         return Ok(&mut []);

@@ -14,7 +14,11 @@ pub fn target_dir() -> PathBuf {
 
 pub fn module_path() -> PathBuf {
     let path = target_dir().join("libqkms_pkcs11.so");
-    assert!(path.exists(), "{} is missing: cargo test builds it with the crate", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: cargo test builds it with the crate",
+        path.display()
+    );
     path
 }
 
@@ -39,7 +43,11 @@ impl TestServer {
             .stdout(Stdio::null())
             .output()
             .unwrap();
-        assert!(init.status.success(), "--init failed: {}", String::from_utf8_lossy(&init.stderr));
+        assert!(
+            init.status.success(),
+            "--init failed: {}",
+            String::from_utf8_lossy(&init.stderr)
+        );
         let port = free_port();
         let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
         let child = Command::new(&binary)
@@ -94,6 +102,7 @@ impl TestServer {
         std::fs::read_to_string(self.dir.path().join("pkcs11.pin")).unwrap()
     }
 
+    #[allow(dead_code)] // each test binary uses its own part of the harness
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -107,5 +116,9 @@ impl Drop for TestServer {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
