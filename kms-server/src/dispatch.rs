@@ -111,18 +111,23 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
             }
         }
     }
-    // One flush of each per message: the store when something may have changed, the audit log always.
-    let store_durable = if wrote {
-        state.store.wait_durable().map_err(|e| e.to_string())
+    // One flush of each per message that may have changed something: the store and the audit log, so a write and
+    // its record are on disk before it is acknowledged. A read-only message's records are appended (in the page
+    // cache, safe from a server crash) and synced by the server's periodic audit sync instead of by every read.
+    let durable = if wrote {
+        state
+            .store
+            .wait_durable()
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                state
+                    .audit
+                    .wait_durable()
+                    .map_err(|e| format!("audit log: {e}"))
+            })
     } else {
         Ok(())
     };
-    let durable = store_durable.and(
-        state
-            .audit
-            .wait_durable()
-            .map_err(|e| format!("audit log: {e}")),
-    );
     if let Err(error) = durable {
         // Nothing written may be acknowledged unless it (and its audit record) is on disk.
         let message = format!("the change could not be made durable: {error}");
