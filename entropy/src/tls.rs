@@ -36,7 +36,10 @@ pub struct PoolSecureRandom {
 
 impl PoolSecureRandom {
     pub fn new(pool: EntropyPool) -> Self {
-        Self { pool, os_fallback_draws: AtomicU64::new(0) }
+        Self {
+            pool,
+            os_fallback_draws: AtomicU64::new(0),
+        }
     }
 
     /// How many TLS draws the OS generator served because the pool had failed closed.
