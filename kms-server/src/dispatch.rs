@@ -22,8 +22,8 @@ use kmip::{
 use crate::audit::AuditEntry;
 use crate::error::KmipError;
 use crate::operations::{
-    attributes, certify, create, crypto_ops, discover_versions, get, import_export, key_pair,
-    lifecycle, locate, query, register, rekey, rng, signing,
+    attributes, certify, create, crypto_ops, discover_versions, get, import_export, interop,
+    key_pair, lifecycle, locate, query, register, rekey, rng, signing,
 };
 use crate::state::{RequestContext, ServerState};
 use crate::tenant::Caller;
@@ -278,6 +278,9 @@ fn produced_identifier(response: &ResponsePayload) -> Option<String> {
 fn handle(ctx: &RequestContext<'_>, payload: RequestPayload) -> Outcome {
     use RequestPayload as P;
     Ok(match payload {
+        P::Undecoded(undecoded) if interop::is_interop(&undecoded) => {
+            interop::interop(ctx, undecoded)?
+        }
         P::Undecoded(undecoded) => return Err(undecoded.error.into()),
         P::DiscoverVersions(r) => discover_versions::discover_versions(ctx, r)?.into(),
         P::Query(r) => query::query(ctx, r)?.into(),

@@ -10,6 +10,7 @@ pub mod crypto_ops;
 pub mod discover_versions;
 pub mod get;
 pub mod import_export;
+pub mod interop;
 pub mod key_codec;
 pub mod key_pair;
 pub mod key_use;

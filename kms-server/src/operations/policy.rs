@@ -51,7 +51,8 @@ pub fn is_read_only(name: &AttributeName) -> bool {
             vendor_identification,
             attribute_name,
         } => is_server_vendor_attribute(vendor_identification, attribute_name),
-        AttributeName::Unknown { .. } => false,
+        // The server derives the Short Unique Identifier from the Unique Identifier (`kmip` does not type it).
+        AttributeName::Unknown { tag, .. } => *tag == Some(ttlv::tags::SHORT_UNIQUE_IDENTIFIER),
     }
 }
 

@@ -6,6 +6,7 @@ use entropy::drbg::DrbgMechanism;
 use entropy::Provenance;
 use kmip::attributes::{
     Attribute, AttributeName, Attributes, CustomAttribute, Digest, RandomNumberGenerator,
+    UnknownAttribute,
 };
 use kmip::enums::{
     CryptographicAlgorithm, DrbgAlgorithm, HashingAlgorithm, KeyFormatType, ObjectType,
@@ -13,6 +14,7 @@ use kmip::enums::{
 };
 use kmip::objects::{KeyMaterial, ManagedObject};
 use sha2::{Digest as _, Sha256};
+use ttlv::{tags, Value};
 
 use super::policy::{SERVER_ATTRIBUTE_PREFIX, SERVER_VENDOR};
 
@@ -26,6 +28,7 @@ pub fn initial_attributes(
 ) -> Attributes {
     let mut out = Attributes::new();
     out.push(Attribute::UniqueIdentifier(uid.to_owned()));
+    out.push(short_unique_identifier(uid));
     out.push(Attribute::ObjectType(object.object_type()));
     if let Some(block) = object.key_block() {
         if let Some(algorithm) = block.cryptographic_algorithm {
@@ -70,6 +73,7 @@ pub fn initial_attributes(
     out.push(Attribute::InitialDate(now));
     out.push(Attribute::LastChangeDate(now));
     out.push(Attribute::OriginalCreationDate(now));
+    out.push(Attribute::LeaseTime(LEASE_TIME_SECONDS));
     if !out.contains(kmip::attributes::KnownAttribute::Sensitive) {
         out.push(Attribute::Sensitive(sensitive));
     }
@@ -85,6 +89,20 @@ pub fn initial_attributes(
     };
     out.push(Attribute::State(state));
     out
+}
+
+/// The Lease Time given to every new object: how long a client may use it before asking the server again (KMIP
+/// 1.4 §3.15, 2.1 §4.27). One hour, as the OASIS reference server answers; qkms grants no shorter or longer leases.
+pub const LEASE_TIME_SECONDS: u32 = 3600;
+
+/// The KMIP 2.x Short Unique Identifier (2.1 §4.50): the SHA-256 of the Unique Identifier, a Byte String.
+/// `kmip` does not type it, so it is kept in its 2.x form only (tagged, no 1.x name): 1.x clients never see it.
+pub fn short_unique_identifier(uid: &str) -> Attribute {
+    Attribute::Unknown(UnknownAttribute {
+        text_name: None,
+        tag: Some(tags::SHORT_UNIQUE_IDENTIFIER),
+        value: Value::ByteString(Sha256::digest(uid.as_bytes()).to_vec()),
+    })
 }
 
 /// SHA-256 over the object's value as stored (KMIP: the digest of the Key Material in its Key Format Type).
@@ -213,6 +231,28 @@ mod tests {
         assert!(attributes
             .iter()
             .any(|a| *a == Attribute::InitialDate(1000)));
+    }
+
+    #[test]
+    fn new_objects_carry_a_lease_time_and_a_v2_only_short_unique_identifier() {
+        let attributes = aes(None);
+        assert!(attributes
+            .iter()
+            .any(|a| *a == Attribute::LeaseTime(LEASE_TIME_SECONDS)));
+        let short = attributes
+            .iter()
+            .find(|a| a.name() == AttributeName::from_tag(tags::SHORT_UNIQUE_IDENTIFIER))
+            .unwrap();
+        let Attribute::Unknown(unknown) = short else {
+            panic!("Short Unique Identifier is not typed by kmip: {short:?}");
+        };
+        assert_eq!(
+            unknown.value,
+            Value::ByteString(Sha256::digest(b"uid-1").to_vec())
+        );
+        assert!(short.name().is_available_in(kmip::ProtocolVersion::V2_1));
+        assert!(!short.name().is_available_in(kmip::ProtocolVersion::V1_4));
+        assert!(super::super::policy::is_read_only(&short.name()));
     }
 
     #[test]
