@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 
 use super::key_codec::{crypto_error, private_key_of, public_key_of, symmetric_bytes};
 use super::key_use::{self, effective_parameters, hash_algorithm, KeyUse};
-use super::streams::{self, Part, Stream};
+use super::streams::{self, Part, PartedRequest, Stream};
 use super::{target, versioned};
 use crate::crypto::rsa_params::{oaep_decrypt, oaep_encrypt, OaepParams};
 use crate::crypto::symmetric::{self, Padding, GCM_DEFAULT_TAG_LEN};
@@ -286,11 +286,7 @@ pub fn encrypt(
     let uid = target(&request.unique_identifier)?.to_owned();
     let usage = KeyUse::Protect(CryptographicUsageMask::ENCRYPT);
     let mut object = key_use::load_for(ctx, &uid, usage)?;
-    let part = Part::of(
-        request.init_indicator,
-        request.correlation_value.as_ref(),
-        request.final_indicator,
-    )?;
+    let part = request.part()?;
     let data = request
         .data
         .as_ref()
@@ -393,11 +389,7 @@ pub fn decrypt(
     let uid = target(&request.unique_identifier)?.to_owned();
     let usage = KeyUse::Process(CryptographicUsageMask::DECRYPT);
     let mut object = key_use::load_for(ctx, &uid, usage)?;
-    let part = Part::of(
-        request.init_indicator,
-        request.correlation_value.as_ref(),
-        request.final_indicator,
-    )?;
+    let part = request.part()?;
     let data = request.data.clone().unwrap_or_default();
     let aad = request
         .authenticated_encryption_additional_data

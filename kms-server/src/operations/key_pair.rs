@@ -243,8 +243,8 @@ pub fn create_key_pair(
     })
 }
 
-/// Attributes a replacement pair inherits from the pair it replaces.
-fn inherited(attribute: &Attribute) -> bool {
+/// Attributes a replacement (pair or, with more, a re-keyed symmetric key) inherits from what it replaces.
+pub(super) fn inherited(attribute: &Attribute) -> bool {
     matches!(
         attribute,
         Attribute::Name(_)
@@ -261,7 +261,7 @@ fn inherited(attribute: &Attribute) -> bool {
 }
 
 /// Marks `old` as replaced by `new_uid` (superseding any earlier replacement link) and saves it.
-fn link_replacement(
+pub(super) fn link_replacement(
     ctx: &RequestContext<'_>,
     mut old: StoredObject,
     new_uid: &str,

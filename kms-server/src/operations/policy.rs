@@ -51,8 +51,12 @@ pub fn is_read_only(name: &AttributeName) -> bool {
             vendor_identification,
             attribute_name,
         } => is_server_vendor_attribute(vendor_identification, attribute_name),
-        // The server derives the Short Unique Identifier from the Unique Identifier (`kmip` does not type it).
-        AttributeName::Unknown { tag, .. } => *tag == Some(ttlv::tags::SHORT_UNIQUE_IDENTIFIER),
+        // Set by the server (`kmip` does not type them): the Short Unique Identifier, derived from the Unique
+        // Identifier, and the Protection Storage Mask, which says where the server keeps the object.
+        AttributeName::Unknown { tag, .. } => matches!(
+            *tag,
+            Some(ttlv::tags::SHORT_UNIQUE_IDENTIFIER | ttlv::tags::PROTECTION_STORAGE_MASK)
+        ),
     }
 }
 

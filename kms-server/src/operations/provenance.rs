@@ -74,6 +74,7 @@ pub fn initial_attributes(
     out.push(Attribute::LastChangeDate(now));
     out.push(Attribute::OriginalCreationDate(now));
     out.push(Attribute::LeaseTime(LEASE_TIME_SECONDS));
+    out.push(protection_storage_mask());
     if !out.contains(kmip::attributes::KnownAttribute::Sensitive) {
         out.push(Attribute::Sensitive(sensitive));
     }
@@ -102,6 +103,20 @@ pub fn short_unique_identifier(uid: &str) -> Attribute {
         text_name: None,
         tag: Some(tags::SHORT_UNIQUE_IDENTIFIER),
         value: Value::ByteString(Sha256::digest(uid.as_bytes()).to_vec()),
+    })
+}
+
+/// Protection Storage Mask value Software (KMIP 2.1 §11.40).
+const PROTECTION_STORAGE_SOFTWARE: i32 = 0x0000_0001;
+
+/// The KMIP 2.x Protection Storage Mask (2.1 §4.49): where the object is protected. qkms keeps every object in
+/// its own store, sealed in software (requests for other protection storage are refused at Create / Register),
+/// so it is Software. Kept, like the Short Unique Identifier, in its 2.x form only.
+pub fn protection_storage_mask() -> Attribute {
+    Attribute::Unknown(UnknownAttribute {
+        text_name: None,
+        tag: Some(tags::PROTECTION_STORAGE_MASK),
+        value: Value::Integer(PROTECTION_STORAGE_SOFTWARE),
     })
 }
 
@@ -253,6 +268,11 @@ mod tests {
         assert!(short.name().is_available_in(kmip::ProtocolVersion::V2_1));
         assert!(!short.name().is_available_in(kmip::ProtocolVersion::V1_4));
         assert!(super::super::policy::is_read_only(&short.name()));
+        let storage = AttributeName::from_tag(tags::PROTECTION_STORAGE_MASK);
+        assert!(attributes
+            .iter()
+            .any(|a| a.name() == storage && *a == protection_storage_mask()));
+        assert!(super::super::policy::is_read_only(&storage));
     }
 
     #[test]

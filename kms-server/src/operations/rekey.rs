@@ -9,33 +9,24 @@ use kmip::ResultReason;
 use zeroize::Zeroizing;
 
 use super::create::key_spec;
+use super::key_pair;
 use super::provenance::{initial_attributes, provenance_attributes};
-use super::{entropy_error, load, new_uid, save, store_error, target, versioned, wrong_state};
+use super::{entropy_error, load, new_uid, store_error, target, versioned, wrong_state};
 use crate::error::KmipError;
 use crate::state::RequestContext;
 use crate::store::StoredObject;
 
-/// Attributes the replacement inherits from the replaced key (the server sets the rest afresh).
+/// Attributes the replacement inherits from the replaced key (the server sets the rest afresh): what a
+/// replacement pair inherits, and also Alternative Names and client custom attributes.
 fn inherited(attribute: &Attribute) -> bool {
-    matches!(
-        attribute,
-        Attribute::Name(_)
-            | Attribute::CryptographicUsageMask(_)
-            | Attribute::CryptographicParameters(_)
-            | Attribute::ObjectGroup(_)
-            | Attribute::ApplicationSpecificInformation(_)
-            | Attribute::ContactInformation(_)
-            | Attribute::Description(_)
-            | Attribute::Comment(_)
-            | Attribute::Sensitive(_)
-            | Attribute::Extractable(_)
-            | Attribute::AlternativeName(_)
-    ) || matches!(attribute, Attribute::Custom(c) if !super::policy::is_server_vendor_attribute(&c.vendor_identification, &c.attribute_name))
+    key_pair::inherited(attribute)
+        || matches!(attribute, Attribute::AlternativeName(_))
+        || matches!(attribute, Attribute::Custom(c) if !super::policy::is_server_vendor_attribute(&c.vendor_identification, &c.attribute_name))
 }
 
 pub fn rekey(ctx: &RequestContext<'_>, request: ReKeyRequest) -> Result<ReKeyResponse, KmipError> {
     let uid = target(&request.unique_identifier)?;
-    let mut old = load(ctx, uid)?;
+    let old = load(ctx, uid)?;
     if old.attributes.object_type() != Some(ObjectType::SymmetricKey) {
         return Err(versioned(
             ctx.version,
@@ -119,20 +110,7 @@ pub fn rekey(ctx: &RequestContext<'_>, request: ReKeyRequest) -> Result<ReKeyRes
         internal: false,
     };
     ctx.state.store.insert(&new).map_err(store_error)?;
-    // The old key points at its replacement (any earlier replacement link is superseded).
-    let mut kept: Vec<Attribute> = std::mem::take(&mut old.attributes)
-        .into_iter()
-        .filter(
-            |a| !matches!(a, Attribute::Link(l) if l.link_type == LinkType::ReplacementObjectLink),
-        )
-        .collect();
-    kept.push(Attribute::Link(Link {
-        link_type: LinkType::ReplacementObjectLink,
-        linked_object_identifier: new_uid.clone(),
-    }));
-    old.attributes = kept.into();
-    old.attributes.set(Attribute::LastChangeDate(ctx.now));
-    save(ctx, &old)?;
+    key_pair::link_replacement(ctx, old, &new_uid)?;
     Ok(ReKeyResponse {
         unique_identifier: new_uid,
         attributes: None,

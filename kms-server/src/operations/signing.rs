@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 
 use super::key_codec::{crypto_error, private_key_of, public_key_of, symmetric_bytes};
 use super::key_use::{self, effective_parameters, hash_algorithm, KeyUse};
-use super::streams::{self, Part, Stream};
+use super::streams::{self, Part, PartedRequest, Stream};
 use super::{target, versioned};
 use crate::crypto::signature::{self, SignInput, SignatureAlgorithm};
 use crate::crypto::{hash, mac, rsa_params, HashAlgorithm, KeyPairSpec, PublicKey};
@@ -107,11 +107,10 @@ fn gather(
     operation: Operation,
     uid: &str,
     p: CryptographicParameters,
-    part: Part,
-    correlation: Option<&Vec<u8>>,
+    request: &impl PartedRequest,
     data: &[u8],
 ) -> Result<Gathered, KmipError> {
-    match part {
+    match request.part()? {
         Part::Whole => Ok(Gathered::Complete(p, Zeroizing::new(data.to_vec()))),
         Part::First => {
             let mut stream = Stream::new(ctx, operation, uid, p);
@@ -119,7 +118,7 @@ fn gather(
             Ok(Gathered::Open(streams::keep(ctx, stream)?))
         }
         Part::Next { last } => {
-            let correlation = correlation.cloned().unwrap_or_default();
+            let correlation = request.correlation_value().cloned().unwrap_or_default();
             let mut stream = streams::take(ctx, &correlation, operation, uid)?;
             stream.push(data)?;
             if last {
@@ -141,6 +140,40 @@ enum Gathered {
     Open(Vec<u8>),
 }
 
+impl Gathered {
+    /// The parameters and data once the final part is in; `None` after putting the Correlation Value the
+    /// client sends the next part with into `correlation_value` (the response's field).
+    fn complete(
+        self,
+        correlation_value: &mut Option<Vec<u8>>,
+    ) -> Option<(CryptographicParameters, Zeroizing<Vec<u8>>)> {
+        match self {
+            Gathered::Complete(p, data) => Some((p, data)),
+            Gathered::Open(correlation) => {
+                *correlation_value = Some(correlation);
+                None
+            }
+        }
+    }
+}
+
+/// The input of a Sign / Signature Verify: the digest the client computed as is, else the data once all its
+/// parts are in (`Open` while parts are still to come).
+fn signing_input(
+    ctx: &RequestContext<'_>,
+    operation: Operation,
+    uid: &str,
+    p: CryptographicParameters,
+    request: &impl PartedRequest,
+    digested_data: Option<&Vec<u8>>,
+    data: &[u8],
+) -> Result<Gathered, KmipError> {
+    match digested_data {
+        Some(digest) => Ok(Gathered::Complete(p, Zeroizing::new(digest.clone()))),
+        None => gather(ctx, operation, uid, p, request, data),
+    }
+}
+
 pub fn sign(ctx: &RequestContext<'_>, request: SignRequest) -> Result<SignResponse, KmipError> {
     let uid = target(&request.unique_identifier)?.to_owned();
     let mut object = key_use::load_for(ctx, &uid, KeyUse::Protect(CryptographicUsageMask::SIGN))?;
@@ -155,29 +188,17 @@ pub fn sign(ctx: &RequestContext<'_>, request: SignRequest) -> Result<SignRespon
         unique_identifier: uid.clone(),
         ..SignResponse::default()
     };
-    let (p, input) = if let Some(digest) = &request.digested_data {
-        (p, Zeroizing::new(digest.clone()))
-    } else {
-        let data = request.data.clone().unwrap_or_default();
-        match gather(
-            ctx,
-            Operation::Sign,
-            &uid,
-            p,
-            Part::of(
-                request.init_indicator,
-                request.correlation_value.as_ref(),
-                request.final_indicator,
-            )?,
-            request.correlation_value.as_ref(),
-            &data,
-        )? {
-            Gathered::Complete(p, data) => (p, data),
-            Gathered::Open(correlation) => {
-                response.correlation_value = Some(correlation);
-                return Ok(response);
-            }
-        }
+    let Some((p, input)) = signing_input(
+        ctx,
+        Operation::Sign,
+        &uid,
+        p,
+        &request,
+        request.digested_data.as_ref(),
+        request.data.as_deref().unwrap_or_default(),
+    )?
+    .complete(&mut response.correlation_value) else {
+        return Ok(response);
     };
     let sign_input = if request.digested_data.is_some() {
         SignInput::Digest(&input)
@@ -237,29 +258,17 @@ pub fn signature_verify(
         unique_identifier: uid.clone(),
         ..Default::default()
     };
-    let (p, input) = if let Some(digest) = &request.digested_data {
-        (p, Zeroizing::new(digest.clone()))
-    } else {
-        let data = request.data.clone().unwrap_or_default();
-        match gather(
-            ctx,
-            Operation::SignatureVerify,
-            &uid,
-            p,
-            Part::of(
-                request.init_indicator,
-                request.correlation_value.as_ref(),
-                request.final_indicator,
-            )?,
-            request.correlation_value.as_ref(),
-            &data,
-        )? {
-            Gathered::Complete(p, data) => (p, data),
-            Gathered::Open(correlation) => {
-                response.correlation_value = Some(correlation);
-                return Ok(response);
-            }
-        }
+    let Some((p, input)) = signing_input(
+        ctx,
+        Operation::SignatureVerify,
+        &uid,
+        p,
+        &request,
+        request.digested_data.as_ref(),
+        request.data.as_deref().unwrap_or_default(),
+    )?
+    .complete(&mut response.correlation_value) else {
+        return Ok(response);
     };
     let signature_data = request.signature_data.as_deref().ok_or_else(|| {
         KmipError::new(
@@ -337,24 +346,10 @@ pub fn mac(ctx: &RequestContext<'_>, request: MacRequest) -> Result<MacResponse,
         ..MacResponse::default()
     };
     let data = request.data.clone().unwrap_or_default();
-    let (p, data) = match gather(
-        ctx,
-        Operation::Mac,
-        &uid,
-        p,
-        Part::of(
-            request.init_indicator,
-            request.correlation_value.as_ref(),
-            request.final_indicator,
-        )?,
-        request.correlation_value.as_ref(),
-        &data,
-    )? {
-        Gathered::Complete(p, data) => (p, data),
-        Gathered::Open(correlation) => {
-            response.correlation_value = Some(correlation);
-            return Ok(response);
-        }
+    let Some((p, data)) = gather(ctx, Operation::Mac, &uid, p, &request, &data)?
+        .complete(&mut response.correlation_value)
+    else {
+        return Ok(response);
     };
     let tag = mac::hmac(
         mac_hash(ctx.version, &object, &p)?,
@@ -383,24 +378,10 @@ pub fn mac_verify(
         ..MacVerifyResponse::default()
     };
     let data = request.data.clone().unwrap_or_default();
-    let (p, data) = match gather(
-        ctx,
-        Operation::MacVerify,
-        &uid,
-        p,
-        Part::of(
-            request.init_indicator,
-            request.correlation_value.as_ref(),
-            request.final_indicator,
-        )?,
-        request.correlation_value.as_ref(),
-        &data,
-    )? {
-        Gathered::Complete(p, data) => (p, data),
-        Gathered::Open(correlation) => {
-            response.correlation_value = Some(correlation);
-            return Ok(response);
-        }
+    let Some((p, data)) = gather(ctx, Operation::MacVerify, &uid, p, &request, &data)?
+        .complete(&mut response.correlation_value)
+    else {
+        return Ok(response);
     };
     let tag = request.mac_data.as_deref().ok_or_else(|| {
         KmipError::new(ResultReason::MissingData, "MAC Verify needs the MAC Data")
@@ -431,12 +412,7 @@ pub fn hash(ctx: &RequestContext<'_>, request: HashRequest) -> Result<HashRespon
         Operation::Hash,
         &uid,
         request.cryptographic_parameters.clone(),
-        Part::of(
-            request.init_indicator,
-            request.correlation_value.as_ref(),
-            request.final_indicator,
-        )?,
-        request.correlation_value.as_ref(),
+        &request,
         &data,
     )? {
         Gathered::Complete(_, data) => response.data = Some(hash::digest(algorithm, &data)),

@@ -177,3 +177,38 @@ impl Part {
         }
     }
 }
+
+/// A request that may arrive in parts: it carries an Init Indicator, a Correlation Value and a Final Indicator.
+pub trait PartedRequest {
+    fn correlation_value(&self) -> Option<&Vec<u8>>;
+    /// Which part this request is.
+    fn part(&self) -> Result<Part, KmipError>;
+}
+
+macro_rules! parted_requests {
+    ($($request:ty),* $(,)?) => {$(
+        impl PartedRequest for $request {
+            fn correlation_value(&self) -> Option<&Vec<u8>> {
+                self.correlation_value.as_ref()
+            }
+
+            fn part(&self) -> Result<Part, KmipError> {
+                Part::of(
+                    self.init_indicator,
+                    self.correlation_value.as_ref(),
+                    self.final_indicator,
+                )
+            }
+        }
+    )*};
+}
+
+parted_requests!(
+    kmip::payloads::EncryptRequest,
+    kmip::payloads::DecryptRequest,
+    kmip::payloads::SignRequest,
+    kmip::payloads::SignatureVerifyRequest,
+    kmip::payloads::MacRequest,
+    kmip::payloads::MacVerifyRequest,
+    kmip::payloads::HashRequest,
+);

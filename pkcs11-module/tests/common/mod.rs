@@ -12,13 +12,30 @@ pub fn target_dir() -> PathBuf {
     exe.parent().unwrap().parent().unwrap().to_path_buf()
 }
 
+/// Runs `cargo build` for `args` in this workspace and profile (a no-op when up to date): `cargo test` builds the
+/// crate as an rlib for its tests, not the `.so`, and builds another package's binary only when asked.
+fn cargo_build(args: &[&str]) {
+    let target = target_dir();
+    let mut build = Command::new(env!("CARGO"));
+    build
+        .arg("build")
+        .arg("--quiet")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if target.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    if let Some(root) = target.parent() {
+        build.arg("--target-dir").arg(root);
+    }
+    let status = build.status().expect("cargo runs");
+    assert!(status.success(), "cargo build {args:?} failed");
+}
+
 pub fn module_path() -> PathBuf {
+    cargo_build(&["-p", "pkcs11-module", "--lib"]);
     let path = target_dir().join("libqkms_pkcs11.so");
-    assert!(
-        path.exists(),
-        "{} is missing: cargo test builds it with the crate",
-        path.display()
-    );
+    assert!(path.exists(), "{} missing after the build", path.display());
     path
 }
 
@@ -30,10 +47,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start() -> Self {
+        cargo_build(&["-p", "kms-server", "--bin", "qkms-server"]);
         let binary = target_dir().join("qkms-server");
         assert!(
             binary.exists(),
-            "{} is missing: build it first with `cargo build -p kms-server --bin qkms-server`",
+            "{} missing after the build",
             binary.display()
         );
         let dir = tempfile::tempdir().unwrap();
