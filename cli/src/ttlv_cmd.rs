@@ -173,23 +173,24 @@ fn read_input(path: Option<&PathBuf>) -> CliResult<Vec<u8>> {
 
 /// The wire bytes, from hex text (white space and an optional `0x` ignored) or raw bytes.
 fn wire_bytes(input: &[u8], format: WireFormat) -> CliResult<Vec<u8>> {
-    let looks_hex = input
-        .iter()
-        .all(|b| b.is_ascii_hexdigit() || b.is_ascii_whitespace());
+    let hex_digits = |text: &str| -> String {
+        text.split_whitespace()
+            .map(|word| word.strip_prefix("0x").unwrap_or(word))
+            .collect()
+    };
     let as_hex = match format {
         WireFormat::Hex => true,
         WireFormat::Binary => false,
-        WireFormat::Auto => looks_hex && input.iter().any(|b| !b.is_ascii_whitespace()),
+        WireFormat::Auto => std::str::from_utf8(input).is_ok_and(|text| {
+            let digits = hex_digits(text);
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_hexdigit())
+        }),
     };
     if !as_hex {
         return Ok(input.to_vec());
     }
     let text = std::str::from_utf8(input).map_err(|_| "hex input is not text")?;
-    let digits: String = text
-        .split_whitespace()
-        .map(|word| word.strip_prefix("0x").unwrap_or(word))
-        .collect();
-    Ok(hex::decode(&digits).map_err(|e| format!("invalid hex input: {e}"))?)
+    Ok(hex::decode(hex_digits(text)).map_err(|e| format!("invalid hex input: {e}"))?)
 }
 
 /// Splits a capture into its messages by their TTLV headers.

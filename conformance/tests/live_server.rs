@@ -90,10 +90,6 @@ fn required_profiles_pass_against_the_real_server() {
 const KNOWN_FAILURES: &[(&str, &str)] = &[
     ("TL-M-1-14.xml", "Query lists Template among object types; qkms does not implement 1.x Template objects, and \
         listing an object type it refuses to Register would be a false claim"),
-    ("BL-M-1-21.xml", "the Log operation is not implemented"),
-    ("BL-M-2-21.xml", "step 2 expects Operation Undone where the server answers Success: the batch Undo rule \
-        differs from this case's reading and is not yet analysed"),
-    ("BL-M-10-21.xml", "the Certificate Subject CN attribute (2.1) is not produced yet"),
     ("BL-M-12-21.xml", "Transparent DSA Public Key format is not supported (DSA is not implemented)"),
     ("BL-M-13-21.xml", "Transparent DSA Private Key format is not supported (DSA is not implemented)"),
 ];

@@ -23,7 +23,7 @@ use crate::audit::AuditEntry;
 use crate::error::KmipError;
 use crate::operations::{
     attributes, certify, create, crypto_ops, discover_versions, get, import_export, interop,
-    key_pair, lifecycle, locate, query, register, rekey, rng, signing,
+    key_pair, lifecycle, locate, log, query, register, rekey, rng, signing,
 };
 use crate::state::{RequestContext, ServerState};
 use crate::tenant::Caller;
@@ -63,6 +63,8 @@ pub const HANDLED_OPERATIONS: &[Operation] = &[
     Operation::Mac,
     Operation::MacVerify,
     Operation::Hash,
+    Operation::Log,
+    Operation::Interop,
 ];
 
 /// Answers a request message for `caller`. Never fails: every problem is a failed batch item.
@@ -281,6 +283,7 @@ fn handle(ctx: &RequestContext<'_>, payload: RequestPayload) -> Outcome {
         P::Undecoded(undecoded) if interop::is_interop(&undecoded) => {
             interop::interop(ctx, undecoded)?
         }
+        P::Undecoded(undecoded) if log::is_log(&undecoded) => log::log(ctx, undecoded)?,
         P::Undecoded(undecoded) => return Err(undecoded.error.into()),
         P::DiscoverVersions(r) => discover_versions::discover_versions(ctx, r)?.into(),
         P::Query(r) => query::query(ctx, r)?.into(),

@@ -242,12 +242,17 @@ fn query_lists_operations_of_the_version_and_the_entropy_sources() {
             .contains(&OperationCode::Known(Operation::SetAttribute)),
         "Set Attribute is 2.0"
     );
+    assert!(
+        !v14.operations
+            .contains(&OperationCode::Known(Operation::Log)),
+        "Log is 2.0"
+    );
     let ResponsePayload::Query(v21) = h.ok(&h.alice, V2_1, request) else {
         panic!()
     };
-    assert!(v21
-        .operations
-        .contains(&OperationCode::Known(Operation::SetAttribute)));
+    for operation in [Operation::SetAttribute, Operation::Log, Operation::Interop] {
+        assert!(v21.operations.contains(&OperationCode::Known(operation)));
+    }
     assert!(v21
         .object_types
         .contains(&EnumValue(kmip::enums::ObjectType::SymmetricKey.to_u32())));

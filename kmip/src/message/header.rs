@@ -13,9 +13,9 @@ use crate::{enum_field, kmip_enum, kmip_struct};
 kmip_enum! {
     /// Batch Error Continuation Option: what the server does with the rest of a batch after a failed item.
     pub enum BatchErrorContinuationOption {
-        Undo = 0x01 => "Undo",
+        Continue = 0x01 => "Continue",
         Stop = 0x02 => "Stop",
-        Continue = 0x03 => "Continue",
+        Undo = 0x03 => "Undo",
     }
 }
 

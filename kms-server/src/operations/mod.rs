@@ -16,6 +16,7 @@ pub mod key_pair;
 pub mod key_use;
 pub mod lifecycle;
 pub mod locate;
+pub mod log;
 pub mod policy;
 pub mod provenance;
 pub mod query;
