@@ -13,6 +13,7 @@ use kmip::attributes::Attributes;
 use zeroize::Zeroizing;
 
 use crate::error::{fail, Pkcs11Error, Result};
+use crate::key_codec;
 use crate::mapping::{self, bool_value, ulong};
 
 /// What the module knows of one object.
@@ -71,6 +72,10 @@ impl ObjectView {
         let class = self.class;
         let is_key = matches!(class, CKO_SECRET_KEY | CKO_PUBLIC_KEY | CKO_PRIVATE_KEY);
         let secret = mapping::is_secret_class(class);
+        let key_type = a
+            .cryptographic_algorithm()
+            .and_then(mapping::key_type_of)
+            .filter(|_| is_key);
         let value = |v: Vec<u8>| Ok(Answer::Value(v));
         match kind {
             CKA_CLASS => value(ulong(class)),
@@ -90,9 +95,32 @@ impl ObjectView {
                 let bits = a.cryptographic_length().unwrap_or(0).max(0) as CK_ULONG;
                 value(ulong(bits / 8))
             }
-            CKA_MODULUS_BITS if class == CKO_PUBLIC_KEY => {
+            CKA_MODULUS_BITS if class == CKO_PUBLIC_KEY && key_type == Some(CKK_RSA) => {
                 let bits = a.cryptographic_length().unwrap_or(0).max(0) as CK_ULONG;
                 value(ulong(bits))
+            }
+            CKA_MODULUS_BITS if class == CKO_PRIVATE_KEY && key_type == Some(CKK_RSA) => {
+                let bits = a.cryptographic_length().unwrap_or(0).max(0) as CK_ULONG;
+                value(ulong(bits))
+            }
+            CKA_MODULUS | CKA_PUBLIC_EXPONENT
+                if class == CKO_PUBLIC_KEY && key_type == Some(CKK_RSA) =>
+            {
+                let (modulus, exponent) = key_codec::rsa_parts(self.value(fetch)?)?;
+                value(if kind == CKA_MODULUS {
+                    modulus
+                } else {
+                    exponent
+                })
+            }
+            CKA_EC_POINT if class == CKO_PUBLIC_KEY && key_type == Some(CKK_EC) => {
+                value(key_codec::ec_point(self.value(fetch)?)?)
+            }
+            CKA_EC_PARAMS if key_type == Some(CKK_EC) => {
+                match key_codec::ec_params_for_bits(a.cryptographic_length().unwrap_or(0)) {
+                    Some(params) => value(params.to_vec()),
+                    None => Ok(Answer::Invalid),
+                }
             }
             CKA_LOCAL if is_key => value(bool_value(false)),
             CKA_KEY_GEN_MECHANISM if is_key => value(ulong(CK_UNAVAILABLE_INFORMATION)),

@@ -45,8 +45,11 @@ pub fn view(library: &Library, entry: &Entry) -> Result<Arc<ObjectView>> {
 
 /// The object's value bytes (KMIP Get): certificate DER, data bytes, raw key bytes.
 pub fn fetch_value(library: &Library, entry: &Entry) -> Result<Zeroizing<Vec<u8>>> {
+    let public = view(library, entry)?.class == CKO_PUBLIC_KEY;
     let request = GetRequest {
         unique_identifier: Some(entry.uid.clone()),
+        // Public keys are read as a SubjectPublicKeyInfo, whatever format they are stored in.
+        key_format_type: public.then_some(KeyFormatType::X509),
         ..Default::default()
     };
     let object = match library.tokens[entry.token].link()?.call(request)? {
@@ -57,6 +60,7 @@ pub fn fetch_value(library: &Library, entry: &Entry) -> Result<Zeroizing<Vec<u8>
         Some(ManagedObject::Certificate(c)) => c.certificate_value,
         Some(ManagedObject::OpaqueObject(o)) => o.opaque_data_value.to_vec(),
         Some(ManagedObject::SymmetricKey(block))
+        | Some(ManagedObject::PublicKey(block))
         | Some(ManagedObject::SecretData(kmip::objects::SecretData {
             key_block: block, ..
         })) => match block.key_value.map(|v| v.material) {
@@ -156,7 +160,7 @@ fn matches_template(
 }
 
 /// Label, id and the attributes every object template may carry.
-fn common_attributes(template: &Template, out: &mut Attributes) -> Result<()> {
+pub(crate) fn common_attributes(template: &Template, out: &mut Attributes) -> Result<()> {
     template.require_token_object()?;
     if let Some(label) = template.text(CKA_LABEL)? {
         out.push(mapping::name_attribute(&label));
@@ -176,7 +180,11 @@ fn common_attributes(template: &Template, out: &mut Attributes) -> Result<()> {
 }
 
 /// Sensitive / Extractable / CKA_PRIVATE and the usage mask of a new secret or private key.
-fn key_attributes(template: &Template, default_usage: Usage, out: &mut Attributes) -> Result<()> {
+pub(crate) fn key_attributes(
+    template: &Template,
+    default_usage: Usage,
+    out: &mut Attributes,
+) -> Result<()> {
     if let Some(private) = template.bool(CKA_PRIVATE)? {
         out.push(mapping::private_attribute(private));
     }
@@ -184,6 +192,15 @@ fn key_attributes(template: &Template, default_usage: Usage, out: &mut Attribute
     let extractable = template.bool(CKA_EXTRACTABLE)?.unwrap_or(false);
     out.push(Attribute::Sensitive(sensitive));
     out.push(Attribute::Extractable(extractable));
+    out.push(Attribute::CryptographicUsageMask(usage_mask(
+        template,
+        default_usage,
+    )?));
+    Ok(())
+}
+
+/// The usage mask the template's CKA_ENCRYPT/CKA_SIGN/... flags ask for, `default_usage` when none is given.
+pub(crate) fn usage_mask(template: &Template, default_usage: Usage) -> Result<Usage> {
     let mut usage = Usage::empty();
     let mut any = false;
     for (kind, bit) in mapping::USAGE_FLAGS {
@@ -196,12 +213,7 @@ fn key_attributes(template: &Template, default_usage: Usage, out: &mut Attribute
             None => {}
         }
     }
-    out.push(Attribute::CryptographicUsageMask(if any {
-        usage
-    } else {
-        default_usage
-    }));
-    Ok(())
+    Ok(if any { usage } else { default_usage })
 }
 
 const KEY_TEMPLATE: &[CK_ATTRIBUTE_TYPE] = &[
@@ -282,7 +294,7 @@ pub fn generate_aes_key(
     library.objects.handle_for(token, &uid)
 }
 
-fn activate(library: &Library, token: usize, uid: &str) -> Result<()> {
+pub(crate) fn activate(library: &Library, token: usize, uid: &str) -> Result<()> {
     let request = ActivateRequest {
         unique_identifier: Some(uid.to_owned()),
     };
@@ -550,6 +562,6 @@ fn change(
     }
 }
 
-fn unexpected(payload: ResponsePayload) -> Pkcs11Error {
+pub(crate) fn unexpected(payload: ResponsePayload) -> Pkcs11Error {
     Pkcs11Error::Unexpected(format!("answer for {:?}", payload.operation()))
 }

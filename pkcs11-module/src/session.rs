@@ -3,6 +3,7 @@
 use cryptoki_sys::*;
 
 use crate::error::{fail, Result};
+use crate::signing::SignatureOperation;
 
 #[derive(Debug)]
 pub struct Session {
@@ -10,6 +11,8 @@ pub struct Session {
     pub read_write: bool,
     /// The C_FindObjects result being walked.
     pub find: Option<FindOperation>,
+    pub sign: Option<SignatureOperation>,
+    pub verify: Option<SignatureOperation>,
 }
 
 #[derive(Debug, Default)]
@@ -24,6 +27,8 @@ impl Session {
             token,
             read_write,
             find: None,
+            sign: None,
+            verify: None,
         }
     }
 

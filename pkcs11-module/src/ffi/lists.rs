@@ -2,6 +2,7 @@
 
 use cryptoki_sys::*;
 
+use super::crypto::*;
 use super::cryptoki_fn;
 use super::general::*;
 use super::objects::*;

@@ -5,6 +5,7 @@
 // Parameter names are the standard's (pInfo, hSession, ...), so the C documentation reads across.
 #![allow(non_snake_case)]
 
+mod crypto;
 mod general;
 mod lists;
 mod objects;

@@ -13,7 +13,11 @@ use crate::ops;
 use crate::session::FindOperation;
 
 /// The session's token, after checking the session exists.
-fn session_token(library: &Library, session: CK_SESSION_HANDLE, write: bool) -> Result<usize> {
+pub(super) fn session_token(
+    library: &Library,
+    session: CK_SESSION_HANDLE,
+    write: bool,
+) -> Result<usize> {
     let session = library.session(session)?;
     let session = lock(&session)?;
     if write {
@@ -23,7 +27,11 @@ fn session_token(library: &Library, session: CK_SESSION_HANDLE, write: bool) -> 
 }
 
 /// The object behind `handle`, which must belong to the session's token.
-fn object(library: &Library, token: usize, handle: CK_OBJECT_HANDLE) -> Result<Arc<Entry>> {
+pub(super) fn object(
+    library: &Library,
+    token: usize,
+    handle: CK_OBJECT_HANDLE,
+) -> Result<Arc<Entry>> {
     let entry = library.objects.get(handle)?;
     if entry.token != token {
         return fail(
