@@ -286,8 +286,8 @@ fn malformed_objects_are_typed_errors() {
     let err = ManagedObject::from_ttlv_as(&item, ObjectType::PublicKey, ProtocolVersion::V2_1)
         .unwrap_err();
     assert_eq!(err.reason, ResultReason::InvalidField);
-    let err = ManagedObject::from_ttlv_as(&item, ObjectType::Template, ProtocolVersion::V1_4)
-        .unwrap_err();
+    let err =
+        ManagedObject::from_ttlv_as(&item, ObjectType::PgpKey, ProtocolVersion::V1_4).unwrap_err();
     assert_eq!(err.reason, ResultReason::FeatureNotSupported);
 
     let rsa_without_modulus = Item::structure(

@@ -41,6 +41,8 @@ operations! {
     re_key_key_pair => ReKeyKeyPair, ReKeyKeyPairRequest, ReKeyKeyPairResponse;
     /// Certify.
     certify => Certify, CertifyRequest, CertifyResponse;
+    /// Re-Certify.
+    re_certify => ReCertify, ReCertifyRequest, ReCertifyResponse;
     /// Get.
     get => Get, GetRequest, GetResponse;
     /// Import.

@@ -40,7 +40,11 @@ pub enum KeyMaterial {
         recommended_curve: RecommendedCurve,
         d: SecretBytes,
     },
-    /// Any other structure (DSA, DH, ...), kept as received.
+    /// Transparent DSA Public Key {P, Q, G, Y}.
+    TransparentDsaPublicKey(DsaPublicParts),
+    /// Transparent DSA Private Key {P, Q, G, X}.
+    TransparentDsaPrivateKey(DsaPrivateParts),
+    /// Any other structure (DH, ...), kept as received.
     Raw(RawMaterial),
     /// A wrapped Key Value with TTLV encoding: the whole Key Value is this Byte String (it has no Key
     /// Material item of its own). Not secret in the clear, but treated as such.
@@ -58,6 +62,24 @@ pub struct RsaPrivateParts {
     pub prime_exponent_p: Option<SecretBytes>,
     pub prime_exponent_q: Option<SecretBytes>,
     pub crt_coefficient: Option<SecretBytes>,
+}
+
+/// The parts of a Transparent DSA Public Key (KMIP 1.4 §2.1.7.4, 2.1 §2.1.7.3): domain parameters and Y.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct DsaPublicParts {
+    pub p: Vec<u8>,
+    pub q: Vec<u8>,
+    pub g: Vec<u8>,
+    pub y: Vec<u8>,
+}
+
+/// The parts of a Transparent DSA Private Key: domain parameters and the secret X.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct DsaPrivateParts {
+    pub p: Vec<u8>,
+    pub q: Vec<u8>,
+    pub g: Vec<u8>,
+    pub x: SecretBytes,
 }
 
 /// A Key Material structure qkms does not type; its byte values are zeroized on drop.
@@ -192,6 +214,24 @@ impl KeyMaterial {
                     big(tags::D, d),
                 ],
             ),
+            Self::TransparentDsaPublicKey(parts) => Item::structure(
+                tag,
+                vec![
+                    big(tags::P, &parts.p),
+                    big(tags::Q, &parts.q),
+                    big(tags::G, &parts.g),
+                    big(tags::Y, &parts.y),
+                ],
+            ),
+            Self::TransparentDsaPrivateKey(parts) => Item::structure(
+                tag,
+                vec![
+                    big(tags::P, &parts.p),
+                    big(tags::Q, &parts.q),
+                    big(tags::G, &parts.g),
+                    big(tags::X, &parts.x),
+                ],
+            ),
             Self::Raw(raw) => raw.0.clone(),
             // Only `KeyValue` encodes a wrapped value (as itself); a Key Material item of it is its bytes.
             Self::Wrapped(bytes) => Item::new(tag, Value::ByteString(bytes.to_vec())),
@@ -241,6 +281,22 @@ impl KeyMaterial {
                 recommended_curve: crate::enums::required(&f, tags::RECOMMENDED_CURVE)?,
                 d: Zeroizing::new(required_big(&f, tags::D)?),
             },
+            KeyFormatType::TransparentDsaPublicKey => {
+                Self::TransparentDsaPublicKey(DsaPublicParts {
+                    p: required_big(&f, tags::P)?,
+                    q: required_big(&f, tags::Q)?,
+                    g: required_big(&f, tags::G)?,
+                    y: required_big(&f, tags::Y)?,
+                })
+            }
+            KeyFormatType::TransparentDsaPrivateKey => {
+                Self::TransparentDsaPrivateKey(DsaPrivateParts {
+                    p: required_big(&f, tags::P)?,
+                    q: required_big(&f, tags::Q)?,
+                    g: required_big(&f, tags::G)?,
+                    x: Zeroizing::new(required_big(&f, tags::X)?),
+                })
+            }
             _ => return Ok(Self::Raw(RawMaterial(item.clone()))),
         };
         if typed.to_item() == *item {
@@ -294,6 +350,16 @@ impl fmt::Debug for KeyMaterial {
                     "KeyMaterial::TransparentEcPrivateKey({recommended_curve}, [REDACTED])"
                 )
             }
+            Self::TransparentDsaPublicKey(parts) => write!(
+                f,
+                "KeyMaterial::TransparentDsaPublicKey({} P bytes)",
+                magnitude(&parts.p).len()
+            ),
+            Self::TransparentDsaPrivateKey(parts) => write!(
+                f,
+                "KeyMaterial::TransparentDsaPrivateKey([REDACTED]; {} P bytes)",
+                magnitude(&parts.p).len()
+            ),
             Self::Raw(_) => f.write_str("KeyMaterial::Raw([REDACTED])"),
             Self::Wrapped(bytes) => write!(f, "KeyMaterial::Wrapped({} bytes)", bytes.len()),
         }
@@ -310,6 +376,22 @@ impl fmt::Debug for RsaPrivateParts {
     }
 }
 
+impl fmt::Debug for DsaPublicParts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DsaPublicParts({} P bytes)", magnitude(&self.p).len())
+    }
+}
+
+impl fmt::Debug for DsaPrivateParts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "DsaPrivateParts([REDACTED]; {} P bytes)",
+            magnitude(&self.p).len()
+        )
+    }
+}
+
 impl fmt::Debug for RawMaterial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -317,5 +399,52 @@ impl fmt::Debug for RawMaterial {
             "RawMaterial({}, [REDACTED])",
             crate::error::tag_label(self.0.tag)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dsa_item(last: ttlv::Tag) -> Item {
+        Item::structure(
+            tags::KEY_MATERIAL,
+            vec![
+                big(tags::P, &[0, 0xC3]),
+                big(tags::Q, &[0x0B]),
+                big(tags::G, &[0x02]),
+                big(last, &[0x05]),
+            ],
+        )
+    }
+
+    #[test]
+    fn transparent_dsa_keys_are_typed_and_re_encode_unchanged() {
+        let public = dsa_item(tags::Y);
+        let decoded =
+            KeyMaterial::from_item(&public, KeyFormatType::TransparentDsaPublicKey).unwrap();
+        assert!(
+            matches!(&decoded, KeyMaterial::TransparentDsaPublicKey(p) if p.y == [0x05] && p.p == [0, 0xC3])
+        );
+        assert_eq!(decoded.to_item(), public);
+        let private = dsa_item(tags::X);
+        let decoded =
+            KeyMaterial::from_item(&private, KeyFormatType::TransparentDsaPrivateKey).unwrap();
+        assert!(
+            matches!(&decoded, KeyMaterial::TransparentDsaPrivateKey(p) if p.x.as_slice() == [0x05])
+        );
+        assert_eq!(decoded.to_item(), private);
+        assert!(!format!("{decoded:?}").contains('5'), "{decoded:?}");
+    }
+
+    #[test]
+    fn a_dsa_key_without_its_value_is_invalid_field() {
+        let no_y = Item::structure(
+            tags::KEY_MATERIAL,
+            vec![big(tags::P, &[1]), big(tags::Q, &[1]), big(tags::G, &[1])],
+        );
+        let error =
+            KeyMaterial::from_item(&no_y, KeyFormatType::TransparentDsaPublicKey).unwrap_err();
+        assert_eq!(error.reason, crate::ResultReason::InvalidField);
     }
 }

@@ -1,14 +1,18 @@
-//! Managed objects: keys, certificates, secret data and opaque objects, with their Key Blocks.
+//! Managed objects: keys, certificates, secret data and opaque objects, with their Key Blocks; and the 1.x
+//! Template.
 
 mod key_block;
 mod key_material;
+mod template;
 
 pub use key_block::{
     KeyBlock, KeyValue, KeyWrappingData, KeyWrappingSpecification, WrappingKeyInformation,
 };
 pub use key_material::{
-    magnitude, positive_big_integer, KeyMaterial, RawMaterial, RsaPrivateParts, SecretBytes,
+    magnitude, positive_big_integer, DsaPrivateParts, DsaPublicParts, KeyMaterial, RawMaterial,
+    RsaPrivateParts, SecretBytes,
 };
+pub use template::Template;
 
 use std::fmt;
 
@@ -33,6 +37,8 @@ pub enum ManagedObject {
     Certificate(Certificate),
     SecretData(SecretData),
     OpaqueObject(OpaqueObject),
+    /// KMIP 1.x only (see [`Template`]).
+    Template(Template),
 }
 
 /// Certificate: its type and DER (or PGP) bytes.
@@ -89,6 +95,7 @@ impl ManagedObject {
             Self::Certificate(_) => ObjectType::Certificate,
             Self::SecretData(_) => ObjectType::SecretData,
             Self::OpaqueObject(_) => ObjectType::OpaqueObject,
+            Self::Template(_) => ObjectType::Template,
         }
     }
 
@@ -102,6 +109,7 @@ impl ManagedObject {
             Self::Certificate(_) => tags::CERTIFICATE,
             Self::SecretData(_) => tags::SECRET_DATA,
             Self::OpaqueObject(_) => tags::OPAQUE_OBJECT,
+            Self::Template(_) => tags::TEMPLATE,
         }
     }
 
@@ -111,7 +119,7 @@ impl ManagedObject {
             Self::SymmetricKey(b) | Self::PublicKey(b) | Self::PrivateKey(b) => Some(b),
             Self::SplitKey(s) => Some(&s.key_block),
             Self::SecretData(s) => Some(&s.key_block),
-            Self::Certificate(_) | Self::OpaqueObject(_) => None,
+            Self::Certificate(_) | Self::OpaqueObject(_) | Self::Template(_) => None,
         }
     }
 
@@ -162,6 +170,7 @@ impl ManagedObject {
                     Value::ByteString(o.opaque_data_value.to_vec()),
                 ),
             ],
+            Self::Template(t) => t.children(),
         };
         Item::structure(self.tag(), children)
     }
@@ -238,7 +247,8 @@ impl ManagedObject {
                     f.required_bytes(tags::OPAQUE_DATA_VALUE)?.to_vec(),
                 ),
             }),
-            ObjectType::Template | ObjectType::PgpKey | ObjectType::CertificateRequest => {
+            ObjectType::Template => Self::Template(Template::from_ttlv(item)?),
+            ObjectType::PgpKey | ObjectType::CertificateRequest => {
                 return Err(DecodeError::new(
                     crate::ResultReason::FeatureNotSupported,
                     Some(item.tag),
@@ -259,6 +269,7 @@ pub fn object_tag(object_type: ObjectType) -> Option<Tag> {
         ObjectType::Certificate => tags::CERTIFICATE,
         ObjectType::SecretData => tags::SECRET_DATA,
         ObjectType::OpaqueObject => tags::OPAQUE_OBJECT,
-        ObjectType::Template | ObjectType::PgpKey | ObjectType::CertificateRequest => return None,
+        ObjectType::Template => tags::TEMPLATE,
+        ObjectType::PgpKey | ObjectType::CertificateRequest => return None,
     })
 }

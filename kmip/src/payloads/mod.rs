@@ -1,10 +1,12 @@
 //! Operation payloads, one file per operation family, and the two enums a batch item holds: every request
 //! payload qkms understands, every response payload, and an explicit undecoded form for the rest.
 
+pub mod adjust_attribute;
 pub mod attribute_ops;
 mod attrs;
 pub mod crypto;
 pub mod discover;
+pub mod endpoint_role;
 pub mod field;
 pub mod lifecycle;
 pub mod locate;
@@ -19,10 +21,12 @@ use crate::operation::{Operation, OperationCode};
 use crate::result::ResultReason;
 use crate::version::ProtocolVersion;
 
+pub use adjust_attribute::*;
 pub use attribute_ops::*;
 pub use attrs::{AttributeArgument, AttributeNames, PayloadAttributes};
 pub use crypto::*;
 pub use discover::*;
+pub use endpoint_role::*;
 pub use field::{BigInteger, DateTime, EnumValue, Interval, TtlvField};
 pub use lifecycle::*;
 pub use locate::*;
@@ -186,6 +190,7 @@ payloads! {
     ReKey => ReKey, ReKeyRequest, ReKeyResponse;
     ReKeyKeyPair => ReKeyKeyPair, ReKeyKeyPairRequest, ReKeyKeyPairResponse;
     Certify => Certify, CertifyRequest, CertifyResponse;
+    ReCertify => ReCertify, ReCertifyRequest, ReCertifyResponse;
     Get => Get, GetRequest, GetResponse;
     Import => Import, ImportRequest, ImportResponse;
     Export => Export, ExportRequest, ExportResponse;
@@ -195,6 +200,8 @@ payloads! {
     ModifyAttribute => ModifyAttribute, ModifyAttributeRequest, ModifyAttributeResponse;
     DeleteAttribute => DeleteAttribute, DeleteAttributeRequest, DeleteAttributeResponse;
     SetAttribute => SetAttribute, SetAttributeRequest, SetAttributeResponse;
+    AdjustAttribute => AdjustAttribute, AdjustAttributeRequest, AdjustAttributeResponse;
+    SetEndpointRole => SetEndpointRole, SetEndpointRoleRequest, SetEndpointRoleResponse;
     Locate => Locate, LocateRequest, LocateResponse;
     Check => Check, CheckRequest, CheckResponse;
     Activate => Activate, ActivateRequest, ActivateResponse;

@@ -31,6 +31,8 @@ pub const OBJECT_TAGS: &[Tag] = &[
 pub struct ObjectField(pub Option<ManagedObject>);
 
 impl MultiField for ObjectField {
+    /// A Template is encoded in its 1.x form whatever the version: 2.x has no Template object, and the server
+    /// refuses to serve one to a 2.x client before it gets here.
     fn encode_into(&self, version: ProtocolVersion, out: &mut Vec<Item>) {
         if let Some(object) = &self.0 {
             out.push(object.to_ttlv(version));
@@ -46,6 +48,12 @@ impl MultiField for ObjectField {
             return Err(DecodeError::invalid_field(
                 item.tag,
                 "a payload holds at most one managed object",
+            ));
+        }
+        if item.tag == tags::TEMPLATE && version.is_v2() {
+            return Err(DecodeError::invalid_field(
+                item.tag,
+                format!("Template objects exist in KMIP 1.x only, not in {version}"),
             ));
         }
         self.0 = Some(ManagedObject::from_ttlv(item, version)?);
@@ -215,6 +223,32 @@ kmip_struct! {
     }
 }
 
+kmip_struct! {
+    /// Re-Certify request: a new certificate for the public key of an existing certificate.
+    #[derive(Default)]
+    pub struct ReCertifyRequest {
+        opt unique_identifier: String = tags::UNIQUE_IDENTIFIER,
+        /// Certificate Request Type: CRMF 1, PKCS#10 2, PEM 3.
+        opt certificate_request_type: super::field::EnumValue = tags::CERTIFICATE_REQUEST_TYPE,
+        /// 1.x Certificate Request / 2.x Certificate Request Value.
+        opt certificate_request_value: Vec<u8> = (tags::CERTIFICATE_REQUEST, tags::CERTIFICATE_REQUEST_VALUE),
+        opt offset: Interval = tags::OFFSET,
+        opt attributes: Attributes = TEMPLATE_ATTRIBUTE,
+        /// KMIP 2.0+.
+        opt protection_storage_masks: ProtectionStorageMasks = since(tags::PROTECTION_STORAGE_MASKS, V2_0),
+    }
+}
+
+kmip_struct! {
+    /// Re-Certify response.
+    #[derive(Default)]
+    pub struct ReCertifyResponse {
+        req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
+        /// 1.x only.
+        opt attributes: Attributes = TEMPLATE_ATTRIBUTE,
+    }
+}
+
 /// Key Wrapping Specification (from `crate::objects`) as a payload field; its tag is fixed.
 impl super::field::TtlvField for KeyWrappingSpecification {
     fn to_item(&self, _tag: Tag, _: ProtocolVersion) -> Item {
@@ -286,5 +320,39 @@ kmip_struct! {
         req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
         req attributes: Attributes = TEMPLATE_ATTRIBUTE,
         multi object: ObjectField = (),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attributes::Attribute;
+    use crate::enums::CryptographicAlgorithm;
+    use crate::objects::Template;
+
+    fn register_template(version: ProtocolVersion) -> Item {
+        RegisterRequest {
+            object_type: ObjectType::Template,
+            attributes: Attributes::new(),
+            object: ObjectField(Some(ManagedObject::Template(Template {
+                attributes: vec![Attribute::CryptographicAlgorithm(
+                    CryptographicAlgorithm::Aes,
+                )]
+                .into(),
+            }))),
+            protection_storage_masks: None,
+        }
+        .to_ttlv(tags::REQUEST_PAYLOAD, version)
+    }
+
+    #[test]
+    fn a_template_decodes_in_1x_and_is_refused_in_2x() {
+        let v1 = ProtocolVersion::V1_4;
+        let decoded = RegisterRequest::from_ttlv(&register_template(v1), v1).unwrap();
+        assert!(matches!(decoded.object.0, Some(ManagedObject::Template(_))));
+        let v2 = ProtocolVersion::V2_1;
+        let error = RegisterRequest::from_ttlv(&register_template(v2), v2).unwrap_err();
+        assert_eq!(error.reason, crate::ResultReason::InvalidField);
+        assert_eq!(error.tag, Some(tags::TEMPLATE));
     }
 }
