@@ -1,11 +1,14 @@
 //! Per-core cost of the crypto primitives behind issue #5's targets (ECDSA P-256 Sign, AES-256-GCM 4 KiB
-//! Encrypt), plus RSA signing and key-pair generation. One thread; the pool is the default (OS fallback
+//! Encrypt), plus RSA signing and key-pair generation, and ECDSA's k·G table against the crates' own path. One thread; the pool is the default (OS fallback
 //! source, CTR_DRBG), so every IV, nonce and key includes the pool's draw cost.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use entropy::{EntropyConfig, EntropyPool};
-use kms_server::crypto::hash::HashAlgorithm;
-use kms_server::crypto::keygen::{generate_aes_key, generate_key_pair, EcCurve, KeyPairSpec};
+use kms_server::crypto::ec_fixed_base::{p256_mul_generator, p384_mul_generator};
+use kms_server::crypto::hash::{digest, HashAlgorithm};
+use kms_server::crypto::keygen::{
+    generate_aes_key, generate_key_pair, EcCurve, KeyPairSpec, PrivateKey,
+};
 use kms_server::crypto::signature::{sign, SignInput, SignatureAlgorithm};
 use kms_server::crypto::symmetric::{aes_gcm_encrypt, GCM_DEFAULT_TAG_LEN};
 
@@ -54,6 +57,68 @@ fn signing(c: &mut Criterion) {
             })
         });
     }
+    group.finish();
+}
+
+/// ECDSA's k·G and the signing path before the fixed-base table (the `ecdsa` crate's `SigningKey`, which also
+/// recomputes the public key on every call), kept as the reference the table is measured against.
+fn ecdsa_reference(c: &mut Criterion) {
+    use p256::ecdsa::signature::hazmat::RandomizedPrehashSigner;
+    use p256::elliptic_curve::{ops::MulByGenerator, Field};
+    let pool = pool();
+    let mut group = c.benchmark_group("ecdsa-reference");
+    group.throughput(Throughput::Elements(1));
+    let k256 = pool
+        .with_rng(|rng| p256::Scalar::random(rng))
+        .expect("scalar");
+    let k384 = pool
+        .with_rng(|rng| p384::Scalar::random(rng))
+        .expect("scalar");
+    group.bench_function("p256-k-times-g/table", |b| {
+        b.iter(|| p256_mul_generator(black_box(&k256)))
+    });
+    group.bench_function("p256-k-times-g/variable-base", |b| {
+        b.iter(|| p256::ProjectivePoint::mul_by_generator(black_box(&k256)))
+    });
+    group.bench_function("p384-k-times-g/table", |b| {
+        b.iter(|| p384_mul_generator(black_box(&k384)))
+    });
+    group.bench_function("p384-k-times-g/variable-base", |b| {
+        b.iter(|| p384::ProjectivePoint::mul_by_generator(black_box(&k384)))
+    });
+    let PrivateKey::EcP256(p256_secret) =
+        generate_key_pair(&pool, KeyPairSpec::Ec(EcCurve::P256)).expect("keygen")
+    else {
+        unreachable!("a P-256 spec gives a P-256 key")
+    };
+    let PrivateKey::EcP384(p384_secret) =
+        generate_key_pair(&pool, KeyPairSpec::Ec(EcCurve::P384)).expect("keygen")
+    else {
+        unreachable!("a P-384 spec gives a P-384 key")
+    };
+    // Same work as `sign` did before: hash, build a `SigningKey`, hedged RFC 6979 signature, DER.
+    group.bench_function("ecdsa-p256-sha256/crate-signing-key", |b| {
+        b.iter(|| {
+            let prehash = digest(HashAlgorithm::Sha256, black_box(MESSAGE));
+            let signing_key = p256::ecdsa::SigningKey::from(&p256_secret);
+            let signature: p256::ecdsa::Signature = pool
+                .with_rng(|rng| signing_key.sign_prehash_with_rng(rng, &prehash))
+                .expect("pool")
+                .expect("sign");
+            signature.to_der()
+        })
+    });
+    group.bench_function("ecdsa-p384-sha384/crate-signing-key", |b| {
+        b.iter(|| {
+            let prehash = digest(HashAlgorithm::Sha384, black_box(MESSAGE));
+            let signing_key = p384::ecdsa::SigningKey::from(&p384_secret);
+            let signature: p384::ecdsa::Signature = pool
+                .with_rng(|rng| signing_key.sign_prehash_with_rng(rng, &prehash))
+                .expect("pool")
+                .expect("sign");
+            signature.to_der()
+        })
+    });
     group.finish();
 }
 
@@ -113,5 +178,5 @@ fn key_generation(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, signing, aes_gcm, key_generation);
+criterion_group!(benches, signing, ecdsa_reference, aes_gcm, key_generation);
 criterion_main!(benches);

@@ -31,6 +31,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
     pub store: StoreConfig,
+    /// The HTTPS listener (KMIP over HTTPS in TTLV, XML and JSON; /health; /metrics). Default off.
+    pub https: HttpsConfig,
     /// Entropy sources, health-test thresholds and DRBG settings. Default: no sources, meaning the OS
     /// `getrandom` fallback (NOT quantum), which start-up, Query and every key's provenance say.
     pub entropy: EntropyConfig,
@@ -176,6 +178,27 @@ impl LimitsConfig {
     }
 }
 
+/// `[https]`: KMIP over HTTPS (KMIP Profiles 2.1 §6.3-6.5 encodings) beside the TTLV listener, with the same
+/// TLS configuration and client-certificate authentication, plus `GET /health` and `GET /metrics`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpsConfig {
+    /// Whether the HTTPS listener runs. Default false: KMIP's mandatory transport is TTLV on 5696, and a second
+    /// listening port should be an operator's decision.
+    pub enabled: bool,
+    /// HTTPS listen address (HOST:PORT, IP address host). Default `127.0.0.1:8443` (loopback only).
+    pub listen: String,
+}
+
+impl Default for HttpsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            listen: "127.0.0.1:8443".into(),
+        }
+    }
+}
+
 /// `[store]`
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -267,6 +290,12 @@ impl Config {
                 self.server.listen
             )));
         }
+        if self.https.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::Invalid(format!(
+                "https.listen {:?} is not HOST:PORT with an IP address host",
+                self.https.listen
+            )));
+        }
         let limits = &self.limits;
         if limits.max_message_size < 64 {
             return invalid("limits.max_message_size must be at least 64 bytes");
@@ -340,6 +369,8 @@ impl Config {
             argon2_memory = self.store.argon2.memory_kib,
             argon2_iterations = self.store.argon2.iterations,
             argon2_parallelism = self.store.argon2.parallelism,
+            https_enabled = self.https.enabled,
+            https_listen = s(&self.https.listen),
             entropy = entropy_toml(&self.entropy)?,
         ))
     }
@@ -371,6 +402,8 @@ mod tests {
         assert_eq!(config.auth.tenant_mapping, TenantMapping::SubjectCn);
         assert_eq!(config.limits.ttlv(), ttlv::Limits::default());
         assert!(config.entropy.sources.is_empty());
+        assert!(!config.https.enabled);
+        assert_eq!(config.https.listen, "127.0.0.1:8443");
     }
 
     #[test]
@@ -383,6 +416,8 @@ mod tests {
             .fingerprints
             .insert("ab".repeat(32), "tenant-x".into());
         config.limits.idle_timeout_secs = 7;
+        config.https.enabled = true;
+        config.https.listen = "0.0.0.0:9443".into();
         let text = config.documented_toml().unwrap();
         let mut expected = config.clone();
         expected.resolve_paths(Path::new("/d"));
@@ -400,6 +435,7 @@ mod tests {
     fn invalid_settings_are_refused_with_the_reason() {
         for (text, needle) in [
             ("[server]\nlisten = \"localhost\"\n", "server.listen"),
+            ("[https]\nlisten = \"localhost:8443\"\n", "https.listen"),
             ("[tls]\nca_files = []\n", "ca_files"),
             ("[limits]\nread_timeout_secs = 0\n", "timeouts"),
             ("[auth.fingerprints]\n\"zz\" = \"t\"\n", "fingerprint"),

@@ -22,8 +22,9 @@ use kmip::{
 use crate::audit::AuditEntry;
 use crate::error::KmipError;
 use crate::operations::{
-    attributes, certify, create, crypto_ops, discover_versions, get, import_export, interop,
-    key_pair, lifecycle, locate, log, query, register, rekey, rng, signing,
+    adjust_attribute, attributes, certify, create, crypto_ops, discover_versions, endpoint_role,
+    get, import_export, interop, key_pair, lifecycle, locate, log, query, register, rekey, rng,
+    signing,
 };
 use crate::state::{RequestContext, ServerState};
 use crate::tenant::Caller;
@@ -40,6 +41,7 @@ pub const HANDLED_OPERATIONS: &[Operation] = &[
     Operation::ReKey,
     Operation::ReKeyKeyPair,
     Operation::Certify,
+    Operation::ReCertify,
     Operation::Get,
     Operation::Import,
     Operation::Export,
@@ -49,6 +51,8 @@ pub const HANDLED_OPERATIONS: &[Operation] = &[
     Operation::ModifyAttribute,
     Operation::DeleteAttribute,
     Operation::SetAttribute,
+    Operation::AdjustAttribute,
+    Operation::SetEndpointRole,
     Operation::Locate,
     Operation::Check,
     Operation::Activate,
@@ -67,6 +71,20 @@ pub const HANDLED_OPERATIONS: &[Operation] = &[
     Operation::Interop,
 ];
 
+/// Runs `wait`, which blocks on the disk. Quick messages (Get among them) are dispatched on an async worker of the
+/// listener, and only a message that turned out to write waits for a flush: on a multi-threaded runtime the
+/// worker hands its other connections to another thread first, so one flush never stalls them. Elsewhere (a
+/// blocking thread, no runtime, a single-threaded test runtime) it simply waits.
+fn off_the_async_workers<T>(wait: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(wait)
+        }
+        _ => wait(),
+    }
+}
+
 /// Answers a request message for `caller`. Never fails: every problem is a failed batch item.
 pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -> ResponseMessage {
     let version = request.protocol_version();
@@ -78,14 +96,19 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
     // Undo needs every write journalled; the handlers see the journal as their store.
     let journal = (continuation == BatchErrorContinuationOption::Undo)
         .then(|| Arc::new(JournalingStore::new(Arc::clone(&state.store))));
-    let undo_state = journal.as_ref().map(|journal| ServerState {
-        store: Arc::clone(journal) as Arc<dyn crate::store::ObjectStore>,
+    // The message waits for the disk only if it wrote: a Get that clears Fresh does, later Gets do not.
+    let tracking = Arc::new(crate::store::WriteTracking::new(match &journal {
+        Some(journal) => Arc::clone(journal) as Arc<dyn crate::store::ObjectStore>,
+        None => Arc::clone(&state.store),
+    }));
+    let message_state = ServerState {
+        store: Arc::clone(&tracking) as Arc<dyn crate::store::ObjectStore>,
         entropy: state.entropy.clone(),
         audit: Arc::clone(&state.audit),
         settings: state.settings.clone(),
-    });
+    };
     let ctx = RequestContext {
-        state: undo_state.as_ref().unwrap_or(state),
+        state: &message_state,
         caller,
         version,
         now,
@@ -93,11 +116,9 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
 
     let mut placeholder: Option<String> = None;
     let mut answers: Vec<ResponseBatchItem> = Vec::with_capacity(request.items.len());
-    let mut wrote = false;
     for item in request.items {
         let batch_id = item.unique_batch_item_id.clone();
         let operation = item.operation();
-        wrote |= is_write(operation);
         let outcome = run_item(&ctx, item, &mut placeholder);
         record(state, caller, now, operation, &outcome);
         let failed = outcome.is_err();
@@ -113,20 +134,23 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
             }
         }
     }
-    // One flush of each per message that may have changed something: the store and the audit log, so a write and
-    // its record are on disk before it is acknowledged. A read-only message's records are appended (in the page
-    // cache, safe from a server crash) and synced by the server's periodic audit sync instead of by every read.
-    let durable = if wrote {
-        state
-            .store
-            .wait_durable()
-            .map_err(|e| e.to_string())
-            .and_then(|()| {
-                state
-                    .audit
-                    .wait_durable()
-                    .map_err(|e| format!("audit log: {e}"))
-            })
+    // One flush of each per message that changed something (a write was attempted through its store view): the
+    // store and the audit log, so a write and its record are on disk before it is acknowledged. A read-only
+    // message's records are appended (in the page cache, safe from a server crash) and synced by the server's
+    // periodic audit sync instead of by every read.
+    let durable = if tracking.wrote() {
+        off_the_async_workers(|| {
+            state
+                .store
+                .wait_durable()
+                .map_err(|e| e.to_string())
+                .and_then(|()| {
+                    state
+                        .audit
+                        .wait_durable()
+                        .map_err(|e| format!("audit log: {e}"))
+                })
+        })
     } else {
         Ok(())
     };
@@ -163,6 +187,7 @@ fn is_write(operation: Option<OperationCode>) -> bool {
         Some(OperationCode::Known(
             Operation::DiscoverVersions
                 | Operation::Query
+                | Operation::SetEndpointRole
                 | Operation::GetAttributes
                 | Operation::GetAttributeList
                 | Operation::Locate
@@ -242,6 +267,7 @@ fn fill_placeholder(payload: &mut RequestPayload, placeholder: &Option<String>) 
         RequestPayload::ModifyAttribute(p) => &mut p.unique_identifier,
         RequestPayload::DeleteAttribute(p) => &mut p.unique_identifier,
         RequestPayload::SetAttribute(p) => &mut p.unique_identifier,
+        RequestPayload::AdjustAttribute(p) => &mut p.unique_identifier,
         RequestPayload::Check(p) => &mut p.unique_identifier,
         RequestPayload::Activate(p) => &mut p.unique_identifier,
         RequestPayload::Revoke(p) => &mut p.unique_identifier,
@@ -254,6 +280,7 @@ fn fill_placeholder(payload: &mut RequestPayload, placeholder: &Option<String>) 
         RequestPayload::MacVerify(p) => &mut p.unique_identifier,
         RequestPayload::ReKeyKeyPair(p) => &mut p.private_key_unique_identifier,
         RequestPayload::Certify(p) => &mut p.unique_identifier,
+        RequestPayload::ReCertify(p) => &mut p.unique_identifier,
         RequestPayload::Export(p) => &mut p.unique_identifier,
         _ => return,
     };
@@ -271,6 +298,7 @@ fn produced_identifier(response: &ResponsePayload) -> Option<String> {
         ResponsePayload::CreateKeyPair(r) => Some(r.private_key_unique_identifier.clone()),
         ResponsePayload::ReKeyKeyPair(r) => Some(r.private_key_unique_identifier.clone()),
         ResponsePayload::Certify(r) => Some(r.unique_identifier.clone()),
+        ResponsePayload::ReCertify(r) => Some(r.unique_identifier.clone()),
         ResponsePayload::Import(r) => Some(r.unique_identifier.clone()),
         ResponsePayload::Locate(r) => r.unique_identifiers.first().cloned(),
         _ => None,
@@ -297,6 +325,8 @@ fn handle(ctx: &RequestContext<'_>, payload: RequestPayload) -> Outcome {
         P::ModifyAttribute(r) => attributes::modify_attribute(ctx, r)?.into(),
         P::DeleteAttribute(r) => attributes::delete_attribute(ctx, r)?.into(),
         P::SetAttribute(r) => attributes::set_attribute(ctx, r)?.into(),
+        P::AdjustAttribute(r) => adjust_attribute::adjust_attribute(ctx, r)?.into(),
+        P::SetEndpointRole(r) => endpoint_role::set_endpoint_role(ctx, r)?.into(),
         P::Locate(r) => locate::locate(ctx, r)?.into(),
         P::Check(r) => lifecycle::check(ctx, r)?.into(),
         P::Activate(r) => lifecycle::activate(ctx, r)?.into(),
@@ -314,6 +344,7 @@ fn handle(ctx: &RequestContext<'_>, payload: RequestPayload) -> Outcome {
         P::MacVerify(r) => signing::mac_verify(ctx, r)?.into(),
         P::Hash(r) => signing::hash(ctx, r)?.into(),
         P::Certify(r) => certify::certify(ctx, r)?.into(),
+        P::ReCertify(r) => certify::recertify(ctx, r)?.into(),
         P::Import(r) => import_export::import(ctx, r)?.into(),
         P::Export(r) => import_export::export(ctx, r)?.into(),
     })
@@ -376,6 +407,7 @@ fn objects_of(outcome: &Outcome) -> Vec<String> {
         P::ModifyAttribute(r) => &r.unique_identifier,
         P::DeleteAttribute(r) => &r.unique_identifier,
         P::SetAttribute(r) => &r.unique_identifier,
+        P::AdjustAttribute(r) => &r.unique_identifier,
         P::Check(r) => &r.unique_identifier,
         P::Activate(r) => &r.unique_identifier,
         P::Revoke(r) => &r.unique_identifier,
@@ -387,6 +419,7 @@ fn objects_of(outcome: &Outcome) -> Vec<String> {
         P::Mac(r) => &r.unique_identifier,
         P::MacVerify(r) => &r.unique_identifier,
         P::Certify(r) => &r.unique_identifier,
+        P::ReCertify(r) => &r.unique_identifier,
         P::Import(r) => &r.unique_identifier,
         P::Export(r) => &r.unique_identifier,
         P::CreateKeyPair(r) => {

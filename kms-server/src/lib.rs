@@ -7,6 +7,7 @@ pub mod config;
 pub mod crypto;
 pub mod dispatch;
 pub mod error;
+pub mod https;
 pub mod listener;
 pub mod operations;
 pub mod pki;

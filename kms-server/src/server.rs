@@ -49,6 +49,8 @@ pub struct Server {
     tls: Arc<rustls::ServerConfig>,
     shared: Arc<Shared>,
     listen: String,
+    /// `[https]`, when enabled.
+    https: Option<crate::https::HttpsListener>,
 }
 
 impl Server {
@@ -103,16 +105,26 @@ impl Server {
         let dispatcher: Dispatcher = Arc::new(move |caller, request| {
             crate::dispatch::dispatch(&dispatch_state, caller, request)
         });
+        let metrics = Arc::new(crate::https::Metrics::default());
+        let dispatcher = crate::https::Metrics::counting(&metrics, dispatcher);
         let shared = Arc::new(Shared {
             settings: ConnectionSettings::from_config(&config.limits),
             authenticator: Authenticator::new(&config.auth)?,
             dispatcher,
         });
+        let https = crate::https::HttpsListener::from_config(
+            &config.https,
+            &tls,
+            Arc::clone(&shared),
+            metrics,
+            state.entropy.clone(),
+        );
         Ok(Self {
             state,
             tls: Arc::new(tls),
             shared,
             listen: config.server.listen.clone(),
+            https,
         })
     }
 
@@ -132,6 +144,7 @@ impl Server {
         })?;
         tracing::info!(%local_addr, "listening for KMIP over TLS (client certificates required)");
         let (shutdown, receiver) = watch::channel(false);
+        let https = crate::https::start(self.https, receiver.clone()).await?;
         tokio::spawn(sync_audit_periodically(
             Arc::clone(&self.state.audit),
             receiver.clone(),
@@ -142,6 +155,7 @@ impl Server {
             shutdown,
             task,
             state: self.state,
+            https,
         })
     }
 }
@@ -153,6 +167,7 @@ pub struct RunningServer {
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
     state: Arc<ServerState>,
+    https: Option<crate::https::RunningHttps>,
 }
 
 impl RunningServer {
@@ -165,12 +180,22 @@ impl RunningServer {
         &self.state
     }
 
+    /// The bound HTTPS address, when `[https]` is enabled.
+    pub fn https_local_addr(&self) -> Option<SocketAddr> {
+        self.https
+            .as_ref()
+            .map(crate::https::RunningHttps::local_addr)
+    }
+
     /// Stops accepting connections (open connections finish their current exchange in their own tasks).
     pub async fn shutdown(self) {
         // The receiver lives in the accept task; if it is already gone, the task has ended anyway.
         let _ = self.shutdown.send(true);
         if let Err(error) = self.task.await {
             tracing::error!(%error, "the accept loop ended abnormally");
+        }
+        if let Some(https) = self.https {
+            https.join().await;
         }
     }
 }

@@ -11,15 +11,21 @@
 //! DIR/pki/client.pem, .key   the first client bundle: tenant "default" (subject CN)
 //! DIR/pki/client.p12         the same key and certificate (with the CA) as PKCS#12,
 //! DIR/pki/client.p12.pass    whose password is this file's first line (0600)
+//! DIR/pki/issuing-ca.pem     the certificate of Certify's issuing CA (relying parties trust it to verify the
+//!                            certificates qkms issues); its key is in the store, sealed, never written out
 //! ```
+//!
+//! The store is created by `--init` (root key from `root.pass`), holding only the issuing CA.
 
 use std::path::{Path, PathBuf};
 
 use entropy::EntropyPool;
 
 use crate::config::{Config, ConfigError, TenantMapping};
+use crate::operations::certify::issuing_ca::{self, IssuingCa};
 use crate::pki::files::{self, write_client_bundle, write_new, ClientBundle};
 use crate::pki::{CertificateAuthority, PkiError};
+use crate::store::{ObjectStore, SledStore, StoreOptions};
 
 /// The configuration file name inside an initialised directory.
 pub const CONFIG_FILE: &str = "qkms.toml";
@@ -45,6 +51,8 @@ pub enum SetupError {
     Config(#[from] ConfigError),
     #[error("entropy: {0}")]
     Entropy(#[from] entropy::EntropyError),
+    #[error("issuing CA: {0}")]
+    IssuingCa(String),
 }
 
 /// What `--init` made.
@@ -100,6 +108,15 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport, SetupError>
     let server = ca.issue_server(&pool, &config.tls.host_names)?;
     let client = ca.issue_client(&pool, DEFAULT_CLIENT)?;
     let passphrase = files::random_secret(&pool, 32)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let issuing_ca =
+        issuing_ca::generate(&pool, now).map_err(|e| SetupError::IssuingCa(e.to_string()))?;
+    let issuing_ca_pem = der::pem::encode_string(
+        "CERTIFICATE",
+        der::pem::LineEnding::LF,
+        &issuing_ca.certificate_der,
+    )
+    .map_err(|e| SetupError::IssuingCa(e.to_string()))?;
 
     create_dir(dir, true)?;
     create_dir(&pki_dir, false)?;
@@ -130,12 +147,45 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport, SetupError>
         true,
     )?;
     create_dir(&store_dir, false)?;
+    install_issuing_ca(
+        &config,
+        &store_dir,
+        passphrase.as_bytes(),
+        &pool,
+        &issuing_ca,
+        now,
+    )?;
+    write_new(
+        &pki_dir.join(files::ISSUING_CA_CERT),
+        issuing_ca_pem.as_bytes(),
+        false,
+    )?;
     write_new(&config_file, config_text.as_bytes(), false)?;
     write_pkcs11_files(dir, &config.server.listen, &client)?;
     Ok(InitReport {
         config_file,
         client,
     })
+}
+
+/// Creates the store in `store_dir` (root key derived from `passphrase` with the configured argon2 cost) and
+/// puts the issuing CA in it.
+fn install_issuing_ca(
+    config: &Config,
+    store_dir: &Path,
+    passphrase: &[u8],
+    pool: &EntropyPool,
+    ca: &IssuingCa,
+    now: i64,
+) -> Result<(), SetupError> {
+    let options = StoreOptions {
+        argon2: config.store.argon2,
+        ..StoreOptions::default()
+    };
+    let store = SledStore::open(store_dir, passphrase, pool.clone(), &options)
+        .map_err(|e| SetupError::IssuingCa(format!("store {}: {e}", store_dir.display())))?;
+    issuing_ca::install(&store as &dyn ObjectStore, ca, now)
+        .map_err(|e| SetupError::IssuingCa(e.to_string()))
 }
 
 /// What `issue-client` made.

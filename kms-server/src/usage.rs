@@ -22,6 +22,19 @@ pub struct TenantUsage {
     pub random_bytes_served: u64,
 }
 
+impl TenantUsage {
+    fn add(&mut self, delta: UsageDelta) {
+        self.operations = self.operations.saturating_add(1);
+        self.failed_operations = self
+            .failed_operations
+            .saturating_add(u64::from(delta.failed));
+        self.keys_created = self.keys_created.saturating_add(delta.keys_created);
+        self.random_bytes_served = self
+            .random_bytes_served
+            .saturating_add(delta.random_bytes_served);
+    }
+}
+
 /// What one batch item adds to its tenant's counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct UsageDelta {
@@ -45,15 +58,11 @@ impl UsageMeter {
     pub fn record(&self, tenant: &TenantId, delta: UsageDelta) {
         // Counters stay meaningful after a panic elsewhere: every update is a few additions.
         let mut tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
-        let usage = tenants.entry(tenant.clone()).or_default();
-        usage.operations = usage.operations.saturating_add(1);
-        usage.failed_operations = usage
-            .failed_operations
-            .saturating_add(u64::from(delta.failed));
-        usage.keys_created = usage.keys_created.saturating_add(delta.keys_created);
-        usage.random_bytes_served = usage
-            .random_bytes_served
-            .saturating_add(delta.random_bytes_served);
+        // Look up before inserting: `entry` would need an owned key, an allocation on every batch item.
+        match tenants.get_mut(tenant) {
+            Some(usage) => usage.add(delta),
+            None => tenants.entry(tenant.clone()).or_default().add(delta),
+        }
     }
 
     /// One tenant's counters (zero if it has done nothing).

@@ -38,6 +38,7 @@ fn init_writes_every_file_with_private_keys_owner_only() {
         "pki/ca.pem",
         "pki/server.pem",
         "pki/client.pem",
+        "pki/issuing-ca.pem",
     ] {
         assert!(d.join(public).is_file(), "{public}");
     }
@@ -52,11 +53,33 @@ fn init_writes_every_file_with_private_keys_owner_only() {
         assert_eq!(mode(&d.join(secret)), 0o600, "{secret}");
     }
     assert!(d.join("store").is_dir());
-    assert_eq!(
-        std::fs::read_dir(d.join("store")).unwrap().count(),
-        0,
-        "the store starts empty"
+    assert!(
+        std::fs::read_dir(d.join("store")).unwrap().count() > 0,
+        "the store is created, holding the issuing CA"
     );
+    let issuing_ca_path = d.join("pki/issuing-ca.pem");
+    let issuing_ca = openssl(
+        &[
+            "x509",
+            "-noout",
+            "-subject",
+            "-ext",
+            "basicConstraints,keyUsage",
+            "-in",
+            issuing_ca_path.to_str().unwrap(),
+        ],
+        None,
+    );
+    for expected in [
+        "CN = qkms issuing CA",
+        "CA:TRUE, pathlen:1",
+        "Certificate Sign",
+    ] {
+        assert!(
+            issuing_ca.contains(expected),
+            "{expected} missing from {issuing_ca}"
+        );
+    }
     let config = Config::load(&d.join("qkms.toml")).unwrap();
     assert_eq!(config.tls.host_names, vec!["kms.example.org".to_owned()]);
     assert_eq!(config.server.listen, "127.0.0.1:5696");
@@ -272,4 +295,97 @@ async fn fingerprint_mapping_admits_only_listed_certificates() {
         .connect_as(&issued.bundle, ProtocolVersion::V2_1)
         .await;
     client.discover_versions(vec![]).await.unwrap();
+}
+
+#[tokio::test]
+async fn certificates_issued_by_an_initialised_server_verify_against_pki_issuing_ca_pem() {
+    use kmip::enums::LinkType;
+    use kmip::objects::ManagedObject;
+    use kmip::payloads::{CertifyRequest, EnumValue, GetAttributesRequest, GetRequest};
+
+    let server = TestServer::start().await;
+    let pki = server.dir.path().join("pki");
+    let mut client = server.connect().await;
+    openssl(
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            pki.join("csr-key.pem").to_str().unwrap(),
+            "-subj",
+            "/CN=init.example",
+            "-outform",
+            "DER",
+            "-out",
+            pki.join("request.der").to_str().unwrap(),
+        ],
+        None,
+    );
+    let csr = std::fs::read(pki.join("request.der")).unwrap();
+    let uid = client
+        .certify(CertifyRequest {
+            certificate_request_type: Some(EnumValue(2)),
+            certificate_request_value: Some(csr),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .unique_identifier;
+    let certificate_of = |response: kmip::payloads::GetResponse| match response.object.0 {
+        Some(ManagedObject::Certificate(c)) => c.certificate_value,
+        other => panic!("not a certificate: {other:?}"),
+    };
+    let get = |uid: &str| GetRequest {
+        unique_identifier: Some(uid.to_owned()),
+        ..Default::default()
+    };
+    let issued = certificate_of(client.get(get(&uid)).await.unwrap());
+    std::fs::write(pki.join("issued.der"), &issued).unwrap();
+    let issuing_ca = pki.join("issuing-ca.pem");
+    let issued_pem = openssl(
+        &[
+            "x509",
+            "-inform",
+            "DER",
+            "-in",
+            pki.join("issued.der").to_str().unwrap(),
+        ],
+        None,
+    );
+    std::fs::write(pki.join("issued.pem"), issued_pem).unwrap();
+    let verdict = openssl(
+        &[
+            "verify",
+            "-CAfile",
+            issuing_ca.to_str().unwrap(),
+            pki.join("issued.pem").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(verdict.contains(": OK"), "{verdict}");
+
+    // The CA certificate the issued certificate links to is the one --init wrote.
+    let attributes = client
+        .get_attributes(GetAttributesRequest {
+            unique_identifier: Some(uid),
+            attribute_names: kmip::payloads::AttributeNames(vec![]),
+        })
+        .await
+        .unwrap()
+        .attributes
+        .0;
+    let ca_uid = attributes
+        .linked(LinkType::CertificateLink)
+        .unwrap()
+        .to_owned();
+    let linked = certificate_of(client.get(get(&ca_uid)).await.unwrap());
+    let written = kmip::client::certificates_from_file(&issuing_ca)
+        .unwrap()
+        .remove(0);
+    assert_eq!(linked, written.as_ref());
 }

@@ -2,11 +2,15 @@
 //! IVs, nonces, salts, blinding, serial numbers) drawn from the `entropy` pool.
 //!
 //! One file per concern: [`keygen`] (key generation and the key types), [`key_formats`] (PKCS#1, PKCS#8, SEC1,
-//! SubjectPublicKeyInfo, transparent components), [`symmetric`] (AES modes), [`asymmetric`] (RSA encryption),
-//! [`signature`], [`mac`], [`hash`], [`wrap`] (AES key wrap, RSA-OAEP wrap) and [`certificate`] (X.509 issuance).
+//! SubjectPublicKeyInfo, transparent components), [`symmetric`] (AES modes), [`chacha`] (ChaCha20 and
+//! ChaCha20-Poly1305), [`asymmetric`] (RSA encryption), [`signature`], [`mac`], [`hash`], [`wrap`] (AES key
+//! wrap, RSA-OAEP wrap) and [`certificate`] (X.509 issuance).
 
 pub mod asymmetric;
 pub mod certificate;
+pub mod chacha;
+pub mod ec_fixed_base;
+pub mod ecdsa_hedged;
 mod gcm;
 pub mod hash;
 pub mod key_formats;

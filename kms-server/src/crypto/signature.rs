@@ -4,15 +4,16 @@
 //!
 //! Randomness: RSA signing is blinded with pool bytes, PSS salts come from the pool, and ECDSA nonces are
 //! RFC 6979 hedged with pool bytes (deterministic derivation plus fresh entropy, so neither a weak pool nor a
-//! fault in the derivation alone can leak the key).
+//! fault in the derivation alone can leak the key); ECDSA signing itself is in [`super::ecdsa_hedged`].
 
 use entropy::EntropyPool;
-use p256::ecdsa::signature::hazmat::{PrehashVerifier, RandomizedPrehashSigner};
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Sign, Pss};
 use sha1::Sha1;
 use sha2::{Sha224, Sha256, Sha384, Sha512};
 
+use super::ecdsa_hedged;
 use super::hash::{self, HashAlgorithm};
 use super::keygen::{EcCurve, PrivateKey, PublicKey};
 use super::CryptoError;
@@ -98,20 +99,16 @@ pub fn sign(
             })?
             .map_err(|e| failed(&e))
         }
+        // Same hedged RFC 6979 nonce as `ecdsa`'s `sign_prehash_with_rng`, with k·G from a fixed-base table
+        // (see `ecdsa_hedged` for why).
         (SignatureAlgorithm::Ecdsa(hash), PrivateKey::EcP256(secret)) => {
             let digest = input.digest(hash)?;
-            let signing_key = p256::ecdsa::SigningKey::from(secret);
-            let signature: p256::ecdsa::Signature = pool
-                .with_rng(|rng| signing_key.sign_prehash_with_rng(rng, &digest))?
-                .map_err(|e| failed(&e))?;
+            let signature = ecdsa_hedged::sign_p256(pool, secret, &digest)?;
             Ok(signature.to_der().as_bytes().to_vec())
         }
         (SignatureAlgorithm::Ecdsa(hash), PrivateKey::EcP384(secret)) => {
             let digest = input.digest(hash)?;
-            let signing_key = p384::ecdsa::SigningKey::from(secret);
-            let signature: p384::ecdsa::Signature = pool
-                .with_rng(|rng| signing_key.sign_prehash_with_rng(rng, &digest))?
-                .map_err(|e| failed(&e))?;
+            let signature = ecdsa_hedged::sign_p384(pool, secret, &digest)?;
             Ok(signature.to_der().as_bytes().to_vec())
         }
         (SignatureAlgorithm::Ed25519, PrivateKey::Ed25519(signing_key)) => match input {

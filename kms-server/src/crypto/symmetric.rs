@@ -39,7 +39,11 @@ pub struct IvCiphertext {
     pub ciphertext: Vec<u8>,
 }
 
-fn iv_or_draw(pool: &EntropyPool, iv: Option<&[u8]>, len: usize) -> Result<Vec<u8>, CryptoError> {
+pub(crate) fn iv_or_draw(
+    pool: &EntropyPool,
+    iv: Option<&[u8]>,
+    len: usize,
+) -> Result<Vec<u8>, CryptoError> {
     match iv {
         Some(iv) => Ok(iv.to_vec()),
         None => {

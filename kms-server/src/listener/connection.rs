@@ -147,7 +147,19 @@ async fn answer(bytes: &[u8], caller: &Result<Caller, AuthError>, shared: &Arc<S
     };
     let maximum_response_size = request.header.maximum_response_size;
     let dispatcher = Arc::clone(&shared.dispatcher);
-    let response = match tokio::task::spawn_blocking(move || dispatcher(&caller, request)).await {
+    let response = if runs_inline(&request) {
+        // A handler's panic gets the same answer inline as on a blocking thread (a General Failure), and the
+        // connection stays open.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            dispatcher(&caller, request)
+        }))
+        .map_err(|_| "the handler panicked".to_owned())
+    } else {
+        tokio::task::spawn_blocking(move || dispatcher(&caller, request))
+            .await
+            .map_err(|error| error.to_string())
+    };
+    let response = match response {
         Ok(response) => response,
         Err(error) => {
             tracing::error!(%error, "request handler failed");
@@ -174,6 +186,33 @@ async fn answer(bytes: &[u8], caller: &Result<Caller, AuthError>, shared: &Arc<S
     }
 }
 
+/// The largest RNG Retrieve answered on the connection's own task: bigger ones take long enough that the
+/// hand-off to a blocking thread no longer matters, and they would hold up the other connections of the worker.
+const INLINE_RNG_BYTES: i32 = 64 * 1024;
+
+/// Whether a message is answered on the connection's own task rather than on a blocking thread: when every
+/// item is an operation that neither waits for the disk (the dispatcher flushes only after operations that may
+/// write) nor computes for long (no key generation, no private-key operation, no scan of the store). Handing a
+/// message to a blocking thread and back costs two thread wake-ups, more than these operations themselves.
+fn runs_inline(request: &RequestMessage) -> bool {
+    use kmip::RequestPayload as P;
+    !request.items.is_empty()
+        && request.items.iter().all(|item| match &item.payload {
+            P::RngRetrieve(r) => r.data_length <= INLINE_RNG_BYTES,
+            P::DiscoverVersions(_)
+            | P::Query(_)
+            | P::GetAttributes(_)
+            | P::GetAttributeList(_)
+            | P::Check(_)
+            | P::Get(_)
+            | P::Encrypt(_)
+            | P::Mac(_)
+            | P::MacVerify(_)
+            | P::Hash(_) => true,
+            _ => false,
+        })
+}
+
 fn encoded_failure(response: ResponseMessage, close: bool) -> Next {
     match ttlv::binary::encode(&response.to_ttlv()) {
         Ok(bytes) if close => Next::AnswerAndClose(bytes),
@@ -182,5 +221,49 @@ fn encoded_failure(response: ResponseMessage, close: bool) -> Next {
             tracing::error!(%error, "cannot encode an error response: closing the connection");
             Next::Close
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kmip::attributes::Attributes;
+    use kmip::enums::ObjectType;
+    use kmip::payloads::{
+        CreateRequest, EncryptRequest, GetRequest, QueryRequest, RngRetrieveRequest,
+    };
+    use kmip::{ProtocolVersion, RequestBatchItem, RequestPayload};
+
+    use super::*;
+
+    fn message(payloads: Vec<RequestPayload>) -> RequestMessage {
+        RequestMessage::new(
+            ProtocolVersion::new(2, 1),
+            payloads.into_iter().map(RequestBatchItem::new).collect(),
+        )
+    }
+
+    fn rng(bytes: i32) -> RequestPayload {
+        RngRetrieveRequest { data_length: bytes }.into()
+    }
+
+    #[test]
+    fn only_messages_of_quick_operations_that_never_wait_for_the_disk_run_inline() {
+        let encrypt: RequestPayload = EncryptRequest::default().into();
+        let query: RequestPayload = QueryRequest::default().into();
+        let get: RequestPayload = GetRequest::default().into();
+        let create: RequestPayload = CreateRequest {
+            object_type: ObjectType::SymmetricKey,
+            attributes: Attributes::default(),
+            protection_storage_masks: None,
+        }
+        .into();
+        assert!(runs_inline(&message(vec![encrypt.clone(), query, rng(16)])));
+        assert!(runs_inline(&message(vec![rng(INLINE_RNG_BYTES)])));
+        assert!(!runs_inline(&message(vec![rng(INLINE_RNG_BYTES + 1)])));
+        // A Get that clears Fresh waits for the disk, but the dispatcher moves that wait off the async worker.
+        assert!(runs_inline(&message(vec![encrypt.clone(), get])));
+        // A Create always writes: one such item sends the whole message to a blocking thread.
+        assert!(!runs_inline(&message(vec![encrypt, create])));
+        assert!(!runs_inline(&message(Vec::new())));
     }
 }

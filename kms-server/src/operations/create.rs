@@ -122,7 +122,7 @@ pub fn create(
             "Protection Storage Masks are not supported: every object is stored sealed in software",
         ));
     }
-    let attributes: Attributes = request.attributes;
+    let attributes: Attributes = super::template::apply_templates(ctx, request.attributes)?;
     check_object_type(request.object_type, &attributes)?;
     super::key_pair::refuse_unsafe(
         &attributes,

@@ -1,24 +1,28 @@
-//! Encrypt and Decrypt with a managed key: AES (ECB, CBC, CTR, GCM) and RSA (OAEP with any label and hashes,
-//! PKCS#1 v1.5), one-shot or in parts. The key's usability ([`key_use`]) is checked for every part; IVs the
-//! client does not give are drawn from the pool and returned. Sign / Verify / MAC / Hash are in `signing`.
+//! Encrypt and Decrypt with a managed key: AES (ECB, CBC, CTR, GCM), ChaCha20 and ChaCha20-Poly1305, and RSA
+//! (OAEP with any label and hashes, PKCS#1 v1.5), one-shot or in parts. The key's usability ([`key_use`]) is
+//! checked for every part; IVs the client does not give are drawn from the pool and returned. Sign / Verify / MAC / Hash are in `signing`.
 //!
 //! Result Reasons follow the OASIS cases: a missing IV on Decrypt is Invalid Message, a failed tag or padding
-//! check Cryptographic Failure, a GCM tag length outside 12..=16 bytes General Failure.
+//! check Cryptographic Failure, a GCM or Poly1305 tag length outside 12..=16 bytes General Failure.
 
 use kmip::attributes::{CryptographicParameters, CryptographicUsageMask};
-use kmip::enums::{BlockCipherMode, HashingAlgorithm, MaskGenerator, PaddingMethod};
+use kmip::enums::BlockCipherMode;
 use kmip::objects::ManagedObject;
 use kmip::payloads::{DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse};
 use kmip::{Operation, ProtocolVersion, ResultReason};
 use zeroize::Zeroizing;
 
+use super::cipher_params::{
+    aead_tag_len, check_aead_encryption, checked_tag, cipher_of, oaep_or_pkcs1, padding_of,
+    SymmetricCipher,
+};
 use super::key_codec::{crypto_error, private_key_of, public_key_of, symmetric_bytes};
-use super::key_use::{self, effective_parameters, hash_algorithm, KeyUse};
+use super::key_use::{self, effective_parameters, KeyUse};
 use super::streams::{self, Part, PartedRequest, Stream};
-use super::{target, versioned};
-use crate::crypto::rsa_params::{oaep_decrypt, oaep_encrypt, OaepParams};
-use crate::crypto::symmetric::{self, Padding, GCM_DEFAULT_TAG_LEN};
-use crate::crypto::{asymmetric, CryptoError};
+use super::target;
+use crate::crypto::rsa_params::{oaep_decrypt, oaep_encrypt};
+use crate::crypto::symmetric;
+use crate::crypto::{asymmetric, chacha, CryptoError};
 use crate::error::KmipError;
 use crate::state::RequestContext;
 use crate::store::StoredObject;
@@ -39,89 +43,6 @@ fn missing_iv() -> KmipError {
     )
 }
 
-fn mode_of(
-    version: ProtocolVersion,
-    p: &CryptographicParameters,
-) -> Result<BlockCipherMode, KmipError> {
-    match p.block_cipher_mode {
-        Some(mode @ (BlockCipherMode::Ecb | BlockCipherMode::Cbc | BlockCipherMode::Ctr | BlockCipherMode::Gcm)) => {
-            Ok(mode)
-        }
-        Some(other) => Err(versioned(
-            version,
-            ResultReason::UnsupportedCryptographicParameters,
-            ResultReason::InvalidField,
-            format!("Block Cipher Mode {} is not supported (ECB, CBC, CTR, GCM are)", other.name()),
-        )),
-        None => Err(KmipError::invalid_field(
-            "a symmetric key needs a Block Cipher Mode (in the request or the key's Cryptographic Parameters)",
-        )),
-    }
-}
-
-fn padding_of(version: ProtocolVersion, p: &CryptographicParameters) -> Result<Padding, KmipError> {
-    match p.padding_method {
-        None | Some(PaddingMethod::None) => Ok(Padding::None),
-        Some(PaddingMethod::Pkcs5) => Ok(Padding::Pkcs5),
-        Some(other) => Err(versioned(
-            version,
-            ResultReason::UnsupportedCryptographicParameters,
-            ResultReason::InvalidField,
-            format!(
-                "Padding Method {} is not supported for AES (None, PKCS5 are)",
-                other.name()
-            ),
-        )),
-    }
-}
-
-fn gcm_tag_len(p: &CryptographicParameters) -> Result<usize, KmipError> {
-    let len = p
-        .tag_length
-        .map_or(Ok(GCM_DEFAULT_TAG_LEN), usize::try_from)
-        .unwrap_or(0);
-    if !(12..=16).contains(&len) {
-        return Err(KmipError::general(format!(
-            "invalid GCM tag length {:?}: 12 to 16 bytes are supported",
-            p.tag_length
-        )));
-    }
-    Ok(len)
-}
-
-/// The RSA encryption scheme the parameters name (OAEP defaults: SHA-1 and MGF1 with SHA-1, as KMIP says).
-fn oaep_or_pkcs1(
-    version: ProtocolVersion,
-    p: &CryptographicParameters,
-) -> Result<Option<OaepParams>, KmipError> {
-    match p.padding_method {
-        Some(PaddingMethod::Oaep) => {
-            if p.mask_generator.is_some_and(|m| m != MaskGenerator::Mgf1) {
-                return Err(KmipError::invalid_field(
-                    "OAEP supports the MGF1 mask generator only",
-                ));
-            }
-            Ok(Some(OaepParams {
-                hash: hash_algorithm(
-                    version,
-                    p.hashing_algorithm.unwrap_or(HashingAlgorithm::Sha1),
-                )?,
-                mgf1_hash: hash_algorithm(
-                    version,
-                    p.mask_generator_hashing_algorithm
-                        .unwrap_or(HashingAlgorithm::Sha1),
-                )?,
-                label: p.p_source.clone().unwrap_or_default(),
-            }))
-        }
-        Some(PaddingMethod::Pkcs1v1_5) => Ok(None),
-        other => Err(KmipError::invalid_field(format!(
-            "RSA encryption needs Padding Method OAEP or PKCS1 v1.5, not {}",
-            other.map_or("none", |m| m.name())
-        ))),
-    }
-}
-
 fn encrypt_with(
     ctx: &RequestContext<'_>,
     object: &StoredObject,
@@ -137,7 +58,35 @@ fn encrypt_with(
         Some(ManagedObject::SymmetricKey(block)) => {
             let key = symmetric_bytes(block)?;
             let drawn = |used: Vec<u8>| if iv.is_none() { Some(used) } else { None };
-            match mode_of(version, p)? {
+            let mode = match cipher_of(version, block, p)? {
+                SymmetricCipher::Aes(mode) => mode,
+                SymmetricCipher::ChaCha20 => {
+                    let out = chacha::chacha20_encrypt(pool, key, iv, data).map_err(error)?;
+                    return Ok(Sealed {
+                        data: out.ciphertext,
+                        iv: drawn(out.iv),
+                        tag: None,
+                    });
+                }
+                SymmetricCipher::ChaCha20Poly1305 => {
+                    check_aead_encryption(version)?;
+                    let out = chacha::chacha20_poly1305_encrypt(
+                        pool,
+                        key,
+                        iv,
+                        aad,
+                        data,
+                        aead_tag_len(p)?,
+                    )
+                    .map_err(error)?;
+                    return Ok(Sealed {
+                        data: out.ciphertext,
+                        iv: drawn(out.iv),
+                        tag: Some(out.tag),
+                    });
+                }
+            };
+            match mode {
                 BlockCipherMode::Ecb => Ok(Sealed {
                     data: symmetric::aes_ecb_encrypt(key, padding_of(version, p)?, data)
                         .map_err(error)?,
@@ -162,8 +111,10 @@ fn encrypt_with(
                     })
                 }
                 _ => {
-                    let out = symmetric::aes_gcm_encrypt(pool, key, iv, aad, data, gcm_tag_len(p)?)
-                        .map_err(error)?;
+                    check_aead_encryption(version)?;
+                    let out =
+                        symmetric::aes_gcm_encrypt(pool, key, iv, aad, data, aead_tag_len(p)?)
+                            .map_err(error)?;
                     Ok(Sealed {
                         data: out.ciphertext,
                         iv: drawn(out.iv),
@@ -219,7 +170,25 @@ fn decrypt_with(
     match object.object.as_ref() {
         Some(ManagedObject::SymmetricKey(block)) => {
             let key = symmetric_bytes(block)?;
-            match mode_of(version, p)? {
+            let mode = match cipher_of(version, block, p)? {
+                SymmetricCipher::Aes(mode) => mode,
+                SymmetricCipher::ChaCha20 => {
+                    return chacha::chacha20_decrypt(key, iv.ok_or_else(missing_iv)?, data)
+                        .map_err(error)
+                }
+                SymmetricCipher::ChaCha20Poly1305 => {
+                    let tag = checked_tag(p, tag)?;
+                    return chacha::chacha20_poly1305_decrypt(
+                        key,
+                        iv.ok_or_else(missing_iv)?,
+                        aad,
+                        data,
+                        tag,
+                    )
+                    .map_err(error);
+                }
+            };
+            match mode {
                 BlockCipherMode::Ecb => {
                     symmetric::aes_ecb_decrypt(key, padding_of(version, p)?, data)
                 }
@@ -234,17 +203,7 @@ fn decrypt_with(
                 }
                 _ => {
                     let iv = iv.ok_or_else(missing_iv)?;
-                    let tag = tag.ok_or_else(|| {
-                        KmipError::new(
-                            ResultReason::InvalidMessage,
-                            "GCM decryption needs the Authenticated Encryption Tag",
-                        )
-                    })?;
-                    if p.tag_length.is_some() && gcm_tag_len(p)? != tag.len() {
-                        return Err(KmipError::invalid_field(
-                            "the tag's length differs from the Tag Length parameter",
-                        ));
-                    }
+                    let tag = checked_tag(p, tag)?;
                     symmetric::aes_gcm_decrypt(key, iv, aad, data, tag)
                 }
             }
@@ -275,7 +234,7 @@ fn decrypt_with(
 fn streams_output(p: &CryptographicParameters) -> bool {
     matches!(
         p.block_cipher_mode,
-        Some(BlockCipherMode::Ctr | BlockCipherMode::Gcm)
+        Some(BlockCipherMode::Ctr | BlockCipherMode::Gcm | BlockCipherMode::Aead)
     )
 }
 

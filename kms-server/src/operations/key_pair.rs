@@ -218,9 +218,12 @@ pub fn create_key_pair(
             || request.private_protection_storage_masks.is_some()
             || request.public_protection_storage_masks.is_some(),
     )?;
-    let common = request.common_attributes.unwrap_or_default();
-    let private_template = request.private_key_attributes.unwrap_or_default();
-    let public_template = request.public_key_attributes.unwrap_or_default();
+    let apply = |attributes: Option<Attributes>| {
+        super::template::apply_templates(ctx, attributes.unwrap_or_default())
+    };
+    let common = apply(request.common_attributes)?;
+    let private_template = apply(request.private_key_attributes)?;
+    let public_template = apply(request.public_key_attributes)?;
     let spec = key_pair_spec(ctx.version, &[&common, &private_template, &public_template])?;
     for template in [&common, &private_template, &public_template] {
         let (algorithm, length) = super::key_codec::algorithm_and_length(spec);

@@ -9,6 +9,7 @@ use kmip::enums::State;
 use kmip::payloads::{object_group_member, storage_status, LocateRequest, LocateResponse};
 use kmip::ResultReason;
 
+use super::certify::filters as certificate_filters;
 use super::policy::unsupported_error;
 use super::{lifecycle, store_error};
 use crate::error::KmipError;
@@ -91,7 +92,9 @@ fn group(version: kmip::ProtocolVersion, attributes: Attributes) -> Result<Vec<F
     let mut filters: Vec<Filter> = Vec::new();
     for attribute in attributes {
         let name = attribute.name();
-        if matches!(name, AttributeName::Unknown { .. }) {
+        if matches!(name, AttributeName::Unknown { .. })
+            && !certificate_filters::is_certificate_filter(&name)
+        {
             return Err(unsupported_error(version, &name));
         }
         match filters.iter_mut().find(|f| f.name == name) {
@@ -163,6 +166,14 @@ fn date_of(attribute: &Attribute) -> Option<i64> {
 }
 
 fn matches(filter: &Filter, attributes: &Attributes) -> bool {
+    // KMIP 1.0 certificate filters match the certificate's X.509 attributes (see `certify::filters`).
+    let v1_certificate = filter
+        .values
+        .iter()
+        .map(|w| certificate_filters::matches_v1(w, attributes));
+    if let Some(v1) = v1_certificate.collect::<Option<Vec<bool>>>() {
+        return v1.into_iter().all(|m| m);
+    }
     let mut present = attributes.get_all(&filter.name).peekable();
     if present.peek().is_none() {
         return false;

@@ -3,11 +3,15 @@
 //! and makes writes durable; handlers reach stored objects only through [`load`] (the one access check: the
 //! object must belong to the caller's tenant and not be internal) and [`save`].
 
+pub mod adjust_attribute;
 pub mod attributes;
 pub mod certify;
+mod cipher_params;
 pub mod create;
 pub mod crypto_ops;
 pub mod discover_versions;
+pub mod dsa_keys;
+pub mod endpoint_role;
 pub mod get;
 pub mod import_export;
 pub mod interop;
@@ -25,6 +29,7 @@ pub mod rekey;
 pub mod rng;
 pub mod signing;
 pub mod streams;
+pub mod template;
 pub mod wrapping;
 
 use kmip::{ProtocolVersion, ResultReason};

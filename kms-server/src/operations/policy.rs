@@ -179,7 +179,7 @@ pub fn check_template(
     if !attributes.template_names.is_empty() {
         return Err(KmipError::new(
             ResultReason::FeatureNotSupported,
-            "Template objects are not supported: give the attributes in the Template-Attribute itself",
+            "this operation does not apply Templates (Create, Register and Create Key Pair do): give the attributes in the Template-Attribute itself",
         ));
     }
     let mut seen: Vec<AttributeName> = Vec::new();

@@ -31,8 +31,7 @@ pub fn query(ctx: &RequestContext<'_>, request: QueryRequest) -> Result<QueryRes
                 response.operations = operations(ctx.version);
             }
             QueryFunction::QueryObjects => {
-                response.object_types = MANAGED_OBJECT_TYPES
-                    .iter()
+                response.object_types = object_types(ctx.version)
                     .map(|t| EnumValue(t.to_u32()))
                     .collect();
             }
@@ -54,6 +53,12 @@ pub fn query(ctx: &RequestContext<'_>, request: QueryRequest) -> Result<QueryRes
         }
     }
     Ok(response)
+}
+
+/// The object types qkms manages in `version`: 1.x adds the Template (which 2.0 removed).
+pub fn object_types(version: ProtocolVersion) -> impl Iterator<Item = ObjectType> {
+    let template = (!version.is_v2()).then_some(ObjectType::Template);
+    MANAGED_OBJECT_TYPES.iter().copied().chain(template)
 }
 
 /// The operations dispatched, as defined in `version`.

@@ -1,6 +1,7 @@
 //! Register: a client-supplied Symmetric Key, Secret Data, Opaque Object, Certificate, Public Key or Private
 //! Key, stored as given (format included) with the server's attributes added. Wrapped keys are unwrapped on
-//! the way in; keys and certificates must parse (`import_export::prepare_object`).
+//! the way in; keys and certificates must parse (`import_export::prepare_object`, DSA keys `dsa_keys`). A 1.x
+//! Template is registered by `template`, and named Templates' attributes are applied (`template`).
 
 use kmip::attributes::{Attributes, KnownAttribute};
 use kmip::enums::ObjectType;
@@ -27,6 +28,9 @@ pub fn register(
     ctx: &RequestContext<'_>,
     request: RegisterRequest,
 ) -> Result<RegisterResponse, KmipError> {
+    if request.object_type == ObjectType::Template {
+        return super::template::register_template(ctx, request);
+    }
     if !REGISTRABLE.contains(&request.object_type) {
         return Err(versioned(
             ctx.version,
@@ -57,7 +61,7 @@ pub fn register(
             object.object_type().name()
         )));
     }
-    let attributes: Attributes = request.attributes;
+    let attributes: Attributes = super::template::apply_templates(ctx, request.attributes)?;
     check_object_type(request.object_type, &attributes)?;
     policy::check_template(
         ctx.version,
@@ -70,7 +74,12 @@ pub fn register(
             KnownAttribute::Fresh,
         ],
     )?;
-    let derived = super::import_export::prepare_object(ctx, &mut object)?;
+    let derived = if super::dsa_keys::is_dsa(&object) {
+        super::dsa_keys::prepare(ctx, &mut object)?;
+        Vec::new()
+    } else {
+        super::import_export::prepare_object(ctx, &mut object)?
+    };
     reconcile_key_block(&mut object, &attributes)?;
     if let (ManagedObject::Certificate(c), Some(kmip::attributes::Attribute::CertificateType(t))) = (
         &object,

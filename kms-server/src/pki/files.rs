@@ -17,6 +17,8 @@ pub const CLIENT_CERT: &str = "client.pem";
 pub const CLIENT_KEY: &str = "client.key";
 pub const CLIENT_P12: &str = "client.p12";
 pub const CLIENT_P12_PASSWORD: &str = "client.p12.pass";
+/// The certificate of Certify's issuing CA, written by `--init` under `DIR/pki/` (the CA's key stays in the store).
+pub const ISSUING_CA_CERT: &str = "issuing-ca.pem";
 
 /// Where a written client bundle lives.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -10,6 +10,8 @@ mod index;
 pub mod root_key;
 mod seal;
 pub mod sled_store;
+mod uid_locks;
+mod write_tracking;
 
 use kmip::attributes::Attributes;
 use kmip::objects::ManagedObject;
@@ -19,6 +21,7 @@ use crate::tenant::TenantId;
 pub use group_commit::{GroupCommit, GroupCommitStats};
 pub use root_key::{Argon2Params, RootKey};
 pub use sled_store::{SledStore, StoreOptions};
+pub use write_tracking::WriteTracking;
 
 /// One managed object as the server holds it.
 #[derive(Clone, Debug)]

@@ -22,6 +22,7 @@ use super::group_commit::{GroupCommit, GroupCommitStats};
 use super::index::{self, IndexKeys};
 use super::root_key::{Argon2Params, RootKey, KEY_LEN, SALT_LEN};
 use super::seal::Sealer;
+use super::uid_locks::UidLocks;
 use super::{IndexQuery, ObjectStore, StoreError, StoredObject};
 use crate::tenant::TenantId;
 
@@ -89,6 +90,7 @@ pub struct SledStore {
     trees: Trees,
     sealer: Sealer,
     commit: GroupCommit,
+    uid_locks: UidLocks,
     path: PathBuf,
 }
 
@@ -174,6 +176,7 @@ impl SledStore {
             db,
             trees,
             commit: GroupCommit::new(),
+            uid_locks: UidLocks::new(),
             path: path.to_owned(),
         })
     }
@@ -350,6 +353,7 @@ impl ObjectStore for SledStore {
         let record_bytes = codec::encode_record(&record)?;
         let blob = self.seal_object(uid, object.object.as_ref())?;
         let keys = IndexKeys::of(&record);
+        let _exclusive = self.uid_locks.write(uid);
         self.trees()
             .transaction(|(objects, attributes, by_owner, by_name, by_type)| {
                 if attributes.get(uid)?.is_some() {
@@ -382,6 +386,7 @@ impl ObjectStore for SledStore {
             .attributes
             .object_type()
             .or_else(|| object.object.as_ref().map(ManagedObject::object_type));
+        let _exclusive = self.uid_locks.write(uid);
         self.trees()
             .transaction(|(objects, attributes, by_owner, by_name, by_type)| {
                 let Some(old) = attributes.get(uid)? else {
@@ -429,15 +434,20 @@ impl ObjectStore for SledStore {
 
     fn get(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {
         let t = &self.trees;
-        let (record, blob) = (&t.attributes, &t.objects)
-            .transaction(|(attributes, objects)| Ok((attributes.get(uid)?, objects.get(uid)?)))
-            .map_err(tx_error)?;
+        let (record, blob) = {
+            let _shared = self.uid_locks.read(uid);
+            (
+                t.attributes.get(uid).map_err(io_error)?,
+                t.objects.get(uid).map_err(io_error)?,
+            )
+        };
         record
             .map(|record| self.decode_stored(uid, &record, blob.as_deref()))
             .transpose()
     }
 
     fn remove(&self, uid: &str) -> Result<(), StoreError> {
+        let _exclusive = self.uid_locks.write(uid);
         self.trees()
             .transaction(|(objects, attributes, by_owner, by_name, by_type)| {
                 let Some(old) = attributes.remove(uid)? else {

@@ -4,6 +4,7 @@
 //! ([`parse_certificate`]).
 
 mod csr;
+mod extensions;
 mod names;
 mod parse;
 
@@ -16,8 +17,9 @@ use rcgen::{CertificateParams, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsageP
 use time::OffsetDateTime;
 
 pub use csr::{parse_and_verify_csr, CertificationRequest};
+pub use extensions::ExtensionValues;
 pub use names::{DistinguishedName, NameAttribute};
-pub use parse::{parse_certificate, CertificateInfo};
+pub use parse::{certificate_extensions, parse_certificate, CertificateInfo};
 
 use super::hash::HashAlgorithm;
 use super::keygen::{PrivateKey, PublicKey};

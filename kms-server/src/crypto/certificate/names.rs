@@ -156,6 +156,19 @@ impl DistinguishedName {
         Ok(name)
     }
 
+    /// From a DER-encoded X.509 `Name` (the value of the KMIP X.509 Certificate Subject / Issuer attributes).
+    pub fn from_der(der_bytes: &[u8]) -> Result<Self, CryptoError> {
+        let name = <x509_cert::name::Name as der::Decode>::from_der(der_bytes)
+            .map_err(|e| CryptoError::malformed("distinguished name", e))?;
+        Self::from_x509(&name)
+    }
+
+    /// The same attributes and values in the same or in reverse order (X.500 text forms list the most
+    /// significant attribute first, RFC 4514 strings last); labels compare by type, values exactly.
+    pub fn same_as(&self, other: &Self) -> bool {
+        self.entries == other.entries || self.entries.iter().eq(other.entries.iter().rev())
+    }
+
     /// From an X.509 `Name` (CSR subject). Values must be UTF8String, PrintableString, IA5String,
     /// TeletexString (read as Latin-1) or BMPString.
     pub(crate) fn from_x509(name: &x509_cert::name::Name) -> Result<Self, CryptoError> {
@@ -256,6 +269,15 @@ mod tests {
         );
         assert_eq!(name.to_string(), "C=US, O=Example\\, Inc., CN=host.example");
         assert_eq!(name.to_string().parse::<DistinguishedName>().unwrap(), name);
+    }
+
+    #[test]
+    fn names_compare_in_either_order() {
+        let x500: DistinguishedName = "C=US, O=Example, CN=host".parse().unwrap();
+        let rfc4514: DistinguishedName = "CN=host,O=Example,C=US".parse().unwrap();
+        assert!(x500.same_as(&rfc4514));
+        let other: DistinguishedName = "C=US, O=Other, CN=host".parse().unwrap();
+        assert!(!x500.same_as(&other));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use x509_cert::time::Time;
 use x509_cert::Certificate;
 
+use super::extensions::ExtensionValues;
 use super::names::DistinguishedName;
 use crate::crypto::CryptoError;
 
@@ -71,4 +72,13 @@ fn to_offset(time: Time) -> Result<OffsetDateTime, CryptoError> {
     let seconds = i64::try_from(time.to_unix_duration().as_secs())
         .map_err(|_| CryptoError::malformed(WHAT, "validity time out of range"))?;
     OffsetDateTime::from_unix_timestamp(seconds).map_err(|e| CryptoError::malformed(WHAT, e))
+}
+
+/// The extensions qkms issues (SANs, key usage, extended key usage, basic constraints) of a DER certificate:
+/// what a renewal (Re-Certify) carries over.
+pub fn certificate_extensions(der_bytes: &[u8]) -> Result<ExtensionValues, CryptoError> {
+    let certificate =
+        Certificate::from_der(der_bytes).map_err(|e| CryptoError::malformed(WHAT, e))?;
+    let extensions = certificate.tbs_certificate.extensions.unwrap_or_default();
+    super::extensions::read(&extensions, WHAT)
 }

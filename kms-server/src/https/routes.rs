@@ -1,0 +1,92 @@
+//! The HTTPS routes: `POST /kmip`, `GET /health`, `GET /metrics`.
+//!
+//! Every route sits behind the TLS handshake, which requires a client certificate from `[tls] ca_files`, as the
+//! TTLV listener does. Beyond that:
+//! - `/health` answers any caller whose certificate names a tenant. It says whether keys can be made and from
+//!   what randomness, which every tenant already learns from Query and from each key's provenance attributes;
+//!   keeping it behind a client certificate means no unauthenticated request reaches the server at all.
+//! - `/metrics` answers operators only (`[auth] operators`): it counts every tenant's requests, which one tenant
+//!   must not see of another.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::{health, kmip_endpoint, refuse, ConnectionContext};
+use crate::tenant::Role;
+
+/// The routes, each connection's context given per connection with `with_state`.
+pub fn router() -> Router<Arc<ConnectionContext>> {
+    Router::new()
+        .route("/kmip", post(kmip_endpoint::kmip))
+        .route("/health", get(health_endpoint))
+        .route("/metrics", get(metrics_endpoint))
+        .fallback(not_found)
+}
+
+async fn health_endpoint(State(connection): State<Arc<ConnectionContext>>) -> Response {
+    if let Err(error) = &connection.caller {
+        return refuse(
+            &connection.shared.metrics,
+            StatusCode::FORBIDDEN,
+            error.to_string(),
+        );
+    }
+    let status = connection.shared.entropy.status();
+    let overall = health::overall(&status);
+    let code = match overall {
+        health::Overall::Failing => StatusCode::SERVICE_UNAVAILABLE,
+        health::Overall::Ok | health::Overall::Degraded => StatusCode::OK,
+    };
+    let body = health::document(&status).to_string();
+    (
+        code,
+        [
+            (CONTENT_TYPE, "application/json"),
+            (CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn metrics_endpoint(State(connection): State<Arc<ConnectionContext>>) -> Response {
+    let shared = &connection.shared;
+    match &connection.caller {
+        Ok(caller) if caller.role == Role::Operator => {}
+        Ok(caller) => {
+            return refuse(
+                &shared.metrics,
+                StatusCode::FORBIDDEN,
+                format!(
+                    "/metrics is for operators ([auth] operators); tenant {} is not one",
+                    caller.tenant
+                ),
+            )
+        }
+        Err(error) => return refuse(&shared.metrics, StatusCode::FORBIDDEN, error.to_string()),
+    }
+    let body = shared.metrics.render(&shared.entropy.status());
+    (
+        StatusCode::OK,
+        [
+            (CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"),
+            (CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn not_found(State(connection): State<Arc<ConnectionContext>>) -> Response {
+    refuse(
+        &connection.shared.metrics,
+        StatusCode::NOT_FOUND,
+        "no such resource: the routes are POST /kmip, GET /health and GET /metrics".into(),
+    )
+}
