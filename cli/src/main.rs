@@ -23,7 +23,8 @@ enum Command {
     Ttlv(ttlv_cmd::TtlvCommand),
     /// Write random bytes from the entropy pool (or raw samples of one source) to stdout or a file.
     Random(random::RandomArgs),
-    /// Load-test a KMIP server: Get, Create or RNG Retrieve over N connections; ops/s and latency percentiles.
+    /// Load-test a KMIP server: Get, Create, RNG Retrieve, Sign, Encrypt or Create Key Pair over N connections;
+    /// ops/s, latency percentiles and CPU per operation.
     Bench(bench::BenchArgs),
     /// Check the server's audit log: `qkms audit verify --dir DIR` (or `--log FILE`).
     Audit(audit::AuditArgs),

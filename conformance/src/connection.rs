@@ -35,6 +35,10 @@ pub enum ExchangeError {
     Transport(#[from] TransportError),
     #[error("the response is not valid TTLV: {0}")]
     Decode(#[from] ttlv::DecodeError),
+    #[error("HTTPS: {0}")]
+    Http(String),
+    #[error("this case runs over HTTPS, and the server has no HTTPS listener configured ([https] enabled = true)")]
+    NoHttpsListener,
 }
 
 /// Sends one request message and returns the response message. The runner drives this; tests implement it
@@ -73,6 +77,9 @@ pub struct Target {
     pub bundle: ClientBundle,
     /// Bound on connecting and on each exchange.
     pub timeout: Duration,
+    /// `host:port` of the server's HTTPS listener, for the cases that run over HTTPS (MSGENC); `None` when it
+    /// has none.
+    pub https_address: Option<String>,
 }
 
 /// Keys under which a qkms configuration file may give the KMIP listen address, in any table.
@@ -86,25 +93,27 @@ impl Target {
             address,
             bundle,
             timeout: Duration::from_secs(30),
+            https_address: None,
         }
     }
 
     /// The target a `qkms-server --init DIR` set-up describes: the bundle beside `DIR/qkms.toml`, the address
-    /// `listen` if given, else the one in the configuration file, else `127.0.0.1:5696`.
+    /// `listen` if given, else the one in the configuration file, else `127.0.0.1:5696`; the HTTPS listener's
+    /// address from `[https]` when that says `enabled = true`.
     pub fn from_config(config: &Path, listen: Option<&str>) -> Result<Self, ExchangeError> {
         let dir = config.parent().unwrap_or(Path::new("."));
+        let text = std::fs::read_to_string(config)
+            .map_err(|e| ExchangeError::Config(format!("{}: {e}", config.display())))?;
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e| ExchangeError::Config(format!("{}: {e}", config.display())))?;
         let address = match listen {
             Some(address) => address.to_owned(),
-            None => {
-                let text = std::fs::read_to_string(config)
-                    .map_err(|e| ExchangeError::Config(format!("{}: {e}", config.display())))?;
-                let table: toml::Table = text
-                    .parse()
-                    .map_err(|e| ExchangeError::Config(format!("{}: {e}", config.display())))?;
-                find_listen(&table).unwrap_or_else(|| "127.0.0.1:5696".to_owned())
-            }
+            None => find_listen(&table).unwrap_or_else(|| "127.0.0.1:5696".to_owned()),
         };
-        Ok(Self::new(address, ClientBundle::in_init_dir(dir)))
+        let mut target = Self::new(address, ClientBundle::in_init_dir(dir));
+        target.https_address = https_listen(&table);
+        Ok(target)
     }
 
     /// The rustls client configuration for this target, over `provider`.
@@ -124,8 +133,30 @@ impl Target {
     }
 }
 
+/// `[https] listen` when `[https] enabled = true`.
+fn https_listen(table: &toml::Table) -> Option<String> {
+    let https = table.get(HTTPS_TABLE)?.as_table()?;
+    if https.get("enabled")?.as_bool()? {
+        https.get("listen")?.as_str().map(str::to_owned)
+    } else {
+        None
+    }
+}
+
+/// The table of the HTTPS listener, whose `listen` is not the KMIP TTLV address.
+const HTTPS_TABLE: &str = "https";
+
+/// The KMIP TTLV listen address: `[server] listen` if present, else a listen-like key in any other table.
 fn find_listen(table: &toml::Table) -> Option<String> {
-    for (key, value) in table {
+    let server = table
+        .get("server")
+        .and_then(toml::Value::as_table)
+        .and_then(|server| server.get("listen"))
+        .and_then(toml::Value::as_str);
+    if let Some(listen) = server {
+        return Some(listen.to_owned());
+    }
+    for (key, value) in table.iter().filter(|(key, _)| key.as_str() != HTTPS_TABLE) {
         match value {
             toml::Value::String(s) if LISTEN_KEYS.contains(&key.as_str()) && s.contains(':') => {
                 return Some(s.clone())
@@ -239,5 +270,28 @@ mod tests {
         assert_eq!(target.bundle.ca, dir.path().join("pki/ca.pem"));
         let target = Target::from_config(&config, Some("127.0.0.1:1")).unwrap();
         assert_eq!(target.address, "127.0.0.1:1");
+        assert_eq!(target.https_address, None);
+    }
+
+    #[test]
+    fn the_https_listener_is_taken_when_enabled_and_never_mistaken_for_the_kmip_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("qkms.toml");
+        std::fs::write(
+            &config,
+            "[https]\nenabled = true\nlisten = \"127.0.0.1:8443\"\n[server]\nlisten = \"127.0.0.1:5696\"\n",
+        )
+        .unwrap();
+        let target = Target::from_config(&config, None).unwrap();
+        assert_eq!(target.address, "127.0.0.1:5696");
+        assert_eq!(target.https_address.as_deref(), Some("127.0.0.1:8443"));
+        std::fs::write(
+            &config,
+            "[https]\nenabled = false\nlisten = \"127.0.0.1:8443\"\n",
+        )
+        .unwrap();
+        let target = Target::from_config(&config, None).unwrap();
+        assert_eq!(target.address, "127.0.0.1:5696");
+        assert_eq!(target.https_address, None);
     }
 }

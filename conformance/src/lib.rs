@@ -1,7 +1,8 @@
 //! Conformance runner for qkms: replays the OASIS KMIP profile test cases (`kmip-test-cases/`) against a live
-//! server over binary TTLV and mutual TLS, and compares every response with the expected one by the rules of
-//! the KMIP 2.1 Profiles §4.1 (identifiers, times, server correlation values, attribute order and Result
-//! Message text may differ; Result Status and Result Reason must match).
+//! server over binary TTLV and mutual TLS (the MSGENC cases over HTTPS in their encoding), and compares every
+//! response with the expected one by the rules of the KMIP 2.1 Profiles §4.1 (identifiers, times, server
+//! correlation values, attribute order and Result Message text may differ; Result Status and Result Reason must
+//! match).
 //!
 //! The pieces, each usable alone:
 //! - [`case`]: reads a test-case file into request / expected-response pairs;
@@ -9,12 +10,14 @@
 //! - [`compare`]: the comparison rules, yielding the first [`compare::Divergence`];
 //! - [`overlay`]: per-case expectations kept beside the unmodified XML (`overlay.toml`);
 //! - [`connection`]: a raw TTLV-over-mTLS connection and the [`connection::Exchange`] trait the runner drives;
+//! - [`https`]: KMIP over HTTPS (TTLV, XML or JSON bodies) for the MSGENC cases, which are meant for it;
 //! - [`runner`]: one file, end to end, to an [`runner::Outcome`];
 //! - [`report`]: the markdown pass/fail table.
 
 pub mod case;
 pub mod compare;
 pub mod connection;
+pub mod https;
 pub mod overlay;
 pub mod placeholders;
 pub mod report;

@@ -8,7 +8,8 @@ use rustls::crypto::CryptoProvider;
 
 use crate::case::{profile_of, TestCase};
 use crate::compare::{compare_response, Context, Divergence};
-use crate::connection::{Exchange, Target, TlsConnection};
+use crate::connection::{Exchange, ExchangeError, Target, TlsConnection};
+use crate::https::{transport_for, HttpsConnection, Transport};
 use crate::overlay::Overlay;
 use crate::placeholders::Bindings;
 
@@ -97,7 +98,37 @@ pub async fn run_case<E: Exchange>(
     }
 }
 
-/// Runs each file on a fresh connection to `target` (a case that breaks its connection cannot spoil the next).
+/// Runs `case` on a fresh connection of the transport its file is meant for (see [`transport_for`]).
+async fn run_over_its_transport(
+    target: &Target,
+    provider: Arc<CryptoProvider>,
+    case: &TestCase,
+    overlay: &Overlay,
+    time_slack: i64,
+) -> Outcome {
+    let connect_error = |error: ExchangeError| Outcome::Error {
+        step: Some(0),
+        message: error.to_string(),
+    };
+    match transport_for(&case.name) {
+        Transport::Ttlv => match TlsConnection::connect(target, provider).await {
+            Ok(mut connection) => run_case(&mut connection, case, overlay, time_slack).await,
+            Err(error) => connect_error(error),
+        },
+        Transport::Https(encoding) => {
+            let Some(address) = target.https_address.as_deref() else {
+                return connect_error(ExchangeError::NoHttpsListener);
+            };
+            match HttpsConnection::connect(target, address, provider, encoding).await {
+                Ok(mut connection) => run_case(&mut connection, case, overlay, time_slack).await,
+                Err(error) => connect_error(error),
+            }
+        }
+    }
+}
+
+/// Runs each file on a fresh connection to `target` (a case that breaks its connection cannot spoil the next):
+/// binary TTLV for every case except the MSGENC ones, which go over HTTPS in their encoding.
 pub async fn run_files(
     target: &Target,
     provider: Arc<CryptoProvider>,
@@ -131,13 +162,7 @@ pub async fn run_files(
         let outcome = if let Some(reason) = overlay.skip_reason(&name) {
             Outcome::Skipped(reason.to_owned())
         } else {
-            match TlsConnection::connect(target, provider.clone()).await {
-                Ok(mut connection) => run_case(&mut connection, &case, overlay, time_slack).await,
-                Err(error) => Outcome::Error {
-                    step: Some(0),
-                    message: error.to_string(),
-                },
-            }
+            run_over_its_transport(target, provider.clone(), &case, overlay, time_slack).await
         };
         results.push(FileResult {
             name,

@@ -206,6 +206,10 @@ fn every_case_passes_against_a_server_that_answers_like_the_reference() {
     for path in &files {
         let case = TestCase::load(path).unwrap();
         let (outcome, problems) = run(&case, Deviation::None);
+        // A file the project's overlay skips, with its reason, is a decision recorded there, not a failure.
+        if matches!(outcome, Outcome::Skipped(_)) && problems.is_empty() {
+            continue;
+        }
         if !outcome.passed() || !problems.is_empty() {
             failures.push(format!("{}: {outcome:?} {problems:?}", case.name));
         }

@@ -27,6 +27,9 @@ struct Args {
     /// Server address host:port (overrides the configuration's).
     #[arg(long)]
     addr: Option<String>,
+    /// The server's HTTPS listener host:port, for the MSGENC cases (overrides the configuration's `[https]`).
+    #[arg(long)]
+    https_addr: Option<String>,
     /// The name the server certificate must carry (default: the host of --addr).
     #[arg(long)]
     server_name: Option<String>,
@@ -89,6 +92,9 @@ fn run(args: Args) -> Result<bool, String> {
             return Err("give --config DIR/qkms.toml, or --addr with --ca, --cert and --key".into())
         }
     };
+    if let Some(address) = &args.https_addr {
+        target.https_address = Some(address.clone());
+    }
     if let Some(name) = &args.server_name {
         target.server_name = name.clone();
     }
@@ -127,7 +133,14 @@ fn run(args: Args) -> Result<bool, String> {
     ));
     let table = report::markdown(
         "KMIP conformance",
-        &format!("Server {} (binary TTLV over mutual TLS).", target.address),
+        &format!(
+            "Server {} (binary TTLV over mutual TLS); MSGENC cases over HTTPS at {}.",
+            target.address,
+            target
+                .https_address
+                .as_deref()
+                .unwrap_or("(none configured)")
+        ),
         &results,
     );
     print!("{table}");

@@ -20,6 +20,8 @@ pub struct Server {
     pub config: PathBuf,
     pub address: String,
     pub port: u16,
+    /// The HTTPS listener (`[https]`, enabled on a free loopback port) the MSGENC cases run over.
+    pub https_address: String,
     log: PathBuf,
 }
 
@@ -92,6 +94,8 @@ impl Server {
             String::from_utf8_lossy(&init.stderr)
         );
         let config = init_dir.join("qkms.toml");
+        let https_address = format!("127.0.0.1:{}", free_port());
+        enable_https(&config, &https_address);
         let port = free_port();
         let address = format!("127.0.0.1:{port}");
         let log = dir.path().join("server.log");
@@ -113,6 +117,7 @@ impl Server {
             config,
             address,
             port,
+            https_address,
             log,
         };
         server.wait_until_listening();
@@ -128,7 +133,9 @@ impl Server {
                     self.log_text()
                 );
             }
-            if TcpStream::connect(&self.address).is_ok() {
+            if TcpStream::connect(&self.address).is_ok()
+                && TcpStream::connect(&self.https_address).is_ok()
+            {
                 return;
             }
             assert!(
@@ -149,6 +156,21 @@ impl Server {
     pub fn pki(&self, file: &str) -> PathBuf {
         self.init_dir.join("pki").join(file)
     }
+}
+
+/// Turns on the HTTPS listener of the configuration `--init` wrote, on `address`.
+fn enable_https(config: &Path, address: &str) {
+    let text = std::fs::read_to_string(config).expect("the configuration --init wrote");
+    let mut table: toml::Table = text.parse().expect("--init writes valid TOML");
+    let https = table
+        .entry("https")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+        .as_table_mut()
+        .expect("[https] is a table");
+    https.insert("enabled".into(), toml::Value::Boolean(true));
+    https.insert("listen".into(), toml::Value::String(address.to_owned()));
+    std::fs::write(config, toml::to_string(&table).expect("TOML"))
+        .expect("rewrite the configuration");
 }
 
 impl Drop for Server {

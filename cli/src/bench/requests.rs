@@ -1,0 +1,212 @@
+//! The request each benchmark repeats, encoded once before the clock starts, and the objects it needs
+//! (the key to Get, the key pair to sign with, the AES key to encrypt under), created over one connection.
+
+use kmip::attributes::{Attribute, Attributes, CryptographicParameters, CryptographicUsageMask};
+use kmip::enums::{BlockCipherMode, CryptographicAlgorithm, DigitalSignatureAlgorithm, ObjectType};
+use kmip::payloads::{
+    CreateKeyPairRequest, CreateRequest, EncryptRequest, GetRequest, RequestPayload,
+    RngRetrieveRequest, SignRequest,
+};
+use kmip::{ProtocolVersion, RequestBatchItem, RequestMessage};
+use ttlv::tags;
+
+use super::check::{payload_text, Expect};
+use super::connect::Connector;
+use super::{BenchArgs, BenchError, BenchOp, KeyKind};
+
+/// One encoded request and what its every response must show.
+#[derive(Debug)]
+pub struct Prepared {
+    pub request: Vec<u8>,
+    pub expect: Expect,
+}
+
+fn setup_error(message: impl Into<String>) -> BenchError {
+    BenchError::Setup(message.into())
+}
+
+/// Encodes one single-item request message.
+pub fn encode(version: ProtocolVersion, payload: RequestPayload) -> Result<Vec<u8>, BenchError> {
+    let message = RequestMessage::new(version, vec![RequestBatchItem::new(payload)]);
+    ttlv::binary::encode(&message.to_ttlv()).map_err(|e| setup_error(format!("encode: {e}")))
+}
+
+fn usage(masks: &[CryptographicUsageMask]) -> Attribute {
+    Attribute::CryptographicUsageMask(CryptographicUsageMask(
+        masks.iter().fold(0, |all, m| all | m.bits()),
+    ))
+}
+
+/// Create of an AES-256 key for Encrypt and Decrypt; `active` adds an Activation Date in the past.
+pub fn create_aes_256(active: bool) -> RequestPayload {
+    let mut attributes = Attributes::new();
+    attributes.push(Attribute::CryptographicAlgorithm(
+        CryptographicAlgorithm::Aes,
+    ));
+    attributes.push(Attribute::CryptographicLength(256));
+    attributes.push(usage(&[
+        CryptographicUsageMask::ENCRYPT,
+        CryptographicUsageMask::DECRYPT,
+    ]));
+    if active {
+        attributes.push(Attribute::ActivationDate(0));
+    }
+    RequestPayload::Create(CreateRequest {
+        object_type: ObjectType::SymmetricKey,
+        attributes,
+        protection_storage_masks: None,
+    })
+}
+
+/// Create Key Pair for signing: the private key may Sign, the public key Verify; `active` activates both.
+pub fn create_key_pair(kind: KeyKind, active: bool) -> RequestPayload {
+    let (algorithm, length) = match kind {
+        KeyKind::P256 => (CryptographicAlgorithm::Ec, 256),
+        KeyKind::Rsa2048 => (CryptographicAlgorithm::Rsa, 2048),
+    };
+    let mut common = vec![
+        Attribute::CryptographicAlgorithm(algorithm),
+        Attribute::CryptographicLength(length),
+    ];
+    if active {
+        common.push(Attribute::ActivationDate(0));
+    }
+    RequestPayload::CreateKeyPair(CreateKeyPairRequest {
+        common_attributes: Some(common.into()),
+        private_key_attributes: Some(vec![usage(&[CryptographicUsageMask::SIGN])].into()),
+        public_key_attributes: Some(vec![usage(&[CryptographicUsageMask::VERIFY])].into()),
+        ..CreateKeyPairRequest::default()
+    })
+}
+
+/// Creates one object over a fresh connection and returns the Unique Identifier the response names under
+/// `tag`.
+async fn create_object(
+    args: &BenchArgs,
+    connector: &Connector,
+    payload: RequestPayload,
+    tag: ttlv::Tag,
+    what: &str,
+) -> Result<String, BenchError> {
+    let mut connection = connector.connect().await.map_err(setup_error)?;
+    let request = encode(args.protocol, payload)?;
+    let response = connection
+        .exchange(&request)
+        .await
+        .map_err(|e| setup_error(format!("creating {what}: {e}")))?;
+    payload_text(response, tag).map_err(|e| setup_error(format!("creating {what}: {e}")))
+}
+
+/// The request every connection repeats for `args.op`, with any object it needs created first.
+pub async fn prepare(args: &BenchArgs, connector: &Connector) -> Result<Prepared, BenchError> {
+    let v = args.protocol;
+    let success = |request| Prepared {
+        request,
+        expect: Expect::Success,
+    };
+    Ok(match args.op {
+        BenchOp::Create => success(encode(v, create_aes_256(false))?),
+        BenchOp::CreateKeyPair => success(encode(v, create_key_pair(args.key_type, false))?),
+        BenchOp::Idle => Prepared {
+            request: encode(v, RngRetrieveRequest { data_length: 16 }.into())?,
+            expect: Expect::DataBytes(16),
+        },
+        BenchOp::Rng => {
+            let length = i32::try_from(args.rng_bytes)
+                .map_err(|_| setup_error(format!("--rng-bytes {} is too large", args.rng_bytes)))?;
+            Prepared {
+                request: encode(
+                    v,
+                    RngRetrieveRequest {
+                        data_length: length,
+                    }
+                    .into(),
+                )?,
+                expect: Expect::DataBytes(args.rng_bytes),
+            }
+        }
+        BenchOp::Get => {
+            let uid = create_object(
+                args,
+                connector,
+                create_aes_256(false),
+                tags::UNIQUE_IDENTIFIER,
+                "the key to Get",
+            )
+            .await?;
+            let get = GetRequest {
+                unique_identifier: Some(uid),
+                ..GetRequest::default()
+            };
+            success(encode(v, get.into())?)
+        }
+        BenchOp::Sign => {
+            let uid = create_object(
+                args,
+                connector,
+                create_key_pair(args.key_type, true),
+                tags::PRIVATE_KEY_UNIQUE_IDENTIFIER,
+                "the key pair to sign with",
+            )
+            .await?;
+            let algorithm = match args.key_type {
+                KeyKind::P256 => DigitalSignatureAlgorithm::EcdsaWithSha256,
+                KeyKind::Rsa2048 => DigitalSignatureAlgorithm::Sha256WithRsaEncryption,
+            };
+            let sign = SignRequest {
+                unique_identifier: Some(uid),
+                cryptographic_parameters: Some(CryptographicParameters {
+                    digital_signature_algorithm: Some(algorithm),
+                    ..CryptographicParameters::default()
+                }),
+                data: Some(vec![0x5a; 32]),
+                ..SignRequest::default()
+            };
+            success(encode(v, sign.into())?)
+        }
+        BenchOp::Encrypt => {
+            let uid = create_object(
+                args,
+                connector,
+                create_aes_256(true),
+                tags::UNIQUE_IDENTIFIER,
+                "the AES key to encrypt under",
+            )
+            .await?;
+            let encrypt = EncryptRequest {
+                unique_identifier: Some(uid),
+                cryptographic_parameters: Some(CryptographicParameters {
+                    block_cipher_mode: Some(BlockCipherMode::Gcm),
+                    ..CryptographicParameters::default()
+                }),
+                data: Some(vec![0xa5; args.data_bytes].into()),
+                ..EncryptRequest::default()
+            };
+            Prepared {
+                request: encode(v, encrypt.into())?,
+                // GCM: the ciphertext is as long as the plaintext (the tag travels apart).
+                expect: Expect::DataBytes(args.data_bytes),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_encode_in_both_protocol_families() {
+        for version in [ProtocolVersion::new(1, 2), ProtocolVersion::new(2, 1)] {
+            for payload in [
+                create_aes_256(true),
+                create_key_pair(KeyKind::P256, true),
+                create_key_pair(KeyKind::Rsa2048, false),
+            ] {
+                let bytes = encode(version, payload).unwrap();
+                let item = ttlv::binary::decode(&bytes).unwrap();
+                assert_eq!(item.tag, tags::REQUEST_MESSAGE);
+            }
+        }
+    }
+}
