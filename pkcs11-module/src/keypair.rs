@@ -8,8 +8,9 @@ use kmip::payloads::*;
 
 use crate::error::{fail, Result};
 use crate::key_codec;
+use crate::keygen::{common_attributes, key_attributes, usage_mask};
 use crate::library::Library;
-use crate::ops::{activate, common_attributes, key_attributes, unexpected, usage_mask};
+use crate::ops::{activate, unexpected};
 use crate::template::Template;
 
 const PUBLIC_TEMPLATE: &[CK_ATTRIBUTE_TYPE] = &[
@@ -24,6 +25,7 @@ const PUBLIC_TEMPLATE: &[CK_ATTRIBUTE_TYPE] = &[
     CKA_EC_PARAMS,
     CKA_ENCRYPT,
     CKA_VERIFY,
+    CKA_VERIFY_RECOVER,
     CKA_WRAP,
     CKA_DERIVE,
     CKA_MODIFIABLE,
@@ -41,6 +43,7 @@ const PRIVATE_TEMPLATE: &[CK_ATTRIBUTE_TYPE] = &[
     CKA_EXTRACTABLE,
     CKA_DECRYPT,
     CKA_SIGN,
+    CKA_SIGN_RECOVER,
     CKA_UNWRAP,
     CKA_DERIVE,
     CKA_MODIFIABLE,
@@ -101,16 +104,7 @@ fn spec(mechanism: CK_MECHANISM_TYPE, public: &Template) -> Result<(Cryptographi
             );
         }
         match public.get(CKA_EC_PARAMS) {
-            // P-384 public keys are not yet read back correctly by pkcs11-tool: P-256 only until they are.
-            Some(params) => match key_codec::bits_for_ec_params(params)? {
-                256 => 256,
-                _ => {
-                    return fail(
-                        CKR_CURVE_NOT_SUPPORTED,
-                        "EC key pairs are generated on P-256",
-                    )
-                }
-            },
+            Some(params) => key_codec::bits_for_ec_params(params)?,
             None => return fail(CKR_TEMPLATE_INCOMPLETE, "EC key pairs need CKA_EC_PARAMS"),
         }
     };
@@ -139,6 +133,15 @@ pub fn generate_key_pair(
     private.only(PRIVATE_TEMPLATE)?;
     check_class(public, CKO_PUBLIC_KEY)?;
     check_class(private, CKO_PRIVATE_KEY)?;
+    // NSS states CKA_VERIFY_RECOVER / CKA_SIGN_RECOVER (as false) in every template; recovery is not offered.
+    if public.bool(CKA_VERIFY_RECOVER)? == Some(true)
+        || private.bool(CKA_SIGN_RECOVER)? == Some(true)
+    {
+        return fail(
+            CKR_ATTRIBUTE_VALUE_INVALID,
+            "signatures with message recovery are not supported",
+        );
+    }
     let (algorithm, bits) = spec(mechanism, public)?;
     if private
         .ulong(CKA_KEY_TYPE)?
@@ -174,7 +177,11 @@ pub fn generate_key_pair(
             "private keys stay in the server: sensitive and not extractable",
         );
     }
-    key_attributes(private, Usage::SIGN, &mut private_attributes)?;
+    key_attributes(
+        private,
+        usage_mask(private, Usage::SIGN)?,
+        &mut private_attributes,
+    )?;
 
     let request = CreateKeyPairRequest {
         common_attributes: Some(common),

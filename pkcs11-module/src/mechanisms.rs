@@ -3,21 +3,48 @@
 use cryptoki_sys::*;
 
 const EC_FLAGS: CK_FLAGS = CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS;
+const SIGN: CK_FLAGS = CKF_SIGN | CKF_VERIFY;
+const CIPHER: CK_FLAGS = CKF_ENCRYPT | CKF_DECRYPT;
+const RSA: (CK_ULONG, CK_ULONG) = (2048, 4096);
+const EC: (CK_ULONG, CK_ULONG) = (256, 384);
+const AES: (CK_ULONG, CK_ULONG) = (16, 32);
 
-/// `(mechanism, min key size, max key size, flags)`; AES sizes in bytes, RSA and EC sizes in bits.
+/// `(mechanism, min key size, max key size, flags)`. Sizes as PKCS#11 gives them per mechanism: AES and HMAC
+/// keys in bytes; RSA, EC and generic secret key generation in bits.
 pub const MECHANISMS: &[(CK_MECHANISM_TYPE, CK_ULONG, CK_ULONG, CK_FLAGS)] = &[
-    (CKM_AES_KEY_GEN, 16, 32, CKF_GENERATE),
-    (CKM_RSA_PKCS_KEY_PAIR_GEN, 2048, 4096, CKF_GENERATE_KEY_PAIR),
+    (CKM_AES_KEY_GEN, AES.0, AES.1, CKF_GENERATE),
+    (CKM_GENERIC_SECRET_KEY_GEN, 112, 8192, CKF_GENERATE),
+    (
+        CKM_RSA_PKCS_KEY_PAIR_GEN,
+        RSA.0,
+        RSA.1,
+        CKF_GENERATE_KEY_PAIR,
+    ),
     (
         CKM_EC_KEY_PAIR_GEN,
-        256,
-        256,
+        EC.0,
+        EC.1,
         CKF_GENERATE_KEY_PAIR | EC_FLAGS,
     ),
-    (CKM_RSA_PKCS, 2048, 4096, CKF_SIGN | CKF_VERIFY),
-    (CKM_SHA256_RSA_PKCS, 2048, 4096, CKF_SIGN | CKF_VERIFY),
-    (CKM_ECDSA, 256, 256, CKF_SIGN | CKF_VERIFY | EC_FLAGS),
-    (CKM_ECDSA_SHA256, 256, 256, CKF_SIGN | CKF_VERIFY | EC_FLAGS),
+    (CKM_RSA_PKCS, RSA.0, RSA.1, SIGN),
+    (CKM_SHA256_RSA_PKCS, RSA.0, RSA.1, SIGN),
+    (CKM_SHA384_RSA_PKCS, RSA.0, RSA.1, SIGN),
+    (CKM_SHA512_RSA_PKCS, RSA.0, RSA.1, SIGN),
+    (CKM_RSA_PKCS_PSS, RSA.0, RSA.1, SIGN),
+    (CKM_SHA256_RSA_PKCS_PSS, RSA.0, RSA.1, SIGN),
+    (CKM_SHA384_RSA_PKCS_PSS, RSA.0, RSA.1, SIGN),
+    (CKM_SHA512_RSA_PKCS_PSS, RSA.0, RSA.1, SIGN),
+    (CKM_RSA_PKCS_OAEP, RSA.0, RSA.1, CIPHER),
+    (CKM_ECDSA, EC.0, EC.1, SIGN | EC_FLAGS),
+    (CKM_ECDSA_SHA256, EC.0, EC.1, SIGN | EC_FLAGS),
+    (CKM_ECDSA_SHA384, EC.0, EC.1, SIGN | EC_FLAGS),
+    (CKM_AES_ECB, AES.0, AES.1, CIPHER),
+    (CKM_AES_CBC, AES.0, AES.1, CIPHER),
+    (CKM_AES_CBC_PAD, AES.0, AES.1, CIPHER),
+    (CKM_AES_GCM, AES.0, AES.1, CIPHER),
+    (CKM_AES_KEY_WRAP, AES.0, AES.1, CKF_WRAP | CKF_UNWRAP),
+    (CKM_AES_KEY_WRAP_PAD, AES.0, AES.1, CKF_WRAP | CKF_UNWRAP),
+    (CKM_SHA256_HMAC, 14, 1024, SIGN),
 ];
 
 pub fn info(mechanism: CK_MECHANISM_TYPE) -> Option<CK_MECHANISM_INFO> {
@@ -35,12 +62,31 @@ pub fn info(mechanism: CK_MECHANISM_TYPE) -> Option<CK_MECHANISM_INFO> {
 mod tests {
     use super::*;
 
+    /// The table and the code that performs the mechanisms agree both ways: every advertised flag is one an
+    /// operation module accepts, and every accepted mechanism is advertised with its flag.
     #[test]
-    fn every_signature_mechanism_is_advertised_for_signing() {
-        for mechanism in crate::signing::SIGNATURE_MECHANISMS {
-            let flags = info(*mechanism).unwrap().flags;
-            assert_eq!(flags & (CKF_SIGN | CKF_VERIFY), CKF_SIGN | CKF_VERIFY);
+    fn the_table_advertises_exactly_what_the_operations_perform() {
+        let performed: Vec<(CK_MECHANISM_TYPE, CK_FLAGS)> = [
+            (crate::signing::SIGNATURE_MECHANISMS, SIGN),
+            (crate::encrypt::CIPHER_MECHANISMS, CIPHER),
+            (crate::wrap::WRAP_MECHANISMS, CKF_WRAP | CKF_UNWRAP),
+            (
+                &[CKM_AES_KEY_GEN, CKM_GENERIC_SECRET_KEY_GEN][..],
+                CKF_GENERATE,
+            ),
+            (
+                &[CKM_RSA_PKCS_KEY_PAIR_GEN, CKM_EC_KEY_PAIR_GEN][..],
+                CKF_GENERATE_KEY_PAIR,
+            ),
+        ]
+        .iter()
+        .flat_map(|(list, flag)| list.iter().map(move |m| (*m, *flag)))
+        .collect();
+        for (mechanism, flag) in &performed {
+            let info = info(*mechanism).unwrap();
+            assert_eq!(info.flags & !EC_FLAGS, *flag, "{mechanism:#x}");
         }
-        assert!(info(CKM_AES_CBC_PAD).is_none());
+        assert_eq!(performed.len(), MECHANISMS.len());
+        assert!(info(CKM_AES_CTR).is_none());
     }
 }

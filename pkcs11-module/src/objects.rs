@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use cryptoki_sys::*;
 use der::Encode;
 use kmip::attributes::Attributes;
+use kmip::enums::LinkType;
 use zeroize::Zeroizing;
 
 use crate::error::{fail, Pkcs11Error, Result};
@@ -103,8 +104,11 @@ impl ObjectView {
                 let bits = a.cryptographic_length().unwrap_or(0).max(0) as CK_ULONG;
                 value(ulong(bits))
             }
+            // A private key's readable value is its public half (see `ops::fetch_value`): clients read an RSA
+            // private key's modulus for its size (OpenSSL's pkcs11-provider, NSS, GnuTLS).
             CKA_MODULUS | CKA_PUBLIC_EXPONENT
-                if class == CKO_PUBLIC_KEY && key_type == Some(CKK_RSA) =>
+                if key_type == Some(CKK_RSA)
+                    && (class == CKO_PUBLIC_KEY || self.has_public_half()) =>
             {
                 let (modulus, exponent) = key_codec::rsa_parts(self.value(fetch)?)?;
                 value(if kind == CKA_MODULUS {
@@ -113,7 +117,12 @@ impl ObjectView {
                     exponent
                 })
             }
-            CKA_EC_POINT if class == CKO_PUBLIC_KEY && key_type == Some(CKK_EC) => {
+            // Not a standard private-key attribute, but GnuTLS and pkcs11-provider read it there to learn the
+            // public key without searching for the public object (OpenSC's cards answer it too).
+            CKA_EC_POINT
+                if key_type == Some(CKK_EC)
+                    && (class == CKO_PUBLIC_KEY || self.has_public_half()) =>
+            {
                 value(key_codec::ec_point(self.value(fetch)?)?)
             }
             CKA_EC_PARAMS if key_type == Some(CKK_EC) => {
@@ -158,6 +167,12 @@ impl ObjectView {
                 certificate_field(self.value(fetch)?, kind).map(Answer::Value)
             }
             CKA_APPLICATION | CKA_OBJECT_ID if class == CKO_DATA => value(Vec::new()),
+            CKA_VALUE | CKA_PRIVATE_EXPONENT | CKA_PRIME_1 | CKA_PRIME_2 | CKA_EXPONENT_1
+            | CKA_EXPONENT_2 | CKA_COEFFICIENT
+                if class == CKO_PRIVATE_KEY =>
+            {
+                Ok(Answer::Sensitive)
+            }
             CKA_VALUE if matches!(class, CKO_CERTIFICATE | CKO_DATA | CKO_SECRET_KEY) => {
                 if self.value_readable() {
                     value(self.value(fetch)?.to_vec())
@@ -167,6 +182,11 @@ impl ObjectView {
             }
             _ => Ok(Answer::Invalid),
         }
+    }
+
+    /// Whether this private key names its public key (KMIP Public Key Link), whose value it then presents.
+    fn has_public_half(&self) -> bool {
+        self.class == CKO_PRIVATE_KEY && self.attributes.linked(LinkType::PublicKeyLink).is_some()
     }
 
     fn usage_flag(&self, kind: CK_ATTRIBUTE_TYPE) -> Result<Answer> {
@@ -294,6 +314,67 @@ mod tests {
         a.push(Attribute::CryptographicLength(256));
         a.push(mapping::name_attribute("k1"));
         ObjectView::new(a).unwrap()
+    }
+
+    /// A DER SubjectPublicKeyInfo of an RSA key with this modulus and exponent 65537.
+    fn rsa_spki(modulus: &[u8]) -> Vec<u8> {
+        let key = pkcs1::RsaPublicKey {
+            modulus: pkcs1::UintRef::new(modulus).unwrap(),
+            public_exponent: pkcs1::UintRef::new(&[1, 0, 1]).unwrap(),
+        };
+        let info = spki::SubjectPublicKeyInfoOwned {
+            algorithm: spki::AlgorithmIdentifierOwned {
+                oid: der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1"),
+                parameters: Some(der::asn1::Null.into()),
+            },
+            subject_public_key: der::asn1::BitString::from_bytes(&key.to_der().unwrap()).unwrap(),
+        };
+        info.to_der().unwrap()
+    }
+
+    fn rsa_private_key(linked: bool) -> ObjectView {
+        let mut a = Attributes::new();
+        a.push(Attribute::ObjectType(ObjectType::PrivateKey));
+        a.push(Attribute::CryptographicAlgorithm(
+            CryptographicAlgorithm::Rsa,
+        ));
+        a.push(Attribute::CryptographicLength(2048));
+        if linked {
+            a.push(Attribute::Link(kmip::attributes::Link {
+                link_type: LinkType::PublicKeyLink,
+                linked_object_identifier: "pub-1".into(),
+            }));
+        }
+        ObjectView::new(a).unwrap()
+    }
+
+    #[test]
+    fn rsa_private_key_presents_its_public_half_and_hides_the_rest() {
+        let modulus = [0xC5u8; 256];
+        let key = rsa_private_key(true);
+        let public = || Ok(Zeroizing::new(rsa_spki(&modulus)));
+        assert_eq!(
+            key.answer(CKA_MODULUS, &public).unwrap(),
+            Answer::Value(modulus.to_vec())
+        );
+        assert_eq!(
+            key.answer(CKA_PUBLIC_EXPONENT, &public).unwrap(),
+            Answer::Value(vec![1, 0, 1])
+        );
+        for secret in [
+            CKA_VALUE,
+            CKA_PRIVATE_EXPONENT,
+            CKA_PRIME_1,
+            CKA_COEFFICIENT,
+        ] {
+            assert_eq!(key.answer(secret, &no_fetch).unwrap(), Answer::Sensitive);
+        }
+        // Without a link to its public key there is no public half to show.
+        let unlinked = rsa_private_key(false);
+        assert_eq!(
+            unlinked.answer(CKA_MODULUS, &no_fetch).unwrap(),
+            Answer::Invalid
+        );
     }
 
     fn no_fetch() -> Result<Zeroizing<Vec<u8>>> {

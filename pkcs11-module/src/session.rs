@@ -13,6 +13,8 @@ pub struct Session {
     pub find: Option<FindOperation>,
     pub sign: Option<SignatureOperation>,
     pub verify: Option<SignatureOperation>,
+    pub encrypt: Option<crate::encrypt::CipherOperation>,
+    pub decrypt: Option<crate::encrypt::CipherOperation>,
 }
 
 #[derive(Debug, Default)]
@@ -29,6 +31,8 @@ impl Session {
             find: None,
             sign: None,
             verify: None,
+            encrypt: None,
+            decrypt: None,
         }
     }
 

@@ -5,70 +5,24 @@
 use std::sync::Arc;
 
 use cryptoki_sys::*;
-use kmip::attributes::CryptographicParameters;
-use kmip::enums::{
-    CryptographicAlgorithm, DigitalSignatureAlgorithm, HashingAlgorithm, PaddingMethod,
-};
+use kmip::attributes::{CryptographicParameters, CryptographicUsageMask as Usage};
+use kmip::enums::{CryptographicAlgorithm, HashingAlgorithm, PaddingMethod};
 use kmip::payloads::*;
 use zeroize::Zeroizing;
 
 use crate::error::{fail, Pkcs11Error, Result};
-use crate::key_codec;
 use crate::library::Library;
+use crate::mechanism_params::Mechanism;
 use crate::objects::Entry;
 use crate::ops::{unexpected, view};
-
-/// The signature mechanisms this module performs.
-pub const SIGNATURE_MECHANISMS: &[CK_MECHANISM_TYPE] = &[
-    CKM_RSA_PKCS,
-    CKM_SHA256_RSA_PKCS,
-    CKM_ECDSA,
-    CKM_ECDSA_SHA256,
-];
-
-/// DigestInfo prefixes (RFC 8017 §9.2 note 1) of the hashes CKM_RSA_PKCS input may carry.
-const DIGEST_INFO_PREFIXES: &[(HashingAlgorithm, &[u8])] = &[
-    (
-        HashingAlgorithm::Sha1,
-        &[
-            0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
-            0x14,
-        ],
-    ),
-    (
-        HashingAlgorithm::Sha224,
-        &[
-            0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x04, 0x05, 0x00, 0x04, 0x1c,
-        ],
-    ),
-    (
-        HashingAlgorithm::Sha256,
-        &[
-            0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x01, 0x05, 0x00, 0x04, 0x20,
-        ],
-    ),
-    (
-        HashingAlgorithm::Sha384,
-        &[
-            0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x02, 0x05, 0x00, 0x04, 0x30,
-        ],
-    ),
-    (
-        HashingAlgorithm::Sha512,
-        &[
-            0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x03, 0x05, 0x00, 0x04, 0x40,
-        ],
-    ),
-];
+pub use crate::signature_scheme::SIGNATURE_MECHANISMS;
+use crate::signature_scheme::{scheme, Scheme, DIGEST_INFO_PREFIXES};
+use crate::{key_codec, mac};
 
 /// One active sign or verify operation of a session.
 #[derive(Debug)]
 pub struct SignatureOperation {
-    mechanism: CK_MECHANISM_TYPE,
+    scheme: Scheme,
     key: Arc<Entry>,
     /// Bytes of r (and of s) for ECDSA keys: PKCS#11 signatures are r||s of this size each.
     ec_field_len: Option<usize>,
@@ -79,57 +33,61 @@ pub struct SignatureOperation {
 }
 
 impl SignatureOperation {
-    /// C_SignInit / C_VerifyInit: checks the mechanism against the key (private for `sign`, public otherwise).
+    /// C_SignInit / C_VerifyInit: checks the mechanism and its parameters against the key (private for `sign`,
+    /// public otherwise; a secret key for HMAC).
     pub fn new(
         library: &Library,
         key: Arc<Entry>,
-        mechanism: CK_MECHANISM_TYPE,
+        mechanism: &Mechanism,
         sign: bool,
     ) -> Result<Self> {
         let view = view(library, &key)?;
-        let wanted_class = if sign {
-            CKO_PRIVATE_KEY
-        } else {
-            CKO_PUBLIC_KEY
-        };
-        if view.class != wanted_class {
-            return fail(
-                CKR_KEY_TYPE_INCONSISTENT,
-                "signing takes a private key, verifying a public key",
-            );
-        }
         let algorithm = view.attributes.cryptographic_algorithm();
+        let bits = view.attributes.cryptographic_length().unwrap_or(0);
+        let scheme = scheme(mechanism, bits)?;
         let is_ec = matches!(
             algorithm,
             Some(CryptographicAlgorithm::Ec | CryptographicAlgorithm::Ecdsa)
         );
-        let ec_field_len =
-            match mechanism {
-                CKM_RSA_PKCS | CKM_SHA256_RSA_PKCS
-                    if algorithm == Some(CryptographicAlgorithm::Rsa) =>
-                {
-                    None
-                }
-                CKM_ECDSA | CKM_ECDSA_SHA256 if is_ec => {
-                    let bits = view.attributes.cryptographic_length().unwrap_or(0);
-                    if key_codec::ec_params_for_bits(bits).is_none() {
-                        return fail(CKR_KEY_TYPE_INCONSISTENT, "EC keys are P-256 or P-384");
-                    }
-                    Some(bits as usize / 8)
-                }
-                CKM_RSA_PKCS | CKM_SHA256_RSA_PKCS | CKM_ECDSA | CKM_ECDSA_SHA256 => {
-                    return fail(
-                        CKR_KEY_TYPE_INCONSISTENT,
-                        "the mechanism does not fit the key type",
-                    )
-                }
-                _ => return fail(
-                    CKR_MECHANISM_INVALID,
-                    "signatures: CKM_RSA_PKCS, CKM_SHA256_RSA_PKCS, CKM_ECDSA, CKM_ECDSA_SHA256",
-                ),
-            };
+        let (fits, wanted_class) = match scheme {
+            Scheme::Hmac => (
+                algorithm == Some(CryptographicAlgorithm::HmacSha256),
+                CKO_SECRET_KEY,
+            ),
+            Scheme::EcdsaDigest | Scheme::Ecdsa(_) => (is_ec, key_class(sign)),
+            _ => (
+                algorithm == Some(CryptographicAlgorithm::Rsa),
+                key_class(sign),
+            ),
+        };
+        if view.class != wanted_class || !fits {
+            return fail(
+                CKR_KEY_TYPE_INCONSISTENT,
+                "the mechanism does not fit the key (RSA/EC: private to sign, public to verify; HMAC: a SHA256-HMAC secret key)",
+            );
+        }
+        let ec_field_len = if is_ec {
+            if key_codec::ec_params_for_bits(bits).is_none() {
+                return fail(CKR_KEY_TYPE_INCONSISTENT, "EC keys are P-256 or P-384");
+            }
+            Some(bits as usize / 8)
+        } else {
+            None
+        };
+        // CKA_SIGN / CKA_VERIFY are the usage mask's Sign / Verify bits (HMAC keys carry the MAC bits too).
+        let wanted = if sign { Usage::SIGN } else { Usage::VERIFY };
+        if view
+            .attributes
+            .cryptographic_usage_mask()
+            .is_some_and(|mask| !mask.contains(wanted))
+        {
+            return fail(
+                CKR_KEY_FUNCTION_NOT_PERMITTED,
+                "the key's CKA_SIGN / CKA_VERIFY does not allow this",
+            );
+        }
         Ok(Self {
-            mechanism,
+            scheme,
             key,
             ec_field_len,
             data: Zeroizing::new(Vec::new()),
@@ -139,10 +97,10 @@ impl SignatureOperation {
 
     /// C_SignUpdate / C_VerifyUpdate. The raw mechanisms sign one digest, so they take no parts.
     pub fn update(&mut self, part: &[u8]) -> Result<()> {
-        if matches!(self.mechanism, CKM_RSA_PKCS | CKM_ECDSA) {
+        if self.scheme.single_part() {
             return fail(
                 CKR_FUNCTION_NOT_SUPPORTED,
-                "CKM_RSA_PKCS and CKM_ECDSA sign a digest in one call",
+                "CKM_RSA_PKCS, CKM_RSA_PKCS_PSS and CKM_ECDSA sign a digest in one call",
             );
         }
         self.data.extend_from_slice(part);
@@ -162,6 +120,9 @@ impl SignatureOperation {
             if signed.as_slice() == data {
                 return Ok(signature);
             }
+        }
+        if self.scheme == Scheme::Hmac {
+            return mac::mac(library, &self.key, data);
         }
         let (parameters, data, digested) = self.request_parts(data)?;
         let request = SignRequest {
@@ -190,6 +151,9 @@ impl SignatureOperation {
 
     /// CKR_OK if `signature` is valid for `data`, CKR_SIGNATURE_INVALID otherwise.
     pub fn verify(&self, library: &Library, data: &[u8], signature: &[u8]) -> Result<()> {
+        if self.scheme == Scheme::Hmac {
+            return mac::verify(library, &self.key, data, signature);
+        }
         let signature = match self.ec_field_len {
             Some(len) => key_codec::ecdsa_raw_to_der(signature, len)?,
             None => signature.to_vec(),
@@ -221,17 +185,33 @@ impl SignatureOperation {
         input: &[u8],
     ) -> Result<(CryptographicParameters, Option<Vec<u8>>, Option<Vec<u8>>)> {
         let mut p = CryptographicParameters::default();
-        Ok(match self.mechanism {
-            CKM_SHA256_RSA_PKCS => {
-                p.digital_signature_algorithm =
-                    Some(DigitalSignatureAlgorithm::Sha256WithRsaEncryption);
+        Ok(match self.scheme {
+            Scheme::RsaPkcs1(algorithm) | Scheme::Ecdsa(algorithm) => {
+                p.digital_signature_algorithm = Some(algorithm);
                 (p, Some(input.to_vec()), None)
             }
-            CKM_ECDSA_SHA256 => {
-                p.digital_signature_algorithm = Some(DigitalSignatureAlgorithm::EcdsaWithSha256);
-                (p, Some(input.to_vec()), None)
+            Scheme::Pss {
+                hash,
+                digest_len,
+                salt_len,
+                prehashed,
+            } => {
+                p.cryptographic_algorithm = Some(CryptographicAlgorithm::Rsa);
+                p.padding_method = Some(PaddingMethod::Pss);
+                p.hashing_algorithm = Some(hash);
+                p.salt_length = Some(salt_len);
+                if !prehashed {
+                    (p, Some(input.to_vec()), None)
+                } else if input.len() == digest_len {
+                    (p, None, Some(input.to_vec()))
+                } else {
+                    return fail(
+                        CKR_DATA_LEN_RANGE,
+                        "CKM_RSA_PKCS_PSS signs a digest of the hashAlg's length",
+                    );
+                }
             }
-            CKM_RSA_PKCS => {
+            Scheme::RsaDigestInfo => {
                 let (hash, digest) = DIGEST_INFO_PREFIXES
                     .iter()
                     .find_map(|(hash, prefix)| {
@@ -249,8 +229,8 @@ impl SignatureOperation {
                 p.hashing_algorithm = Some(hash);
                 (p, None, Some(digest.to_vec()))
             }
-            _ => {
-                // CKM_ECDSA: a digest the caller computed; its length names the hash.
+            Scheme::EcdsaDigest => {
+                // A digest the caller computed; its length names the hash.
                 let hash = match input.len() {
                     20 => HashingAlgorithm::Sha1,
                     28 => HashingAlgorithm::Sha224,
@@ -268,6 +248,19 @@ impl SignatureOperation {
                 p.hashing_algorithm = Some(hash);
                 (p, None, Some(input.to_vec()))
             }
+            Scheme::Hmac => {
+                return Err(Pkcs11Error::Unexpected(
+                    "HMAC goes through KMIP MAC, not Sign".into(),
+                ))
+            }
         })
+    }
+}
+
+fn key_class(sign: bool) -> CK_OBJECT_CLASS {
+    if sign {
+        CKO_PRIVATE_KEY
+    } else {
+        CKO_PUBLIC_KEY
     }
 }

@@ -17,10 +17,24 @@ step "-M: exactly the working mechanisms"
 tool -M | tee "$work/mechs.txt"
 grep -q "AES-KEY-GEN, keySize={16,32}, generate" "$work/mechs.txt"
 grep -q "RSA-PKCS-KEY-PAIR-GEN, keySize={2048,4096}, generate_key_pair" "$work/mechs.txt"
-grep -q "ECDSA-KEY-PAIR-GEN, keySize={256,256}, generate_key_pair" "$work/mechs.txt"
-grep -q "SHA256-RSA-PKCS, keySize={2048,4096}, sign, verify" "$work/mechs.txt"
-grep -q "ECDSA, keySize={256,256}, sign, verify" "$work/mechs.txt"
-test "$(grep -c keySize "$work/mechs.txt")" = 7
+grep -q "ECDSA-KEY-PAIR-GEN, keySize={256,384}, generate_key_pair" "$work/mechs.txt"
+for m in RSA-PKCS SHA256-RSA-PKCS SHA384-RSA-PKCS SHA512-RSA-PKCS RSA-PKCS-PSS SHA256-RSA-PKCS-PSS \
+         SHA384-RSA-PKCS-PSS SHA512-RSA-PKCS-PSS; do
+  grep -q "^ *$m, keySize={2048,4096}, sign, verify$" "$work/mechs.txt"
+done
+for m in ECDSA ECDSA-SHA256 ECDSA-SHA384; do
+  grep -q "^ *$m, keySize={256,384}, sign, verify" "$work/mechs.txt"
+done
+grep -q "RSA-PKCS-OAEP, keySize={2048,4096}, encrypt, decrypt$" "$work/mechs.txt"
+for m in AES-ECB AES-CBC AES-CBC-PAD AES-GCM; do
+  grep -q "^ *$m, keySize={16,32}, encrypt, decrypt$" "$work/mechs.txt"
+done
+grep -q "AES-KEY-WRAP, keySize={16,32}, wrap, unwrap$" "$work/mechs.txt"
+# OpenSC 0.23 has no name for CKM_AES_KEY_WRAP_PAD (0x210A)
+grep -Eq "(AES-KEY-WRAP-PAD|mechtype-0x210A), keySize=\\{16,32\\}, wrap, unwrap$" "$work/mechs.txt"
+grep -q "SHA256-HMAC, keySize={14,1024}, sign, verify$" "$work/mechs.txt"
+grep -q "GENERIC-SECRET-KEY-GEN, keySize={112,8192}, generate$" "$work/mechs.txt"
+test "$(grep -c keySize "$work/mechs.txt")" = 23
 
 step "wrong PIN is refused"
 if tool --login --pin wrong-pin -O 2>"$work/badpin.txt"; then exit 1; fi
@@ -67,13 +81,15 @@ test ! -s "$work/rsa-priv.der"
 user -O --type privkey --label tool-rsa | tee "$work/rsa-priv.txt"
 grep -q "sensitive" "$work/rsa-priv.txt"
 
-step "--sign -m SHA256-RSA-PKCS verifies with openssl; RSA-PKCS over a DigestInfo too"
+step "RSA PKCS#1 v1.5 with SHA-256/384/512 verifies with openssl; RSA-PKCS over a DigestInfo too"
 printf 'qkms signs this' > "$work/msg.bin"
-user --sign -m SHA256-RSA-PKCS --label tool-rsa -i "$work/msg.bin" -o "$work/rsa.sig"
-openssl dgst -sha256 -verify "$work/rsa-pub.pem" -signature "$work/rsa.sig" "$work/msg.bin"
-user --verify -m SHA256-RSA-PKCS --label tool-rsa -i "$work/msg.bin" --signature-file "$work/rsa.sig" \
-  > "$work/good-verify.txt"
-grep -q "Signature is valid" "$work/good-verify.txt"
+for bits in 256 384 512; do
+  user --sign -m "SHA$bits-RSA-PKCS" --label tool-rsa -i "$work/msg.bin" -o "$work/rsa$bits.sig"
+  openssl dgst "-sha$bits" -verify "$work/rsa-pub.pem" -signature "$work/rsa$bits.sig" "$work/msg.bin"
+  user --verify -m "SHA$bits-RSA-PKCS" --label tool-rsa -i "$work/msg.bin" \
+    --signature-file "$work/rsa$bits.sig" | grep -q "Signature is valid"
+done
+cp "$work/rsa256.sig" "$work/rsa.sig"
 printf 'a different message' > "$work/other.bin"
 user --verify -m SHA256-RSA-PKCS --label tool-rsa -i "$work/other.bin" \
   --signature-file "$work/rsa.sig" > "$work/bad-verify.txt" 2>&1 || true
@@ -84,10 +100,35 @@ grep -q "Invalid signature" "$work/bad-verify.txt"
 user --sign -m RSA-PKCS --label tool-rsa -i "$work/digest-info.bin" -o "$work/rsa-raw.sig"
 cmp "$work/rsa.sig" "$work/rsa-raw.sig"
 
-for curve in prime256v1; do
-  step "--keypairgen EC:$curve, --sign -m ECDSA / ECDSA-SHA256 verify with openssl"
+step "RSA-PSS with SHA-256/384/512 (salt = digest length) verifies with openssl"
+for bits in 256 384 512; do
+  user --sign -m "SHA$bits-RSA-PKCS-PSS" --label tool-rsa -i "$work/msg.bin" -o "$work/pss$bits.sig"
+  openssl dgst "-sha$bits" -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:-1 \
+    -verify "$work/rsa-pub.pem" -signature "$work/pss$bits.sig" "$work/msg.bin"
+  user --verify -m "SHA$bits-RSA-PKCS-PSS" --label tool-rsa -i "$work/msg.bin" \
+    --signature-file "$work/pss$bits.sig" | grep -q "Signature is valid"
+done
+openssl dgst -sha384 -binary "$work/msg.bin" > "$work/msg.sha384"
+user --sign -m RSA-PKCS-PSS --hash-algorithm SHA384 --mgf MGF1-SHA384 --label tool-rsa \
+  -i "$work/msg.sha384" -o "$work/pss-raw.sig"
+openssl pkeyutl -verify -pubin -inkey "$work/rsa-pub.pem" -pkeyopt rsa_padding_mode:pss \
+  -pkeyopt digest:sha384 -pkeyopt rsa_pss_saltlen:-1 -in "$work/msg.sha384" -sigfile "$work/pss-raw.sig"
+
+for curve in prime256v1 secp384r1; do
+  step "--keypairgen EC:$curve, --sign -m ECDSA / ECDSA-SHA256 / ECDSA-SHA384 verify with openssl"
   user --keypairgen --key-type "EC:$curve" --label "tool-$curve" --id 5a02
-  user --read-object --type pubkey --label "tool-$curve" -o "$work/ec-pub.der"
+  user -O --type pubkey --label "tool-$curve" | tee "$work/ec-obj.txt"
+  if [ "$curve" = prime256v1 ]; then
+    user --read-object --type pubkey --label "tool-$curve" -o "$work/ec-pub.der"
+  else
+    # pkcs11-tool 0.23 cannot build a P-384 EVP_PKEY from any token (SoftHSM2 fails the same way), so the
+    # SubjectPublicKeyInfo is assembled here from CKA_EC_POINT (DER OCTET STRING 04 61 || 04 x y).
+    point=$(awk -v want="tool-$curve" '/EC_POINT:/ {p = $2} /label:/ && $2 == want {print p}' "$work/ec-obj.txt")
+    test "${point:0:6}" = 046104
+    test "${#point}" = 198
+    { printf '3076301006072a8648ce3d020106052b81040022036200'; printf '%s' "${point:4}"; } \
+      | xxd -r -p > "$work/ec-pub.der"
+  fi
   openssl pkey -pubin -inform DER -in "$work/ec-pub.der" -out "$work/ec-pub.pem"
   openssl pkey -pubin -in "$work/ec-pub.pem" -text -noout > "$work/ec-pub.txt"
   grep -q "ASN1 OID: $curve" "$work/ec-pub.txt"
@@ -95,13 +136,36 @@ for curve in prime256v1; do
   user --sign -m ECDSA --label "tool-$curve" --signature-format openssl \
     -i "$work/msg.sha256" -o "$work/ec.sig"
   openssl dgst -sha256 -verify "$work/ec-pub.pem" -signature "$work/ec.sig" "$work/msg.bin"
-  user --sign -m ECDSA-SHA256 --label "tool-$curve" --signature-format openssl \
-    -i "$work/msg.bin" -o "$work/ec2.sig"
-  openssl dgst -sha256 -verify "$work/ec-pub.pem" -signature "$work/ec2.sig" "$work/msg.bin"
-  user --verify -m ECDSA-SHA256 --label "tool-$curve" --signature-format openssl \
-    -i "$work/msg.bin" --signature-file "$work/ec2.sig" > "$work/ec-verify.txt"
-  grep -q "Signature is valid" "$work/ec-verify.txt"
+  for bits in 256 384; do
+    user --sign -m "ECDSA-SHA$bits" --label "tool-$curve" --signature-format openssl \
+      -i "$work/msg.bin" -o "$work/ec$bits.sig"
+    openssl dgst "-sha$bits" -verify "$work/ec-pub.pem" -signature "$work/ec$bits.sig" "$work/msg.bin"
+    user --verify -m "ECDSA-SHA$bits" --label "tool-$curve" --signature-format openssl \
+      -i "$work/msg.bin" --signature-file "$work/ec$bits.sig" | grep -q "Signature is valid"
+  done
 done
+
+step "AES-CBC-PAD encrypt/decrypt with a known key agrees with openssl enc"
+key_hex=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+iv_hex=f0e0d0c0b0a090807060504030201000
+printf '%s' "$key_hex" | xxd -r -p > "$work/aes.key"
+user --write-object "$work/aes.key" --type secrkey --key-type AES:32 --label tool-aes-known --id a5a5 --usage-decrypt
+head -c 1000 /dev/urandom > "$work/plain.bin"
+user --encrypt -m AES-CBC-PAD --iv "$iv_hex" --id a5a5 -i "$work/plain.bin" -o "$work/ct.bin"
+openssl enc -aes-256-cbc -K "$key_hex" -iv "$iv_hex" -in "$work/plain.bin" -out "$work/ct-openssl.bin"
+cmp "$work/ct.bin" "$work/ct-openssl.bin"
+user --decrypt -m AES-CBC-PAD --iv "$iv_hex" --id a5a5 -i "$work/ct.bin" -o "$work/back.bin"
+cmp "$work/plain.bin" "$work/back.bin"
+
+step "--keygen GENERIC:32 (an HMAC-SHA256 key), SHA256-HMAC sign and verify"
+user --keygen --key-type GENERIC:32 --label tool-hmac --id b2 --usage-sign
+user --sign -m SHA256-HMAC --id b2 -i "$work/msg.bin" -o "$work/hmac.sig"
+test "$(stat -c %s "$work/hmac.sig")" = 32
+user --verify -m SHA256-HMAC --id b2 -i "$work/msg.bin" --signature-file "$work/hmac.sig" \
+  | grep -q "Signature is valid"
+user --verify -m SHA256-HMAC --id b2 -i "$work/other.bin" --signature-file "$work/hmac.sig" \
+  > "$work/bad-hmac.txt" 2>&1 || true
+grep -q "Invalid signature" "$work/bad-hmac.txt"
 
 step "--test-threads (no background threads in the module; several caller threads)"
 tool --test-threads ILGISLT0 --test-threads ILGISLT0 > "$work/threads.txt" 2>&1

@@ -64,7 +64,7 @@ unsafe fn init(
     let session = library.session(session)?;
     let mut session = lock(&session)?;
     // SAFETY: passed on from the caller's promise.
-    let Some(mechanism) = (unsafe { mechanism_type(mechanism)? }) else {
+    let Some(mechanism) = (unsafe { super::mechanism::mechanism(mechanism)? }) else {
         *slot(&mut session, sign) = None;
         return Ok(());
     };
@@ -72,7 +72,7 @@ unsafe fn init(
         return fail(CKR_OPERATION_ACTIVE, "a signature operation is active");
     }
     let entry = object(&library, session.token, key)?;
-    let operation = SignatureOperation::new(&library, entry, mechanism, sign)?;
+    let operation = SignatureOperation::new(&library, entry, &mechanism, sign)?;
     *slot(&mut session, sign) = Some(operation);
     Ok(())
 }

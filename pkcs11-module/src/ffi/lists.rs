@@ -2,6 +2,7 @@
 
 use cryptoki_sys::*;
 
+use super::cipher::*;
 use super::crypto::*;
 use super::cryptoki_fn;
 use super::general::*;
@@ -9,6 +10,7 @@ use super::objects::*;
 use super::ptr::{out, write_list};
 use super::sessions::*;
 use super::unsupported::*;
+use super::wrap::*;
 use crate::error::{fail, Pkcs11Error};
 
 /// The v2.40 function list (what C_GetFunctionList returns).
@@ -186,39 +188,53 @@ static FUNCTION_LIST_3_0: CK_FUNCTION_LIST_3_0 = CK_FUNCTION_LIST_3_0 {
 
 static INTERFACE_NAME: &[u8] = b"PKCS 11\0";
 
-/// CK_INTERFACE holds raw pointers, so it is not `Sync` by itself.
-struct Interfaces([CK_INTERFACE; 2]);
+/// What each interface is: its function list, version and flags. Lookups read this table only.
+struct InterfaceSpec {
+    function_list: *const std::ffi::c_void,
+    version: CK_VERSION,
+    flags: CK_FLAGS,
+}
 
-// SAFETY: the interfaces point to immutable statics (the name and the function lists); nothing writes
-// through these pointers, so sharing them between threads is sound.
-unsafe impl Sync for Interfaces {}
+// SAFETY: the pointers refer to immutable statics (the function lists); nothing writes through them.
+unsafe impl Sync for InterfaceSpec {}
 
 /// Both interfaces are fork tolerant: a forked child carries on with its parent's sessions and handles (see
 /// [`crate::library`]).
-static INTERFACES: Interfaces = Interfaces([
-    CK_INTERFACE {
-        pInterfaceName: INTERFACE_NAME.as_ptr() as *mut CK_UTF8CHAR,
-        pFunctionList: &FUNCTION_LIST_3_0 as *const CK_FUNCTION_LIST_3_0 as *mut std::ffi::c_void,
+static SPECS: [InterfaceSpec; 2] = [
+    InterfaceSpec {
+        function_list: &FUNCTION_LIST_3_0 as *const CK_FUNCTION_LIST_3_0 as *const std::ffi::c_void,
+        version: FUNCTION_LIST_3_0.version,
         flags: CKF_INTERFACE_FORK_SAFE,
     },
-    CK_INTERFACE {
-        pInterfaceName: INTERFACE_NAME.as_ptr() as *mut CK_UTF8CHAR,
-        pFunctionList: &FUNCTION_LIST as *const CK_FUNCTION_LIST as *mut std::ffi::c_void,
+    InterfaceSpec {
+        function_list: &FUNCTION_LIST as *const CK_FUNCTION_LIST as *const std::ffi::c_void,
+        version: FUNCTION_LIST.version,
         flags: CKF_INTERFACE_FORK_SAFE,
     },
-]);
+];
 
-fn interface_version(interface: &CK_INTERFACE) -> CK_VERSION {
-    // Both function lists start with their CK_VERSION.
-    if std::ptr::eq(
-        interface.pFunctionList as *const CK_FUNCTION_LIST,
-        &FUNCTION_LIST,
-    ) {
-        FUNCTION_LIST.version
-    } else {
-        FUNCTION_LIST_3_0.version
+const fn interface(spec: &InterfaceSpec) -> CK_INTERFACE {
+    CK_INTERFACE {
+        pInterfaceName: INTERFACE_NAME.as_ptr() as *mut CK_UTF8CHAR,
+        pFunctionList: spec.function_list as *mut std::ffi::c_void,
+        flags: spec.flags,
     }
 }
+
+/// The CK_INTERFACE structures C_GetInterface hands out, in writable memory: callers may write to them.
+/// OpenSC's pkcs11-spy, for one, replaces `pFunctionList` with its own list in the structure it receives
+/// (as the reference modules keep theirs in writable statics); in read-only memory that write crashed the caller.
+/// The module itself never reads or writes these after start-up: lookups use [`SPECS`].
+struct HandedOut(std::cell::UnsafeCell<[CK_INTERFACE; 2]>);
+
+// SAFETY: Rust code only takes raw pointers into the cell (never references) and never reads or writes through
+// them; what a caller does with the structure it was given is that caller's business, as with any C module.
+unsafe impl Sync for HandedOut {}
+
+static HANDED_OUT: HandedOut = HandedOut(std::cell::UnsafeCell::new([
+    interface(&SPECS[0]),
+    interface(&SPECS[1]),
+]));
 
 cryptoki_fn! {
     fn C_GetFunctionList(ppFunctionList: CK_FUNCTION_LIST_PTR_PTR) {
@@ -231,8 +247,9 @@ cryptoki_fn! {
 
 cryptoki_fn! {
     fn C_GetInterfaceList(pInterfacesList: CK_INTERFACE_PTR, pulCount: CK_ULONG_PTR) {
+        let interfaces = [interface(&SPECS[0]), interface(&SPECS[1])];
         // SAFETY: pulCount is NULL or valid; pInterfacesList is NULL or holds *pulCount entries.
-        unsafe { write_list(&INTERFACES.0, pInterfacesList, pulCount) }
+        unsafe { write_list(&interfaces, pInterfacesList, pulCount) }
     }
 }
 
@@ -250,16 +267,60 @@ cryptoki_fn! {
         }
         // SAFETY: pVersion is NULL or points to a CK_VERSION.
         let version = unsafe { pVersion.as_ref() }.copied();
-        let found = INTERFACES
-            .0
+        let index = SPECS
             .iter()
-            .find(|i| {
-                let v = interface_version(i);
-                version.is_none_or(|want| want.major == v.major && want.minor == v.minor)
-                    && flags & !i.flags == 0
+            .position(|spec| {
+                version.is_none_or(|want| want.major == spec.version.major && want.minor == spec.version.minor)
+                    && flags & !spec.flags == 0
             })
             .ok_or(Pkcs11Error::rv(CKR_ARGUMENTS_BAD, "no interface with this version and flags"))?;
-        *slot = found as *const CK_INTERFACE as *mut CK_INTERFACE;
+        // `index` < 2 (a position in SPECS, which has HANDED_OUT's length); `add` stays inside the array.
+        // SAFETY: in bounds of the two-element array behind the cell.
+        *slot = unsafe { (HANDED_OUT.0.get() as *mut CK_INTERFACE).add(index) };
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_caller_may_write_to_the_interface_it_was_given() {
+        let mut interface: CK_INTERFACE_PTR = std::ptr::null_mut();
+        // SAFETY: a valid out-pointer; NULL name and version ask for the default interface.
+        let rv = unsafe {
+            C_GetInterface(
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                &mut interface,
+                0,
+            )
+        };
+        assert_eq!(rv, CKR_OK);
+        // pkcs11-spy writes its own function list into the structure; in read-only memory that write faulted.
+        // The same value is written back, so that other tests of this process see nothing change.
+        // SAFETY: the module hands out a pointer into writable memory it never reads.
+        unsafe {
+            let field = std::ptr::addr_of_mut!((*interface).pFunctionList);
+            std::ptr::write_volatile(field, std::ptr::read_volatile(field));
+        }
+        // SAFETY: as above; reading the structure the module handed out.
+        let version = unsafe { *((*interface).pFunctionList as *const CK_VERSION) };
+        assert_eq!((version.major, version.minor), (3, 0));
+        let mut v2: CK_INTERFACE_PTR = std::ptr::null_mut();
+        let mut wanted = CK_VERSION {
+            major: 2,
+            minor: 40,
+        };
+        // SAFETY: valid pointers to locals.
+        let rv = unsafe { C_GetInterface(std::ptr::null_mut(), &mut wanted, &mut v2, 0) };
+        assert_eq!(rv, CKR_OK);
+        // SAFETY: as above.
+        let list = unsafe { (*v2).pFunctionList };
+        assert!(std::ptr::eq(
+            list as *const CK_FUNCTION_LIST,
+            &FUNCTION_LIST
+        ));
     }
 }

@@ -5,13 +5,16 @@
 // Parameter names are the standard's (pInfo, hSession, ...), so the C documentation reads across.
 #![allow(non_snake_case)]
 
+mod cipher;
 mod crypto;
 mod general;
 mod lists;
+mod mechanism;
 mod objects;
 mod ptr;
 mod sessions;
 mod unsupported;
+mod wrap;
 
 pub use lists::{C_GetFunctionList, C_GetInterface, C_GetInterfaceList};
 

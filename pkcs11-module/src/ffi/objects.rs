@@ -50,7 +50,7 @@ cryptoki_fn! {
         let template = unsafe { template(pTemplate, ulCount)? };
         // SAFETY: phObject is NULL or points to a writable handle.
         let handle = unsafe { out(phObject)? };
-        *handle = ops::create_object(&library, token, &template)?;
+        *handle = crate::import::create_object(&library, token, &template)?;
         Ok(())
     }
 }
@@ -62,17 +62,14 @@ cryptoki_fn! {
         // SAFETY: pMechanism is NULL or points to a CK_MECHANISM.
         let mechanism = unsafe { pMechanism.as_ref() }
             .ok_or(Pkcs11Error::rv(CKR_ARGUMENTS_BAD, "pMechanism is NULL"))?;
-        if mechanism.mechanism != CKM_AES_KEY_GEN {
-            return fail(CKR_MECHANISM_INVALID, "C_GenerateKey supports CKM_AES_KEY_GEN");
-        }
         if mechanism.ulParameterLen != 0 {
-            return fail(CKR_MECHANISM_PARAM_INVALID, "CKM_AES_KEY_GEN takes no parameter");
+            return fail(CKR_MECHANISM_PARAM_INVALID, "key generation takes no parameter");
         }
         // SAFETY: pTemplate is NULL or holds ulCount attributes with readable values.
         let template = unsafe { template(pTemplate, ulCount)? };
         // SAFETY: phKey is NULL or points to a writable handle.
         let handle = unsafe { out(phKey)? };
-        *handle = ops::generate_aes_key(&library, token, &template)?;
+        *handle = crate::keygen::generate_key(&library, token, mechanism.mechanism, &template)?;
         Ok(())
     }
 }
@@ -138,7 +135,7 @@ cryptoki_fn! {
         object(&library, token, hObject)?;
         // SAFETY: pTemplate is NULL or holds ulCount attributes with readable values.
         let template = unsafe { template(pTemplate, ulCount)? };
-        ops::set_attributes(&library, hObject, &template)
+        crate::attribute_update::set_attributes(&library, hObject, &template)
     }
 }
 

@@ -1,0 +1,314 @@
+//! Issue #6 "Performance": in-process C_ calls through the `cryptoki` crate, the qkms module side by side with
+//! SoftHSM2: C_GenerateRandom (32 B), C_Sign ECDSA P-256 (CKM_ECDSA on a 32-byte digest) and C_Sign RSA-2048
+//! (CKM_SHA256_RSA_PKCS on 32 bytes), at 1 and 4 threads, one session per thread.
+//!
+//! A plain timed loop rather than criterion: criterion measures one thread's iterations, while the figure asked
+//! for is the aggregate rate of N threads. Each thread opens its own session, warms up, waits at a barrier, then
+//! counts its calls until told to stop; the rate is the sum over threads of calls / that thread's elapsed time.
+//!
+//! Set-up (all in temp dirs, removed at the end):
+//! - qkms: `qkms-server --init` and a server on a free loopback port, exactly as the module's tests do
+//!   (`tests/common/mod.rs`, built in this profile); the module `libqkms_pkcs11.so` of this profile.
+//! - SoftHSM2: a `softhsm2.conf` pointing at a fresh token directory, `softhsm2-util --init-token`;
+//!   the module `/usr/lib/softhsm/libsofthsm2.so` (override with `SOFTHSM2_MODULE`).
+//!
+//! Arguments (after `--`): `--seconds S` (measurement per row, default 3), `--warmup S` (default 0.5),
+//! `--threads 1,4`, `--only qkms|softhsm`, `--ops random,ecdsa,rsa`.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, ObjectHandle};
+use cryptoki::session::{Session, UserType};
+use cryptoki::slot::Slot;
+use cryptoki::types::AuthPin;
+
+/// DER of the prime256v1 (P-256) curve OID, the CKA_EC_PARAMS value.
+const P256_OID: [u8; 10] = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+const SOFTHSM_PIN: &str = "123456";
+
+#[derive(Debug, Clone)]
+struct Options {
+    seconds: f64,
+    warmup: f64,
+    threads: Vec<usize>,
+    modules: Vec<String>,
+    ops: Vec<String>,
+}
+
+impl Options {
+    fn from_args() -> Self {
+        let mut options = Self {
+            seconds: 3.0,
+            warmup: 0.5,
+            threads: vec![1, 4],
+            modules: vec!["qkms".into(), "softhsm".into()],
+            ops: vec!["random".into(), "ecdsa".into(), "rsa".into()],
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().unwrap_or_else(|| panic!("{arg} needs a value"));
+            let list = |v: String| v.split(',').map(str::to_owned).collect::<Vec<_>>();
+            match arg.as_str() {
+                "--seconds" => options.seconds = value().parse().expect("--seconds is a number"),
+                "--warmup" => options.warmup = value().parse().expect("--warmup is a number"),
+                "--threads" => {
+                    options.threads = list(value())
+                        .iter()
+                        .map(|t| t.parse().expect("--threads is a list of counts"))
+                        .collect()
+                }
+                "--only" => options.modules = list(value()),
+                "--ops" => options.ops = list(value()),
+                // `cargo bench` passes `--bench`; a name filter may follow: neither applies here.
+                _ => {}
+            }
+        }
+        options
+    }
+}
+
+/// One module, initialized, and its two signing keys.
+struct Loaded {
+    name: &'static str,
+    pkcs11: Pkcs11,
+    slot: Slot,
+    ecdsa: ObjectHandle,
+    rsa: ObjectHandle,
+}
+
+/// Also returns the logged-in session, to be kept open: login state lasts while a session of the token is open.
+fn load(name: &'static str, module: &Path, pin: &str) -> (Loaded, Session) {
+    let pkcs11 = Pkcs11::new(module).unwrap_or_else(|e| panic!("load {}: {e}", module.display()));
+    pkcs11
+        .initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
+        .unwrap();
+    let slot = pkcs11.get_slots_with_token().unwrap()[0];
+    let login = pkcs11.open_rw_session(slot).unwrap();
+    login
+        .login(UserType::User, Some(&AuthPin::new(pin.into())))
+        .unwrap();
+    let (_, ecdsa) = login
+        .generate_key_pair(
+            &Mechanism::EccKeyPairGen,
+            &[
+                Attribute::Token(true),
+                Attribute::EcParams(P256_OID.to_vec()),
+                Attribute::Verify(true),
+            ],
+            &[
+                Attribute::Token(true),
+                Attribute::Private(true),
+                Attribute::Sign(true),
+            ],
+        )
+        .unwrap();
+    let (_, rsa) = login
+        .generate_key_pair(
+            &Mechanism::RsaPkcsKeyPairGen,
+            &[
+                Attribute::Token(true),
+                Attribute::ModulusBits(2048.into()),
+                Attribute::PublicExponent(vec![1, 0, 1]),
+                Attribute::Verify(true),
+            ],
+            &[
+                Attribute::Token(true),
+                Attribute::Private(true),
+                Attribute::Sign(true),
+            ],
+        )
+        .unwrap();
+    let loaded = Loaded {
+        name,
+        pkcs11,
+        slot,
+        ecdsa,
+        rsa,
+    };
+    (loaded, login)
+}
+
+/// One call of the operation being measured.
+#[derive(Debug, Clone, Copy)]
+enum Operation {
+    Random32,
+    EcdsaP256,
+    Rsa2048,
+}
+
+impl Operation {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Random32 => "C_GenerateRandom 32 B",
+            Self::EcdsaP256 => "C_Sign ECDSA P-256 (CKM_ECDSA, 32 B digest)",
+            Self::Rsa2048 => "C_Sign RSA-2048 (CKM_SHA256_RSA_PKCS, 32 B)",
+        }
+    }
+
+    fn run(self, session: &Session, module: &Loaded, buffer: &mut [u8; 32]) {
+        match self {
+            Self::Random32 => session.generate_random_slice(buffer).unwrap(),
+            Self::EcdsaP256 => {
+                let signature = session
+                    .sign(&Mechanism::Ecdsa, module.ecdsa, buffer)
+                    .unwrap();
+                assert_eq!(signature.len(), 64, "P-256 signature is r || s");
+            }
+            Self::Rsa2048 => {
+                let signature = session
+                    .sign(&Mechanism::Sha256RsaPkcs, module.rsa, buffer)
+                    .unwrap();
+                assert_eq!(signature.len(), 256, "RSA-2048 signature");
+            }
+        }
+    }
+}
+
+/// Calls per second over all threads: each thread's calls / its own elapsed time, summed.
+fn measure(module: &Loaded, op: Operation, threads: usize, options: &Options) -> (u64, f64) {
+    let start = Arc::new(Barrier::new(threads + 1));
+    let stop = Arc::new(AtomicBool::new(false));
+    let warmup = Duration::from_secs_f64(options.warmup);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let start = start.clone();
+                let stop = stop.clone();
+                scope.spawn(move || {
+                    let session = module.pkcs11.open_rw_session(module.slot).unwrap();
+                    let mut buffer = [0x5au8; 32];
+                    let warm = Instant::now();
+                    while warm.elapsed() < warmup {
+                        op.run(&session, module, &mut buffer);
+                    }
+                    start.wait();
+                    let began = Instant::now();
+                    let mut calls = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        op.run(&session, module, &mut buffer);
+                        calls += 1;
+                    }
+                    (calls, began.elapsed())
+                })
+            })
+            .collect();
+        start.wait();
+        std::thread::sleep(Duration::from_secs_f64(options.seconds));
+        stop.store(true, Ordering::Relaxed);
+        let results: Vec<(u64, Duration)> =
+            workers.into_iter().map(|w| w.join().unwrap()).collect();
+        let calls = results.iter().map(|(c, _)| c).sum();
+        let rate = results
+            .iter()
+            .map(|(c, t)| *c as f64 / t.as_secs_f64())
+            .sum();
+        (calls, rate)
+    })
+}
+
+/// A fresh SoftHSM2 token in `dir`; sets `SOFTHSM2_CONF` for this process (before its C_Initialize).
+fn softhsm_token(dir: &Path) -> PathBuf {
+    let tokens = dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    std::env::set_var("SOFTHSM2_CONF", &conf);
+    let init = Command::new("softhsm2-util")
+        .args(["--init-token", "--free", "--label", "bench"])
+        .args(["--so-pin", "12345678", "--pin", SOFTHSM_PIN])
+        .output()
+        .expect("softhsm2-util runs (apt-get install softhsm2)");
+    assert!(
+        init.status.success(),
+        "softhsm2-util --init-token: {}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    std::env::var_os("SOFTHSM2_MODULE").map_or_else(|| PathBuf::from(SOFTHSM_MODULE), PathBuf::from)
+}
+
+fn main() {
+    let options = Options::from_args();
+    let mut operations = Vec::new();
+    for op in &options.ops {
+        operations.push(match op.as_str() {
+            "random" => Operation::Random32,
+            "ecdsa" => Operation::EcdsaP256,
+            "rsa" => Operation::Rsa2048,
+            other => panic!("unknown operation {other} (random, ecdsa, rsa)"),
+        });
+    }
+
+    // Kept alive until the end: the server process and the token directory.
+    let mut server = None;
+    let softhsm_dir = tempfile::tempdir().unwrap();
+    let mut modules = Vec::new();
+    let mut logins = Vec::new();
+    for name in &options.modules {
+        match name.as_str() {
+            "qkms" => {
+                let started = common::TestServer::start();
+                std::env::set_var("QKMS_PKCS11_CONFIG", started.config_path());
+                let pin = started.pin();
+                let (loaded, login) = load("qkms", &common::module_path(), pin.trim());
+                modules.push(loaded);
+                logins.push(login);
+                server = Some(started);
+            }
+            "softhsm" => {
+                let module = softhsm_token(softhsm_dir.path());
+                let (loaded, login) = load("SoftHSM2", &module, SOFTHSM_PIN);
+                modules.push(loaded);
+                logins.push(login);
+            }
+            other => panic!("unknown module {other} (qkms, softhsm)"),
+        }
+    }
+
+    println!(
+        "measurement {} s per row after {} s warm-up; load average before: {}",
+        options.seconds,
+        options.warmup,
+        load_average()
+    );
+    println!("| operation | threads | module | calls | calls/s |");
+    println!("|---|---|---|---|---|");
+    for &op in &operations {
+        for &threads in &options.threads {
+            for module in &modules {
+                let (calls, rate) = measure(module, op, threads, &options);
+                println!(
+                    "| {} | {threads} | {} | {calls} | {rate:.0} |",
+                    op.label(),
+                    module.name
+                );
+            }
+        }
+    }
+    println!("load average after: {}", load_average());
+    drop(logins);
+    drop(modules);
+    drop(server);
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
