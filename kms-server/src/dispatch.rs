@@ -28,7 +28,7 @@ use crate::operations::{
 };
 use crate::state::{RequestContext, ServerState};
 use crate::tenant::Caller;
-use crate::usage::{self, UsageDelta};
+use crate::usage::UsageDelta;
 use undo::JournalingStore;
 
 /// The operations this server answers (Query lists those the request's version defines).
@@ -105,6 +105,7 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
         store: Arc::clone(&tracking) as Arc<dyn crate::store::ObjectStore>,
         entropy: state.entropy.clone(),
         audit: Arc::clone(&state.audit),
+        usage: Arc::clone(&state.usage),
         settings: state.settings.clone(),
     };
     let ctx = RequestContext {
@@ -370,7 +371,7 @@ fn record(
             _ => 0,
         },
     };
-    usage::meter().record(&caller.tenant, delta);
+    state.usage.record(&caller.tenant, delta);
     let name = match operation {
         Some(OperationCode::Known(op)) => op.name().to_owned(),
         Some(OperationCode::Unknown(code)) => format!("0x{code:08X}"),

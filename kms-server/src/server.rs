@@ -96,6 +96,7 @@ impl Server {
             store: Arc::new(store),
             entropy,
             audit: Arc::new(audit),
+            usage: Arc::default(),
             settings: ServerSettings {
                 vendor_identification: config.server.vendor_identification.clone(),
                 max_rng_retrieve: config.server.max_rng_retrieve,
@@ -118,6 +119,7 @@ impl Server {
             Arc::clone(&shared),
             metrics,
             state.entropy.clone(),
+            Arc::clone(&state.usage),
         );
         Ok(Self {
             state,

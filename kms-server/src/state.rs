@@ -1,4 +1,5 @@
-//! What every request handler can reach: the store, the entropy pool, the audit log and the server's settings.
+//! What every request handler can reach: the store, the entropy pool, the audit log, the usage meter and the
+//! server's settings.
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use kmip::ProtocolVersion;
 use crate::audit::AuditLog;
 use crate::store::ObjectStore;
 use crate::tenant::Caller;
+use crate::usage::UsageMeter;
 
 /// Long-lived server state, shared by every connection.
 #[derive(Debug)]
@@ -15,6 +17,8 @@ pub struct ServerState {
     pub store: Arc<dyn ObjectStore>,
     pub entropy: EntropyPool,
     pub audit: Arc<AuditLog>,
+    /// Per-tenant counters, recorded by the dispatcher, read by `/metrics`.
+    pub usage: Arc<UsageMeter>,
     pub settings: ServerSettings,
 }
 

@@ -1,11 +1,9 @@
 //! Per-tenant metering for the dashboard and `/metrics`: operations run (and failed), keys created, random
-//! bytes served. Recorded once per batch item by the dispatcher.
-//!
-//! The meter is process-wide ([`meter`]) because [`crate::state::ServerState`] has no slot for it yet; moving it
-//! into the state is a one-line change in `dispatch`.
+//! bytes served. Recorded once per batch item by the dispatcher into the server's own meter
+//! ([`crate::state::ServerState::usage`]), so two servers in one process (tests) never mix their counts.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use crate::tenant::TenantId;
 
@@ -78,12 +76,6 @@ impl UsageMeter {
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
-}
-
-/// The process-wide meter the dispatcher records into.
-pub fn meter() -> &'static UsageMeter {
-    static METER: OnceLock<UsageMeter> = OnceLock::new();
-    METER.get_or_init(UsageMeter::new)
 }
 
 #[cfg(test)]

@@ -407,6 +407,28 @@ async fn metrics_are_for_operators_and_count_requests_entropy_and_connections() 
         .and_then(|value| value.parse().ok())
         .expect("bytes drawn are reported");
     assert!(drawn >= 32, "the AES key came from the pool: {drawn}");
+    // The tenant's own usage: one key created; the failed Get and the Discover Versions counted as operations.
+    let tenant_sample = |family: &str| -> Vec<(String, u64)> {
+        text.lines()
+            .filter_map(|line| line.strip_prefix(family)?.strip_prefix("{tenant=\""))
+            .filter_map(|rest| {
+                let (tenant, value) = rest.split_once("\"} ")?;
+                Some((tenant.to_owned(), value.parse().ok()?))
+            })
+            .collect()
+    };
+    let keys = tenant_sample("qkms_tenant_keys_created_total");
+    assert_eq!(keys.len(), 1, "one tenant has used the server: {keys:?}");
+    assert_eq!(keys[0].1, 1, "{text}");
+    let tenant_name = &keys[0].0;
+    assert_eq!(
+        tenant_sample("qkms_tenant_operations_total"),
+        vec![(tenant_name.clone(), 3)]
+    );
+    assert_eq!(
+        tenant_sample("qkms_tenant_failed_operations_total"),
+        vec![(tenant_name.clone(), 1)]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

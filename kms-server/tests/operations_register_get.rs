@@ -224,16 +224,11 @@ fn create_makes_every_supported_key_with_the_right_size() {
         &h.one(&h.alice, V2_1, secret),
         ResultReason::InvalidObjectType,
     );
-    let before = kms_server::usage::meter()
-        .tenant(&h.alice.tenant)
-        .keys_created;
+    // The eight keys above, then one more; the refused Secret Data made none.
+    assert_eq!(h.state.usage.tenant(&h.alice.tenant).keys_created, 8);
     h.create_aes(&h.alice, V2_1, "counted");
-    assert!(
-        kms_server::usage::meter()
-            .tenant(&h.alice.tenant)
-            .keys_created
-            > before
-    );
+    assert_eq!(h.state.usage.tenant(&h.alice.tenant).keys_created, 9);
+    assert_eq!(h.state.usage.tenant(&h.bob.tenant).keys_created, 0);
 }
 
 #[test]

@@ -34,6 +34,7 @@ fn state(dir: &std::path::Path) -> ServerState {
         store: Arc::new(store) as Arc<dyn ObjectStore>,
         entropy: pool,
         audit: Arc::new(AuditLog::open(dir.join("audit.log")).unwrap()),
+        usage: Arc::default(),
         settings: ServerSettings::default(),
     }
 }

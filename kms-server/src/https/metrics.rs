@@ -5,6 +5,7 @@
 //! so counting costs no lock on the request path. Entropy figures are read from the pool's live `status()` at
 //! scrape time rather than mirrored here.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -14,6 +15,8 @@ use entropy::PoolStatus;
 use kmip::{Operation, OperationCode, ResponseMessage, ResultStatus};
 
 use crate::listener::Dispatcher;
+use crate::tenant::TenantId;
+use crate::usage::TenantUsage;
 
 /// Slots for operation codes `0..=HIGHEST_OPERATION`; slot 0 holds items without a known operation.
 const HIGHEST_OPERATION: usize = 0x3F;
@@ -107,8 +110,8 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition of these counters and of `entropy`.
-    pub fn render(&self, entropy: &PoolStatus) -> String {
+    /// The Prometheus text exposition of these counters, of `entropy` and of each tenant's `usage`.
+    pub fn render(&self, entropy: &PoolStatus, usage: &BTreeMap<TenantId, TenantUsage>) -> String {
         let mut out = String::new();
         header(
             &mut out,
@@ -181,7 +184,48 @@ impl Metrics {
             );
         }
         render_entropy(&mut out, entropy);
+        render_usage(&mut out, usage);
         out
+    }
+}
+
+/// A per-tenant counter family: metric name, help text, and the meter field it shows.
+type UsageFamily = (&'static str, &'static str, fn(&TenantUsage) -> u64);
+
+/// One counter family per meter field, one sample per tenant: what an operator bills and watches per client.
+fn render_usage(out: &mut String, usage: &BTreeMap<TenantId, TenantUsage>) {
+    let families: [UsageFamily; 4] = [
+        (
+            "qkms_tenant_operations_total",
+            "KMIP batch items run for the tenant (successful or not).",
+            |u| u.operations,
+        ),
+        (
+            "qkms_tenant_failed_operations_total",
+            "KMIP batch items of the tenant that failed.",
+            |u| u.failed_operations,
+        ),
+        (
+            "qkms_tenant_keys_created_total",
+            "Keys generated from the entropy pool for the tenant (a key pair counts two).",
+            |u| u.keys_created,
+        ),
+        (
+            "qkms_tenant_random_bytes_served_total",
+            "Bytes of RNG Retrieve output served to the tenant.",
+            |u| u.random_bytes_served,
+        ),
+    ];
+    for (name, help, field) in families {
+        header(out, name, "counter", help);
+        for (tenant, counters) in usage {
+            let _ = writeln!(
+                out,
+                "{name}{{tenant=\"{}\"}} {}",
+                escape(&tenant.0),
+                field(counters)
+            );
+        }
     }
 }
 
@@ -343,7 +387,7 @@ mod tests {
             0,
             vec![failed.clone(), failed, unknown],
         ));
-        let text = metrics.render(&pool_status());
+        let text = metrics.render(&pool_status(), &BTreeMap::new());
         assert!(text.contains("qkms_kmip_messages_total 1\n"), "{text}");
         assert!(
             text.contains(
@@ -366,18 +410,50 @@ mod tests {
         let first = metrics.open_connection();
         let second = metrics.open_connection();
         drop(first);
-        let text = metrics.render(&pool_status());
+        let text = metrics.render(&pool_status(), &BTreeMap::new());
         assert!(text.contains("qkms_https_open_connections 1\n"), "{text}");
         assert!(text.contains("qkms_https_connections_total 2\n"), "{text}");
         drop(second);
         assert!(metrics
-            .render(&pool_status())
+            .render(&pool_status(), &BTreeMap::new())
             .contains("qkms_https_open_connections 0\n"));
     }
 
     #[test]
+    fn usage_is_one_sample_per_tenant_with_the_name_escaped() {
+        let meter = crate::usage::UsageMeter::new();
+        let quoted = TenantId("acme \"eu\"".into());
+        meter.record(
+            &quoted,
+            crate::usage::UsageDelta {
+                failed: false,
+                keys_created: 2,
+                random_bytes_served: 0,
+            },
+        );
+        meter.record(
+            &TenantId("b".into()),
+            crate::usage::UsageDelta {
+                failed: true,
+                keys_created: 0,
+                random_bytes_served: 4096,
+            },
+        );
+        let text = Metrics::default().render(&pool_status(), &meter.snapshot());
+        for expected in [
+            "qkms_tenant_keys_created_total{tenant=\"acme \\\"eu\\\"\"} 2\n",
+            "qkms_tenant_keys_created_total{tenant=\"b\"} 0\n",
+            "qkms_tenant_failed_operations_total{tenant=\"b\"} 1\n",
+            "qkms_tenant_random_bytes_served_total{tenant=\"b\"} 4096\n",
+            "qkms_tenant_operations_total{tenant=\"acme \\\"eu\\\"\"} 1\n",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+        }
+    }
+
+    #[test]
     fn entropy_figures_come_from_the_pool_status() {
-        let text = Metrics::default().render(&pool_status());
+        let text = Metrics::default().render(&pool_status(), &BTreeMap::new());
         assert!(text.contains("qkms_entropy_os_fallback 1\n"), "{text}");
         assert!(text.contains("qkms_entropy_pool_ready 1\n"), "{text}");
         let drawn: u64 = text

@@ -36,6 +36,7 @@ use crate::auth::AuthError;
 use crate::config::HttpsConfig;
 use crate::listener::{self, ListenerError, Shared};
 use crate::tenant::Caller;
+use crate::usage::UsageMeter;
 
 /// What every HTTPS connection shares.
 #[derive(Debug)]
@@ -45,6 +46,8 @@ pub struct HttpsShared {
     pub metrics: Arc<Metrics>,
     /// For `/health` and `/metrics`.
     pub entropy: EntropyPool,
+    /// Per-tenant usage, for `/metrics`.
+    pub usage: Arc<UsageMeter>,
 }
 
 /// One connection's view: the shared parts and who the client certificate names.
@@ -91,6 +94,7 @@ impl HttpsListener {
         connection: Arc<Shared>,
         metrics: Arc<Metrics>,
         entropy: EntropyPool,
+        usage: Arc<UsageMeter>,
     ) -> Option<Self> {
         if !config.enabled {
             return None;
@@ -103,6 +107,7 @@ impl HttpsListener {
                 connection,
                 metrics,
                 entropy,
+                usage,
             }),
             listen: config.listen.clone(),
         })

@@ -71,7 +71,9 @@ async fn metrics_endpoint(State(connection): State<Arc<ConnectionContext>>) -> R
         }
         Err(error) => return refuse(&shared.metrics, StatusCode::FORBIDDEN, error.to_string()),
     }
-    let body = shared.metrics.render(&shared.entropy.status());
+    let body = shared
+        .metrics
+        .render(&shared.entropy.status(), &shared.usage.snapshot());
     (
         StatusCode::OK,
         [

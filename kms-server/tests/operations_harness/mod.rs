@@ -175,6 +175,7 @@ impl Harness {
             store: Arc::clone(&store) as Arc<dyn ObjectStore>,
             entropy,
             audit: Arc::new(audit),
+            usage: Arc::default(),
             settings: ServerSettings {
                 max_rng_retrieve: 4096,
                 ..ServerSettings::default()
