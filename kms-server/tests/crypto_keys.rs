@@ -343,3 +343,52 @@ fn every_parser_turns_garbage_into_a_typed_error() {
         Err(CryptoError::InvalidKey(_))
     ));
 }
+
+/// The embedded public key of an EC private key must be the one its scalar gives, in either SEC1 point form;
+/// the check uses the fixed-base table, so it is compared here with the curve crate's own derivation.
+#[test]
+fn ec_private_keys_embedding_a_foreign_public_key_are_refused() {
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    use sec1::der::Encode;
+
+    let pool = pool();
+    let PrivateKey::EcP256(own) = generate_key_pair(&pool, KeyPairSpec::Ec(EcCurve::P256)).unwrap()
+    else {
+        panic!("a P-256 key was asked for")
+    };
+    let PrivateKey::EcP256(other) =
+        generate_key_pair(&pool, KeyPairSpec::Ec(EcCurve::P256)).unwrap()
+    else {
+        panic!("a P-256 key was asked for")
+    };
+    let scalar = own.to_bytes();
+    let sec1_with = |public: Option<&[u8]>| {
+        sec1::EcPrivateKey {
+            private_key: &scalar,
+            parameters: None,
+            public_key: public,
+        }
+        .to_der()
+        .unwrap()
+    };
+    for compress in [false, true] {
+        let own_point = own.public_key().to_encoded_point(compress);
+        let parsed =
+            PrivateKey::from_sec1_der(EcCurve::P256, &sec1_with(Some(own_point.as_bytes())))
+                .unwrap();
+        assert_eq!(
+            parsed.public_key().to_spki_der().unwrap(),
+            PublicKey::EcP256(own.public_key()).to_spki_der().unwrap(),
+            "compressed: {compress}"
+        );
+        let foreign = other.public_key().to_encoded_point(compress);
+        let refused =
+            PrivateKey::from_sec1_der(EcCurve::P256, &sec1_with(Some(foreign.as_bytes())));
+        assert!(
+            matches!(refused, Err(CryptoError::Malformed { .. })),
+            "compressed: {compress}: {refused:?}"
+        );
+    }
+    // No embedded public key: nothing to check, the key parses.
+    PrivateKey::from_sec1_der(EcCurve::P256, &sec1_with(None)).unwrap();
+}

@@ -114,11 +114,9 @@ impl PrivateKey {
             let curve = info.algorithm.parameters_oid().map_err(|e| {
                 CryptoError::malformed(WHAT, format!("EC key without a named curve: {e}"))
             })?;
-            return match curve_from_oid(curve)? {
-                EcCurve::P256 => p256::SecretKey::from_pkcs8_der(der_bytes).map(Self::EcP256),
-                EcCurve::P384 => p384::SecretKey::from_pkcs8_der(der_bytes).map(Self::EcP384),
-            }
-            .map_err(|e| CryptoError::malformed(WHAT, e));
+            let curve = curve_from_oid(curve)?;
+            return ec_private_key_from_sec1(curve, info.private_key)
+                .map_err(|e| CryptoError::malformed(WHAT, e));
         }
         Err(CryptoError::Unsupported(format!(
             "private key algorithm {algorithm}"
@@ -176,11 +174,7 @@ impl PrivateKey {
     /// Parses a SEC1 `ECPrivateKey` on `curve` (the curve inside the encoding, when present, must agree).
     pub fn from_sec1_der(curve: EcCurve, der_bytes: &[u8]) -> Result<Self, CryptoError> {
         const WHAT: &str = "SEC1 EC private key";
-        match curve {
-            EcCurve::P256 => p256::SecretKey::from_sec1_der(der_bytes).map(Self::EcP256),
-            EcCurve::P384 => p384::SecretKey::from_sec1_der(der_bytes).map(Self::EcP384),
-        }
-        .map_err(|e| CryptoError::malformed(WHAT, e))
+        ec_private_key_from_sec1(curve, der_bytes).map_err(|e| CryptoError::malformed(WHAT, e))
     }
 
     /// The transparent RSA components (RSA keys only).
@@ -423,4 +417,49 @@ fn checked_rsa(mut key: RsaPrivateKey) -> Result<RsaPrivateKey, CryptoError> {
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
     &bytes[first..]
+}
+
+/// An EC private key from its SEC1 `ECPrivateKey` (the inside of a PKCS#8 EC key) on `curve`, with the same
+/// checks as the curve crates' PKCS#8 decoding (curve parameters, scalar range, embedded public key), but the
+/// embedded public key is checked with the fixed-base table: the crates' variable-base check was most of the
+/// cost of loading a stored key for every Sign.
+fn ec_private_key_from_sec1(curve: EcCurve, sec1_der: &[u8]) -> Result<PrivateKey, String> {
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
+
+    let ec = sec1::EcPrivateKey::try_from(sec1_der).map_err(|e| e.to_string())?;
+    let expected_oid = match curve {
+        EcCurve::P256 => OID_SECP256R1,
+        EcCurve::P384 => OID_SECP384R1,
+    };
+    if let Some(parameters) = ec.parameters {
+        if parameters.named_curve() != Some(expected_oid) {
+            return Err(
+                "the ECPrivateKey names a different curve than the PKCS#8 algorithm".into(),
+            );
+        }
+    }
+    // The encoding of the public key that goes with the private key, in the form (compressed or not) that the
+    // embedded one uses.
+    let (key, derived) = match curve {
+        EcCurve::P256 => {
+            let secret = p256::SecretKey::from_slice(ec.private_key).map_err(|e| e.to_string())?;
+            let public = super::ec_fixed_base::p256_public_key(&secret);
+            let compress = ec.public_key.is_some_and(|bytes| bytes.len() == 33);
+            let encoded = public.to_encoded_point(compress).as_bytes().to_vec();
+            (PrivateKey::EcP256(secret), encoded)
+        }
+        EcCurve::P384 => {
+            let secret = p384::SecretKey::from_slice(ec.private_key).map_err(|e| e.to_string())?;
+            let public = super::ec_fixed_base::p384_public_key(&secret);
+            let compress = ec.public_key.is_some_and(|bytes| bytes.len() == 49);
+            let encoded = public.to_encoded_point(compress).as_bytes().to_vec();
+            (PrivateKey::EcP384(secret), encoded)
+        }
+    };
+    match ec.public_key {
+        Some(embedded) if embedded != derived.as_slice() => {
+            Err("the embedded public key does not belong to the private key".into())
+        }
+        _ => Ok(key),
+    }
 }

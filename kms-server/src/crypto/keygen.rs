@@ -64,8 +64,8 @@ impl PrivateKey {
     pub fn public_key(&self) -> PublicKey {
         match self {
             Self::Rsa(key) => PublicKey::Rsa(key.to_public_key()),
-            Self::EcP256(key) => PublicKey::EcP256(key.public_key()),
-            Self::EcP384(key) => PublicKey::EcP384(key.public_key()),
+            Self::EcP256(key) => PublicKey::EcP256(super::ec_fixed_base::p256_public_key(key)),
+            Self::EcP384(key) => PublicKey::EcP384(super::ec_fixed_base::p384_public_key(key)),
             Self::Ed25519(key) => PublicKey::Ed25519(key.verifying_key()),
         }
     }

@@ -28,7 +28,7 @@ use crate::store::StoredObject;
 /// The signature scheme for `key` under `p`, and an explicit PSS salt length if one was asked for.
 fn scheme(
     version: ProtocolVersion,
-    key: &PublicKey,
+    key: KeyPairSpec,
     p: &CryptographicParameters,
 ) -> Result<(SignatureAlgorithm, Option<usize>), KmipError> {
     let hash_or = |default| hash_algorithm(version, p.hashing_algorithm.unwrap_or(default));
@@ -69,7 +69,7 @@ fn scheme(
         }
         None => None,
     };
-    let algorithm = match (from_dsa, key.spec()) {
+    let algorithm = match (from_dsa, key) {
         (Some(a), _) => a,
         (None, KeyPairSpec::Rsa { .. }) => match p.padding_method {
             Some(PaddingMethod::Pss) => {
@@ -205,7 +205,7 @@ pub fn sign(ctx: &RequestContext<'_>, request: SignRequest) -> Result<SignRespon
     } else {
         SignInput::Data(&input)
     };
-    let (algorithm, salt) = scheme(ctx.version, &key.public_key(), &p)?;
+    let (algorithm, salt) = scheme(ctx.version, key.spec(), &p)?;
     let pool = &ctx.state.entropy;
     let signature = match (algorithm, salt) {
         (SignatureAlgorithm::RsaPss(hash), Some(salt)) => {
@@ -281,7 +281,7 @@ pub fn signature_verify(
     } else {
         SignInput::Data(&input)
     };
-    let (algorithm, salt) = scheme(ctx.version, &key, &p)?;
+    let (algorithm, salt) = scheme(ctx.version, key.spec(), &p)?;
     let valid = match (algorithm, salt) {
         (SignatureAlgorithm::RsaPss(hash), Some(salt)) => {
             rsa_params::pss_verify(&key, hash, salt, verify_input, signature_data)
