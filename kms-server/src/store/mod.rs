@@ -7,6 +7,7 @@
 mod codec;
 mod group_commit;
 mod index;
+mod insert_batch;
 pub mod root_key;
 mod seal;
 pub mod sled_store;

@@ -20,6 +20,7 @@ use zeroize::Zeroizing;
 use super::codec::{self, Record};
 use super::group_commit::{GroupCommit, GroupCommitStats};
 use super::index::{self, IndexKeys};
+use super::insert_batch::InsertBatcher;
 use super::root_key::{Argon2Params, RootKey, KEY_LEN, SALT_LEN};
 use super::seal::Sealer;
 use super::uid_locks::UidLocks;
@@ -91,7 +92,17 @@ pub struct SledStore {
     sealer: Sealer,
     commit: GroupCommit,
     uid_locks: UidLocks,
+    inserts: InsertBatcher<PreparedInsert>,
     path: PathBuf,
+}
+
+/// One object's insert, encoded and sealed, waiting for its batch (see [`InsertBatcher`]).
+#[derive(Debug)]
+struct PreparedInsert {
+    uid: String,
+    record: Vec<u8>,
+    blob: Option<Vec<u8>>,
+    index_keys: IndexKeys,
 }
 
 impl fmt::Debug for SledStore {
@@ -177,6 +188,7 @@ impl SledStore {
             trees,
             commit: GroupCommit::new(),
             uid_locks: UidLocks::new(),
+            inserts: InsertBatcher::default(),
             path: path.to_owned(),
         })
     }
@@ -189,6 +201,32 @@ impl SledStore {
     /// Writes and flushes so far (group-commit effectiveness).
     pub fn commit_stats(&self) -> GroupCommitStats {
         self.commit.stats()
+    }
+
+    /// Writes a batch of new objects in one transaction (see [`InsertBatcher`]). Inserts only: a retry after a
+    /// conflict rewrites the same values.
+    fn apply_inserts(&self, batch: &[PreparedInsert]) -> Result<(), String> {
+        self.trees()
+            .transaction(|(objects, attributes, by_owner, by_name, by_type)| {
+                for insert in batch {
+                    let uid = insert.uid.as_str();
+                    attributes.insert(uid, &insert.record[..])?;
+                    if let Some(blob) = &insert.blob {
+                        objects.insert(uid, &blob[..])?;
+                    }
+                    for (tree, keys) in [
+                        (by_owner, &insert.index_keys.owner),
+                        (by_name, &insert.index_keys.name),
+                        (by_type, &insert.index_keys.object_type),
+                    ] {
+                        for key in keys {
+                            tree.insert(&key[..], uid)?;
+                        }
+                    }
+                }
+                Ok::<(), ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(|e| tx_error(e).to_string())
     }
 
     fn seal_object(
@@ -350,31 +388,21 @@ impl ObjectStore for SledStore {
                 .or_else(|| object.object.as_ref().map(ManagedObject::object_type)),
             attributes: object.attributes.clone(),
         };
-        let record_bytes = codec::encode_record(&record)?;
-        let blob = self.seal_object(uid, object.object.as_ref())?;
-        let keys = IndexKeys::of(&record);
+        let prepared = PreparedInsert {
+            uid: uid.to_owned(),
+            record: codec::encode_record(&record)?,
+            blob: self.seal_object(uid, object.object.as_ref())?,
+            index_keys: IndexKeys::of(&record),
+        };
         let _exclusive = self.uid_locks.write(uid);
-        self.trees()
-            .transaction(|(objects, attributes, by_owner, by_name, by_type)| {
-                if attributes.get(uid)?.is_some() {
-                    return abort(StoreError::AlreadyExists(uid.to_owned()));
-                }
-                attributes.insert(uid, &record_bytes[..])?;
-                if let Some(blob) = &blob {
-                    objects.insert(uid, &blob[..])?;
-                }
-                for (tree, keys) in [
-                    (by_owner, &keys.owner),
-                    (by_name, &keys.name),
-                    (by_type, &keys.object_type),
-                ] {
-                    for key in keys {
-                        tree.insert(&key[..], uid)?;
-                    }
-                }
-                Ok(())
-            })
-            .map_err(tx_error)?;
+        // Checked under the uid's write lock, which every writer of this uid holds, rather than inside the
+        // transaction: sled runs transactions one at a time, so a read inside one is time every writer waits.
+        if self.trees.attributes.contains_key(uid).map_err(io_error)? {
+            return Err(StoreError::AlreadyExists(uid.to_owned()));
+        }
+        self.inserts
+            .submit(prepared, |batch| self.apply_inserts(batch))
+            .map_err(StoreError::Io)?;
         self.commit.record_write();
         Ok(())
     }
