@@ -30,5 +30,21 @@ pub use connection::{ClientBundle, Exchange, ExchangeError, Target, TlsConnectio
 pub use overlay::Overlay;
 pub use runner::{run_case, Outcome};
 
-/// The profiles whose mandatory cases qkms must pass (issue 4), as file-name prefixes.
-pub const REQUIRED_PROFILES: &[&str] = &["BL-M", "SKLC-M", "SKFF-M", "TL-M", "CS-RNG-M"];
+/// The profiles whose mandatory cases qkms must pass, as file-name profiles: issue 4's (baseline, symmetric key
+/// lifecycle and foundry, tape library, RNG) and issue 5's (asymmetric key lifecycle, basic and advanced
+/// cryptographic services, quantum safe).
+pub const REQUIRED_PROFILES: &[&str] = &[
+    "BL-M",
+    "SKLC-M",
+    "SKFF-M",
+    "TL-M",
+    "CS-RNG-M",
+    "AKLC-M",
+    "CS-BC-M",
+    "CS-BC-M-GCM",
+    "CS-BC-M-CHACHA20",
+    "CS-BC-M-CHACHA20POLY1305",
+    "CS-AC-M",
+    "CS-AC-M-OAEP",
+    "QS-M",
+];

@@ -381,3 +381,60 @@ fn unparseable_or_unsupported_pair_requests_are_typed_errors() {
     let other_tenant = h.one(&h.bob, V2_1, sign("no-such-key", b"x"));
     assert_failed(&other_tenant, ResultReason::ObjectNotFound);
 }
+
+#[test]
+fn a_private_key_whose_usage_mask_lacks_sign_cannot_sign() {
+    for (version, reason) in [
+        (V2_1, ResultReason::IncompatibleCryptographicUsageMask),
+        (V1_4, ResultReason::PermissionDenied),
+    ] {
+        let h = Harness::new();
+        let mut request = key_pair_request(CryptographicAlgorithm::Ec, 256, true);
+        // Decrypt only: an active private key of the right algorithm, but not one allowed to sign.
+        request.private_key_attributes =
+            Some(vec![mask(&[CryptographicUsageMask::DECRYPT])].into());
+        let (private, _) = create_pair(&h, version, request);
+        assert_failed(&h.one(&h.alice, version, sign(&private, b"x")), reason);
+        // The same pair with Sign in the mask signs.
+        let (signer, _) = create_pair(
+            &h,
+            version,
+            key_pair_request(CryptographicAlgorithm::Ec, 256, true),
+        );
+        signature_of(h.ok(&h.alice, version, sign(&signer, b"x")));
+    }
+}
+
+#[test]
+fn key_pairs_and_randomised_operations_fail_closed_with_the_pool_while_stored_keys_still_verify() {
+    let healthy = Harness::new();
+    let (ec_private, ec_public) = create_pair(
+        &healthy,
+        V2_1,
+        key_pair_request(CryptographicAlgorithm::Ec, 256, true),
+    );
+    let signature = signature_of(healthy.ok(&healthy.alice, V2_1, sign(&ec_private, b"kept")));
+
+    // Same store, a pool whose only source is stuck.
+    let mut failing = Harness::with_pool(failing_pool());
+    failing.state.store = std::sync::Arc::clone(&healthy.state.store);
+    let pair = failing.one(
+        &failing.alice,
+        V2_1,
+        key_pair_request(CryptographicAlgorithm::Ec, 256, true),
+    );
+    assert_failed(&pair, ResultReason::CryptographicFailure);
+    assert!(pair.result_message.unwrap().contains("stuck-qrng"));
+    // ECDSA's nonce is hedged with pool bytes: no signature without them.
+    let signed = failing.one(&failing.alice, V2_1, sign(&ec_private, b"new"));
+    assert_failed(&signed, ResultReason::CryptographicFailure);
+    // Verifying needs no randomness.
+    assert_eq!(
+        validity(failing.ok(
+            &failing.alice,
+            V2_1,
+            verify(&ec_public, b"kept", &signature)
+        )),
+        validity::VALID
+    );
+}

@@ -34,7 +34,7 @@ pub enum BenchOp {
     /// RNG Retrieve of --rng-bytes bytes.
     Rng,
     /// Sign 32 bytes with a --key-type key pair (created and activated before the run): ECDSA with SHA-256
-    /// for P-256, PKCS#1 v1.5 with SHA-256 for RSA-2048.
+    /// for P-256 and SHA-384 for P-384, PKCS#1 v1.5 with SHA-256 for RSA.
     Sign,
     /// Encrypt --data-bytes bytes with AES-256-GCM under one key (created before the run; IV from the server).
     Encrypt,
@@ -50,8 +50,12 @@ pub enum BenchOp {
 pub enum KeyKind {
     /// EC P-256 (ECDSA).
     P256,
+    /// EC P-384 (ECDSA).
+    P384,
     /// RSA 2048 bits.
     Rsa2048,
+    /// RSA 3072 bits.
+    Rsa3072,
 }
 
 #[derive(Debug, Args)]

@@ -62,7 +62,9 @@ pub fn create_aes_256(active: bool) -> RequestPayload {
 pub fn create_key_pair(kind: KeyKind, active: bool) -> RequestPayload {
     let (algorithm, length) = match kind {
         KeyKind::P256 => (CryptographicAlgorithm::Ec, 256),
+        KeyKind::P384 => (CryptographicAlgorithm::Ec, 384),
         KeyKind::Rsa2048 => (CryptographicAlgorithm::Rsa, 2048),
+        KeyKind::Rsa3072 => (CryptographicAlgorithm::Rsa, 3072),
     };
     let mut common = vec![
         Attribute::CryptographicAlgorithm(algorithm),
@@ -151,7 +153,10 @@ pub async fn prepare(args: &BenchArgs, connector: &Connector) -> Result<Prepared
             .await?;
             let algorithm = match args.key_type {
                 KeyKind::P256 => DigitalSignatureAlgorithm::EcdsaWithSha256,
-                KeyKind::Rsa2048 => DigitalSignatureAlgorithm::Sha256WithRsaEncryption,
+                KeyKind::P384 => DigitalSignatureAlgorithm::EcdsaWithSha384,
+                KeyKind::Rsa2048 | KeyKind::Rsa3072 => {
+                    DigitalSignatureAlgorithm::Sha256WithRsaEncryption
+                }
             };
             let sign = SignRequest {
                 unique_identifier: Some(uid),
@@ -201,7 +206,9 @@ mod tests {
             for payload in [
                 create_aes_256(true),
                 create_key_pair(KeyKind::P256, true),
+                create_key_pair(KeyKind::P384, true),
                 create_key_pair(KeyKind::Rsa2048, false),
+                create_key_pair(KeyKind::Rsa3072, false),
             ] {
                 let bytes = encode(version, payload).unwrap();
                 let item = ttlv::binary::decode(&bytes).unwrap();

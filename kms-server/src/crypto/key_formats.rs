@@ -115,7 +115,7 @@ impl PrivateKey {
                 CryptoError::malformed(WHAT, format!("EC key without a named curve: {e}"))
             })?;
             let curve = curve_from_oid(curve)?;
-            return ec_private_key_from_sec1(curve, info.private_key)
+            return ec_private_key_from_sec1(curve, info.private_key, EmbeddedPublicKey::Check)
                 .map_err(|e| CryptoError::malformed(WHAT, e));
         }
         Err(CryptoError::Unsupported(format!(
@@ -174,7 +174,8 @@ impl PrivateKey {
     /// Parses a SEC1 `ECPrivateKey` on `curve` (the curve inside the encoding, when present, must agree).
     pub fn from_sec1_der(curve: EcCurve, der_bytes: &[u8]) -> Result<Self, CryptoError> {
         const WHAT: &str = "SEC1 EC private key";
-        ec_private_key_from_sec1(curve, der_bytes).map_err(|e| CryptoError::malformed(WHAT, e))
+        ec_private_key_from_sec1(curve, der_bytes, EmbeddedPublicKey::Check)
+            .map_err(|e| CryptoError::malformed(WHAT, e))
     }
 
     /// The transparent RSA components (RSA keys only).
@@ -423,7 +424,11 @@ fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
 /// checks as the curve crates' PKCS#8 decoding (curve parameters, scalar range, embedded public key), but the
 /// embedded public key is checked with the fixed-base table: the crates' variable-base check was most of the
 /// cost of loading a stored key for every Sign.
-fn ec_private_key_from_sec1(curve: EcCurve, sec1_der: &[u8]) -> Result<PrivateKey, String> {
+fn ec_private_key_from_sec1(
+    curve: EcCurve,
+    sec1_der: &[u8],
+    embedded: EmbeddedPublicKey,
+) -> Result<PrivateKey, String> {
     use p256::elliptic_curve::sec1::ToEncodedPoint;
 
     let ec = sec1::EcPrivateKey::try_from(sec1_der).map_err(|e| e.to_string())?;
@@ -438,28 +443,62 @@ fn ec_private_key_from_sec1(curve: EcCurve, sec1_der: &[u8]) -> Result<PrivateKe
             );
         }
     }
-    // The encoding of the public key that goes with the private key, in the form (compressed or not) that the
-    // embedded one uses.
-    let (key, derived) = match curve {
-        EcCurve::P256 => {
-            let secret = p256::SecretKey::from_slice(ec.private_key).map_err(|e| e.to_string())?;
-            let public = super::ec_fixed_base::p256_public_key(&secret);
-            let compress = ec.public_key.is_some_and(|bytes| bytes.len() == 33);
-            let encoded = public.to_encoded_point(compress).as_bytes().to_vec();
-            (PrivateKey::EcP256(secret), encoded)
-        }
-        EcCurve::P384 => {
-            let secret = p384::SecretKey::from_slice(ec.private_key).map_err(|e| e.to_string())?;
-            let public = super::ec_fixed_base::p384_public_key(&secret);
-            let compress = ec.public_key.is_some_and(|bytes| bytes.len() == 49);
-            let encoded = public.to_encoded_point(compress).as_bytes().to_vec();
-            (PrivateKey::EcP384(secret), encoded)
-        }
+    let compress = ec
+        .public_key
+        .is_some_and(|bytes| bytes.len() == 1 + curve.field_len());
+    let key = match curve {
+        EcCurve::P256 => PrivateKey::EcP256(
+            p256::SecretKey::from_slice(ec.private_key).map_err(|e| e.to_string())?,
+        ),
+        EcCurve::P384 => PrivateKey::EcP384(
+            p384::SecretKey::from_slice(ec.private_key).map_err(|e| e.to_string())?,
+        ),
     };
-    match ec.public_key {
-        Some(embedded) if embedded != derived.as_slice() => {
+    // The encoding of the public key that goes with the private key, in the form (compressed or not) that the
+    // embedded one uses; computed only when it is compared.
+    let derived = || -> Result<Vec<u8>, String> {
+        Ok(match key.public_key() {
+            PublicKey::EcP256(public) => public.to_encoded_point(compress).as_bytes().to_vec(),
+            PublicKey::EcP384(public) => public.to_encoded_point(compress).as_bytes().to_vec(),
+            _ => return Err("not an EC key".into()),
+        })
+    };
+    match (embedded, ec.public_key) {
+        (EmbeddedPublicKey::Check, Some(public)) if public != derived()?.as_slice() => {
             Err("the embedded public key does not belong to the private key".into())
         }
         _ => Ok(key),
+    }
+}
+
+/// Whether parsing an EC private key compares its embedded public key with the one its scalar gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EmbeddedPublicKey {
+    /// Keys from outside (Register, Import, unwrapped keys): checked.
+    Check,
+    /// Keys read back from the sealed store: they were checked (or generated here) when they came in, and
+    /// AES-GCM authenticates what the store returns, so the check would only repeat a scalar multiplication
+    /// on every Sign.
+    Trusted,
+}
+
+impl PrivateKey {
+    /// Parses a PKCS#8 private key read back from the sealed store (see [`EmbeddedPublicKey::Trusted`]).
+    pub fn from_stored_pkcs8_der(der_bytes: &[u8]) -> Result<Self, CryptoError> {
+        const WHAT: &str = "PKCS#8 private key";
+        let info = rsa::pkcs8::PrivateKeyInfo::try_from(der_bytes)
+            .map_err(|e| CryptoError::malformed(WHAT, e))?;
+        if info.algorithm.oid != OID_EC_PUBLIC_KEY {
+            return Self::from_pkcs8_der(der_bytes);
+        }
+        let curve = info.algorithm.parameters_oid().map_err(|e| {
+            CryptoError::malformed(WHAT, format!("EC key without a named curve: {e}"))
+        })?;
+        ec_private_key_from_sec1(
+            curve_from_oid(curve)?,
+            info.private_key,
+            EmbeddedPublicKey::Trusted,
+        )
+        .map_err(|e| CryptoError::malformed(WHAT, e))
     }
 }

@@ -16,7 +16,7 @@ use super::cipher_params::{
     aead_tag_len, check_aead_encryption, checked_tag, cipher_of, oaep_or_pkcs1, padding_of,
     SymmetricCipher,
 };
-use super::key_codec::{crypto_error, private_key_of, public_key_of, symmetric_bytes};
+use super::key_codec::{crypto_error, public_key_of, stored_private_key_of, symmetric_bytes};
 use super::key_use::{self, effective_parameters, KeyUse};
 use super::streams::{self, Part, PartedRequest, Stream};
 use super::target;
@@ -126,9 +126,12 @@ fn encrypt_with(
         Some(ManagedObject::PublicKey(block)) => {
             rsa_encrypt(ctx, &public_key_of(version, block)?, p, data)
         }
-        Some(ManagedObject::PrivateKey(block)) => {
-            rsa_encrypt(ctx, &private_key_of(version, block)?.public_key(), p, data)
-        }
+        Some(ManagedObject::PrivateKey(block)) => rsa_encrypt(
+            ctx,
+            &stored_private_key_of(version, block)?.public_key(),
+            p,
+            data,
+        ),
         _ => Err(KmipError::invalid_field(format!(
             "{} is not a key that can encrypt",
             object.uid
@@ -210,7 +213,7 @@ fn decrypt_with(
             .map_err(error)
         }
         Some(ManagedObject::PrivateKey(block)) => {
-            let key = private_key_of(version, block)?;
+            let key = stored_private_key_of(version, block)?;
             let pool = &ctx.state.entropy;
             match oaep_or_pkcs1(version, p)? {
                 Some(oaep) => oaep_decrypt(pool, &key, &oaep, data),

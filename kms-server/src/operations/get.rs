@@ -174,7 +174,7 @@ fn convert(
             )))
         }
         ManagedObject::PrivateKey(block) if block.key_format_type != format => {
-            let key = super::key_codec::private_key_of(version, &block)?;
+            let key = super::key_codec::stored_private_key_of(version, &block)?;
             let converted = super::key_codec::private_key_block(version, &key, format)?;
             Ok(ManagedObject::PrivateKey(converted))
         }

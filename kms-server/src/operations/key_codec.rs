@@ -87,7 +87,22 @@ fn secret_magnitude(value: &Option<Zeroizing<Vec<u8>>>) -> Option<Zeroizing<Vec<
         .map(|v| Zeroizing::new(magnitude(v).to_vec()))
 }
 
-/// The private key a Private Key's Key Block holds (PKCS#1, PKCS#8, SEC1, Transparent RSA / EC).
+/// The private key of a Key Block read back from the store, for use: what came in through Register or Import
+/// was checked by [`private_key_of`] then, so an EC key's embedded public key is not re-derived on every Sign.
+pub fn stored_private_key_of(
+    version: ProtocolVersion,
+    block: &KeyBlock,
+) -> Result<PrivateKey, KmipError> {
+    match (block.key_format_type, material(block)?) {
+        (KeyFormatType::Pkcs8, KeyMaterial::Bytes(der)) => {
+            PrivateKey::from_stored_pkcs8_der(der).map_err(|e| crypto_error(version, e))
+        }
+        _ => private_key_of(version, block),
+    }
+}
+
+/// The private key a Private Key's Key Block holds (PKCS#1, PKCS#8, SEC1, Transparent RSA / EC), with every
+/// consistency check (for keys coming in).
 pub fn private_key_of(version: ProtocolVersion, block: &KeyBlock) -> Result<PrivateKey, KmipError> {
     let error = |e| crypto_error(version, e);
     match (block.key_format_type, material(block)?) {

@@ -321,7 +321,7 @@ pub fn rekey_key_pair(
             "{uid} holds no private key"
         )));
     };
-    let spec = super::key_codec::private_key_of(ctx.version, block)?.spec();
+    let spec = super::key_codec::stored_private_key_of(ctx.version, block)?.spec();
     let pick = |old: &StoredObject, own: Option<Attributes>| -> Result<Attributes, KmipError> {
         let mut out: Attributes = old
             .attributes

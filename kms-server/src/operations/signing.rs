@@ -15,7 +15,7 @@ use kmip::payloads::{
 use kmip::{Operation, ProtocolVersion, ResultReason};
 use zeroize::Zeroizing;
 
-use super::key_codec::{crypto_error, private_key_of, public_key_of, symmetric_bytes};
+use super::key_codec::{crypto_error, public_key_of, stored_private_key_of, symmetric_bytes};
 use super::key_use::{self, effective_parameters, hash_algorithm, KeyUse};
 use super::streams::{self, Part, PartedRequest, Stream};
 use super::{target, versioned};
@@ -182,7 +182,7 @@ pub fn sign(ctx: &RequestContext<'_>, request: SignRequest) -> Result<SignRespon
             "{uid} is not a private key"
         )));
     };
-    let key = private_key_of(ctx.version, block)?;
+    let key = stored_private_key_of(ctx.version, block)?;
     let p = effective_parameters(&object, request.cryptographic_parameters.as_ref());
     let mut response = SignResponse {
         unique_identifier: uid.clone(),
@@ -223,7 +223,7 @@ fn verifying_key(ctx: &RequestContext<'_>, object: &StoredObject) -> Result<Publ
     match object.object.as_ref() {
         Some(ManagedObject::PublicKey(block)) => public_key_of(ctx.version, block),
         Some(ManagedObject::PrivateKey(block)) => {
-            Ok(private_key_of(ctx.version, block)?.public_key())
+            Ok(stored_private_key_of(ctx.version, block)?.public_key())
         }
         Some(ManagedObject::Certificate(c)) => {
             let info = crate::crypto::certificate::parse_certificate(&c.certificate_value)

@@ -15,7 +15,7 @@ use kmip::objects::{
 use kmip::ResultReason;
 use zeroize::Zeroizing;
 
-use super::key_codec::{crypto_error, private_key_of, public_key_of, symmetric_bytes};
+use super::key_codec::{crypto_error, public_key_of, stored_private_key_of, symmetric_bytes};
 use super::key_use::{self, effective_parameters, hash_algorithm, KeyUse};
 use super::versioned;
 use crate::crypto::wrap;
@@ -232,7 +232,7 @@ pub fn unwrap_block(ctx: &RequestContext<'_>, block: &mut KeyBlock) -> Result<()
             .map_err(error)?
         }
         Some(ManagedObject::PrivateKey(private)) => {
-            let key = private_key_of(ctx.version, private)?;
+            let key = stored_private_key_of(ctx.version, private)?;
             let (hash, mgf1) = oaep_hashes(ctx, &p)?;
             wrap::rsa_oaep_unwrap(&ctx.state.entropy, &key, hash, mgf1, &wrapped).map_err(error)?
         }

@@ -62,6 +62,10 @@ pub fn write_new(path: &Path, contents: &[u8], secret: bool) -> Result<(), PkiEr
         .map_err(|e| file_error(e.to_string()))
 }
 
+/// Random bytes in a client bundle's password (also the PKCS#11 token PIN): 120 bits, written as 30 hex digits,
+/// because OpenSSL's pkcs11-provider reads a `file:` PIN source into a 32-byte buffer (at most 31 characters).
+const BUNDLE_PASSWORD_BYTES: usize = 15;
+
 /// A random secret from the pool, as `bytes` bytes of lower-case hex (for passphrases and PKCS#12 passwords).
 pub fn random_secret(pool: &EntropyPool, bytes: usize) -> Result<Zeroizing<String>, PkiError> {
     let mut raw = Zeroizing::new(vec![0u8; bytes]);
@@ -97,7 +101,7 @@ pub fn write_client_bundle(
     if !ca_already_there {
         write_new(&bundle.ca, ca_pem.as_bytes(), false)?;
     }
-    let password = random_secret(pool, 16)?;
+    let password = random_secret(pool, BUNDLE_PASSWORD_BYTES)?;
     let ca_der = kmip::client::certificates_from_pem(ca_pem.as_bytes())
         .map_err(|e| PkiError::Key(format!("CA certificate: {e}")))?
         .remove(0);

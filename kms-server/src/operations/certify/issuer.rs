@@ -14,7 +14,7 @@ use kmip::objects::ManagedObject;
 use kmip::ResultReason;
 use time::{Duration, OffsetDateTime};
 
-use super::super::key_codec::{crypto_error, private_key_of};
+use super::super::key_codec::{crypto_error, stored_private_key_of};
 use super::super::key_use::{self, KeyUse};
 use super::super::{load, versioned};
 use super::issuing_ca;
@@ -190,7 +190,7 @@ fn tenant_key(
     };
     key_use::check(ctx, &stored, KeyUse::Protect(CryptographicUsageMask::SIGN))
         .map_err(|e| about("issuer key", key_uid, e))?;
-    let key = private_key_of(ctx.version, block)?;
+    let key = stored_private_key_of(ctx.version, block)?;
     let certificate = certificate.or_else(|| certificate_of_key(ctx, &stored));
     let (certificate_uid, certificate_der) = match certificate {
         Some((uid, der)) => {

@@ -13,7 +13,7 @@ use kmip::ProtocolVersion;
 use time::{Duration, OffsetDateTime};
 
 use super::super::import_export::certificate_attributes;
-use super::super::key_codec::{crypto_error, private_key_block, private_key_of};
+use super::super::key_codec::{crypto_error, private_key_block, stored_private_key_of};
 use super::super::provenance::initial_attributes;
 use super::super::{load, store_error};
 use crate::crypto::certificate::{
@@ -152,7 +152,7 @@ fn parts(
     match (&key.object, &certificate.object) {
         (Some(ManagedObject::PrivateKey(block)), Some(ManagedObject::Certificate(c))) => {
             Ok(IssuingCa {
-                key: private_key_of(version, block)?,
+                key: stored_private_key_of(version, block)?,
                 certificate_der: c.certificate_value.clone(),
             })
         }
