@@ -80,7 +80,9 @@ impl ServerLink {
     }
 
     /// Sends one operation and returns its payload or the server's failure. A pooled connection that turns out
-    /// dead is dropped and the request is sent once more on a fresh one.
+    /// dead is dropped and, for an operation that changes nothing on the server, the request is sent once more
+    /// on a fresh one. A changing operation (Create, Destroy...) is not re-sent: the server may have carried it
+    /// out before the connection broke, and a second Create would leave a key behind that nobody knows of.
     pub fn call(&self, payload: impl Into<RequestPayload>) -> Result<ResponsePayload> {
         let item = RequestBatchItem::new(payload);
         let expected = item.operation();
@@ -95,7 +97,7 @@ impl ServerLink {
         };
         let answer = match self.exchange(&mut stream, &bytes) {
             Ok(answer) => answer,
-            Err(_) if reused => {
+            Err(_) if reused && safe_to_resend(expected) => {
                 stream = self.connect()?;
                 self.exchange(&mut stream, &bytes)?
             }
@@ -143,8 +145,16 @@ impl ServerLink {
         }
     }
 
+    /// A pooled connection the server has not closed meanwhile (dead ones are dropped here, before any request
+    /// is sent on them).
     fn take_idle(&self) -> Option<TlsStream> {
-        self.idle.lock().ok()?.pop()
+        let mut idle = self.idle.lock().ok()?;
+        while let Some(stream) = idle.pop() {
+            if still_open(&stream) {
+                return Some(stream);
+            }
+        }
+        None
     }
 
     fn put_idle(&self, stream: TlsStream) {
@@ -208,4 +218,42 @@ impl ServerLink {
         stream.read_exact(&mut message[8..]).map_err(io)?;
         Ok(message)
     }
+}
+
+/// Whether a pooled connection is still open. Between messages the server sends nothing, so anything readable
+/// (a TLS close_notify, or EOF) means the server closed it, typically after its idle timeout.
+fn still_open(stream: &TlsStream) -> bool {
+    let socket = &stream.sock;
+    if socket.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let mut probe = [0u8; 1];
+    let idle =
+        matches!(socket.peek(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+    socket.set_nonblocking(false).is_ok() && idle
+}
+
+/// Operations whose repetition changes nothing on the server beyond usage counters.
+fn safe_to_resend(operation: Option<kmip::OperationCode>) -> bool {
+    use kmip::{Operation, OperationCode};
+    matches!(
+        operation,
+        Some(OperationCode::Known(
+            Operation::Get
+                | Operation::GetAttributes
+                | Operation::GetAttributeList
+                | Operation::Locate
+                | Operation::Query
+                | Operation::DiscoverVersions
+                | Operation::Check
+                | Operation::RngRetrieve
+                | Operation::Sign
+                | Operation::SignatureVerify
+                | Operation::Encrypt
+                | Operation::Decrypt
+                | Operation::Mac
+                | Operation::MacVerify
+                | Operation::Hash
+        ))
+    )
 }

@@ -114,6 +114,12 @@ impl SignatureOperation {
         all
     }
 
+    /// Puts gathered data back after a C_SignFinal length probe, so the C_SignFinal that follows signs the same
+    /// data (and finds the probe's signature for it) rather than an empty message.
+    pub fn restore_data(&mut self, data: Zeroizing<Vec<u8>>) {
+        self.data = data;
+    }
+
     /// The signature of `data`: the one a length probe computed for the same data, or a new one.
     pub fn sign(&mut self, library: &Library, data: &[u8]) -> Result<Vec<u8>> {
         if let Some((signed, signature)) = self.pending.take() {

@@ -318,6 +318,26 @@ fn ciphers_wrapping_hmac_and_pss_agree_with_an_independent_implementation() {
         rv(session.sign_init(&Mechanism::Sha256Hmac, private)),
         RvError::KeyTypeInconsistent
     );
+    // Multi-part: cryptoki's C_SignFinal asks for the length first (a NULL buffer), then signs; the probe must
+    // not change what is signed, so the parts' tag is the one-shot tag of the whole message.
+    session.sign_init(&Mechanism::Sha256Hmac, hmac_key).unwrap();
+    session.sign_update(&data[..7]).unwrap();
+    session.sign_update(&data[7..]).unwrap();
+    assert_eq!(session.sign_final().unwrap(), tag);
+    // The same for a deterministic signature (PKCS#1 v1.5), checked by the one-shot verify too.
+    let one_shot = session
+        .sign(&Mechanism::Sha256RsaPkcs, private, data)
+        .unwrap();
+    session
+        .sign_init(&Mechanism::Sha256RsaPkcs, private)
+        .unwrap();
+    session.sign_update(&data[..3]).unwrap();
+    session.sign_update(&data[3..]).unwrap();
+    let in_parts = session.sign_final().unwrap();
+    assert_eq!(in_parts, one_shot);
+    session
+        .verify(&Mechanism::Sha256RsaPkcs, public, data, &in_parts)
+        .unwrap();
 
     // --- RSA-PSS: round trip, and CK_RSA_PKCS_PSS_PARAMS checked.
     let pss = Mechanism::Sha384RsaPkcsPss(PkcsPssParams {

@@ -133,6 +133,9 @@ unsafe fn sign_into(
                 let short = !signature.is_null();
                 *length = needed;
                 operation.keep(&data, produced);
+                if gathered {
+                    operation.restore_data(data);
+                }
                 return if short {
                     fail(CKR_BUFFER_TOO_SMALL, "the signature buffer is too small")
                 } else {

@@ -27,10 +27,13 @@ activate = 1
 [pkcs11_sect]
 module = $provider
 pkcs11-module-path = $2
-pkcs11-module-token-pin = $QKMS_PIN
+pkcs11-module-token-pin = file:$work/token.pin
 activate = 1
 CNF
 }
+# The PIN as --init's pkcs11.pin holds it (no newline), read through the provider's file: source as CLIENTS.md
+# recommends; the provider reads at most 31 characters, which the 30-digit PIN fits.
+printf '%s' "$QKMS_PIN" > "$work/token.pin"
 write_config "$work/openssl.cnf" "$module"
 write_config "$work/openssl-spy.cnf" "$spy"
 ossl() { OPENSSL_CONF="$work/openssl.cnf" openssl "$@"; }

@@ -67,20 +67,26 @@ impl TestServer {
             String::from_utf8_lossy(&init.stderr)
         );
         let port = free_port();
-        let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
-        let child = Command::new(&binary)
-            .arg("--config")
-            .arg(dir.path().join("qkms.toml"))
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
+        let child = spawn_server(dir.path(), port);
         let server = Self { child, dir, port };
         server.wait_listening();
         server.point_config_at_port();
         server
+    }
+
+    /// Kills the server (SIGKILL), as a crash or a network loss looks to the module.
+    #[allow(dead_code)] // each test binary uses its own part of the harness
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same store, configuration and port.
+    #[allow(dead_code)] // each test binary uses its own part of the harness
+    pub fn restart(&mut self) {
+        self.stop();
+        self.child = spawn_server(self.dir.path(), self.port);
+        self.wait_listening();
     }
 
     fn wait_listening(&self) {
@@ -131,6 +137,23 @@ impl Drop for TestServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn spawn_server(dir: &Path, port: u16) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))
+        .unwrap();
+    Command::new(target_dir().join("qkms-server"))
+        .arg("--config")
+        .arg(dir.join("qkms.toml"))
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap()
 }
 
 fn free_port() -> u16 {
