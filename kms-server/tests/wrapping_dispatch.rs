@@ -221,3 +221,111 @@ fn a_wrapped_key_registers_unwrapped_and_a_key_without_wrap_usage_cannot_wrap() 
         ResultReason::IncompatibleCryptographicUsageMask,
     );
 }
+
+#[test]
+fn export_wraps_import_unwraps_and_another_tenant_can_use_neither_key() {
+    let h = Harness::new();
+    let kek = [0x2cu8; 32];
+    let kek_uid = register_key(
+        &h,
+        &kek,
+        CryptographicUsageMask(
+            CryptographicUsageMask::WRAP_KEY.bits() | CryptographicUsageMask::UNWRAP_KEY.bits(),
+        ),
+        None,
+    )
+    .unwrap();
+    let secret: Vec<u8> = (100u8..132).collect();
+    let uid = register_key(&h, &secret, CryptographicUsageMask::ENCRYPT, None).unwrap();
+
+    // Export with RFC 5649 wrapping: the attributes travel in the clear, the key wrapped; Python unwraps it.
+    let export = ExportRequest {
+        unique_identifier: Some(uid.clone()),
+        key_wrapping_specification: Some(spec(&kek_uid, BlockCipherMode::AesKeyWrapPadding)),
+        ..ExportRequest::default()
+    };
+    let ResponsePayload::Export(exported) = h.ok(&h.alice, V2_1, export) else {
+        panic!("an Export response")
+    };
+    assert_eq!(exported.unique_identifier, uid);
+    let object = exported.object.0.clone().unwrap();
+    let block = object.key_block().cloned().unwrap();
+    let KeyMaterial::Wrapped(wrapped) = block.key_value.clone().unwrap().material else {
+        panic!("wrapped key material")
+    };
+    assert_eq!(
+        python_unwrap("aes_key_unwrap_with_padding", &kek, &wrapped),
+        secret
+    );
+
+    // Import it under a new identifier: the server unwraps it with the KEK, and Get gives the plain key.
+    let import = ImportRequest {
+        unique_identifier: "imported-copy".into(),
+        object_type: ObjectType::SymmetricKey,
+        replace_existing: None,
+        key_wrap_type: None,
+        attributes: Some(
+            vec![Attribute::CryptographicUsageMask(
+                CryptographicUsageMask::ENCRYPT,
+            )]
+            .into(),
+        ),
+        object: ObjectField(Some(object.clone())),
+    };
+    let ResponsePayload::Import(imported) = h.ok(&h.alice, V2_1, import.clone()) else {
+        panic!("an Import response")
+    };
+    assert_eq!(imported.unique_identifier, "imported-copy");
+    assert_eq!(
+        key_bytes(&h.ok(&h.alice, V2_1, get("imported-copy"))),
+        secret
+    );
+    // A second Import of the same identifier needs Replace Existing.
+    assert_failed(
+        &h.one(&h.alice, V2_1, import),
+        ResultReason::ObjectAlreadyExists,
+    );
+
+    // Another tenant can neither export Alice's key nor wrap its own key under Alice's KEK: to it they do not
+    // exist (the 2.x answer for a missing object).
+    let foreign_export = ExportRequest {
+        unique_identifier: Some(uid.clone()),
+        ..ExportRequest::default()
+    };
+    assert_failed(
+        &h.one(&h.bob, V2_1, foreign_export),
+        ResultReason::ObjectNotFound,
+    );
+    let bobs = match h
+        .one(
+            &h.bob,
+            V2_1,
+            RegisterRequest {
+                object_type: ObjectType::SymmetricKey,
+                attributes: vec![Attribute::CryptographicUsageMask(
+                    CryptographicUsageMask::ENCRYPT,
+                )]
+                .into(),
+                object: ObjectField(Some(ManagedObject::SymmetricKey(KeyBlock::new(
+                    KeyFormatType::Raw,
+                    KeyMaterial::Bytes(Zeroizing::new(vec![9u8; 16])),
+                    Some(CryptographicAlgorithm::Aes),
+                    Some(128),
+                )))),
+                protection_storage_masks: None,
+            },
+        )
+        .payload
+    {
+        Some(ResponsePayload::Register(r)) => r.unique_identifier,
+        other => panic!("{other:?}"),
+    };
+    let under_alices_kek = GetRequest {
+        key_wrapping_specification: Some(spec(&kek_uid, BlockCipherMode::NistKeyWrap)),
+        ..get(&bobs)
+    };
+    assert_failed(
+        &h.one(&h.bob, V2_1, under_alices_kek),
+        ResultReason::WrappingObjectNotFound,
+    );
+}

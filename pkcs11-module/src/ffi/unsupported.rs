@@ -1,5 +1,5 @@
-//! Functions this module does not offer: each answers CKR_FUNCTION_NOT_SUPPORTED (or
-//! CKR_CRYPTOKI_NOT_INITIALIZED before C_Initialize), as the standard allows.
+//! Functions this module does not offer: each answers CKR_FUNCTION_NOT_SUPPORTED (CKR_FUNCTION_NOT_PARALLEL for
+//! the legacy parallel-function calls; CKR_CRYPTOKI_NOT_INITIALIZED before C_Initialize), as the standard says.
 
 use cryptoki_sys::*;
 
@@ -61,11 +61,27 @@ not_supported! {
     C_VerifyMessage(arg1: CK_SESSION_HANDLE, arg2: *mut ::std::os::raw::c_void, arg3: CK_ULONG, arg4: *mut CK_BYTE, arg5: CK_ULONG, arg6: *mut CK_BYTE, arg7: CK_ULONG);
     C_VerifyMessageBegin(arg1: CK_SESSION_HANDLE, arg2: *mut ::std::os::raw::c_void, arg3: CK_ULONG);
     C_VerifyMessageNext(arg1: CK_SESSION_HANDLE, arg2: *mut ::std::os::raw::c_void, arg3: CK_ULONG, arg4: *mut CK_BYTE, arg5: CK_ULONG, arg6: *mut CK_BYTE, arg7: CK_ULONG);
-    C_GetFunctionStatus(arg1: CK_SESSION_HANDLE);
-    C_CancelFunction(arg1: CK_SESSION_HANDLE);
     C_MessageEncryptFinal(arg1: CK_SESSION_HANDLE);
     C_MessageDecryptFinal(arg1: CK_SESSION_HANDLE);
     C_MessageSignFinal(arg1: CK_SESSION_HANDLE);
     C_MessageVerifyFinal(arg1: CK_SESSION_HANDLE);
     C_SessionCancel(arg1: CK_SESSION_HANDLE, arg2: CK_FLAGS);
+}
+
+// Legacy parallel-function management (v2.40 §5.20): a library without parallel functions answers
+// CKR_FUNCTION_NOT_PARALLEL, not CKR_FUNCTION_NOT_SUPPORTED.
+cryptoki_fn! {
+    #[allow(unused_variables)]
+    fn C_GetFunctionStatus(hSession: CK_SESSION_HANDLE) {
+        library()?;
+        fail(CKR_FUNCTION_NOT_PARALLEL, "C_GetFunctionStatus: no function runs in parallel")
+    }
+}
+
+cryptoki_fn! {
+    #[allow(unused_variables)]
+    fn C_CancelFunction(hSession: CK_SESSION_HANDLE) {
+        library()?;
+        fail(CKR_FUNCTION_NOT_PARALLEL, "C_CancelFunction: no function runs in parallel")
+    }
 }
