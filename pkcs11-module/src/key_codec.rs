@@ -57,6 +57,67 @@ pub fn ec_point(spki_der: &[u8]) -> Result<Vec<u8>> {
         .map_err(|_| Pkcs11Error::Unexpected("cannot encode the EC point".into()))
 }
 
+/// rsaEncryption (PKCS#1).
+const OID_RSA_ENCRYPTION: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+/// id-ecPublicKey (RFC 5480).
+const OID_EC_PUBLIC_KEY: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+
+fn encoding_error<E>(what: &'static str) -> impl FnOnce(E) -> Pkcs11Error {
+    move |_| Pkcs11Error::rv(CKR_ATTRIBUTE_VALUE_INVALID, what)
+}
+
+/// The SubjectPublicKeyInfo of an RSA public key given as CKA_MODULUS and CKA_PUBLIC_EXPONENT (big-endian).
+pub fn rsa_spki(modulus: &[u8], exponent: &[u8]) -> Result<Vec<u8>> {
+    let key = pkcs1::RsaPublicKey {
+        modulus: pkcs1::UintRef::new(modulus).map_err(encoding_error("CKA_MODULUS"))?,
+        public_exponent: pkcs1::UintRef::new(exponent)
+            .map_err(encoding_error("CKA_PUBLIC_EXPONENT"))?,
+    };
+    let pkcs1_der = key.to_der().map_err(encoding_error("the RSA public key"))?;
+    let info = spki::SubjectPublicKeyInfoRef {
+        algorithm: spki::AlgorithmIdentifierRef {
+            oid: OID_RSA_ENCRYPTION,
+            parameters: Some(der::asn1::AnyRef::from(der::asn1::Null)),
+        },
+        subject_public_key: der::asn1::BitStringRef::from_bytes(&pkcs1_der)
+            .map_err(encoding_error("the RSA public key"))?,
+    };
+    info.to_der().map_err(encoding_error("the RSA public key"))
+}
+
+/// The SubjectPublicKeyInfo of an EC public key given as CKA_EC_PARAMS (a named-curve OID) and CKA_EC_POINT
+/// (the point as a DER OCTET STRING, as the standard says, or bare, as some applications pass it).
+pub fn ec_spki(params: &[u8], point: &[u8]) -> Result<Vec<u8>> {
+    let bits = bits_for_ec_params(params)?;
+    let uncompressed_len = 1 + 2 * (bits as usize).div_ceil(8);
+    let bare = if point.len() == uncompressed_len && point[0] == 0x04 {
+        point
+    } else {
+        der::asn1::OctetStringRef::from_der(point)
+            .map_err(encoding_error("CKA_EC_POINT is not a DER OCTET STRING"))?
+            .as_bytes()
+    };
+    if bare.len() != uncompressed_len || bare[0] != 0x04 {
+        return fail(
+            CKR_ATTRIBUTE_VALUE_INVALID,
+            "CKA_EC_POINT must be an uncompressed point of the curve",
+        );
+    }
+    let info = spki::SubjectPublicKeyInfoRef {
+        algorithm: spki::AlgorithmIdentifierRef {
+            oid: OID_EC_PUBLIC_KEY,
+            parameters: Some(
+                der::asn1::AnyRef::from_der(params).map_err(encoding_error("CKA_EC_PARAMS"))?,
+            ),
+        },
+        subject_public_key: der::asn1::BitStringRef::from_bytes(bare)
+            .map_err(encoding_error("CKA_EC_POINT"))?,
+    };
+    info.to_der().map_err(encoding_error("the EC public key"))
+}
+
 /// A DER `ECDSA-Sig-Value` as PKCS#11's r||s, each left-padded to `field_len` bytes.
 pub fn ecdsa_der_to_raw(der_bytes: &[u8], field_len: usize) -> Result<Vec<u8>> {
     let bad = || Pkcs11Error::Unexpected("the server's ECDSA signature is not DER r, s".into());

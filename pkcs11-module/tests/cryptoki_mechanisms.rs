@@ -339,6 +339,86 @@ fn ciphers_wrapping_hmac_and_pss_agree_with_an_independent_implementation() {
         .verify(&Mechanism::Sha256RsaPkcs, public, data, &in_parts)
         .unwrap();
 
+    // --- C_CreateObject of public keys: the token's RSA public key, imported again from its modulus and
+    // exponent, verifies the token's signature; an EC public key likewise from CKA_EC_PARAMS / CKA_EC_POINT.
+    let parts = session
+        .get_attributes(
+            public,
+            &[AttributeType::Modulus, AttributeType::PublicExponent],
+        )
+        .unwrap();
+    let (Attribute::Modulus(n), Attribute::PublicExponent(e)) = (&parts[0], &parts[1]) else {
+        panic!("{parts:?}")
+    };
+    let imported_rsa = session
+        .create_object(&[
+            Attribute::Class(ObjectClass::PUBLIC_KEY),
+            Attribute::KeyType(KeyType::RSA),
+            Attribute::Modulus(n.clone()),
+            Attribute::PublicExponent(e.clone()),
+            Attribute::Verify(true),
+            Attribute::Token(true),
+            Attribute::Label(b"imported-rsa".to_vec()),
+        ])
+        .unwrap();
+    session
+        .verify(&Mechanism::Sha256RsaPkcs, imported_rsa, data, &in_parts)
+        .unwrap();
+    let p256_params = vec![0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+    let (ec_public, ec_private) = session
+        .generate_key_pair(
+            &Mechanism::EccKeyPairGen,
+            &[
+                Attribute::EcParams(p256_params.clone()),
+                Attribute::Verify(true),
+            ],
+            &[Attribute::Sign(true)],
+        )
+        .unwrap();
+    let point = match &session
+        .get_attributes(ec_public, &[AttributeType::EcPoint])
+        .unwrap()[..]
+    {
+        [Attribute::EcPoint(point)] => point.clone(),
+        other => panic!("{other:?}"),
+    };
+    let imported_ec = session
+        .create_object(&[
+            Attribute::Class(ObjectClass::PUBLIC_KEY),
+            Attribute::KeyType(KeyType::EC),
+            Attribute::EcParams(p256_params.clone()),
+            Attribute::EcPoint(point),
+            Attribute::Verify(true),
+            Attribute::Token(true),
+        ])
+        .unwrap();
+    let digest = [7u8; 32];
+    let ec_signature = session
+        .sign(&Mechanism::Ecdsa, ec_private, &digest)
+        .unwrap();
+    session
+        .verify(&Mechanism::Ecdsa, imported_ec, &digest, &ec_signature)
+        .unwrap();
+    assert_eq!(
+        rv(session.create_object(&[
+            Attribute::Class(ObjectClass::PUBLIC_KEY),
+            Attribute::KeyType(KeyType::EC),
+            Attribute::EcParams(p256_params),
+            Attribute::EcPoint(vec![0x04; 10]),
+            Attribute::Token(true),
+        ])),
+        RvError::AttributeValueInvalid
+    );
+    assert_eq!(
+        rv(session.create_object(&[
+            Attribute::Class(ObjectClass::PUBLIC_KEY),
+            Attribute::KeyType(KeyType::RSA),
+            Attribute::PublicExponent(vec![1, 0, 1]),
+            Attribute::Token(true),
+        ])),
+        RvError::TemplateIncomplete
+    );
+
     // --- RSA-PSS: round trip, and CK_RSA_PKCS_PSS_PARAMS checked.
     let pss = Mechanism::Sha384RsaPkcsPss(PkcsPssParams {
         hash_alg: MechanismType::SHA384,
