@@ -453,3 +453,103 @@ fn a_registered_copy_of_the_issuing_ca_certificate_names_the_server_ca() {
         parse_certificate(&ca_der).unwrap().subject_der
     );
 }
+
+#[test]
+fn a_managed_public_key_gets_the_template_s_alternative_names_extended_usages_and_validity() {
+    use kmip::attributes::{AlternativeName, CustomAttribute};
+    use kmip::enums::AlternativeNameType;
+
+    let h = Harness::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, public) = key_pair(&h, &h.alice, V2_1, Usage::SIGN, true);
+    let not_before = 1_893_456_000; // 2030-01-01T00:00:00Z
+    let not_after = not_before + 90 * 86_400; // 2030-04-01T00:00:00Z
+    let eku = |name: &str| {
+        Attribute::Custom(CustomAttribute {
+            vendor_identification: "x".into(),
+            attribute_name: "certificate-extended-key-usage".into(),
+            value: ttlv::Value::TextString(name.into()),
+        })
+    };
+    let alternative = |value: &str, name_type| {
+        Attribute::AlternativeName(AlternativeName {
+            value: value.into(),
+            name_type,
+        })
+    };
+    for version in [V1_4, V2_1] {
+        let uid = certified(
+            &h,
+            &h.alice,
+            version,
+            certify_key(
+                &public,
+                vec![
+                    Attribute::Name(Name::text("kms.example.test")),
+                    Attribute::CryptographicUsageMask(Usage::SIGN),
+                    alternative("kms.example.test", AlternativeNameType::DnsName),
+                    alternative("192.0.2.10", AlternativeNameType::IpAddress),
+                    alternative("ops@example.test", AlternativeNameType::EmailAddress),
+                    eku("serverAuth"),
+                    eku("1.3.6.1.5.5.7.3.2"),
+                    Attribute::ActivationDate(not_before),
+                    Attribute::DeactivationDate(not_after),
+                ],
+            ),
+        );
+        let name = format!("template-{}-{}", version.major, version.minor);
+        certificate_pem(dir.path(), &name, &certificate_der(&h, &h.alice, &uid));
+        let text = openssl(
+            dir.path(),
+            &["x509", "-in", &format!("{name}.pem"), "-noout", "-text"],
+        )
+        .unwrap();
+        for expected in [
+            "DNS:kms.example.test",
+            "IP Address:192.0.2.10",
+            "email:ops@example.test",
+            "TLS Web Server Authentication, TLS Web Client Authentication",
+            "Not Before: Jan  1 00:00:00 2030 GMT",
+            "Not After : Apr  1 00:00:00 2030 GMT",
+            "Subject: CN = kms.example.test",
+        ] {
+            assert!(text.contains(expected), "{expected:?} missing from\n{text}");
+        }
+    }
+
+    // What cannot be expressed is refused with a reason, not dropped.
+    let message = refused(
+        &h,
+        &h.alice,
+        V2_1,
+        certify_key(&public, vec![eku("walkOnWater")]),
+        ResultReason::InvalidField,
+    );
+    assert!(message.contains("walkOnWater"), "{message}");
+    refused(
+        &h,
+        &h.alice,
+        V2_1,
+        certify_key(
+            &public,
+            vec![alternative(
+                "not an address",
+                AlternativeNameType::IpAddress,
+            )],
+        ),
+        ResultReason::InvalidField,
+    );
+    refused(
+        &h,
+        &h.alice,
+        V2_1,
+        certify_key(
+            &public,
+            vec![
+                Attribute::ActivationDate(not_after),
+                Attribute::DeactivationDate(not_before),
+            ],
+        ),
+        ResultReason::InvalidField,
+    );
+}

@@ -57,6 +57,20 @@ pub enum ExtendedKeyUsage {
 }
 
 impl ExtendedKeyUsage {
+    /// A usage by its RFC 5280 name (`serverAuth`, ...) or dotted OID.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "serverAuth" | "1.3.6.1.5.5.7.3.1" => Self::ServerAuth,
+            "clientAuth" | "1.3.6.1.5.5.7.3.2" => Self::ClientAuth,
+            "codeSigning" | "1.3.6.1.5.5.7.3.3" => Self::CodeSigning,
+            "emailProtection" | "1.3.6.1.5.5.7.3.4" => Self::EmailProtection,
+            "timeStamping" | "1.3.6.1.5.5.7.3.8" => Self::TimeStamping,
+            "OCSPSigning" | "1.3.6.1.5.5.7.3.9" => Self::OcspSigning,
+            "anyExtendedKeyUsage" | "2.5.29.37.0" => Self::Any,
+            _ => return None,
+        })
+    }
+
     fn from_oid(oid: &ObjectIdentifier) -> Result<Self, CryptoError> {
         Ok(match oid.to_string().as_str() {
             "1.3.6.1.5.5.7.3.1" => Self::ServerAuth,

@@ -5,12 +5,14 @@
 //! Links (what Get shows): an issued certificate has a Certificate Link to its issuer's certificate and a Public
 //! Key Link to its public key when that key is managed; the public key has a Certificate Link back. A Cryptographic
 //! Usage Mask in the template sets the key usage; with Certificate Sign it makes a CA certificate (path length
-//! 0), which only the server's issuing CA issues.
+//! 0), which only the server's issuing CA issues. Alternative Names, extended key usages and the validity period
+//! come from the template too ([`template_profile`]); a CSR's own extensions take precedence.
 
 pub mod filters;
 pub mod issuer;
 pub mod issuing_ca;
 mod recertify;
+mod template_profile;
 
 use der::Decode;
 use kmip::attributes::{Attribute, Attributes, CryptographicUsageMask, KnownAttribute, Link};
@@ -178,13 +180,18 @@ pub fn certify(
         .map(key_usage_for)
         .unwrap_or_default();
     let now = timestamp(ctx.now)?;
+    let (not_before, not_after) = template_profile::validity(
+        &template,
+        now - Duration::minutes(CLOCK_SKEW_MINUTES),
+        now + Duration::days(CERTIFICATE_DAYS),
+    )?;
     let mut profile = CertificateProfile {
         subject: template_subject.clone().unwrap_or_default(),
-        not_before: now - Duration::minutes(CLOCK_SKEW_MINUTES),
-        not_after: now + Duration::days(CERTIFICATE_DAYS),
+        not_before,
+        not_after,
         key_usage: mask_usage,
-        extended_key_usage: Vec::new(),
-        subject_alt_names: Vec::new(),
+        extended_key_usage: template_profile::extended_key_usages(&template)?,
+        subject_alt_names: template_profile::subject_alt_names(&template)?,
         basic_constraints: end_entity_or_ca(ca),
     };
     let (subject_key, public) = match (
@@ -201,8 +208,12 @@ pub fn certify(
             if !csr.key_usage.is_empty() {
                 profile.key_usage = csr.key_usage;
             }
-            profile.subject_alt_names = csr.subject_alt_names;
-            profile.extended_key_usage = csr.extended_key_usage;
+            if !csr.subject_alt_names.is_empty() {
+                profile.subject_alt_names = csr.subject_alt_names;
+            }
+            if !csr.extended_key_usage.is_empty() {
+                profile.extended_key_usage = csr.extended_key_usage;
+            }
             let public = match uid {
                 Some(uid) => Some(managed_public_key(ctx, uid, Some(&csr.public_key))?),
                 None => None,
