@@ -1,4 +1,5 @@
-//! Get / Export with a Key Wrapping Specification and Register of wrapped keys, through `dispatch`. The wrapped
+//! Get / Export with a Key Wrapping Specification (AES key wrap, RSA-OAEP) and Register / Import of wrapped keys,
+//! through `dispatch`. The wrapped
 //! bytes are checked against independent implementations: Python `cryptography`'s `aes_key_unwrap(_with_padding)`
 //! and OpenSSL's `-id-aes256-wrap`.
 
@@ -328,4 +329,126 @@ fn export_wraps_import_unwraps_and_another_tenant_can_use_neither_key() {
         &h.one(&h.bob, V2_1, under_alices_kek),
         ResultReason::WrappingObjectNotFound,
     );
+}
+
+#[test]
+fn rsa_oaep_wrapping_on_get_decrypts_in_openssl_and_registers_back_unwrapped() {
+    use kmip::enums::{HashingAlgorithm, PaddingMethod};
+
+    let h = Harness::new();
+    let pair = CreateKeyPairRequest {
+        common_attributes: Some(
+            vec![
+                Attribute::CryptographicAlgorithm(CryptographicAlgorithm::Rsa),
+                Attribute::CryptographicLength(2048),
+                Attribute::ActivationDate(0),
+            ]
+            .into(),
+        ),
+        private_key_attributes: Some(
+            vec![Attribute::CryptographicUsageMask(
+                CryptographicUsageMask::UNWRAP_KEY,
+            )]
+            .into(),
+        ),
+        public_key_attributes: Some(
+            vec![Attribute::CryptographicUsageMask(
+                CryptographicUsageMask::WRAP_KEY,
+            )]
+            .into(),
+        ),
+        ..CreateKeyPairRequest::default()
+    };
+    let ResponsePayload::CreateKeyPair(pair) = h.ok(&h.alice, V2_1, pair) else {
+        panic!("a key pair")
+    };
+    let secret: Vec<u8> = (7u8..39).collect();
+    let uid = register_key(&h, &secret, CryptographicUsageMask::ENCRYPT, None).unwrap();
+    let oaep = |kek: &str| WrappingKeyInformation {
+        unique_identifier: kek.into(),
+        cryptographic_parameters: Some(CryptographicParameters {
+            padding_method: Some(PaddingMethod::Oaep),
+            hashing_algorithm: Some(HashingAlgorithm::Sha256),
+            mask_generator_hashing_algorithm: Some(HashingAlgorithm::Sha256),
+            ..Default::default()
+        }),
+    };
+    let request = GetRequest {
+        key_wrapping_specification: Some(KeyWrappingSpecification {
+            encryption_key_information: Some(oaep(&pair.public_key_unique_identifier)),
+            ..spec(
+                &pair.public_key_unique_identifier,
+                BlockCipherMode::NistKeyWrap,
+            )
+        }),
+        ..get(&uid)
+    };
+    let wrapped = wrapped_bytes(h.ok(&h.alice, V2_1, request));
+    assert_eq!(wrapped.len(), 256, "one RSA-2048 block");
+
+    // OpenSSL decrypts it with the private key (fetched as PKCS#8).
+    let private_der = {
+        let request = GetRequest {
+            key_format_type: Some(KeyFormatType::Pkcs8),
+            ..get(&pair.private_key_unique_identifier)
+        };
+        let ResponsePayload::Get(r) = h.ok(&h.alice, V2_1, request) else {
+            panic!("a Get response")
+        };
+        match r
+            .object
+            .0
+            .unwrap()
+            .key_block()
+            .unwrap()
+            .key_value
+            .clone()
+            .unwrap()
+            .material
+        {
+            KeyMaterial::Bytes(der) => der.to_vec(),
+            other => panic!("{other:?}"),
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("private.der"), &private_der).unwrap();
+    std::fs::write(dir.path().join("wrapped.bin"), &wrapped).unwrap();
+    let out = Command::new("openssl")
+        .current_dir(dir.path())
+        .args([
+            "pkeyutl",
+            "-decrypt",
+            "-keyform",
+            "DER",
+            "-inkey",
+            "private.der",
+            "-in",
+            "wrapped.bin",
+            "-pkeyopt",
+            "rsa_padding_mode:oaep",
+            "-pkeyopt",
+            "rsa_oaep_md:sha256",
+            "-pkeyopt",
+            "rsa_mgf1_md:sha256",
+        ])
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, secret);
+
+    // Registered back with Key Wrapping Data naming the private key: stored unwrapped.
+    let data = KeyWrappingData {
+        wrapping_method: WrappingMethod::Encrypt,
+        encryption_key_information: Some(oaep(&pair.private_key_unique_identifier)),
+        mac_signature_key_information: None,
+        mac_signature: None,
+        iv_counter_nonce: None,
+        encoding_option: Some(EncodingOption::NoEncoding),
+    };
+    let again = register_key(&h, &wrapped, CryptographicUsageMask::ENCRYPT, Some(data)).unwrap();
+    assert_eq!(key_bytes(&h.ok(&h.alice, V2_1, get(&again))), secret);
 }

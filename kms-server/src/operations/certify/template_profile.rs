@@ -40,11 +40,13 @@ pub fn subject_alt_names(template: &Attributes) -> Result<Vec<SubjectAltName>, K
                         ))
                     })?)
                 }
-                other => return Err(KmipError::invalid_field(format!(
+                other => {
+                    return Err(KmipError::invalid_field(format!(
                     "an Alternative Name of type {} cannot be a subjectAltName (DNS name, e-mail \
                          address, URI or IP address)",
                     other.name()
-                ))),
+                )))
+                }
             })
         })
         .collect()
