@@ -1,7 +1,6 @@
 //! Get / Export with a Key Wrapping Specification (AES key wrap, RSA-OAEP) and Register / Import of wrapped keys,
-//! through `dispatch`. The wrapped
-//! bytes are checked against independent implementations: Python `cryptography`'s `aes_key_unwrap(_with_padding)`
-//! and OpenSSL's `-id-aes256-wrap`.
+//! through `dispatch`. The wrapped bytes are checked against independent implementations: Python
+//! `cryptography`'s `aes_key_unwrap(_with_padding)`, OpenSSL's `-id-aes256-wrap` and `pkeyutl` (OAEP).
 
 mod operations_harness;
 
