@@ -197,36 +197,12 @@ impl TlsConnection {
         target: &Target,
         provider: Arc<CryptoProvider>,
     ) -> Result<Self, ExchangeError> {
-        let config = target.client_config(provider)?;
-        let rustls_config = config
-            .rustls_config()
-            .map_err(|e| ExchangeError::Config(e.to_string()))?;
-        let connector = TlsConnector::from(Arc::new(rustls_config));
-        let address = target.address.clone();
-        let connect = async {
-            let tcp =
-                TcpStream::connect(&address)
-                    .await
-                    .map_err(|error| ExchangeError::Connect {
-                        address: address.clone(),
-                        error,
-                    })?;
-            tcp.set_nodelay(true)
-                .map_err(|error| ExchangeError::Connect {
-                    address: address.clone(),
-                    error,
-                })?;
-            connector
-                .connect(config.server_name.clone(), tcp)
-                .await
-                .map_err(|error| ExchangeError::Handshake {
-                    address: address.clone(),
-                    error,
-                })
-        };
-        let stream = tokio::time::timeout(target.timeout, connect)
-            .await
-            .map_err(|_| ExchangeError::Transport(TransportError::Timeout(target.timeout)))??;
+        let stream = tokio::time::timeout(
+            target.timeout,
+            connect_tls(target, &target.address, provider, None),
+        )
+        .await
+        .map_err(|_| ExchangeError::Transport(TransportError::Timeout(target.timeout)))??;
         Ok(Self {
             stream,
             limits: Limits::default(),
@@ -243,6 +219,36 @@ impl Exchange for TlsConnection {
             transport::read_message_timeout(&mut self.stream, &self.limits, self.timeout).await?;
         Ok(ttlv::binary::decode_with(&answer, &self.limits)?)
     }
+}
+
+/// A TCP connection to `address` (Nagle off: KMIP is request/response) with the TLS handshake done, as `target`'s
+/// client certificate, offering `alpn` when given. No time limit: callers put their own around it.
+pub(crate) async fn connect_tls(
+    target: &Target,
+    address: &str,
+    provider: Arc<CryptoProvider>,
+    alpn: Option<&[u8]>,
+) -> Result<TlsStream<TcpStream>, ExchangeError> {
+    let config = target.client_config(provider)?;
+    let mut rustls_config = config
+        .rustls_config()
+        .map_err(|e| ExchangeError::Config(e.to_string()))?;
+    if let Some(protocol) = alpn {
+        rustls_config.alpn_protocols = vec![protocol.to_vec()];
+    }
+    let connect_error = |error| ExchangeError::Connect {
+        address: address.to_owned(),
+        error,
+    };
+    let tcp = TcpStream::connect(address).await.map_err(connect_error)?;
+    tcp.set_nodelay(true).map_err(connect_error)?;
+    TlsConnector::from(Arc::new(rustls_config))
+        .connect(config.server_name.clone(), tcp)
+        .await
+        .map_err(|error| ExchangeError::Handshake {
+            address: address.to_owned(),
+            error,
+        })
 }
 
 #[cfg(test)]

@@ -10,7 +10,6 @@ use rustls::crypto::CryptoProvider;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
-use tokio_rustls::TlsConnector;
 use ttlv::{Item, Limits, ReadOptions};
 
 use crate::connection::{Exchange, ExchangeError, Target};
@@ -117,33 +116,7 @@ impl HttpsConnection {
         provider: Arc<CryptoProvider>,
         encoding: HttpsEncoding,
     ) -> Result<Self, ExchangeError> {
-        let config = target.client_config(provider)?;
-        let mut rustls_config = config
-            .rustls_config()
-            .map_err(|e| ExchangeError::Config(e.to_string()))?;
-        rustls_config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let connector = TlsConnector::from(Arc::new(rustls_config));
-        let connect = async {
-            let tcp =
-                TcpStream::connect(address)
-                    .await
-                    .map_err(|error| ExchangeError::Connect {
-                        address: address.to_owned(),
-                        error,
-                    })?;
-            tcp.set_nodelay(true)
-                .map_err(|error| ExchangeError::Connect {
-                    address: address.to_owned(),
-                    error,
-                })?;
-            connector
-                .connect(config.server_name.clone(), tcp)
-                .await
-                .map_err(|error| ExchangeError::Handshake {
-                    address: address.to_owned(),
-                    error,
-                })
-        };
+        let connect = crate::connection::connect_tls(target, address, provider, Some(b"http/1.1"));
         let stream = tokio::time::timeout(target.timeout, connect)
             .await
             .map_err(|_| ExchangeError::Http(format!("connecting to {address} timed out")))??;
