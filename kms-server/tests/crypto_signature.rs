@@ -278,3 +278,83 @@ fn mismatched_key_and_algorithm_is_an_invalid_key_error() {
         Err(CryptoError::InvalidKey(_))
     ));
 }
+
+#[test]
+fn unprefixed_pkcs1v15_signs_the_callers_encoded_value_as_openssl_pkeyutl_does() {
+    let pool = pool();
+    let scratch = Scratch::new();
+    let key = generate_key_pair(&pool, KeyPairSpec::Rsa { bits: 2048 }).unwrap();
+    let private = scratch.write("private.der", &key.to_pkcs8_der().unwrap());
+    let public = scratch.write("public.der", &key.public_key().to_spki_der().unwrap());
+    let unprefixed = SignatureAlgorithm::RsaPkcs1v15Unprefixed;
+    // TLS 1.1's MD5 || SHA-1 is 36 bytes and no DigestInfo.
+    let encoded: Vec<u8> = (0u8..36).collect();
+    let ours = sign(&pool, &key, unprefixed, SignInput::Digest(&encoded)).unwrap();
+    let input = scratch.write("encoded", &encoded);
+    let signature = scratch.write("ours.sig", &ours);
+    // pkeyutl takes -pkeyopt only after the key; with no digest it works on the bare PKCS#1 v1.5 block.
+    let padding = [
+        "-pkeyopt",
+        "rsa_padding_mode:pkcs1",
+        "-in",
+        path_str(&input),
+    ];
+    let mut verify_args = vec!["pkeyutl", "-verify", "-pubin", "-keyform", "DER", "-inkey"];
+    verify_args.push(path_str(&public));
+    verify_args.extend(padding);
+    verify_args.extend(["-sigfile", path_str(&signature)]);
+    openssl_status(&verify_args).expect("OpenSSL verifies the bare PKCS#1 v1.5 block");
+    let mut sign_args = vec!["pkeyutl", "-sign", "-keyform", "DER", "-inkey"];
+    sign_args.push(path_str(&private));
+    sign_args.extend(padding);
+    let theirs = openssl(&sign_args);
+    assert_eq!(theirs, ours, "PKCS#1 v1.5 signing is deterministic");
+    assert!(verify(
+        &key.public_key(),
+        unprefixed,
+        SignInput::Digest(&encoded),
+        &ours
+    )
+    .unwrap());
+    assert!(!verify(
+        &key.public_key(),
+        unprefixed,
+        SignInput::Digest(&encoded[1..]),
+        &ours
+    )
+    .unwrap());
+
+    // Over a DigestInfo it is the hash-naming scheme over the digest.
+    let sha256 = digest(HashAlgorithm::Sha256, MESSAGE);
+    let mut digest_info = vec![
+        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+        0x05, 0x00, 0x04, 0x20,
+    ];
+    digest_info.extend_from_slice(&sha256);
+    assert_eq!(
+        sign(&pool, &key, unprefixed, SignInput::Digest(&digest_info)).unwrap(),
+        sign(
+            &pool,
+            &key,
+            SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha256),
+            SignInput::Digest(&sha256)
+        )
+        .unwrap()
+    );
+
+    // k - 11 = 245 bytes is the most a 2048-bit key takes; data (no hash to encode) and nothing are refused.
+    assert!(sign(&pool, &key, unprefixed, SignInput::Digest(&[7; 245])).is_ok());
+    for refused in [
+        SignInput::Digest(&[7; 246]),
+        SignInput::Digest(&[]),
+        SignInput::Data(MESSAGE),
+    ] {
+        assert!(
+            matches!(
+                sign(&pool, &key, unprefixed, refused),
+                Err(CryptoError::InvalidInput(_))
+            ),
+            "{refused:?}"
+        );
+    }
+}

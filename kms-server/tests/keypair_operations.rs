@@ -438,3 +438,52 @@ fn key_pairs_and_randomised_operations_fail_closed_with_the_pool_while_stored_ke
         validity::VALID
     );
 }
+
+#[test]
+fn digested_data_under_pkcs1v15_with_no_hash_named_is_signed_as_given() {
+    use kmip::attributes::CryptographicParameters;
+    use kmip::enums::{HashingAlgorithm, PaddingMethod};
+    let h = Harness::new();
+    let (private, public) = create_pair(
+        &h,
+        V2_1,
+        key_pair_request(CryptographicAlgorithm::Rsa, 2048, true),
+    );
+    let pkcs1 = |hash: Option<HashingAlgorithm>| CryptographicParameters {
+        cryptographic_algorithm: Some(CryptographicAlgorithm::Rsa),
+        padding_method: Some(PaddingMethod::Pkcs1v1_5),
+        hashing_algorithm: hash,
+        ..CryptographicParameters::default()
+    };
+    let digested = |value: &[u8], hash| SignRequest {
+        unique_identifier: Some(private.clone()),
+        cryptographic_parameters: Some(pkcs1(hash)),
+        digested_data: Some(value.to_vec()),
+        ..SignRequest::default()
+    };
+    // 36 bytes of no hash (TLS 1.1's MD5 || SHA-1): signed, and verified the same way.
+    let encoded: Vec<u8> = (100u8..136).collect();
+    let raw = signature_of(h.ok(&h.alice, V2_1, digested(&encoded, None)));
+    let check = SignatureVerifyRequest {
+        unique_identifier: Some(public.clone()),
+        cryptographic_parameters: Some(pkcs1(None)),
+        digested_data: Some(encoded.clone()),
+        signature_data: Some(raw.clone()),
+        ..SignatureVerifyRequest::default()
+    };
+    assert_eq!(validity(h.ok(&h.alice, V2_1, check)), validity::VALID);
+    // A 32-byte value with SHA-256 named gets its DigestInfo; the same bytes with no hash do not.
+    let digest = [9u8; 32];
+    assert_ne!(
+        signature_of(h.ok(&h.alice, V2_1, digested(&digest, None))),
+        signature_of(h.ok(
+            &h.alice,
+            V2_1,
+            digested(&digest, Some(HashingAlgorithm::Sha256))
+        ))
+    );
+    // Longer than k - 11: a clear error, no signature.
+    let too_long = h.one(&h.alice, V2_1, digested(&[1; 246], None));
+    assert_failed(&too_long, ResultReason::InvalidField);
+    assert!(too_long.result_message.unwrap().contains("too long"));
+}

@@ -26,8 +26,11 @@ pub const SIGNATURE_MECHANISMS: &[CK_MECHANISM_TYPE] = &[
 /// How one signature mechanism is carried out over KMIP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Scheme {
-    /// CKM_RSA_PKCS: the caller's DigestInfo.
-    RsaDigestInfo,
+    /// CKM_RSA_PKCS: the caller's encoded value T (a DigestInfo, or any bytes up to `max_len` = k - 11),
+    /// padded as PKCS#1 v1.5 block type 1 and signed.
+    RsaPkcs {
+        max_len: usize,
+    },
     /// CKM_SHAx_RSA_PKCS: the server hashes.
     RsaPkcs1(DigitalSignatureAlgorithm),
     /// RSASSA-PSS; `prehashed` for CKM_RSA_PKCS_PSS (the caller's digest).
@@ -49,7 +52,7 @@ impl Scheme {
     pub(crate) fn single_part(self) -> bool {
         matches!(
             self,
-            Scheme::RsaDigestInfo
+            Scheme::RsaPkcs { .. }
                 | Scheme::EcdsaDigest
                 | Scheme::Pss {
                     prehashed: true,
@@ -67,7 +70,12 @@ pub(crate) fn scheme(mechanism: &Mechanism, rsa_bits: i32) -> Result<Scheme> {
         CKM_SHA256_RSA_PKCS_PSS => Some(CKM_SHA256),
         CKM_SHA384_RSA_PKCS_PSS => Some(CKM_SHA384),
         CKM_SHA512_RSA_PKCS_PSS => Some(CKM_SHA512),
-        CKM_RSA_PKCS => return Ok(Scheme::RsaDigestInfo),
+        CKM_RSA_PKCS => {
+            let modulus_len = usize::try_from(rsa_bits).unwrap_or(0).div_ceil(8);
+            return Ok(Scheme::RsaPkcs {
+                max_len: modulus_len.saturating_sub(11),
+            });
+        }
         CKM_SHA256_RSA_PKCS => return Ok(Scheme::RsaPkcs1(D::Sha256WithRsaEncryption)),
         CKM_SHA384_RSA_PKCS => return Ok(Scheme::RsaPkcs1(D::Sha384WithRsaEncryption)),
         CKM_SHA512_RSA_PKCS => return Ok(Scheme::RsaPkcs1(D::Sha512WithRsaEncryption)),

@@ -217,23 +217,30 @@ impl SignatureOperation {
                     );
                 }
             }
-            Scheme::RsaDigestInfo => {
-                let (hash, digest) = DIGEST_INFO_PREFIXES
-                    .iter()
-                    .find_map(|(hash, prefix)| {
-                        input
-                            .strip_prefix(*prefix)
-                            .filter(|d| d.len() == usize::from(prefix[prefix.len() - 1]))
-                            .map(|d| (*hash, d))
-                    })
-                    .ok_or(Pkcs11Error::rv(
-                        CKR_DATA_INVALID,
-                        "CKM_RSA_PKCS here signs a DigestInfo of SHA-1/224/256/384/512",
-                    ))?;
+            Scheme::RsaPkcs { max_len } => {
+                if input.is_empty() || input.len() > max_len {
+                    return fail(
+                        CKR_DATA_LEN_RANGE,
+                        "CKM_RSA_PKCS signs 1 to k - 11 bytes (k: the modulus length in bytes)",
+                    );
+                }
                 p.cryptographic_algorithm = Some(CryptographicAlgorithm::Rsa);
                 p.padding_method = Some(PaddingMethod::Pkcs1v1_5);
-                p.hashing_algorithm = Some(hash);
-                (p, None, Some(digest.to_vec()))
+                // A DigestInfo names its hash, which the server then checks against the digest's length; any
+                // other input goes with no hash, which the server signs as given (no DigestInfo added).
+                let digest_info = DIGEST_INFO_PREFIXES.iter().find_map(|(hash, prefix)| {
+                    input
+                        .strip_prefix(*prefix)
+                        .filter(|d| d.len() == usize::from(prefix[prefix.len() - 1]))
+                        .map(|d| (*hash, d))
+                });
+                match digest_info {
+                    Some((hash, digest)) => {
+                        p.hashing_algorithm = Some(hash);
+                        (p, None, Some(digest.to_vec()))
+                    }
+                    None => (p, None, Some(input.to_vec())),
+                }
             }
             Scheme::EcdsaDigest => {
                 // A digest the caller computed; its length names the hash.

@@ -81,7 +81,7 @@ test ! -s "$work/rsa-priv.der"
 user -O --type privkey --label tool-rsa | tee "$work/rsa-priv.txt"
 grep -q "sensitive" "$work/rsa-priv.txt"
 
-step "RSA PKCS#1 v1.5 with SHA-256/384/512 verifies with openssl; RSA-PKCS over a DigestInfo too"
+step "RSA PKCS#1 v1.5 with SHA-256/384/512 verifies with openssl; RSA-PKCS over a DigestInfo and over raw bytes too"
 printf 'qkms signs this' > "$work/msg.bin"
 for bits in 256 384 512; do
   user --sign -m "SHA$bits-RSA-PKCS" --label tool-rsa -i "$work/msg.bin" -o "$work/rsa$bits.sig"
@@ -99,6 +99,20 @@ grep -q "Invalid signature" "$work/bad-verify.txt"
   openssl dgst -sha256 -binary "$work/msg.bin"; } > "$work/digest-info.bin"
 user --sign -m RSA-PKCS --label tool-rsa -i "$work/digest-info.bin" -o "$work/rsa-raw.sig"
 cmp "$work/rsa.sig" "$work/rsa-raw.sig"
+# Any other value (here TLS 1.1's 36-byte MD5 || SHA-1) is signed as given: openssl pkeyutl with no digest
+# checks the bare PKCS#1 v1.5 block; 246 bytes (k - 10) is one too many.
+{ openssl dgst -md5 -binary "$work/msg.bin"; openssl dgst -sha1 -binary "$work/msg.bin"; } > "$work/md5sha1.bin"
+user --sign -m RSA-PKCS --label tool-rsa -i "$work/md5sha1.bin" -o "$work/rsa-md5sha1.sig"
+openssl pkeyutl -verify -pubin -inkey "$work/rsa-pub.pem" -pkeyopt rsa_padding_mode:pkcs1 \
+  -in "$work/md5sha1.bin" -sigfile "$work/rsa-md5sha1.sig"
+user --verify -m RSA-PKCS --label tool-rsa -i "$work/md5sha1.bin" \
+  --signature-file "$work/rsa-md5sha1.sig" | grep -q "Signature is valid"
+head -c 246 /dev/zero | tr '\0' 'q' > "$work/too-long.bin"
+if user --sign -m RSA-PKCS --label tool-rsa -i "$work/too-long.bin" -o "$work/too-long.sig" \
+  2> "$work/too-long.txt"; then exit 1; fi
+# The module's C_Sign says CKR_DATA_LEN_RANGE (0x21) on stderr; pkcs11-tool then retries in parts, which a
+# single-part mechanism refuses.
+grep -q "C_Sign: CKM_RSA_PKCS signs 1 to k - 11 bytes .*(CK_RV 0x00000021)" "$work/too-long.txt"
 
 step "RSA-PSS with SHA-256/384/512 (salt = digest length) verifies with openssl"
 for bits in 256 384 512; do

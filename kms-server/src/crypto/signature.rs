@@ -23,6 +23,9 @@ use super::CryptoError;
 pub enum SignatureAlgorithm {
     /// RSASSA-PKCS1-v1_5.
     RsaPkcs1v15(HashAlgorithm),
+    /// RSASSA-PKCS1-v1_5 over an encoded value the caller made (a DigestInfo, or any T of at most k - 11
+    /// bytes) with no DigestInfo added: what PKCS#11 CKM_RSA_PKCS signs. Digest input only.
+    RsaPkcs1v15Unprefixed,
     /// RSASSA-PSS, MGF1 with the same hash. Signing uses a salt as long as the hash; verification accepts that
     /// salt length and the maximum one (what `cryptography`'s `PSS.MAX_LENGTH` produces).
     RsaPss(HashAlgorithm),
@@ -51,6 +54,20 @@ impl SignInput<'_> {
                 digest.len()
             ))),
         }
+    }
+}
+
+/// The caller's encoded value for [`SignatureAlgorithm::RsaPkcs1v15Unprefixed`]: only a digest input has one
+/// (over data there is no hash to encode); the key size bounds it (the `rsa` crate checks k - 11).
+fn unprefixed_input(input: SignInput<'_>) -> Result<&[u8], CryptoError> {
+    match input {
+        SignInput::Digest(encoded) if !encoded.is_empty() => Ok(encoded),
+        SignInput::Digest(_) => Err(CryptoError::InvalidInput(
+            "PKCS#1 v1.5 without a hash signs a non-empty Digested Data".into(),
+        )),
+        SignInput::Data(_) => Err(CryptoError::InvalidInput(
+            "PKCS#1 v1.5 over Data needs a Hashing Algorithm".into(),
+        )),
     }
 }
 
@@ -91,6 +108,13 @@ pub fn sign(
             let digest = input.digest(hash)?;
             pool.with_rng(|rng| rsa_key.sign_with_rng(rng, pkcs1v15_scheme(hash), &digest))?
                 .map_err(|e| failed(&e))
+        }
+        (SignatureAlgorithm::RsaPkcs1v15Unprefixed, PrivateKey::Rsa(rsa_key)) => {
+            let encoded = unprefixed_input(input)?;
+            pool.with_rng(|rng| {
+                rsa_key.sign_with_rng(rng, Pkcs1v15Sign::new_unprefixed(), encoded)
+            })?
+            .map_err(|e| failed(&e))
         }
         (SignatureAlgorithm::RsaPss(hash), PrivateKey::Rsa(rsa_key)) => {
             let digest = input.digest(hash)?;
@@ -137,6 +161,12 @@ pub fn verify(
             let digest = input.digest(hash)?;
             Ok(rsa_key
                 .verify(pkcs1v15_scheme(hash), &digest, signature)
+                .is_ok())
+        }
+        (SignatureAlgorithm::RsaPkcs1v15Unprefixed, PublicKey::Rsa(rsa_key)) => {
+            let encoded = unprefixed_input(input)?;
+            Ok(rsa_key
+                .verify(Pkcs1v15Sign::new_unprefixed(), encoded, signature)
                 .is_ok())
         }
         (SignatureAlgorithm::RsaPss(hash), PublicKey::Rsa(rsa_key)) => {

@@ -26,10 +26,16 @@ use crate::state::RequestContext;
 use crate::store::StoredObject;
 
 /// The signature scheme for `key` under `p`, and an explicit PSS salt length if one was asked for.
+///
+/// Digested Data under RSA PKCS#1 v1.5 with no hash named (neither in the request nor in the key's
+/// Cryptographic Parameters) is signed as given, with no DigestInfo added: a digest of no named hash cannot be
+/// prefixed, and this is how a PKCS#11 CKM_RSA_PKCS caller's own encoded value (a DigestInfo, or TLS 1.1's
+/// MD5 ‖ SHA-1) is signed. Over Data the default hash stays SHA-256.
 fn scheme(
     version: ProtocolVersion,
     key: KeyPairSpec,
     p: &CryptographicParameters,
+    digested: bool,
 ) -> Result<(SignatureAlgorithm, Option<usize>), KmipError> {
     let hash_or = |default| hash_algorithm(version, p.hashing_algorithm.unwrap_or(default));
     let from_dsa = match p.digital_signature_algorithm {
@@ -74,6 +80,9 @@ fn scheme(
         (None, KeyPairSpec::Rsa { .. }) => match p.padding_method {
             Some(PaddingMethod::Pss) => {
                 SignatureAlgorithm::RsaPss(hash_or(HashingAlgorithm::Sha256)?)
+            }
+            None | Some(PaddingMethod::Pkcs1v1_5) if digested && p.hashing_algorithm.is_none() => {
+                SignatureAlgorithm::RsaPkcs1v15Unprefixed
             }
             None | Some(PaddingMethod::Pkcs1v1_5) => {
                 SignatureAlgorithm::RsaPkcs1v15(hash_or(HashingAlgorithm::Sha256)?)
@@ -205,7 +214,7 @@ pub fn sign(ctx: &RequestContext<'_>, request: SignRequest) -> Result<SignRespon
     } else {
         SignInput::Data(&input)
     };
-    let (algorithm, salt) = scheme(ctx.version, key.spec(), &p)?;
+    let (algorithm, salt) = scheme(ctx.version, key.spec(), &p, request.digested_data.is_some())?;
     let pool = &ctx.state.entropy;
     let signature = match (algorithm, salt) {
         (SignatureAlgorithm::RsaPss(hash), Some(salt)) => {
@@ -281,7 +290,7 @@ pub fn signature_verify(
     } else {
         SignInput::Data(&input)
     };
-    let (algorithm, salt) = scheme(ctx.version, key.spec(), &p)?;
+    let (algorithm, salt) = scheme(ctx.version, key.spec(), &p, request.digested_data.is_some())?;
     let valid = match (algorithm, salt) {
         (SignatureAlgorithm::RsaPss(hash), Some(salt)) => {
             rsa_params::pss_verify(&key, hash, salt, verify_input, signature_data)
