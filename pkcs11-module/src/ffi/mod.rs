@@ -63,3 +63,28 @@ macro_rules! cryptoki_fn {
     };
 }
 pub(crate) use cryptoki_fn;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::fail;
+
+    #[test]
+    fn an_entry_point_body_that_panics_returns_a_general_error_instead_of_unwinding_into_c() {
+        assert_eq!(run("C_Test", || panic!("a bug")), CKR_GENERAL_ERROR);
+        let data: &[u8] = &[];
+        assert_eq!(run("C_Test", || -> Result<()> { Ok(()) }), CKR_OK);
+        assert_eq!(
+            run("C_Test", || fail(CKR_DATA_LEN_RANGE, "short")),
+            CKR_DATA_LEN_RANGE
+        );
+        // Indexing out of bounds is the kind of bug the guard is for.
+        assert_eq!(
+            run("C_Test", || {
+                let _ = data[3];
+                Ok(())
+            }),
+            CKR_GENERAL_ERROR
+        );
+    }
+}

@@ -32,6 +32,7 @@ fn cargo_build(args: &[&str]) {
     assert!(status.success(), "cargo build {args:?} failed");
 }
 
+#[allow(dead_code)] // each test binary uses its own part of the harness
 pub fn module_path() -> PathBuf {
     cargo_build(&["-p", "pkcs11-module", "--lib"]);
     let path = target_dir().join("libqkms_pkcs11.so");
