@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::process::Command;
+use common::{hex, python};
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error, RvError};
@@ -19,35 +19,6 @@ fn rv<T: std::fmt::Debug>(result: Result<T, Error>) -> RvError {
         Err(Error::Pkcs11(rv, _)) => rv,
         other => panic!("expected a PKCS#11 error, got {other:?}"),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Runs a Python snippet (with `cryptography`) and returns its stdout, hex-decoded.
-fn python(code: &str) -> Vec<u8> {
-    let output = Command::new("python3")
-        .arg("-c")
-        .arg(format!(
-            "import sys\nfrom cryptography.hazmat.primitives import hashes, hmac, keywrap, padding\n\
-             from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes\n\
-             from cryptography.hazmat.primitives.ciphers.aead import AESGCM\n\
-             from cryptography.hazmat.primitives.asymmetric import rsa, padding as apad\n\
-             h = bytes.fromhex\n{code}"
-        ))
-        .output()
-        .expect("python3 runs (pip install cryptography)");
-    assert!(
-        output.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8(output.stdout).unwrap();
-    (0..text.trim().len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text.trim()[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 fn aes_key(session: &Session, value: &[u8], extra: &[Attribute]) -> ObjectHandle {

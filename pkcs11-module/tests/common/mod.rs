@@ -164,3 +164,34 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+#[allow(dead_code)] // each test binary uses its own part of the harness
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Runs a Python snippet (with `cryptography`) and returns its stdout, hex-decoded.
+#[allow(dead_code)]
+pub fn python(code: &str) -> Vec<u8> {
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(format!(
+            "import sys\nfrom cryptography.hazmat.primitives import hashes, hmac, keywrap, padding\n\
+             from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes\n\
+             from cryptography.hazmat.primitives.ciphers.aead import AESGCM\n\
+             from cryptography.hazmat.primitives.asymmetric import rsa, padding as apad\n\
+             h = bytes.fromhex\n{code}"
+        ))
+        .output()
+        .expect("python3 runs (pip install cryptography)");
+    assert!(
+        output.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    (0..text.trim().len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text.trim()[i..i + 2], 16).unwrap())
+        .collect()
+}
