@@ -1,6 +1,7 @@
 //! Through the `cryptoki` crate against a real server: RSA 3072 and 4096 key pairs (the top of the advertised
 //! range) sign what Python `cryptography` verifies, sizes outside the range are refused; CKM_AES_CBC without
-//! padding agrees with Python and refuses partial blocks; closing a token's last session logs it out.
+//! padding agrees with Python and refuses partial blocks; closing a token's last session logs it out; two
+//! tenants configured as two tokens each see only their own objects.
 
 mod common;
 
@@ -12,6 +13,9 @@ use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass};
 use cryptoki::session::{SessionState, UserType};
 use cryptoki::types::AuthPin;
 
+/// The module is one library per process: these tests take turns with it (each finalizes it when done).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn rv<T: std::fmt::Debug>(result: Result<T, Error>) -> RvError {
     match result {
         Err(Error::Pkcs11(rv, _)) => rv,
@@ -21,6 +25,7 @@ fn rv<T: std::fmt::Debug>(result: Result<T, Error>) -> RvError {
 
 #[test]
 fn large_rsa_keys_unpadded_cbc_and_logout_when_the_last_session_closes() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let server = common::TestServer::start();
     std::env::set_var("QKMS_PKCS11_CONFIG", server.config_path());
     let pkcs11 = Pkcs11::new(common::module_path()).unwrap();
@@ -142,4 +147,68 @@ fn large_rsa_keys_unpadded_cbc_and_logout_when_the_last_session_closes() {
     assert_eq!(rv(fresh.generate_random_vec(8)), RvError::UserNotLoggedIn);
     fresh.login(UserType::User, Some(&pin)).unwrap();
     assert_eq!(fresh.generate_random_vec(8).unwrap().len(), 8);
+}
+
+#[test]
+fn two_tenants_configured_as_two_tokens_see_only_their_own_objects() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let server = common::TestServer::start();
+    // A second tenant, onboarded as an operator would: `issue-client` with the server's CA.
+    let bob_dir = server.path().join("bob");
+    let issued = std::process::Command::new(common::target_dir().join("qkms-server"))
+        .arg("issue-client")
+        .arg("bob")
+        .arg("--out")
+        .arg(&bob_dir)
+        .arg("--config")
+        .arg(server.path().join("qkms.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        issued.status.success(),
+        "{}",
+        String::from_utf8_lossy(&issued.stderr)
+    );
+    let config = server.config_path();
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(
+        "\n[[token]]\nlabel = \"bob\"\ncertificate = \"bob/client.pem\"\nkey = \"bob/client.key\"\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    std::env::set_var("QKMS_PKCS11_CONFIG", &config);
+
+    let pkcs11 = Pkcs11::new(common::module_path()).unwrap();
+    pkcs11
+        .initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
+        .unwrap();
+    let slots = pkcs11.get_slots_with_token().unwrap();
+    assert_eq!(slots.len(), 2);
+    let label = |slot| pkcs11.get_token_info(slot).unwrap().label().to_owned();
+    assert_eq!(label(slots[1]), "bob");
+
+    let alice = pkcs11.open_rw_session(slots[0]).unwrap();
+    alice
+        .login(UserType::User, Some(&AuthPin::new(server.pin().into())))
+        .unwrap();
+    let bob = pkcs11.open_rw_session(slots[1]).unwrap();
+    let aes = [
+        Attribute::ValueLen(32.into()),
+        Attribute::Label(b"tenant-key".to_vec()),
+        Attribute::Encrypt(true),
+    ];
+    let alices = alice.generate_key(&Mechanism::AesKeyGen, &aes).unwrap();
+    let find = [Attribute::Label(b"tenant-key".to_vec())];
+    assert_eq!(alice.find_objects(&find).unwrap(), vec![alices]);
+    assert!(
+        bob.find_objects(&find).unwrap().is_empty(),
+        "bob's token must not see alice's key"
+    );
+    // Handles are per token: alice's handle means nothing in bob's session.
+    assert_eq!(
+        rv(bob.get_attributes(alices, &[AttributeType::Label])),
+        RvError::ObjectHandleInvalid
+    );
+    let bobs = bob.generate_key(&Mechanism::AesKeyGen, &aes).unwrap();
+    assert_eq!(bob.find_objects(&find).unwrap(), vec![bobs]);
+    assert_eq!(alice.find_objects(&find).unwrap(), vec![alices]);
 }
