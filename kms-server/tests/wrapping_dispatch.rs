@@ -223,6 +223,48 @@ fn a_wrapped_key_registers_unwrapped_and_a_key_without_wrap_usage_cannot_wrap() 
 }
 
 #[test]
+fn without_an_encoding_option_the_key_value_is_wrapped_ttlv_encoded_and_the_answer_names_no_option()
+{
+    let h = Harness::new();
+    let kek = [0x6du8; 32];
+    let kek_uid = register_key(
+        &h,
+        &kek,
+        CryptographicUsageMask(
+            CryptographicUsageMask::WRAP_KEY.bits() | CryptographicUsageMask::UNWRAP_KEY.bits(),
+        ),
+        None,
+    )
+    .unwrap();
+    let secret = [0x19u8; 32];
+    let uid = register_key(&h, &secret, CryptographicUsageMask::ENCRYPT, None).unwrap();
+    let mut default_encoding = spec(&kek_uid, BlockCipherMode::NistKeyWrap);
+    default_encoding.encoding_option = None;
+    let request = GetRequest {
+        key_wrapping_specification: Some(default_encoding),
+        ..get(&uid)
+    };
+    let ResponsePayload::Get(r) = h.ok(&h.alice, V2_1, request) else {
+        panic!("not a Get answer")
+    };
+    let block = r.object.0.unwrap().key_block().cloned().unwrap();
+    // The answer's Key Wrapping Data says what the request said (OASIS AX-M-2): no Encoding Option, which means
+    // TTLV encoding.
+    let data = block.key_wrapping_data.clone().unwrap();
+    assert_eq!(data.encoding_option, None);
+    let KeyMaterial::Wrapped(wrapped) = block.key_value.unwrap().material else {
+        panic!("key value not wrapped")
+    };
+    // What was wrapped is the TTLV Key Value structure (tag 0x420045), not the bare key bytes.
+    let inner = python_unwrap("aes_key_unwrap", &kek, &wrapped);
+    assert_eq!(&inner[..3], &[0x42, 0x00, 0x45], "{}", hex::encode(&inner));
+    assert!(inner.windows(secret.len()).any(|w| w == secret));
+    // Registered back with the Key Wrapping Data it came with, it unwraps to the same key.
+    let again = register_key(&h, &wrapped, CryptographicUsageMask::ENCRYPT, Some(data)).unwrap();
+    assert_eq!(key_bytes(&h.ok(&h.alice, V2_1, get(&again))), secret);
+}
+
+#[test]
 fn export_wraps_import_unwraps_and_another_tenant_can_use_neither_key() {
     let h = Harness::new();
     let kek = [0x2cu8; 32];

@@ -190,7 +190,9 @@ pub fn wrap_object(
         mac_signature_key_information: None,
         mac_signature: None,
         iv_counter_nonce: None,
-        encoding_option: Some(encoding),
+        // Echo the request: an absent Encoding Option already means TTLV encoding (the default), and clients
+        // compare the Key Wrapping Data they get with what they asked for (OASIS AX-M-2).
+        encoding_option: spec.encoding_option,
     });
     Ok(object)
 }
