@@ -10,6 +10,7 @@ mod index;
 mod insert_batch;
 pub mod root_key;
 mod seal;
+mod sled_meta;
 pub mod sled_store;
 mod uid_locks;
 mod write_tracking;

@@ -15,29 +15,19 @@ use kmip::attributes::Attributes;
 use kmip::objects::ManagedObject;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::{Transactional, Tree};
-use zeroize::Zeroizing;
 
 use super::codec::{self, Record};
 use super::group_commit::{GroupCommit, GroupCommitStats};
 use super::index::{self, IndexKeys};
 use super::insert_batch::InsertBatcher;
-use super::root_key::{Argon2Params, RootKey, KEY_LEN, SALT_LEN};
+use super::root_key::{Argon2Params, RootKey};
 use super::seal::Sealer;
+use super::sled_meta::{self, RootKeySource};
 use super::uid_locks::UidLocks;
 use super::{IndexQuery, ObjectStore, StoreError, StoredObject};
 use crate::tenant::TenantId;
 
-/// The on-disk layout this code writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
-
-const META_SCHEMA_VERSION: &[u8] = b"schema_version";
-const META_ROOT_KEY_KIND: &[u8] = b"root_key_kind";
-const META_ARGON2_PARAMS: &[u8] = b"argon2_params";
-const META_ARGON2_SALT: &[u8] = b"argon2_salt";
-const META_WRAPPED_DATA_KEY: &[u8] = b"wrapped_data_key";
-
-const KIND_ARGON2ID: &str = "argon2id passphrase";
-const KIND_RAW: &str = "raw root key";
+pub use super::sled_meta::SCHEMA_VERSION;
 
 /// How a store is opened.
 #[derive(Clone, Debug)]
@@ -57,21 +47,6 @@ impl Default for StoreOptions {
             argon2: Argon2Params::default(),
             cache_capacity_bytes: 256 * 1024 * 1024,
             background_flush_ms: Some(500),
-        }
-    }
-}
-
-/// Where the root key comes from.
-enum RootKeySource<'a> {
-    Passphrase(&'a [u8]),
-    Raw(&'a RootKey),
-}
-
-impl RootKeySource<'_> {
-    fn kind(&self) -> &'static str {
-        match self {
-            Self::Passphrase(_) => KIND_ARGON2ID,
-            Self::Raw(_) => KIND_RAW,
         }
     }
 }
@@ -114,7 +89,7 @@ impl fmt::Debug for SledStore {
     }
 }
 
-fn io_error(e: sled::Error) -> StoreError {
+pub(super) fn io_error(e: sled::Error) -> StoreError {
     StoreError::Io(e.to_string())
 }
 
@@ -169,11 +144,7 @@ impl SledStore {
             .flush_every_ms(options.background_flush_ms)
             .open()
             .map_err(|e| StoreError::Io(format!("cannot open store {}: {e}", path.display())))?;
-        let meta = db.open_tree("meta").map_err(io_error)?;
-        let data_key = match meta.get(META_WRAPPED_DATA_KEY).map_err(io_error)? {
-            None => initialise(&db, &meta, &source, &pool, options)?,
-            Some(wrapped) => unlock(&meta, &source, &wrapped)?,
-        };
+        let data_key = sled_meta::data_key(&db, &source, &pool, &options.argon2)?;
         let tree = |name: &str| db.open_tree(name).map_err(io_error);
         let trees = Trees {
             objects: tree("objects")?,
@@ -300,78 +271,6 @@ impl SledStore {
             &t.by_name,
             &t.by_type,
         )
-    }
-}
-
-/// Creates the metadata of a new store and makes it durable before anything is sealed under its data key.
-fn initialise(
-    db: &sled::Db,
-    meta: &Tree,
-    source: &RootKeySource<'_>,
-    pool: &EntropyPool,
-    options: &StoreOptions,
-) -> Result<Zeroizing<[u8; KEY_LEN]>, StoreError> {
-    let mut batch = sled::Batch::default();
-    let derived;
-    let root: &RootKey = match source {
-        RootKeySource::Passphrase(passphrase) => {
-            let mut salt = [0u8; SALT_LEN];
-            pool.try_fill(&mut salt)?;
-            derived = RootKey::derive(passphrase, &options.argon2, &salt)?;
-            batch.insert(META_ARGON2_PARAMS, &options.argon2.to_bytes()[..]);
-            batch.insert(META_ARGON2_SALT, &salt[..]);
-            &derived
-        }
-        RootKeySource::Raw(key) => key,
-    };
-    let mut data_key = Zeroizing::new([0u8; KEY_LEN]);
-    pool.try_fill(data_key.as_mut())?;
-    batch.insert(META_SCHEMA_VERSION, &SCHEMA_VERSION.to_be_bytes()[..]);
-    batch.insert(META_ROOT_KEY_KIND, source.kind().as_bytes());
-    batch.insert(META_WRAPPED_DATA_KEY, root.wrap(&data_key)?);
-    meta.apply_batch(batch).map_err(io_error)?;
-    db.flush().map_err(io_error)?;
-    Ok(data_key)
-}
-
-/// Checks the metadata of an existing store and unwraps its data key.
-fn unlock(
-    meta: &Tree,
-    source: &RootKeySource<'_>,
-    wrapped: &[u8],
-) -> Result<Zeroizing<[u8; KEY_LEN]>, StoreError> {
-    let field = |key: &[u8]| {
-        meta.get(key).map_err(io_error)?.ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "store metadata lacks {:?}",
-                String::from_utf8_lossy(key)
-            ))
-        })
-    };
-    let version = field(META_SCHEMA_VERSION)?;
-    let version = <[u8; 4]>::try_from(&version[..])
-        .map(u32::from_be_bytes)
-        .map_err(|_| StoreError::Corrupt("schema version is not 4 bytes".into()))?;
-    if version != SCHEMA_VERSION {
-        return Err(StoreError::Corrupt(format!(
-            "store schema version {version}, this server reads version {SCHEMA_VERSION}"
-        )));
-    }
-    let kind = field(META_ROOT_KEY_KIND)?;
-    let kind = String::from_utf8_lossy(&kind).into_owned();
-    if kind != source.kind() {
-        return Err(StoreError::RootKeyKindMismatch {
-            stored: kind,
-            offered: source.kind().into(),
-        });
-    }
-    match source {
-        RootKeySource::Passphrase(passphrase) => {
-            let params = Argon2Params::from_bytes(&field(META_ARGON2_PARAMS)?)?;
-            let salt = field(META_ARGON2_SALT)?;
-            RootKey::derive(passphrase, &params, &salt)?.unwrap(wrapped)
-        }
-        RootKeySource::Raw(key) => key.unwrap(wrapped),
     }
 }
 
