@@ -60,6 +60,14 @@ fn register_key(
 
 type ResponseBatchItemResult = Result<String, ResultReason>;
 
+/// An AES key that may wrap and unwrap (a KEK), registered for alice.
+fn register_kek(h: &Harness, kek: &[u8]) -> String {
+    let usage = CryptographicUsageMask(
+        CryptographicUsageMask::WRAP_KEY.bits() | CryptographicUsageMask::UNWRAP_KEY.bits(),
+    );
+    register_key(h, kek, usage, None).unwrap()
+}
+
 fn spec(kek: &str, mode: BlockCipherMode) -> KeyWrappingSpecification {
     KeyWrappingSpecification {
         wrapping_method: WrappingMethod::Encrypt,
@@ -76,16 +84,21 @@ fn spec(kek: &str, mode: BlockCipherMode) -> KeyWrappingSpecification {
     }
 }
 
-fn wrapped_bytes(payload: ResponsePayload) -> Vec<u8> {
+/// The Key Wrapping Data and the wrapped bytes of a Get answer's key block.
+fn wrapped_block(payload: ResponsePayload) -> (KeyWrappingData, Vec<u8>) {
     let ResponsePayload::Get(r) = payload else {
         panic!("{payload:?}")
     };
     let block = r.object.0.unwrap().key_block().cloned().unwrap();
-    assert!(block.key_wrapping_data.is_some());
+    let data = block.key_wrapping_data.expect("Key Wrapping Data");
     match block.key_value.unwrap().material {
-        KeyMaterial::Wrapped(bytes) => bytes.to_vec(),
+        KeyMaterial::Wrapped(bytes) => (data, bytes.to_vec()),
         other => panic!("{other:?}"),
     }
+}
+
+fn wrapped_bytes(payload: ResponsePayload) -> Vec<u8> {
+    wrapped_block(payload).1
 }
 
 fn python_unwrap(function: &str, kek: &[u8], wrapped: &[u8]) -> Vec<u8> {
@@ -171,15 +184,7 @@ fn get_wrapped_key_unwraps_with_openssl_id_aes256_wrap() {
 fn a_wrapped_key_registers_unwrapped_and_a_key_without_wrap_usage_cannot_wrap() {
     let h = Harness::new();
     let kek = [0x33u8; 16];
-    let kek_uid = register_key(
-        &h,
-        &kek,
-        CryptographicUsageMask(
-            CryptographicUsageMask::WRAP_KEY.bits() | CryptographicUsageMask::UNWRAP_KEY.bits(),
-        ),
-        None,
-    )
-    .unwrap();
+    let kek_uid = register_kek(&h, &kek);
     let secret = [0x77u8; 16];
     let uid = register_key(&h, &secret, CryptographicUsageMask::ENCRYPT, None).unwrap();
     let request = GetRequest {
@@ -227,15 +232,7 @@ fn without_an_encoding_option_the_key_value_is_wrapped_ttlv_encoded_and_the_answ
 {
     let h = Harness::new();
     let kek = [0x6du8; 32];
-    let kek_uid = register_key(
-        &h,
-        &kek,
-        CryptographicUsageMask(
-            CryptographicUsageMask::WRAP_KEY.bits() | CryptographicUsageMask::UNWRAP_KEY.bits(),
-        ),
-        None,
-    )
-    .unwrap();
+    let kek_uid = register_kek(&h, &kek);
     let secret = [0x19u8; 32];
     let uid = register_key(&h, &secret, CryptographicUsageMask::ENCRYPT, None).unwrap();
     let mut default_encoding = spec(&kek_uid, BlockCipherMode::NistKeyWrap);
@@ -244,17 +241,10 @@ fn without_an_encoding_option_the_key_value_is_wrapped_ttlv_encoded_and_the_answ
         key_wrapping_specification: Some(default_encoding),
         ..get(&uid)
     };
-    let ResponsePayload::Get(r) = h.ok(&h.alice, V2_1, request) else {
-        panic!("not a Get answer")
-    };
-    let block = r.object.0.unwrap().key_block().cloned().unwrap();
+    let (data, wrapped) = wrapped_block(h.ok(&h.alice, V2_1, request));
     // The answer's Key Wrapping Data says what the request said (OASIS AX-M-2): no Encoding Option, which means
     // TTLV encoding.
-    let data = block.key_wrapping_data.clone().unwrap();
     assert_eq!(data.encoding_option, None);
-    let KeyMaterial::Wrapped(wrapped) = block.key_value.unwrap().material else {
-        panic!("key value not wrapped")
-    };
     // What was wrapped is the TTLV Key Value structure (tag 0x420045), not the bare key bytes.
     let inner = python_unwrap("aes_key_unwrap", &kek, &wrapped);
     assert_eq!(&inner[..3], &[0x42, 0x00, 0x45], "{}", hex::encode(&inner));
@@ -268,15 +258,7 @@ fn without_an_encoding_option_the_key_value_is_wrapped_ttlv_encoded_and_the_answ
 fn export_wraps_import_unwraps_and_another_tenant_can_use_neither_key() {
     let h = Harness::new();
     let kek = [0x2cu8; 32];
-    let kek_uid = register_key(
-        &h,
-        &kek,
-        CryptographicUsageMask(
-            CryptographicUsageMask::WRAP_KEY.bits() | CryptographicUsageMask::UNWRAP_KEY.bits(),
-        ),
-        None,
-    )
-    .unwrap();
+    let kek_uid = register_kek(&h, &kek);
     let secret: Vec<u8> = (100u8..132).collect();
     let uid = register_key(&h, &secret, CryptographicUsageMask::ENCRYPT, None).unwrap();
 

@@ -73,6 +73,11 @@ pub enum StoreError {
     Config(String),
 }
 
+/// A sled failure as a store error (the sled modules' one conversion).
+fn io_error(e: sled::Error) -> StoreError {
+    StoreError::Io(e.to_string())
+}
+
 /// A persistent home for managed objects, per-tenant, with Locate indexes.
 pub trait ObjectStore: Send + Sync + std::fmt::Debug {
     /// Stores a new object; fails with `AlreadyExists` when its uid is taken.

@@ -7,11 +7,10 @@ use sled::Tree;
 use zeroize::Zeroizing;
 
 use super::root_key::{Argon2Params, RootKey, KEY_LEN, SALT_LEN};
-use super::sled_store::io_error;
-use super::StoreError;
+use super::{io_error, StoreError};
 
 /// The on-disk layout this code writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 1;
 
 const META_SCHEMA_VERSION: &[u8] = b"schema_version";
 const META_ROOT_KEY_KIND: &[u8] = b"root_key_kind";

@@ -24,10 +24,8 @@ use super::root_key::{Argon2Params, RootKey};
 use super::seal::Sealer;
 use super::sled_meta::{self, RootKeySource};
 use super::uid_locks::UidLocks;
-use super::{IndexQuery, ObjectStore, StoreError, StoredObject};
+use super::{io_error, IndexQuery, ObjectStore, StoreError, StoredObject};
 use crate::tenant::TenantId;
-
-pub use super::sled_meta::SCHEMA_VERSION;
 
 /// How a store is opened.
 #[derive(Clone, Debug)]
@@ -87,10 +85,6 @@ impl fmt::Debug for SledStore {
             .field("commit", &self.commit.stats())
             .finish_non_exhaustive()
     }
-}
-
-pub(super) fn io_error(e: sled::Error) -> StoreError {
-    StoreError::Io(e.to_string())
 }
 
 fn tx_error(e: TransactionError<StoreError>) -> StoreError {
@@ -225,11 +219,7 @@ impl SledStore {
             return Ok(None);
         };
         let plain = codec::encode_object(object)?;
-        let existing = self
-            .trees
-            .objects
-            .get(uid)
-            .map_err(|e| StoreError::Io(e.to_string()))?;
+        let existing = self.trees.objects.get(uid).map_err(io_error)?;
         if let Some(existing) = existing {
             if let Ok(old_plain) = self.sealer.open(uid, &existing) {
                 if old_plain.as_slice() == plain.as_slice() {
