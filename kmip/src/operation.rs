@@ -71,12 +71,16 @@ kmip_enum! {
 }
 
 impl Operation {
-    /// The first protocol version that defines this operation.
+    /// The first protocol version that defines this operation: the Operation Enumeration tables of KMIP 1.0
+    /// (0x01-0x1C), 1.1 (Re-key Key Pair, Discover Versions), 1.2 (the cryptographic services, RNG, Hash and
+    /// split keys), 1.4 (Import, Export), 2.0 and 2.1 allocate one contiguous range each (1.3 added none);
+    /// `tests/operation_versions.rs` checks this against a transcription of those tables.
     pub fn introduced_in(self) -> crate::ProtocolVersion {
         use crate::ProtocolVersion as V;
         match self.to_u32() {
-            0x01..=0x1D => V::V1_0,
-            0x1E..=0x29 => V::V1_2,
+            0x01..=0x1C => V::V1_0,
+            0x1D..=0x1E => V::V1_1,
+            0x1F..=0x29 => V::V1_2,
             0x2A..=0x2B => V::V1_4,
             0x2C..=0x35 => V::V2_0,
             _ => V::V2_1,

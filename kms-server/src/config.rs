@@ -134,6 +134,13 @@ pub struct LimitsConfig {
     pub idle_timeout_secs: u64,
     /// Seconds to write a response. Default 30.
     pub write_timeout_secs: u64,
+    /// Most batch items in one request message; a longer batch is refused whole (Invalid Message). Default 1,000.
+    pub max_batch_items: usize,
+    /// Most answer bytes one request message may make the server build (a request's Maximum Response Size may
+    /// lower it, never raise it): what a message asks for (RNG Retrieve's Data Length) is reserved before any
+    /// item runs, and every answer is charged as it is made; an item over budget is answered Response Too
+    /// Large. Default 64 MiB.
+    pub max_response_bytes: usize,
 }
 
 impl Default for LimitsConfig {
@@ -147,11 +154,18 @@ impl Default for LimitsConfig {
             read_timeout_secs: 30,
             idle_timeout_secs: 300,
             write_timeout_secs: 30,
+            max_batch_items: Self::DEFAULT_MAX_BATCH_ITEMS,
+            max_response_bytes: Self::DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
 
 impl LimitsConfig {
+    /// See [`LimitsConfig::max_batch_items`].
+    pub const DEFAULT_MAX_BATCH_ITEMS: usize = 1_000;
+    /// See [`LimitsConfig::max_response_bytes`]: 64 MiB.
+    pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
     /// The TTLV decoding limits.
     pub fn ttlv(&self) -> ttlv::Limits {
         ttlv::Limits {
@@ -303,6 +317,12 @@ impl Config {
         if limits.max_depth == 0 || limits.max_items == 0 || limits.max_connections == 0 {
             return invalid("limits.max_depth, max_items and max_connections must be positive");
         }
+        if limits.max_batch_items == 0 {
+            return invalid("limits.max_batch_items must be positive");
+        }
+        if limits.max_response_bytes < 4096 {
+            return invalid("limits.max_response_bytes must be at least 4096 bytes");
+        }
         if [
             limits.handshake_timeout_secs,
             limits.read_timeout_secs,
@@ -362,6 +382,8 @@ impl Config {
             read = self.limits.read_timeout_secs,
             idle = self.limits.idle_timeout_secs,
             write = self.limits.write_timeout_secs,
+            max_batch_items = self.limits.max_batch_items,
+            max_response_bytes = self.limits.max_response_bytes,
             d_max_message_size = d.max_message_size,
             store_path = p(&self.store.path),
             passphrase_file = p(&self.store.passphrase_file),

@@ -1,75 +1,44 @@
 //! One request message -> its batch items -> operation handlers -> one response message, in the request's
-//! protocol version.
+//! protocol version. Everything the dispatcher knows about an operation comes from the registry
+//! ([`registry`]): the handler, whether it writes, which field names its target and which its result.
 //!
-//! Done here, once per item, so handlers never repeat it: ID Placeholder resolution (an item without a Unique
-//! Identifier acts on the object the last Create / Register / Re-Key / Locate of the batch named), the Batch Error
-//! Continuation Option (Continue, Stop, and a real Undo that rolls the store back and answers the earlier items
-//! Operation Undone), the audit record and the usage counters. After the items, one `wait_durable` makes every
-//! write of the message durable before any of it is acknowledged.
+//! Done here, once per item, so handlers never repeat it:
+//! - the message's limits: at most `[limits] max_batch_items` items, and a response budget ([`budget`]) that
+//!   what the items ask for is reserved against before any runs and every answer is charged against;
+//! - ID Placeholder resolution (an item without a Unique Identifier acts on the object the last Create /
+//!   Register / Re-Key / Locate of the batch named);
+//! - the Batch Error Continuation Option (Continue, Stop, and a real Undo that rolls the store back and answers
+//!   the earlier items Operation Undone);
+//! - the audit record, which fails closed: an item whose record cannot be written is not acknowledged, and
+//!   neither is anything else in its message (writes are rolled back, reads answered with an error naming the
+//!   audit log);
+//! - the usage counters.
+//!
+//! After the items, one `wait_durable` makes every write of the message, and its audit records, durable before
+//! any of it is acknowledged.
 
+pub mod budget;
+pub mod registry;
 mod undo;
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use kmip::message::BatchErrorContinuationOption;
-use kmip::payloads::{RequestPayload, ResponsePayload};
+use kmip::payloads::ResponsePayload;
 use kmip::{
-    Operation, OperationCode, RequestBatchItem, RequestMessage, ResponseBatchItem, ResponseMessage,
-    ResultReason, ResultStatus,
+    OperationCode, RequestMessage, ResponseBatchItem, ResponseMessage, ResultReason, ResultStatus,
 };
 
 use crate::audit::AuditEntry;
 use crate::error::KmipError;
-use crate::operations::{
-    adjust_attribute, attributes, certify, create, crypto_ops, discover_versions, endpoint_role,
-    get, import_export, interop, key_pair, lifecycle, locate, log, query, register, rekey, rng,
-    signing,
-};
 use crate::state::{RequestContext, ServerState};
+use crate::store::ObjectStore;
 use crate::tenant::Caller;
 use crate::usage::UsageDelta;
+use budget::ResponseBudget;
+use registry::Effect;
 use undo::JournalingStore;
-
-/// The operations this server answers (Query lists those the request's version defines).
-pub const HANDLED_OPERATIONS: &[Operation] = &[
-    Operation::DiscoverVersions,
-    Operation::Query,
-    Operation::Create,
-    Operation::CreateKeyPair,
-    Operation::Register,
-    Operation::ReKey,
-    Operation::ReKeyKeyPair,
-    Operation::Certify,
-    Operation::ReCertify,
-    Operation::Get,
-    Operation::Import,
-    Operation::Export,
-    Operation::GetAttributes,
-    Operation::GetAttributeList,
-    Operation::AddAttribute,
-    Operation::ModifyAttribute,
-    Operation::DeleteAttribute,
-    Operation::SetAttribute,
-    Operation::AdjustAttribute,
-    Operation::SetEndpointRole,
-    Operation::Locate,
-    Operation::Check,
-    Operation::Activate,
-    Operation::Revoke,
-    Operation::Destroy,
-    Operation::RngRetrieve,
-    Operation::RngSeed,
-    Operation::Encrypt,
-    Operation::Decrypt,
-    Operation::Sign,
-    Operation::SignatureVerify,
-    Operation::Mac,
-    Operation::MacVerify,
-    Operation::Hash,
-    Operation::Log,
-    Operation::Interop,
-];
 
 /// Runs `wait`, which blocks on the disk. Quick messages (Get among them) are dispatched on an async worker of the
 /// listener, and only a message that turned out to write waits for a flush: on a multi-threaded runtime the
@@ -85,24 +54,42 @@ fn off_the_async_workers<T>(wait: impl FnOnce() -> T) -> T {
     }
 }
 
+/// One answered item, with what the end of the message needs to know about it.
+struct Answered {
+    answer: ResponseBatchItem,
+    effect: Effect,
+}
+
 /// Answers a request message for `caller`. Never fails: every problem is a failed batch item.
 pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -> ResponseMessage {
     let version = request.protocol_version();
     let now = unix_now();
-    let continuation = request
-        .header
-        .batch_error_continuation_option
-        .unwrap_or(BatchErrorContinuationOption::Stop);
-    // Undo needs every write journalled; the handlers see the journal as their store.
-    let journal = (continuation == BatchErrorContinuationOption::Undo)
-        .then(|| Arc::new(JournalingStore::new(Arc::clone(&state.store))));
+    let correlation = request.header.client_correlation_value.clone();
+    let respond = |items| {
+        let mut response = ResponseMessage::new(version, now, items);
+        response.header.client_correlation_value = correlation.clone();
+        response
+    };
+    let limit = state.settings.max_batch_items;
+    if request.items.len() > limit {
+        let message = format!(
+            "the message has {} batch items, more than this server's limit of {limit} ([limits] max_batch_items)",
+            request.items.len()
+        );
+        let refusal = ResponseBatchItem::failure(None, ResultReason::InvalidMessage, &message);
+        // A record the log cannot take changes nothing here: the message is refused either way.
+        let _ = record(state, caller, now, None, &[], &Err(refused(&refusal)));
+        return respond(vec![refusal]);
+    }
+
+    // Every write goes through a journal: Undo and a failed audit record roll the message's writes back.
+    let journal = Arc::new(JournalingStore::new(Arc::clone(&state.store)));
     // The message waits for the disk only if it wrote: a Get that clears Fresh does, later Gets do not.
-    let tracking = Arc::new(crate::store::WriteTracking::new(match &journal {
-        Some(journal) => Arc::clone(journal) as Arc<dyn crate::store::ObjectStore>,
-        None => Arc::clone(&state.store),
-    }));
+    let tracking = Arc::new(crate::store::WriteTracking::new(
+        Arc::clone(&journal) as Arc<dyn ObjectStore>
+    ));
     let message_state = ServerState {
-        store: Arc::clone(&tracking) as Arc<dyn crate::store::ObjectStore>,
+        store: Arc::clone(&tracking) as Arc<dyn ObjectStore>,
         entropy: state.entropy.clone(),
         audit: Arc::clone(&state.audit),
         usage: Arc::clone(&state.usage),
@@ -113,28 +100,110 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
         caller,
         version,
         now,
+        operations: registry::OPERATIONS,
     };
+    let continuation = request
+        .header
+        .batch_error_continuation_option
+        .unwrap_or(BatchErrorContinuationOption::Stop);
+    let mut budget = ResponseBudget::new(
+        request.header.maximum_response_size,
+        state.settings.max_response_bytes,
+    );
+    let asked = request.items.iter().fold(0u64, |sum, item| {
+        sum.saturating_add(registry::asks_for(&item.payload))
+    });
+    // A message asking for more than its budget: every item that asks is refused before anything is drawn;
+    // the others still run (they are charged as they answer).
+    let over_budget = budget.reserve(asked).err();
 
     let mut placeholder: Option<String> = None;
-    let mut answers: Vec<ResponseBatchItem> = Vec::with_capacity(request.items.len());
+    let mut answered: Vec<Answered> = Vec::with_capacity(request.items.len());
+    let mut audit_failure = None;
     for item in request.items {
         let batch_id = item.unique_batch_item_id.clone();
         let operation = item.operation();
-        let outcome = run_item(&ctx, item, &mut placeholder);
-        record(state, caller, now, operation, &outcome);
+        let mut payload = item.payload;
+        if let Some(slot) = registry::target_slot(&mut payload) {
+            if slot.is_none() {
+                slot.clone_from(&placeholder);
+            }
+        }
+        let effect = registry::effect(&payload);
+        let target: Vec<String> = registry::target(&payload)
+            .map(str::to_owned)
+            .into_iter()
+            .collect();
+        let asked = registry::asks_for(&payload);
+        let mut outcome = match &over_budget {
+            Some(error) if asked > 0 => Err(KmipError::new(error.reason, error.message.clone())),
+            _ => registry::handle(&ctx, payload),
+        };
+        if over_budget.is_none() {
+            budget.release(asked);
+        }
+        let charge = registry::ITEM_ALLOWANCE
+            + outcome
+                .as_ref()
+                .map_or(0, |response| registry::answer_size(response, version));
+        if let Err(too_large) = budget.charge(charge) {
+            outcome = Err(too_large);
+        }
+        if let Ok(response) = &outcome {
+            if let Some(uid) = registry::placeholder_set_by(response) {
+                placeholder = Some(uid);
+            }
+        }
+        let objects = match &outcome {
+            Ok(response) => {
+                let named = registry::named_objects(response);
+                if named.is_empty() {
+                    target
+                } else {
+                    named
+                }
+            }
+            Err(_) => target,
+        };
+        if let Err(error) = record(state, caller, now, operation, &objects, &outcome) {
+            // Fail closed: what the log cannot record did not happen.
+            tracing::error!(%error, "audit log append failed: refusing the message");
+            audit_failure = Some(error);
+            answered.push(Answered {
+                answer: ResponseBatchItem::failure(
+                    operation,
+                    ResultReason::GeneralFailure,
+                    "not done: the audit log cannot record it",
+                )
+                .with_id(batch_id),
+                effect,
+            });
+            break;
+        }
         let failed = outcome.is_err();
-        answers.push(answer(operation, outcome).with_id(batch_id));
+        answered.push(Answered {
+            answer: answer(operation, outcome).with_id(batch_id),
+            effect,
+        });
         if failed {
             match continuation {
                 BatchErrorContinuationOption::Continue => continue,
                 BatchErrorContinuationOption::Stop => break,
                 BatchErrorContinuationOption::Undo => {
-                    undo_earlier(journal.as_deref(), &mut answers);
+                    undo_earlier(&journal, &mut answered);
                     break;
                 }
             }
         }
     }
+    if let Some(error) = audit_failure {
+        let message = format!(
+            "not done: the audit log cannot record this message ({error}); its changes were rolled back"
+        );
+        roll_back_and_refuse(&journal, &mut answered, &message, |_| true);
+        return respond(answered.into_iter().map(|a| a.answer).collect());
+    }
+
     // One flush of each per message that changed something (a write was attempted through its store view): the
     // store and the audit log, so a write and its record are on disk before it is acknowledged. A read-only
     // message's records are appended (in the page cache, safe from a server crash) and synced by the server's
@@ -158,55 +227,17 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
     if let Err(error) = durable {
         // Nothing written may be acknowledged unless it (and its audit record) is on disk.
         let message = format!("the change could not be made durable: {error}");
-        for answer in answers
-            .iter_mut()
-            .filter(|a| a.result_status == ResultStatus::Success && is_write(a.operation))
-        {
-            *answer = ResponseBatchItem::failure(
-                answer.operation,
-                ResultReason::GeneralFailure,
-                &message,
-            )
-            .with_id(answer.unique_batch_item_id.take());
-        }
+        roll_back_and_refuse(&journal, &mut answered, &message, |a| {
+            a.effect == Effect::Writes
+        });
     }
-    let mut response = ResponseMessage::new(version, now, answers);
-    response.header.client_correlation_value = request.header.client_correlation_value;
-    response
+    respond(answered.into_iter().map(|a| a.answer).collect())
 }
 
 fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-/// Operations that may change the store (whose success waits for durability).
-fn is_write(operation: Option<OperationCode>) -> bool {
-    !matches!(
-        operation,
-        Some(OperationCode::Known(
-            Operation::DiscoverVersions
-                | Operation::Query
-                | Operation::SetEndpointRole
-                | Operation::GetAttributes
-                | Operation::GetAttributeList
-                | Operation::Locate
-                | Operation::Check
-                | Operation::RngRetrieve
-                | Operation::RngSeed
-                // Cryptographic operations change nothing but a Usage Limits count, which is written
-                // through the store like any change and flushed with the next durable write; waiting for
-                // the disk on every Encrypt or Sign would cap the operation rate at the disk's.
-                | Operation::Encrypt
-                | Operation::Decrypt
-                | Operation::Sign
-                | Operation::SignatureVerify
-                | Operation::Mac
-                | Operation::MacVerify
-                | Operation::Hash
-        ))
-    )
 }
 
 /// What one item produced: its response payload, or why it failed.
@@ -219,146 +250,67 @@ fn answer(operation: Option<OperationCode>, outcome: Outcome) -> ResponseBatchIt
     }
 }
 
+/// The error a message-level refusal answered, for its audit record.
+fn refused(item: &ResponseBatchItem) -> KmipError {
+    KmipError::new(
+        item.result_reason.unwrap_or(ResultReason::GeneralFailure),
+        item.result_message.clone().unwrap_or_default(),
+    )
+}
+
+/// Rolls the message's writes back and turns every success `which` selects into a General Failure saying why.
+fn roll_back_and_refuse(
+    journal: &JournalingStore,
+    answered: &mut [Answered],
+    message: &str,
+    which: impl Fn(&Answered) -> bool,
+) {
+    let rolled_back = journal.roll_back();
+    for item in answered
+        .iter_mut()
+        .filter(|a| a.answer.result_status == ResultStatus::Success && which(a))
+    {
+        let text = match &rolled_back {
+            Ok(()) => message.to_owned(),
+            Err(error) => format!("{message}; rolling back failed too ({error})"),
+        };
+        item.answer =
+            ResponseBatchItem::failure(item.answer.operation, ResultReason::GeneralFailure, text)
+                .with_id(item.answer.unique_batch_item_id.take());
+    }
+}
+
 /// Rolls the batch's writes back and marks its earlier successes Operation Undone (the failed item, last, stays).
-fn undo_earlier(journal: Option<&JournalingStore>, answers: &mut [ResponseBatchItem]) {
-    let rolled_back = journal.map_or(Ok(()), JournalingStore::roll_back);
-    let Some((_failed, earlier)) = answers.split_last_mut() else {
+fn undo_earlier(journal: &JournalingStore, answered: &mut [Answered]) {
+    let rolled_back = journal.roll_back();
+    let Some((_failed, earlier)) = answered.split_last_mut() else {
         return;
     };
-    for answer in earlier
+    for item in earlier
         .iter_mut()
-        .filter(|a| a.result_status == ResultStatus::Success)
+        .filter(|a| a.answer.result_status == ResultStatus::Success)
     {
         match &rolled_back {
-            Ok(()) => answer.result_status = ResultStatus::OperationUndone,
+            Ok(()) => item.answer.result_status = ResultStatus::OperationUndone,
             // Could not undo: the item did happen; say so rather than claim it was undone.
             Err(error) => {
-                answer.result_message =
+                item.answer.result_message =
                     Some(format!("Undo failed, this item's effect remains: {error}"));
             }
         }
     }
 }
 
-/// Fills in the ID Placeholder where the item names no object, runs the handler, and remembers the identifier
-/// the item produced for later items.
-fn run_item(
-    ctx: &RequestContext<'_>,
-    item: RequestBatchItem,
-    placeholder: &mut Option<String>,
-) -> Outcome {
-    let mut payload = item.payload;
-    fill_placeholder(&mut payload, placeholder);
-    let outcome = handle(ctx, payload);
-    if let Ok(response) = &outcome {
-        if let Some(uid) = produced_identifier(response) {
-            *placeholder = Some(uid);
-        }
-    }
-    outcome
-}
-
-fn fill_placeholder(payload: &mut RequestPayload, placeholder: &Option<String>) {
-    let slot = match payload {
-        RequestPayload::ReKey(p) => &mut p.unique_identifier,
-        RequestPayload::Get(p) => &mut p.unique_identifier,
-        RequestPayload::GetAttributes(p) => &mut p.unique_identifier,
-        RequestPayload::GetAttributeList(p) => &mut p.unique_identifier,
-        RequestPayload::AddAttribute(p) => &mut p.unique_identifier,
-        RequestPayload::ModifyAttribute(p) => &mut p.unique_identifier,
-        RequestPayload::DeleteAttribute(p) => &mut p.unique_identifier,
-        RequestPayload::SetAttribute(p) => &mut p.unique_identifier,
-        RequestPayload::AdjustAttribute(p) => &mut p.unique_identifier,
-        RequestPayload::Check(p) => &mut p.unique_identifier,
-        RequestPayload::Activate(p) => &mut p.unique_identifier,
-        RequestPayload::Revoke(p) => &mut p.unique_identifier,
-        RequestPayload::Destroy(p) => &mut p.unique_identifier,
-        RequestPayload::Encrypt(p) => &mut p.unique_identifier,
-        RequestPayload::Decrypt(p) => &mut p.unique_identifier,
-        RequestPayload::Sign(p) => &mut p.unique_identifier,
-        RequestPayload::SignatureVerify(p) => &mut p.unique_identifier,
-        RequestPayload::Mac(p) => &mut p.unique_identifier,
-        RequestPayload::MacVerify(p) => &mut p.unique_identifier,
-        RequestPayload::ReKeyKeyPair(p) => &mut p.private_key_unique_identifier,
-        RequestPayload::Certify(p) => &mut p.unique_identifier,
-        RequestPayload::ReCertify(p) => &mut p.unique_identifier,
-        RequestPayload::Export(p) => &mut p.unique_identifier,
-        _ => return,
-    };
-    if slot.is_none() {
-        slot.clone_from(placeholder);
-    }
-}
-
-/// The identifier an operation sets the ID Placeholder to (KMIP: the object it created or located).
-fn produced_identifier(response: &ResponsePayload) -> Option<String> {
-    match response {
-        ResponsePayload::Create(r) => Some(r.unique_identifier.clone()),
-        ResponsePayload::Register(r) => Some(r.unique_identifier.clone()),
-        ResponsePayload::ReKey(r) => Some(r.unique_identifier.clone()),
-        ResponsePayload::CreateKeyPair(r) => Some(r.private_key_unique_identifier.clone()),
-        ResponsePayload::ReKeyKeyPair(r) => Some(r.private_key_unique_identifier.clone()),
-        ResponsePayload::Certify(r) => Some(r.unique_identifier.clone()),
-        ResponsePayload::ReCertify(r) => Some(r.unique_identifier.clone()),
-        ResponsePayload::Import(r) => Some(r.unique_identifier.clone()),
-        ResponsePayload::Locate(r) => r.unique_identifiers.first().cloned(),
-        _ => None,
-    }
-}
-
-fn handle(ctx: &RequestContext<'_>, payload: RequestPayload) -> Outcome {
-    use RequestPayload as P;
-    Ok(match payload {
-        P::Undecoded(undecoded) if interop::is_interop(&undecoded) => {
-            interop::interop(ctx, undecoded)?
-        }
-        P::Undecoded(undecoded) if log::is_log(&undecoded) => log::log(ctx, undecoded)?,
-        P::Undecoded(undecoded) => return Err(undecoded.error.into()),
-        P::DiscoverVersions(r) => discover_versions::discover_versions(ctx, r)?.into(),
-        P::Query(r) => query::query(ctx, r)?.into(),
-        P::Create(r) => create::create(ctx, r)?.into(),
-        P::Register(r) => register::register(ctx, r)?.into(),
-        P::ReKey(r) => rekey::rekey(ctx, r)?.into(),
-        P::Get(r) => get::get(ctx, r)?.into(),
-        P::GetAttributes(r) => attributes::get_attributes(ctx, r)?.into(),
-        P::GetAttributeList(r) => attributes::get_attribute_list(ctx, r)?.into(),
-        P::AddAttribute(r) => attributes::add_attribute(ctx, r)?.into(),
-        P::ModifyAttribute(r) => attributes::modify_attribute(ctx, r)?.into(),
-        P::DeleteAttribute(r) => attributes::delete_attribute(ctx, r)?.into(),
-        P::SetAttribute(r) => attributes::set_attribute(ctx, r)?.into(),
-        P::AdjustAttribute(r) => adjust_attribute::adjust_attribute(ctx, r)?.into(),
-        P::SetEndpointRole(r) => endpoint_role::set_endpoint_role(ctx, r)?.into(),
-        P::Locate(r) => locate::locate(ctx, r)?.into(),
-        P::Check(r) => lifecycle::check(ctx, r)?.into(),
-        P::Activate(r) => lifecycle::activate(ctx, r)?.into(),
-        P::Revoke(r) => lifecycle::revoke(ctx, r)?.into(),
-        P::Destroy(r) => lifecycle::destroy(ctx, r)?.into(),
-        P::RngRetrieve(r) => rng::rng_retrieve(ctx, r)?.into(),
-        P::RngSeed(r) => rng::rng_seed(ctx, r)?.into(),
-        P::CreateKeyPair(r) => key_pair::create_key_pair(ctx, r)?.into(),
-        P::ReKeyKeyPair(r) => key_pair::rekey_key_pair(ctx, r)?.into(),
-        P::Encrypt(r) => crypto_ops::encrypt(ctx, r)?.into(),
-        P::Decrypt(r) => crypto_ops::decrypt(ctx, r)?.into(),
-        P::Sign(r) => signing::sign(ctx, r)?.into(),
-        P::SignatureVerify(r) => signing::signature_verify(ctx, r)?.into(),
-        P::Mac(r) => signing::mac(ctx, r)?.into(),
-        P::MacVerify(r) => signing::mac_verify(ctx, r)?.into(),
-        P::Hash(r) => signing::hash(ctx, r)?.into(),
-        P::Certify(r) => certify::certify(ctx, r)?.into(),
-        P::ReCertify(r) => certify::recertify(ctx, r)?.into(),
-        P::Import(r) => import_export::import(ctx, r)?.into(),
-        P::Export(r) => import_export::export(ctx, r)?.into(),
-    })
-}
-
-/// Audit and usage, once per item.
+/// Audit and usage, once per item. The objects are those the item named: on success what it created, touched
+/// or located, on failure the object it asked for (so an investigator sees which key another tenant tried).
 fn record(
     state: &ServerState,
     caller: &Caller,
     now: i64,
     operation: Option<OperationCode>,
+    objects: &[String],
     outcome: &Outcome,
-) {
+) -> Result<u64, crate::audit::AuditError> {
     let delta = UsageDelta {
         failed: outcome.is_err(),
         keys_created: match outcome {
@@ -377,66 +329,12 @@ fn record(
         Some(OperationCode::Unknown(code)) => format!("0x{code:08X}"),
         None => "(none)".to_owned(),
     };
-    let entry = AuditEntry {
+    state.audit.append(AuditEntry {
         tenant: &caller.tenant,
         role: caller.role,
         operation: &name,
-        objects: objects_of(outcome),
+        objects: objects.to_vec(),
         result: outcome.as_ref().map(|_| ()).map_err(|e| e.reason),
         time: now,
-    };
-    if let Err(error) = state.audit.append(entry) {
-        // The response cannot carry it; the operator sees it (and `qkms audit verify` shows the gap).
-        tracing::error!(%error, operation = %name, "audit log append failed");
-    }
-}
-
-/// The objects an item created, touched or located, for the audit record.
-fn objects_of(outcome: &Outcome) -> Vec<String> {
-    use ResponsePayload as P;
-    let Ok(payload) = outcome else {
-        return Vec::new();
-    };
-    let one = match payload {
-        P::Create(r) => &r.unique_identifier,
-        P::Register(r) => &r.unique_identifier,
-        P::ReKey(r) => &r.unique_identifier,
-        P::Get(r) => &r.unique_identifier,
-        P::GetAttributes(r) => &r.unique_identifier,
-        P::GetAttributeList(r) => &r.unique_identifier,
-        P::AddAttribute(r) => &r.unique_identifier,
-        P::ModifyAttribute(r) => &r.unique_identifier,
-        P::DeleteAttribute(r) => &r.unique_identifier,
-        P::SetAttribute(r) => &r.unique_identifier,
-        P::AdjustAttribute(r) => &r.unique_identifier,
-        P::Check(r) => &r.unique_identifier,
-        P::Activate(r) => &r.unique_identifier,
-        P::Revoke(r) => &r.unique_identifier,
-        P::Destroy(r) => &r.unique_identifier,
-        P::Encrypt(r) => &r.unique_identifier,
-        P::Decrypt(r) => &r.unique_identifier,
-        P::Sign(r) => &r.unique_identifier,
-        P::SignatureVerify(r) => &r.unique_identifier,
-        P::Mac(r) => &r.unique_identifier,
-        P::MacVerify(r) => &r.unique_identifier,
-        P::Certify(r) => &r.unique_identifier,
-        P::ReCertify(r) => &r.unique_identifier,
-        P::Import(r) => &r.unique_identifier,
-        P::Export(r) => &r.unique_identifier,
-        P::CreateKeyPair(r) => {
-            return vec![
-                r.private_key_unique_identifier.clone(),
-                r.public_key_unique_identifier.clone(),
-            ]
-        }
-        P::ReKeyKeyPair(r) => {
-            return vec![
-                r.private_key_unique_identifier.clone(),
-                r.public_key_unique_identifier.clone(),
-            ]
-        }
-        P::Locate(r) => return r.unique_identifiers.clone(),
-        _ => return Vec::new(),
-    };
-    vec![one.clone()]
+    })
 }

@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod error;
 pub mod https;
 pub mod listener;
+pub mod managed;
 pub mod operations;
 pub mod pki;
 pub mod server;

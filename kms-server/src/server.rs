@@ -100,6 +100,8 @@ impl Server {
             settings: ServerSettings {
                 vendor_identification: config.server.vendor_identification.clone(),
                 max_rng_retrieve: config.server.max_rng_retrieve,
+                max_batch_items: config.limits.max_batch_items,
+                max_response_bytes: config.limits.max_response_bytes,
             },
         });
         let dispatch_state = Arc::clone(&state);
@@ -108,11 +110,11 @@ impl Server {
         });
         let metrics = Arc::new(crate::https::Metrics::default());
         let dispatcher = crate::https::Metrics::counting(&metrics, dispatcher);
-        let shared = Arc::new(Shared {
-            settings: ConnectionSettings::from_config(&config.limits),
-            authenticator: Authenticator::new(&config.auth)?,
+        let shared = Arc::new(Shared::new(
+            ConnectionSettings::from_config(&config.limits),
+            Authenticator::new(&config.auth)?,
             dispatcher,
-        });
+        ));
         let https = crate::https::HttpsListener::from_config(
             &config.https,
             &tls,

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use entropy::EntropyPool;
 
 use crate::config::{Config, ConfigError, TenantMapping};
-use crate::operations::certify::issuing_ca::{self, IssuingCa};
+use crate::managed::certificates::issuing_ca::{self, IssuingCa};
 use crate::pki::files::{self, write_client_bundle, write_new, ClientBundle};
 use crate::pki::{CertificateAuthority, PkiError};
 use crate::store::{ObjectStore, SledStore, StoreOptions};

@@ -29,6 +29,11 @@ pub struct ServerSettings {
     pub vendor_identification: String,
     /// The largest RNG Retrieve a client may ask for, in bytes.
     pub max_rng_retrieve: usize,
+    /// The most batch items one request message may carry (`[limits] max_batch_items`).
+    pub max_batch_items: usize,
+    /// The most answer bytes one request message may make the server build (`[limits] max_response_bytes`);
+    /// a request's Maximum Response Size may lower it.
+    pub max_response_bytes: usize,
 }
 
 impl Default for ServerSettings {
@@ -36,6 +41,8 @@ impl Default for ServerSettings {
         Self {
             vendor_identification: format!("qkms {}", env!("CARGO_PKG_VERSION")),
             max_rng_retrieve: 16 * 1024 * 1024,
+            max_batch_items: crate::config::LimitsConfig::DEFAULT_MAX_BATCH_ITEMS,
+            max_response_bytes: crate::config::LimitsConfig::DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -48,4 +55,7 @@ pub struct RequestContext<'a> {
     pub version: ProtocolVersion,
     /// Seconds since the Unix epoch, fixed for the whole request message.
     pub now: i64,
+    /// The operations the server answers (the registry's list, for Query). Passed in by the dispatcher so that
+    /// handlers never depend on the dispatcher that depends on them.
+    pub operations: &'static [kmip::Operation],
 }

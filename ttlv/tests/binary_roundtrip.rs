@@ -46,6 +46,16 @@ proptest! {
     }
 
     #[test]
+    fn encoded_len_predicts_the_encoding_and_bounds_big_integers(item in arb_item()) {
+        let predicted = binary::encoded_len(&item);
+        let actual = binary::encode(&item).unwrap().len();
+        prop_assert!(predicted >= actual);
+        // A canonical tree (what decoding gives) is predicted exactly.
+        let canonical = binary::decode(&binary::encode(&item).unwrap()).unwrap();
+        prop_assert_eq!(binary::encoded_len(&canonical), actual);
+    }
+
+    #[test]
     fn encode_into_appends_the_same_bytes_as_encode(item in arb_item(), prefix in proptest::collection::vec(any::<u8>(), 0..16)) {
         let mut out = prefix.clone();
         binary::encode_into(&item, &mut out).unwrap();

@@ -108,6 +108,11 @@ pub mod validity {
     pub const VALID: u32 = 0x01;
     pub const INVALID: u32 = 0x02;
     pub const UNKNOWN: u32 = 0x03;
+
+    /// The Validity Indicator for a verification's outcome.
+    pub fn indicator(valid: bool) -> super::EnumValue {
+        super::EnumValue(if valid { VALID } else { INVALID })
+    }
 }
 
 kmip_struct! {

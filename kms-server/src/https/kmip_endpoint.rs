@@ -80,7 +80,37 @@ pub async fn kmip(
             )
         }
     };
-    match answer(&connection, encoding, &body).await {
+    // Decoding, dispatching and encoding run on the blocking pool, within the server's offload slots (shared
+    // with the TTLV listener), so a large body never holds up the async workers.
+    let Ok(slot) = Arc::clone(&shared.connection.offload_slots)
+        .acquire_owned()
+        .await
+    else {
+        return refuse(
+            &shared.metrics,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is shutting down".into(),
+        );
+    };
+    let context = Arc::clone(&connection);
+    let answered = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        answer(&context, encoding, &body)
+    })
+    .await
+    .unwrap_or_else(|error| {
+        tracing::error!(%error, "request handler failed");
+        encode_response(
+            encoding,
+            message_failure(
+                FALLBACK_VERSION,
+                ResultReason::GeneralFailure,
+                "internal error while handling the request",
+            ),
+            None,
+        )
+    });
+    match answered {
         Ok(bytes) => (
             StatusCode::OK,
             [
@@ -134,8 +164,8 @@ async fn read_body(
         .map_err(|_| BodyRefusal::TimedOut(timeout))?
 }
 
-/// Decodes, dispatches and encodes: the encoded KMIP response to `body`.
-async fn answer(
+/// Decodes, dispatches and encodes: the encoded KMIP response to `body`. Runs on a blocking thread.
+fn answer(
     connection: &ConnectionContext,
     encoding: MessageEncoding,
     body: &[u8],
@@ -172,18 +202,7 @@ async fn answer(
         Err(error) => return failure(version, ResultReason::PermissionDenied, error.to_string()),
     };
     let maximum_response_size = request.header.maximum_response_size;
-    let dispatcher = Arc::clone(&shared.connection.dispatcher);
-    let response = match tokio::task::spawn_blocking(move || dispatcher(&caller, request)).await {
-        Ok(response) => response,
-        Err(error) => {
-            tracing::error!(%error, "request handler failed");
-            return failure(
-                version,
-                ResultReason::GeneralFailure,
-                "internal error while handling the request".into(),
-            );
-        }
-    };
+    let response = (shared.connection.dispatcher)(&caller, request);
     encode_response(encoding, response, maximum_response_size)
 }
 

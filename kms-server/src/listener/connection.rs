@@ -59,7 +59,7 @@ pub async fn serve_connection<S>(
         )
         .await;
         let next = match read {
-            Ok(bytes) => answer(&bytes, &caller, &shared).await,
+            Ok(bytes) => answer(bytes, &caller, &shared).await,
             Err(error) => on_transport_error(error, &peer),
         };
         let (response, close) = match next {
@@ -107,69 +107,115 @@ fn on_transport_error(error: TransportError, peer: &str) -> Next {
     }
 }
 
-/// Decodes one framed message and produces its encoded response.
-async fn answer(bytes: &[u8], caller: &Result<Caller, AuthError>, shared: &Arc<Shared>) -> Next {
-    let item = match ttlv::binary::decode_with(bytes, &shared.settings.limits) {
-        Ok(item) => item,
-        Err(error) => {
-            return encoded_failure(
-                message_failure(
-                    FALLBACK_VERSION,
-                    ResultReason::InvalidMessage,
-                    format!("the request is not valid TTLV: {error}"),
-                ),
-                false,
-            )
+/// Messages up to this size are decoded on the connection's async task; larger ones (and everything they ask)
+/// go to the blocking pool, so that decoding a 16 MiB batch never holds up the other connections of the worker.
+pub const INLINE_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// The most batch items a message answered on the async task may carry: many quick items add up to slow work.
+pub const INLINE_ITEMS: usize = 16;
+
+/// Decodes one framed message and produces its encoded response: on the connection's own task when the message
+/// is small and every item quick (see [`runs_inline`]), else on the blocking pool, at most
+/// `offload_slots` messages at once server-wide (which bounds the memory all answers in the making can hold).
+async fn answer(bytes: Vec<u8>, caller: &Result<Caller, AuthError>, shared: &Arc<Shared>) -> Next {
+    if bytes.len() <= INLINE_MESSAGE_BYTES {
+        let request = match decode(&bytes, caller, shared) {
+            Ok(decoded) => decoded,
+            Err(next) => return next,
+        };
+        if runs_inline(&request.1) {
+            // A handler's panic gets the same answer inline as on a blocking thread (a General Failure), and
+            // the connection stays open.
+            return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                respond(request, shared)
+            }))
+            .unwrap_or_else(|_| panicked(None));
         }
-    };
-    let version = RequestMessage::peek_protocol_version(&item).unwrap_or(FALLBACK_VERSION);
-    let request = match RequestMessage::from_ttlv(&item) {
-        Ok(request) => request,
-        Err(error) => {
-            return encoded_failure(
-                message_failure(
-                    version,
-                    error.reason,
-                    format!("the request message is invalid: {}", error.message),
-                ),
-                false,
-            )
+        return offload(shared, move |shared| respond(request, shared)).await;
+    }
+    let caller = caller.clone();
+    offload(shared, move |shared| {
+        match decode(&bytes, &caller, shared) {
+            Ok(request) => respond(request, shared),
+            Err(next) => next,
         }
+    })
+    .await
+}
+
+/// Runs `work` on the blocking pool once one of the server's offload slots is free.
+async fn offload(
+    shared: &Arc<Shared>,
+    work: impl FnOnce(&Arc<Shared>) -> Next + Send + 'static,
+) -> Next {
+    let Ok(_slot) = Arc::clone(&shared.offload_slots).acquire_owned().await else {
+        return panicked(None);
     };
-    let caller = match caller {
-        Ok(caller) => caller.clone(),
-        Err(error) => {
-            return encoded_failure(
-                message_failure(version, ResultReason::PermissionDenied, error.to_string()),
-                false,
-            )
-        }
-    };
-    let maximum_response_size = request.header.maximum_response_size;
-    let dispatcher = Arc::clone(&shared.dispatcher);
-    let response = if runs_inline(&request) {
-        // A handler's panic gets the same answer inline as on a blocking thread (a General Failure), and the
-        // connection stays open.
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            dispatcher(&caller, request)
-        }))
-        .map_err(|_| "the handler panicked".to_owned())
-    } else {
-        tokio::task::spawn_blocking(move || dispatcher(&caller, request))
-            .await
-            .map_err(|error| error.to_string())
-    };
-    let response = match response {
-        Ok(response) => response,
-        Err(error) => {
+    let shared = Arc::clone(shared);
+    tokio::task::spawn_blocking(move || work(&shared))
+        .await
+        .unwrap_or_else(|error| {
             tracing::error!(%error, "request handler failed");
+            panicked(None)
+        })
+}
+
+/// The answer to a message whose handler panicked (a bug): a General Failure, and the connection stays open.
+fn panicked(version: Option<kmip::ProtocolVersion>) -> Next {
+    encoded_failure(
+        message_failure(
+            version.unwrap_or(FALLBACK_VERSION),
+            ResultReason::GeneralFailure,
+            "internal error while handling the request",
+        ),
+        false,
+    )
+}
+
+/// A decoded request with its caller.
+type Decoded = (Caller, RequestMessage);
+
+/// TTLV -> typed request, and the caller (a certificate naming no tenant is refused here).
+fn decode(
+    bytes: &[u8],
+    caller: &Result<Caller, AuthError>,
+    shared: &Shared,
+) -> Result<Decoded, Next> {
+    let item = ttlv::binary::decode_with(bytes, &shared.settings.limits).map_err(|error| {
+        encoded_failure(
+            message_failure(
+                FALLBACK_VERSION,
+                ResultReason::InvalidMessage,
+                format!("the request is not valid TTLV: {error}"),
+            ),
+            false,
+        )
+    })?;
+    let version = RequestMessage::peek_protocol_version(&item).unwrap_or(FALLBACK_VERSION);
+    let request = RequestMessage::from_ttlv(&item).map_err(|error| {
+        encoded_failure(
             message_failure(
                 version,
-                ResultReason::GeneralFailure,
-                "internal error while handling the request",
-            )
-        }
-    };
+                error.reason,
+                format!("the request message is invalid: {}", error.message),
+            ),
+            false,
+        )
+    })?;
+    match caller {
+        Ok(caller) => Ok((caller.clone(), request)),
+        Err(error) => Err(encoded_failure(
+            message_failure(version, ResultReason::PermissionDenied, error.to_string()),
+            false,
+        )),
+    }
+}
+
+/// Dispatches a decoded request and encodes the answer within its Maximum Response Size.
+fn respond((caller, request): Decoded, shared: &Shared) -> Next {
+    let version = request.protocol_version();
+    let maximum_response_size = request.header.maximum_response_size;
+    let response = (shared.dispatcher)(&caller, request);
     match encode_within(response, maximum_response_size) {
         Ok(bytes) => Next::Answer(bytes),
         Err(error) => {
@@ -186,31 +232,18 @@ async fn answer(bytes: &[u8], caller: &Result<Caller, AuthError>, shared: &Arc<S
     }
 }
 
-/// The largest RNG Retrieve answered on the connection's own task: bigger ones take long enough that the
-/// hand-off to a blocking thread no longer matters, and they would hold up the other connections of the worker.
-const INLINE_RNG_BYTES: i32 = 64 * 1024;
-
-/// Whether a message is answered on the connection's own task rather than on a blocking thread: when every
-/// item is an operation that neither waits for the disk (the dispatcher flushes only after operations that may
-/// write) nor computes for long (no key generation, no private-key operation, no scan of the store). Handing a
-/// message to a blocking thread and back costs two thread wake-ups, more than these operations themselves.
+/// Whether a decoded message is answered on the connection's own task rather than on a blocking thread: when it
+/// has few items and every one is an operation the registry marks quick (no key generation, no private-key
+/// operation, no scan of the store, no wait for the disk: the dispatcher moves a Get's Fresh flush off the
+/// worker). Handing a message to a blocking thread and back costs two thread wake-ups, more than these
+/// operations themselves.
 fn runs_inline(request: &RequestMessage) -> bool {
-    use kmip::RequestPayload as P;
     !request.items.is_empty()
-        && request.items.iter().all(|item| match &item.payload {
-            P::RngRetrieve(r) => r.data_length <= INLINE_RNG_BYTES,
-            P::DiscoverVersions(_)
-            | P::Query(_)
-            | P::GetAttributes(_)
-            | P::GetAttributeList(_)
-            | P::Check(_)
-            | P::Get(_)
-            | P::Encrypt(_)
-            | P::Mac(_)
-            | P::MacVerify(_)
-            | P::Hash(_) => true,
-            _ => false,
-        })
+        && request.items.len() <= INLINE_ITEMS
+        && request
+            .items
+            .iter()
+            .all(|item| crate::dispatch::registry::runs_inline(&item.payload))
 }
 
 fn encoded_failure(response: ResponseMessage, close: bool) -> Next {
@@ -246,6 +279,8 @@ mod tests {
         RngRetrieveRequest { data_length: bytes }.into()
     }
 
+    use crate::operations::rng::INLINE_RNG_BYTES;
+
     #[test]
     fn only_messages_of_quick_operations_that_never_wait_for_the_disk_run_inline() {
         let encrypt: RequestPayload = EncryptRequest::default().into();
@@ -265,5 +300,7 @@ mod tests {
         // A Create always writes: one such item sends the whole message to a blocking thread.
         assert!(!runs_inline(&message(vec![encrypt, create])));
         assert!(!runs_inline(&message(Vec::new())));
+        // Many quick items add up to slow work.
+        assert!(!runs_inline(&message(vec![rng(16); INLINE_ITEMS + 1])));
     }
 }

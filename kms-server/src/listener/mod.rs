@@ -71,6 +71,27 @@ pub struct Shared {
     pub settings: ConnectionSettings,
     pub authenticator: Authenticator,
     pub dispatcher: Dispatcher,
+    /// Messages handled on the blocking pool at once, server-wide (both listeners). Each holds at most its
+    /// request and its response budget, so this bounds the memory answers in the making take; messages beyond
+    /// it wait their turn (first come, first served) while quick messages keep running on the async workers.
+    pub offload_slots: Arc<Semaphore>,
+}
+
+impl Shared {
+    pub fn new(
+        settings: ConnectionSettings,
+        authenticator: Authenticator,
+        dispatcher: Dispatcher,
+    ) -> Self {
+        // Twice the cores keeps them busy while some slots wait for the disk.
+        let slots = std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).max(4));
+        Self {
+            settings,
+            authenticator,
+            dispatcher,
+            offload_slots: Arc::new(Semaphore::new(slots)),
+        }
+    }
 }
 
 impl std::fmt::Debug for Shared {

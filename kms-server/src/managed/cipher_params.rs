@@ -37,7 +37,7 @@ fn mode_of(
 
 /// The symmetric cipher a key's algorithm and the parameters select.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum SymmetricCipher {
+pub enum SymmetricCipher {
     Aes(BlockCipherMode),
     ChaCha20,
     ChaCha20Poly1305,
@@ -45,7 +45,7 @@ pub(super) enum SymmetricCipher {
 
 /// ChaCha20 keys are a stream cipher without a mode, or the RFC 8439 AEAD with Block Cipher Mode AEAD;
 /// ChaCha20-Poly1305 keys are always the AEAD. Every other symmetric key is AES.
-pub(super) fn cipher_of(
+pub fn cipher_of(
     version: ProtocolVersion,
     block: &KeyBlock,
     p: &CryptographicParameters,
@@ -76,7 +76,7 @@ pub(super) fn cipher_of(
     }
 }
 
-pub(super) fn padding_of(
+pub fn padding_of(
     version: ProtocolVersion,
     p: &CryptographicParameters,
 ) -> Result<Padding, KmipError> {
@@ -97,7 +97,7 @@ pub(super) fn padding_of(
 
 /// AEAD encryption (GCM, ChaCha20-Poly1305) returns an Authenticated Encryption Tag, a field KMIP 1.4 added:
 /// before 1.4 the tag cannot be sent, and a ciphertext without its tag could never be decrypted, so refuse.
-pub(super) fn check_aead_encryption(version: ProtocolVersion) -> Result<(), KmipError> {
+pub fn check_aead_encryption(version: ProtocolVersion) -> Result<(), KmipError> {
     if version < ProtocolVersion::V1_4 {
         return Err(KmipError::new(
             ResultReason::FeatureNotSupported,
@@ -111,7 +111,7 @@ pub(super) fn check_aead_encryption(version: ProtocolVersion) -> Result<(), Kmip
 }
 
 /// The AEAD tag length (GCM or Poly1305): 16 bytes unless the parameters say otherwise, 12..=16 accepted.
-pub(super) fn aead_tag_len(p: &CryptographicParameters) -> Result<usize, KmipError> {
+pub fn aead_tag_len(p: &CryptographicParameters) -> Result<usize, KmipError> {
     let len = p
         .tag_length
         .map_or(Ok(GCM_DEFAULT_TAG_LEN), usize::try_from)
@@ -126,7 +126,7 @@ pub(super) fn aead_tag_len(p: &CryptographicParameters) -> Result<usize, KmipErr
 }
 
 /// The RSA encryption scheme the parameters name (OAEP defaults: SHA-1 and MGF1 with SHA-1, as KMIP says).
-pub(super) fn oaep_or_pkcs1(
+pub fn oaep_or_pkcs1(
     version: ProtocolVersion,
     p: &CryptographicParameters,
 ) -> Result<Option<OaepParams>, KmipError> {
@@ -159,7 +159,7 @@ pub(super) fn oaep_or_pkcs1(
 }
 
 /// The Authenticated Encryption Tag an AEAD decryption needs, consistent with the Tag Length parameter if given.
-pub(super) fn checked_tag<'t>(
+pub fn checked_tag<'t>(
     p: &CryptographicParameters,
     tag: Option<&'t [u8]>,
 ) -> Result<&'t [u8], KmipError> {

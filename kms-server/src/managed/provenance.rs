@@ -16,7 +16,7 @@ use kmip::objects::{KeyMaterial, ManagedObject};
 use sha2::{Digest as _, Sha256};
 use ttlv::{tags, Value};
 
-use super::policy::{SERVER_ATTRIBUTE_PREFIX, SERVER_VENDOR};
+use super::attribute_policy::{SERVER_ATTRIBUTE_PREFIX, SERVER_VENDOR};
 
 /// The server-set attributes of a new object, merged with the client's (`client`, already checked by
 /// `policy::check_template`). The State is Active when an Activation Date at or before `now` was given.
@@ -267,19 +267,19 @@ mod tests {
         );
         assert!(short.name().is_available_in(kmip::ProtocolVersion::V2_1));
         assert!(!short.name().is_available_in(kmip::ProtocolVersion::V1_4));
-        assert!(super::super::policy::is_read_only(&short.name()));
+        assert!(super::super::attribute_policy::is_read_only(&short.name()));
         let storage = AttributeName::from_tag(tags::PROTECTION_STORAGE_MASK);
         assert!(attributes
             .iter()
             .any(|a| a.name() == storage && *a == protection_storage_mask()));
-        assert!(super::super::policy::is_read_only(&storage));
+        assert!(super::super::attribute_policy::is_read_only(&storage));
     }
 
     #[test]
     fn provenance_custom_attributes_use_the_server_namespace() {
         let attribute = server_custom("x-qkms-entropy-quantum", "false".into());
         let name = attribute.name();
-        assert!(super::super::policy::is_read_only(&name));
+        assert!(super::super::attribute_policy::is_read_only(&name));
         assert_eq!(name.text_name().unwrap(), "x-qkms-entropy-quantum");
     }
 }

@@ -212,3 +212,70 @@ parted_requests!(
     kmip::payloads::MacVerifyRequest,
     kmip::payloads::HashRequest,
 );
+
+/// Gathers the parts of a Sign / Verify / MAC / MAC Verify; `None` until the final part's data is complete.
+pub fn gather(
+    ctx: &RequestContext<'_>,
+    operation: Operation,
+    uid: &str,
+    p: CryptographicParameters,
+    request: &impl PartedRequest,
+    data: &[u8],
+) -> Result<Gathered, KmipError> {
+    match request.part()? {
+        Part::Whole => Ok(Gathered::Complete(p, Zeroizing::new(data.to_vec()))),
+        Part::First => {
+            let mut stream = Stream::new(ctx, operation, uid, p);
+            stream.push(data)?;
+            Ok(Gathered::Open(keep(ctx, stream)?))
+        }
+        Part::Next { last } => {
+            let correlation = request.correlation_value().cloned().unwrap_or_default();
+            let mut stream = take(ctx, &correlation, operation, uid)?;
+            stream.push(data)?;
+            if last {
+                let parameters = stream.parameters.clone();
+                Ok(Gathered::Complete(
+                    parameters,
+                    std::mem::take(&mut stream.data),
+                ))
+            } else {
+                keep_as(correlation.clone(), stream);
+                Ok(Gathered::Open(correlation))
+            }
+        }
+    }
+}
+
+/// A multi-part operation's input: complete (parameters and data), or still open under a Correlation Value.
+pub enum Gathered {
+    Complete(CryptographicParameters, Zeroizing<Vec<u8>>),
+    Open(Vec<u8>),
+}
+
+impl std::fmt::Debug for Gathered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The data may be a secret (a MAC's message, a digest to sign): only its length is shown.
+        match self {
+            Self::Complete(_, data) => write!(f, "Complete({} bytes)", data.len()),
+            Self::Open(_) => f.write_str("Open"),
+        }
+    }
+}
+
+impl Gathered {
+    /// The parameters and data once the final part is in; `None` after putting the Correlation Value the
+    /// client sends the next part with into `correlation_value` (the response's field).
+    pub fn complete(
+        self,
+        correlation_value: &mut Option<Vec<u8>>,
+    ) -> Option<(CryptographicParameters, Zeroizing<Vec<u8>>)> {
+        match self {
+            Gathered::Complete(p, data) => Some((p, data)),
+            Gathered::Open(correlation) => {
+                *correlation_value = Some(correlation);
+                None
+            }
+        }
+    }
+}

@@ -14,7 +14,7 @@ use kmip::objects::{ManagedObject, Template};
 use kmip::payloads::{RegisterRequest, RegisterResponse};
 use kmip::ResultReason;
 
-use super::policy::{check_template, is_multi_valued};
+use super::attribute_policy::{check_template, is_multi_valued};
 use super::{load, new_uid, store_error, versioned};
 use crate::error::KmipError;
 use crate::state::RequestContext;

@@ -15,10 +15,10 @@ use kmip::payloads::{
 use kmip::ResultReason;
 use ttlv::Value;
 
-use super::lifecycle::set_changed;
-use super::policy::{check_client_change, is_read_only, read_only_error};
-use super::{load, save, target, versioned};
 use crate::error::KmipError;
+use crate::managed::attribute_policy::{check_client_change, is_read_only, read_only_error};
+use crate::managed::lifecycle::set_changed;
+use crate::managed::{load, save, target, versioned};
 use crate::state::RequestContext;
 
 pub fn adjust_attribute(

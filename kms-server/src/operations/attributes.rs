@@ -11,12 +11,12 @@ use kmip::payloads::{
 };
 use kmip::{ProtocolVersion, ResultReason};
 
-use super::lifecycle::set_changed;
-use super::policy::{
+use crate::error::KmipError;
+use crate::managed::attribute_policy::{
     check_client_change, is_multi_valued, is_read_only, read_only_error, single_valued_error,
 };
-use super::{load, save, target, versioned};
-use crate::error::KmipError;
+use crate::managed::lifecycle::set_changed;
+use crate::managed::{load, save, target, versioned};
 use crate::state::RequestContext;
 use crate::store::StoredObject;
 
@@ -267,7 +267,7 @@ pub fn delete_attribute(
             AttributeName::Known(KnownAttribute::ActivationDate | KnownAttribute::DeactivationDate)
         )
     {
-        return Err(super::wrong_state(
+        return Err(crate::managed::wrong_state(
             ctx.version,
             format!("{name} cannot be deleted once the object has left Pre-Active"),
         ));

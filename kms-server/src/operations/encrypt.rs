@@ -12,18 +12,20 @@ use kmip::payloads::{DecryptRequest, DecryptResponse, EncryptRequest, EncryptRes
 use kmip::{Operation, ProtocolVersion, ResultReason};
 use zeroize::Zeroizing;
 
-use super::cipher_params::{
-    aead_tag_len, check_aead_encryption, checked_tag, cipher_of, oaep_or_pkcs1, padding_of,
-    SymmetricCipher,
-};
-use super::key_codec::{crypto_error, public_key_of, stored_private_key_of, symmetric_bytes};
-use super::key_use::{self, effective_parameters, KeyUse};
-use super::streams::{self, Part, PartedRequest, Stream};
-use super::target;
 use crate::crypto::rsa_params::{oaep_decrypt, oaep_encrypt};
 use crate::crypto::symmetric;
 use crate::crypto::{asymmetric, chacha, CryptoError};
 use crate::error::KmipError;
+use crate::managed::cipher_params::{
+    aead_tag_len, check_aead_encryption, checked_tag, cipher_of, oaep_or_pkcs1, padding_of,
+    SymmetricCipher,
+};
+use crate::managed::key_codec::{
+    crypto_error, public_key_of, stored_private_key_of, symmetric_bytes,
+};
+use crate::managed::key_use::{self, effective_parameters, KeyUse};
+use crate::managed::streams::{self, Part, PartedRequest, Stream};
+use crate::managed::target;
 use crate::state::RequestContext;
 use crate::store::StoredObject;
 

@@ -9,10 +9,10 @@ use kmip::enums::State;
 use kmip::payloads::{object_group_member, storage_status, LocateRequest, LocateResponse};
 use kmip::ResultReason;
 
-use super::certify::filters as certificate_filters;
-use super::policy::unsupported_error;
-use super::{lifecycle, store_error};
 use crate::error::KmipError;
+use crate::managed::attribute_policy::unsupported_error;
+use crate::managed::certificates::filters as certificate_filters;
+use crate::managed::{lifecycle, store_error};
 use crate::state::RequestContext;
 use crate::store::IndexQuery;
 

@@ -5,12 +5,11 @@ use entropy::status::PoolStatus;
 use kmip::attributes::StructuredValue;
 use kmip::enums::ObjectType;
 use kmip::payloads::{EnumValue, QueryFunction, QueryRequest, QueryResponse};
-use kmip::{OperationCode, ProtocolVersion};
+use kmip::{Operation, OperationCode, ProtocolVersion};
 use ttlv::{tags, Item, Value};
 
-use super::provenance::rng_description;
-use crate::dispatch::HANDLED_OPERATIONS;
 use crate::error::KmipError;
+use crate::managed::provenance::rng_description;
 use crate::state::RequestContext;
 
 /// The object types qkms stores (Create makes symmetric keys; Register takes all of these).
@@ -28,7 +27,7 @@ pub fn query(ctx: &RequestContext<'_>, request: QueryRequest) -> Result<QueryRes
     for function in &request.query_functions {
         match function {
             QueryFunction::QueryOperations => {
-                response.operations = operations(ctx.version);
+                response.operations = operations(ctx.operations, ctx.version);
             }
             QueryFunction::QueryObjects => {
                 response.object_types = object_types(ctx.version)
@@ -61,9 +60,9 @@ pub fn object_types(version: ProtocolVersion) -> impl Iterator<Item = ObjectType
     MANAGED_OBJECT_TYPES.iter().copied().chain(template)
 }
 
-/// The operations dispatched, as defined in `version`.
-pub fn operations(version: ProtocolVersion) -> Vec<OperationCode> {
-    HANDLED_OPERATIONS
+/// The operations dispatched (`answered`, the registry's list), as defined in `version`.
+pub fn operations(answered: &[Operation], version: ProtocolVersion) -> Vec<OperationCode> {
+    answered
         .iter()
         .filter(|op| op.introduced_in() <= version)
         .map(|op| OperationCode::Known(*op))

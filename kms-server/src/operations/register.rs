@@ -9,9 +9,9 @@ use kmip::objects::ManagedObject;
 use kmip::payloads::{RegisterRequest, RegisterResponse};
 use kmip::ResultReason;
 
-use super::provenance::{check_object_type, initial_attributes};
-use super::{new_uid, policy, store_error, versioned};
 use crate::error::KmipError;
+use crate::managed::provenance::{check_object_type, initial_attributes};
+use crate::managed::{attribute_policy as policy, new_uid, store_error, versioned};
 use crate::state::RequestContext;
 use crate::store::StoredObject;
 
@@ -29,7 +29,7 @@ pub fn register(
     request: RegisterRequest,
 ) -> Result<RegisterResponse, KmipError> {
     if request.object_type == ObjectType::Template {
-        return super::template::register_template(ctx, request);
+        return crate::managed::template::register_template(ctx, request);
     }
     if !REGISTRABLE.contains(&request.object_type) {
         return Err(versioned(
@@ -61,7 +61,8 @@ pub fn register(
             object.object_type().name()
         )));
     }
-    let attributes: Attributes = super::template::apply_templates(ctx, request.attributes)?;
+    let attributes: Attributes =
+        crate::managed::template::apply_templates(ctx, request.attributes)?;
     check_object_type(request.object_type, &attributes)?;
     policy::check_template(
         ctx.version,
@@ -74,11 +75,11 @@ pub fn register(
             KnownAttribute::Fresh,
         ],
     )?;
-    let derived = if super::dsa_keys::is_dsa(&object) {
-        super::dsa_keys::prepare(ctx, &mut object)?;
+    let derived = if crate::managed::dsa_keys::is_dsa(&object) {
+        crate::managed::dsa_keys::prepare(ctx, &mut object)?;
         Vec::new()
     } else {
-        super::import_export::prepare_object(ctx, &mut object)?
+        crate::managed::client_objects::prepare_object(ctx, &mut object)?
     };
     reconcile_key_block(&mut object, &attributes)?;
     if let (ManagedObject::Certificate(c), Some(kmip::attributes::Attribute::CertificateType(t))) = (

@@ -8,20 +8,19 @@ use kmip::payloads::{ReKeyRequest, ReKeyResponse};
 use kmip::ResultReason;
 use zeroize::Zeroizing;
 
-use super::create::key_spec;
-use super::key_pair;
-use super::provenance::{initial_attributes, provenance_attributes};
-use super::{entropy_error, load, new_uid, store_error, target, versioned, wrong_state};
 use crate::error::KmipError;
+use crate::managed::key_specs::key_spec;
+use crate::managed::provenance::{initial_attributes, provenance_attributes};
+use crate::managed::{entropy_error, load, new_uid, store_error, target, versioned, wrong_state};
 use crate::state::RequestContext;
 use crate::store::StoredObject;
 
 /// Attributes the replacement inherits from the replaced key (the server sets the rest afresh): what a
 /// replacement pair inherits, and also Alternative Names and client custom attributes.
 fn inherited(attribute: &Attribute) -> bool {
-    key_pair::inherited(attribute)
+    crate::managed::key_pairs::inherited(attribute)
         || matches!(attribute, Attribute::AlternativeName(_))
-        || matches!(attribute, Attribute::Custom(c) if !super::policy::is_server_vendor_attribute(&c.vendor_identification, &c.attribute_name))
+        || matches!(attribute, Attribute::Custom(c) if !crate::managed::attribute_policy::is_server_vendor_attribute(&c.vendor_identification, &c.attribute_name))
 }
 
 pub fn rekey(ctx: &RequestContext<'_>, request: ReKeyRequest) -> Result<ReKeyResponse, KmipError> {
@@ -60,7 +59,7 @@ pub fn rekey(ctx: &RequestContext<'_>, request: ReKeyRequest) -> Result<ReKeyRes
         .cloned()
         .collect();
     if let Some(extra) = request.attributes {
-        super::policy::check_template(ctx.version, &extra, &[])?;
+        crate::managed::attribute_policy::check_template(ctx.version, &extra, &[])?;
         for attribute in extra {
             client.set(attribute);
         }
@@ -110,7 +109,7 @@ pub fn rekey(ctx: &RequestContext<'_>, request: ReKeyRequest) -> Result<ReKeyRes
         internal: false,
     };
     ctx.state.store.insert(&new).map_err(store_error)?;
-    key_pair::link_replacement(ctx, old, &new_uid)?;
+    crate::managed::key_pairs::link_replacement(ctx, old, &new_uid)?;
     Ok(ReKeyResponse {
         unique_identifier: new_uid,
         attributes: None,

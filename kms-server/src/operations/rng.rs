@@ -6,12 +6,27 @@ use kmip::payloads::{
 };
 use kmip::ResultReason;
 
-use super::entropy_error;
 use crate::error::KmipError;
+use crate::managed::entropy_error;
 use crate::state::RequestContext;
 
 /// The most RNG Seed bytes taken from one request (more is pointless: they are mixed in, not credited).
 pub const MAX_RNG_SEED: usize = 1024 * 1024;
+
+/// The largest RNG Retrieve answered on the connection's own task: bigger ones take long enough that the
+/// hand-off to a blocking thread no longer matters, and they would hold up the other connections of the worker.
+pub const INLINE_RNG_BYTES: i32 = 64 * 1024;
+
+/// Whether an RNG Retrieve is small enough to run inline (the registry's `runs` column).
+pub fn is_quick(request: &RngRetrieveRequest) -> bool {
+    request.data_length <= INLINE_RNG_BYTES
+}
+
+/// The bytes an RNG Retrieve asks for (the registry's `asks` column): reserved against the message's response
+/// budget before anything runs, so a small request cannot make the server build a huge answer.
+pub fn requested_bytes(request: &RngRetrieveRequest) -> u64 {
+    u64::try_from(request.data_length).unwrap_or(0)
+}
 
 pub fn rng_retrieve(
     ctx: &RequestContext<'_>,

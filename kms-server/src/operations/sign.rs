@@ -1,27 +1,21 @@
-//! Sign, Signature Verify, MAC, MAC Verify and Hash: RSA PKCS#1 v1.5 and PSS (any salt length), ECDSA,
-//! Ed25519, HMAC-SHA-1/2, SHA-1/2; over data or (Sign / Verify) a digest the client computed; one-shot or in
-//! parts (the parts' data is gathered, the result computed at the final part).
+//! Sign and Signature Verify: RSA PKCS#1 v1.5 and PSS (any salt length), ECDSA, Ed25519; over data or a digest
+//! the client computed; one-shot or in parts (the parts' data is gathered, the result computed at the final part).
 
 use kmip::attributes::{CryptographicParameters, CryptographicUsageMask};
-use kmip::enums::{
-    CryptographicAlgorithm, DigitalSignatureAlgorithm as D, HashingAlgorithm, PaddingMethod,
-};
+use kmip::enums::{DigitalSignatureAlgorithm as D, HashingAlgorithm, PaddingMethod};
 use kmip::objects::ManagedObject;
 use kmip::payloads::validity;
-use kmip::payloads::{
-    EnumValue, HashRequest, HashResponse, MacRequest, MacResponse, MacVerifyRequest,
-    MacVerifyResponse, SignRequest, SignResponse, SignatureVerifyRequest, SignatureVerifyResponse,
-};
+use kmip::payloads::{SignRequest, SignResponse, SignatureVerifyRequest, SignatureVerifyResponse};
 use kmip::{Operation, ProtocolVersion, ResultReason};
 use zeroize::Zeroizing;
 
-use super::key_codec::{crypto_error, public_key_of, stored_private_key_of, symmetric_bytes};
-use super::key_use::{self, effective_parameters, hash_algorithm, KeyUse};
-use super::streams::{self, Part, PartedRequest, Stream};
-use super::{target, versioned};
 use crate::crypto::signature::{self, SignInput, SignatureAlgorithm};
-use crate::crypto::{hash, mac, rsa_params, HashAlgorithm, KeyPairSpec, PublicKey};
+use crate::crypto::{rsa_params, HashAlgorithm, KeyPairSpec, PublicKey};
 use crate::error::KmipError;
+use crate::managed::key_codec::{crypto_error, public_key_of, stored_private_key_of};
+use crate::managed::key_use::{self, effective_parameters, hash_algorithm, KeyUse};
+use crate::managed::streams::{gather, Gathered, PartedRequest};
+use crate::managed::{target, versioned};
 use crate::state::RequestContext;
 use crate::store::StoredObject;
 
@@ -110,62 +104,6 @@ fn scheme(
     Ok((algorithm, salt))
 }
 
-/// Gathers the parts of a Sign / Verify / MAC / MAC Verify; `None` until the final part's data is complete.
-fn gather(
-    ctx: &RequestContext<'_>,
-    operation: Operation,
-    uid: &str,
-    p: CryptographicParameters,
-    request: &impl PartedRequest,
-    data: &[u8],
-) -> Result<Gathered, KmipError> {
-    match request.part()? {
-        Part::Whole => Ok(Gathered::Complete(p, Zeroizing::new(data.to_vec()))),
-        Part::First => {
-            let mut stream = Stream::new(ctx, operation, uid, p);
-            stream.push(data)?;
-            Ok(Gathered::Open(streams::keep(ctx, stream)?))
-        }
-        Part::Next { last } => {
-            let correlation = request.correlation_value().cloned().unwrap_or_default();
-            let mut stream = streams::take(ctx, &correlation, operation, uid)?;
-            stream.push(data)?;
-            if last {
-                let parameters = stream.parameters.clone();
-                Ok(Gathered::Complete(
-                    parameters,
-                    std::mem::take(&mut stream.data),
-                ))
-            } else {
-                streams::keep_as(correlation.clone(), stream);
-                Ok(Gathered::Open(correlation))
-            }
-        }
-    }
-}
-
-enum Gathered {
-    Complete(CryptographicParameters, Zeroizing<Vec<u8>>),
-    Open(Vec<u8>),
-}
-
-impl Gathered {
-    /// The parameters and data once the final part is in; `None` after putting the Correlation Value the
-    /// client sends the next part with into `correlation_value` (the response's field).
-    fn complete(
-        self,
-        correlation_value: &mut Option<Vec<u8>>,
-    ) -> Option<(CryptographicParameters, Zeroizing<Vec<u8>>)> {
-        match self {
-            Gathered::Complete(p, data) => Some((p, data)),
-            Gathered::Open(correlation) => {
-                *correlation_value = Some(correlation);
-                None
-            }
-        }
-    }
-}
-
 /// The input of a Sign / Signature Verify: the digest the client computed as is, else the data once all its
 /// parts are in (`Open` while parts are still to come).
 fn signing_input(
@@ -247,14 +185,6 @@ fn verifying_key(ctx: &RequestContext<'_>, object: &StoredObject) -> Result<Publ
     }
 }
 
-fn indicator(valid: bool) -> EnumValue {
-    EnumValue(if valid {
-        validity::VALID
-    } else {
-        validity::INVALID
-    })
-}
-
 pub fn signature_verify(
     ctx: &RequestContext<'_>,
     request: SignatureVerifyRequest,
@@ -298,134 +228,6 @@ pub fn signature_verify(
         _ => signature::verify(&key, algorithm, verify_input, signature_data),
     }
     .map_err(|e| crypto_error(ctx.version, e))?;
-    response.validity_indicator = Some(indicator(valid));
-    Ok(response)
-}
-
-/// The HMAC hash for a MAC key: the parameters' algorithm, else the key's own (HMAC keys).
-fn mac_hash(
-    version: ProtocolVersion,
-    object: &StoredObject,
-    p: &CryptographicParameters,
-) -> Result<HashAlgorithm, KmipError> {
-    use CryptographicAlgorithm as A;
-    let algorithm = p
-        .cryptographic_algorithm
-        .or(object.attributes.cryptographic_algorithm());
-    Ok(match algorithm {
-        Some(A::HmacSha1) => HashAlgorithm::Sha1,
-        Some(A::HmacSha224) => HashAlgorithm::Sha224,
-        Some(A::HmacSha256) => HashAlgorithm::Sha256,
-        Some(A::HmacSha384) => HashAlgorithm::Sha384,
-        Some(A::HmacSha512) => HashAlgorithm::Sha512,
-        other => {
-            return Err(versioned(
-                version,
-                ResultReason::UnsupportedCryptographicParameters,
-                ResultReason::InvalidField,
-                format!(
-                    "MAC needs an HMAC algorithm (HMAC-SHA1/224/256/384/512), not {}",
-                    other.map_or("none", |a| a.name())
-                ),
-            ))
-        }
-    })
-}
-
-fn mac_key(object: &StoredObject) -> Result<&[u8], KmipError> {
-    match object.object.as_ref() {
-        Some(ManagedObject::SymmetricKey(block)) => symmetric_bytes(block),
-        _ => Err(KmipError::invalid_field(format!(
-            "{} is not a symmetric key",
-            object.uid
-        ))),
-    }
-}
-
-pub fn mac(ctx: &RequestContext<'_>, request: MacRequest) -> Result<MacResponse, KmipError> {
-    let uid = target(&request.unique_identifier)?.to_owned();
-    let mut object = key_use::load_for(
-        ctx,
-        &uid,
-        KeyUse::Protect(CryptographicUsageMask::MAC_GENERATE),
-    )?;
-    let p = effective_parameters(&object, request.cryptographic_parameters.as_ref());
-    let mut response = MacResponse {
-        unique_identifier: uid.clone(),
-        ..MacResponse::default()
-    };
-    let data = request.data.clone().unwrap_or_default();
-    let Some((p, data)) = gather(ctx, Operation::Mac, &uid, p, &request, &data)?
-        .complete(&mut response.correlation_value)
-    else {
-        return Ok(response);
-    };
-    let tag = mac::hmac(
-        mac_hash(ctx.version, &object, &p)?,
-        mac_key(&object)?,
-        &data,
-    )
-    .map_err(|e| crypto_error(ctx.version, e))?;
-    key_use::consume(ctx, &mut object, data.len())?;
-    response.mac_data = Some(tag);
-    Ok(response)
-}
-
-pub fn mac_verify(
-    ctx: &RequestContext<'_>,
-    request: MacVerifyRequest,
-) -> Result<MacVerifyResponse, KmipError> {
-    let uid = target(&request.unique_identifier)?.to_owned();
-    let object = key_use::load_for(
-        ctx,
-        &uid,
-        KeyUse::Process(CryptographicUsageMask::MAC_VERIFY),
-    )?;
-    let p = effective_parameters(&object, request.cryptographic_parameters.as_ref());
-    let mut response = MacVerifyResponse {
-        unique_identifier: uid.clone(),
-        ..MacVerifyResponse::default()
-    };
-    let data = request.data.clone().unwrap_or_default();
-    let Some((p, data)) = gather(ctx, Operation::MacVerify, &uid, p, &request, &data)?
-        .complete(&mut response.correlation_value)
-    else {
-        return Ok(response);
-    };
-    let tag = request.mac_data.as_deref().ok_or_else(|| {
-        KmipError::new(ResultReason::MissingData, "MAC Verify needs the MAC Data")
-    })?;
-    let valid = mac::hmac_verify(
-        mac_hash(ctx.version, &object, &p)?,
-        mac_key(&object)?,
-        &data,
-        tag,
-    )
-    .map_err(|e| crypto_error(ctx.version, e))?;
-    response.validity_indicator = Some(indicator(valid));
-    Ok(response)
-}
-
-pub fn hash(ctx: &RequestContext<'_>, request: HashRequest) -> Result<HashResponse, KmipError> {
-    let algorithm = request
-        .cryptographic_parameters
-        .hashing_algorithm
-        .ok_or_else(|| KmipError::invalid_field("Hash needs a Hashing Algorithm"))?;
-    let algorithm = hash_algorithm(ctx.version, algorithm)?;
-    let data = request.data.clone().unwrap_or_default();
-    let mut response = HashResponse::default();
-    // Hash has no key; its streams are bound to the tenant and the pseudo-identifier of the algorithm.
-    let uid = format!("hash:{algorithm:?}");
-    match gather(
-        ctx,
-        Operation::Hash,
-        &uid,
-        request.cryptographic_parameters.clone(),
-        &request,
-        &data,
-    )? {
-        Gathered::Complete(_, data) => response.data = Some(hash::digest(algorithm, &data)),
-        Gathered::Open(correlation) => response.correlation_value = Some(correlation),
-    }
+    response.validity_indicator = Some(validity::indicator(valid));
     Ok(response)
 }

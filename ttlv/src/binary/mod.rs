@@ -51,6 +51,20 @@ pub fn encode_into(item: &Item, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     writer::write_item(item, out).inspect_err(|_| out.truncate(start))
 }
 
+/// How many bytes [`encode`] would write for `item`, computed without encoding (an upper bound for a Big
+/// Integer, which encoding may shorten to its canonical form). The dispatcher charges responses against a
+/// message's budget with it.
+pub fn encoded_len(item: &Item) -> usize {
+    let padded = |n: usize| n.div_ceil(8) * 8;
+    8 + match &item.value {
+        crate::Value::Structure(children) => children.iter().map(encoded_len).sum(),
+        crate::Value::BigInteger(bytes) => padded(bytes.len()).max(8),
+        crate::Value::TextString(text) => padded(text.len()),
+        crate::Value::ByteString(bytes) => padded(bytes.len()),
+        _ => 8,
+    }
+}
+
 /// The total length of the message whose first 8 bytes are `header`: the header plus the padded value.
 ///
 /// A transport reads 8 bytes, calls this (or [`message_length_with`]) and only then reads the body. The

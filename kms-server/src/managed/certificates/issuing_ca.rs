@@ -12,7 +12,7 @@ use kmip::objects::{Certificate, ManagedObject};
 use kmip::ProtocolVersion;
 use time::{Duration, OffsetDateTime};
 
-use super::super::import_export::certificate_attributes;
+use super::super::client_objects::certificate_attributes;
 use super::super::key_codec::{crypto_error, private_key_block, stored_private_key_of};
 use super::super::provenance::initial_attributes;
 use super::super::{load, store_error};

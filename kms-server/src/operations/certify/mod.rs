@@ -8,11 +8,10 @@
 //! 0), which only the server's issuing CA issues. Alternative Names, extended key usages and the validity period
 //! come from the template too ([`template_profile`]); a CSR's own extensions take precedence.
 
-pub mod filters;
-pub mod issuer;
-pub mod issuing_ca;
 mod recertify;
-mod template_profile;
+
+use crate::managed::certificates::template_profile;
+pub use recertify::recertify;
 
 use der::Decode;
 use kmip::attributes::{Attribute, Attributes, CryptographicUsageMask, KnownAttribute, Link};
@@ -22,21 +21,19 @@ use kmip::payloads::{CertifyRequest, CertifyResponse};
 use kmip::ResultReason;
 use time::{Duration, OffsetDateTime};
 
-pub use recertify::recertify;
-
-use super::import_export::certificate_attributes;
-use super::key_codec::{crypto_error, public_key_of};
-use super::provenance::initial_attributes;
-use super::{load, new_uid, policy, save, store_error, versioned};
 use crate::crypto::certificate::{
     issue_certificate, parse_and_verify_csr, parse_certificate, BasicConstraints,
     CertificateProfile, DistinguishedName, Issuer, KeyUsage, NameAttribute,
 };
 use crate::crypto::{CryptoError, PublicKey};
 use crate::error::KmipError;
+use crate::managed::certificates::issuer::SigningAuthority;
+use crate::managed::client_objects::certificate_attributes;
+use crate::managed::key_codec::{crypto_error, public_key_of};
+use crate::managed::provenance::initial_attributes;
+use crate::managed::{attribute_policy as policy, load, new_uid, save, store_error, versioned};
 use crate::state::RequestContext;
 use crate::store::StoredObject;
-use issuer::SigningAuthority;
 
 /// Certificate Request Type values.
 const REQUEST_PKCS10: u32 = 2;
@@ -171,9 +168,9 @@ pub fn certify(
     let mut template = request.attributes.clone().unwrap_or_default();
     // The subject and the issuer are inputs here, although only the server sets them on stored certificates.
     let template_subject = take_template_subject(&mut template)?;
-    let links = issuer::take_issuer_links(&mut template)?;
+    let links = crate::managed::certificates::issuer::take_issuer_links(&mut template)?;
     policy::check_template(ctx.version, &template, &[KnownAttribute::ObjectType])?;
-    let authority = issuer::resolve(ctx, &links)?;
+    let authority = crate::managed::certificates::issuer::resolve(ctx, &links)?;
     let ca = wants_ca(&template, &authority)?;
     let mask_usage = template
         .cryptographic_usage_mask()
@@ -321,7 +318,7 @@ fn store_certificate(
     });
     let mut attributes = initial_attributes(&uid, &object, template, ctx.now);
     attributes.extend(certificate_attributes(&info));
-    attributes.extend(issuer::issuer_link(authority));
+    attributes.extend(crate::managed::certificates::issuer::issuer_link(authority));
     if let Some(public) = &public {
         attributes.push(link(LinkType::PublicKeyLink, &public.uid));
     }

@@ -1,6 +1,6 @@
 //! Re-Certify (KMIP 1.x §4.8, 2.x): a new certificate for the public key of an existing one, with the same
 //! subject and extensions, from the same issuer (the one its Certificate Link names) unless the template names
-//! another (see [`super::issuer`]); a certificate without that link (one registered, not issued here) is renewed
+//! another (see [`crate::managed::certificates::issuer`]); a certificate without that link (one registered, not issued here) is renewed
 //! by the server's issuing CA.
 //!
 //! A request may carry a PKCS#10 request: its signature is checked and its key must be the certificate's (proof
@@ -17,9 +17,6 @@ use kmip::payloads::{ReCertifyRequest, ReCertifyResponse};
 use kmip::ResultReason;
 use time::Duration;
 
-use super::super::key_codec::crypto_error;
-use super::super::{load, policy, save, target, versioned, wrong_state};
-use super::issuer::{self, IssuerLinks};
 use super::{
     csr_der, csr_error, end_entity_or_ca, invalid_csr, set_link, sign, store_certificate,
     take_template_subject, timestamp, wants_ca, CLOCK_SKEW_MINUTES,
@@ -30,6 +27,9 @@ use crate::crypto::certificate::{
 };
 use crate::crypto::PublicKey;
 use crate::error::KmipError;
+use crate::managed::certificates::issuer::{self, IssuerLinks};
+use crate::managed::key_codec::crypto_error;
+use crate::managed::{attribute_policy as policy, load, save, target, versioned, wrong_state};
 use crate::state::RequestContext;
 
 pub fn recertify(
