@@ -130,9 +130,18 @@ impl Client {
             return Err(ClientError::ConnectionBroken);
         }
         let bytes = ttlv::binary::encode(&request.to_ttlv())?;
+        self.send_encoded(&bytes).await
+    }
+
+    /// Sends one request message already encoded as TTLV (a load generator encodes it once and sends it many
+    /// times) and returns the response message.
+    pub async fn send_encoded(&mut self, bytes: &[u8]) -> Result<ResponseMessage, ClientError> {
+        if self.broken {
+            return Err(ClientError::ConnectionBroken);
+        }
         // Until a whole response has been read, a failure leaves the stream mid-message.
         self.broken = true;
-        transport::write_message_timeout(&mut self.stream, &bytes, self.timeout).await?;
+        transport::write_message_timeout(&mut self.stream, bytes, self.timeout).await?;
         let answer =
             transport::read_message_timeout(&mut self.stream, &self.limits, self.timeout).await?;
         self.broken = false;
