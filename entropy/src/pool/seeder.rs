@@ -267,6 +267,26 @@ struct Worker {
     epoch: u64,
 }
 
+/// Logs when seeds start or stop having healthy quantum input, naming the sources that fed the new seed.
+fn log_quantum_change(previous: Option<&SeedRecord>, seed: &SeedRecord) {
+    let now = seed.quantum();
+    if previous.map(SeedRecord::quantum) == Some(now) {
+        return;
+    }
+    let sources: Vec<&str> = seed
+        .sources
+        .iter()
+        .filter(|s| s.credited && s.credited_bits > 0)
+        .map(|s| s.id.as_str())
+        .collect();
+    let sources = sources.join(", ");
+    if now {
+        tracing::info!(epoch = seed.epoch, %sources, "entropy: seeds are quantum (a healthy quantum source contributes)");
+    } else {
+        tracing::warn!(epoch = seed.epoch, %sources, "entropy: seeds are NOT quantum (no healthy quantum source contributes)");
+    }
+}
+
 /// A panic's message, for the error that replaces it.
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
@@ -303,8 +323,9 @@ impl Worker {
                         })
                     };
                     if let Ok(material) = &result {
-                        *lock_ignoring_poison(&self.published.last_seed) =
-                            Some(Arc::clone(&material.record));
+                        let previous = lock_ignoring_poison(&self.published.last_seed)
+                            .replace(Arc::clone(&material.record));
+                        log_quantum_change(previous.as_deref(), &material.record);
                     }
                     self.publish(false);
                     // A requester that timed out meanwhile has dropped its receiver; the seed is zeroized on drop.
