@@ -331,6 +331,13 @@ impl EntropyConfig {
 
     /// Checks everything that can be checked without opening a source.
     pub fn validate(&self) -> Result<(), EntropyError> {
+        self.validate_sources_and_drbg()?;
+        self.validate_credit()
+    }
+
+    /// The checks of [`validate`](Self::validate) except that some source is credited: enough to read one source's
+    /// raw samples (`qkms random --raw`, e.g. of an uncredited recording), which seeds nothing.
+    pub fn validate_sources_and_drbg(&self) -> Result<(), EntropyError> {
         let sources = self.effective_sources();
         let mut ids = std::collections::HashSet::new();
         for source in &sources {
@@ -357,6 +364,12 @@ impl EntropyConfig {
                 _ => {}
             }
         }
+        self.validate_drbg()
+    }
+
+    /// At least one source is credited, and no replay recording is credited without `allow_replay_credit`.
+    fn validate_credit(&self) -> Result<(), EntropyError> {
+        let sources = self.effective_sources();
         for source in &self.sources {
             if source.kind == SourceKind::Replay
                 && source.credited == Some(true)
@@ -376,6 +389,10 @@ impl EntropyConfig {
                     .into(),
             ));
         }
+        Ok(())
+    }
+
+    fn validate_drbg(&self) -> Result<(), EntropyError> {
         let drbg = &self.drbg;
         if drbg.instances > MAX_INSTANCES {
             return Err(EntropyError::Config(format!(
