@@ -3,6 +3,7 @@
 //! ```toml
 //! # No [[sources]] at all: the OS getrandom fallback (not quantum), which every status says.
 //! # allow_replay_credit = true  # TEST ONLY: let `replay` recordings count as entropy (see below)
+//! # state_file = "/var/lib/qkms/entropy.state"  # persisted instantiation counter (qkms-server sets it)
 //! [[sources]]
 //! kind = "char-device"          # char-device | https | rdseed | jitter | os | replay
 //! id = "quantis0"

@@ -31,9 +31,11 @@ pub struct PoolStatus {
     /// instance's current seed had credited input from a quantum source that passed its health tests, and at
     /// least one of those quantum sources still passes them now. A quantum source configured but latched off
     /// (the OS or another classical source seeding instead) makes this false.
+    #[serde(default)]
     pub quantum_now: bool,
     /// Ids of the credited sources whose samples went into the latest seed and that still pass their health
     /// tests: the sources seeding now (in configured order).
+    #[serde(default)]
     pub seeding_sources: Vec<String>,
     pub mechanism: DrbgMechanism,
     /// Seeds taken so far (the latest seed epoch).

@@ -230,6 +230,15 @@ async fn a_latched_quantum_source_is_reported_as_not_quantum_until_an_operator_r
     assert_eq!(qrng["quantum"], true, "the kind's claim is kept: {qrng}");
     assert_eq!(qrng["contributing"], false, "{qrng}");
     assert_eq!(qrng["health"], "persistent-failure", "{qrng}");
+    assert_eq!(
+        qrng["randomness"], "quantum device, NOT contributing now",
+        "{qrng}"
+    );
+    assert!(
+        server.log().contains("entropy: NOT quantum-seeded now"),
+        "the start-up log says what seeds:\n{}",
+        server.log()
+    );
     let info = server_information(&mut client).await;
     assert!(info.contains("not quantum-seeded now"), "{info}");
     assert!(!info.contains("qkms quantum-seeded"), "{info}");
@@ -298,6 +307,12 @@ async fn a_latched_quantum_source_is_reported_as_not_quantum_until_an_operator_r
         serde_json::json!([QRNG])
     );
     assert_eq!(health["entropy"]["sources"][0]["contributing"], true);
+    let log = server.log();
+    assert!(
+        log.contains("entropy source reset by an operator")
+            && log.contains("entropy: seeds are quantum"),
+        "the log records the reset and the return to quantum seeds:\n{log}"
+    );
     let info = server_information(&mut client).await;
     assert!(info.contains("; quantum-seeded now"), "{info}");
     assert_eq!(new_key_is_quantum(&mut client, "after-reset").await, "true");

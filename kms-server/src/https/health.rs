@@ -60,12 +60,13 @@ pub fn kind_label(kind: SourceKind) -> &'static str {
     }
 }
 
-/// A human label saying what kind of randomness a source gives.
-fn randomness_label(kind: SourceKind, quantum: bool) -> &'static str {
-    match (kind, quantum) {
-        (SourceKind::Os, _) => "NOT QUANTUM: operating-system getrandom fallback",
-        (_, true) => "quantum",
-        (_, false) => "not quantum",
+/// A human label saying what kind of randomness a source gives, and for a quantum device whether it gives any now.
+fn randomness_label(kind: SourceKind, quantum: bool, contributing: bool) -> &'static str {
+    match (kind, quantum, contributing) {
+        (SourceKind::Os, _, _) => "NOT QUANTUM: operating-system getrandom fallback",
+        (_, true, true) => "quantum",
+        (_, true, false) => "quantum device, NOT contributing now",
+        (_, false, _) => "not quantum",
     }
 }
 
@@ -79,7 +80,7 @@ pub fn document(status: &PoolStatus) -> Value {
                 "id": s.id,
                 "kind": kind_label(s.kind),
                 "quantum": s.quantum,
-                "randomness": randomness_label(s.kind, s.quantum),
+                "randomness": randomness_label(s.kind, s.quantum, s.contributing),
                 "credited": s.credited,
                 "contributing": s.contributing,
                 "health": s.health.state,
