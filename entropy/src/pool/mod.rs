@@ -21,6 +21,7 @@
 mod rng;
 mod seeder;
 mod shard;
+mod snapshot;
 mod sources;
 mod uniqueness;
 
@@ -40,10 +41,9 @@ use self::uniqueness::Uniqueness;
 use crate::config::EntropyConfig;
 use crate::drbg::{DrbgError, DrbgMechanism, MAX_BYTES_PER_REQUEST};
 use crate::error::EntropyError;
-use crate::health::HealthState;
-use crate::provenance::{kind_name, unix_ms_now, Provenance, SeedRecord, OS_FALLBACK_LABEL};
+use crate::provenance::{unix_ms_now, Provenance, SeedRecord};
 use crate::source::{EntropySource, SourceKind};
-use crate::status::{PoolState, PoolStatus, SourceStatus};
+use crate::status::{PoolStatus, SourceStatus};
 
 /// Entropy input at instantiation: 384 bits (3s/2, s = 256).
 pub const INSTANTIATE_SEED_BYTES: usize = 48;
@@ -285,54 +285,21 @@ impl EntropyPool {
                 shard.status()
             })
             .collect();
-        let mut sources = inner.seeder.status();
         let failed = inner.failed.load(Ordering::Acquire);
-        let state = if failed {
-            PoolState::FailedClosed
-        } else if drbgs.iter().any(|d| d.seeded) {
-            PoolState::Ready
-        } else {
-            PoolState::Unseeded
-        };
         let failure = if failed {
             inner.failure_lock().as_ref().map(ToString::to_string)
         } else {
             None
         };
-        let last_seed = inner.seeder.last_seed().filter(|_| !failed);
-        for source in &mut sources {
-            source.contributing = source.health.state == HealthState::Healthy
-                && last_seed.as_ref().is_some_and(|r| r.fed_by(&source.id));
-        }
-        let seeding_sources: Vec<String> = sources
-            .iter()
-            .filter(|s| s.contributing && s.credited)
-            .map(|s| s.id.clone())
-            .collect();
-        let quantum_still_healthy = sources
-            .iter()
-            .any(|s| s.contributing && s.credited && s.quantum);
-        let quantum_now = quantum_still_healthy
-            && last_seed.as_ref().is_some_and(|r| r.quantum())
-            && seeds.iter().all(|r| r.quantum());
-        // From the sources the pool runs (a pool built `with_sources` has no configured ones).
-        let os_fallback = sources
-            .iter()
-            .filter(|s| s.credited)
-            .all(|s| s.kind == SourceKind::Os);
-        let summary = summary(&sources, os_fallback, quantum_now, state);
-        PoolStatus {
-            state,
-            failure,
-            os_fallback,
-            summary,
-            quantum_now,
-            seeding_sources,
-            mechanism: inner.config.drbg.mechanism,
-            seed_epoch: drbgs.iter().filter_map(|d| d.seed_epoch).max().unwrap_or(0),
-            sources,
+        snapshot::build(snapshot::Inputs {
+            sources: inner.seeder.status(),
+            last_seed: inner.seeder.last_seed(),
+            instance_seeds: seeds,
             drbgs,
-        }
+            failed,
+            failure,
+            mechanism: inner.config.drbg.mechanism,
+        })
     }
 
     /// The rustls provider drawing from this pool (see [`crate::tls`]).
@@ -343,57 +310,6 @@ impl EntropyPool {
                 .get_or_init(|| crate::tls::provider_for(self.clone())),
         )
     }
-}
-
-/// The status's one line: the OS fallback label, or whether the pool is quantum now and which sources seed it.
-fn summary(
-    sources: &[SourceStatus],
-    os_fallback: bool,
-    quantum_now: bool,
-    state: PoolState,
-) -> String {
-    if os_fallback {
-        return OS_FALLBACK_LABEL.to_owned();
-    }
-    let label = if quantum_now {
-        "quantum now"
-    } else {
-        "not quantum now"
-    };
-    let seeding: Vec<String> = sources
-        .iter()
-        .filter(|s| s.contributing && s.credited)
-        .map(|s| {
-            let origin = match (s.kind, s.quantum) {
-                (SourceKind::Os, _) => "OS getrandom, not quantum",
-                (_, true) => "quantum",
-                (_, false) => "not quantum",
-            };
-            format!("{} ({}, {origin})", s.id, kind_name(s.kind))
-        })
-        .collect();
-    let failing: Vec<String> = sources
-        .iter()
-        .filter(|s| {
-            matches!(
-                s.health.state,
-                HealthState::IntermittentFailure | HealthState::PersistentFailure
-            )
-        })
-        .map(|s| format!("{} {:?}", s.id, s.health.state))
-        .collect();
-    let mut line = if seeding.is_empty() {
-        match state {
-            PoolState::Unseeded => format!("{label}: no seed taken yet"),
-            _ => format!("{label}: no source is seeding"),
-        }
-    } else {
-        format!("{label}: seeding from {}", seeding.join(", "))
-    };
-    if !failing.is_empty() {
-        line.push_str(&format!("; failing: {}", failing.join(", ")));
-    }
-    line
 }
 
 impl PoolInner {
