@@ -6,11 +6,16 @@ use clap::{Parser, Subcommand};
 
 mod audit;
 mod bench;
+mod entropy_cmd;
 mod random;
 mod ttlv_cmd;
 
 #[derive(Debug, Parser)]
-#[command(name = "qkms", version, about = "qkms: quantum-seeded key management")]
+#[command(
+    name = "qkms",
+    version,
+    about = "qkms: the command line of the qkms key management server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -28,6 +33,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Check the server's audit log: `qkms audit verify --dir DIR` (or `--log FILE`).
     Audit(audit::AuditArgs),
+    /// Operate a running server's entropy sources: `qkms entropy reset --config DIR/qkms.toml --source ID`.
+    Entropy(entropy_cmd::EntropyArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +44,7 @@ fn main() -> ExitCode {
         Command::Random(args) => random::run(args),
         Command::Bench(args) => bench::run(args).map_err(Into::into),
         Command::Audit(args) => audit::run(args),
+        Command::Entropy(args) => entropy_cmd::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,12 +16,13 @@ fn samples_file() -> PathBuf {
         .join("../entropy/tests/data/entropy-samples/truerand_8bit.bin")
 }
 
+/// A configuration whose only source is a recording, credited under the test-only `allow_replay_credit`.
 fn replay_config(dir: &Path, name: &str, samples: &Path, h: f64) -> PathBuf {
     let config = dir.join(name);
     std::fs::write(
         &config,
         format!(
-            "[[sources]]\nkind = \"replay\"\nid = \"recorded\"\npath = {:?}\nmin_entropy_per_sample = {h}\n",
+            "allow_replay_credit = true\n\n[[sources]]\nkind = \"replay\"\nid = \"recorded\"\npath = {:?}\nmin_entropy_per_sample = {h}\n",
             samples.display().to_string()
         ),
     )

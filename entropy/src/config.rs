@@ -2,6 +2,8 @@
 //!
 //! ```toml
 //! # No [[sources]] at all: the OS getrandom fallback (not quantum), which every status says.
+//! # allow_replay_credit = true  # TEST ONLY: let `replay` recordings count as entropy (see below)
+//! # state_file = "/var/lib/qkms/entropy.state"  # persisted instantiation counter (qkms-server sets it)
 //! [[sources]]
 //! kind = "char-device"          # char-device | https | rdseed | jitter | os | replay
 //! id = "quantis0"
@@ -29,6 +31,11 @@
 //! reseed_interval_seconds = 60
 //! seed_timeout_ms = 5000
 //! ```
+//!
+//! A `replay` source reads a recording from its first byte at every start, so two runs would seed from the same
+//! bytes: it is never credited unless `allow_replay_credit = true` (documented as test-only, and logged as a
+//! warning at every pool start), and every DRBG instantiation mixes unique data into its personalization
+//! string anyway (see `pool::uniqueness`).
 
 use std::path::{Path, PathBuf};
 
@@ -48,6 +55,14 @@ pub struct EntropyConfig {
     pub health: HealthThresholds,
     /// DRBG mechanism, sharding and reseeding.
     pub drbg: DrbgConfig,
+    /// TEST ONLY. Default false: `replay` sources (recordings, which restart from their first byte at every
+    /// start) are mixed in without credit. True lets them be credited (the pool logs a warning when it starts).
+    pub allow_replay_credit: bool,
+    /// Where the pool persists its instantiation counter (one small file, rewritten at every pool start) so
+    /// that personalization strings never repeat across restarts. Default none: the personalization then
+    /// relies on time, boot id, pid and a process-local counter. The server sets it to its data directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_file: Option<PathBuf>,
 }
 
 /// One configured source.
@@ -285,13 +300,29 @@ impl EntropyConfig {
         })
     }
 
-    /// The sources the pool will run: the configured ones, or the OS fallback when none is configured.
+    /// The sources the pool will run: the configured ones, or the OS fallback when none is configured. A
+    /// `replay` source comes back uncredited unless `allow_replay_credit` is set.
     pub fn effective_sources(&self) -> Vec<SourceConfig> {
         if self.sources.is_empty() {
-            vec![SourceConfig::os_fallback()]
-        } else {
-            self.sources.clone()
+            return vec![SourceConfig::os_fallback()];
         }
+        let mut sources = self.sources.clone();
+        for source in &mut sources {
+            if source.kind == SourceKind::Replay {
+                source.credited = Some(self.allow_replay_credit && source.is_credited());
+            }
+        }
+        sources
+    }
+
+    /// The ids of credited `replay` sources (non-empty only under `allow_replay_credit`): what the pool warns
+    /// about at start.
+    pub fn credited_replay_sources(&self) -> Vec<String> {
+        self.effective_sources()
+            .into_iter()
+            .filter(|s| s.kind == SourceKind::Replay && s.is_credited())
+            .map(|s| s.id)
+            .collect()
     }
 
     /// Whether this configuration runs on the OS fallback alone (no configured source).
@@ -301,6 +332,13 @@ impl EntropyConfig {
 
     /// Checks everything that can be checked without opening a source.
     pub fn validate(&self) -> Result<(), EntropyError> {
+        self.validate_sources_and_drbg()?;
+        self.validate_credit()
+    }
+
+    /// The checks of [`validate`](Self::validate) except that some source is credited: enough to read one source's
+    /// raw samples (`qkms random --raw`, e.g. of an uncredited recording), which seeds nothing.
+    pub fn validate_sources_and_drbg(&self) -> Result<(), EntropyError> {
         let sources = self.effective_sources();
         let mut ids = std::collections::HashSet::new();
         for source in &sources {
@@ -327,11 +365,35 @@ impl EntropyConfig {
                 _ => {}
             }
         }
+        self.validate_drbg()
+    }
+
+    /// At least one source is credited, and no replay recording is credited without `allow_replay_credit`.
+    fn validate_credit(&self) -> Result<(), EntropyError> {
+        let sources = self.effective_sources();
+        for source in &self.sources {
+            if source.kind == SourceKind::Replay
+                && source.credited == Some(true)
+                && !self.allow_replay_credit
+            {
+                return Err(EntropyError::Config(format!(
+                    "source {}: a replay recording restarts from its first byte at every start and cannot be \
+                     credited (allow_replay_credit = true is for tests only)",
+                    source.id
+                )));
+            }
+        }
         if !sources.iter().any(SourceConfig::is_credited) {
             return Err(EntropyError::Config(
-                "no credited source: at least one source must be credited to seed the DRBGs".into(),
+                "no credited source: at least one source must be credited to seed the DRBGs (replay \
+                 recordings are uncredited unless allow_replay_credit = true, for tests only)"
+                    .into(),
             ));
         }
+        Ok(())
+    }
+
+    fn validate_drbg(&self) -> Result<(), EntropyError> {
         let drbg = &self.drbg;
         if drbg.instances > MAX_INSTANCES {
             return Err(EntropyError::Config(format!(
@@ -380,6 +442,8 @@ mod tests {
     #[test]
     fn parses_a_full_configuration() {
         let text = r#"
+            allow_replay_credit = true
+
             [[sources]]
             kind = "replay"
             id = "rec"
@@ -407,7 +471,8 @@ mod tests {
         "#;
         let config = EntropyConfig::from_toml_str(text).unwrap();
         assert_eq!(config.sources.len(), 2);
-        assert!(config.sources[0].is_credited());
+        assert!(config.effective_sources()[0].is_credited());
+        assert_eq!(config.credited_replay_sources(), ["rec"]);
         assert!(
             !config.sources[1].is_credited(),
             "https defaults to uncredited"
@@ -425,6 +490,9 @@ mod tests {
             ("[[sources]]\nkind = \"os\"\nid = \"a\"\n[[sources]]\nkind = \"os\"\nid = \"a\"\n", "twice"),
             ("[[sources]]\nkind = \"os\"\nid = \"a\"\ncredited = false\n", "no credited source"),
             ("[[sources]]\nkind = \"os\"\nid = \"a\"\nmin_entropy_per_sample = 9.0\n", "exceeds"),
+            // A recording is uncredited unless the test-only switch is on.
+            ("[[sources]]\nkind = \"replay\"\nid = \"r\"\npath = \"/x\"\nmin_entropy_per_sample = 8.0\n", "allow_replay_credit"),
+            ("[[sources]]\nkind = \"replay\"\nid = \"r\"\npath = \"/x\"\nmin_entropy_per_sample = 8.0\ncredited = true\n[[sources]]\nkind = \"os\"\nid = \"o\"\n", "tests only"),
             ("[drbg]\nreseed_interval_generates = 0\n", "reseed_interval_generates"),
             ("[drbg]\nseed_timeout_ms = 0\n", "seed_timeout_ms"),
             ("[health]\nintermittent_alpha = 0\n", "intermittent_alpha"),

@@ -43,11 +43,19 @@ pub struct SeedRecord {
 }
 
 impl SeedRecord {
-    /// Whether any credited source behind this seed is quantum.
+    /// Whether a credited quantum source contributed credited min-entropy to this seed and was passing its
+    /// health tests when the seed was taken. A quantum source that failed during the seed does not count.
     pub fn quantum(&self) -> bool {
+        self.sources.iter().any(|s| {
+            s.credited && s.quantum && s.credited_bits > 0 && s.health == Some(HealthState::Healthy)
+        })
+    }
+
+    /// Whether source `id` fed this seed (credited bits, or uncredited bytes).
+    pub fn fed_by(&self, id: &str) -> bool {
         self.sources
             .iter()
-            .any(|s| s.credited && s.quantum && s.credited_bits > 0)
+            .any(|s| s.id == id && (s.credited_bits > 0 || (!s.credited && s.samples > 0)))
     }
 }
 
@@ -56,7 +64,7 @@ impl SeedRecord {
 pub struct Provenance {
     /// Sources of the seed the producing DRBG state descends from (its latest (re)seed).
     pub sources: Vec<SourceUse>,
-    /// True when a credited, quantum source contributed to that seed.
+    /// True when a credited quantum source contributed to that seed while passing its health tests.
     pub quantum: bool,
     /// Epoch of that seed (see [`SeedRecord::epoch`]).
     pub seed_epoch: u64,

@@ -22,10 +22,21 @@ pub struct PoolStatus {
     pub state: PoolState,
     /// The error of the last failed seed, while `state` is `FailedClosed`.
     pub failure: Option<String>,
-    /// True when no source is configured and the OS fallback seeds everything.
+    /// True when the OS generator is the only credited source (no source configured: the OS fallback).
     pub os_fallback: bool,
-    /// One line for humans: "OS getrandom (not quantum)" or the credited sources and whether any is quantum.
+    /// One line for humans: "OS getrandom (not quantum)", or "quantum now" / "not quantum now" and the sources
+    /// seeding now. Follows `quantum_now`, never the configuration alone.
     pub summary: String,
+    /// True only while the pool serves (not failed closed) and the latest seed and every seeded DRBG
+    /// instance's current seed had credited input from a quantum source that passed its health tests, and at
+    /// least one of those quantum sources still passes them now. A quantum source configured but latched off
+    /// (the OS or another classical source seeding instead) makes this false.
+    #[serde(default)]
+    pub quantum_now: bool,
+    /// Ids of the credited sources whose samples went into the latest seed and that still pass their health
+    /// tests: the sources seeding now (in configured order).
+    #[serde(default)]
+    pub seeding_sources: Vec<String>,
     pub mechanism: DrbgMechanism,
     /// Seeds taken so far (the latest seed epoch).
     pub seed_epoch: u64,
@@ -38,8 +49,14 @@ pub struct PoolStatus {
 pub struct SourceStatus {
     pub id: String,
     pub kind: SourceKind,
+    /// What the configuration claims for the source's noise (quantum origin or not): a claim about the kind of
+    /// source, not about what seeds right now (see `contributing` and [`PoolStatus::quantum_now`]).
     pub quantum: bool,
     pub credited: bool,
+    /// Whether its samples went into the pool's latest seed (credited, or mixed in without credit) and it
+    /// still passes its health tests now.
+    #[serde(default)]
+    pub contributing: bool,
     pub min_entropy_per_sample: f64,
     /// Health-test snapshot (state, last failure, cutoffs, counters).
     pub health: HealthStatus,

@@ -25,7 +25,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(
     name = "qkms-server",
     version,
-    about = "KMIP key management server with quantum-seeded keys"
+    about = "qkms key management server (KMIP over mutual TLS); keys come from its entropy pool, quantum-seeded \
+             only while a configured quantum source passes its health tests (see /health and Query)"
 )]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {

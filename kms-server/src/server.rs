@@ -58,7 +58,12 @@ impl Server {
     /// TLS material. Nothing listens yet.
     pub fn build(config: &Config) -> Result<Self, ServerError> {
         config.validate()?;
-        let entropy = EntropyPool::new(config.entropy.clone())?;
+        let mut entropy_config = config.entropy.clone();
+        // The pool's persisted instantiation counter lives in the data directory, beside the audit log.
+        entropy_config
+            .state_file
+            .get_or_insert_with(|| config.store.audit_log.with_file_name(ENTROPY_STATE_FILE));
+        let entropy = EntropyPool::new(entropy_config)?;
         log_entropy(&entropy);
 
         let passphrase = read_passphrase(&config.store.passphrase_file)?;
@@ -122,6 +127,7 @@ impl Server {
             metrics,
             state.entropy.clone(),
             Arc::clone(&state.usage),
+            Arc::clone(&state.audit),
         );
         Ok(Self {
             state,
@@ -230,7 +236,10 @@ async fn sync_audit_periodically(
     }
 }
 
-/// Says at start-up where randomness comes from; the OS fallback is named as such.
+/// The entropy pool's state file (its persisted instantiation counter), in the data directory.
+pub const ENTROPY_STATE_FILE: &str = "entropy.state";
+
+/// Says at start-up where randomness comes from, from what actually seeded (the OS fallback named as such).
 fn log_entropy(pool: &EntropyPool) {
     let status = pool.status();
     if status.os_fallback {
@@ -240,19 +249,24 @@ fn log_entropy(pool: &EntropyPool) {
             tracing::info!(
                 id = %source.id,
                 kind = ?source.kind,
-                quantum = source.quantum,
+                quantum_device = source.quantum,
                 credited = source.credited,
                 min_entropy_per_sample = source.min_entropy_per_sample,
-                "entropy source"
+                "entropy source configured"
             );
         }
-        tracing::info!(summary = %status.summary, "entropy");
     }
     // Seed now so a broken source shows at start-up; the server still starts (Get keeps working, Create and
     // RNG Retrieve fail closed until the pool recovers).
     let mut probe = [0u8; 32];
     if let Err(error) = pool.fill(&mut probe) {
         tracing::error!(%error, "entropy pool cannot seed: key generation and RNG Retrieve will fail until it can");
+    }
+    let status = pool.status();
+    if status.quantum_now {
+        tracing::info!(summary = %status.summary, "entropy: quantum-seeded now");
+    } else {
+        tracing::warn!(summary = %status.summary, "entropy: NOT quantum-seeded now");
     }
 }
 

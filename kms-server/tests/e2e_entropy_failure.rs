@@ -18,7 +18,8 @@ use kmip::{ProtocolVersion, ResultReason};
 
 const STUCK_SOURCE: &str = "stuck-qrng";
 
-/// Points `[entropy]` at a file of one repeated byte, credited as a quantum source.
+/// Points `[entropy]` at a file of one repeated byte, credited as a quantum source (a recording is credited only
+/// under the test-only `allow_replay_credit`).
 fn stuck_entropy(setup: &mut SetUp) {
     let recording = setup.path().join("stuck.bin");
     std::fs::write(&recording, vec![0x42u8; 1 << 20]).expect("write the recording");
@@ -28,6 +29,7 @@ fn stuck_entropy(setup: &mut SetUp) {
         source.min_entropy_per_sample = Some(8.0);
         source.quantum = true;
         config.entropy.sources = vec![source];
+        config.entropy.allow_replay_credit = true;
         // Fail in a fraction of a second rather than the default 5 s seeding wait.
         config.entropy.drbg.seed_timeout_ms = 300;
     });

@@ -3,7 +3,8 @@
 //! - Seeds come from the seeding thread ([`seeder`]): health-tested credited samples, conditioned with
 //!   min-entropy accounting. Instantiation takes 384 bits of full entropy (3s/2 for s = 256, SP 800-90C; the
 //!   conditioner needs 448 credited bits for it) plus a 128-bit nonce (time and a counter: unique, as SP 800-90A
-//!   8.6.7 asks); a reseed takes 256 bits (320 credited).
+//!   8.6.7 asks) and a personalization string that never repeats across instantiations, processes and
+//!   restarts ([`uniqueness`]); a reseed takes 256 bits (320 credited).
 //! - DRBG instances are sharded: each thread sticks to one instance (chosen round-robin at its first draw), so
 //!   with one instance per CPU (the default) threads rarely contend on a lock.
 //! - An instance reseeds when its seed is older than the configured interval (generate calls or seconds), on
@@ -12,11 +13,17 @@
 //!   errors (naming each credited source and its health state) until a seed succeeds again. Each draw in the
 //!   failed state retries the seed, so recovery is automatic once an intermittently failing source passes its
 //!   retest; a latched (persistent) failure needs [`EntropyPool::reset_source`].
+//! - When a source enters a failure state (or is reset), every instance reseeds at its next draw, so that no
+//!   instance keeps serving from a seed whose status no longer holds; [`EntropyPool::status`] says which sources
+//!   fed the latest seed and whether it is quantum now (`quantum_now`), from what actually seeded, not from the
+//!   configuration.
 
 mod rng;
 mod seeder;
 mod shard;
+mod snapshot;
 mod sources;
+mod uniqueness;
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -30,12 +37,13 @@ pub use self::sources::{open_configured_source, open_source, TestedSource};
 
 use self::seeder::{SeedMaterial, Seeder};
 use self::shard::Shard;
+use self::uniqueness::Uniqueness;
 use crate::config::EntropyConfig;
 use crate::drbg::{DrbgError, DrbgMechanism, MAX_BYTES_PER_REQUEST};
 use crate::error::EntropyError;
-use crate::provenance::{unix_ms_now, Provenance, SeedRecord, OS_FALLBACK_LABEL};
-use crate::source::EntropySource;
-use crate::status::{PoolState, PoolStatus};
+use crate::provenance::{unix_ms_now, Provenance, SeedRecord};
+use crate::source::{EntropySource, SourceKind};
+use crate::status::{PoolStatus, SourceStatus};
 
 /// Entropy input at instantiation: 384 bits (3s/2, s = 256).
 pub const INSTANTIATE_SEED_BYTES: usize = 48;
@@ -61,8 +69,8 @@ struct PoolInner {
     /// Set when the last (re)seed failed; every draw then retries the seed before generating.
     failed: AtomicBool,
     failure: Mutex<Option<EntropyError>>,
-    /// Instantiations across all shards: the nonce's sequence part.
-    nonce_counter: AtomicU64,
+    /// Boot id, pid and the persisted start counter: what makes every instantiation's input unique.
+    uniqueness: Uniqueness,
     additional: AdditionalInput,
     /// The rustls provider, built once per pool (see [`crate::tls`]).
     rustls_provider: std::sync::OnceLock<Arc<rustls::crypto::CryptoProvider>>,
@@ -139,6 +147,17 @@ impl EntropyPool {
         let mut checked = config.clone();
         checked.sources.clear();
         checked.validate()?;
+        if !config.allow_replay_credit {
+            if let Some(replay) = sources
+                .iter()
+                .find(|s| s.info().kind == SourceKind::Replay && s.info().credited)
+            {
+                return Err(EntropyError::Config(format!(
+                    "source {}: a replay recording cannot be credited (allow_replay_credit = true is for tests only)",
+                    replay.info().id
+                )));
+            }
+        }
         if !sources.iter().any(|s| s.info().credited) {
             return Err(EntropyError::Config(
                 "no credited source among the supplied sources".into(),
@@ -149,6 +168,17 @@ impl EntropyPool {
     }
 
     fn start(config: EntropyConfig, sources: Vec<TestedSource>) -> Result<Self, EntropyError> {
+        for source in sources
+            .iter()
+            .filter(|s| s.info().kind == SourceKind::Replay && s.info().credited)
+        {
+            tracing::warn!(
+                source = %source.info().id,
+                "TEST ONLY: allow_replay_credit credits a replay recording, which restarts from its first byte at \
+                 every start; never run a production server like this"
+            );
+        }
+        let uniqueness = Uniqueness::start(config.state_file.as_deref())?;
         let count = config.drbg.instance_count();
         let mechanism = config.drbg.mechanism;
         let shards = (0..count)
@@ -162,7 +192,7 @@ impl EntropyPool {
                 seeder,
                 failed: AtomicBool::new(false),
                 failure: Mutex::new(None),
-                nonce_counter: AtomicU64::new(0),
+                uniqueness,
                 additional: AdditionalInput::default(),
                 rustls_provider: std::sync::OnceLock::new(),
             }),
@@ -213,10 +243,22 @@ impl EntropyPool {
         additional.generation.fetch_add(1, Ordering::Release);
     }
 
-    /// Operator action: clears a source's latched (persistent) health-test failure; it restarts with a start-up
-    /// test at the next seed.
-    pub fn reset_source(&self, id: &str) -> Result<(), EntropyError> {
-        self.inner.seeder.reset_source(id, RESET_TIMEOUT)
+    /// Operator action: clears source `id`'s health-test failure (latched or not) and its buffered samples, then
+    /// reseeds every instance. The source contributes again only after its start-up tests pass on fresh
+    /// samples (they run at that reseed); until then the other credited sources seed. Returns the source's
+    /// status after the reseed (its health says whether the start-up tests passed). Unknown ids are refused
+    /// with [`EntropyError::UnknownSource`]; a failing reseed leaves the pool failed closed as usual (see
+    /// [`status`](Self::status)) without failing the reset.
+    pub fn reset_source(&self, id: &str) -> Result<SourceStatus, EntropyError> {
+        self.inner.seeder.reset_source(id, RESET_TIMEOUT)?;
+        if let Err(error) = self.reseed() {
+            tracing::warn!(source = %id, %error, "reseed after an operator reset failed");
+        }
+        self.status()
+            .sources
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or_else(|| EntropyError::UnknownSource(id.to_owned()))
     }
 
     /// A `rand_core` 0.6 RNG over this pool (for `rsa`, `p256`, ... key generation). See [`PoolRng`].
@@ -229,63 +271,35 @@ impl EntropyPool {
         &self.inner.config
     }
 
-    /// A live snapshot: per source samples read, rate, health and failures; per instance bytes and reseeds.
+    /// A live snapshot: per source samples read, rate, health, failures and whether it feeds the seeds now; per
+    /// instance bytes and reseeds; whether the pool is quantum now (from what seeded, not the configuration).
     pub fn status(&self) -> PoolStatus {
         let inner = &self.inner;
+        let mut seeds = Vec::with_capacity(inner.shards.len());
         let drbgs: Vec<_> = inner
             .shards
             .iter()
-            .map(|s| inner.lock_shard(s).status())
+            .map(|s| {
+                let shard = inner.lock_shard(s);
+                seeds.extend(shard.seed.clone());
+                shard.status()
+            })
             .collect();
-        let sources = inner.seeder.status();
         let failed = inner.failed.load(Ordering::Acquire);
-        let state = if failed {
-            PoolState::FailedClosed
-        } else if drbgs.iter().any(|d| d.seeded) {
-            PoolState::Ready
-        } else {
-            PoolState::Unseeded
-        };
         let failure = if failed {
             inner.failure_lock().as_ref().map(ToString::to_string)
         } else {
             None
         };
-        let credited: Vec<_> = sources.iter().filter(|s| s.credited).collect();
-        let summary = if credited
-            .iter()
-            .all(|s| s.kind == crate::source::SourceKind::Os)
-        {
-            OS_FALLBACK_LABEL.to_owned()
-        } else {
-            let quantum = credited.iter().any(|s| s.quantum);
-            let names: Vec<_> = credited
-                .iter()
-                .map(|s| {
-                    format!(
-                        "{} ({}, {:?})",
-                        s.id,
-                        crate::provenance::kind_name(s.kind),
-                        s.health.state
-                    )
-                })
-                .collect();
-            format!(
-                "{}: {}",
-                if quantum { "quantum" } else { "not quantum" },
-                names.join(", ")
-            )
-        };
-        PoolStatus {
-            state,
-            failure,
-            os_fallback: inner.config.is_os_fallback(),
-            summary,
-            mechanism: inner.config.drbg.mechanism,
-            seed_epoch: drbgs.iter().filter_map(|d| d.seed_epoch).max().unwrap_or(0),
-            sources,
+        snapshot::build(snapshot::Inputs {
+            sources: inner.seeder.status(),
+            last_seed: inner.seeder.last_seed(),
+            instance_seeds: seeds,
             drbgs,
-        }
+            failed,
+            failure,
+            mechanism: inner.config.drbg.mechanism,
+        })
     }
 
     /// The rustls provider drawing from this pool (see [`crate::tls`]).
@@ -351,6 +365,7 @@ impl PoolInner {
             || stale
             || prediction_resistance
             || self.failed.load(Ordering::Acquire)
+            || shard.health_generation != self.seeder.health_generation()
         {
             self.seed_shard(shard)?;
         }
@@ -410,6 +425,8 @@ impl PoolInner {
             RESEED_SEED_BYTES
         };
         let additional = self.additional_digest();
+        // Read before seeding: a source failing during this seed moves it again, and the next draw reseeds.
+        let generation = self.seeder.health_generation();
         let result = self
             .seeder
             .seed(seed_bytes, additional, timeout)
@@ -419,6 +436,7 @@ impl PoolInner {
             });
         match &result {
             Ok(()) => {
+                shard.health_generation = generation;
                 if self.failed.swap(false, Ordering::AcqRel) {
                     tracing::info!("entropy pool recovered: seeding succeeded again");
                 }
@@ -442,23 +460,8 @@ impl PoolInner {
     ) -> Result<(), EntropyError> {
         let record = Arc::clone(&material.record);
         if shard.drbg.is_none() {
-            let mut nonce = [0u8; 16];
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos() as u64);
-            nonce[..8].copy_from_slice(&nanos.to_be_bytes());
-            nonce[8..].copy_from_slice(
-                &self
-                    .nonce_counter
-                    .fetch_add(1, Ordering::Relaxed)
-                    .to_be_bytes(),
-            );
-            let mut personalization = Vec::with_capacity(64);
-            personalization.extend_from_slice(b"qkms entropy pool instance ");
-            personalization.extend_from_slice(&shard.index.to_be_bytes());
-            personalization.extend_from_slice(&std::process::id().to_be_bytes());
-            personalization.extend_from_slice(additional);
-            shard.instantiate(&material.seed, &nonce, &personalization, record)?;
+            let input = self.uniqueness.next(shard.index, additional);
+            shard.instantiate(&material.seed, &input.nonce, &input.personalization, record)?;
             shard.additional_seen = self.additional.generation.load(Ordering::Acquire);
         } else {
             shard.reseed(&material.seed, additional, record)?;

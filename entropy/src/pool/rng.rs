@@ -10,8 +10,14 @@
 //! [`PoolRng::with_rng`] (or [`EntropyPool::with_rng`]), which catches exactly that panic with `catch_unwind` and
 //! returns the error as a `Result`, and lets any other panic continue. Code that calls `try_fill_bytes` directly
 //! gets the error without a panic. In a build with `panic = "abort"` the process aborts instead: still fail-closed.
+//!
+//! The standard panic hook runs before `catch_unwind` sees the panic, and used to print "thread panicked" and a
+//! backtrace hint for every refusal that `with_rng` then turned into an ordinary error. The first `with_rng`
+//! therefore installs a hook that stays silent for a [`FailClosed`] payload and hands every other panic to the
+//! hook that was in place before.
 
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
 
 use rand_core::{CryptoRng, RngCore};
 
@@ -43,6 +49,7 @@ impl PoolRng {
         pool: &EntropyPool,
         f: impl FnOnce(&mut PoolRng) -> T,
     ) -> Result<T, EntropyError> {
+        silence_fail_closed_panics();
         let mut rng = pool.rng();
         match panic::catch_unwind(AssertUnwindSafe(|| f(&mut rng))) {
             Ok(value) => Ok(value),
@@ -52,6 +59,20 @@ impl PoolRng {
             },
         }
     }
+}
+
+/// Installs (once per process) a panic hook that prints nothing for a [`FailClosed`] payload, which
+/// [`PoolRng::with_rng`] turns into an error, and delegates every other panic to the previous hook.
+fn silence_fail_closed_panics() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<FailClosed>().is_none() {
+                previous(info);
+            }
+        }));
+    });
 }
 
 impl EntropyPool {

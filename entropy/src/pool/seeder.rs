@@ -2,9 +2,20 @@
 //!
 //! Sources are read on their own thread so that a draw waiting for a seed can give up after the configured
 //! timeout (and fail closed) even when a device read blocks indefinitely: `read()` on a character device or an
-//! HTTPS request cannot be interrupted, but the waiting draw can stop waiting. A request whose requester has
-//! already given up is skipped.
+//! HTTPS request cannot be interrupted, but the waiting draw can stop waiting.
+//!
+//! Every request gets an answer: one whose deadline passed while it waited in the queue is answered with a
+//! timeout (it used to be dropped unanswered, and a requester whose own wait had not quite run out then saw
+//! "the seeding thread dropped the request": the `--init`-under-load failure), and a panic in a source driver
+//! is caught and answered as an error instead of ending the thread. So a closed reply channel means only that
+//! the thread is gone.
+//!
+//! The thread also publishes what the status needs to tell the truth: the record of the last seed it took
+//! (which sources fed it) and a health generation that moves whenever a source enters a failure state or is
+//! reset, after which every DRBG instance reseeds at its next draw.
 
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,6 +25,7 @@ use zeroize::Zeroizing;
 use super::sources::TestedSource;
 use crate::conditioning::{required_credit_bits, Conditioner, CONDITIONER_NAME};
 use crate::error::{EntropyError, SourceReport};
+use crate::health::HealthState;
 use crate::provenance::{unix_ms_now, SeedRecord, SourceUse};
 use crate::source::{EntropySource, SourceError};
 use crate::status::SourceStatus;
@@ -34,6 +46,7 @@ enum Message {
         seed_bytes: usize,
         additional: [u8; 32],
         deadline: Instant,
+        timeout: Duration,
         reply: mpsc::SyncSender<Result<SeedMaterial, EntropyError>>,
     },
     Reset {
@@ -46,7 +59,17 @@ enum Message {
 #[derive(Debug)]
 pub(crate) struct Seeder {
     requests: mpsc::Sender<Message>,
-    status: Arc<Mutex<Vec<SourceStatus>>>,
+    published: Arc<Published>,
+}
+
+/// What the seeding thread publishes for the pool's status and reseed policy.
+#[derive(Debug, Default)]
+struct Published {
+    status: Mutex<Vec<SourceStatus>>,
+    /// The last seed taken (instantiation or reseed), successful ones only.
+    last_seed: Mutex<Option<Arc<SeedRecord>>>,
+    /// Moves when a source enters a failure state or an operator resets one.
+    health_generation: AtomicU64,
 }
 
 impl std::fmt::Debug for Message {
@@ -63,6 +86,8 @@ struct Slot {
     source: TestedSource,
     status: SourceStatus,
     read_time: Duration,
+    /// The health state last published (to notice a source entering a failure state).
+    published_state: HealthState,
 }
 
 impl Slot {
@@ -79,8 +104,10 @@ impl Slot {
             read_rate_samples_per_sec: 0.0,
             failures: 0,
             last_error: None,
+            contributing: false,
         };
         Self {
+            published_state: status.health.state,
             source,
             status,
             read_time: Duration::ZERO,
@@ -124,18 +151,24 @@ impl Seeder {
     /// Starts the seeding thread over `sources`.
     pub fn start(sources: Vec<TestedSource>) -> Result<Self, EntropyError> {
         let slots: Vec<Slot> = sources.into_iter().map(Slot::new).collect();
-        let status = Arc::new(Mutex::new(slots.iter().map(|s| s.status.clone()).collect()));
+        let published = Arc::new(Published {
+            status: Mutex::new(slots.iter().map(|s| s.status.clone()).collect()),
+            ..Published::default()
+        });
         let (requests, inbox) = mpsc::channel();
         let worker = Worker {
             slots,
-            status: Arc::clone(&status),
+            published: Arc::clone(&published),
             epoch: 0,
         };
         std::thread::Builder::new()
             .name("qkms-entropy-seeder".into())
             .spawn(move || worker.run(inbox))
             .map_err(|e| EntropyError::SeederStopped(format!("cannot start: {e}")))?;
-        Ok(Self { requests, status })
+        Ok(Self {
+            requests,
+            published,
+        })
     }
 
     /// A conditioned seed of `seed_bytes` full-entropy bytes, or an error once `timeout` has passed.
@@ -153,17 +186,20 @@ impl Seeder {
                 seed_bytes,
                 additional,
                 deadline,
+                timeout,
                 reply,
             })
             .map_err(|_| EntropyError::SeederStopped("the seeding thread has exited".into()))?;
-        match answer.recv_timeout(timeout) {
+        // Wait until the same deadline the thread checks: it answers every request, so a timeout here means a
+        // read is still blocked, and a closed channel means the thread is gone.
+        match answer.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(result) => result,
             Err(mpsc::RecvTimeoutError::Timeout) => Err(EntropyError::SeedTimeout {
-                timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+                timeout_ms: millis(timeout),
                 sources: self.reports(),
             }),
             Err(mpsc::RecvTimeoutError::Disconnected) => Err(EntropyError::SeederStopped(
-                "the seeding thread dropped the request".into(),
+                "the seeding thread has exited".into(),
             )),
         }
     }
@@ -180,17 +216,27 @@ impl Seeder {
         answer
             .recv_timeout(timeout)
             .map_err(|_| EntropyError::SeedTimeout {
-                timeout_ms: timeout.as_millis() as u64,
+                timeout_ms: millis(timeout),
                 sources: self.reports(),
             })?
     }
 
     pub fn status(&self) -> Vec<SourceStatus> {
-        lock_ignoring_poison(&self.status).clone()
+        lock_ignoring_poison(&self.published.status).clone()
+    }
+
+    /// The record of the last successful seed, if any.
+    pub fn last_seed(&self) -> Option<Arc<SeedRecord>> {
+        lock_ignoring_poison(&self.published.last_seed).clone()
+    }
+
+    /// Moves whenever a source enters a failure state or is reset: instances seeded before must reseed.
+    pub fn health_generation(&self) -> u64 {
+        self.published.health_generation.load(Ordering::Acquire)
     }
 
     fn reports(&self) -> Vec<SourceReport> {
-        lock_ignoring_poison(&self.status)
+        lock_ignoring_poison(&self.published.status)
             .iter()
             .filter(|s| s.credited)
             .map(|s| SourceReport {
@@ -204,6 +250,10 @@ impl Seeder {
     }
 }
 
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Status snapshots stay readable after a panic elsewhere: they are plain figures, never secrets or DRBG state.
 fn lock_ignoring_poison<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
@@ -213,8 +263,37 @@ fn lock_ignoring_poison<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 struct Worker {
     slots: Vec<Slot>,
-    status: Arc<Mutex<Vec<SourceStatus>>>,
+    published: Arc<Published>,
     epoch: u64,
+}
+
+/// Logs when seeds start or stop having healthy quantum input, naming the sources that fed the new seed.
+fn log_quantum_change(previous: Option<&SeedRecord>, seed: &SeedRecord) {
+    let now = seed.quantum();
+    if previous.map(SeedRecord::quantum) == Some(now) {
+        return;
+    }
+    let sources: Vec<&str> = seed
+        .sources
+        .iter()
+        .filter(|s| s.credited && s.credited_bits > 0)
+        .map(|s| s.id.as_str())
+        .collect();
+    let sources = sources.join(", ");
+    if now {
+        tracing::info!(epoch = seed.epoch, %sources, "entropy: seeds are quantum (a healthy quantum source contributes)");
+    } else {
+        tracing::warn!(epoch = seed.epoch, %sources, "entropy: seeds are NOT quantum (no healthy quantum source contributes)");
+    }
+}
+
+/// A panic's message, for the error that replaces it.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
 impl Worker {
@@ -226,13 +305,29 @@ impl Worker {
                     seed_bytes,
                     additional,
                     deadline,
+                    timeout,
                     reply,
                 } => {
-                    if Instant::now() >= deadline {
-                        continue; // the requester has given up already
+                    let result = if Instant::now() >= deadline {
+                        // Its requester has given up (or is about to): answer, never drop.
+                        Err(self.timeout_error(timeout))
+                    } else {
+                        panic::catch_unwind(AssertUnwindSafe(|| {
+                            self.gather(seed_bytes, &additional, deadline, timeout)
+                        }))
+                        .unwrap_or_else(|payload| {
+                            Err(EntropyError::SeederStopped(format!(
+                                "a source driver panicked while seeding: {}",
+                                panic_message(payload.as_ref())
+                            )))
+                        })
+                    };
+                    if let Ok(material) = &result {
+                        let previous = lock_ignoring_poison(&self.published.last_seed)
+                            .replace(Arc::clone(&material.record));
+                        log_quantum_change(previous.as_deref(), &material.record);
                     }
-                    let result = self.gather(seed_bytes, &additional, deadline);
-                    self.publish();
+                    self.publish(false);
                     // A requester that timed out meanwhile has dropped its receiver; the seed is zeroized on drop.
                     let _ = reply.send(result);
                 }
@@ -242,19 +337,53 @@ impl Worker {
                             slot.source.reset();
                             slot.status.health = slot.source.status();
                             slot.status.last_error = None;
+                            tracing::warn!(source = %id, "entropy source reset by an operator: start-up tests run again before it may contribute");
                             Ok(())
                         }
                         None => Err(EntropyError::UnknownSource(id)),
                     };
-                    self.publish();
+                    self.publish(result.is_ok());
                     let _ = reply.send(result);
                 }
             }
         }
     }
 
-    fn publish(&self) {
-        *lock_ignoring_poison(&self.status) = self.slots.iter().map(|s| s.status.clone()).collect();
+    fn timeout_error(&self, timeout: Duration) -> EntropyError {
+        EntropyError::SeedTimeout {
+            timeout_ms: millis(timeout),
+            sources: self
+                .slots
+                .iter()
+                .filter(|s| s.status.credited)
+                .map(Slot::report)
+                .collect(),
+        }
+    }
+
+    /// Publishes the sources' status; moves the health generation when a source entered a failure state since
+    /// the last publication, or when `reset`.
+    fn publish(&mut self, reset: bool) {
+        let mut moved = reset;
+        for slot in &mut self.slots {
+            let state = slot.status.health.state;
+            let failing = matches!(
+                state,
+                HealthState::IntermittentFailure | HealthState::PersistentFailure
+            );
+            if failing && state != slot.published_state {
+                tracing::warn!(source = %slot.status.id, ?state, "entropy source failed its health tests: every DRBG instance reseeds without it");
+                moved = true;
+            }
+            slot.published_state = state;
+        }
+        if moved {
+            self.published
+                .health_generation
+                .fetch_add(1, Ordering::AcqRel);
+        }
+        *lock_ignoring_poison(&self.published.status) =
+            self.slots.iter().map(|s| s.status.clone()).collect();
     }
 
     /// Reads credited sources in configured order until the conditioner holds `8 * seed_bytes + 64` credited
@@ -264,6 +393,7 @@ impl Worker {
         seed_bytes: usize,
         additional: &[u8; 32],
         deadline: Instant,
+        timeout: Duration,
     ) -> Result<SeedMaterial, EntropyError> {
         let mut conditioner = Conditioner::new();
         let mut uses = Vec::new();
@@ -312,7 +442,7 @@ impl Worker {
             let needed_bits = required_credit_bits(seed_bytes as u64 * 8);
             return Err(if Instant::now() >= deadline {
                 EntropyError::SeedTimeout {
-                    timeout_ms: 0,
+                    timeout_ms: millis(timeout),
                     sources,
                 }
             } else {

@@ -23,6 +23,8 @@ pub(crate) struct Shard {
     pub instantiations: u64,
     /// The additional-input generation this instance has already mixed in.
     pub additional_seen: u64,
+    /// The seeder's health generation when this instance was last seeded (a change means: reseed).
+    pub health_generation: u64,
 }
 
 impl Shard {
@@ -39,6 +41,7 @@ impl Shard {
             reseeds: 0,
             instantiations: 0,
             additional_seen: 0,
+            health_generation: 0,
         }
     }
 

@@ -100,7 +100,8 @@ pub fn open_configured_source(
     config: &EntropyConfig,
     id: &str,
 ) -> Result<TestedSource, EntropyError> {
-    config.validate()?;
+    // Reading one source's raw samples seeds nothing: an uncredited recording may be read too.
+    config.validate_sources_and_drbg()?;
     let source = config
         .effective_sources()
         .into_iter()

@@ -1,6 +1,9 @@
-//! `GET /health`: whether the server can serve, from the entropy pool's live status. Each source says whether it
-//! is quantum; the OS `getrandom` fallback is labelled NOT quantum in so many words, so that a monitoring system
-//! (or a human reading the JSON) cannot mistake a classical set-up for a QRNG-backed one.
+//! `GET /health`: whether the server can serve, from the entropy pool's live status. `entropy.quantum` is the
+//! pool's `quantum_now`: true only while a healthy quantum source is actually feeding the seeds, never merely
+//! because one is configured; `entropy.seeding_sources` names the sources seeding now. Each source says what
+//! its kind claims (`quantum`) and, separately, whether it is `contributing`; the OS `getrandom` fallback is
+//! labelled NOT quantum in so many words, so that a monitoring system (or a human reading the JSON) cannot
+//! mistake a classical set-up, or a latched-off QRNG, for a QRNG-backed one.
 
 use entropy::health::HealthState;
 use entropy::source::SourceKind;
@@ -57,18 +60,18 @@ pub fn kind_label(kind: SourceKind) -> &'static str {
     }
 }
 
-/// A human label saying what kind of randomness a source gives.
-fn randomness_label(kind: SourceKind, quantum: bool) -> &'static str {
-    match (kind, quantum) {
-        (SourceKind::Os, _) => "NOT QUANTUM: operating-system getrandom fallback",
-        (_, true) => "quantum",
-        (_, false) => "not quantum",
+/// A human label saying what kind of randomness a source gives, and for a quantum device whether it gives any now.
+fn randomness_label(kind: SourceKind, quantum: bool, contributing: bool) -> &'static str {
+    match (kind, quantum, contributing) {
+        (SourceKind::Os, _, _) => "NOT QUANTUM: operating-system getrandom fallback",
+        (_, true, true) => "quantum",
+        (_, true, false) => "quantum device, NOT contributing now",
+        (_, false, _) => "not quantum",
     }
 }
 
 /// The `/health` document.
 pub fn document(status: &PoolStatus) -> Value {
-    let quantum = status.sources.iter().any(|s| s.credited && s.quantum);
     let sources: Vec<Value> = status
         .sources
         .iter()
@@ -77,8 +80,9 @@ pub fn document(status: &PoolStatus) -> Value {
                 "id": s.id,
                 "kind": kind_label(s.kind),
                 "quantum": s.quantum,
-                "randomness": randomness_label(s.kind, s.quantum),
+                "randomness": randomness_label(s.kind, s.quantum, s.contributing),
                 "credited": s.credited,
+                "contributing": s.contributing,
                 "health": s.health.state,
                 "last_failure": s.health.last_failure,
                 "samples_read": s.samples_read,
@@ -92,7 +96,8 @@ pub fn document(status: &PoolStatus) -> Value {
         "entropy": {
             "state": status.state,
             "failure": status.failure,
-            "quantum": quantum,
+            "quantum": status.quantum_now,
+            "seeding_sources": status.seeding_sources,
             "os_fallback": status.os_fallback,
             "summary": status.summary,
             "drbg": status.mechanism,
@@ -116,6 +121,10 @@ mod tests {
         assert_eq!(doc["status"], "ok");
         assert_eq!(doc["entropy"]["quantum"], false);
         assert_eq!(doc["entropy"]["os_fallback"], true);
+        assert_eq!(
+            doc["entropy"]["seeding_sources"],
+            serde_json::json!([entropy::source::OsSource::ID])
+        );
         let sources = doc["entropy"]["sources"].as_array().unwrap();
         assert!(!sources.is_empty(), "{doc}");
         for source in sources {

@@ -267,6 +267,32 @@ fn render_entropy(out: &mut String, status: &PoolStatus) {
     );
     header(
         out,
+        "qkms_entropy_quantum_seeding",
+        "gauge",
+        "1 while a healthy quantum source feeds the seeds (the latest seed and every DRBG instance's); 0 otherwise, \
+         whatever the configuration says.",
+    );
+    let _ = writeln!(
+        out,
+        "qkms_entropy_quantum_seeding {}",
+        u8::from(status.quantum_now)
+    );
+    header(
+        out,
+        "qkms_entropy_source_contributing",
+        "gauge",
+        "1 when the source's samples went into the latest seed and it still passes its health tests.",
+    );
+    for source in &status.sources {
+        let _ = writeln!(
+            out,
+            "qkms_entropy_source_contributing{{source=\"{}\"}} {}",
+            escape(&source.id),
+            u8::from(source.contributing)
+        );
+    }
+    header(
+        out,
         "qkms_entropy_source_healthy",
         "gauge",
         "1 when the source passes its SP 800-90B health tests.",
@@ -456,6 +482,14 @@ mod tests {
         let text = Metrics::default().render(&pool_status(), &BTreeMap::new());
         assert!(text.contains("qkms_entropy_os_fallback 1\n"), "{text}");
         assert!(text.contains("qkms_entropy_pool_ready 1\n"), "{text}");
+        assert!(text.contains("qkms_entropy_quantum_seeding 0\n"), "{text}");
+        assert!(
+            text.contains(&format!(
+                "qkms_entropy_source_contributing{{source=\"{}\"}} 1\n",
+                entropy::source::OsSource::ID
+            )),
+            "{text}"
+        );
         let drawn: u64 = text
             .lines()
             .find_map(|l| l.strip_prefix("qkms_entropy_bytes_drawn_total "))

@@ -1,5 +1,6 @@
 //! The HTTPS listener (`[https]`): KMIP over HTTPS in the TTLV, XML and JSON encodings (KMIP Profiles 2.1
-//! §6.3-6.5) at `POST /kmip`, plus `GET /health` and `GET /metrics`.
+//! §6.3-6.5) at `POST /kmip`, plus `GET /health`, `GET /metrics` and the operators' `POST
+//! /v1/entropy/sources/{id}/reset`.
 //!
 //! It shares everything with the TTLV listener except the framing: the rustls configuration (the entropy pool's
 //! provider, the KMIP suites, client certificates required and verified against `[tls] ca_files`), the tenant
@@ -9,6 +10,7 @@
 //! read_timeout_secs` for the next request's headers is closed.
 
 mod encoding;
+mod entropy_reset;
 mod health;
 mod kmip_endpoint;
 mod metrics;
@@ -32,6 +34,7 @@ use tokio_rustls::TlsAcceptor;
 pub use encoding::{MessageEncoding, SUPPORTED_CONTENT_TYPES};
 pub use metrics::Metrics;
 
+use crate::audit::AuditLog;
 use crate::auth::AuthError;
 use crate::config::HttpsConfig;
 use crate::listener::{self, ListenerError, Shared};
@@ -48,6 +51,8 @@ pub struct HttpsShared {
     pub entropy: EntropyPool,
     /// Per-tenant usage, for `/metrics`.
     pub usage: Arc<UsageMeter>,
+    /// For the records of operator actions (entropy source resets).
+    pub audit: Arc<AuditLog>,
 }
 
 /// One connection's view: the shared parts and who the client certificate names.
@@ -95,6 +100,7 @@ impl HttpsListener {
         metrics: Arc<Metrics>,
         entropy: EntropyPool,
         usage: Arc<UsageMeter>,
+        audit: Arc<AuditLog>,
     ) -> Option<Self> {
         if !config.enabled {
             return None;
@@ -108,6 +114,7 @@ impl HttpsListener {
                 metrics,
                 entropy,
                 usage,
+                audit,
             }),
             listen: config.listen.clone(),
         })

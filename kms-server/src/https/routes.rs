@@ -1,4 +1,4 @@
-//! The HTTPS routes: `POST /kmip`, `GET /health`, `GET /metrics`.
+//! The HTTPS routes: `POST /kmip`, `GET /health`, `GET /metrics`, `POST /v1/entropy/sources/{id}/reset`.
 //!
 //! Every route sits behind the TLS handshake, which requires a client certificate from `[tls] ca_files`, as the
 //! TTLV listener does. Beyond that:
@@ -7,6 +7,7 @@
 //!   keeping it behind a client certificate means no unauthenticated request reaches the server at all.
 //! - `/metrics` answers operators only (`[auth] operators`): it counts every tenant's requests, which one tenant
 //!   must not see of another.
+//! - `/v1/entropy/sources/{id}/reset` answers operators only, audited ([`entropy_reset`]).
 
 use std::sync::Arc;
 
@@ -17,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{health, kmip_endpoint, refuse, ConnectionContext};
+use super::{entropy_reset, health, kmip_endpoint, refuse, ConnectionContext};
 use crate::tenant::Role;
 
 /// The routes, each connection's context given per connection with `with_state`.
@@ -26,6 +27,7 @@ pub fn router() -> Router<Arc<ConnectionContext>> {
         .route("/kmip", post(kmip_endpoint::kmip))
         .route("/health", get(health_endpoint))
         .route("/metrics", get(metrics_endpoint))
+        .route("/v1/entropy/sources/{id}/reset", post(entropy_reset::reset))
         .fallback(not_found)
 }
 
@@ -89,6 +91,8 @@ async fn not_found(State(connection): State<Arc<ConnectionContext>>) -> Response
     refuse(
         &connection.shared.metrics,
         StatusCode::NOT_FOUND,
-        "no such resource: the routes are POST /kmip, GET /health and GET /metrics".into(),
+        "no such resource: the routes are POST /kmip, GET /health, GET /metrics and POST \
+         /v1/entropy/sources/{id}/reset"
+            .into(),
     )
 }

@@ -73,19 +73,25 @@ fn text(tag: ttlv::Tag, value: impl Into<String>) -> Item {
     Item::new(tag, Value::TextString(value.into()))
 }
 
-/// Server Information: product and version, then one line per entropy source with its kind, whether it is
-/// quantum, and its health right now.
+/// Server Information: product and version, then the pool's state and whether it is quantum *now* (a healthy
+/// quantum source feeding the seeds, not merely configured), then one line per entropy source with its kind,
+/// what its kind claims, whether it is contributing, and its health right now.
 pub fn server_information(status: &PoolStatus) -> Item {
     let mut children = vec![
         text(tags::SERVER_NAME, "qkms"),
         text(tags::SERVER_VERSION, env!("CARGO_PKG_VERSION")),
-        text(tags::PRODUCT_NAME, "qkms quantum-seeded KMIP server"),
+        text(tags::PRODUCT_NAME, "qkms key management server"),
     ];
     let pool_state = match serde_json::to_value(status.state) {
         Ok(serde_json::Value::String(s)) => s,
         _ => format!("{:?}", status.state),
     };
-    let mut pool = format!("entropy pool: {pool_state}; {}", status.summary);
+    let seeding = if status.quantum_now {
+        "quantum-seeded now"
+    } else {
+        "not quantum-seeded now"
+    };
+    let mut pool = format!("entropy pool: {pool_state}; {seeding}; {}", status.summary);
     if status.os_fallback {
         pool.push_str("; running on the OS fallback source only (not quantum)");
     }
@@ -101,17 +107,22 @@ pub fn server_information(status: &PoolStatus) -> Item {
         children.push(text(
             tags::VENDOR_EXTENSION,
             format!(
-                "entropy source {}: {kind}, {}, {}, health {:?}",
+                "entropy source {}: {kind}, {}, {}, {}, health {:?}",
                 source.id,
                 if source.quantum {
-                    "quantum"
+                    "quantum device"
                 } else {
-                    "not quantum"
+                    "not a quantum device"
                 },
                 if source.credited {
                     "credited"
                 } else {
                     "uncredited"
+                },
+                if source.contributing {
+                    "contributing"
+                } else {
+                    "not contributing"
                 },
                 source.state()
             ),
