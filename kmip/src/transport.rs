@@ -35,6 +35,21 @@ pub async fn read_message<R>(reader: &mut R, limits: &Limits) -> Result<Vec<u8>,
 where
     R: AsyncRead + Unpin + ?Sized,
 {
+    let (header, total) = read_header(reader, limits).await?;
+    read_body(reader, header, total).await
+}
+
+/// Reads a message's 8-byte header and returns it with the message's total length, checked against the limit:
+/// a server can reserve memory for the body (or refuse it) before reading it.
+///
+/// Returns [`TransportError::Closed`] when the stream ends cleanly before the first byte.
+pub async fn read_header<R>(
+    reader: &mut R,
+    limits: &Limits,
+) -> Result<([u8; 8], usize), TransportError>
+where
+    R: AsyncRead + Unpin + ?Sized,
+{
     let mut header = [0u8; 8];
     let mut filled = 0;
     while filled < header.len() {
@@ -58,6 +73,18 @@ where
         },
         other => TransportError::InvalidHeader(other),
     })?;
+    Ok((header, total))
+}
+
+/// Reads the rest of the message whose header [`read_header`] returned: the whole message, header included.
+pub async fn read_body<R>(
+    reader: &mut R,
+    header: [u8; 8],
+    total: usize,
+) -> Result<Vec<u8>, TransportError>
+where
+    R: AsyncRead + Unpin + ?Sized,
+{
     let mut message = Vec::with_capacity(total);
     message.extend_from_slice(&header);
     let body_len = total - header.len();
@@ -72,6 +99,23 @@ where
         });
     }
     Ok(message)
+}
+
+/// Reads and drops the rest of a message whose body will not be kept (a server refusing it for lack of memory
+/// keeps the stream's framing, so it can still answer), holding at most a small buffer.
+pub async fn skip_body<R>(reader: &mut R, total: usize) -> Result<(), TransportError>
+where
+    R: AsyncRead + Unpin + ?Sized,
+{
+    let body_len = (total - 8) as u64;
+    let skipped = tokio::io::copy(&mut reader.take(body_len), &mut tokio::io::sink()).await?;
+    if skipped < body_len {
+        return Err(TransportError::UnexpectedEof {
+            received: 8 + skipped as usize,
+            expected: total,
+        });
+    }
+    Ok(())
 }
 
 /// [`read_message`] bounded by `timeout`.

@@ -124,9 +124,19 @@ pub struct LimitsConfig {
     pub max_depth: usize,
     /// Most TTLV items in one request. Default 1,000,000.
     pub max_items: usize,
-    /// Most simultaneous client connections; further ones wait in the kernel backlog. Default 4096.
+    /// Most simultaneous authenticated client connections (per listener); a connection that completes its
+    /// handshake beyond it is closed. Default 4096.
     pub max_connections: usize,
-    /// Seconds a TLS handshake may take. Default 10.
+    /// Most connections in their TLS handshake at once, server-wide; a new connection beyond it is closed at
+    /// once, so unauthenticated peers can never hold the slots authenticated ones need. Default 256.
+    pub max_handshakes: usize,
+    /// Most connections in their TLS handshake at once from one IP address. Default 16.
+    pub max_handshakes_per_address: usize,
+    /// Most bytes of requests being read or answered, server-wide: reserved once a message's header declares
+    /// its length, before its body is read; a message that cannot reserve is read, dropped and answered with
+    /// an error. At least max_message_size. Default 268435456 (256 MiB).
+    pub max_pending_request_bytes: usize,
+    /// Seconds a TLS handshake may take. Default 5.
     pub handshake_timeout_secs: u64,
     /// Seconds to receive a whole message once its first byte arrived. Default 30.
     pub read_timeout_secs: u64,
@@ -150,7 +160,10 @@ impl Default for LimitsConfig {
             max_depth: ttlv::Limits::DEFAULT_MAX_DEPTH,
             max_items: ttlv::Limits::DEFAULT_MAX_ITEMS,
             max_connections: 4096,
-            handshake_timeout_secs: 10,
+            max_handshakes: 256,
+            max_handshakes_per_address: 16,
+            max_pending_request_bytes: 256 * 1024 * 1024,
+            handshake_timeout_secs: 5,
             read_timeout_secs: 30,
             idle_timeout_secs: 300,
             write_timeout_secs: 30,
@@ -317,6 +330,17 @@ impl Config {
         if limits.max_depth == 0 || limits.max_items == 0 || limits.max_connections == 0 {
             return invalid("limits.max_depth, max_items and max_connections must be positive");
         }
+        if limits.max_handshakes == 0 || limits.max_handshakes_per_address == 0 {
+            return invalid(
+                "limits.max_handshakes and max_handshakes_per_address must be positive",
+            );
+        }
+        if limits.max_pending_request_bytes < limits.max_message_size {
+            return invalid(
+                "limits.max_pending_request_bytes must be at least limits.max_message_size (else a message of \
+                 the maximum size could never be read)",
+            );
+        }
         if limits.max_batch_items == 0 {
             return invalid("limits.max_batch_items must be positive");
         }
@@ -378,6 +402,9 @@ impl Config {
             max_depth = self.limits.max_depth,
             max_items = self.limits.max_items,
             max_connections = self.limits.max_connections,
+            max_handshakes = self.limits.max_handshakes,
+            max_handshakes_per_address = self.limits.max_handshakes_per_address,
+            max_pending_request_bytes = self.limits.max_pending_request_bytes,
             handshake = self.limits.handshake_timeout_secs,
             read = self.limits.read_timeout_secs,
             idle = self.limits.idle_timeout_secs,

@@ -53,7 +53,7 @@ fn interop_begin_end_and_reset_succeed_with_an_empty_payload() {
             item.operation,
             Some(OperationCode::Known(Operation::Interop))
         );
-        let Some(payload @ ResponsePayload::Undecoded(_)) = &item.payload else {
+        let Some(payload @ ResponsePayload::Interop(_)) = &item.payload else {
             panic!("unexpected payload {:?}", item.payload)
         };
         assert_eq!(

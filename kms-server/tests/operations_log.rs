@@ -40,7 +40,7 @@ fn log_succeeds_with_an_empty_payload_and_is_audited_for_the_caller() {
         item.result_message
     );
     assert_eq!(item.operation, Some(OperationCode::Known(Operation::Log)));
-    let Some(payload @ ResponsePayload::Undecoded(_)) = &item.payload else {
+    let Some(payload @ ResponsePayload::Log(_)) = &item.payload else {
         panic!("unexpected payload {:?}", item.payload)
     };
     assert_eq!(

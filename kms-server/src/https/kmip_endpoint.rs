@@ -46,6 +46,25 @@ pub async fn kmip(
         );
     };
     let settings = &shared.connection.settings;
+    // The body's memory is reserved from the server-wide request memory before it is read (the declared
+    // length, else the largest message), and held until the answer is made.
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok())
+        .unwrap_or(settings.limits.max_message_size)
+        .min(settings.limits.max_message_size);
+    let Some(_reservation) = shared.connection.request_memory.try_reserve(declared) else {
+        return refuse(
+            &shared.metrics,
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the server is already holding its limit of {} bytes of requests ([limits] \
+                 max_pending_request_bytes): retry later",
+                shared.connection.request_memory.limit_bytes()
+            ),
+        );
+    };
     let body = match read_body(
         body,
         &headers,

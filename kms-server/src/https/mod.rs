@@ -172,13 +172,6 @@ async fn serve(
     let slots = Arc::new(Semaphore::new(settings.max_connections));
     let router = routes::router();
     loop {
-        let permit = tokio::select! {
-            permit = Arc::clone(&slots).acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break, // the semaphore is never closed; stop rather than spin if it ever is
-            },
-            _ = shutdown.changed() => break,
-        };
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -190,13 +183,19 @@ async fn serve(
             },
             _ = shutdown.changed() => break,
         };
+        // The same admission as the TTLV listener (listener::admission): a handshake ticket first, shared
+        // between both listeners; a connection slot only once authenticated.
+        let Some(ticket) = shared.connection.handshakes.admit(peer.ip()) else {
+            tracing::debug!(%peer, "HTTPS: no handshake ticket (server-wide or per-address limit): closing");
+            continue;
+        };
         let acceptor = acceptor.clone();
         let shared = Arc::clone(&shared);
         let router = router.clone();
         let shutdown = shutdown.clone();
+        let slots = Arc::clone(&slots);
         tokio::spawn(async move {
-            let _permit = permit;
-            handle(tcp, peer, acceptor, shared, router, shutdown).await;
+            handle(tcp, peer, ticket, acceptor, slots, shared, router, shutdown).await;
         });
     }
     drop(listener);
@@ -210,10 +209,13 @@ async fn serve(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn handle(
     tcp: tokio::net::TcpStream,
     peer: SocketAddr,
+    ticket: crate::listener::admission::HandshakeTicket,
     acceptor: TlsAcceptor,
+    slots: Arc<Semaphore>,
     shared: Arc<HttpsShared>,
     router: Router<Arc<ConnectionContext>>,
     mut shutdown: watch::Receiver<bool>,
@@ -233,6 +235,11 @@ async fn handle(
             tracing::info!(%peer, "HTTPS TLS handshake timed out");
             return;
         }
+    };
+    drop(ticket);
+    let Ok(_slot) = slots.try_acquire_owned() else {
+        tracing::warn!(%peer, "HTTPS connection limit reached: closing");
+        return;
     };
     let caller = match stream
         .get_ref()

@@ -7,6 +7,7 @@ use kmip::{RequestMessage, ResponseMessage, ResultReason};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
 use tokio::sync::watch;
 
+use super::admission::Reservation;
 use super::responses::{encode_within, message_failure, FALLBACK_VERSION};
 use super::Shared;
 use crate::auth::AuthError;
@@ -52,15 +53,20 @@ pub async fn serve_connection<S>(
             Ok(Ok([])) => return,
             Ok(Ok(_)) => {}
         }
-        let read = transport::read_message_timeout(
-            &mut stream,
-            &shared.settings.limits,
-            shared.settings.read_timeout,
-        )
-        .await;
-        let next = match read {
-            Ok(bytes) => answer(bytes, &caller, &shared).await,
-            Err(error) => on_transport_error(error, &peer),
+        let timeout = shared.settings.read_timeout;
+        let read = tokio::time::timeout(timeout, read_request(&mut stream, &shared))
+            .await
+            .unwrap_or(Err(TransportError::Timeout(timeout)));
+        // The request's memory reservation is held until its answer is written.
+        let (next, _reservation) = match read {
+            Ok(Request::Admitted(bytes, reservation)) => {
+                (answer(bytes, &caller, &shared).await, Some(reservation))
+            }
+            Ok(Request::OverMemory { declared }) => {
+                tracing::warn!(%peer, declared, "server-wide request memory exhausted: refusing a message");
+                (over_memory(&shared, declared), None)
+            }
+            Err(error) => (on_transport_error(error, &peer), None),
         };
         let (response, close) = match next {
             Next::Answer(response) => (response, false),
@@ -78,6 +84,49 @@ pub async fn serve_connection<S>(
             return;
         }
     }
+}
+
+/// A message read from the stream, or one the server had no memory for.
+enum Request {
+    Admitted(Vec<u8>, Reservation),
+    /// Its body was read and dropped: the stream is still framed, and the client gets an error.
+    OverMemory {
+        declared: usize,
+    },
+}
+
+/// Reads one message, reserving its declared length from the server's request memory before reading its body.
+async fn read_request<S>(stream: &mut S, shared: &Shared) -> Result<Request, TransportError>
+where
+    S: AsyncRead + Unpin,
+{
+    let (header, total) = transport::read_header(stream, &shared.settings.limits).await?;
+    match shared.request_memory.try_reserve(total) {
+        Some(reservation) => Ok(Request::Admitted(
+            transport::read_body(stream, header, total).await?,
+            reservation,
+        )),
+        None => {
+            transport::skip_body(stream, total).await?;
+            Ok(Request::OverMemory { declared: total })
+        }
+    }
+}
+
+/// The answer to a message the server had no memory for.
+fn over_memory(shared: &Shared, declared: usize) -> Next {
+    encoded_failure(
+        message_failure(
+            FALLBACK_VERSION,
+            ResultReason::GeneralFailure,
+            format!(
+                "the server is already holding its limit of {} bytes of requests ([limits] \
+                 max_pending_request_bytes); this {declared}-byte message was not processed: retry later",
+                shared.request_memory.limit_bytes()
+            ),
+        ),
+        false,
+    )
 }
 
 /// A framing failure: answer where the client can still read an answer, otherwise just close.

@@ -8,6 +8,7 @@
 //! connect. The provider is the entropy pool's, so rustls' own randomness (hello randoms, ticket keys) comes from
 //! the pool; see `entropy::tls` for what ring still draws from the OS.
 
+pub mod admission;
 mod connection;
 pub mod responses;
 
@@ -25,6 +26,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::auth::{AuthError, Authenticator};
 use crate::tenant::Caller;
+use admission::{HandshakeGate, RequestMemory};
 
 /// Runs one decoded request message for a caller (the server passes [`crate::dispatch::dispatch`] over its state).
 /// Called on a blocking thread.
@@ -51,6 +53,9 @@ pub struct ConnectionSettings {
     pub idle_timeout: Duration,
     pub write_timeout: Duration,
     pub max_connections: usize,
+    pub max_handshakes: usize,
+    pub max_handshakes_per_address: usize,
+    pub max_pending_request_bytes: usize,
 }
 
 impl ConnectionSettings {
@@ -62,6 +67,9 @@ impl ConnectionSettings {
             idle_timeout: limits.idle_timeout(),
             write_timeout: limits.write_timeout(),
             max_connections: limits.max_connections,
+            max_handshakes: limits.max_handshakes,
+            max_handshakes_per_address: limits.max_handshakes_per_address,
+            max_pending_request_bytes: limits.max_pending_request_bytes,
         }
     }
 }
@@ -75,6 +83,10 @@ pub struct Shared {
     /// request and its response budget, so this bounds the memory answers in the making take; messages beyond
     /// it wait their turn (first come, first served) while quick messages keep running on the async workers.
     pub offload_slots: Arc<Semaphore>,
+    /// Connections still in their TLS handshake (both listeners): bounded server-wide and per address.
+    pub handshakes: Arc<HandshakeGate>,
+    /// Memory for requests being read or answered (both listeners).
+    pub request_memory: RequestMemory,
 }
 
 impl Shared {
@@ -86,6 +98,11 @@ impl Shared {
         // Twice the cores keeps them busy while some slots wait for the disk.
         let slots = std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).max(4));
         Self {
+            handshakes: HandshakeGate::new(
+                settings.max_handshakes,
+                settings.max_handshakes_per_address,
+            ),
+            request_memory: RequestMemory::new(settings.max_pending_request_bytes),
             settings,
             authenticator,
             dispatcher,
@@ -156,8 +173,8 @@ pub fn tls_server_config(
 }
 
 /// Accepts connections on `listener` until `shutdown` turns true, then waits (bounded) for open connections to end.
-/// Each connection runs in its own task; at most `max_connections` at once (further clients wait in the kernel
-/// backlog until a slot frees).
+/// A new connection first needs a handshake ticket (see [`admission`]); without one it is closed at once. Only
+/// after its handshake does it take one of the `max_connections` slots (none free: closed).
 pub async fn serve(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
@@ -188,13 +205,6 @@ async fn accept_loop(
     shutdown: &mut watch::Receiver<bool>,
 ) {
     loop {
-        let permit = tokio::select! {
-            permit = Arc::clone(slots).acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => return, // the semaphore is never closed; stop rather than spin if it ever is
-            },
-            _ = shutdown.changed() => return,
-        };
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -207,12 +217,16 @@ async fn accept_loop(
             },
             _ = shutdown.changed() => return,
         };
+        let Some(ticket) = shared.handshakes.admit(peer.ip()) else {
+            tracing::debug!(%peer, "no handshake ticket (server-wide or per-address limit): closing");
+            continue;
+        };
         let acceptor = acceptor.clone();
         let shared = Arc::clone(shared);
+        let slots = Arc::clone(slots);
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            let _permit = permit;
-            handle(tcp, peer, acceptor, shared, shutdown).await;
+            handle(tcp, peer, ticket, acceptor, slots, shared, shutdown).await;
         });
     }
 }
@@ -220,7 +234,9 @@ async fn accept_loop(
 async fn handle(
     tcp: tokio::net::TcpStream,
     peer: SocketAddr,
+    ticket: admission::HandshakeTicket,
     acceptor: TlsAcceptor,
+    slots: Arc<Semaphore>,
     shared: Arc<Shared>,
     shutdown: watch::Receiver<bool>,
 ) {
@@ -240,6 +256,11 @@ async fn handle(
                 return;
             }
         };
+    drop(ticket);
+    let Ok(_slot) = slots.try_acquire_owned() else {
+        tracing::warn!(%peer, max = shared.settings.max_connections, "connection limit reached: closing");
+        return;
+    };
     let caller = match stream
         .get_ref()
         .1
