@@ -80,7 +80,18 @@ pub async fn kmip(
             )
         }
     };
-    match answer(&connection, encoding, &body).await {
+    // A response that cannot be written in the request's encoding is answered, in that encoding, by a KMIP
+    // General Failure saying so; only if even that cannot be written is the answer an HTTP 500.
+    let encoded = answer(&connection, encoding, &body).await.or_else(|error| {
+        tracing::error!(%error, encoding = encoding.name(), "cannot encode a KMIP response");
+        let failure = message_failure(
+            FALLBACK_VERSION,
+            ResultReason::GeneralFailure,
+            format!("the response could not be encoded: {error}"),
+        );
+        encode_response(encoding, failure, None)
+    });
+    match encoded {
         Ok(bytes) => (
             StatusCode::OK,
             [
@@ -91,7 +102,7 @@ pub async fn kmip(
         )
             .into_response(),
         Err(error) => {
-            tracing::error!(%error, encoding = encoding.name(), "cannot encode a KMIP response");
+            tracing::error!(%error, encoding = encoding.name(), "cannot encode a KMIP failure response");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("the response could not be encoded: {error}\n"),
