@@ -31,7 +31,9 @@ fn write_log(dir: &std::path::Path) -> std::path::PathBuf {
             role: Role::Tenant,
             operation: "Create",
             objects: vec![format!("uid-{i}")],
+            targets: Vec::new(),
             result,
+            detail: None,
             time: 1_700_000_000,
         })
         .unwrap();

@@ -93,14 +93,13 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
         .header
         .batch_error_continuation_option
         .unwrap_or(BatchErrorContinuationOption::Stop);
-    // Undo needs every write journalled; the handlers see the journal as their store.
-    let journal = (continuation == BatchErrorContinuationOption::Undo)
-        .then(|| Arc::new(JournalingStore::new(Arc::clone(&state.store))));
+    // Every write is journalled, the handlers seeing the journal as their store: Undo rolls the batch back with
+    // it, and so does a failure of the audit log (fail closed: nothing unrecorded is acknowledged).
+    let journal = Arc::new(JournalingStore::new(Arc::clone(&state.store)));
     // The message waits for the disk only if it wrote: a Get that clears Fresh does, later Gets do not.
-    let tracking = Arc::new(crate::store::WriteTracking::new(match &journal {
-        Some(journal) => Arc::clone(journal) as Arc<dyn crate::store::ObjectStore>,
-        None => Arc::clone(&state.store),
-    }));
+    let tracking = Arc::new(crate::store::WriteTracking::new(
+        Arc::clone(&journal) as Arc<dyn crate::store::ObjectStore>
+    ));
     let message_state = ServerState {
         store: Arc::clone(&tracking) as Arc<dyn crate::store::ObjectStore>,
         entropy: state.entropy.clone(),
@@ -117,11 +116,30 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
 
     let mut placeholder: Option<String> = None;
     let mut answers: Vec<ResponseBatchItem> = Vec::with_capacity(request.items.len());
+    // Set when an item's audit record could not be appended: the rest of the message is not run.
+    let mut audit_failure: Option<String> = None;
     for item in request.items {
         let batch_id = item.unique_batch_item_id.clone();
         let operation = item.operation();
-        let outcome = run_item(&ctx, item, &mut placeholder);
-        record(state, caller, now, operation, &outcome);
+        if let Some(message) = &audit_failure {
+            answers.push(
+                ResponseBatchItem::failure(operation, ResultReason::GeneralFailure, message)
+                    .with_id(batch_id),
+            );
+            continue;
+        }
+        let (outcome, targets) = run_item(&ctx, item, &mut placeholder);
+        if let Err(error) = record(state, caller, now, operation, &outcome, targets) {
+            // FAIL CLOSED: this item's record is not in the log, so the item is not acknowledged (a read's
+            // answer is dropped); below, every earlier success of the message is refused and its writes undone.
+            let message = not_audited(&error);
+            answers.push(
+                ResponseBatchItem::failure(operation, ResultReason::GeneralFailure, &message)
+                    .with_id(batch_id),
+            );
+            audit_failure = Some(message);
+            continue;
+        }
         let failed = outcome.is_err();
         answers.push(answer(operation, outcome).with_id(batch_id));
         if failed {
@@ -129,50 +147,83 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
                 BatchErrorContinuationOption::Continue => continue,
                 BatchErrorContinuationOption::Stop => break,
                 BatchErrorContinuationOption::Undo => {
-                    undo_earlier(journal.as_deref(), &mut answers);
+                    undo_earlier(&journal, &mut answers);
                     break;
                 }
             }
         }
     }
     // One flush of each per message that changed something (a write was attempted through its store view): the
-    // store and the audit log, so a write and its record are on disk before it is acknowledged. A read-only
+    // audit log, then the store, so a write and its record are on disk before it is acknowledged. A read-only
     // message's records are appended (in the page cache, safe from a server crash) and synced by the server's
-    // periodic audit sync instead of by every read.
-    let durable = if tracking.wrote() {
-        off_the_async_workers(|| {
+    // periodic audit sync instead of by every read (while a sync fails, `AuditLog::append` retries it first and
+    // fails, so reads are refused above).
+    if audit_failure.is_none() && tracking.wrote() {
+        let flushed = off_the_async_workers(|| {
+            state
+                .audit
+                .wait_durable()
+                .map_err(|e| Unflushed::Audit(not_audited(&e)))?;
             state
                 .store
                 .wait_durable()
-                .map_err(|e| e.to_string())
-                .and_then(|()| {
-                    state
-                        .audit
-                        .wait_durable()
-                        .map_err(|e| format!("audit log: {e}"))
-                })
-        })
-    } else {
-        Ok(())
-    };
-    if let Err(error) = durable {
-        // Nothing written may be acknowledged unless it (and its audit record) is on disk.
-        let message = format!("the change could not be made durable: {error}");
-        for answer in answers
-            .iter_mut()
-            .filter(|a| a.result_status == ResultStatus::Success && is_write(a.operation))
-        {
-            *answer = ResponseBatchItem::failure(
-                answer.operation,
-                ResultReason::GeneralFailure,
-                &message,
-            )
-            .with_id(answer.unique_batch_item_id.take());
+                .map_err(|e| Unflushed::Store(format!("the change could not be made durable: {e}")))
+        });
+        match flushed {
+            Ok(()) => {}
+            Err(Unflushed::Audit(message)) => audit_failure = Some(message),
+            // Nothing written may be acknowledged unless it is on disk.
+            Err(Unflushed::Store(message)) => {
+                refuse_successes(&mut answers, &message, |a| is_write(a.operation))
+            }
         }
+    }
+    if let Some(message) = audit_failure {
+        // FAIL CLOSED (the dispatcher's audit contract): the message's records could not all be appended and
+        // made durable, so none of it is acknowledged. Writes are rolled back (the journal restores what the
+        // message changed) and every success, read or write, becomes a General Failure naming the audit log.
+        // The records already appended stay in the log: it may show an operation that was then undone, never
+        // an acknowledged one it lacks.
+        if let Err(error) = journal.roll_back() {
+            tracing::error!(%error, "cannot roll back a message whose audit records failed");
+        }
+        refuse_successes(&mut answers, &message, |_| true);
     }
     let mut response = ResponseMessage::new(version, now, answers);
     response.header.client_correlation_value = request.header.client_correlation_value;
     response
+}
+
+/// The Result Message of an item refused because the audit log failed: it names the audit log and the cause,
+/// not the file's path.
+fn not_audited(error: &crate::audit::AuditError) -> String {
+    format!(
+        "refused: the audit log cannot record this request ({}); nothing was done; the server accepts requests \
+         again once its audit log can be written",
+        error.cause()
+    )
+}
+
+/// Which end-of-message flush failed.
+enum Unflushed {
+    Audit(String),
+    Store(String),
+}
+
+/// Replaces each successful answer `which` selects by a General Failure carrying `message`.
+fn refuse_successes(
+    answers: &mut [ResponseBatchItem],
+    message: &str,
+    which: impl Fn(&ResponseBatchItem) -> bool,
+) {
+    for answer in answers
+        .iter_mut()
+        .filter(|a| a.result_status == ResultStatus::Success && which(a))
+    {
+        *answer =
+            ResponseBatchItem::failure(answer.operation, ResultReason::GeneralFailure, message)
+                .with_id(answer.unique_batch_item_id.take());
+    }
 }
 
 fn unix_now() -> i64 {
@@ -220,8 +271,8 @@ fn answer(operation: Option<OperationCode>, outcome: Outcome) -> ResponseBatchIt
 }
 
 /// Rolls the batch's writes back and marks its earlier successes Operation Undone (the failed item, last, stays).
-fn undo_earlier(journal: Option<&JournalingStore>, answers: &mut [ResponseBatchItem]) {
-    let rolled_back = journal.map_or(Ok(()), JournalingStore::roll_back);
+fn undo_earlier(journal: &JournalingStore, answers: &mut [ResponseBatchItem]) {
+    let rolled_back = journal.roll_back();
     let Some((_failed, earlier)) = answers.split_last_mut() else {
         return;
     };
@@ -241,21 +292,56 @@ fn undo_earlier(journal: Option<&JournalingStore>, answers: &mut [ResponseBatchI
 }
 
 /// Fills in the ID Placeholder where the item names no object, runs the handler, and remembers the identifier
-/// the item produced for later items.
+/// the item produced for later items. Also returns the identifiers the request named, for the audit record.
 fn run_item(
     ctx: &RequestContext<'_>,
     item: RequestBatchItem,
     placeholder: &mut Option<String>,
-) -> Outcome {
+) -> (Outcome, Vec<String>) {
     let mut payload = item.payload;
     fill_placeholder(&mut payload, placeholder);
+    let targets = targets_of(&payload);
     let outcome = handle(ctx, payload);
     if let Ok(response) = &outcome {
         if let Some(uid) = produced_identifier(response) {
             *placeholder = Some(uid);
         }
     }
-    outcome
+    (outcome, targets)
+}
+
+/// The Unique Identifiers a request payload names (its Unique Identifier field), for the audit record: recorded
+/// whether or not the operation succeeds, so a refused read of another tenant's key shows which key.
+pub fn targets_of(payload: &RequestPayload) -> Vec<String> {
+    use RequestPayload as P;
+    let named = match payload {
+        P::ReKey(p) => &p.unique_identifier,
+        P::Get(p) => &p.unique_identifier,
+        P::GetAttributes(p) => &p.unique_identifier,
+        P::GetAttributeList(p) => &p.unique_identifier,
+        P::AddAttribute(p) => &p.unique_identifier,
+        P::ModifyAttribute(p) => &p.unique_identifier,
+        P::DeleteAttribute(p) => &p.unique_identifier,
+        P::SetAttribute(p) => &p.unique_identifier,
+        P::AdjustAttribute(p) => &p.unique_identifier,
+        P::Check(p) => &p.unique_identifier,
+        P::Activate(p) => &p.unique_identifier,
+        P::Revoke(p) => &p.unique_identifier,
+        P::Destroy(p) => &p.unique_identifier,
+        P::Encrypt(p) => &p.unique_identifier,
+        P::Decrypt(p) => &p.unique_identifier,
+        P::Sign(p) => &p.unique_identifier,
+        P::SignatureVerify(p) => &p.unique_identifier,
+        P::Mac(p) => &p.unique_identifier,
+        P::MacVerify(p) => &p.unique_identifier,
+        P::ReKeyKeyPair(p) => &p.private_key_unique_identifier,
+        P::Certify(p) => &p.unique_identifier,
+        P::ReCertify(p) => &p.unique_identifier,
+        P::Export(p) => &p.unique_identifier,
+        P::Import(p) => return vec![p.unique_identifier.clone()],
+        _ => return Vec::new(),
+    };
+    named.iter().cloned().collect()
 }
 
 fn fill_placeholder(payload: &mut RequestPayload, placeholder: &Option<String>) {
@@ -351,14 +437,16 @@ fn handle(ctx: &RequestContext<'_>, payload: RequestPayload) -> Outcome {
     })
 }
 
-/// Audit and usage, once per item.
+/// Audit and usage, once per item. The audit record's failure is returned: the item must then not be
+/// acknowledged (see `dispatch`).
 fn record(
     state: &ServerState,
     caller: &Caller,
     now: i64,
     operation: Option<OperationCode>,
     outcome: &Outcome,
-) {
+    targets: Vec<String>,
+) -> Result<(), crate::audit::AuditError> {
     let delta = UsageDelta {
         failed: outcome.is_err(),
         keys_created: match outcome {
@@ -372,23 +460,19 @@ fn record(
         },
     };
     state.usage.record(&caller.tenant, delta);
-    let name = match operation {
-        Some(OperationCode::Known(op)) => op.name().to_owned(),
-        Some(OperationCode::Unknown(code)) => format!("0x{code:08X}"),
-        None => "(none)".to_owned(),
-    };
+    let name = crate::audit::operation_name(operation);
     let entry = AuditEntry {
         tenant: &caller.tenant,
         role: caller.role,
         operation: &name,
         objects: objects_of(outcome),
+        targets,
         result: outcome.as_ref().map(|_| ()).map_err(|e| e.reason),
+        // The Result Message: written by qkms, never key bytes or other secrets.
+        detail: outcome.as_ref().err().map(|e| e.message.as_str()),
         time: now,
     };
-    if let Err(error) = state.audit.append(entry) {
-        // The response cannot carry it; the operator sees it (and `qkms audit verify` shows the gap).
-        tracing::error!(%error, operation = %name, "audit log append failed");
-    }
+    state.audit.append(entry).map(drop)
 }
 
 /// The objects an item created, touched or located, for the audit record.

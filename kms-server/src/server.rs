@@ -112,6 +112,7 @@ impl Server {
             settings: ConnectionSettings::from_config(&config.limits),
             authenticator: Authenticator::new(&config.auth)?,
             dispatcher,
+            audit: Arc::clone(&state.audit),
         });
         let https = crate::https::HttpsListener::from_config(
             &config.https,
@@ -254,9 +255,9 @@ fn log_entropy(pool: &EntropyPool) {
     }
 }
 
-/// The audit log of this set-up (`[store] audit_log`), its chain continued.
+/// The audit log of this set-up (`[audit]`), its chain continued.
 fn open_audit(config: &Config) -> Result<crate::audit::AuditLog, ServerError> {
-    crate::audit::AuditLog::open(&config.store.audit_log)
+    crate::audit::AuditLog::open_with(&config.audit.path, config.audit.options())
         .map_err(|error| ServerError::Audit(error.to_string()))
 }
 

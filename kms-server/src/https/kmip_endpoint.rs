@@ -152,9 +152,18 @@ async fn answer(
     body: &[u8],
 ) -> Result<Vec<u8>, BodyEncodeError> {
     let shared = &connection.shared;
-    let failure = |version: ProtocolVersion, reason: ResultReason, message: String| {
+    // A request refused here never reaches the dispatcher: its refusal is audited here.
+    let failure = |version: ProtocolVersion,
+                   reason: ResultReason,
+                   message: String,
+                   request: Option<&RequestMessage>| {
         let response = message_failure(version, reason, message);
         shared.metrics.record(&response);
+        shared.connection.audit.record_refused_message(
+            connection.caller.as_ref().ok(),
+            request,
+            &response,
+        );
         encode_response(encoding, response, None)
     };
     let item = match encoding.decode(body, &shared.connection.settings.limits) {
@@ -164,6 +173,7 @@ async fn answer(
                 FALLBACK_VERSION,
                 ResultReason::InvalidMessage,
                 error.to_string(),
+                None,
             )
         }
     };
@@ -175,12 +185,20 @@ async fn answer(
                 version,
                 error.reason,
                 format!("the request message is invalid: {}", error.message),
+                None,
             )
         }
     };
     let caller = match &connection.caller {
         Ok(caller) => caller.clone(),
-        Err(error) => return failure(version, ResultReason::PermissionDenied, error.to_string()),
+        Err(error) => {
+            return failure(
+                version,
+                ResultReason::PermissionDenied,
+                error.to_string(),
+                Some(&request),
+            )
+        }
     };
     let maximum_response_size = request.header.maximum_response_size;
     let dispatcher = Arc::clone(&shared.connection.dispatcher);
@@ -192,6 +210,7 @@ async fn answer(
                 version,
                 ResultReason::GeneralFailure,
                 "internal error while handling the request".into(),
+                None,
             );
         }
     };

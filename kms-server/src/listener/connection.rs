@@ -109,16 +109,22 @@ fn on_transport_error(error: TransportError, peer: &str) -> Next {
 
 /// Decodes one framed message and produces its encoded response.
 async fn answer(bytes: &[u8], caller: &Result<Caller, AuthError>, shared: &Arc<Shared>) -> Next {
+    // A request refused here never reaches the dispatcher: its refusal is audited here.
+    let refuse = |version, reason, message: String, request: Option<&RequestMessage>| {
+        let response = message_failure(version, reason, message);
+        shared
+            .audit
+            .record_refused_message(caller.as_ref().ok(), request, &response);
+        encoded_failure(response, false)
+    };
     let item = match ttlv::binary::decode_with(bytes, &shared.settings.limits) {
         Ok(item) => item,
         Err(error) => {
-            return encoded_failure(
-                message_failure(
-                    FALLBACK_VERSION,
-                    ResultReason::InvalidMessage,
-                    format!("the request is not valid TTLV: {error}"),
-                ),
-                false,
+            return refuse(
+                FALLBACK_VERSION,
+                ResultReason::InvalidMessage,
+                format!("the request is not valid TTLV: {error}"),
+                None,
             )
         }
     };
@@ -126,22 +132,23 @@ async fn answer(bytes: &[u8], caller: &Result<Caller, AuthError>, shared: &Arc<S
     let request = match RequestMessage::from_ttlv(&item) {
         Ok(request) => request,
         Err(error) => {
-            return encoded_failure(
-                message_failure(
-                    version,
-                    error.reason,
-                    format!("the request message is invalid: {}", error.message),
-                ),
-                false,
+            return refuse(
+                version,
+                error.reason,
+                format!("the request message is invalid: {}", error.message),
+                None,
             )
         }
     };
+    let audited_caller = caller.as_ref().ok();
     let caller = match caller {
         Ok(caller) => caller.clone(),
         Err(error) => {
-            return encoded_failure(
-                message_failure(version, ResultReason::PermissionDenied, error.to_string()),
-                false,
+            return refuse(
+                version,
+                ResultReason::PermissionDenied,
+                error.to_string(),
+                Some(&request),
             )
         }
     };
@@ -163,11 +170,15 @@ async fn answer(bytes: &[u8], caller: &Result<Caller, AuthError>, shared: &Arc<S
         Ok(response) => response,
         Err(error) => {
             tracing::error!(%error, "request handler failed");
-            message_failure(
+            let response = message_failure(
                 version,
                 ResultReason::GeneralFailure,
                 "internal error while handling the request",
-            )
+            );
+            shared
+                .audit
+                .record_refused_message(audited_caller, None, &response);
+            response
         }
     };
     match encode_within(response, maximum_response_size) {

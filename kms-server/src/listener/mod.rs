@@ -71,6 +71,8 @@ pub struct Shared {
     pub settings: ConnectionSettings,
     pub authenticator: Authenticator,
     pub dispatcher: Dispatcher,
+    /// Where requests refused before dispatch (undecodable, no tenant) are recorded.
+    pub audit: Arc<crate::audit::AuditLog>,
 }
 
 impl std::fmt::Debug for Shared {
