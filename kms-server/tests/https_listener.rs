@@ -316,6 +316,19 @@ async fn an_error_echoing_a_control_character_is_a_kmip_failure_in_xml() {
         result_message.contains(&format!("Unique{}Identifier", ttlv::xml::REPLACEMENT)),
         "{result_message}"
     );
+    // The refusal is in the audit log: who, that the message did not decode, the reason and the message.
+    let log = std::fs::read_to_string(&server.config.audit.path).unwrap();
+    let refusal: kms_server::audit::AuditRecord = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .find(|r: &kms_server::audit::AuditRecord| r.result == "InvalidMessage")
+        .unwrap_or_else(|| panic!("the refused message is audited: {log}"));
+    assert_eq!(refusal.tenant, "default");
+    assert_eq!(refusal.operation, "(undecoded message)");
+    assert!(
+        refusal.detail.as_deref().is_some_and(|d| d.contains("Identifier")),
+        "{refusal:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

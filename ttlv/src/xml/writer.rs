@@ -142,6 +142,16 @@ fn escape_attribute(text: &str, out: &mut String) {
     }
 }
 
+fn not_representable(tag: Tag, reason: &'static str) -> TextError {
+    TextError::new(
+        TextErrorKind::NotRepresentable { tag, reason },
+        Location {
+            path: hex_tag(tag),
+            ..Location::default()
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use crate::{tags, xml, Item, Value};
@@ -163,14 +173,4 @@ mod tests {
             Value::TextString("no object \u{FFFD}x\u{FFFD}[2J\u{FFFD} <&> \t\n".into())
         );
     }
-}
-
-fn not_representable(tag: Tag, reason: &'static str) -> TextError {
-    TextError::new(
-        TextErrorKind::NotRepresentable { tag, reason },
-        Location {
-            path: hex_tag(tag),
-            ..Location::default()
-        },
-    )
 }
