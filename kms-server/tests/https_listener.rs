@@ -326,7 +326,10 @@ async fn an_error_echoing_a_control_character_is_a_kmip_failure_in_xml() {
     assert_eq!(refusal.tenant, "default");
     assert_eq!(refusal.operation, "(undecoded message)");
     assert!(
-        refusal.detail.as_deref().is_some_and(|d| d.contains("Identifier")),
+        refusal
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("Identifier")),
         "{refusal:?}"
     );
 }
