@@ -56,6 +56,12 @@ async fn garbage_bytes_get_invalid_message_then_close() {
         is_closed(&mut stream).await,
         "framing is lost: the server closes"
     );
+    let log = std::fs::read_to_string(&server.config.audit.path).unwrap();
+    assert!(
+        log.lines()
+            .any(|line| line.contains("InvalidMessage") && line.contains("valid TTLV item header")),
+        "the refusal is audited: {log}"
+    );
     assert_still_serving(&server).await;
 }
 

@@ -60,7 +60,7 @@ pub async fn serve_connection<S>(
         .await;
         let next = match read {
             Ok(bytes) => answer(&bytes, &caller, &shared).await,
-            Err(error) => on_transport_error(error, &peer),
+            Err(error) => on_transport_error(error, &peer, &caller, &shared),
         };
         let (response, close) = match next {
             Next::Answer(response) => (response, false),
@@ -81,19 +81,25 @@ pub async fn serve_connection<S>(
 }
 
 /// A framing failure: answer where the client can still read an answer, otherwise just close.
-fn on_transport_error(error: TransportError, peer: &str) -> Next {
+fn on_transport_error(
+    error: TransportError,
+    peer: &str,
+    caller: &Result<Caller, AuthError>,
+    shared: &Shared,
+) -> Next {
     match error {
         TransportError::Closed => Next::Close,
         TransportError::InvalidHeader(cause) => {
             tracing::info!(%peer, %cause, "request does not start with a TTLV header: answering and closing");
-            encoded_failure(
-                message_failure(
-                    FALLBACK_VERSION,
-                    ResultReason::InvalidMessage,
-                    format!("the request does not start with a valid TTLV item header: {cause}; closing the connection"),
-                ),
-                true,
-            )
+            let response = message_failure(
+                FALLBACK_VERSION,
+                ResultReason::InvalidMessage,
+                format!("the request does not start with a valid TTLV item header: {cause}; closing the connection"),
+            );
+            shared
+                .audit
+                .record_refused_message(caller.as_ref().ok(), None, &response);
+            encoded_failure(response, true)
         }
         // A body we refuse to read leaves the stream mid-message: nothing more can be framed on it.
         TransportError::TooLarge { declared, max } => {
