@@ -4,7 +4,7 @@
 
 mod tmpfs_support;
 
-use kms_server::audit::{verify, AuditEntry, AuditHealth, AuditLog};
+use kms_server::audit::{verify, AuditEntry, AuditHealth, AuditLog, AuditOptions};
 use kms_server::tenant::{Role, TenantId};
 use tmpfs_support::Tmpfs;
 
@@ -67,4 +67,45 @@ fn a_full_file_system_fails_appends_cleanly_and_the_log_recovers_by_itself() {
     log.wait_durable().unwrap();
     assert_eq!(log.health(), AuditHealth::Ok);
     assert_eq!(verify(&path).unwrap().records, appended + 1);
+}
+
+#[test]
+fn rotation_on_a_full_file_system_fails_cleanly_and_the_chain_continues_once_space_returns() {
+    let tmpfs = Tmpfs::mount("256k");
+    let path = tmpfs.path().join("audit.log");
+    let log = AuditLog::open_with(
+        &path,
+        AuditOptions {
+            max_file_bytes: 4096,
+        },
+    )
+    .unwrap();
+    let tenant = TenantId("alice".into());
+    let mut appended = 0u64;
+    for i in 0..30 {
+        log.append(entry(&tenant, i)).unwrap();
+        appended += 1;
+    }
+    let filler = tmpfs.fill();
+    let mut failures = 0;
+    for i in 30..100 {
+        match log.append(entry(&tenant, i)) {
+            Ok(_) => appended += 1,
+            Err(_) => failures += 1,
+        }
+    }
+    assert!(failures > 50, "{failures} failures");
+    assert!(matches!(log.health(), AuditHealth::Failing { .. }));
+    assert_eq!(verify(&path).unwrap().records, appended);
+
+    std::fs::remove_file(filler).unwrap();
+    for i in 100..130 {
+        log.append(entry(&tenant, i)).unwrap();
+        appended += 1;
+    }
+    log.wait_durable().unwrap();
+    assert_eq!(log.health(), AuditHealth::Ok);
+    let report = verify(&path).unwrap();
+    assert_eq!(report.records, appended);
+    assert!(report.files.len() > 2, "{:?}", report.files);
 }

@@ -80,18 +80,6 @@ pub fn open_append(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
-/// Creates `path`, which must not exist, mode 0600, for reading and appending.
-pub fn create_new(path: &Path) -> io::Result<File> {
-    let file = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.set_permissions(Permissions::from_mode(0o600))?;
-    Ok(file)
-}
-
 /// Makes a rename or a creation in `dir` durable.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
@@ -134,12 +122,11 @@ mod tests {
         create_private_dir(&nested).unwrap();
         let file = nested.join("audit.log");
         drop(open_append(&file).unwrap());
-        drop(create_new(&nested.join("audit.log.000001")).unwrap());
+        drop(open_append(&nested.join("audit.log.000001")).unwrap());
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir.path().join("a")), 0o700);
         assert_eq!(mode(&nested), 0o700);
         assert_eq!(mode(&file), 0o600);
         assert_eq!(mode(&nested.join("audit.log.000001")), 0o600);
-        assert!(create_new(&file).is_err(), "never overwrites");
     }
 }

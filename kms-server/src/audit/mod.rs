@@ -394,11 +394,22 @@ impl AuditLog {
         self.start_new_file(head)
     }
 
-    /// Creates the current file after a rotation; its records continue the chain.
+    /// Creates the current file after a rotation; its records continue the chain. An empty file left by an
+    /// earlier attempt that failed after creating it is taken over; one with content is not ours to continue.
     fn start_new_file(&self, head: &mut ChainHead) -> Result<(), AuditError> {
         let io = |context: &str, e| AuditError::io(&self.path, context, e);
         let file =
-            files::create_new(&self.path).map_err(|e| io("cannot create after rotating", e))?;
+            files::open_append(&self.path).map_err(|e| io("cannot create after rotating", e))?;
+        let length = file
+            .metadata()
+            .map_err(|e| io("cannot stat after rotating", e))?
+            .len();
+        if length != 0 {
+            return Err(io(
+                "cannot continue after rotating",
+                io::Error::other("a non-empty file appeared in its place"),
+            ));
+        }
         files::sync_dir(files::directory_of(&self.path))
             .map_err(|e| io("cannot sync its directory after rotating", e))?;
         let sync_handle = file
