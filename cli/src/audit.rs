@@ -1,12 +1,15 @@
-//! `qkms audit verify`: checks the server's hash-chained audit log and names the first broken record.
+//! `qkms audit verify`: checks the server's hash-chained audit log, rotated files included, and names the first
+//! broken record (file, line, expected and found sequence).
 //!
-//! Reads the file only (no lock, no passphrase), so it can run while the server is writing; records appended
-//! during the check are simply not covered by it.
+//! Reads the files only (no lock, no passphrase), so it can run while the server is writing; records appended
+//! during the check are simply not covered by it (and a rotation during the check can show as a gap: run it
+//! again).
 
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Subcommand};
 use kms_server::audit::{verify, AUDIT_LOG_FILE};
+use kms_server::config::Config;
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -16,35 +19,50 @@ pub struct AuditArgs {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Verify the whole chain: sequence numbers, previous-hash links and each record's hash.
+    /// Verify the whole chain across the rotated files (`audit.log.000001`, ...) and the current file: sequence
+    /// numbers, previous-hash links and each record's hash.
     Verify(VerifyArgs),
 }
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("where").required(true).args(["dir", "log"])))]
+#[command(group(ArgGroup::new("where").required(true).args(["config", "dir", "log"])))]
 struct VerifyArgs {
+    /// The server's configuration file: its `[audit] path` is checked.
+    #[arg(long)]
+    config: Option<PathBuf>,
     /// The server's data directory (its `audit.log` is checked).
     #[arg(long)]
     dir: Option<PathBuf>,
-    /// The audit log file itself.
+    /// The audit log's current file itself (its rotated files beside it are checked too).
     #[arg(long)]
     log: Option<PathBuf>,
 }
 
-/// Prints the number of records checked and the head hash, or fails naming the first break.
+/// Prints the number of records and files checked and the head hash, or fails naming the first break.
 pub fn run(args: AuditArgs) -> Result<(), Box<dyn std::error::Error>> {
     match args.command {
-        AuditCommand::Verify(VerifyArgs { dir, log }) => {
-            let path = match (log, dir) {
-                (Some(log), _) => log,
-                (None, Some(dir)) => dir.join(AUDIT_LOG_FILE),
-                (None, None) => return Err("give --dir DIR or --log FILE".into()),
+        AuditCommand::Verify(VerifyArgs { config, dir, log }) => {
+            let path = match (config, log, dir) {
+                (Some(config), _, _) => Config::load(&config)?.audit.path,
+                (None, Some(log), _) => log,
+                (None, None, Some(dir)) => dir.join(AUDIT_LOG_FILE),
+                (None, None, None) => {
+                    return Err("give --config FILE, --dir DIR or --log FILE".into())
+                }
             };
             let report = verify(&path)?;
             println!(
-                "{}: {} records checked, chain OK; head hash {} (keep a copy elsewhere to detect truncation)",
+                "{}: {} records checked, chain OK, in {} file(s) ({}); head hash {} (keep a copy elsewhere to \
+                 detect truncation)",
                 path.display(),
                 report.records,
+                report.files.len(),
+                report
+                    .files
+                    .iter()
+                    .map(|f| f.file_name().unwrap_or_default().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 report.head_hash
             );
             Ok(())

@@ -31,7 +31,7 @@ enum Command {
     /// Load-test a KMIP server: Get, Create, RNG Retrieve, Sign, Encrypt or Create Key Pair over N connections;
     /// ops/s, latency percentiles and CPU per operation.
     Bench(bench::BenchArgs),
-    /// Check the server's audit log: `qkms audit verify --dir DIR` (or `--log FILE`).
+    /// Check the server's audit log and its rotated files: `qkms audit verify --config qkms.toml` (or --dir, --log).
     Audit(audit::AuditArgs),
     /// Operate a running server's entropy sources: `qkms entropy reset --config DIR/qkms.toml --source ID`.
     Entropy(entropy_cmd::EntropyArgs),

@@ -79,7 +79,9 @@ fn durable_inserts(
                                 role: Role::Tenant,
                                 operation: "Create",
                                 objects: vec![uid],
+                                targets: Vec::new(),
                                 result: Ok(()),
+                                detail: None,
                                 time: 1_700_000_000,
                             })
                             .unwrap();

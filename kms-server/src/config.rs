@@ -31,6 +31,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
     pub store: StoreConfig,
+    /// The hash-chained audit log: where it lives and when it rotates.
+    pub audit: AuditConfig,
     /// The HTTPS listener (KMIP over HTTPS in TTLV, XML and JSON; /health; /metrics). Default off.
     pub https: HttpsConfig,
     /// Entropy sources, health-test thresholds and DRBG settings. Default: no sources, meaning the OS
@@ -234,8 +236,10 @@ pub struct StoreConfig {
     pub path: PathBuf,
     /// File holding the root-key passphrase (first line; keep it mode 0600). Default `root.pass`.
     pub passphrase_file: PathBuf,
-    /// The hash-chained audit log (JSON lines; `qkms audit verify` checks it). Default `audit.log`.
-    pub audit_log: PathBuf,
+    /// Deprecated: the audit log's path, now `[audit] path`. Still read (a file written by an earlier `--init`
+    /// has it); setting both is an error. Default unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_log: Option<PathBuf>,
     /// argon2id cost for deriving the root key, used when the store is created (an existing store keeps the
     /// parameters it was created with). Default 64 MiB, 3 passes, 1 lane.
     pub argon2: Argon2Params,
@@ -246,8 +250,42 @@ impl Default for StoreConfig {
         Self {
             path: PathBuf::from("store"),
             passphrase_file: PathBuf::from("root.pass"),
-            audit_log: PathBuf::from(crate::audit::AUDIT_LOG_FILE),
+            audit_log: None,
             argon2: Argon2Params::default(),
+        }
+    }
+}
+
+/// `[audit]`
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// The audit log's current file (JSON lines, hash-chained; `qkms audit verify` checks it and its rotated
+    /// files). Default `audit.log`, beside the store.
+    pub path: PathBuf,
+    /// Before a record would take the current file past this many bytes, the file is renamed `<path>.000001`
+    /// (then `.000002`, ...) and a new one continues the chain. Rotated files are never deleted by qkms.
+    /// Default 67108864 (64 MiB); at least 4096.
+    pub max_file_bytes: u64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from(crate::audit::AUDIT_LOG_FILE),
+            max_file_bytes: crate::audit::DEFAULT_MAX_FILE_BYTES,
+        }
+    }
+}
+
+impl AuditConfig {
+    /// The smallest `max_file_bytes` accepted: a few records per file.
+    pub const MIN_FILE_BYTES: u64 = 4096;
+
+    /// The log's options.
+    pub fn options(&self) -> crate::audit::AuditOptions {
+        crate::audit::AuditOptions {
+            max_file_bytes: self.max_file_bytes,
         }
     }
 }
@@ -278,6 +316,14 @@ impl Config {
     pub fn from_toml(text: &str, base_dir: &Path) -> Result<Self, ConfigError> {
         let mut config: Config =
             toml::from_str(text).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        if let Some(old) = config.store.audit_log.take() {
+            if config.audit.path != AuditConfig::default().path {
+                return Err(ConfigError::Invalid(
+                    "the audit log's path is set twice: keep [audit] path and remove [store] audit_log".into(),
+                ));
+            }
+            config.audit.path = old;
+        }
         config.resolve_paths(base_dir);
         config.validate()?;
         Ok(config)
@@ -296,7 +342,7 @@ impl Config {
         resolve(&mut self.tls.key);
         resolve(&mut self.store.path);
         resolve(&mut self.store.passphrase_file);
-        resolve(&mut self.store.audit_log);
+        resolve(&mut self.audit.path);
         for source in &mut self.entropy.sources {
             source.path.iter_mut().for_each(resolve);
             source.ca_file.iter_mut().for_each(resolve);
@@ -357,6 +403,12 @@ impl Config {
         {
             return invalid("limits: timeouts must be at least 1 second");
         }
+        if self.audit.max_file_bytes < AuditConfig::MIN_FILE_BYTES {
+            return Err(ConfigError::Invalid(format!(
+                "audit.max_file_bytes must be at least {} bytes",
+                AuditConfig::MIN_FILE_BYTES
+            )));
+        }
         for fingerprint in self.auth.fingerprints.keys() {
             if crate::auth::normalise_fingerprint(fingerprint).is_none() {
                 return Err(ConfigError::Invalid(format!(
@@ -414,7 +466,8 @@ impl Config {
             d_max_message_size = d.max_message_size,
             store_path = p(&self.store.path),
             passphrase_file = p(&self.store.passphrase_file),
-            audit_log = p(&self.store.audit_log),
+            audit_path = p(&self.audit.path),
+            audit_max_file_bytes = self.audit.max_file_bytes,
             argon2_memory = self.store.argon2.memory_kib,
             argon2_iterations = self.store.argon2.iterations,
             argon2_parallelism = self.store.argon2.parallelism,
@@ -467,10 +520,41 @@ mod tests {
         config.limits.idle_timeout_secs = 7;
         config.https.enabled = true;
         config.https.listen = "0.0.0.0:9443".into();
+        config.audit.path = "logs/qkms-audit.log".into();
+        config.audit.max_file_bytes = 1 << 20;
         let text = config.documented_toml().unwrap();
         let mut expected = config.clone();
         expected.resolve_paths(Path::new("/d"));
         assert_eq!(Config::from_toml(&text, Path::new("/d")).unwrap(), expected);
+    }
+
+    #[test]
+    fn the_audit_section_has_its_defaults_and_the_old_store_key_still_works() {
+        let config = Config::from_toml("", Path::new("/etc/qkms")).unwrap();
+        assert_eq!(config.audit.path, PathBuf::from("/etc/qkms/audit.log"));
+        assert_eq!(config.audit.max_file_bytes, 64 * 1024 * 1024);
+        let config = Config::from_toml(
+            "[audit]\npath = \"logs/audit.log\"\nmax_file_bytes = 1048576\n",
+            Path::new("/etc/qkms"),
+        )
+        .unwrap();
+        assert_eq!(config.audit.path, PathBuf::from("/etc/qkms/logs/audit.log"));
+        assert_eq!(config.audit.max_file_bytes, 1_048_576);
+        let old = Config::from_toml("[store]\naudit_log = \"old.log\"\n", Path::new("/d")).unwrap();
+        assert_eq!(old.audit.path, PathBuf::from("/d/old.log"));
+        assert_eq!(old.store.audit_log, None);
+        for (text, needle) in [
+            (
+                "[store]\naudit_log = \"a\"\n[audit]\npath = \"b\"\n",
+                "set twice",
+            ),
+            ("[audit]\nmax_file_bytes = 100\n", "max_file_bytes"),
+        ] {
+            let error = Config::from_toml(text, Path::new("/"))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(needle), "{text}: {error}");
+        }
     }
 
     #[test]

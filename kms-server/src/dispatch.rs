@@ -78,7 +78,14 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
         );
         let refusal = ResponseBatchItem::failure(None, ResultReason::InvalidMessage, &message);
         // A record the log cannot take changes nothing here: the message is refused either way.
-        let _ = record(state, caller, now, None, &[], &Err(refused(&refusal)));
+        let _ = record(
+            state,
+            caller,
+            now,
+            None,
+            Vec::new(),
+            &Err(refused(&refusal)),
+        );
         return respond(vec![refusal]);
     }
 
@@ -119,10 +126,23 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
 
     let mut placeholder: Option<String> = None;
     let mut answered: Vec<Answered> = Vec::with_capacity(request.items.len());
-    let mut audit_failure = None;
+    let mut audit_failure: Option<String> = None;
     for item in request.items {
         let batch_id = item.unique_batch_item_id.clone();
         let operation = item.operation();
+        if let Some(message) = &audit_failure {
+            // The log cannot record: nothing more of the message runs.
+            answered.push(Answered {
+                answer: ResponseBatchItem::failure(
+                    operation,
+                    ResultReason::GeneralFailure,
+                    message,
+                )
+                .with_id(batch_id),
+                effect: Effect::Reads,
+            });
+            continue;
+        }
         let mut payload = item.payload;
         if let Some(slot) = registry::target_slot(&mut payload) {
             if slot.is_none() {
@@ -130,7 +150,9 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
             }
         }
         let effect = registry::effect(&payload);
-        let target: Vec<String> = registry::target(&payload)
+        // What the request named, recorded whether or not the operation succeeds, so a refused read of another
+        // tenant's key shows which key.
+        let targets: Vec<String> = registry::target(&payload)
             .map(str::to_owned)
             .into_iter()
             .collect();
@@ -154,31 +176,22 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
                 placeholder = Some(uid);
             }
         }
-        let objects = match &outcome {
-            Ok(response) => {
-                let named = registry::named_objects(response);
-                if named.is_empty() {
-                    target
-                } else {
-                    named
-                }
-            }
-            Err(_) => target,
-        };
-        if let Err(error) = record(state, caller, now, operation, &objects, &outcome) {
-            // Fail closed: what the log cannot record did not happen.
+        if let Err(error) = record(state, caller, now, operation, targets, &outcome) {
+            // Fail closed: this item's record is not in the log, so the item is not acknowledged (a read's
+            // answer is dropped); below, every earlier success of the message is refused and its writes undone.
             tracing::error!(%error, "audit log append failed: refusing the message");
-            audit_failure = Some(error);
+            let message = not_audited(&error);
             answered.push(Answered {
                 answer: ResponseBatchItem::failure(
                     operation,
                     ResultReason::GeneralFailure,
-                    "not done: the audit log cannot record it",
+                    &message,
                 )
                 .with_id(batch_id),
                 effect,
             });
-            break;
+            audit_failure = Some(message);
+            continue;
         }
         let failed = outcome.is_err();
         answered.push(Answered {
@@ -196,42 +209,59 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
             }
         }
     }
-    if let Some(error) = audit_failure {
-        let message = format!(
-            "not done: the audit log cannot record this message ({error}); its changes were rolled back"
-        );
-        roll_back_and_refuse(&journal, &mut answered, &message, |_| true);
-        return respond(answered.into_iter().map(|a| a.answer).collect());
-    }
 
     // One flush of each per message that changed something (a write was attempted through its store view): the
-    // store and the audit log, so a write and its record are on disk before it is acknowledged. A read-only
+    // audit log, then the store, so a write and its record are on disk before it is acknowledged. A read-only
     // message's records are appended (in the page cache, safe from a server crash) and synced by the server's
-    // periodic audit sync instead of by every read.
-    let durable = if tracking.wrote() {
-        off_the_async_workers(|| {
+    // periodic audit sync instead of by every read (while a sync fails, `AuditLog::append` retries it first and
+    // fails, so reads are refused above).
+    if audit_failure.is_none() && tracking.wrote() {
+        let flushed = off_the_async_workers(|| {
+            state
+                .audit
+                .wait_durable()
+                .map_err(|e| Unflushed::Audit(not_audited(&e)))?;
             state
                 .store
                 .wait_durable()
-                .map_err(|e| e.to_string())
-                .and_then(|()| {
-                    state
-                        .audit
-                        .wait_durable()
-                        .map_err(|e| format!("audit log: {e}"))
-                })
-        })
-    } else {
-        Ok(())
-    };
-    if let Err(error) = durable {
-        // Nothing written may be acknowledged unless it (and its audit record) is on disk.
-        let message = format!("the change could not be made durable: {error}");
-        roll_back_and_refuse(&journal, &mut answered, &message, |a| {
-            a.effect == Effect::Writes
+                .map_err(|e| Unflushed::Store(format!("the change could not be made durable: {e}")))
         });
+        match flushed {
+            Ok(()) => {}
+            Err(Unflushed::Audit(message)) => audit_failure = Some(message),
+            // Nothing written may be acknowledged unless it is on disk.
+            Err(Unflushed::Store(message)) => {
+                roll_back_and_refuse(&journal, &mut answered, &message, |a| {
+                    a.effect == Effect::Writes
+                });
+            }
+        }
+    }
+    if let Some(message) = audit_failure {
+        // Fail closed (the dispatcher's audit contract): the message's records could not all be appended and
+        // made durable, so none of it is acknowledged. Writes are rolled back (the journal restores what the
+        // message changed) and every success, read or write, becomes a General Failure naming the audit log.
+        // The records already appended stay in the log: it may show an operation that was then undone, never an
+        // acknowledged one it lacks.
+        roll_back_and_refuse(&journal, &mut answered, &message, |_| true);
     }
     respond(answered.into_iter().map(|a| a.answer).collect())
+}
+
+/// The Result Message of an item refused because the audit log failed: it names the audit log and the cause,
+/// not the file's path.
+fn not_audited(error: &crate::audit::AuditError) -> String {
+    format!(
+        "refused: the audit log cannot record this request ({}); nothing was done; the server accepts requests \
+         again once its audit log can be written",
+        error.cause()
+    )
+}
+
+/// Which end-of-message flush failed.
+enum Unflushed {
+    Audit(String),
+    Store(String),
 }
 
 fn unix_now() -> i64 {
@@ -301,14 +331,15 @@ fn undo_earlier(journal: &JournalingStore, answered: &mut [Answered]) {
     }
 }
 
-/// Audit and usage, once per item. The objects are those the item named: on success what it created, touched
-/// or located, on failure the object it asked for (so an investigator sees which key another tenant tried).
+/// Audit and usage, once per item. The record names the objects the request named (`targets`, also when it
+/// failed) and those the answer named (created, touched or located), and carries the Result Message of a
+/// failure. The append's failure is returned: the item must then not be acknowledged (see [`dispatch`]).
 fn record(
     state: &ServerState,
     caller: &Caller,
     now: i64,
     operation: Option<OperationCode>,
-    objects: &[String],
+    targets: Vec<String>,
     outcome: &Outcome,
 ) -> Result<u64, crate::audit::AuditError> {
     let delta = UsageDelta {
@@ -324,17 +355,19 @@ fn record(
         },
     };
     state.usage.record(&caller.tenant, delta);
-    let name = match operation {
-        Some(OperationCode::Known(op)) => op.name().to_owned(),
-        Some(OperationCode::Unknown(code)) => format!("0x{code:08X}"),
-        None => "(none)".to_owned(),
-    };
+    let name = crate::audit::operation_name(operation);
     state.audit.append(AuditEntry {
         tenant: &caller.tenant,
         role: caller.role,
         operation: &name,
-        objects: objects.to_vec(),
+        objects: outcome
+            .as_ref()
+            .map(registry::named_objects)
+            .unwrap_or_default(),
+        targets,
         result: outcome.as_ref().map(|_| ()).map_err(|e| e.reason),
+        // The Result Message: written by qkms, never key bytes or other secrets.
+        detail: outcome.as_ref().err().map(|e| e.message.as_str()),
         time: now,
     })
 }

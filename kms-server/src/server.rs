@@ -59,10 +59,10 @@ impl Server {
     pub fn build(config: &Config) -> Result<Self, ServerError> {
         config.validate()?;
         let mut entropy_config = config.entropy.clone();
-        // The pool's persisted instantiation counter lives in the data directory, beside the audit log.
+        // The pool's persisted instantiation counter lives in the data directory, beside the store.
         entropy_config
             .state_file
-            .get_or_insert_with(|| config.store.audit_log.with_file_name(ENTROPY_STATE_FILE));
+            .get_or_insert_with(|| config.store.path.with_file_name(ENTROPY_STATE_FILE));
         let entropy = EntropyPool::new(entropy_config)?;
         log_entropy(&entropy);
 
@@ -119,6 +119,7 @@ impl Server {
             ConnectionSettings::from_config(&config.limits),
             Authenticator::new(&config.auth)?,
             dispatcher,
+            Arc::clone(&state.audit),
         ));
         let https = crate::https::HttpsListener::from_config(
             &config.https,
@@ -230,7 +231,8 @@ async fn sync_audit_periodically(
         let audit = Arc::clone(&audit);
         match tokio::task::spawn_blocking(move || audit.wait_durable()).await {
             Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::error!(%error, "audit log sync failed"),
+            // The audit log's health state logs when a failure starts and ends (and /health shows it).
+            Ok(Err(error)) => tracing::debug!(%error, "audit log sync failed"),
             Err(error) => tracing::error!(%error, "audit log sync task failed"),
         }
     }
@@ -270,9 +272,9 @@ fn log_entropy(pool: &EntropyPool) {
     }
 }
 
-/// The audit log of this set-up (`[store] audit_log`), its chain continued.
+/// The audit log of this set-up (`[audit]`), its chain continued.
 fn open_audit(config: &Config) -> Result<crate::audit::AuditLog, ServerError> {
-    crate::audit::AuditLog::open(&config.store.audit_log)
+    crate::audit::AuditLog::open_with(&config.audit.path, config.audit.options())
         .map_err(|error| ServerError::Audit(error.to_string()))
 }
 

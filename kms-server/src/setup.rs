@@ -82,7 +82,7 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport, SetupError>
     config.tls.key = defaults.tls.key.clone();
     config.store.path = defaults.store.path.clone();
     config.store.passphrase_file = defaults.store.passphrase_file.clone();
-    config.store.audit_log = defaults.store.audit_log.clone();
+    config.audit.path = defaults.audit.path.clone();
     let config_text = config.documented_toml()?;
 
     let config_file = dir.join(CONFIG_FILE);

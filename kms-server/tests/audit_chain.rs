@@ -14,11 +14,13 @@ fn entry<'a>(tenant: &'a TenantId, i: usize) -> AuditEntry<'a> {
         role: Role::Tenant,
         operation: if i % 2 == 0 { "Create" } else { "Get" },
         objects: vec![format!("uid-{i}")],
+        targets: vec![format!("uid-{i}")],
         result: if i % 3 == 0 {
             Err(ResultReason::ItemNotFound)
         } else {
             Ok(())
         },
+        detail: (i % 3 == 0).then_some("no such object"),
         time: 1_700_000_000 + i as i64,
     }
 }
@@ -125,7 +127,7 @@ fn a_deleted_record_is_detected() {
     write_lines(&path, &content);
     let (line, reason) = broken_at(&path);
     assert_eq!(line, 4);
-    assert!(reason.contains("sequence number 5 where 4"), "{reason}");
+    assert!(reason.contains("expected sequence 4, found 5"), "{reason}");
 }
 
 #[test]

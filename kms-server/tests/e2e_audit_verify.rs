@@ -29,7 +29,7 @@ fn text(output: &Output) -> String {
 async fn a_sessions_audit_log_verifies_and_a_flipped_byte_is_named() {
     let qkms = qkms_binary();
     let setup = SetUp::init();
-    let log_path = setup.config.store.audit_log.clone();
+    let log_path = setup.config.audit.path.clone();
     let server = ServerProcess::start(&setup).unwrap_or_else(|log| panic!("{log}"));
     let mut client = server.connect(&setup.client).await;
     let uid = client

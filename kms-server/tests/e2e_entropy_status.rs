@@ -320,7 +320,7 @@ async fn a_latched_quantum_source_is_reported_as_not_quantum_until_an_operator_r
     assert_eq!(metric(&metrics, "qkms_entropy_quantum_seeding "), "1");
 
     // The audit log holds every attempt, with who asked and how it ended.
-    let audit = std::fs::read_to_string(&setup.config.store.audit_log).unwrap();
+    let audit = std::fs::read_to_string(&setup.config.audit.path).unwrap();
     let resets: Vec<serde_json::Value> = audit
         .lines()
         .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())

@@ -56,6 +56,12 @@ async fn garbage_bytes_get_invalid_message_then_close() {
         is_closed(&mut stream).await,
         "framing is lost: the server closes"
     );
+    let log = std::fs::read_to_string(&server.config.audit.path).unwrap();
+    assert!(
+        log.lines()
+            .any(|line| line.contains("InvalidMessage") && line.contains("valid TTLV item header")),
+        "the refusal is audited: {log}"
+    );
     assert_still_serving(&server).await;
 }
 
@@ -71,6 +77,22 @@ async fn bad_ttlv_body_gets_invalid_message_and_the_connection_stays_usable() {
     stream.write_all(&bad).await.unwrap();
     let response = read_response(&mut stream).await.expect("a response");
     assert_message_failure(&response, ResultReason::InvalidMessage);
+    // The refusal is audited with the tenant, the reason and the message sent.
+    let log = std::fs::read_to_string(&server.config.audit.path).unwrap();
+    let refusal: kms_server::audit::AuditRecord = serde_json::from_str(
+        log.lines()
+            .find(|line| line.contains("InvalidMessage"))
+            .unwrap_or_else(|| panic!("the refusal is audited: {log}")),
+    )
+    .unwrap();
+    assert_eq!(
+        (refusal.tenant.as_str(), refusal.operation.as_str()),
+        ("default", "(undecoded message)")
+    );
+    assert!(
+        refusal.detail.is_some_and(|d| d.contains("not valid TTLV")),
+        "{log}"
+    );
     // Framing survived: the next request on the same connection is answered.
     stream
         .write_all(&discover_versions(ProtocolVersion::V2_1))

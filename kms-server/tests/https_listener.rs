@@ -287,6 +287,53 @@ async fn malformed_json_and_xml_get_kmip_invalid_message_in_their_encoding() {
     );
 }
 
+/// Regression: an error message echoing a control character of the request (here in an element name, which the
+/// reader reports) was not writable as XML 1.0 and the answer was an HTTP 500. Now it is a KMIP failure in XML,
+/// the character replaced by U+FFFD.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_echoing_a_control_character_is_a_kmip_failure_in_xml() {
+    let server = https_server().await;
+    let mut connection = connect(&server).await;
+    let body =
+        "<RequestMessage><Unique\u{1}Identifier type=\"TextString\" value=\"k\"/></RequestMessage>";
+    let response = connection
+        .request("POST", "/kmip", Some("text/xml"), body.as_bytes(), false)
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200, "{}", response.text());
+    let text = response.text();
+    assert!(!text.contains('\u{1}'), "{text}");
+    let item = MessageEncoding::Xml
+        .decode(&response.body, &ttlv::Limits::default())
+        .expect("the answer is well-formed KMIP XML");
+    let message = ResponseMessage::from_ttlv(&item).unwrap();
+    assert_eq!(
+        message.items[0].result_reason,
+        Some(ResultReason::InvalidMessage)
+    );
+    let result_message = message.items[0].result_message.clone().unwrap_or_default();
+    assert!(
+        result_message.contains(&format!("Unique{}Identifier", ttlv::xml::REPLACEMENT)),
+        "{result_message}"
+    );
+    // The refusal is in the audit log: who, that the message did not decode, the reason and the message.
+    let log = std::fs::read_to_string(&server.config.audit.path).unwrap();
+    let refusal: kms_server::audit::AuditRecord = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .find(|r: &kms_server::audit::AuditRecord| r.result == "InvalidMessage")
+        .unwrap_or_else(|| panic!("the refused message is audited: {log}"));
+    assert_eq!(refusal.tenant, "default");
+    assert_eq!(refusal.operation, "(undecoded message)");
+    assert!(
+        refusal
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("Identifier")),
+        "{refusal:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_kmip_cannot_answer_gets_a_clear_http_error() {
     let server = https_server().await;

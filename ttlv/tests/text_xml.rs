@@ -309,15 +309,17 @@ fn test_case_documents_need_a_kmip_root() {
 }
 
 #[test]
-fn writer_refuses_what_xml_cannot_express() {
+fn writer_refuses_tags_xml_cannot_express_and_replaces_characters_it_cannot_carry() {
     let bad_tag = Item::new(Tag(0x010203), Value::Integer(1));
     assert!(matches!(
         xml::to_string(&bad_tag).unwrap_err().kind,
         TextErrorKind::NotRepresentable { .. }
     ));
-    let control = Item::new(EXT, Value::TextString("\u{1}".into()));
-    assert!(matches!(
-        xml::to_string(&control).unwrap_err().kind,
-        TextErrorKind::NotRepresentable { .. }
-    ));
+    // Text XML 1.0 cannot carry is still written, well-formed, with the replacement character in its place.
+    let control = Item::new(EXT, Value::TextString("a\u{1}b".into()));
+    let written = xml::to_string(&control).unwrap();
+    assert_eq!(
+        xml::from_str(&written).unwrap().value,
+        Value::TextString(format!("a{}b", xml::REPLACEMENT))
+    );
 }

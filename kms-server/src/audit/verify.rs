@@ -1,49 +1,103 @@
-//! Reading the log back: full verification of the chain, and recovery of its head when the log is reopened.
+//! Reading the log back: full verification of the chain across the rotated files and the current one, and
+//! recovery of its head when the log is reopened.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{self, BufRead, BufReader};
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use super::files::{rotated_files, rotated_path};
 use super::record::{AuditRecord, GENESIS_HASH};
 use super::AuditError;
 
 /// What a successful verification saw.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifyReport {
-    /// Records checked (all of them).
+    /// Records checked (all of them, across every file).
     pub records: u64,
+    /// The files checked, in chain order: rotated files by number, then the current file.
+    pub files: Vec<PathBuf>,
     /// The last record's hash ([`GENESIS_HASH`] for an empty log): keep a copy elsewhere to detect truncation.
     pub head_hash: String,
 }
 
-fn parse(line: &[u8], number: u64) -> Result<AuditRecord, AuditError> {
-    serde_json::from_slice(line).map_err(|e| AuditError::Broken {
-        line: number,
-        sequence: None,
-        reason: format!("not a valid audit record: {e}"),
+/// Where the chain stands while it is read.
+struct Chain {
+    expected_sequence: u64,
+    previous_hash: String,
+    records: u64,
+}
+
+fn parse(line: &[u8]) -> Result<AuditRecord, String> {
+    serde_json::from_slice(line).map_err(|e| format!("not a valid audit record: {e}"))
+}
+
+/// Checks the whole log whose current file is `path`: the rotated files beside it (`audit.log.000001`, ...) in
+/// number order, then `path` itself. Every record must be well-formed, carry the next sequence number (1, 2,
+/// 3... continuing across files), link to the record before by its previous hash, and match its own hash. The
+/// file numbers must run 1, 2, 3... too. Reports the first break: file, line, expected and found sequence.
+pub fn verify(path: impl AsRef<Path>) -> Result<VerifyReport, AuditError> {
+    let path = path.as_ref();
+    let rotated = rotated_files(path).map_err(|e| AuditError::io(path, "cannot list", e))?;
+    let mut files = Vec::with_capacity(rotated.len() + 1);
+    for (index, (number, file)) in rotated.into_iter().enumerate() {
+        let expected = index as u64 + 1;
+        if number != expected {
+            let missing = rotated_path(path, expected);
+            return Err(AuditError::Broken {
+                file: missing.clone(),
+                line: 0,
+                sequence: None,
+                reason: format!(
+                    "rotated file {} is missing (found {} next): its records are gone from the chain",
+                    missing.display(),
+                    file.display()
+                ),
+            });
+        }
+        files.push(file);
+    }
+    if !path.exists() && files.is_empty() {
+        // Nothing at all: say so as an open failure rather than "0 records, OK".
+        File::open(path).map_err(|e| AuditError::io(path, "cannot open", e))?;
+    }
+    let mut chain = Chain {
+        expected_sequence: 1,
+        previous_hash: GENESIS_HASH.to_owned(),
+        records: 0,
+    };
+    for file in &files {
+        verify_file(file, &mut chain)?;
+    }
+    // The current file may be absent just after a rotation whose new file was not yet created.
+    if path.exists() || files.is_empty() {
+        verify_file(path, &mut chain)?;
+        files.push(path.to_owned());
+    }
+    Ok(VerifyReport {
+        records: chain.records,
+        files,
+        head_hash: chain.previous_hash,
     })
 }
 
-/// Checks every record of the log at `path`: well-formed, sequence numbers 1, 2, 3..., each previous hash equal
-/// to the record before's hash, each hash equal to the hash of the record's contents. Reports the first break.
-pub fn verify(path: impl AsRef<Path>) -> Result<VerifyReport, AuditError> {
-    let path = path.as_ref();
+fn verify_file(path: &Path, chain: &mut Chain) -> Result<(), AuditError> {
     let file = File::open(path).map_err(|e| AuditError::io(path, "cannot open", e))?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
-    let mut previous_hash = GENESIS_HASH.to_owned();
-    let mut records = 0u64;
     let mut line = Vec::with_capacity(512);
+    let mut number = 0u64;
+    let mut seen_version = 0u32;
     loop {
         line.clear();
         let read = reader
             .read_until(b'\n', &mut line)
             .map_err(|e| AuditError::io(path, "cannot read", e))?;
         if read == 0 {
-            break;
+            return Ok(());
         }
-        let number = records + 1;
+        number += 1;
         let broken = |sequence: Option<u64>, reason: String| AuditError::Broken {
+            file: path.to_owned(),
             line: number,
             sequence,
             reason,
@@ -54,56 +108,78 @@ pub fn verify(path: impl AsRef<Path>) -> Result<VerifyReport, AuditError> {
                 "incomplete final line (an interrupted write, or the file was cut)".into(),
             ));
         }
-        let record = parse(&line[..line.len() - 1], number)?;
-        if record.sequence != number {
+        let record = parse(&line[..line.len() - 1]).map_err(|reason| broken(None, reason))?;
+        let sequence = Some(record.sequence);
+        record
+            .check_shape()
+            .map_err(|reason| broken(sequence, reason))?;
+        if record.version < seen_version {
             return Err(broken(
-                Some(record.sequence),
+                sequence,
                 format!(
-                    "sequence number {} where {number} was expected: records were deleted, inserted or reordered",
+                    "a version {} record after a version {seen_version} one",
+                    record.version
+                ),
+            ));
+        }
+        seen_version = record.version;
+        let expected = chain.expected_sequence;
+        if record.sequence != expected {
+            let what = if record.sequence > expected {
+                format!(
+                    "{} record(s) missing (deleted, or a rotated file lost)",
+                    record.sequence - expected
+                )
+            } else {
+                "records were inserted, repeated or reordered".to_owned()
+            };
+            return Err(broken(
+                sequence,
+                format!(
+                    "expected sequence {expected}, found {}: {what}",
                     record.sequence
                 ),
             ));
         }
-        if record.previous_hash != previous_hash {
+        if record.previous_hash != chain.previous_hash {
             return Err(broken(
-                Some(record.sequence),
+                sequence,
                 format!(
-                    "previous hash {} does not match the hash of record {} ({previous_hash})",
+                    "previous hash {} does not match the hash of record {} ({})",
                     record.previous_hash,
-                    number - 1
+                    expected - 1,
+                    chain.previous_hash
                 ),
             ));
         }
         let computed = record.compute_hash();
         if record.hash != computed {
             return Err(broken(
-                Some(record.sequence),
+                sequence,
                 format!(
                     "stored hash {} but the contents hash to {computed}: the record was altered",
                     record.hash
                 ),
             ));
         }
-        previous_hash = record.hash;
-        records = number;
+        chain.previous_hash = record.hash;
+        chain.expected_sequence += 1;
+        chain.records += 1;
     }
-    Ok(VerifyReport {
-        records,
-        head_hash: previous_hash,
-    })
 }
 
-/// The end of the log, as `AuditLog::open` continues it.
+/// The end of a file of the log, as `AuditLog::open` continues it.
 #[derive(Debug)]
 pub(super) struct Tail {
-    /// Length of the complete records (the file is cut to it).
+    /// Length of the complete records (the file is cut to it when `cut` was asked for).
     pub length: u64,
     pub last: Option<AuditRecord>,
 }
 
-/// Finds the last complete record without reading the whole log; cuts off an incomplete final line.
-pub(super) fn recover_tail(path: &Path, file: &File) -> Result<Tail, AuditError> {
-    let io = |context: &str, e| AuditError::io(path, context, e);
+/// Finds the last complete record of `file` without reading the whole file. With `cut`, an incomplete final
+/// line (a write interrupted by a crash, never acknowledged) is cut off; without, it is an error.
+pub(super) fn recover_tail(path: &Path, file: &File, cut: bool) -> Result<Tail, AuditError> {
+    let io = |context: &str, e: io::Error| AuditError::io(path, context, e);
     let length = file.metadata().map_err(|e| io("cannot stat", e))?.len();
     let mut window = 64 * 1024u64;
     loop {
@@ -122,7 +198,7 @@ pub(super) fn recover_tail(path: &Path, file: &File) -> Result<Tail, AuditError>
             [.., before, last] => (*last, Some(*before + 1)),
             [last] if start == 0 => (*last, Some(0)),
             [] if start == 0 => {
-                cut(path, file, length, 0)?;
+                cut_to(path, file, length, 0, cut)?;
                 return Ok(Tail {
                     length: 0,
                     last: None,
@@ -135,19 +211,18 @@ pub(super) fn recover_tail(path: &Path, file: &File) -> Result<Tail, AuditError>
             continue;
         };
         let complete = start + end as u64 + 1;
-        cut(path, file, length, complete)?;
-        let record = parse(&buffer[begin..end], 0).map_err(|e| AuditError::Head {
+        cut_to(path, file, length, complete, cut)?;
+        let head_error = |reason: String| AuditError::Head {
             path: path.to_owned(),
-            reason: format!("the last record does not parse: {e}"),
-        })?;
-        if record.compute_hash() != record.hash {
-            return Err(AuditError::Head {
-                path: path.to_owned(),
-                reason: format!(
-                    "the last record (sequence {}) does not match its hash: the log was altered",
-                    record.sequence
-                ),
-            });
+            reason,
+        };
+        let record = parse(&buffer[begin..end])
+            .map_err(|e| head_error(format!("the last record does not parse: {e}")))?;
+        if record.check_shape().is_err() || record.compute_hash() != record.hash {
+            return Err(head_error(format!(
+                "the last record (sequence {}) does not match its hash: the log was altered",
+                record.sequence
+            )));
         }
         return Ok(Tail {
             length: complete,
@@ -156,8 +231,20 @@ pub(super) fn recover_tail(path: &Path, file: &File) -> Result<Tail, AuditError>
     }
 }
 
-fn cut(path: &Path, file: &File, length: u64, complete: u64) -> Result<(), AuditError> {
+fn cut_to(
+    path: &Path,
+    file: &File,
+    length: u64,
+    complete: u64,
+    cut: bool,
+) -> Result<(), AuditError> {
     if complete < length {
+        if !cut {
+            return Err(AuditError::Head {
+                path: path.to_owned(),
+                reason: "ends in an incomplete record".into(),
+            });
+        }
         tracing::warn!(
             path = %path.display(),
             bytes = length - complete,

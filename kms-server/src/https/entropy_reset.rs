@@ -130,8 +130,10 @@ async fn audit(
             tenant: &tenant,
             role,
             operation: AUDIT_OPERATION,
-            objects: vec![object],
+            objects: vec![object.clone()],
+            targets: vec![object],
             result,
+            detail: None,
             time: time::OffsetDateTime::now_utc().unix_timestamp(),
         })?;
         log.wait_durable()

@@ -1,15 +1,19 @@
-//! `GET /health`: whether the server can serve, from the entropy pool's live status. `entropy.quantum` is the
-//! pool's `quantum_now`: true only while a healthy quantum source is actually feeding the seeds, never merely
-//! because one is configured; `entropy.seeding_sources` names the sources seeding now. Each source says what
-//! its kind claims (`quantum`) and, separately, whether it is `contributing`; the OS `getrandom` fallback is
-//! labelled NOT quantum in so many words, so that a monitoring system (or a human reading the JSON) cannot
-//! mistake a classical set-up, or a latched-off QRNG, for a QRNG-backed one.
+//! `GET /health`: whether the server can serve, from the entropy pool's live status and the audit log's.
+//! `entropy.quantum` is the pool's `quantum_now`: true only while a healthy quantum source is actually feeding
+//! the seeds, never merely because one is configured; `entropy.seeding_sources` names the sources seeding now.
+//! Each source says what its kind claims (`quantum`) and, separately, whether it is `contributing`; the OS
+//! `getrandom` fallback is labelled NOT quantum in so many words, so that a monitoring system (or a human reading
+//! the JSON) cannot mistake a classical set-up, or a latched-off QRNG, for a QRNG-backed one. An audit log that
+//! cannot be written makes the server refuse every operation (it fails closed), so it makes the status `failing`
+//! (HTTP 503) with an `audit` section saying what fails and since when.
 
 use entropy::health::HealthState;
 use entropy::source::SourceKind;
 use entropy::status::PoolState;
 use entropy::PoolStatus;
 use serde_json::{json, Value};
+
+use crate::audit::AuditHealth;
 
 /// How the server stands, from its entropy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,8 +74,35 @@ fn randomness_label(kind: SourceKind, quantum: bool, contributing: bool) -> &'st
     }
 }
 
+/// The state of the whole server: the entropy pool's, made `Failing` by an audit log that cannot be written.
+pub fn overall_with_audit(status: &PoolStatus, audit: &AuditHealth) -> Overall {
+    match audit {
+        AuditHealth::Failing { .. } => Overall::Failing,
+        AuditHealth::Ok => overall(status),
+    }
+}
+
+/// The `audit` section: `state` ok or failing; when failing, what fails (`failure`) and since when (`since`,
+/// RFC 3339, and `since_unix`). The file's path is not shown (the server's log has it).
+pub fn audit_document(audit: &AuditHealth) -> Value {
+    match audit {
+        AuditHealth::Ok => json!({ "state": "ok" }),
+        AuditHealth::Failing { message, since } => {
+            let since = time::OffsetDateTime::from(*since);
+            json!({
+                "state": "failing",
+                "failure": format!("the audit log cannot be written: {message}; operations are refused until it can"),
+                "since": since
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+                "since_unix": since.unix_timestamp(),
+            })
+        }
+    }
+}
+
 /// The `/health` document.
-pub fn document(status: &PoolStatus) -> Value {
+pub fn document(status: &PoolStatus, audit: &AuditHealth) -> Value {
     let sources: Vec<Value> = status
         .sources
         .iter()
@@ -92,7 +123,8 @@ pub fn document(status: &PoolStatus) -> Value {
         })
         .collect();
     json!({
-        "status": overall(status).name(),
+        "status": overall_with_audit(status, audit).name(),
+        "audit": audit_document(audit),
         "entropy": {
             "state": status.state,
             "failure": status.failure,
@@ -117,7 +149,7 @@ mod tests {
         let mut bytes = [0u8; 32];
         pool.fill(&mut bytes).unwrap();
         let status = pool.status();
-        let doc = document(&status);
+        let doc = document(&status, &AuditHealth::Ok);
         assert_eq!(doc["status"], "ok");
         assert_eq!(doc["entropy"]["quantum"], false);
         assert_eq!(doc["entropy"]["os_fallback"], true);
@@ -137,6 +169,26 @@ mod tests {
                 "{doc}"
             );
         }
+    }
+
+    #[test]
+    fn an_audit_log_that_cannot_be_written_makes_the_server_failing() {
+        let pool = entropy::EntropyPool::new(entropy::EntropyConfig::default()).unwrap();
+        let status = pool.status();
+        let audit = AuditHealth::Failing {
+            message: "cannot append: No space left on device (os error 28)".into(),
+            since: std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000),
+        };
+        assert_eq!(overall_with_audit(&status, &audit), Overall::Failing);
+        let doc = document(&status, &audit);
+        assert_eq!(doc["status"], "failing");
+        assert_eq!(doc["audit"]["state"], "failing");
+        assert_eq!(doc["audit"]["since"], "2023-11-14T22:13:20Z");
+        assert!(doc["audit"]["failure"]
+            .as_str()
+            .unwrap()
+            .contains("the audit log cannot be written"));
+        assert_eq!(document(&status, &AuditHealth::Ok)["audit"]["state"], "ok");
     }
 
     #[test]

@@ -129,7 +129,18 @@ pub async fn kmip(
             None,
         )
     });
-    match answered {
+    // A response that cannot be written in the request's encoding is answered, in that encoding, by a KMIP
+    // General Failure saying so; only if even that cannot be written is the answer an HTTP 500.
+    let encoded = answered.or_else(|error| {
+        tracing::error!(%error, encoding = encoding.name(), "cannot encode a KMIP response");
+        let failure = message_failure(
+            FALLBACK_VERSION,
+            ResultReason::GeneralFailure,
+            format!("the response could not be encoded: {error}"),
+        );
+        encode_response(encoding, failure, None)
+    });
+    match encoded {
         Ok(bytes) => (
             StatusCode::OK,
             [
@@ -140,7 +151,7 @@ pub async fn kmip(
         )
             .into_response(),
         Err(error) => {
-            tracing::error!(%error, encoding = encoding.name(), "cannot encode a KMIP response");
+            tracing::error!(%error, encoding = encoding.name(), "cannot encode a KMIP failure response");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("the response could not be encoded: {error}\n"),
@@ -190,9 +201,18 @@ fn answer(
     body: &[u8],
 ) -> Result<Vec<u8>, BodyEncodeError> {
     let shared = &connection.shared;
-    let failure = |version: ProtocolVersion, reason: ResultReason, message: String| {
+    // A request refused here never reaches the dispatcher: its refusal is audited here.
+    let failure = |version: ProtocolVersion,
+                   reason: ResultReason,
+                   message: String,
+                   request: Option<&RequestMessage>| {
         let response = message_failure(version, reason, message);
         shared.metrics.record(&response);
+        shared.connection.audit.record_refused_message(
+            connection.caller.as_ref().ok(),
+            request,
+            &response,
+        );
         encode_response(encoding, response, None)
     };
     let item = match encoding.decode(body, &shared.connection.settings.limits) {
@@ -202,6 +222,7 @@ fn answer(
                 FALLBACK_VERSION,
                 ResultReason::InvalidMessage,
                 error.to_string(),
+                None,
             )
         }
     };
@@ -213,12 +234,20 @@ fn answer(
                 version,
                 error.reason,
                 format!("the request message is invalid: {}", error.message),
+                None,
             )
         }
     };
     let caller = match &connection.caller {
         Ok(caller) => caller.clone(),
-        Err(error) => return failure(version, ResultReason::PermissionDenied, error.to_string()),
+        Err(error) => {
+            return failure(
+                version,
+                ResultReason::PermissionDenied,
+                error.to_string(),
+                Some(&request),
+            )
+        }
     };
     let maximum_response_size = request.header.maximum_response_size;
     let response = (shared.connection.dispatcher)(&caller, request);

@@ -40,12 +40,13 @@ async fn health_endpoint(State(connection): State<Arc<ConnectionContext>>) -> Re
         );
     }
     let status = connection.shared.entropy.status();
-    let overall = health::overall(&status);
+    let audit = connection.shared.connection.audit.health();
+    let overall = health::overall_with_audit(&status, &audit);
     let code = match overall {
         health::Overall::Failing => StatusCode::SERVICE_UNAVAILABLE,
         health::Overall::Ok | health::Overall::Degraded => StatusCode::OK,
     };
-    let body = health::document(&status).to_string();
+    let body = health::document(&status, &audit).to_string();
     (
         code,
         [

@@ -64,9 +64,9 @@ pub async fn serve_connection<S>(
             }
             Ok(Request::OverMemory { declared }) => {
                 tracing::warn!(%peer, declared, "server-wide request memory exhausted: refusing a message");
-                (over_memory(&shared, declared), None)
+                (over_memory(&shared, &caller, declared), None)
             }
-            Err(error) => (on_transport_error(error, &peer), None),
+            Err(error) => (on_transport_error(error, &peer, &caller, &shared), None),
         };
         let (response, close) = match next {
             Next::Answer(response) => (response, false),
@@ -114,35 +114,42 @@ where
 }
 
 /// The answer to a message the server had no memory for.
-fn over_memory(shared: &Shared, declared: usize) -> Next {
-    encoded_failure(
-        message_failure(
-            FALLBACK_VERSION,
-            ResultReason::GeneralFailure,
-            format!(
-                "the server is already holding its limit of {} bytes of requests ([limits] \
-                 max_pending_request_bytes); this {declared}-byte message was not processed: retry later",
-                shared.request_memory.limit_bytes()
-            ),
+fn over_memory(shared: &Shared, caller: &Result<Caller, AuthError>, declared: usize) -> Next {
+    let response = message_failure(
+        FALLBACK_VERSION,
+        ResultReason::GeneralFailure,
+        format!(
+            "the server is already holding its limit of {} bytes of requests ([limits] \
+             max_pending_request_bytes); this {declared}-byte message was not processed: retry later",
+            shared.request_memory.limit_bytes()
         ),
-        false,
-    )
+    );
+    shared
+        .audit
+        .record_refused_message(caller.as_ref().ok(), None, &response);
+    encoded_failure(response, false)
 }
 
 /// A framing failure: answer where the client can still read an answer, otherwise just close.
-fn on_transport_error(error: TransportError, peer: &str) -> Next {
+fn on_transport_error(
+    error: TransportError,
+    peer: &str,
+    caller: &Result<Caller, AuthError>,
+    shared: &Shared,
+) -> Next {
     match error {
         TransportError::Closed => Next::Close,
         TransportError::InvalidHeader(cause) => {
             tracing::info!(%peer, %cause, "request does not start with a TTLV header: answering and closing");
-            encoded_failure(
-                message_failure(
-                    FALLBACK_VERSION,
-                    ResultReason::InvalidMessage,
-                    format!("the request does not start with a valid TTLV item header: {cause}; closing the connection"),
-                ),
-                true,
-            )
+            let response = message_failure(
+                FALLBACK_VERSION,
+                ResultReason::InvalidMessage,
+                format!("the request does not start with a valid TTLV item header: {cause}; closing the connection"),
+            );
+            shared
+                .audit
+                .record_refused_message(caller.as_ref().ok(), None, &response);
+            encoded_failure(response, true)
         }
         // A body we refuse to read leaves the stream mid-message: nothing more can be framed on it.
         TransportError::TooLarge { declared, max } => {
@@ -224,38 +231,44 @@ fn panicked(version: Option<kmip::ProtocolVersion>) -> Next {
 /// A decoded request with its caller.
 type Decoded = (Caller, RequestMessage);
 
-/// TTLV -> typed request, and the caller (a certificate naming no tenant is refused here).
+/// TTLV -> typed request, and the caller (a certificate naming no tenant is refused here). A request refused
+/// here never reaches the dispatcher: its refusal is audited here.
 fn decode(
     bytes: &[u8],
     caller: &Result<Caller, AuthError>,
     shared: &Shared,
 ) -> Result<Decoded, Next> {
+    let refuse = |version, reason, message: String, request: Option<&RequestMessage>| {
+        let response = message_failure(version, reason, message);
+        shared
+            .audit
+            .record_refused_message(caller.as_ref().ok(), request, &response);
+        encoded_failure(response, false)
+    };
     let item = ttlv::binary::decode_with(bytes, &shared.settings.limits).map_err(|error| {
-        encoded_failure(
-            message_failure(
-                FALLBACK_VERSION,
-                ResultReason::InvalidMessage,
-                format!("the request is not valid TTLV: {error}"),
-            ),
-            false,
+        refuse(
+            FALLBACK_VERSION,
+            ResultReason::InvalidMessage,
+            format!("the request is not valid TTLV: {error}"),
+            None,
         )
     })?;
     let version = RequestMessage::peek_protocol_version(&item).unwrap_or(FALLBACK_VERSION);
     let request = RequestMessage::from_ttlv(&item).map_err(|error| {
-        encoded_failure(
-            message_failure(
-                version,
-                error.reason,
-                format!("the request message is invalid: {}", error.message),
-            ),
-            false,
+        refuse(
+            version,
+            error.reason,
+            format!("the request message is invalid: {}", error.message),
+            None,
         )
     })?;
     match caller {
         Ok(caller) => Ok((caller.clone(), request)),
-        Err(error) => Err(encoded_failure(
-            message_failure(version, ResultReason::PermissionDenied, error.to_string()),
-            false,
+        Err(error) => Err(refuse(
+            version,
+            ResultReason::PermissionDenied,
+            error.to_string(),
+            Some(&request),
         )),
     }
 }

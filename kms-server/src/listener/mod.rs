@@ -79,6 +79,8 @@ pub struct Shared {
     pub settings: ConnectionSettings,
     pub authenticator: Authenticator,
     pub dispatcher: Dispatcher,
+    /// Where requests refused before dispatch (undecodable, no tenant) are recorded.
+    pub audit: Arc<crate::audit::AuditLog>,
     /// Messages handled on the blocking pool at once, server-wide (both listeners). Each holds at most its
     /// request and its response budget, so this bounds the memory answers in the making take; messages beyond
     /// it wait their turn (first come, first served) while quick messages keep running on the async workers.
@@ -94,6 +96,7 @@ impl Shared {
         settings: ConnectionSettings,
         authenticator: Authenticator,
         dispatcher: Dispatcher,
+        audit: Arc<crate::audit::AuditLog>,
     ) -> Self {
         // Twice the cores keeps them busy while some slots wait for the disk.
         let slots = std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).max(4));
@@ -106,6 +109,7 @@ impl Shared {
             settings,
             authenticator,
             dispatcher,
+            audit,
             offload_slots: Arc::new(Semaphore::new(slots)),
         }
     }

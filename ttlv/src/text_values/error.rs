@@ -102,8 +102,8 @@ pub enum TextErrorKind {
     MultipleRoots,
     #[error("test-case document root must be <KMIP>, found {0:?}")]
     WrongDocumentRoot(String),
-    /// A tree the writer cannot express: a tag outside the three-byte KMIP ranges, or text with characters
-    /// XML 1.0 cannot carry.
+    /// A tree the writer cannot express: a tag outside the three-byte KMIP ranges. (Text with characters XML 1.0
+    /// cannot carry is written with U+FFFD in their place, see `xml::REPLACEMENT`.)
     #[error("{tag}: cannot be written: {reason}")]
     NotRepresentable { tag: Tag, reason: &'static str },
 }

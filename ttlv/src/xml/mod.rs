@@ -38,6 +38,7 @@ use crate::text_values::{Location, ReadOptions, TextError, TextErrorKind};
 use crate::Item;
 
 use reader::DocumentShape;
+pub use writer::REPLACEMENT;
 
 /// Reads one item (usually a request or response message) with the default limits.
 pub fn from_str(input: &str) -> Result<Item, TextError> {

@@ -73,8 +73,7 @@ pub(crate) fn write(
                             Scalar::Int(n) => n.to_string(),
                             Scalar::Bool(b) => b.to_string(),
                         };
-                        escape_attribute(&text, out)
-                            .map_err(|reason| not_representable(item.tag, reason))?;
+                        escape_attribute(&text, out);
                         out.push_str("\"/>");
                     }
                 }
@@ -116,9 +115,17 @@ fn open_element(out: &mut String, tag: Tag) -> Result<String, TextError> {
     }
 }
 
-/// Escapes an attribute value. Tabs and line breaks become character references because XML attribute
-/// normalisation would otherwise turn them into spaces.
-fn escape_attribute(text: &str, out: &mut String) -> Result<(), &'static str> {
+/// What a character XML 1.0 cannot carry at all (C0 controls other than tab and line breaks, U+FFFE, U+FFFF)
+/// is written as: U+FFFD REPLACEMENT CHARACTER. XML 1.0 has no escape for them
+/// (`&#1;` is not well-formed either), and refusing to write would turn any text holding one (an error message
+/// echoing a client's identifier, a Name registered over TTLV) into no answer at all. The TTLV and JSON
+/// encodings carry such text exactly.
+pub const REPLACEMENT: char = '\u{FFFD}';
+
+/// Escapes an attribute value, so that every text can be written. Tabs and line breaks become character
+/// references because XML attribute normalisation would otherwise turn them into spaces; characters XML 1.0
+/// cannot carry become [`REPLACEMENT`].
+fn escape_attribute(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -130,10 +137,9 @@ fn escape_attribute(text: &str, out: &mut String) -> Result<(), &'static str> {
             '\n' => out.push_str("&#10;"),
             '\r' => out.push_str("&#13;"),
             c if is_xml_char(c) => out.push(c),
-            _ => return Err("text holds a character XML 1.0 cannot carry"),
+            _ => out.push(REPLACEMENT),
         }
     }
-    Ok(())
 }
 
 fn not_representable(tag: Tag, reason: &'static str) -> TextError {
@@ -144,4 +150,27 @@ fn not_representable(tag: Tag, reason: &'static str) -> TextError {
             ..Location::default()
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{tags, xml, Item, Value};
+
+    #[test]
+    fn characters_xml_cannot_carry_are_replaced_and_the_output_reads_back() {
+        let item = Item::new(
+            tags::RESULT_MESSAGE,
+            Value::TextString("no object \u{1}x\u{1B}[2J\u{FFFF} <&> \t\n".into()),
+        );
+        let text = xml::to_string(&item).unwrap();
+        assert!(
+            !text.contains('\u{1}') && !text.contains('\u{1B}'),
+            "{text}"
+        );
+        let back = xml::from_str(&text).unwrap();
+        assert_eq!(
+            back.value,
+            Value::TextString("no object \u{FFFD}x\u{FFFD}[2J\u{FFFD} <&> \t\n".into())
+        );
+    }
 }

@@ -15,7 +15,7 @@ use kmip::enums::{LinkType, State};
 use kmip::objects::ManagedObject;
 use kmip::payloads::{ReCertifyRequest, ReCertifyResponse};
 use kmip::ResultReason;
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use super::{
     csr_der, csr_error, end_entity_or_ca, invalid_csr, set_link, sign, store_certificate,
@@ -110,16 +110,17 @@ pub fn recertify(
     }
 
     let offset = request.offset.map(|o| i64::from(o.0));
-    let lifetime = info.not_after - info.not_before;
-    let now = timestamp(ctx.now)?;
-    let not_before = match offset {
-        Some(seconds) => now + Duration::seconds(seconds),
-        None => now - Duration::minutes(CLOCK_SKEW_MINUTES),
-    };
+    let (not_before, not_after) = renewed_validity(
+        old_uid,
+        info.not_before,
+        info.not_after,
+        timestamp(ctx.now)?,
+        offset,
+    )?;
     let profile = CertificateProfile {
         subject: template_subject.unwrap_or(info.subject),
         not_before,
-        not_after: not_before + lifetime,
+        not_after,
         key_usage: extensions.key_usage,
         extended_key_usage: extensions.extended_key_usage,
         subject_alt_names: extensions.subject_alt_names,
@@ -127,7 +128,7 @@ pub fn recertify(
     };
     let der = sign(ctx, &subject_key, &profile, &authority)?;
 
-    let attributes = carried_attributes(&old.attributes, template, offset, ctx.now);
+    let attributes = carried_attributes(&old.attributes, template, offset, ctx.now)?;
     let public = match old.attributes.linked(LinkType::PublicKeyLink) {
         Some(uid) => load(ctx, uid).ok(),
         None => None,
@@ -147,6 +148,44 @@ pub fn recertify(
     })
 }
 
+/// The last instant an X.509 validity can name (GeneralizedTime has four year digits; RFC 5280 §4.1.2.5).
+fn latest_certificate_time() -> OffsetDateTime {
+    time::macros::datetime!(9999-12-31 23:59:59 UTC)
+}
+
+/// The renewed certificate's validity: from now (less the clock-skew allowance) or from now + Offset, for as
+/// long as the old certificate's. Every step is checked: an old validity such as 1970-01-02 .. 9999-12-31 or a
+/// large Offset gives an end past what a certificate can name, which is refused as Invalid Field.
+fn renewed_validity(
+    old_uid: &str,
+    old_not_before: OffsetDateTime,
+    old_not_after: OffsetDateTime,
+    now: OffsetDateTime,
+    offset: Option<i64>,
+) -> Result<(OffsetDateTime, OffsetDateTime), KmipError> {
+    let out_of_range = |what: &str| {
+        KmipError::invalid_field(format!(
+            "cannot renew {old_uid}: {what} falls after {} (the latest date a certificate can carry); \
+             its validity ({old_not_before} .. {old_not_after}) is too long to renew from now{}",
+            latest_certificate_time(),
+            offset.map_or(String::new(), |o| format!(" with an Offset of {o} s")),
+        ))
+    };
+    // Two in-range instants are at most ~20,000 years apart: their difference cannot overflow a Duration.
+    let lifetime = old_not_after - old_not_before;
+    let not_before = match offset {
+        Some(seconds) => now.checked_add(Duration::seconds(seconds)),
+        None => now.checked_sub(Duration::minutes(CLOCK_SKEW_MINUTES)),
+    }
+    .filter(|start| *start <= latest_certificate_time())
+    .ok_or_else(|| out_of_range("the new start (now + Offset)"))?;
+    let not_after = not_before
+        .checked_add(lifetime)
+        .filter(|end| *end <= latest_certificate_time())
+        .ok_or_else(|| out_of_range("the new end (start + the old certificate's lifetime)"))?;
+    Ok((not_before, not_after))
+}
+
 /// The new certificate's client attributes: the old certificate's client-set ones (Names, groups, usage mask,
 /// descriptions...), overridden by the template's, with the dates the Offset gives.
 fn carried_attributes(
@@ -154,7 +193,7 @@ fn carried_attributes(
     template: Attributes,
     offset: Option<i64>,
     now: i64,
-) -> Attributes {
+) -> Result<Attributes, KmipError> {
     let date_of = |known: KnownAttribute| {
         old.get(&known.into()).and_then(|a| match a {
             Attribute::ActivationDate(d) | Attribute::DeactivationDate(d) => Some(*d),
@@ -187,8 +226,16 @@ fn carried_attributes(
         }
         out.push(attribute);
     }
+    let out_of_range = |what: &str| {
+        KmipError::invalid_field(format!(
+            "the renewed certificate's {what} is out of range (the old dates or the Offset are too large)"
+        ))
+    };
     let activation = match (offset, out.activation_date()) {
-        (Some(seconds), _) => Some(now + seconds),
+        (Some(seconds), _) => Some(
+            now.checked_add(seconds)
+                .ok_or_else(|| out_of_range("Activation Date (now + Offset)"))?,
+        ),
         (None, Some(given)) => Some(given),
         // A renewal of a certificate in use is usable at once.
         (None, None) => old_activation.map(|_| now),
@@ -197,11 +244,16 @@ fn carried_attributes(
         out.set(Attribute::ActivationDate(activation));
         if let (Some(a1), Some(d1)) = (old_activation, old_deactivation) {
             if !out.contains(KnownAttribute::DeactivationDate) {
-                out.push(Attribute::DeactivationDate(d1 + (activation - a1)));
+                // The old activation-to-deactivation span, moved to the new activation.
+                let deactivation = activation
+                    .checked_sub(a1)
+                    .and_then(|shift| d1.checked_add(shift))
+                    .ok_or_else(|| out_of_range("Deactivation Date"))?;
+                out.push(Attribute::DeactivationDate(deactivation));
             }
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -222,7 +274,7 @@ mod tests {
 
     #[test]
     fn an_offset_moves_activation_and_keeps_the_deactivation_span() {
-        let carried = carried_attributes(&old(), Attributes::new(), Some(600), 10_000);
+        let carried = carried_attributes(&old(), Attributes::new(), Some(600), 10_000).unwrap();
         assert_eq!(carried.activation_date(), Some(10_600));
         assert!(carried
             .iter()
@@ -234,9 +286,61 @@ mod tests {
     }
 
     #[test]
+    fn dates_that_overflow_are_invalid_fields_not_panics() {
+        let extreme: Attributes = vec![
+            Attribute::ActivationDate(i64::MIN),
+            Attribute::DeactivationDate(i64::MAX),
+        ]
+        .into();
+        let error = carried_attributes(&extreme, Attributes::new(), Some(1), 10_000).unwrap_err();
+        assert_eq!(error.reason, kmip::ResultReason::InvalidField);
+        let error = carried_attributes(&old(), Attributes::new(), Some(1), i64::MAX).unwrap_err();
+        assert_eq!(error.reason, kmip::ResultReason::InvalidField);
+    }
+
+    #[test]
+    fn a_validity_that_cannot_be_renewed_from_now_is_an_invalid_field() {
+        use time::macros::datetime;
+        let now = datetime!(2026-12-06 00:00 UTC);
+        let error = renewed_validity(
+            "c",
+            datetime!(1970-01-02 00:00 UTC),
+            datetime!(9999-12-31 23:59:59 UTC),
+            now,
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(error.reason, kmip::ResultReason::InvalidField);
+        assert!(
+            error.message.contains("cannot renew c"),
+            "{}",
+            error.message
+        );
+        let error = renewed_validity(
+            "c",
+            datetime!(2026-01-01 00:00 UTC),
+            datetime!(2027-01-01 00:00 UTC),
+            datetime!(9999-06-01 00:00 UTC),
+            Some(i64::from(u32::MAX)),
+        )
+        .unwrap_err();
+        assert_eq!(error.reason, kmip::ResultReason::InvalidField);
+        let (start, end) = renewed_validity(
+            "c",
+            datetime!(2026-01-01 00:00 UTC),
+            datetime!(2027-01-01 00:00 UTC),
+            now,
+            Some(60),
+        )
+        .unwrap();
+        assert_eq!(start, datetime!(2026-12-06 00:01 UTC));
+        assert_eq!(end, datetime!(2027-12-06 00:01 UTC));
+    }
+
+    #[test]
     fn without_offset_a_used_certificate_is_renewed_for_use_now_and_the_template_wins() {
         let template: Attributes = vec![Attribute::Description("renewed".into())].into();
-        let carried = carried_attributes(&old(), template, None, 10_000);
+        let carried = carried_attributes(&old(), template, None, 10_000).unwrap();
         assert_eq!(carried.activation_date(), Some(10_000));
         let descriptions: Vec<_> = carried
             .iter()
