@@ -89,26 +89,22 @@ pub struct RootKeyReport {
 impl Hsm {
     /// The mechanism this token will wrap with: the configured one (checked to be offered) or the best offered.
     pub fn wrap_mechanism(&self) -> Result<WrapMechanism, HsmError> {
-        self.with_connection("C_GetMechanismList", |c| self.choose_mechanism(c))
+        self.with_connection("C_GetMechanismInfo", |c| self.choose_mechanism(c))
     }
 
     fn choose_mechanism(&self, c: &Connection) -> Result<WrapMechanism, HsmError> {
-        let offered = c
-            .pkcs11()
-            .get_mechanism_list(c.slot)
-            .map_err(|e| self.call_error("C_GetMechanismList", e))?;
-        let usable = |m: WrapMechanism| -> bool {
-            offered.contains(&m.mechanism_type())
-                && c.pkcs11()
-                    .get_mechanism_info(c.slot, m.mechanism_type())
-                    .map(|info| {
-                        if m.uses_encrypt() {
-                            info.encrypt() && info.decrypt()
-                        } else {
-                            info.wrap() && info.unwrap()
-                        }
-                    })
-                    .unwrap_or(false)
+        // C_GetMechanismInfo per candidate (C_GetMechanismList would also list mechanisms cryptoki cannot name).
+        let usable = |m: WrapMechanism| -> Result<bool, HsmError> {
+            match c.pkcs11().get_mechanism_info(c.slot, m.mechanism_type()) {
+                Ok(info) if m.uses_encrypt() => Ok(info.encrypt() && info.decrypt()),
+                Ok(info) => Ok(info.wrap() && info.unwrap()),
+                Err(e) => match rv_of(&e) {
+                    Some(rv) if crate::error::means_token_lost(rv) => {
+                        Err(self.call_error("C_GetMechanismInfo", e))
+                    }
+                    _ => Ok(false),
+                },
+            }
         };
         let token = self.settings.token_label.clone();
         let forced = match self.settings.mechanism {
@@ -118,7 +114,7 @@ impl Hsm {
             MechanismChoice::AesGcm => Some(WrapMechanism::AesGcm),
         };
         if let Some(m) = forced {
-            return if usable(m) {
+            return if usable(m)? {
                 Ok(m)
             } else {
                 Err(HsmError::MechanismMissing {
@@ -128,14 +124,16 @@ impl Hsm {
                 })
             };
         }
-        [
+        for m in [
             WrapMechanism::AesKeyWrapPad,
             WrapMechanism::AesKeyWrap,
             WrapMechanism::AesGcm,
-        ]
-        .into_iter()
-        .find(|m| usable(*m))
-        .ok_or(HsmError::NoWrapMechanism { token })
+        ] {
+            if usable(m)? {
+                return Ok(m);
+            }
+        }
+        Err(HsmError::NoWrapMechanism { token })
     }
 
     /// Finds the root key by label, or (seeding the HSM first) generates it: AES-256, token object, private,

@@ -136,7 +136,11 @@ impl Hsm {
                     if attempt >= 2 {
                         return Err(error);
                     }
-                    tracing::warn!(token = %self.settings.token_label, %error, "HSM connection lost; reconnecting");
+                    if error.is_connection_lost() {
+                        tracing::warn!(token = %self.settings.token_label, %error, "HSM connection lost; reconnecting");
+                    } else {
+                        tracing::debug!(token = %self.settings.token_label, %error, "checking on a fresh connection");
+                    }
                 }
                 other => return other,
             }

@@ -31,6 +31,10 @@ pub struct Config {
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
     pub store: StoreConfig,
+    /// `[root_key]`: who holds the root key that wraps the store's data key (passphrase by default, or an HSM).
+    pub root_key: RootKeyConfig,
+    /// `[hsm]`: what the server does with the HSM named in `[root_key]` besides custody (seeding it).
+    pub hsm: HsmConfig,
     /// The HTTPS listener (KMIP over HTTPS in TTLV, XML and JSON; /health; /metrics). Default off.
     pub https: HttpsConfig,
     /// Entropy sources, health-test thresholds and DRBG settings. Default: no sources, meaning the OS
@@ -225,6 +229,86 @@ impl Default for StoreConfig {
     }
 }
 
+/// The kinds of root key custody `[root_key] kind` names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RootKeyKind {
+    /// argon2id over the passphrase in `[store] passphrase_file`.
+    #[default]
+    Passphrase,
+    /// A non-extractable AES-256 key in a PKCS#11 HSM wraps the data key.
+    Pkcs11,
+}
+
+impl RootKeyKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Passphrase => "passphrase",
+            Self::Pkcs11 => "pkcs11",
+        }
+    }
+}
+
+/// `[root_key]`
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RootKeyConfig {
+    /// `passphrase` or `pkcs11`: how a NEW store is created. An existing store is opened the way it records
+    /// (`qkms store rewrap` changes that), with the settings below or `[store] passphrase_file`. Default
+    /// `passphrase`.
+    pub kind: RootKeyKind,
+    /// The HSM vendor's PKCS#11 library. Default "" (no HSM).
+    pub module: PathBuf,
+    /// The label of the token holding the root key. Default "".
+    pub token_label: String,
+    /// File whose first line is the token's user PIN (mode 0600). Default `hsm.pin`.
+    pub pin_file: PathBuf,
+    /// Label of the AES-256 root key in the token (created if absent). Default `qkms-root-key`.
+    pub key_label: String,
+    /// `auto` (CKM_AES_KEY_WRAP_PAD, else CKM_AES_KEY_WRAP, else CKM_AES_GCM), or one of `aes-key-wrap-pad`,
+    /// `aes-key-wrap`, `aes-gcm`. Default `auto`.
+    pub mechanism: hsm_bridge::MechanismChoice,
+}
+
+impl Default for RootKeyConfig {
+    fn default() -> Self {
+        Self {
+            kind: RootKeyKind::Passphrase,
+            module: PathBuf::new(),
+            token_label: String::new(),
+            pin_file: PathBuf::from("hsm.pin"),
+            key_label: hsm_bridge::DEFAULT_KEY_LABEL.into(),
+            mechanism: hsm_bridge::MechanismChoice::Auto,
+        }
+    }
+}
+
+impl RootKeyConfig {
+    /// Whether an HSM is named (module and token label set).
+    pub fn names_hsm(&self) -> bool {
+        !self.module.as_os_str().is_empty() && !self.token_label.is_empty()
+    }
+
+    /// The bridge settings of the HSM named here.
+    pub fn hsm_settings(&self) -> hsm_bridge::HsmSettings {
+        hsm_bridge::HsmSettings {
+            module: self.module.clone(),
+            token_label: self.token_label.clone(),
+            pin_file: self.pin_file.clone(),
+            key_label: self.key_label.clone(),
+            mechanism: self.mechanism,
+        }
+    }
+}
+
+/// `[hsm]`
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HsmConfig {
+    /// `[hsm.seed]`: pool output pushed into the HSM's RNG with C_SeedRandom.
+    pub seed: hsm_bridge::SeedSettings,
+}
+
 impl Config {
     /// Reads `path` and resolves its relative paths against the file's directory.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -270,6 +354,10 @@ impl Config {
         resolve(&mut self.store.path);
         resolve(&mut self.store.passphrase_file);
         resolve(&mut self.store.audit_log);
+        resolve(&mut self.root_key.pin_file);
+        if !self.root_key.module.as_os_str().is_empty() {
+            resolve(&mut self.root_key.module);
+        }
         for source in &mut self.entropy.sources {
             source.path.iter_mut().for_each(resolve);
             source.ca_file.iter_mut().for_each(resolve);
@@ -320,6 +408,18 @@ impl Config {
                 )));
             }
         }
+        if self.root_key.kind == RootKeyKind::Pkcs11 && !self.root_key.names_hsm() {
+            return invalid(
+                "root_key.kind = \"pkcs11\" needs root_key.module and root_key.token_label",
+            );
+        }
+        if self.root_key.key_label.is_empty() {
+            return invalid("root_key.key_label must not be empty");
+        }
+        self.hsm
+            .seed
+            .validate()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         self.entropy
             .validate()
             .map_err(|e| ConfigError::Invalid(format!("entropy: {e}")))?;
@@ -369,6 +469,20 @@ impl Config {
             argon2_memory = self.store.argon2.memory_kib,
             argon2_iterations = self.store.argon2.iterations,
             argon2_parallelism = self.store.argon2.parallelism,
+            root_key_kind = s(self.root_key.kind.name()),
+            hsm_module = p(&self.root_key.module),
+            hsm_token_label = s(&self.root_key.token_label),
+            hsm_pin_file = p(&self.root_key.pin_file),
+            hsm_key_label = s(&self.root_key.key_label),
+            hsm_mechanism = s(match self.root_key.mechanism {
+                hsm_bridge::MechanismChoice::Auto => "auto",
+                hsm_bridge::MechanismChoice::AesKeyWrapPad => "aes-key-wrap-pad",
+                hsm_bridge::MechanismChoice::AesKeyWrap => "aes-key-wrap",
+                hsm_bridge::MechanismChoice::AesGcm => "aes-gcm",
+            }),
+            seed_enabled = self.hsm.seed.enabled,
+            seed_bytes = self.hsm.seed.bytes,
+            seed_interval = self.hsm.seed.interval_secs,
             https_enabled = self.https.enabled,
             https_listen = s(&self.https.listen),
             entropy = entropy_toml(&self.entropy)?,
@@ -418,6 +532,11 @@ mod tests {
         config.limits.idle_timeout_secs = 7;
         config.https.enabled = true;
         config.https.listen = "0.0.0.0:9443".into();
+        config.root_key.kind = RootKeyKind::Pkcs11;
+        config.root_key.module = "/usr/lib/softhsm/libsofthsm2.so".into();
+        config.root_key.token_label = "qkms".into();
+        config.root_key.mechanism = hsm_bridge::MechanismChoice::AesGcm;
+        config.hsm.seed.interval_secs = 60;
         let text = config.documented_toml().unwrap();
         let mut expected = config.clone();
         expected.resolve_paths(Path::new("/d"));
@@ -441,6 +560,9 @@ mod tests {
             ("[auth.fingerprints]\n\"zz\" = \"t\"\n", "fingerprint"),
             ("[server]\nlisten_address = \"x\"\n", "unknown field"),
             ("[auth]\ntenant_mapping = \"email\"\n", "unknown variant"),
+            ("[root_key]\nkind = \"pkcs11\"\n", "root_key.module"),
+            ("[root_key]\nkind = \"tpm\"\n", "unknown variant"),
+            ("[hsm.seed]\nbytes = 1\n", "hsm.seed.bytes"),
         ] {
             let error = Config::from_toml(text, Path::new("/"))
                 .unwrap_err()

@@ -11,6 +11,7 @@ pub mod https;
 pub mod listener;
 pub mod operations;
 pub mod pki;
+pub mod root_custody;
 pub mod server;
 pub mod setup;
 pub mod state;

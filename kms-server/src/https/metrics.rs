@@ -37,6 +37,8 @@ pub struct Metrics {
     https_connections: AtomicU64,
     /// HTTP requests refused before KMIP could answer them (4xx), by status code.
     https_refused: [AtomicU64; 6],
+    /// The HSM of `[root_key]`, whose seeding counters are shown.
+    hsm: std::sync::OnceLock<Arc<hsm_bridge::Hsm>>,
 }
 
 /// The 4xx statuses counted in `https_refused`, in slot order.
@@ -52,6 +54,7 @@ impl Default for Metrics {
             https_open_connections: AtomicU64::new(0),
             https_connections: AtomicU64::new(0),
             https_refused: Default::default(),
+            hsm: std::sync::OnceLock::new(),
         }
     }
 }
@@ -108,6 +111,20 @@ impl Metrics {
         if let Some(slot) = REFUSED_STATUSES.iter().position(|s| *s == status) {
             self.https_refused[slot].fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Shows `hsm`'s seeding counters from now on (the first HSM given; the server has one).
+    pub fn watch_hsm(&self, hsm: Arc<hsm_bridge::Hsm>) {
+        let _ = self.hsm.set(hsm);
+    }
+
+    /// The seeding status of the watched HSMs.
+    pub fn hsm_status(&self) -> Vec<hsm_bridge::SeedStatus> {
+        self.hsm
+            .get()
+            .map(|hsm| hsm.seed_status())
+            .into_iter()
+            .collect()
     }
 
     /// The Prometheus text exposition of these counters, of `entropy` and of each tenant's `usage`.
@@ -184,6 +201,7 @@ impl Metrics {
             );
         }
         render_entropy(&mut out, entropy);
+        render_hsm(&mut out, &self.hsm_status());
         render_usage(&mut out, usage);
         out
     }
@@ -344,6 +362,58 @@ fn render_entropy(out: &mut String, status: &PoolStatus) {
                 out,
                 "qkms_entropy_health_test_failures_total{{source=\"{}\",test=\"{test}\",severity=\"{severity}\"}} {count}",
                 escape(&source.id)
+            );
+        }
+    }
+}
+
+/// One HSM metric: name, type, help, and its value from a seeding status.
+type HsmMetric = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&hsm_bridge::SeedStatus) -> i64,
+);
+
+/// Seeding of the HSM(s) with pool output (C_SeedRandom), per token label.
+fn render_hsm(out: &mut String, hsms: &[hsm_bridge::SeedStatus]) {
+    if hsms.is_empty() {
+        return;
+    }
+    let rows: [HsmMetric; 4] = [
+        (
+            "qkms_hsm_seeded_bytes_total",
+            "counter",
+            "Entropy-pool bytes pushed into the HSM's RNG with C_SeedRandom.",
+            |s| s.bytes_seeded as i64,
+        ),
+        (
+            "qkms_hsm_seed_failures_total",
+            "counter",
+            "Failed seeding attempts (token unavailable, pool unavailable, or seeding refused).",
+            |s| s.failures as i64,
+        ),
+        (
+            "qkms_hsm_seed_not_supported_total",
+            "counter",
+            "Seeding attempts the token refused with CKR_RANDOM_SEED_NOT_SUPPORTED.",
+            |s| s.not_supported as i64,
+        ),
+        (
+            "qkms_hsm_seed_last_success_timestamp_seconds",
+            "gauge",
+            "Unix time of the last successful seeding (0: never).",
+            |s| s.last_success_unix.unwrap_or(0),
+        ),
+    ];
+    for (name, kind, help, value) in rows {
+        header(out, name, kind, help);
+        for status in hsms {
+            let _ = writeln!(
+                out,
+                "{name}{{hsm=\"{}\"}} {}",
+                escape(&status.hsm),
+                value(status)
             );
         }
     }
