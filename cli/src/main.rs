@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod audit;
 mod bench;
 mod random;
+mod store_cmd;
 mod ttlv_cmd;
 
 #[derive(Debug, Parser)]
@@ -28,6 +29,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Check the server's audit log: `qkms audit verify --dir DIR` (or `--log FILE`).
     Audit(audit::AuditArgs),
+    /// Maintain a stopped server's store: `qkms store rewrap --config DIR/qkms.toml --to pkcs11|passphrase`.
+    #[command(subcommand)]
+    Store(store_cmd::StoreCommand),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
         Command::Random(args) => random::run(args),
         Command::Bench(args) => bench::run(args).map_err(Into::into),
         Command::Audit(args) => audit::run(args),
+        Command::Store(command) => store_cmd::run(command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

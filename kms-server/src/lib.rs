@@ -16,6 +16,7 @@ pub mod server;
 pub mod setup;
 pub mod state;
 pub mod store;
+pub mod store_rewrap;
 pub mod tenant;
 pub mod usage;
 

@@ -9,7 +9,7 @@
 //! read_timeout_secs` for the next request's headers is closed.
 
 mod encoding;
-mod health;
+pub mod health;
 mod kmip_endpoint;
 mod metrics;
 mod routes;
