@@ -139,8 +139,8 @@ fn text(output: &Output) -> String {
 /// The last line starting `qkms-server:` (the start-up error), for assertions that name it.
 fn startup_error(said: &str) -> String {
     said.lines()
-        .filter(|l| l.starts_with("qkms-server:"))
-        .last()
+        .rev()
+        .find(|l| l.starts_with("qkms-server:"))
         .unwrap_or(said)
         .to_owned()
 }
