@@ -70,6 +70,35 @@ impl SeedCounters {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = message;
     }
 
+    /// Counts one seeding attempt; the first CKR_RANDOM_SEED_NOT_SUPPORTED is logged, every one is counted.
+    /// Returns whether this call logged it.
+    fn record(&self, result: &Result<(), HsmError>, bytes: usize) -> bool {
+        match result {
+            Ok(()) => {
+                self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+                self.seedings.fetch_add(1, Ordering::Relaxed);
+                self.last_success.store(unix_now(), Ordering::Relaxed);
+                self.set_last_error(None);
+                false
+            }
+            Err(error) => {
+                self.failures.fetch_add(1, Ordering::Relaxed);
+                self.set_last_error(Some(error.to_string()));
+                let HsmError::SeedNotSupported { token } = error else {
+                    return false;
+                };
+                self.not_supported.fetch_add(1, Ordering::Relaxed);
+                if self.reported_not_supported.swap(true, Ordering::Relaxed) {
+                    return false;
+                }
+                tracing::warn!(token = %token, "HSM token does not accept C_SeedRandom \
+                    (CKR_RANDOM_SEED_NOT_SUPPORTED): its RNG runs on its own sources only; further refusals are \
+                    counted, not logged");
+                true
+            }
+        }
+    }
+
     fn snapshot(&self) -> SeedStatus {
         let last = self.last_success.load(Ordering::Relaxed);
         SeedStatus {
@@ -99,30 +128,7 @@ impl Hsm {
     /// Draws `bytes` bytes from the pool and pushes them into the HSM's RNG. Counted either way.
     pub fn seed(&self, pool: &EntropyPool, bytes: usize) -> Result<(), HsmError> {
         let result = self.seed_inner(pool, bytes);
-        let counters = &self.seed;
-        match &result {
-            Ok(()) => {
-                counters.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
-                counters.seedings.fetch_add(1, Ordering::Relaxed);
-                counters.last_success.store(unix_now(), Ordering::Relaxed);
-                counters.set_last_error(None);
-            }
-            Err(error) => {
-                counters.failures.fetch_add(1, Ordering::Relaxed);
-                counters.set_last_error(Some(error.to_string()));
-                if let HsmError::SeedNotSupported { token } = error {
-                    counters.not_supported.fetch_add(1, Ordering::Relaxed);
-                    if !counters
-                        .reported_not_supported
-                        .swap(true, Ordering::Relaxed)
-                    {
-                        tracing::warn!(token = %token, "HSM token does not accept C_SeedRandom \
-                            (CKR_RANDOM_SEED_NOT_SUPPORTED): its RNG runs on its own sources only; further \
-                            refusals are counted, not logged");
-                    }
-                }
-            }
-        }
+        self.seed.record(&result, bytes);
         result
     }
 
@@ -191,6 +197,37 @@ impl Seeder {
             stop: Some(stop),
             thread: Some(thread),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_refusing_seeds_is_reported_once_and_counted_every_time() {
+        let counters = SeedCounters::new("no-seed");
+        let refused = || -> Result<(), HsmError> {
+            Err(HsmError::SeedNotSupported {
+                token: "no-seed".into(),
+            })
+        };
+        assert!(counters.record(&refused(), 64), "the first refusal is reported");
+        assert!(!counters.record(&refused(), 64), "later ones are not");
+        assert!(!counters.record(&Ok(()), 64));
+        let status = counters.snapshot();
+        assert_eq!(
+            (status.failures, status.not_supported, status.bytes_seeded, status.seedings),
+            (2, 2, 64, 1)
+        );
+        assert!(status.last_error.is_none(), "a success clears the last error");
+        assert!(!counters.record(&refused(), 64));
+        let status = counters.snapshot();
+        assert_eq!(status.not_supported, 3);
+        assert!(status
+            .last_error
+            .unwrap()
+            .contains("CKR_RANDOM_SEED_NOT_SUPPORTED"));
     }
 }
 
