@@ -212,15 +212,26 @@ mod tests {
                 token: "no-seed".into(),
             })
         };
-        assert!(counters.record(&refused(), 64), "the first refusal is reported");
+        assert!(
+            counters.record(&refused(), 64),
+            "the first refusal is reported"
+        );
         assert!(!counters.record(&refused(), 64), "later ones are not");
         assert!(!counters.record(&Ok(()), 64));
         let status = counters.snapshot();
         assert_eq!(
-            (status.failures, status.not_supported, status.bytes_seeded, status.seedings),
+            (
+                status.failures,
+                status.not_supported,
+                status.bytes_seeded,
+                status.seedings
+            ),
             (2, 2, 64, 1)
         );
-        assert!(status.last_error.is_none(), "a success clears the last error");
+        assert!(
+            status.last_error.is_none(),
+            "a success clears the last error"
+        );
         assert!(!counters.record(&refused(), 64));
         let status = counters.snapshot();
         assert_eq!(status.not_supported, 3);
