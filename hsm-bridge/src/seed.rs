@@ -200,6 +200,15 @@ impl Seeder {
     }
 }
 
+impl Drop for Seeder {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,14 +248,5 @@ mod tests {
             .last_error
             .unwrap()
             .contains("CKR_RANDOM_SEED_NOT_SUPPORTED"));
-    }
-}
-
-impl Drop for Seeder {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
