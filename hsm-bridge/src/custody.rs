@@ -185,6 +185,34 @@ impl Hsm {
         })
     }
 
+    /// Checks that the token is still there: looks the root key label up (on a fresh connection if it is not
+    /// found, see `with_connection`). A token that is present but holds no such key (an HSM used for seeding
+    /// only) passes.
+    pub fn check_token(&self) -> Result<(), HsmError> {
+        let label = self.settings.key_label.as_bytes().to_vec();
+        let found = self.with_connection("C_FindObjects", |c| {
+            let found = c
+                .session()
+                .find_objects(&[
+                    Attribute::Class(ObjectClass::SECRET_KEY),
+                    Attribute::Label(label.clone()),
+                ])
+                .map_err(|e| self.call_error("C_FindObjects", e))?;
+            if found.is_empty() {
+                Err(HsmError::KeyNotFound {
+                    token: self.settings.token_label.clone(),
+                    key_label: self.settings.key_label.clone(),
+                })
+            } else {
+                Ok(())
+            }
+        });
+        match found {
+            Ok(()) | Err(HsmError::KeyNotFound { .. }) => Ok(()),
+            Err(other) => Err(other),
+        }
+    }
+
     /// The one usable root key object with the configured label.
     fn find_root_key(
         &self,

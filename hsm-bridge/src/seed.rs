@@ -1,5 +1,6 @@
 //! Seeding the HSM's RNG with quantum randomness: pool output pushed in with `C_SeedRandom`, periodically (a
-//! [`Seeder`] thread) and before every key the bridge asks the HSM to generate. Counters per HSM feed `/metrics`
+//! [`Seeder`] thread, which also checks that the token is still there) and before every key the bridge asks the
+//! HSM to generate. Counters per HSM feed `/metrics`
 //! and `/health`. A token that answers `CKR_RANDOM_SEED_NOT_SUPPORTED` is reported once (a warning naming the
 //! token) and counted at every attempt; its RNG then runs on its own sources only.
 
@@ -132,6 +133,16 @@ impl Hsm {
         result
     }
 
+    /// The periodic round: checks the token is still there (an emulated token's RNG may keep answering after
+    /// the token itself is gone), then seeds it. Counted like [`Hsm::seed`].
+    pub fn check_and_seed(&self, pool: &EntropyPool, bytes: usize) -> Result<(), HsmError> {
+        let result = self
+            .check_token()
+            .and_then(|()| self.seed_inner(pool, bytes));
+        self.seed.record(&result, bytes);
+        result
+    }
+
     fn seed_inner(&self, pool: &EntropyPool, bytes: usize) -> Result<(), HsmError> {
         let mut seed = Zeroizing::new(vec![0u8; bytes]);
         pool.try_fill(&mut seed)?;
@@ -182,7 +193,7 @@ impl Seeder {
         let thread = std::thread::Builder::new()
             .name(format!("hsm-seed-{}", hsm.label()))
             .spawn(move || loop {
-                if let Err(error) = hsm.seed(&pool, settings.bytes) {
+                if let Err(error) = hsm.check_and_seed(&pool, settings.bytes) {
                     if !matches!(error, HsmError::SeedNotSupported { .. }) {
                         tracing::warn!(%error, "periodic HSM seeding failed");
                     }
