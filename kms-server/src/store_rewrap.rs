@@ -2,9 +2,9 @@
 //! objects (they stay sealed under the same data key; only the data key's wrapping changes).
 //!
 //! Order, so that a kill -9 anywhere leaves a store that opens: (1) everything the new custody needs is made first
-//! (a passphrase file if there is none, the HSM root key); (2) `qkms.toml`'s `[root_key]` is rewritten (temporary
-//! file, fsync, rename) to name the new kind while keeping the settings of both kinds; (3) the store's metadata
-//! changes in one atomic sled batch, flushed. Between (2) and (3) the store still records the old kind, and the
+//! (a passphrase file if there is none, the HSM root key) and the data key is wrapped for it and checked;
+//! (2) `qkms.toml`'s `[root_key]` is rewritten (temporary file, fsync, rename) to name the new kind while keeping
+//! the settings of both kinds; (3) the store's metadata changes in one atomic sled batch, flushed. Between (2) and (3) the store still records the old kind, and the
 //! server opens a store the way it records, with the settings the file still has: the old custody works until (3)
 //! completes and the new one from then on. Never neither.
 
@@ -120,18 +120,20 @@ pub fn rewrap(config_file: &Path, request: &RewrapRequest) -> Result<RewrapRepor
         _ => None,
     };
 
-    // (2) The configuration names the new kind (and keeps the old kind's settings).
-    let text = std::fs::read_to_string(config_file).map_err(|e| RewrapError::File {
-        path: config_file.display().to_string(),
-        message: e.to_string(),
-    })?;
-    replace_file(config_file, &set_root_key_entries(&text, &edits))?;
-
-    // (3) One atomic metadata update.
+    // (2) The configuration names the new kind (and keeps the old kind's settings), once the new wrapping is
+    // made and checked; (3) one atomic metadata update.
+    let rewrite_config = || -> Result<(), StoreError> {
+        let text = std::fs::read_to_string(config_file)
+            .map_err(|e| StoreError::Config(format!("{}: {e}", config_file.display())))?;
+        replace_file(config_file, &set_root_key_entries(&text, &edits))
+            .map_err(|e| StoreError::Config(e.to_string()))
+    };
+    let mut already_there = false;
     let from = SledStore::rewrap(
         &config.store.path,
         |stored| {
             if stored == to.kind() {
+                already_there = true;
                 return Err(StoreError::Config(format!(
                     "the store is already in {stored} custody"
                 )));
@@ -141,12 +143,14 @@ pub fn rewrap(config_file: &Path, request: &RewrapRequest) -> Result<RewrapRepor
         &to,
         pool,
         &root_custody::store_options(&config),
+        rewrite_config,
     )
-    .map_err(|error| match error {
-        StoreError::Config(message) if message.starts_with("the store is already") => {
+    .map_err(|error| {
+        if already_there {
             RewrapError::AlreadyThere(to.kind())
+        } else {
+            store_error(error)
         }
-        other => store_error(other),
     })?;
     Ok(RewrapReport {
         from,

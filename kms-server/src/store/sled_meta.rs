@@ -212,15 +212,16 @@ pub(super) fn data_key(
 }
 
 /// Moves the data key from custody `from` to custody `to`: unwraps it with `from`, wraps it for `to`, checks the
-/// new wrapping unwraps to the same key, then replaces the custody fields in ONE atomic batch and flushes. A crash
-/// at any point leaves either the old custody or the new one, never neither; the objects are untouched (they stay
-/// sealed under the same data key).
+/// new wrapping unwraps to the same key, runs `before_commit` (nothing is committed if it fails), then replaces
+/// the custody fields in ONE atomic batch and flushes. A crash at any point leaves either the old custody or the
+/// new one, never neither; the objects are untouched (they stay sealed under the same data key).
 pub(super) fn rewrap(
     db: &sled::Db,
     from: &Custody,
     to: &Custody,
     pool: &EntropyPool,
     argon2: &Argon2Params,
+    before_commit: impl FnOnce() -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let meta = db.open_tree("meta").map_err(io_error)?;
     let current = Wrapping::read(&meta)?
@@ -232,6 +233,7 @@ pub(super) fn rewrap(
             "the new wrapping does not unwrap to the data key: nothing changed".into(),
         ));
     }
+    before_commit()?;
     crash_point("before-commit");
     meta.apply_batch(next.batch()).map_err(io_error)?;
     db.flush().map_err(io_error)?;

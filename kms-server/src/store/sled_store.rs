@@ -165,14 +165,16 @@ impl SledStore {
     }
 
     /// Moves the store at `path` (not open elsewhere: sled locks it) from its recorded custody to `to`, in one
-    /// atomic metadata update. `choose` is told the recorded kind and gives the custody that opens it. Returns the
-    /// kind the store had.
+    /// atomic metadata update. `choose` is told the recorded kind and gives the custody that opens it;
+    /// `before_commit` runs once the new wrapping is made and checked (its failure leaves the store as it was).
+    /// Returns the kind the store had.
     pub fn rewrap(
         path: &Path,
         choose: impl FnOnce(CustodyKind) -> Result<Custody, StoreError>,
         to: &Custody,
         pool: EntropyPool,
         options: &StoreOptions,
+        before_commit: impl FnOnce() -> Result<(), StoreError>,
     ) -> Result<CustodyKind, StoreError> {
         if !path.join("conf").exists() {
             return Err(StoreError::Config(format!(
@@ -184,7 +186,7 @@ impl SledStore {
         let kind = sled_meta::stored_kind(&db)?
             .ok_or_else(|| StoreError::Config("the store is empty: nothing to rewrap".into()))?;
         let from = choose(kind)?;
-        sled_meta::rewrap(&db, &from, to, &pool, &options.argon2)?;
+        sled_meta::rewrap(&db, &from, to, &pool, &options.argon2, before_commit)?;
         Ok(kind)
     }
 
