@@ -192,6 +192,23 @@ fn rewrap_moves_to_the_hsm_and_back_with_every_object_readable() {
     );
     set_up.token.restore(&aside).unwrap();
 
+    // A configuration whose store does not exist: refused before anything is written.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let copied = elsewhere.path().join("qkms.toml");
+    std::fs::copy(&set_up.config_file, &copied).unwrap();
+    let output = Command::new(QKMS)
+        .args(["store", "rewrap", "--to", "passphrase", "--config"])
+        .arg(&copied)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        text(&output).contains("is not a store"),
+        "{}",
+        text(&output)
+    );
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 1);
+
     // Again to pkcs11: nothing to do, said so.
     let output = set_up.rewrap(CustodyKind::Pkcs11).output().unwrap();
     assert!(!output.status.success());

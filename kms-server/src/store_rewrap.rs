@@ -62,6 +62,12 @@ pub fn rewrap(config_file: &Path, request: &RewrapRequest) -> Result<RewrapRepor
         path: config.store.path.display().to_string(),
         error,
     };
+    if !SledStore::exists(&config.store.path) {
+        return Err(store_error(StoreError::Config(format!(
+            "{} is not a store (no sled database there)",
+            config.store.path.display()
+        ))));
+    }
     let mut target = config.clone();
     target.root_key.kind = request.to;
     let mut edits = vec![("kind", toml_string(request.to.name()))];

@@ -164,6 +164,11 @@ impl SledStore {
         })
     }
 
+    /// Whether `path` holds a sled database (sled writes its `conf` file when it creates one).
+    pub fn exists(path: &Path) -> bool {
+        path.join("conf").is_file()
+    }
+
     /// Moves the store at `path` (not open elsewhere: sled locks it) from its recorded custody to `to`, in one
     /// atomic metadata update. `choose` is told the recorded kind and gives the custody that opens it;
     /// `before_commit` runs once the new wrapping is made and checked (its failure leaves the store as it was).
@@ -176,7 +181,7 @@ impl SledStore {
         options: &StoreOptions,
         before_commit: impl FnOnce() -> Result<(), StoreError>,
     ) -> Result<CustodyKind, StoreError> {
-        if !path.join("conf").exists() {
+        if !Self::exists(path) {
             return Err(StoreError::Config(format!(
                 "{} is not a store (no sled database there)",
                 path.display()
