@@ -10,6 +10,7 @@
 
 mod encoding;
 pub mod health;
+mod hsm_metrics;
 mod kmip_endpoint;
 mod metrics;
 mod routes;
