@@ -351,3 +351,41 @@ fn a_token_removed_mid_run_fails_hsm_calls_clearly_while_the_store_keeps_working
         vec![2; 32]
     );
 }
+
+#[test]
+fn init_with_an_unusable_hsm_writes_nothing_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = SoftHsmToken::create(dir.path(), "custody-init", "user-pin-1111").unwrap();
+    let wrong_pin = dir.path().join("wrong.pin");
+    std::fs::write(&wrong_pin, "0000\n").unwrap();
+    let setup = dir.path().join("setup");
+    let output = Command::new(SERVER_BIN)
+        .arg("--init")
+        .arg(&setup)
+        .args(["--root-key", "pkcs11", "--hsm-module", SOFTHSM2_MODULE])
+        .args(["--hsm-token-label", "custody-init", "--hsm-pin-file"])
+        .arg(&wrong_pin)
+        .env("SOFTHSM2_CONF", &token.conf)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        text(&output).contains("CKR_PIN_INCORRECT"),
+        "{}",
+        text(&output)
+    );
+    assert!(
+        !setup.join("qkms.toml").exists() && !setup.join("pki").exists(),
+        "a failed --init leaves no half set-up"
+    );
+
+    // --root-key pkcs11 without the HSM's coordinates is a usage error.
+    let output = Command::new(SERVER_BIN)
+        .arg("--init")
+        .arg(&setup)
+        .args(["--root-key", "pkcs11"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(text(&output).contains("--hsm-module"), "{}", text(&output));
+}
