@@ -9,6 +9,7 @@
 pub mod connection;
 pub mod custody;
 pub mod error;
+pub mod held;
 pub mod seed;
 pub mod settings;
 pub mod softhsm;
@@ -21,6 +22,7 @@ use cryptoki::error::Error as CkError;
 pub use connection::TokenIdentity;
 pub use custody::{WrapMechanism, WrappedDataKey, DATA_KEY_LEN};
 pub use error::HsmError;
+pub use held::HeldKey;
 pub use seed::{SeedStatus, Seeder};
 pub use settings::{HsmSettings, MechanismChoice, SeedSettings, DEFAULT_KEY_LABEL};
 

@@ -194,3 +194,79 @@ fn a_token_that_disappears_fails_clearly_and_is_found_again_when_it_returns() {
     hsm.seed(&pool, 32).unwrap();
     assert!(hsm.seed_status().last_error.is_none());
 }
+
+#[test]
+fn a_pool_made_key_lives_in_the_hsm_non_extractable_and_encrypts_there() {
+    let _turn = turn();
+    let dir = tempfile::tempdir().unwrap();
+    let token = token(&dir, "held");
+    let pool = pool();
+    let hsm = Hsm::connect(token.settings()).unwrap();
+    let key = hsm.create_held_aes_key(&pool, "tenant-key", 256).unwrap();
+    assert_eq!(key.origin, hsm_bridge::held::ORIGIN_POOL_UNWRAPPED);
+    assert!(hsm.create_held_aes_key(&pool, "odd", 100).is_err());
+
+    let (iv, aad) = ([9u8; 12], b"header");
+    let sealed = hsm
+        .held_encrypt_gcm(&key, &iv, aad, b"attack at dawn")
+        .unwrap();
+    assert_eq!(sealed.len(), 14 + 16);
+    assert_eq!(
+        &**hsm.held_decrypt_gcm(&key, &iv, aad, &sealed).unwrap(),
+        b"attack at dawn"
+    );
+    let mut altered = sealed.clone();
+    altered[0] ^= 1;
+    assert!(hsm.held_decrypt_gcm(&key, &iv, aad, &altered).is_err());
+
+    // The key is a sensitive, non-extractable token object: pkcs11-tool sees its flags, not its value. (Not
+    // CKA_NEVER_EXTRACTABLE: its value existed outside the HSM, in qkms's memory, when the pool made it.)
+    let listing = std::process::Command::new("pkcs11-tool")
+        .args([
+            "--module",
+            hsm_bridge::softhsm::SOFTHSM2_MODULE,
+            "--token-label",
+            "held",
+        ])
+        .args([
+            "--login",
+            "--pin",
+            "user-pin-5678",
+            "--list-objects",
+            "--type",
+            "secrkey",
+        ])
+        .env("SOFTHSM2_CONF", &token.conf)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout).to_string();
+    assert!(listing.contains("tenant-key"), "{listing}");
+    assert!(listing.contains("Access:     sensitive"), "{listing}");
+    assert!(!listing.contains("extractable"), "{listing}");
+    let read_value = std::process::Command::new("pkcs11-tool")
+        .args([
+            "--module",
+            hsm_bridge::softhsm::SOFTHSM2_MODULE,
+            "--token-label",
+            "held",
+        ])
+        .args([
+            "--login",
+            "--pin",
+            "user-pin-5678",
+            "--read-object",
+            "--type",
+            "secrkey",
+        ])
+        .args(["--label", "tenant-key"])
+        .env("SOFTHSM2_CONF", &token.conf)
+        .output()
+        .unwrap();
+    assert!(!read_value.status.success(), "the value cannot be read out");
+
+    hsm.destroy_held_key(&key).unwrap();
+    match hsm.held_encrypt_gcm(&key, &iv, aad, b"x") {
+        Err(HsmError::KeyNotFound { .. }) => {}
+        other => panic!("{other:?}"),
+    }
+}
