@@ -10,6 +10,7 @@ pub mod connection;
 pub mod custody;
 pub mod error;
 pub mod held;
+pub mod held_pair;
 pub mod seed;
 pub mod settings;
 pub mod softhsm;
@@ -23,6 +24,7 @@ pub use connection::TokenIdentity;
 pub use custody::{WrapMechanism, WrappedDataKey, DATA_KEY_LEN};
 pub use error::HsmError;
 pub use held::HeldKey;
+pub use held_pair::{HeldCurve, HeldKeyPair};
 pub use seed::{SeedStatus, Seeder};
 pub use settings::{HsmSettings, MechanismChoice, SeedSettings, DEFAULT_KEY_LABEL};
 

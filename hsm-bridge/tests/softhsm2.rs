@@ -270,3 +270,73 @@ fn a_pool_made_key_lives_in_the_hsm_non_extractable_and_encrypts_there() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn an_ec_pair_is_generated_in_the_seeded_hsm_and_signs_there() {
+    use p256::ecdsa::signature::hazmat::PrehashVerifier;
+    use sha2::Digest;
+    let _turn = turn();
+    let dir = tempfile::tempdir().unwrap();
+    let token = token(&dir, "held-pairs");
+    let pool = pool();
+    let hsm = Hsm::connect(token.settings()).unwrap();
+    let before = hsm.seed_status().seedings;
+    let pair = hsm
+        .create_held_ec_key_pair(&pool, "signer", hsm_bridge::HeldCurve::P256)
+        .unwrap();
+    assert_eq!(
+        hsm.seed_status().seedings,
+        before + 1,
+        "seeded before generating"
+    );
+    assert_eq!(pair.origin, hsm_bridge::held_pair::ORIGIN_HSM_SEEDED);
+    let digest = sha2::Sha256::digest(b"signed inside the HSM");
+    let signature = hsm.held_sign_ecdsa(&pair, &digest).unwrap();
+    // The HSM's signature verifies in software under the public point it gave.
+    let public = p256::ecdsa::VerifyingKey::from_sec1_bytes(&pair.public_point).unwrap();
+    let signature = p256::ecdsa::Signature::from_slice(&signature).unwrap();
+    public.verify_prehash(&digest, &signature).unwrap();
+    let other = sha2::Sha256::digest(b"something else");
+    assert!(public.verify_prehash(&other, &signature).is_err());
+
+    let pair384 = hsm
+        .create_held_ec_key_pair(&pool, "signer-384", hsm_bridge::HeldCurve::P384)
+        .unwrap();
+    let digest384 = sha2::Sha384::digest(b"p-384");
+    let signature = hsm.held_sign_ecdsa(&pair384, &digest384).unwrap();
+    let public = p384::ecdsa::VerifyingKey::from_sec1_bytes(&pair384.public_point).unwrap();
+    public
+        .verify_prehash(
+            &digest384,
+            &p384::ecdsa::Signature::from_slice(&signature).unwrap(),
+        )
+        .unwrap();
+
+    // The private key is sensitive and was never extractable.
+    let listing = std::process::Command::new("pkcs11-tool")
+        .args([
+            "--module",
+            hsm_bridge::softhsm::SOFTHSM2_MODULE,
+            "--token-label",
+            "held-pairs",
+        ])
+        .args([
+            "--login",
+            "--pin",
+            "user-pin-5678",
+            "--list-objects",
+            "--type",
+            "privkey",
+        ])
+        .env("SOFTHSM2_CONF", &token.conf)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout).to_string();
+    assert!(listing.contains("never extractable"), "{listing}");
+
+    hsm.destroy_held_key_pair(&pair).unwrap();
+    assert!(matches!(
+        hsm.held_sign_ecdsa(&pair, &digest),
+        Err(HsmError::KeyNotFound { .. })
+    ));
+}
