@@ -8,6 +8,7 @@ mod audit;
 mod bench;
 mod entropy_cmd;
 mod random;
+mod store_cmd;
 mod ttlv_cmd;
 
 #[derive(Debug, Parser)]
@@ -35,6 +36,9 @@ enum Command {
     Audit(audit::AuditArgs),
     /// Operate a running server's entropy sources: `qkms entropy reset --config DIR/qkms.toml --source ID`.
     Entropy(entropy_cmd::EntropyArgs),
+    /// Maintain a stopped server's store: `qkms store rewrap --config DIR/qkms.toml --to pkcs11|passphrase`.
+    #[command(subcommand)]
+    Store(store_cmd::StoreCommand),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args).map_err(Into::into),
         Command::Audit(args) => audit::run(args),
         Command::Entropy(args) => entropy_cmd::run(args),
+        Command::Store(command) => store_cmd::run(command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

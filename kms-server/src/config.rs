@@ -11,6 +11,9 @@ use entropy::EntropyConfig;
 
 use crate::store::Argon2Params;
 
+mod root_key;
+pub use root_key::{HsmConfig, RootKeyConfig, RootKeyKind};
+
 /// Loading or checking the configuration failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -33,6 +36,10 @@ pub struct Config {
     pub store: StoreConfig,
     /// The hash-chained audit log: where it lives and when it rotates.
     pub audit: AuditConfig,
+    /// `[root_key]`: who holds the root key that wraps the store's data key (passphrase by default, or an HSM).
+    pub root_key: RootKeyConfig,
+    /// `[hsm]`: what the server does with the HSM named in `[root_key]` besides custody (seeding it).
+    pub hsm: HsmConfig,
     /// The HTTPS listener (KMIP over HTTPS in TTLV, XML and JSON; /health; /metrics). Default off.
     pub https: HttpsConfig,
     /// Entropy sources, health-test thresholds and DRBG settings. Default: no sources, meaning the OS
@@ -343,6 +350,10 @@ impl Config {
         resolve(&mut self.store.path);
         resolve(&mut self.store.passphrase_file);
         resolve(&mut self.audit.path);
+        resolve(&mut self.root_key.pin_file);
+        if !self.root_key.module.as_os_str().is_empty() {
+            resolve(&mut self.root_key.module);
+        }
         for source in &mut self.entropy.sources {
             source.path.iter_mut().for_each(resolve);
             source.ca_file.iter_mut().for_each(resolve);
@@ -416,6 +427,18 @@ impl Config {
                 )));
             }
         }
+        if self.root_key.kind == RootKeyKind::Pkcs11 && !self.root_key.names_hsm() {
+            return invalid(
+                "root_key.kind = \"pkcs11\" needs root_key.module and root_key.token_label",
+            );
+        }
+        if self.root_key.key_label.is_empty() {
+            return invalid("root_key.key_label must not be empty");
+        }
+        self.hsm
+            .seed
+            .validate()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         self.entropy
             .validate()
             .map_err(|e| ConfigError::Invalid(format!("entropy: {e}")))?;
@@ -471,6 +494,20 @@ impl Config {
             argon2_memory = self.store.argon2.memory_kib,
             argon2_iterations = self.store.argon2.iterations,
             argon2_parallelism = self.store.argon2.parallelism,
+            root_key_kind = s(self.root_key.kind.name()),
+            hsm_module = p(&self.root_key.module),
+            hsm_token_label = s(&self.root_key.token_label),
+            hsm_pin_file = p(&self.root_key.pin_file),
+            hsm_key_label = s(&self.root_key.key_label),
+            hsm_mechanism = s(match self.root_key.mechanism {
+                hsm_bridge::MechanismChoice::Auto => "auto",
+                hsm_bridge::MechanismChoice::AesKeyWrapPad => "aes-key-wrap-pad",
+                hsm_bridge::MechanismChoice::AesKeyWrap => "aes-key-wrap",
+                hsm_bridge::MechanismChoice::AesGcm => "aes-gcm",
+            }),
+            seed_enabled = self.hsm.seed.enabled,
+            seed_bytes = self.hsm.seed.bytes,
+            seed_interval = self.hsm.seed.interval_secs,
             https_enabled = self.https.enabled,
             https_listen = s(&self.https.listen),
             entropy = entropy_toml(&self.entropy)?,
@@ -522,6 +559,11 @@ mod tests {
         config.https.listen = "0.0.0.0:9443".into();
         config.audit.path = "logs/qkms-audit.log".into();
         config.audit.max_file_bytes = 1 << 20;
+        config.root_key.kind = RootKeyKind::Pkcs11;
+        config.root_key.module = "/usr/lib/softhsm/libsofthsm2.so".into();
+        config.root_key.token_label = "qkms".into();
+        config.root_key.mechanism = hsm_bridge::MechanismChoice::AesGcm;
+        config.hsm.seed.interval_secs = 60;
         let text = config.documented_toml().unwrap();
         let mut expected = config.clone();
         expected.resolve_paths(Path::new("/d"));
@@ -574,6 +616,9 @@ mod tests {
             ("[auth.fingerprints]\n\"zz\" = \"t\"\n", "fingerprint"),
             ("[server]\nlisten_address = \"x\"\n", "unknown field"),
             ("[auth]\ntenant_mapping = \"email\"\n", "unknown variant"),
+            ("[root_key]\nkind = \"pkcs11\"\n", "root_key.module"),
+            ("[root_key]\nkind = \"tpm\"\n", "unknown variant"),
+            ("[hsm.seed]\nbytes = 1\n", "hsm.seed.bytes"),
         ] {
             let error = Config::from_toml(text, Path::new("/"))
                 .unwrap_err()

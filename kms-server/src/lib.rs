@@ -12,10 +12,12 @@ pub mod listener;
 pub mod managed;
 pub mod operations;
 pub mod pki;
+pub mod root_custody;
 pub mod server;
 pub mod setup;
 pub mod state;
 pub mod store;
+pub mod store_rewrap;
 pub mod tenant;
 pub mod usage;
 

@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! qkms-server --init DIR [--host-name NAME]...     create DIR/qkms.toml, DIR/pki/*, DIR/root.pass, DIR/store/
+//!     [--root-key pkcs11 --hsm-module PATH --hsm-token-label LABEL --hsm-pin-file FILE [--hsm-key-label LABEL]]
+//!                                                  ...or keep the root key in an HSM instead of root.pass
 //! qkms-server --config DIR/qkms.toml [--listen HOST:PORT]
 //! qkms-server --dev DIR [--listen HOST:PORT]       --init DIR if DIR/qkms.toml is missing, then serve it
 //! qkms-server issue-client NAME --out DIR2 [--config DIR/qkms.toml]
@@ -12,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use kms_server::config::{Config, TenantMapping};
+use kms_server::config::{Config, RootKeyConfig, RootKeyKind, TenantMapping};
 use kms_server::server::Server;
 use kms_server::setup::{self, InitOptions};
 
@@ -60,6 +62,75 @@ struct RunArgs {
     /// With --init/--dev: extra DNS name or IP address for the server certificate (repeatable).
     #[arg(long = "host-name", value_name = "NAME")]
     host_names: Vec<String>,
+    #[command(flatten)]
+    root_key: RootKeyArgs,
+}
+
+/// With --init/--dev: where the store's root key lives (written to `[root_key]`).
+#[derive(Debug, Args)]
+struct RootKeyArgs {
+    /// `passphrase` (argon2id over DIR/root.pass, the default) or `pkcs11` (a non-extractable AES-256 key in an
+    /// HSM wraps the store's data key).
+    #[arg(long = "root-key", value_name = "KIND", default_value = "passphrase")]
+    kind: RootKeyChoice,
+    /// The HSM's PKCS#11 library (SoftHSM2: /usr/lib/softhsm/libsofthsm2.so).
+    #[arg(
+        long = "hsm-module",
+        value_name = "PATH",
+        required_if_eq("kind", "pkcs11")
+    )]
+    module: Option<PathBuf>,
+    /// The label of the HSM token.
+    #[arg(
+        long = "hsm-token-label",
+        value_name = "LABEL",
+        required_if_eq("kind", "pkcs11")
+    )]
+    token_label: Option<String>,
+    /// A file whose first line is the token's user PIN.
+    #[arg(
+        long = "hsm-pin-file",
+        value_name = "FILE",
+        required_if_eq("kind", "pkcs11")
+    )]
+    pin_file: Option<PathBuf>,
+    /// The label of the root key object (created in the HSM if absent). Default qkms-root-key.
+    #[arg(long = "hsm-key-label", value_name = "LABEL")]
+    key_label: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum RootKeyChoice {
+    Passphrase,
+    Pkcs11,
+}
+
+impl RootKeyArgs {
+    /// `[root_key]` from these flags, paths made absolute (they are given relative to the working directory).
+    fn config(&self) -> Result<RootKeyConfig, String> {
+        let absolute =
+            |path: &Path| std::path::absolute(path).map_err(|e| format!("{}: {e}", path.display()));
+        let mut config = RootKeyConfig {
+            kind: match self.kind {
+                RootKeyChoice::Passphrase => RootKeyKind::Passphrase,
+                RootKeyChoice::Pkcs11 => RootKeyKind::Pkcs11,
+            },
+            ..RootKeyConfig::default()
+        };
+        if let Some(module) = &self.module {
+            config.module = absolute(module)?;
+        }
+        if let Some(label) = &self.token_label {
+            config.token_label = label.clone();
+        }
+        if let Some(pin_file) = &self.pin_file {
+            config.pin_file = absolute(pin_file)?;
+        }
+        if let Some(label) = &self.key_label {
+            config.key_label = label.clone();
+        }
+        Ok(config)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,15 +174,16 @@ fn main() -> ExitCode {
 
 fn run(args: RunArgs) -> Result<(), String> {
     let Mode { init, config, dev } = args.mode;
+    let root_key = args.root_key.config()?;
     if let Some(dir) = init {
-        return init_dir(&dir, &args.host_names);
+        return init_dir(&dir, &args.host_names, &root_key);
     }
     let config_file = match (config, dev) {
         (Some(file), None) => file,
         (None, Some(dir)) => {
             let file = dir.join(setup::CONFIG_FILE);
             if !file.exists() {
-                init_dir(&dir, &args.host_names)?;
+                init_dir(&dir, &args.host_names, &root_key)?;
             }
             file
         }
@@ -150,14 +222,23 @@ async fn wait_for_termination() -> Result<(), String> {
     }
 }
 
-fn init_dir(dir: &Path, host_names: &[String]) -> Result<(), String> {
-    let options = InitOptions {
+fn init_dir(dir: &Path, host_names: &[String], root_key: &RootKeyConfig) -> Result<(), String> {
+    let mut options = InitOptions {
         host_names: host_names.to_vec(),
         ..InitOptions::default()
     };
+    options.base.root_key = root_key.clone();
     let report = setup::init(dir, &options).map_err(|e| e.to_string())?;
     let bundle = &report.client;
     println!("initialised {}", dir.display());
+    if root_key.kind == RootKeyKind::Pkcs11 {
+        println!(
+            "  root key:        HSM token {:?}, key {:?} (module {})",
+            root_key.token_label,
+            root_key.key_label,
+            root_key.module.display()
+        );
+    }
     println!("  configuration:   {}", report.config_file.display());
     println!("  client (tenant \"{}\"):", setup::DEFAULT_CLIENT);
     println!(

@@ -17,13 +17,12 @@ use std::sync::Arc;
 use entropy::EntropyPool;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use zeroize::Zeroizing;
 
 use crate::auth::Authenticator;
 use crate::config::{Config, ConfigError};
 use crate::listener::{self, ConnectionSettings, Dispatcher, ListenerError, Shared};
 use crate::state::{ServerSettings, ServerState};
-use crate::store::{SledStore, StoreError, StoreOptions};
+use crate::store::StoreError;
 
 /// The server could not be built or started.
 #[derive(Debug, thiserror::Error)]
@@ -51,10 +50,13 @@ pub struct Server {
     listen: String,
     /// `[https]`, when enabled.
     https: Option<crate::https::HttpsListener>,
+    /// The HSM of `[root_key]` (custody and/or seeding) and its seeding thread, kept for the server's lifetime.
+    hsm: Option<(Arc<hsm_bridge::Hsm>, Option<hsm_bridge::Seeder>)>,
 }
 
 impl Server {
-    /// Opens the entropy pool, the store (root key from the passphrase file) and the audit log, and loads the
+    /// Opens the entropy pool, the store (root key from the passphrase file or the HSM, see `root_custody`) and the
+    /// audit log, starts seeding the HSM if one is named, and loads the
     /// TLS material. Nothing listens yet.
     pub fn build(config: &Config) -> Result<Self, ServerError> {
         config.validate()?;
@@ -66,21 +68,17 @@ impl Server {
         let entropy = EntropyPool::new(entropy_config)?;
         log_entropy(&entropy);
 
-        let passphrase = read_passphrase(&config.store.passphrase_file)?;
-        let options = StoreOptions {
-            argon2: config.store.argon2,
-            ..StoreOptions::default()
-        };
-        let store = SledStore::open(
-            &config.store.path,
-            passphrase.as_bytes(),
-            entropy.clone(),
-            &options,
-        )
-        .map_err(|error| ServerError::Store {
-            path: config.store.path.display().to_string(),
-            error,
+        let opened = crate::root_custody::open_store(config, &entropy).map_err(|error| {
+            ServerError::Store {
+                path: config.store.path.display().to_string(),
+                error,
+            }
         })?;
+        let store = opened.store;
+        let hsm = crate::root_custody::hsm_for_seeding(config, opened.hsm);
+        let seeder = hsm
+            .as_ref()
+            .and_then(|hsm| crate::root_custody::start_seeding(config, hsm, &entropy));
         let audit = open_audit(config)?;
 
         let provider = entropy.rustls_provider();
@@ -114,6 +112,9 @@ impl Server {
             crate::dispatch::dispatch(&dispatch_state, caller, request)
         });
         let metrics = Arc::new(crate::https::Metrics::default());
+        if let Some(hsm) = &hsm {
+            metrics.watch_hsm(Arc::clone(hsm));
+        }
         let dispatcher = crate::https::Metrics::counting(&metrics, dispatcher);
         let shared = Arc::new(Shared::new(
             ConnectionSettings::from_config(&config.limits),
@@ -136,6 +137,7 @@ impl Server {
             shared,
             listen: config.server.listen.clone(),
             https,
+            hsm: hsm.map(|hsm| (hsm, seeder)),
         })
     }
 
@@ -167,6 +169,7 @@ impl Server {
             task,
             state: self.state,
             https,
+            hsm: self.hsm,
         })
     }
 }
@@ -179,9 +182,15 @@ pub struct RunningServer {
     task: JoinHandle<()>,
     state: Arc<ServerState>,
     https: Option<crate::https::RunningHttps>,
+    hsm: Option<(Arc<hsm_bridge::Hsm>, Option<hsm_bridge::Seeder>)>,
 }
 
 impl RunningServer {
+    /// The HSM of `[root_key]`, when one is connected (custody or seeding).
+    pub fn hsm(&self) -> Option<&Arc<hsm_bridge::Hsm>> {
+        self.hsm.as_ref().map(|(hsm, _)| hsm)
+    }
+
     /// The bound address (with the real port when 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
@@ -276,23 +285,6 @@ fn log_entropy(pool: &EntropyPool) {
 fn open_audit(config: &Config) -> Result<crate::audit::AuditLog, ServerError> {
     crate::audit::AuditLog::open_with(&config.audit.path, config.audit.options())
         .map_err(|error| ServerError::Audit(error.to_string()))
-}
-
-fn read_passphrase(path: &Path) -> Result<Zeroizing<String>, ServerError> {
-    let text = Zeroizing::new(
-        std::fs::read_to_string(path).map_err(|e| ServerError::File {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?,
-    );
-    let line = Zeroizing::new(text.lines().next().unwrap_or("").trim().to_owned());
-    if line.is_empty() {
-        return Err(ServerError::File {
-            path: path.display().to_string(),
-            message: "the root-key passphrase file is empty".into(),
-        });
-    }
-    Ok(line)
 }
 
 fn read_certificates(

@@ -5,6 +5,7 @@
 //! ```text
 //! DIR/qkms.toml              the configuration, every option documented
 //! DIR/root.pass              root-key passphrase (0600): the store's root key is derived from it with argon2id
+//!                            (not written with `--root-key pkcs11`: an HSM key wraps the data key instead)
 //! DIR/store/                 the sled store (empty until the first start)
 //! DIR/pki/ca.pem, ca.key     the development CA (ca.key 0600; only issue-client reads it)
 //! DIR/pki/server.pem, .key   the server certificate (localhost, 127.0.0.1, ::1, configured host names)
@@ -15,17 +16,23 @@
 //!                            certificates qkms issues); its key is in the store, sealed, never written out
 //! ```
 //!
-//! The store is created by `--init` (root key from `root.pass`), holding only the issuing CA.
+//! The store is created by `--init` (root key from `root.pass`, or the HSM of `[root_key]`), holding only the
+//! issuing CA.
 
 use std::path::{Path, PathBuf};
 
 use entropy::EntropyPool;
 
-use crate::config::{Config, ConfigError, TenantMapping};
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
+
+use crate::config::{Config, ConfigError, RootKeyKind, TenantMapping};
 use crate::managed::certificates::issuing_ca::{self, IssuingCa};
 use crate::pki::files::{self, write_client_bundle, write_new, ClientBundle};
 use crate::pki::{CertificateAuthority, PkiError};
-use crate::store::{ObjectStore, SledStore, StoreOptions};
+use crate::root_custody;
+use crate::store::{Custody, ObjectStore, SledStore};
 
 /// The configuration file name inside an initialised directory.
 pub const CONFIG_FILE: &str = "qkms.toml";
@@ -53,6 +60,8 @@ pub enum SetupError {
     Entropy(#[from] entropy::EntropyError),
     #[error("issuing CA: {0}")]
     IssuingCa(String),
+    #[error("root key: {0}")]
+    RootKey(String),
 }
 
 /// What `--init` made.
@@ -67,7 +76,8 @@ pub struct InitReport {
 pub struct InitOptions {
     /// Extra server certificate names (`--host-name`), written to `tls.host_names` too.
     pub host_names: Vec<String>,
-    /// The configuration to start from (listen address, entropy sources...); paths are the defaults.
+    /// The configuration to start from (listen address, entropy sources, `[root_key]`...); paths are the
+    /// defaults, except `[root_key]`'s, which are kept as given (make them absolute).
     pub base: Config,
 }
 
@@ -108,6 +118,22 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport, SetupError>
     let server = ca.issue_server(&pool, &config.tls.host_names)?;
     let client = ca.issue_client(&pool, DEFAULT_CLIENT)?;
     let passphrase = files::random_secret(&pool, 32)?;
+    // HSM custody: connect (and find or generate the root key) before anything is written, so that a wrong
+    // module, token or PIN leaves no half set-up.
+    let custody = match config.root_key.kind {
+        RootKeyKind::Passphrase => {
+            Custody::Passphrase(Zeroizing::new(passphrase.as_bytes().to_vec()))
+        }
+        RootKeyKind::Pkcs11 => {
+            let mut resolved = config.clone();
+            resolved.resolve_paths(dir);
+            let hsm =
+                root_custody::connect(&resolved).map_err(|e| SetupError::RootKey(e.to_string()))?;
+            hsm.ensure_root_key(&pool)
+                .map_err(|e| SetupError::RootKey(e.to_string()))?;
+            Custody::Hsm(Arc::new(hsm))
+        }
+    };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let issuing_ca =
         issuing_ca::generate(&pool, now).map_err(|e| SetupError::IssuingCa(e.to_string()))?;
@@ -141,20 +167,15 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport, SetupError>
         true,
     )?;
     let client = write_client_bundle(&pki_dir, &pool, &ca, &client, DEFAULT_CLIENT, true)?;
-    write_new(
-        &passphrase_file,
-        format!("{}\n", passphrase.as_str()).as_bytes(),
-        true,
-    )?;
+    if config.root_key.kind == RootKeyKind::Passphrase {
+        write_new(
+            &passphrase_file,
+            format!("{}\n", passphrase.as_str()).as_bytes(),
+            true,
+        )?;
+    }
     create_dir(&store_dir, false)?;
-    install_issuing_ca(
-        &config,
-        &store_dir,
-        passphrase.as_bytes(),
-        &pool,
-        &issuing_ca,
-        now,
-    )?;
+    install_issuing_ca(&config, &store_dir, custody, &pool, &issuing_ca, now)?;
     write_new(
         &pki_dir.join(files::ISSUING_CA_CERT),
         issuing_ca_pem.as_bytes(),
@@ -168,21 +189,18 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport, SetupError>
     })
 }
 
-/// Creates the store in `store_dir` (root key derived from `passphrase` with the configured argon2 cost) and
+/// Creates the store in `store_dir` under `custody` (a passphrase with the configured argon2 cost, or the HSM) and
 /// puts the issuing CA in it.
 fn install_issuing_ca(
     config: &Config,
     store_dir: &Path,
-    passphrase: &[u8],
+    custody: Custody,
     pool: &EntropyPool,
     ca: &IssuingCa,
     now: i64,
 ) -> Result<(), SetupError> {
-    let options = StoreOptions {
-        argon2: config.store.argon2,
-        ..StoreOptions::default()
-    };
-    let store = SledStore::open(store_dir, passphrase, pool.clone(), &options)
+    let options = root_custody::store_options(config);
+    let store = SledStore::open_with_custody(store_dir, |_| Ok(custody), pool.clone(), &options)
         .map_err(|e| SetupError::IssuingCa(format!("store {}: {e}", store_dir.display())))?;
     issuing_ca::install(&store as &dyn ObjectStore, ca, now)
         .map_err(|e| SetupError::IssuingCa(e.to_string()))

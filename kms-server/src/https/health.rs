@@ -139,6 +139,29 @@ pub fn document(status: &PoolStatus, audit: &AuditHealth) -> Value {
     })
 }
 
+/// Adds the `hsm` part to a `/health` document: per HSM, the bytes seeded and the last success and failure. An HSM
+/// that cannot be seeded does not change the overall status: keys are still made from the pool.
+pub fn add_hsm(document: &mut Value, hsms: &[hsm_bridge::SeedStatus]) {
+    if hsms.is_empty() {
+        return;
+    }
+    let list: Vec<Value> = hsms
+        .iter()
+        .map(|s| {
+            json!({
+                "hsm": s.hsm,
+                "seeded_bytes": s.bytes_seeded,
+                "seedings": s.seedings,
+                "last_seed_success_unix": s.last_success_unix,
+                "seed_failures": s.failures,
+                "seed_not_supported": s.not_supported,
+                "last_error": s.last_error,
+            })
+        })
+        .collect();
+    document["hsm"] = Value::Array(list);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

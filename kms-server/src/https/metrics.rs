@@ -37,6 +37,8 @@ pub struct Metrics {
     https_connections: AtomicU64,
     /// HTTP requests refused before KMIP could answer them (4xx), by status code.
     https_refused: [AtomicU64; 6],
+    /// The HSM of `[root_key]`, whose seeding counters are shown.
+    hsm: std::sync::OnceLock<Arc<hsm_bridge::Hsm>>,
 }
 
 /// The 4xx statuses counted in `https_refused`, in slot order.
@@ -52,6 +54,7 @@ impl Default for Metrics {
             https_open_connections: AtomicU64::new(0),
             https_connections: AtomicU64::new(0),
             https_refused: Default::default(),
+            hsm: std::sync::OnceLock::new(),
         }
     }
 }
@@ -108,6 +111,20 @@ impl Metrics {
         if let Some(slot) = REFUSED_STATUSES.iter().position(|s| *s == status) {
             self.https_refused[slot].fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Shows `hsm`'s seeding counters from now on (the first HSM given; the server has one).
+    pub fn watch_hsm(&self, hsm: Arc<hsm_bridge::Hsm>) {
+        let _ = self.hsm.set(hsm);
+    }
+
+    /// The seeding status of the watched HSMs.
+    pub fn hsm_status(&self) -> Vec<hsm_bridge::SeedStatus> {
+        self.hsm
+            .get()
+            .map(|hsm| hsm.seed_status())
+            .into_iter()
+            .collect()
     }
 
     /// The Prometheus text exposition of these counters, of `entropy` and of each tenant's `usage`.
@@ -184,6 +201,7 @@ impl Metrics {
             );
         }
         render_entropy(&mut out, entropy);
+        super::hsm_metrics::render(&mut out, &self.hsm_status());
         render_usage(&mut out, usage);
         out
     }
@@ -375,12 +393,12 @@ fn render_entropy(out: &mut String, status: &PoolStatus) {
     }
 }
 
-fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+pub(super) fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 
 /// A label value as the exposition format wants it: backslash, double quote and newline escaped.
-fn escape(value: &str) -> String {
+pub(super) fn escape(value: &str) -> String {
     value
         .replace('\\', "\\\\")
         .replace('"', "\\\"")

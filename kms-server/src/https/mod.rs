@@ -11,7 +11,8 @@
 
 mod encoding;
 mod entropy_reset;
-mod health;
+pub mod health;
+mod hsm_metrics;
 mod kmip_endpoint;
 mod metrics;
 mod routes;

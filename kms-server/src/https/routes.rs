@@ -46,7 +46,9 @@ async fn health_endpoint(State(connection): State<Arc<ConnectionContext>>) -> Re
         health::Overall::Failing => StatusCode::SERVICE_UNAVAILABLE,
         health::Overall::Ok | health::Overall::Degraded => StatusCode::OK,
     };
-    let body = health::document(&status, &audit).to_string();
+    let mut document = health::document(&status, &audit);
+    health::add_hsm(&mut document, &connection.shared.metrics.hsm_status());
+    let body = document.to_string();
     (
         code,
         [

@@ -5,6 +5,7 @@
 //! [`ObjectStore::wait_durable`] before answering, and concurrent writers share one flush (group commit).
 
 mod codec;
+pub mod custody;
 mod group_commit;
 mod index;
 mod insert_batch;
@@ -20,6 +21,7 @@ use kmip::objects::ManagedObject;
 
 use crate::tenant::TenantId;
 
+pub use custody::{Custody, CustodyKind};
 pub use group_commit::{GroupCommit, GroupCommitStats};
 pub use root_key::{Argon2Params, RootKey};
 pub use sled_store::{SledStore, StoreOptions};
@@ -68,6 +70,10 @@ pub enum StoreError {
     /// The store was created with another kind of root key (passphrase vs. raw/HSM key) than the one offered.
     #[error("root key kind mismatch: the store was created with {stored}, opened with {offered}")]
     RootKeyKindMismatch { stored: String, offered: String },
+    /// The HSM holding the root key failed: module missing, token gone, wrong PIN, key deleted... (the message
+    /// says which).
+    #[error("{0}")]
+    Hsm(#[from] hsm_bridge::HsmError),
     /// Invalid store options (argon2 parameters...).
     #[error("invalid store configuration: {0}")]
     Config(String),

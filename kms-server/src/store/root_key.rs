@@ -1,5 +1,6 @@
-//! The root key: where it comes from (argon2id over the operator's passphrase, or raw bytes from an HSM) and the
-//! one thing it does, wrapping the store's data key with RFC 5649 (AES key wrap with padding).
+//! The root key of passphrase (and raw) custody: argon2id over the operator's passphrase, and the one thing it
+//! does, wrapping the store's data key with RFC 5649 (AES key wrap with padding). HSM custody never holds the
+//! root key here: the HSM wraps and unwraps (see `custody`).
 
 use std::fmt;
 
@@ -15,6 +16,7 @@ pub const KEY_LEN: usize = 32;
 pub const SALT_LEN: usize = 32;
 
 /// The key that wraps the store's data key. Zeroized on drop, redacted in `Debug`.
+#[derive(Clone)]
 pub struct RootKey(Zeroizing<[u8; KEY_LEN]>);
 
 impl fmt::Debug for RootKey {
@@ -24,7 +26,7 @@ impl fmt::Debug for RootKey {
 }
 
 impl RootKey {
-    /// A root key from raw bytes: the HSM bridge's unwrapped key, or a test key.
+    /// A root key from raw bytes (tests and tools).
     pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
         Self(Zeroizing::new(bytes))
     }

@@ -15,14 +15,16 @@ use kmip::attributes::Attributes;
 use kmip::objects::ManagedObject;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::{Transactional, Tree};
+use zeroize::Zeroizing;
 
 use super::codec::{self, Record};
+use super::custody::{Custody, CustodyKind};
 use super::group_commit::{GroupCommit, GroupCommitStats};
 use super::index::{self, IndexKeys};
 use super::insert_batch::InsertBatcher;
 use super::root_key::{Argon2Params, RootKey};
 use super::seal::Sealer;
-use super::sled_meta::{self, RootKeySource};
+use super::sled_meta;
 use super::uid_locks::UidLocks;
 use super::{io_error, IndexQuery, ObjectStore, StoreError, StoredObject};
 use crate::tenant::TenantId;
@@ -87,6 +89,15 @@ impl fmt::Debug for SledStore {
     }
 }
 
+fn open_db(path: &Path, options: &StoreOptions) -> Result<sled::Db, StoreError> {
+    sled::Config::new()
+        .path(path)
+        .cache_capacity(options.cache_capacity_bytes)
+        .flush_every_ms(options.background_flush_ms)
+        .open()
+        .map_err(|e| StoreError::Io(format!("cannot open store {}: {e}", path.display())))
+}
+
 fn tx_error(e: TransactionError<StoreError>) -> StoreError {
     match e {
         TransactionError::Abort(e) => e,
@@ -107,38 +118,33 @@ impl SledStore {
         pool: EntropyPool,
         options: &StoreOptions,
     ) -> Result<Self, StoreError> {
-        Self::open_inner(
-            path.as_ref(),
-            RootKeySource::Passphrase(passphrase),
-            pool,
-            options,
-        )
+        let custody = Custody::Passphrase(Zeroizing::new(passphrase.to_vec()));
+        Self::open_with_custody(path.as_ref(), |_| Ok(custody), pool, options)
     }
 
-    /// Opens (creating if absent) a store whose root key is supplied directly (from an HSM through
-    /// `hsm-bridge`). A store created one way cannot be opened the other: [`StoreError::RootKeyKindMismatch`].
+    /// Opens (creating if absent) a store whose root key is supplied directly. A store created one way cannot be
+    /// opened another: [`StoreError::RootKeyKindMismatch`].
     pub fn open_with_root_key(
         path: impl AsRef<Path>,
         root_key: &RootKey,
         pool: EntropyPool,
         options: &StoreOptions,
     ) -> Result<Self, StoreError> {
-        Self::open_inner(path.as_ref(), RootKeySource::Raw(root_key), pool, options)
+        let custody = Custody::Raw(root_key.clone());
+        Self::open_with_custody(path.as_ref(), |_| Ok(custody), pool, options)
     }
 
-    fn open_inner(
+    /// Opens (creating if absent) the store at `path`; `choose` is told the custody kind the store records (`None`
+    /// for a new store) and gives the custody to open it with.
+    pub fn open_with_custody(
         path: &Path,
-        source: RootKeySource<'_>,
+        choose: impl FnOnce(Option<CustodyKind>) -> Result<Custody, StoreError>,
         pool: EntropyPool,
         options: &StoreOptions,
     ) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(options.cache_capacity_bytes)
-            .flush_every_ms(options.background_flush_ms)
-            .open()
-            .map_err(|e| StoreError::Io(format!("cannot open store {}: {e}", path.display())))?;
-        let data_key = sled_meta::data_key(&db, &source, &pool, &options.argon2)?;
+        let db = open_db(path, options)?;
+        let custody = choose(sled_meta::stored_kind(&db)?)?;
+        let data_key = sled_meta::data_key(&db, &custody, &pool, &options.argon2)?;
         let tree = |name: &str| db.open_tree(name).map_err(io_error);
         let trees = Trees {
             objects: tree("objects")?,
@@ -156,6 +162,37 @@ impl SledStore {
             inserts: InsertBatcher::default(),
             path: path.to_owned(),
         })
+    }
+
+    /// Whether `path` holds a sled database (sled writes its `conf` file when it creates one).
+    pub fn exists(path: &Path) -> bool {
+        path.join("conf").is_file()
+    }
+
+    /// Moves the store at `path` (not open elsewhere: sled locks it) from its recorded custody to `to`, in one
+    /// atomic metadata update. `choose` is told the recorded kind and gives the custody that opens it;
+    /// `before_commit` runs once the new wrapping is made and checked (its failure leaves the store as it was).
+    /// Returns the kind the store had.
+    pub fn rewrap(
+        path: &Path,
+        choose: impl FnOnce(CustodyKind) -> Result<Custody, StoreError>,
+        to: &Custody,
+        pool: EntropyPool,
+        options: &StoreOptions,
+        before_commit: impl FnOnce() -> Result<(), StoreError>,
+    ) -> Result<CustodyKind, StoreError> {
+        if !Self::exists(path) {
+            return Err(StoreError::Config(format!(
+                "{} is not a store (no sled database there)",
+                path.display()
+            )));
+        }
+        let db = open_db(path, options)?;
+        let kind = sled_meta::stored_kind(&db)?
+            .ok_or_else(|| StoreError::Config("the store is empty: nothing to rewrap".into()))?;
+        let from = choose(kind)?;
+        sled_meta::rewrap(&db, &from, to, &pool, &options.argon2, before_commit)?;
+        Ok(kind)
     }
 
     /// The store's directory.

@@ -1,0 +1,79 @@
+//! `qkms store rewrap`: moves a stopped server's store between passphrase and HSM root key custody (see
+//! `kms_server::store_rewrap` for why a kill -9 at any point leaves a store that opens).
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+use kms_server::config::RootKeyKind;
+use kms_server::store_rewrap::{rewrap, RewrapRequest};
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Re-wrap the store's data key under another root key custody (the server must be stopped: the store is
+    /// locked while it runs). The objects are not rewritten.
+    Rewrap(RewrapArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Kind {
+    /// argon2id over `[store] passphrase_file` (created with a random passphrase if missing).
+    Passphrase,
+    /// A non-extractable AES-256 key in the HSM of `[root_key]` (or of the --hsm-* flags).
+    Pkcs11,
+}
+
+#[derive(Debug, Args)]
+pub struct RewrapArgs {
+    /// The server configuration (its `[root_key]` is updated to the new kind).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// The custody to move to.
+    #[arg(long, value_name = "KIND")]
+    to: Kind,
+    /// The HSM's PKCS#11 library (replaces `[root_key] module`).
+    #[arg(long = "hsm-module", value_name = "PATH")]
+    module: Option<PathBuf>,
+    /// The HSM token's label (replaces `[root_key] token_label`).
+    #[arg(long = "hsm-token-label", value_name = "LABEL")]
+    token_label: Option<String>,
+    /// File with the token's user PIN (replaces `[root_key] pin_file`).
+    #[arg(long = "hsm-pin-file", value_name = "FILE")]
+    pin_file: Option<PathBuf>,
+    /// The root key's label in the token (replaces `[root_key] key_label`).
+    #[arg(long = "hsm-key-label", value_name = "LABEL")]
+    key_label: Option<String>,
+}
+
+pub fn run(command: StoreCommand) -> Result<(), Box<dyn std::error::Error>> {
+    let StoreCommand::Rewrap(args) = command;
+    let absolute = |p: Option<PathBuf>| p.map(std::path::absolute).transpose();
+    let request = RewrapRequest {
+        to: match args.to {
+            Kind::Passphrase => RootKeyKind::Passphrase,
+            Kind::Pkcs11 => RootKeyKind::Pkcs11,
+        },
+        module: absolute(args.module)?,
+        token_label: args.token_label,
+        pin_file: absolute(args.pin_file)?,
+        key_label: args.key_label,
+    };
+    let report = rewrap(&args.config, &request)?;
+    if let Some(path) = &report.new_passphrase_file {
+        println!(
+            "wrote a new root-key passphrase to {} (0600)",
+            path.display()
+        );
+    }
+    println!(
+        "store moved from {} to {} custody{}; {} now says kind = \"{}\"",
+        report.from,
+        report.to,
+        report
+            .mechanism
+            .map(|m| format!(" (data key wrapped with {m})"))
+            .unwrap_or_default(),
+        args.config.display(),
+        request.to.name()
+    );
+    Ok(())
+}

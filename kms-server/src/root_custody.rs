@@ -1,0 +1,136 @@
+//! From the configuration to the store's root key custody: which custody opens the store (the kind the store
+//! records; `[root_key] kind` for a new store), the HSM connection when one is named, and its seeding thread.
+//! Used by the server at start-up, by `--init`, and by `qkms store rewrap`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use entropy::EntropyPool;
+use hsm_bridge::{Hsm, Seeder};
+use zeroize::Zeroizing;
+
+use crate::config::{Config, RootKeyKind};
+use crate::store::{Custody, CustodyKind, SledStore, StoreError, StoreOptions};
+
+/// The store opened, with the HSM connection it used (if any).
+#[derive(Debug)]
+pub struct OpenedStore {
+    pub store: SledStore,
+    pub hsm: Option<Arc<Hsm>>,
+}
+
+/// The store options of this configuration.
+pub fn store_options(config: &Config) -> StoreOptions {
+    StoreOptions {
+        argon2: config.store.argon2,
+        ..StoreOptions::default()
+    }
+}
+
+/// The custody kind `[root_key] kind` names.
+pub fn configured_kind(config: &Config) -> CustodyKind {
+    match config.root_key.kind {
+        RootKeyKind::Passphrase => CustodyKind::Passphrase,
+        RootKeyKind::Pkcs11 => CustodyKind::Pkcs11,
+    }
+}
+
+/// Opens `[store] path` with the custody it records (a new store: the configured one). The HSM, when used, is
+/// returned so that the server can keep seeding it.
+pub fn open_store(config: &Config, pool: &EntropyPool) -> Result<OpenedStore, StoreError> {
+    let mut hsm = None;
+    let store = SledStore::open_with_custody(
+        &config.store.path,
+        |stored| {
+            let configured = configured_kind(config);
+            let kind = stored.unwrap_or(configured);
+            if kind != configured {
+                tracing::warn!(store = %kind, configured = %configured,
+                    "the store records another root key custody than [root_key] kind (an interrupted \
+                     `qkms store rewrap`?): opening it the way it records");
+            }
+            let custody = custody_for(config, kind)?;
+            if let Custody::Hsm(connected) = &custody {
+                hsm = Some(Arc::clone(connected));
+            }
+            Ok(custody)
+        },
+        pool.clone(),
+        &store_options(config),
+    )?;
+    Ok(OpenedStore { store, hsm })
+}
+
+/// The custody of `kind` from this configuration: the passphrase file's first line, or a connection to the HSM
+/// (which fails at once, with its own message, when the module, the token or the PIN is wrong).
+pub fn custody_for(config: &Config, kind: CustodyKind) -> Result<Custody, StoreError> {
+    match kind {
+        CustodyKind::Passphrase => Ok(Custody::Passphrase(read_passphrase(
+            &config.store.passphrase_file,
+        )?)),
+        CustodyKind::Pkcs11 => Ok(Custody::Hsm(Arc::new(connect(config)?))),
+        CustodyKind::Raw => Err(StoreError::Config(
+            "the store was made with a raw root key (a test or tool store); the server cannot open it".into(),
+        )),
+    }
+}
+
+/// Connects to the HSM `[root_key]` names.
+pub fn connect(config: &Config) -> Result<Hsm, StoreError> {
+    if !config.root_key.names_hsm() {
+        return Err(StoreError::Config(
+            "the store's root key is in an HSM, but [root_key] names no module and token_label"
+                .into(),
+        ));
+    }
+    Ok(Hsm::connect(config.root_key.hsm_settings())?)
+}
+
+/// The HSM to seed: the custody connection, or (a store in passphrase custody with an HSM named in
+/// `[root_key]`) a connection made for seeding only, whose failure is logged, not fatal.
+pub fn hsm_for_seeding(config: &Config, custody_hsm: Option<Arc<Hsm>>) -> Option<Arc<Hsm>> {
+    if custody_hsm.is_some() || !config.root_key.names_hsm() {
+        return custody_hsm;
+    }
+    match connect(config) {
+        Ok(hsm) => Some(Arc::new(hsm)),
+        Err(error) => {
+            tracing::warn!(%error, "the HSM named in [root_key] cannot be reached: it will not be seeded");
+            None
+        }
+    }
+}
+
+/// Starts the periodic seeding of `hsm` when `[hsm.seed] enabled`.
+pub fn start_seeding(config: &Config, hsm: &Arc<Hsm>, pool: &EntropyPool) -> Option<Seeder> {
+    if !config.hsm.seed.enabled {
+        return None;
+    }
+    match Seeder::start(Arc::clone(hsm), pool.clone(), config.hsm.seed) {
+        Ok(seeder) => {
+            tracing::info!(hsm = %hsm.label(), bytes = config.hsm.seed.bytes,
+                interval_secs = config.hsm.seed.interval_secs, "seeding the HSM from the entropy pool");
+            Some(seeder)
+        }
+        Err(error) => {
+            tracing::error!(%error, "HSM seeding cannot start");
+            None
+        }
+    }
+}
+
+/// The first line of the passphrase file, trimmed; empty is an error.
+pub fn read_passphrase(path: &Path) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path)
+            .map_err(|e| StoreError::Config(format!("passphrase file {}: {e}", path.display())))?,
+    );
+    let line = text.lines().next().unwrap_or("").trim();
+    if line.is_empty() {
+        return Err(StoreError::Config(format!(
+            "passphrase file {}: the root-key passphrase file is empty",
+            path.display()
+        )));
+    }
+    Ok(Zeroizing::new(line.as_bytes().to_vec()))
+}
