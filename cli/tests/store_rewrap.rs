@@ -24,7 +24,7 @@ use kmip::enums::{CryptographicAlgorithm, KeyFormatType, ObjectType};
 use kmip::objects::{KeyBlock, KeyMaterial, ManagedObject};
 use kms_server::config::Config;
 use kms_server::setup::{self, InitOptions};
-use kms_server::store::{Argon2Params, CustodyKind, ObjectStore, StoredObject};
+use kms_server::store::{Argon2Params, CustodyKind, Namespace, ObjectStore, StoredObject};
 use kms_server::tenant::TenantId;
 use zeroize::Zeroizing;
 
@@ -108,7 +108,14 @@ impl SetUp {
     fn check(&self) -> CustodyKind {
         let opened = self.open().expect("the store opens");
         for i in 0..OBJECTS {
-            let object = opened.store.get(&format!("key-{i}")).unwrap().unwrap();
+            let object = opened
+                .store
+                .get(
+                    Namespace::Tenant(&TenantId("alice".into())),
+                    &format!("key-{i}"),
+                )
+                .unwrap()
+                .unwrap();
             match object.object {
                 Some(ManagedObject::SymmetricKey(block)) => {
                     match &block.key_value.as_ref().unwrap().material {

@@ -12,7 +12,9 @@ use kmip::attributes::{Attribute, Attributes, Name};
 use kmip::enums::{CryptographicAlgorithm, KeyFormatType, ObjectType, State};
 use kmip::objects::{KeyBlock, KeyMaterial, ManagedObject};
 use kms_server::audit::{AuditEntry, AuditLog};
-use kms_server::store::{Argon2Params, ObjectStore, SledStore, StoreOptions, StoredObject};
+use kms_server::store::{
+    Argon2Params, Namespace, ObjectStore, SledStore, StoreOptions, StoredObject,
+};
 use kms_server::tenant::{Role, TenantId};
 use zeroize::Zeroizing;
 
@@ -131,7 +133,13 @@ fn bench_get(c: &mut Criterion) {
     group.bench_function("get_unsealed", |b| {
         b.iter(|| {
             i = (i + 7919) % OBJECTS;
-            store.get(&format!("k{i}")).unwrap().unwrap()
+            store
+                .get(
+                    Namespace::Tenant(&TenantId("bench".into())),
+                    &format!("k{i}"),
+                )
+                .unwrap()
+                .unwrap()
         })
     });
     group.finish();

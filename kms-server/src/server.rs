@@ -68,6 +68,19 @@ impl Server {
         let entropy = EntropyPool::new(entropy_config)?;
         log_entropy(&entropy);
 
+        // A missing store is never made here: an empty store in its place would serve without the issuing CA
+        // and without every key (say, after a mount failed). Only `--init` (or `--dev`) makes one.
+        if !crate::store::SledStore::exists(&config.store.path) {
+            return Err(ServerError::Store {
+                path: config.store.path.display().to_string(),
+                error: StoreError::Config(
+                    "no store here: the directory is missing or holds no store; run `qkms-server --init DIR` to \
+                     make a new set-up, or fix [store] path (is a volume not mounted?)"
+                        .into(),
+                ),
+            });
+        }
+        crate::setup::warn_about_exposed_secrets(config);
         let opened = crate::root_custody::open_store(config, &entropy).map_err(|error| {
             ServerError::Store {
                 path: config.store.path.display().to_string(),

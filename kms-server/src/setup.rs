@@ -272,14 +272,47 @@ fn read_text(path: &Path) -> Result<String, SetupError> {
     })
 }
 
+/// Creates a directory readable by its owner only (0700, whatever the umask): the set-up's directories hold
+/// keys, the store (object names, attributes, tenant names) and the audit log.
 fn create_dir(path: &Path, may_exist: bool) -> Result<(), SetupError> {
-    let result = if may_exist {
-        std::fs::create_dir_all(path)
-    } else {
-        std::fs::create_dir(path)
-    };
-    result.map_err(|error| SetupError::Io {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let io = |error| SetupError::Io {
         path: path.to_owned(),
         error,
-    })
+    };
+    let mut builder = std::fs::DirBuilder::new();
+    builder.mode(0o700).recursive(may_exist);
+    builder.create(path).map_err(io)?;
+    // The mode above is filtered by the umask; set it exactly.
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(io)
+}
+
+/// Logs a warning for each secret of the set-up that other local users can read or write (the store, the
+/// root-key passphrase, private keys, PINs, the audit log): qkms makes them owner-only, an operator may have
+/// changed that since.
+pub fn warn_about_exposed_secrets(config: &Config) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut secrets = vec![
+        config.store.path.clone(),
+        config.store.passphrase_file.clone(),
+        config.tls.key.clone(),
+        config.tls.ca_key.clone(),
+        config.audit.path.clone(),
+    ];
+    if let Some(dir) = config.store.path.parent() {
+        secrets.push(dir.join("pkcs11.pin"));
+    }
+    for path in secrets {
+        let Ok(metadata) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let mode = metadata.permissions().mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{:o}", mode & 0o777),
+                "readable or writable by other local users: chmod go-rwx it (it holds secrets or tenants' data)"
+            );
+        }
+    }
 }

@@ -10,14 +10,18 @@ use std::sync::Arc;
 use kmip::message::BatchErrorContinuationOption;
 use kmip::{ResultReason, ResultStatus};
 use kms_server::audit::{AuditHealth, AuditLog};
-use kms_server::store::{IndexQuery, ObjectStore};
+use kms_server::store::{IndexQuery, Namespace, ObjectStore};
 use operations_harness::*;
 
 #[test]
 fn nothing_is_acknowledged_or_kept_when_the_audit_log_cannot_record_it() {
     let mut h = Harness::new();
     let key = h.create_aes(&h.alice, V2_1, "kept");
-    let before = h.store.get(&key).unwrap().expect("created");
+    let before = h
+        .store
+        .get(Namespace::Tenant(&h.alice.tenant), &key)
+        .unwrap()
+        .expect("created");
 
     h.state.audit = Arc::new(AuditLog::open("/dev/full").unwrap());
     for continuation in [
@@ -52,7 +56,11 @@ fn nothing_is_acknowledged_or_kept_when_the_audit_log_cannot_record_it() {
             assert!(message.contains("audit log"), "{message}");
         }
         // The Destroy ran, could not be recorded, and was rolled back.
-        let after = h.store.get(&key).unwrap().expect("the key is still there");
+        let after = h
+            .store
+            .get(Namespace::Tenant(&h.alice.tenant), &key)
+            .unwrap()
+            .expect("the key is still there");
         assert!(after.object.is_some(), "its key material is still there");
         assert_eq!(after.attributes, before.attributes);
         assert!(matches!(

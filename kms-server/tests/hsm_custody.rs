@@ -18,7 +18,7 @@ use kmip::attributes::{Attribute, Attributes};
 use kmip::enums::{CryptographicAlgorithm, KeyFormatType, ObjectType};
 use kmip::objects::{KeyBlock, KeyMaterial, ManagedObject};
 use kms_server::config::Config;
-use kms_server::store::{ObjectStore, StoredObject};
+use kms_server::store::{Namespace, ObjectStore, StoredObject};
 use kms_server::tenant::TenantId;
 use zeroize::Zeroizing;
 
@@ -305,13 +305,23 @@ fn a_token_removed_mid_run_fails_hsm_calls_clearly_while_the_store_keeps_working
     let aside = setup.token.remove().unwrap();
     // Everything already unwrapped keeps working: the data key is in memory.
     assert_eq!(
-        material(&store.get("before").unwrap().unwrap()),
+        material(
+            &store
+                .get(Namespace::Tenant(&TenantId("alice".into())), "before")
+                .unwrap()
+                .unwrap()
+        ),
         vec![1; 32]
     );
     store.insert(&symmetric_key("during", vec![2; 32])).unwrap();
     store.wait_durable().unwrap();
     assert_eq!(
-        material(&store.get("during").unwrap().unwrap()),
+        material(
+            &store
+                .get(Namespace::Tenant(&TenantId("alice".into())), "during")
+                .unwrap()
+                .unwrap()
+        ),
         vec![2; 32]
     );
     // What needs the HSM fails, saying the token is unavailable.
@@ -347,7 +357,13 @@ fn a_token_removed_mid_run_fails_hsm_calls_clearly_while_the_store_keeps_working
     // And the store, closed and reopened, still opens through the HSM with both objects.
     let reopened = kms_server::root_custody::open_store(&config, &pool).unwrap();
     assert_eq!(
-        material(&reopened.store.get("during").unwrap().unwrap()),
+        material(
+            &reopened
+                .store
+                .get(Namespace::Tenant(&TenantId("alice".into())), "during")
+                .unwrap()
+                .unwrap()
+        ),
         vec![2; 32]
     );
 }

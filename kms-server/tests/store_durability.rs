@@ -6,7 +6,9 @@ use entropy::{EntropyConfig, EntropyPool};
 use kmip::attributes::{Attribute, Attributes};
 use kmip::enums::{KeyFormatType, ObjectType};
 use kmip::objects::{KeyBlock, KeyMaterial, ManagedObject};
-use kms_server::store::{Argon2Params, ObjectStore, SledStore, StoreOptions, StoredObject};
+use kms_server::store::{
+    Argon2Params, Namespace, ObjectStore, SledStore, StoreOptions, StoredObject,
+};
 use kms_server::tenant::TenantId;
 use zeroize::Zeroizing;
 
@@ -68,7 +70,13 @@ fn concurrent_durable_writers_share_flushes_and_survive_reopen() {
     for t in 0..THREADS {
         for i in 0..PER_THREAD {
             assert!(
-                store.get(&format!("t{t}-{i}")).unwrap().is_some(),
+                store
+                    .get(
+                        Namespace::Tenant(&TenantId("tenant".into())),
+                        &format!("t{t}-{i}")
+                    )
+                    .unwrap()
+                    .is_some(),
                 "t{t}-{i} lost"
             );
         }
@@ -149,7 +157,10 @@ fn acknowledged_writes_survive_sigkill() {
     let store = SledStore::open(dir.path(), b"pw", pool, &options()).unwrap();
     for uid in &acknowledged {
         assert!(
-            store.get(uid).unwrap().is_some(),
+            store
+                .get(Namespace::Tenant(&TenantId("tenant".into())), uid)
+                .unwrap()
+                .is_some(),
             "acknowledged {uid} lost after SIGKILL"
         );
     }

@@ -4,7 +4,7 @@ use entropy::{EntropyConfig, EntropyPool};
 use kmip::attributes::{Attribute, Attributes, Name};
 use kmip::enums::{CryptographicAlgorithm, ObjectType, State};
 use kms_server::store::{
-    Argon2Params, IndexQuery, ObjectStore, RootKey, SledStore, StoreError, StoreOptions,
+    Argon2Params, IndexQuery, Namespace, ObjectStore, RootKey, SledStore, StoreError, StoreOptions,
     StoredObject,
 };
 use kms_server::tenant::TenantId;
@@ -179,7 +179,7 @@ fn locate_by_name_type_and_filter() {
 fn updates_reindex_and_removal_unindexes() {
     let dir = tempfile::tempdir().unwrap();
     let s = populated(dir.path());
-    let mut renamed = s.get("a1").unwrap().unwrap();
+    let mut renamed = s.get(Namespace::Tenant(&alice()), "a1").unwrap().unwrap();
     renamed
         .attributes
         .set(Attribute::Name(Name::text("archive")));
@@ -203,8 +203,8 @@ fn updates_reindex_and_removal_unindexes() {
         ["a1", "a2", "a3"]
     );
 
-    s.remove("a2").unwrap();
-    assert!(s.get("a2").unwrap().is_none());
+    s.remove(Namespace::Tenant(&alice()), "a2").unwrap();
+    assert!(s.get(Namespace::Tenant(&alice()), "a2").unwrap().is_none());
     assert_eq!(
         s.locate(&alice(), &IndexQuery::default(), &mut all)
             .unwrap(),
@@ -221,10 +221,16 @@ fn duplicate_inserts_and_missing_objects_are_typed_errors() {
     assert!(matches!(s.insert(&again), Err(StoreError::AlreadyExists(uid)) if uid == "a1"));
     let ghost = object("ghost", "alice", ObjectType::SymmetricKey, &[], false);
     assert!(matches!(s.update(&ghost), Err(StoreError::NotFound(_))));
-    assert!(matches!(s.remove("ghost"), Err(StoreError::NotFound(_))));
-    assert!(s.get("ghost").unwrap().is_none());
+    assert!(matches!(
+        s.remove(Namespace::Tenant(&alice()), "ghost"),
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(s
+        .get(Namespace::Tenant(&alice()), "ghost")
+        .unwrap()
+        .is_none());
     // The failed insert left the original intact.
-    let original = s.get("a1").unwrap().unwrap();
+    let original = s.get(Namespace::Tenant(&alice()), "a1").unwrap().unwrap();
     assert_eq!(original.attributes.names().next().unwrap().value, "backup");
 }
 
@@ -232,11 +238,11 @@ fn duplicate_inserts_and_missing_objects_are_typed_errors() {
 fn destroyed_objects_keep_their_metadata_and_indexes() {
     let dir = tempfile::tempdir().unwrap();
     let s = populated(dir.path());
-    let mut destroyed = s.get("a3").unwrap().unwrap();
+    let mut destroyed = s.get(Namespace::Tenant(&alice()), "a3").unwrap().unwrap();
     destroyed.object = None;
     destroyed.attributes.set(Attribute::State(State::Destroyed));
     s.update(&destroyed).unwrap();
-    let back = s.get("a3").unwrap().unwrap();
+    let back = s.get(Namespace::Tenant(&alice()), "a3").unwrap().unwrap();
     assert!(back.object.is_none());
     assert_eq!(back.attributes.state(), Some(State::Destroyed));
     let by_type = IndexQuery {

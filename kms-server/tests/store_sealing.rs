@@ -7,7 +7,8 @@ use kmip::attributes::{Attribute, Attributes, Name};
 use kmip::enums::{CryptographicAlgorithm, KeyFormatType, ObjectType};
 use kmip::objects::{KeyBlock, KeyMaterial, ManagedObject};
 use kms_server::store::{
-    Argon2Params, ObjectStore, RootKey, SledStore, StoreError, StoreOptions, StoredObject,
+    Argon2Params, Namespace, ObjectStore, RootKey, SledStore, StoreError, StoreOptions,
+    StoredObject,
 };
 use kms_server::tenant::TenantId;
 use zeroize::Zeroizing;
@@ -125,7 +126,13 @@ fn no_key_bytes_or_data_key_on_disk_and_objects_survive_reopen() {
         SledStore::open_with_root_key(dir.path(), &RootKey::from_bytes(root), pool(), &options())
             .unwrap();
     for (i, key) in keys.iter().enumerate() {
-        let object = store.get(&format!("k{i}")).unwrap().unwrap();
+        let object = store
+            .get(
+                Namespace::Tenant(&TenantId("alice".into())),
+                &format!("k{i}"),
+            )
+            .unwrap()
+            .unwrap();
         assert_eq!(&material(&object), key);
         assert_eq!(object.owner, TenantId("alice".into()));
     }
@@ -165,7 +172,15 @@ fn passphrase_store_reopens_with_its_passphrase_only() {
         ..options()
     };
     let store = SledStore::open(dir.path(), b"operator passphrase", pool(), &changed).unwrap();
-    assert_eq!(material(&store.get("k").unwrap().unwrap()), key_bytes(1));
+    assert_eq!(
+        material(
+            &store
+                .get(Namespace::Tenant(&TenantId("alice".into())), "k")
+                .unwrap()
+                .unwrap()
+        ),
+        key_bytes(1)
+    );
 }
 
 #[test]
@@ -180,12 +195,24 @@ fn a_blob_moved_to_another_record_does_not_open() {
     }
     {
         let db = sled::open(dir.path()).unwrap();
-        let objects = db.open_tree("objects").unwrap();
-        let blob_a = objects.get(b"a").unwrap().unwrap();
-        objects.insert(b"b", blob_a).unwrap();
+        let objects = db.open_tree("objects_by_namespace").unwrap();
+        let alice = TenantId("alice".into());
+        let blob_a = objects
+            .get(Namespace::Tenant(&alice).key("a"))
+            .unwrap()
+            .unwrap();
+        objects
+            .insert(Namespace::Tenant(&alice).key("b"), blob_a)
+            .unwrap();
         db.flush().unwrap();
     }
     let store = SledStore::open_with_root_key(dir.path(), &root, pool(), &options()).unwrap();
-    assert!(store.get("a").unwrap().is_some());
-    assert!(matches!(store.get("b"), Err(StoreError::Unseal { .. })));
+    assert!(store
+        .get(Namespace::Tenant(&TenantId("alice".into())), "a")
+        .unwrap()
+        .is_some());
+    assert!(matches!(
+        store.get(Namespace::Tenant(&TenantId("alice".into())), "b"),
+        Err(StoreError::Unseal { .. })
+    ));
 }

@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::store::{IndexQuery, ObjectStore, StoreError, StoredObject};
+use crate::store::{IndexQuery, Namespace, ObjectStore, StoreError, StoredObject};
 use crate::tenant::TenantId;
 use kmip::attributes::Attributes;
 
@@ -14,8 +14,42 @@ use kmip::attributes::Attributes;
 #[derive(Debug)]
 pub struct JournalingStore {
     inner: Arc<dyn ObjectStore>,
-    /// (uid, the object before the batch touched it; `None` when the batch created it), first touch only.
-    before: Mutex<Vec<(String, Option<StoredObject>)>>,
+    /// (the object's place, the object before the batch touched it; `None` when the batch created it), first
+    /// touch only.
+    before: Mutex<Vec<(Place, Option<StoredObject>)>>,
+}
+
+/// Where an object lives: its namespace (owned) and uid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Place {
+    server: bool,
+    owner: TenantId,
+    uid: String,
+}
+
+impl Place {
+    fn of(namespace: Namespace<'_>, uid: &str) -> Self {
+        match namespace {
+            Namespace::Server => Self {
+                server: true,
+                owner: TenantId(String::new()),
+                uid: uid.to_owned(),
+            },
+            Namespace::Tenant(owner) => Self {
+                server: false,
+                owner: owner.clone(),
+                uid: uid.to_owned(),
+            },
+        }
+    }
+
+    fn namespace(&self) -> Namespace<'_> {
+        if self.server {
+            Namespace::Server
+        } else {
+            Namespace::Tenant(&self.owner)
+        }
+    }
 }
 
 impl JournalingStore {
@@ -28,12 +62,12 @@ impl JournalingStore {
 
     fn remember(
         &self,
-        uid: &str,
+        place: Place,
         before: impl FnOnce() -> Result<Option<StoredObject>, StoreError>,
     ) -> Result<(), StoreError> {
         let mut journal = self.before.lock().unwrap_or_else(PoisonError::into_inner);
-        if !journal.iter().any(|(seen, _)| seen == uid) {
-            journal.push((uid.to_owned(), before()?));
+        if !journal.iter().any(|(seen, _)| *seen == place) {
+            journal.push((place, before()?));
         }
         Ok(())
     }
@@ -42,9 +76,9 @@ impl JournalingStore {
     pub fn roll_back(&self) -> Result<(), StoreError> {
         let journal =
             std::mem::take(&mut *self.before.lock().unwrap_or_else(PoisonError::into_inner));
-        for (uid, before) in journal.into_iter().rev() {
+        for (place, before) in journal.into_iter().rev() {
             match before {
-                None => match self.inner.remove(&uid) {
+                None => match self.inner.remove(place.namespace(), &place.uid) {
                     Ok(()) | Err(StoreError::NotFound(_)) => {}
                     Err(e) => return Err(e),
                 },
@@ -62,21 +96,24 @@ impl ObjectStore for JournalingStore {
     fn insert(&self, object: &StoredObject) -> Result<(), StoreError> {
         // Remembered only once inserted: a refused insert (uid taken) must not roll back someone's object.
         self.inner.insert(object)?;
-        self.remember(&object.uid, || Ok(None))
+        self.remember(Place::of(object.namespace(), &object.uid), || Ok(None))
     }
 
     fn update(&self, object: &StoredObject) -> Result<(), StoreError> {
-        self.remember(&object.uid, || self.inner.get(&object.uid))?;
+        let namespace = object.namespace();
+        self.remember(Place::of(namespace, &object.uid), || {
+            self.inner.get(namespace, &object.uid)
+        })?;
         self.inner.update(object)
     }
 
-    fn get(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {
-        self.inner.get(uid)
+    fn get(&self, namespace: Namespace<'_>, uid: &str) -> Result<Option<StoredObject>, StoreError> {
+        self.inner.get(namespace, uid)
     }
 
-    fn remove(&self, uid: &str) -> Result<(), StoreError> {
-        self.remember(uid, || self.inner.get(uid))?;
-        self.inner.remove(uid)
+    fn remove(&self, namespace: Namespace<'_>, uid: &str) -> Result<(), StoreError> {
+        self.remember(Place::of(namespace, uid), || self.inner.get(namespace, uid))?;
+        self.inner.remove(namespace, uid)
     }
 
     fn locate(

@@ -24,14 +24,19 @@ use kmip::{ProtocolVersion, ResultReason};
 
 use crate::error::KmipError;
 use crate::state::RequestContext;
-use crate::store::{StoreError, StoredObject};
+use crate::store::{Namespace, StoreError, StoredObject};
 
 /// The object `uid`, if it exists, belongs to the caller's tenant and is not one of the server's own objects.
 /// Anything else is the same "not found" answer, so a tenant learns nothing about other tenants' identifiers.
 /// Time-driven state changes (an Activation or Deactivation Date that has passed) are applied to the copy
 /// returned.
 pub fn load(ctx: &RequestContext<'_>, uid: &str) -> Result<StoredObject, KmipError> {
-    let found = ctx.state.store.get(uid).map_err(store_error)?;
+    // Looked up in the caller's own namespace: another tenant's object of the same uid is simply not there.
+    let found = ctx
+        .state
+        .store
+        .get(Namespace::Tenant(&ctx.caller.tenant), uid)
+        .map_err(store_error)?;
     match found {
         Some(mut object) if object.owner == ctx.caller.tenant && !object.internal => {
             lifecycle::apply_date_transitions(&mut object.attributes, ctx.now);

@@ -9,6 +9,7 @@ pub mod custody;
 mod group_commit;
 mod index;
 mod insert_batch;
+mod namespace;
 pub mod root_key;
 mod seal;
 mod sled_meta;
@@ -23,6 +24,7 @@ use crate::tenant::TenantId;
 
 pub use custody::{Custody, CustodyKind};
 pub use group_commit::{GroupCommit, GroupCommitStats};
+pub use namespace::Namespace;
 pub use root_key::{Argon2Params, RootKey};
 pub use sled_store::{SledStore, StoreOptions};
 pub use write_tracking::WriteTracking;
@@ -36,8 +38,19 @@ pub struct StoredObject {
     pub object: Option<ManagedObject>,
     /// Every attribute, including State, dates, Names, Links and the entropy provenance (`x-` attributes).
     pub attributes: Attributes,
-    /// The server's own objects (wrapping keys...): never returned by Locate, never served to tenants.
+    /// The server's own objects (the issuing CA): kept in the server's namespace, which no request reaches.
     pub internal: bool,
+}
+
+impl StoredObject {
+    /// The namespace the object's uid belongs to: the server's for internal objects, else its owner's.
+    pub fn namespace(&self) -> Namespace<'_> {
+        if self.internal {
+            Namespace::Server
+        } else {
+            Namespace::Tenant(&self.owner)
+        }
+    }
 }
 
 /// Which objects a Locate considers before its attribute filter runs: the cheap, indexed part of the query.
@@ -86,17 +99,17 @@ fn io_error(e: sled::Error) -> StoreError {
 
 /// A persistent home for managed objects, per-tenant, with Locate indexes.
 pub trait ObjectStore: Send + Sync + std::fmt::Debug {
-    /// Stores a new object; fails with `AlreadyExists` when its uid is taken.
+    /// Stores a new object in its namespace; fails with `AlreadyExists` when its uid is taken there.
     fn insert(&self, object: &StoredObject) -> Result<(), StoreError>;
 
     /// Replaces an existing object (attributes and/or material); fails with `NotFound` when absent.
     fn update(&self, object: &StoredObject) -> Result<(), StoreError>;
 
-    /// The object with `uid`, unsealed, whoever owns it (callers check ownership).
-    fn get(&self, uid: &str) -> Result<Option<StoredObject>, StoreError>;
+    /// The object with `uid` in `namespace`, unsealed (another namespace's object of the same uid is not seen).
+    fn get(&self, namespace: Namespace<'_>, uid: &str) -> Result<Option<StoredObject>, StoreError>;
 
-    /// Removes an object and its index entries entirely.
-    fn remove(&self, uid: &str) -> Result<(), StoreError>;
+    /// Removes an object of `namespace` and its index entries entirely.
+    fn remove(&self, namespace: Namespace<'_>, uid: &str) -> Result<(), StoreError>;
 
     /// The uids of `owner`'s non-internal objects that satisfy `query` and then `filter`, in a stable order
     /// (creation order). The filter sees attributes only; key material is not unsealed.

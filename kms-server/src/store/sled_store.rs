@@ -1,6 +1,7 @@
 //! The embedded store: one sled database.
 //!
-//! Trees: `objects` (uid -> sealed object blob), `attributes` (uid -> clear attribute record), `index_owner`,
+//! Trees: `objects_by_namespace` (storage key -> sealed object blob), `attributes_by_namespace` (storage key ->
+//! clear attribute record; the storage key is the object's (namespace, uid), see [`super::namespace`]), `index_owner`,
 //! `index_name`, `index_type` (see [`super::index`]) and `meta` (schema version, root-key kind, argon2 parameters
 //! and salt, the wrapped data key). Every write touches its trees in one sled transaction, so a crash never leaves
 //! an index entry without its record. sled is crash-consistent at flush boundaries: whatever a completed
@@ -26,7 +27,7 @@ use super::root_key::{Argon2Params, RootKey};
 use super::seal::Sealer;
 use super::sled_meta;
 use super::uid_locks::UidLocks;
-use super::{io_error, IndexQuery, ObjectStore, StoreError, StoredObject};
+use super::{io_error, IndexQuery, Namespace, ObjectStore, StoreError, StoredObject};
 use crate::tenant::TenantId;
 
 /// How a store is opened.
@@ -74,6 +75,8 @@ pub struct SledStore {
 /// One object's insert, encoded and sealed, waiting for its batch (see [`InsertBatcher`]).
 #[derive(Debug)]
 struct PreparedInsert {
+    /// The object's storage key (namespace and uid).
+    key: Vec<u8>,
     uid: String,
     record: Vec<u8>,
     blob: Option<Vec<u8>>,
@@ -146,9 +149,10 @@ impl SledStore {
         let custody = choose(sled_meta::stored_kind(&db)?)?;
         let data_key = sled_meta::data_key(&db, &custody, &pool, &options.argon2)?;
         let tree = |name: &str| db.open_tree(name).map_err(io_error);
+        migrate_to_namespaces(&db)?;
         let trees = Trees {
-            objects: tree("objects")?,
-            attributes: tree("attributes")?,
+            objects: tree(OBJECTS_TREE)?,
+            attributes: tree(ATTRIBUTES_TREE)?,
             by_owner: tree("index_owner")?,
             by_name: tree("index_name")?,
             by_type: tree("index_type")?,
@@ -212,9 +216,9 @@ impl SledStore {
             .transaction(|(objects, attributes, by_owner, by_name, by_type)| {
                 for insert in batch {
                     let uid = insert.uid.as_str();
-                    attributes.insert(uid, &insert.record[..])?;
+                    attributes.insert(&insert.key[..], &insert.record[..])?;
                     if let Some(blob) = &insert.blob {
-                        objects.insert(uid, &blob[..])?;
+                        objects.insert(&insert.key[..], &blob[..])?;
                     }
                     for (tree, keys) in [
                         (by_owner, &insert.index_keys.owner),
@@ -249,6 +253,7 @@ impl SledStore {
     /// working while the pool fails closed; a newly sealed one otherwise.
     fn reseal_if_changed(
         &self,
+        key: &[u8],
         uid: &str,
         object: Option<&ManagedObject>,
     ) -> Result<Option<Vec<u8>>, StoreError> {
@@ -256,7 +261,7 @@ impl SledStore {
             return Ok(None);
         };
         let plain = codec::encode_object(object)?;
-        let existing = self.trees.objects.get(uid).map_err(io_error)?;
+        let existing = self.trees.objects.get(key).map_err(io_error)?;
         if let Some(existing) = existing {
             if let Ok(old_plain) = self.sealer.open(uid, &existing) {
                 if old_plain.as_slice() == plain.as_slice() {
@@ -269,6 +274,7 @@ impl SledStore {
 
     fn decode_stored(
         &self,
+        namespace: Namespace<'_>,
         uid: &str,
         record: &[u8],
         blob: Option<&[u8]>,
@@ -280,13 +286,19 @@ impl SledStore {
                 codec::decode_object(uid, &plain)
             })
             .transpose()?;
-        Ok(StoredObject {
+        let stored = StoredObject {
             uid: uid.to_owned(),
             owner: record.owner,
             object,
             attributes: record.attributes,
             internal: record.internal,
-        })
+        };
+        if stored.namespace() != namespace {
+            return Err(StoreError::Corrupt(format!(
+                "object {uid:?} is stored in another namespace than its record names"
+            )));
+        }
+        Ok(stored)
     }
 
     fn trees(&self) -> (&Tree, &Tree, &Tree, &Tree, &Tree) {
@@ -314,7 +326,9 @@ impl ObjectStore for SledStore {
                 .or_else(|| object.object.as_ref().map(ManagedObject::object_type)),
             attributes: object.attributes.clone(),
         };
+        let key = object.namespace().key(uid);
         let prepared = PreparedInsert {
+            key: key.clone(),
             uid: uid.to_owned(),
             record: codec::encode_record(&record)?,
             blob: self.seal_object(uid, object.object.as_ref())?,
@@ -323,7 +337,7 @@ impl ObjectStore for SledStore {
         let _exclusive = self.uid_locks.write(uid);
         // Checked under the uid's write lock, which every writer of this uid holds, rather than inside the
         // transaction: sled runs transactions one at a time, so a read inside one is time every writer waits.
-        if self.trees.attributes.contains_key(uid).map_err(io_error)? {
+        if self.trees.attributes.contains_key(&key).map_err(io_error)? {
             return Err(StoreError::AlreadyExists(uid.to_owned()));
         }
         self.inserts
@@ -335,7 +349,9 @@ impl ObjectStore for SledStore {
 
     fn update(&self, object: &StoredObject) -> Result<(), StoreError> {
         let uid = object.uid.as_str();
-        let blob = self.reseal_if_changed(uid, object.object.as_ref())?;
+        let key = object.namespace().key(uid);
+        let key = key.as_slice();
+        let blob = self.reseal_if_changed(key, uid, object.object.as_ref())?;
         let new_type = object
             .attributes
             .object_type()
@@ -343,7 +359,7 @@ impl ObjectStore for SledStore {
         let _exclusive = self.uid_locks.write(uid);
         self.trees()
             .transaction(|(objects, attributes, by_owner, by_name, by_type)| {
-                let Some(old) = attributes.get(uid)? else {
+                let Some(old) = attributes.get(key)? else {
                     return abort(StoreError::NotFound(uid.to_owned()));
                 };
                 let old = match codec::decode_record(&old) {
@@ -374,10 +390,10 @@ impl ObjectStore for SledStore {
                         tree.insert(&key[..], uid)?;
                     }
                 }
-                attributes.insert(uid, record_bytes)?;
+                attributes.insert(key, record_bytes)?;
                 match &blob {
-                    Some(blob) => objects.insert(uid, &blob[..])?,
-                    None => objects.remove(uid)?,
+                    Some(blob) => objects.insert(key, &blob[..])?,
+                    None => objects.remove(key)?,
                 };
                 Ok(())
             })
@@ -386,25 +402,28 @@ impl ObjectStore for SledStore {
         Ok(())
     }
 
-    fn get(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {
+    fn get(&self, namespace: Namespace<'_>, uid: &str) -> Result<Option<StoredObject>, StoreError> {
         let t = &self.trees;
+        let key = namespace.key(uid);
         let (record, blob) = {
             let _shared = self.uid_locks.read(uid);
             (
-                t.attributes.get(uid).map_err(io_error)?,
-                t.objects.get(uid).map_err(io_error)?,
+                t.attributes.get(&key).map_err(io_error)?,
+                t.objects.get(&key).map_err(io_error)?,
             )
         };
         record
-            .map(|record| self.decode_stored(uid, &record, blob.as_deref()))
+            .map(|record| self.decode_stored(namespace, uid, &record, blob.as_deref()))
             .transpose()
     }
 
-    fn remove(&self, uid: &str) -> Result<(), StoreError> {
+    fn remove(&self, namespace: Namespace<'_>, uid: &str) -> Result<(), StoreError> {
+        let key = namespace.key(uid);
+        let key = key.as_slice();
         let _exclusive = self.uid_locks.write(uid);
         self.trees()
             .transaction(|(objects, attributes, by_owner, by_name, by_type)| {
-                let Some(old) = attributes.remove(uid)? else {
+                let Some(old) = attributes.remove(key)? else {
                     return abort(StoreError::NotFound(uid.to_owned()));
                 };
                 let old = match codec::decode_record(&old) {
@@ -421,7 +440,7 @@ impl ObjectStore for SledStore {
                         tree.remove(&key[..])?;
                     }
                 }
-                objects.remove(uid)?;
+                objects.remove(key)?;
                 Ok(())
             })
             .map_err(tx_error)?;
@@ -452,7 +471,11 @@ impl ObjectStore for SledStore {
             let uid = String::from_utf8(uid.to_vec())
                 .map_err(|_| StoreError::Corrupt("index entry holds a non-UTF-8 uid".into()))?;
             // Removed between the index scan and this read: skip it.
-            let Some(record) = t.attributes.get(uid.as_bytes()).map_err(io_error)? else {
+            let Some(record) = t
+                .attributes
+                .get(Namespace::Tenant(owner).key(&uid))
+                .map_err(io_error)?
+            else {
                 continue;
             };
             let record = codec::decode_record(&record)?;
@@ -477,4 +500,56 @@ impl ObjectStore for SledStore {
             .wait_durable(|| self.db.flush().map(drop).map_err(io::Error::other))
             .map_err(|e| StoreError::Io(format!("flush failed: {e}")))
     }
+}
+
+/// The trees objects and their attribute records live in, keyed by (namespace, uid).
+const OBJECTS_TREE: &str = "objects_by_namespace";
+const ATTRIBUTES_TREE: &str = "attributes_by_namespace";
+/// The trees of stores made before namespaces, keyed by uid alone.
+const LEGACY_OBJECTS_TREE: &str = "objects";
+const LEGACY_ATTRIBUTES_TREE: &str = "attributes";
+
+/// Moves the objects of a store made before uid namespaces (trees keyed by uid alone) into the namespaced trees,
+/// once: each record names its owner and whether it is the server's, which gives its namespace. The copy is
+/// idempotent (a crash part-way copies again at the next start) and flushed before the old trees are dropped.
+/// Index trees are unchanged (they are per owner and hold uids).
+fn migrate_to_namespaces(db: &sled::Db) -> Result<(), StoreError> {
+    let names = db.tree_names();
+    if !names
+        .iter()
+        .any(|name| name.as_ref() == LEGACY_ATTRIBUTES_TREE.as_bytes())
+    {
+        return Ok(());
+    }
+    let old_attributes = db.open_tree(LEGACY_ATTRIBUTES_TREE).map_err(io_error)?;
+    let old_objects = db.open_tree(LEGACY_OBJECTS_TREE).map_err(io_error)?;
+    let attributes = db.open_tree(ATTRIBUTES_TREE).map_err(io_error)?;
+    let objects = db.open_tree(OBJECTS_TREE).map_err(io_error)?;
+    let mut moved = 0usize;
+    for entry in old_attributes.iter() {
+        let (uid, record_bytes) = entry.map_err(io_error)?;
+        let uid_text = std::str::from_utf8(&uid)
+            .map_err(|_| StoreError::Corrupt("a stored uid is not UTF-8".into()))?;
+        let record = codec::decode_record(&record_bytes)?;
+        let namespace = if record.internal {
+            Namespace::Server
+        } else {
+            Namespace::Tenant(&record.owner)
+        };
+        let key = namespace.key(uid_text);
+        attributes.insert(&key, record_bytes).map_err(io_error)?;
+        if let Some(blob) = old_objects.get(&uid).map_err(io_error)? {
+            objects.insert(&key, blob).map_err(io_error)?;
+        }
+        moved += 1;
+    }
+    db.flush().map_err(io_error)?;
+    db.drop_tree(LEGACY_ATTRIBUTES_TREE).map_err(io_error)?;
+    db.drop_tree(LEGACY_OBJECTS_TREE).map_err(io_error)?;
+    db.flush().map_err(io_error)?;
+    tracing::info!(
+        objects = moved,
+        "store: objects moved into per-tenant uid namespaces"
+    );
+    Ok(())
 }

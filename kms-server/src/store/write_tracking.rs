@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use kmip::attributes::Attributes;
 
-use super::{IndexQuery, ObjectStore, StoreError, StoredObject};
+use super::{IndexQuery, Namespace, ObjectStore, StoreError, StoredObject};
 use crate::tenant::TenantId;
 
 /// Passes every call to the wrapped store and remembers whether an insert, update or remove was attempted.
@@ -47,13 +47,13 @@ impl ObjectStore for WriteTracking {
         self.inner.update(object)
     }
 
-    fn get(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {
-        self.inner.get(uid)
+    fn get(&self, namespace: Namespace<'_>, uid: &str) -> Result<Option<StoredObject>, StoreError> {
+        self.inner.get(namespace, uid)
     }
 
-    fn remove(&self, uid: &str) -> Result<(), StoreError> {
+    fn remove(&self, namespace: Namespace<'_>, uid: &str) -> Result<(), StoreError> {
         self.note_write();
-        self.inner.remove(uid)
+        self.inner.remove(namespace, uid)
     }
 
     fn locate(
@@ -87,11 +87,11 @@ mod tests {
         fn update(&self, _: &StoredObject) -> Result<(), StoreError> {
             Err(StoreError::NotFound("x".into()))
         }
-        fn get(&self, _: &str) -> Result<Option<StoredObject>, StoreError> {
+        fn get(&self, _: Namespace<'_>, _: &str) -> Result<Option<StoredObject>, StoreError> {
             *self.0.lock().unwrap() += 1;
             Ok(None)
         }
-        fn remove(&self, _: &str) -> Result<(), StoreError> {
+        fn remove(&self, _: Namespace<'_>, _: &str) -> Result<(), StoreError> {
             Ok(())
         }
         fn locate(
@@ -121,7 +121,7 @@ mod tests {
     fn reads_leave_it_clean_and_any_write_attempt_marks_it() {
         let inner = Arc::new(Accepting::default());
         let tracking = WriteTracking::new(inner.clone());
-        tracking.get("x").unwrap();
+        tracking.get(Namespace::Server, "x").unwrap();
         tracking
             .locate(&TenantId("t".into()), &IndexQuery::default(), &mut |_| true)
             .unwrap();
@@ -135,7 +135,7 @@ mod tests {
 
         for write in [
             |t: &WriteTracking| t.insert(&object()),
-            |t: &WriteTracking| t.remove("x"),
+            |t: &WriteTracking| t.remove(Namespace::Server, "x"),
         ] {
             let tracking = WriteTracking::new(inner.clone());
             write(&tracking).unwrap();

@@ -20,7 +20,7 @@ use kmip::{
 use kms_server::audit::AuditLog;
 use kms_server::dispatch::dispatch;
 use kms_server::state::{ServerSettings, ServerState};
-use kms_server::store::{IndexQuery, ObjectStore, StoreError, StoredObject};
+use kms_server::store::{IndexQuery, Namespace, ObjectStore, StoreError, StoredObject};
 use kms_server::tenant::{Caller, Role, TenantId};
 
 pub const V1_4: ProtocolVersion = ProtocolVersion::V1_4;
@@ -36,7 +36,10 @@ pub struct MemoryStore {
 impl ObjectStore for MemoryStore {
     fn insert(&self, object: &StoredObject) -> Result<(), StoreError> {
         let mut objects = self.objects.lock().unwrap();
-        if objects.iter().any(|o| o.uid == object.uid) {
+        if objects
+            .iter()
+            .any(|o| o.uid == object.uid && o.namespace() == object.namespace())
+        {
             return Err(StoreError::AlreadyExists(object.uid.clone()));
         }
         objects.push(object.clone());
@@ -47,26 +50,26 @@ impl ObjectStore for MemoryStore {
         let mut objects = self.objects.lock().unwrap();
         let slot = objects
             .iter_mut()
-            .find(|o| o.uid == object.uid)
+            .find(|o| o.uid == object.uid && o.namespace() == object.namespace())
             .ok_or_else(|| StoreError::NotFound(object.uid.clone()))?;
         *slot = object.clone();
         Ok(())
     }
 
-    fn get(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {
+    fn get(&self, namespace: Namespace<'_>, uid: &str) -> Result<Option<StoredObject>, StoreError> {
         Ok(self
             .objects
             .lock()
             .unwrap()
             .iter()
-            .find(|o| o.uid == uid)
+            .find(|o| o.uid == uid && o.namespace() == namespace)
             .cloned())
     }
 
-    fn remove(&self, uid: &str) -> Result<(), StoreError> {
+    fn remove(&self, namespace: Namespace<'_>, uid: &str) -> Result<(), StoreError> {
         let mut objects = self.objects.lock().unwrap();
         let before = objects.len();
-        objects.retain(|o| o.uid != uid);
+        objects.retain(|o| !(o.uid == uid && o.namespace() == namespace));
         if objects.len() == before {
             return Err(StoreError::NotFound(uid.to_owned()));
         }
@@ -260,9 +263,16 @@ impl Harness {
         self.attributes(caller, V2_1, uid).state().unwrap()
     }
 
-    /// The raw stored object, bypassing every check.
+    /// The raw stored object (of any namespace), bypassing every check.
     pub fn stored(&self, uid: &str) -> StoredObject {
-        self.store.get(uid).unwrap().unwrap()
+        self.store
+            .objects
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|o| o.uid == uid)
+            .cloned()
+            .expect("stored")
     }
 }
 

@@ -24,7 +24,7 @@ use crate::crypto::keygen::generate_key_pair;
 use crate::crypto::{CryptoError, EcCurve, KeyPairSpec, PrivateKey};
 use crate::error::KmipError;
 use crate::state::RequestContext;
-use crate::store::{ObjectStore, StoreError, StoredObject};
+use crate::store::{Namespace, ObjectStore, StoreError, StoredObject};
 use crate::tenant::TenantId;
 
 pub const CA_KEY_UID: &str = "qkms-issuing-ca-key";
@@ -108,8 +108,12 @@ pub fn install(store: &dyn ObjectStore, ca: &IssuingCa, now: i64) -> Result<(), 
 pub fn load_or_create(ctx: &RequestContext<'_>) -> Result<IssuingCa, KmipError> {
     let store = &ctx.state.store;
     let existing = (
-        store.get(CA_KEY_UID).map_err(store_error)?,
-        store.get(CA_CERTIFICATE_UID).map_err(store_error)?,
+        store
+            .get(Namespace::Server, CA_KEY_UID)
+            .map_err(store_error)?,
+        store
+            .get(Namespace::Server, CA_CERTIFICATE_UID)
+            .map_err(store_error)?,
     );
     match existing {
         (Some(key), Some(certificate)) => parts(ctx.version, &key, &certificate),
@@ -119,7 +123,13 @@ pub fn load_or_create(ctx: &RequestContext<'_>) -> Result<IssuingCa, KmipError> 
             match install(store.as_ref(), &ca, ctx.now) {
                 Ok(()) => Ok(ca),
                 // Another request made the CA at the same moment: use theirs.
-                Err(_) if store.get(CA_CERTIFICATE_UID).ok().flatten().is_some() => {
+                Err(_)
+                    if store
+                        .get(Namespace::Server, CA_CERTIFICATE_UID)
+                        .ok()
+                        .flatten()
+                        .is_some() =>
+                {
                     load_or_create(ctx)
                 }
                 Err(e) => Err(e),
@@ -136,7 +146,7 @@ pub fn is_issuing_ca_certificate(ctx: &RequestContext<'_>, der: &[u8]) -> Result
     let stored = ctx
         .state
         .store
-        .get(CA_CERTIFICATE_UID)
+        .get(Namespace::Server, CA_CERTIFICATE_UID)
         .map_err(store_error)?;
     Ok(matches!(
         stored.and_then(|s| s.object),
