@@ -26,7 +26,7 @@ pub const MECHANISMS: &[(CK_MECHANISM_TYPE, CK_ULONG, CK_ULONG, CK_FLAGS)] = &[
         EC.1,
         CKF_GENERATE_KEY_PAIR | EC_FLAGS,
     ),
-    (CKM_RSA_PKCS, RSA.0, RSA.1, SIGN),
+    (CKM_RSA_PKCS, RSA.0, RSA.1, SIGN | CIPHER),
     (CKM_SHA256_RSA_PKCS, RSA.0, RSA.1, SIGN),
     (CKM_SHA384_RSA_PKCS, RSA.0, RSA.1, SIGN),
     (CKM_SHA512_RSA_PKCS, RSA.0, RSA.1, SIGN),
@@ -45,6 +45,16 @@ pub const MECHANISMS: &[(CK_MECHANISM_TYPE, CK_ULONG, CK_ULONG, CK_FLAGS)] = &[
     (CKM_AES_KEY_WRAP, AES.0, AES.1, CKF_WRAP | CKF_UNWRAP),
     (CKM_AES_KEY_WRAP_PAD, AES.0, AES.1, CKF_WRAP | CKF_UNWRAP),
     (CKM_SHA256_HMAC, 14, 1024, SIGN),
+    // Digests take no key: key sizes 0.
+    (CKM_SHA_1, 0, 0, CKF_DIGEST),
+    (CKM_SHA224, 0, 0, CKF_DIGEST),
+    (CKM_SHA256, 0, 0, CKF_DIGEST),
+    (CKM_SHA384, 0, 0, CKF_DIGEST),
+    (CKM_SHA512, 0, 0, CKF_DIGEST),
+    (CKM_SHA3_224, 0, 0, CKF_DIGEST),
+    (CKM_SHA3_256, 0, 0, CKF_DIGEST),
+    (CKM_SHA3_384, 0, 0, CKF_DIGEST),
+    (CKM_SHA3_512, 0, 0, CKF_DIGEST),
 ];
 
 pub fn info(mechanism: CK_MECHANISM_TYPE) -> Option<CK_MECHANISM_INFO> {
@@ -66,7 +76,12 @@ mod tests {
     /// operation module accepts, and every accepted mechanism is advertised with its flag.
     #[test]
     fn the_table_advertises_exactly_what_the_operations_perform() {
+        let digests: Vec<CK_MECHANISM_TYPE> = crate::digest::DIGEST_MECHANISMS
+            .iter()
+            .map(|d| d.0)
+            .collect();
         let performed: Vec<(CK_MECHANISM_TYPE, CK_FLAGS)> = [
+            (&digests[..], CKF_DIGEST),
             (crate::signing::SIGNATURE_MECHANISMS, SIGN),
             (crate::encrypt::CIPHER_MECHANISMS, CIPHER),
             (crate::wrap::WRAP_MECHANISMS, CKF_WRAP | CKF_UNWRAP),
@@ -82,11 +97,18 @@ mod tests {
         .iter()
         .flat_map(|(list, flag)| list.iter().map(move |m| (*m, *flag)))
         .collect();
-        for (mechanism, flag) in &performed {
+        let mut flags: Vec<(CK_MECHANISM_TYPE, CK_FLAGS)> = Vec::new();
+        for (mechanism, flag) in performed {
+            match flags.iter_mut().find(|(m, _)| *m == mechanism) {
+                Some((_, both)) => *both |= flag,
+                None => flags.push((mechanism, flag)),
+            }
+        }
+        for (mechanism, flag) in &flags {
             let info = info(*mechanism).unwrap();
             assert_eq!(info.flags & !EC_FLAGS, *flag, "{mechanism:#x}");
         }
-        assert_eq!(performed.len(), MECHANISMS.len());
+        assert_eq!(flags.len(), MECHANISMS.len());
         assert!(info(CKM_AES_CTR).is_none());
     }
 }

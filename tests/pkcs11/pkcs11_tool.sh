@@ -18,7 +18,8 @@ tool -M | tee "$work/mechs.txt"
 grep -q "AES-KEY-GEN, keySize={16,32}, generate" "$work/mechs.txt"
 grep -q "RSA-PKCS-KEY-PAIR-GEN, keySize={2048,4096}, generate_key_pair" "$work/mechs.txt"
 grep -q "ECDSA-KEY-PAIR-GEN, keySize={256,384}, generate_key_pair" "$work/mechs.txt"
-for m in RSA-PKCS SHA256-RSA-PKCS SHA384-RSA-PKCS SHA512-RSA-PKCS RSA-PKCS-PSS SHA256-RSA-PKCS-PSS \
+grep -q "^ *RSA-PKCS, keySize={2048,4096}, encrypt, decrypt, sign, verify$" "$work/mechs.txt"
+for m in SHA256-RSA-PKCS SHA384-RSA-PKCS SHA512-RSA-PKCS RSA-PKCS-PSS SHA256-RSA-PKCS-PSS \
          SHA384-RSA-PKCS-PSS SHA512-RSA-PKCS-PSS; do
   grep -q "^ *$m, keySize={2048,4096}, sign, verify$" "$work/mechs.txt"
 done
@@ -35,6 +36,11 @@ grep -Eq "(AES-KEY-WRAP-PAD|mechtype-0x210A), keySize=\\{16,32\\}, wrap, unwrap$
 grep -q "SHA256-HMAC, keySize={14,1024}, sign, verify$" "$work/mechs.txt"
 grep -q "GENERIC-SECRET-KEY-GEN, keySize={112,8192}, generate$" "$work/mechs.txt"
 test "$(grep -c keySize "$work/mechs.txt")" = 23
+# the digests, computed in the module (OpenSC 0.23 names SHA3 by number)
+for m in SHA-1 SHA224 SHA256 SHA384 SHA512 "mechtype-0x2B5" "mechtype-0x2B0" "mechtype-0x2C0" "mechtype-0x2D0"; do
+  grep -Eq "^ *($m|SHA3-[0-9]+), digest$" "$work/mechs.txt"
+done
+test "$(grep -c ", digest$" "$work/mechs.txt")" = 9
 
 step "wrong PIN is refused"
 if tool --login --pin wrong-pin -O 2>"$work/badpin.txt"; then exit 1; fi
@@ -180,6 +186,14 @@ user --verify -m SHA256-HMAC --id b2 -i "$work/msg.bin" --signature-file "$work/
 user --verify -m SHA256-HMAC --id b2 -i "$work/other.bin" --signature-file "$work/hmac.sig" \
   > "$work/bad-hmac.txt" 2>&1 || true
 grep -q "Invalid signature" "$work/bad-hmac.txt"
+
+step "--hash with SHA-1/224/256/384/512 (computed in the module) agrees with openssl dgst"
+head -c 100000 /dev/urandom > "$work/hash-input.bin"
+for alg in sha1 sha224 sha256 sha384 sha512; do
+  m=$(echo "$alg" | tr a-z A-Z | sed 's/^SHA1$/SHA-1/')
+  tool --hash -m "$m" -i "$work/hash-input.bin" -o "$work/hash-$alg.bin"
+  cmp "$work/hash-$alg.bin" <(openssl dgst -"$alg" -binary "$work/hash-input.bin")
+done
 
 step "--test-threads (no background threads in the module; several caller threads)"
 tool --test-threads ILGISLT0 --test-threads ILGISLT0 > "$work/threads.txt" 2>&1
