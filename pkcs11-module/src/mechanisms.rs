@@ -10,7 +10,8 @@ const EC: (CK_ULONG, CK_ULONG) = (256, 384);
 const AES: (CK_ULONG, CK_ULONG) = (16, 32);
 
 /// `(mechanism, min key size, max key size, flags)`. Sizes as PKCS#11 gives them per mechanism: AES and HMAC
-/// keys in bytes; RSA, EC and generic secret key generation in bits.
+/// keys in bytes; RSA, EC and generic secret key generation in bits. Every mechanism but the digests runs in the
+/// server, the token's device, and carries CKF_HW ([`info`] adds it); digests are computed in the library.
 pub const MECHANISMS: &[(CK_MECHANISM_TYPE, CK_ULONG, CK_ULONG, CK_FLAGS)] = &[
     (CKM_AES_KEY_GEN, AES.0, AES.1, CKF_GENERATE),
     (CKM_GENERIC_SECRET_KEY_GEN, 112, 8192, CKF_GENERATE),
@@ -64,7 +65,11 @@ pub fn info(mechanism: CK_MECHANISM_TYPE) -> Option<CK_MECHANISM_INFO> {
         .map(|&(_, min, max, flags)| CK_MECHANISM_INFO {
             ulMinKeySize: min,
             ulMaxKeySize: max,
-            flags,
+            flags: if flags == CKF_DIGEST {
+                flags
+            } else {
+                flags | CKF_HW
+            },
         })
 }
 
@@ -106,7 +111,12 @@ mod tests {
         }
         for (mechanism, flag) in &flags {
             let info = info(*mechanism).unwrap();
-            assert_eq!(info.flags & !EC_FLAGS, *flag, "{mechanism:#x}");
+            assert_eq!(info.flags & !(EC_FLAGS | CKF_HW), *flag, "{mechanism:#x}");
+            assert_eq!(
+                info.flags & CKF_HW == 0,
+                *flag == CKF_DIGEST,
+                "{mechanism:#x}"
+            );
         }
         assert_eq!(flags.len(), MECHANISMS.len());
         assert!(info(CKM_AES_CTR).is_none());

@@ -13,28 +13,28 @@ tool -L | tee "$work/slots.txt"
 grep -q "token label *: qkms default" "$work/slots.txt"
 grep -q "login required" "$work/slots.txt"
 
-step "-M: exactly the working mechanisms"
+step "-M: exactly the working mechanisms (hw: performed by the server; digests in the module)"
 tool -M | tee "$work/mechs.txt"
-grep -q "AES-KEY-GEN, keySize={16,32}, generate" "$work/mechs.txt"
-grep -q "RSA-PKCS-KEY-PAIR-GEN, keySize={2048,4096}, generate_key_pair" "$work/mechs.txt"
-grep -q "ECDSA-KEY-PAIR-GEN, keySize={256,384}, generate_key_pair" "$work/mechs.txt"
-grep -q "^ *RSA-PKCS, keySize={2048,4096}, encrypt, decrypt, sign, verify$" "$work/mechs.txt"
+grep -q "AES-KEY-GEN, keySize={16,32}, hw, generate" "$work/mechs.txt"
+grep -q "RSA-PKCS-KEY-PAIR-GEN, keySize={2048,4096}, hw, generate_key_pair" "$work/mechs.txt"
+grep -q "ECDSA-KEY-PAIR-GEN, keySize={256,384}, hw, generate_key_pair" "$work/mechs.txt"
+grep -q "^ *RSA-PKCS, keySize={2048,4096}, hw, encrypt, decrypt, sign, verify$" "$work/mechs.txt"
 for m in SHA256-RSA-PKCS SHA384-RSA-PKCS SHA512-RSA-PKCS RSA-PKCS-PSS SHA256-RSA-PKCS-PSS \
          SHA384-RSA-PKCS-PSS SHA512-RSA-PKCS-PSS; do
-  grep -q "^ *$m, keySize={2048,4096}, sign, verify$" "$work/mechs.txt"
+  grep -q "^ *$m, keySize={2048,4096}, hw, sign, verify$" "$work/mechs.txt"
 done
 for m in ECDSA ECDSA-SHA256 ECDSA-SHA384; do
-  grep -q "^ *$m, keySize={256,384}, sign, verify" "$work/mechs.txt"
+  grep -q "^ *$m, keySize={256,384}, hw, sign, verify" "$work/mechs.txt"
 done
-grep -q "RSA-PKCS-OAEP, keySize={2048,4096}, encrypt, decrypt$" "$work/mechs.txt"
+grep -q "RSA-PKCS-OAEP, keySize={2048,4096}, hw, encrypt, decrypt$" "$work/mechs.txt"
 for m in AES-ECB AES-CBC AES-CBC-PAD AES-GCM; do
-  grep -q "^ *$m, keySize={16,32}, encrypt, decrypt$" "$work/mechs.txt"
+  grep -q "^ *$m, keySize={16,32}, hw, encrypt, decrypt$" "$work/mechs.txt"
 done
-grep -q "AES-KEY-WRAP, keySize={16,32}, wrap, unwrap$" "$work/mechs.txt"
+grep -q "AES-KEY-WRAP, keySize={16,32}, hw, wrap, unwrap$" "$work/mechs.txt"
 # OpenSC 0.23 has no name for CKM_AES_KEY_WRAP_PAD (0x210A)
-grep -Eq "(AES-KEY-WRAP-PAD|mechtype-0x210A), keySize=\\{16,32\\}, wrap, unwrap$" "$work/mechs.txt"
-grep -q "SHA256-HMAC, keySize={14,1024}, sign, verify$" "$work/mechs.txt"
-grep -q "GENERIC-SECRET-KEY-GEN, keySize={112,8192}, generate$" "$work/mechs.txt"
+grep -Eq "(AES-KEY-WRAP-PAD|mechtype-0x210A), keySize=\\{16,32\\}, hw, wrap, unwrap$" "$work/mechs.txt"
+grep -q "SHA256-HMAC, keySize={14,1024}, hw, sign, verify$" "$work/mechs.txt"
+grep -q "GENERIC-SECRET-KEY-GEN, keySize={112,8192}, hw, generate$" "$work/mechs.txt"
 test "$(grep -c keySize "$work/mechs.txt")" = 23
 # the digests, computed in the module (OpenSC 0.23 names SHA3 by number)
 for m in SHA-1 SHA224 SHA256 SHA384 SHA512 "mechtype-0x2B5" "mechtype-0x2B0" "mechtype-0x2C0" "mechtype-0x2D0"; do
@@ -194,6 +194,13 @@ for alg in sha1 sha224 sha256 sha384 sha512; do
   tool --hash -m "$m" -i "$work/hash-input.bin" -o "$work/hash-$alg.bin"
   cmp "$work/hash-$alg.bin" <(openssl dgst -"$alg" -binary "$work/hash-input.bin")
 done
+
+step "--test --login: pkcs11-tool's own self-test (random, digests, RSA signatures, verify, decryption)"
+tool --test --login --pin "$QKMS_PIN" 2>&1 | tee "$work/selftest.txt"
+grep -q "all 4 digest functions seem to work" "$work/selftest.txt"
+grep -Eq "^ +RSA-PKCS: OK" "$work/selftest.txt"
+grep -Eq "^ +SHA256-RSA-PKCS: OK" "$work/selftest.txt"
+grep -q "^No errors" "$work/selftest.txt"
 
 step "--test-threads (no background threads in the module; several caller threads)"
 tool --test-threads ILGISLT0 --test-threads ILGISLT0 > "$work/threads.txt" 2>&1
