@@ -115,7 +115,12 @@ impl DigestOperation {
         }
         let value = match view.value(&|| ops::fetch_value(library, key)) {
             Ok(value) => value,
-            Err(Pkcs11Error::Server { .. } | Pkcs11Error::Rv { .. }) => {
+            // The server refused the export, or returned no plain value.
+            Err(Pkcs11Error::Server { .. })
+            | Err(Pkcs11Error::Rv {
+                rv: CKR_ATTRIBUTE_SENSITIVE,
+                ..
+            }) => {
                 return fail(
                     CKR_KEY_INDIGESTIBLE,
                     "the server did not give the key's value",
