@@ -195,3 +195,19 @@ fn register(library: &Library, token: usize, imported: Import) -> Result<CK_OBJE
     }
     library.objects.handle_for(token, &uid)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_serial_number_matches_as_der_or_as_bare_integer_bytes() {
+        // DER INTEGER 0x80112233 (a leading zero keeps it positive).
+        let der_serial = [0x02, 0x05, 0x00, 0x80, 0x11, 0x22, 0x33];
+        assert!(same_integer(&der_serial[2..], &der_serial));
+        assert!(same_integer(&der_serial[3..], &der_serial));
+        assert!(!same_integer(&[0x80, 0x11, 0x22, 0x34], &der_serial));
+        assert!(!same_integer(&[], &der_serial));
+        assert!(!same_integer(&der_serial[3..], b"not DER"));
+    }
+}

@@ -112,8 +112,8 @@ fn with_operation(
 /// follows; any other error ends the operation, a bad data pointer included.
 ///
 /// # Safety
-/// `data` is NULL or points to `data_len` readable bytes; `signature` is NULL or points to `*length` writable
-/// bytes; `length` is NULL or writable.
+/// In `data`, the pointer is NULL or points to as many readable bytes as the length says; `signature` is NULL or
+/// points to `*length` writable bytes; `length` is NULL or writable.
 unsafe fn sign_into(
     session: CK_SESSION_HANDLE,
     data: Option<(*const u8, CK_ULONG)>,

@@ -23,12 +23,12 @@ enum After {
 /// CKR_BUFFER_TOO_SMALL, which keeps it for the retry).
 fn with_digest(
     session: CK_SESSION_HANDLE,
-    body: impl FnOnce(&Library, CK_ULONG, &mut DigestOperation) -> Result<After>,
+    body: impl FnOnce(&Library, usize, &mut DigestOperation) -> Result<After>,
 ) -> Result<()> {
     let library = library()?;
     let session = library.session(session)?;
     let mut session = lock(&session)?;
-    let token = session.token as CK_ULONG;
+    let token = session.token;
     let operation = session.digest.as_mut().ok_or(Pkcs11Error::rv(
         CKR_OPERATION_NOT_INITIALIZED,
         "C_DigestInit was not called",
@@ -125,7 +125,7 @@ cryptoki_fn! {
 cryptoki_fn! {
     fn C_DigestKey(hSession: CK_SESSION_HANDLE, hKey: CK_OBJECT_HANDLE) {
         with_digest(hSession, |library, token, operation| {
-            let entry = key(library, token as usize, hKey)?;
+            let entry = key(library, token, hKey)?;
             operation.update_with_key(library, &entry).map_err(key_handle_error)?;
             Ok(After::Keep)
         })
