@@ -61,9 +61,6 @@ pub fn set_attributes(
             }
         }
     }
-    if let Some(oid) = template.get(CKA_OBJECT_ID).filter(|o| !o.is_empty()) {
-        mapping::check_object_id(oid)?;
-    }
     let link = library.tokens[entry.token].link()?;
     let a = &view.attributes;
     let result = (|| {

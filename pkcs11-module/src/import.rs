@@ -136,8 +136,8 @@ fn same_integer(given: &[u8], der_integer: &[u8]) -> bool {
 }
 
 /// CKO_DATA: CKA_VALUE (default empty), CKA_APPLICATION (a description of the application that manages the
-/// object) and CKA_OBJECT_ID (a DER OID naming the data's type), stored as an Opaque Object with the latter two
-/// as vendor attributes, so that C_FindObjects can match them.
+/// object) and CKA_OBJECT_ID (an OID naming the data's type, kept as given: see [`mapping::object_id_attribute`]),
+/// stored as an Opaque Object with the latter two as vendor attributes, so that C_FindObjects can match them.
 fn data_object(template: &Template) -> Result<Import> {
     template.only(&[
         CKA_CLASS,
@@ -159,7 +159,6 @@ fn data_object(template: &Template) -> Result<Import> {
         attributes.push(mapping::application_attribute(application));
     }
     if let Some(oid) = template.get(CKA_OBJECT_ID).filter(|o| !o.is_empty()) {
-        mapping::check_object_id(oid)?;
         attributes.push(mapping::object_id_attribute(oid));
     }
     let value = template.get(CKA_VALUE).unwrap_or_default().to_vec();

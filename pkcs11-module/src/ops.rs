@@ -106,8 +106,9 @@ pub fn attribute(library: &Library, entry: &Entry, kind: CK_ATTRIBUTE_TYPE) -> R
     view.answer(kind, &|| fetch_value(library, entry))
 }
 
-/// C_FindObjectsInit: the handles of the token's objects matching `template`. Class, label and id are sent
-/// to Locate; every other attribute is matched here against the cached objects.
+/// C_FindObjectsInit: the handles of the token's objects matching `template`. Class, label, id and a data
+/// object's application and OID are sent to Locate; every other attribute is matched here against the cached
+/// objects.
 pub fn find(library: &Library, token: usize, template: &Template) -> Result<Vec<CK_OBJECT_HANDLE>> {
     let t = &library.tokens[token];
     if t.has_pin() && !t.logged_in() {

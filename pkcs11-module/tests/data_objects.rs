@@ -1,5 +1,5 @@
-//! CKO_DATA objects against a real server: CKA_APPLICATION, CKA_OBJECT_ID (DER OID), CKA_VALUE and CKA_LABEL
-//! are stored, read back, matched by C_FindObjects and changed by C_SetAttributeValue.
+//! CKO_DATA objects against a real server: CKA_APPLICATION, CKA_OBJECT_ID (an OID, kept byte for byte), CKA_VALUE
+//! and CKA_LABEL are stored, read back, matched by C_FindObjects and changed by C_SetAttributeValue.
 #![allow(unsafe_code)]
 
 mod common;
@@ -109,18 +109,14 @@ fn set_attribute_value_changes_application_and_object_id() {
 }
 
 #[test]
-fn an_object_id_that_is_not_one_der_oid_is_refused() {
+fn an_object_id_is_kept_as_given_even_without_its_der_header() {
+    // OpenSC 0.23's `pkcs11-tool --application-id` sends the OID's content octets only; SoftHSM2 keeps them.
     let token = Token::open();
-    for bad in [&b"1.2.3.4"[..], &OID_DATA[..5], &[0x04, 0x01, 0x00][..]] {
-        assert_eq!(
-            data_object(&token, "bad", "app", bad, b"v"),
-            Err(CKR_ATTRIBUTE_VALUE_INVALID)
-        );
-    }
-    let class = CKO_DATA;
-    let mut template = [
-        attribute(CKA_CLASS, &class),
-        bytes_attribute(CKA_LABEL, b"bad"),
-    ];
-    assert!(token.find(&mut template).is_empty(), "nothing was stored");
+    let bare = &OID_DATA[2..];
+    let object = data_object(&token, "bare", "app", bare, b"v").unwrap();
+    assert_eq!(token.get(object, CKA_OBJECT_ID).unwrap(), bare);
+    let mut by_oid = [bytes_attribute(CKA_OBJECT_ID, bare)];
+    assert_eq!(token.find(&mut by_oid), vec![object]);
+    let mut by_der = [bytes_attribute(CKA_OBJECT_ID, OID_DATA)];
+    assert!(token.find(&mut by_der).is_empty());
 }

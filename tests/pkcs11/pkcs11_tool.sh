@@ -70,11 +70,19 @@ user -O --type cert | grep -q "subject: *DN: CN=qkms-pkcs11-test"
 user --delete-object --type cert --label tool-cert
 if user -O --type cert | grep -q tool-cert; then exit 1; fi
 
-step "data object round trip"
+step "data object round trip, with CKA_APPLICATION and CKA_OBJECT_ID (--application-label/-id)"
 printf 'qkms data object' > "$work/data.bin"
 user --write-object "$work/data.bin" --type data --label tool-data
 user --read-object --type data --label tool-data -o "$work/data-back.bin"
 cmp "$work/data.bin" "$work/data-back.bin"
+user --write-object "$work/data.bin" --type data --label tool-app-data --application-label qkms-tests \
+  --application-id 1.2.840.113549.1.7.1 | tee "$work/app-data.txt"
+grep -q "application: *'qkms-tests'" "$work/app-data.txt"
+grep -q "app_id: *1.2.840.113549.1.7.1" "$work/app-data.txt"
+user --read-object --type data --application-label qkms-tests -o "$work/app-back.bin"
+cmp "$work/data.bin" "$work/app-back.bin"
+user --read-object --type data --application-id 1.2.840.113549.1.7.1 -o "$work/oid-back.bin"
+cmp "$work/data.bin" "$work/oid-back.bin"
 
 step "--keypairgen rsa:2048: public key readable, private key sensitive"
 user --keypairgen --key-type rsa:2048 --label tool-rsa --id 5a01 | tee "$work/rsa-gen.txt"
