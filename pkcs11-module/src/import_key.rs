@@ -234,8 +234,12 @@ pub(crate) fn private_key(template: &Template) -> Result<Import> {
         "an RSA private key needs CKA_PRIVATE_EXPONENT",
     )?;
     let bits = significant_bits(modulus);
+    // (CKR_KEY_SIZE_RANGE is not among C_CreateObject's codes: the modulus is a value this token refuses.)
     if !(2048..=4096).contains(&bits) {
-        return fail(CKR_KEY_SIZE_RANGE, "RSA keys are 2048 to 4096 bits");
+        return fail(
+            CKR_ATTRIBUTE_VALUE_INVALID,
+            "RSA keys are 2048 to 4096 bits",
+        );
     }
     let secret = |kind| template.get(kind).map(|v| Zeroizing::new(v.to_vec()));
     let (p, q) = (secret(CKA_PRIME_1), secret(CKA_PRIME_2));

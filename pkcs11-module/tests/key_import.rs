@@ -193,6 +193,17 @@ fn a_private_key_of_another_type_names_the_true_reason() {
     );
     let mut untyped = [attribute(CKA_CLASS, &class)];
     assert_eq!(token.create(&mut untyped), Err(CKR_TEMPLATE_INCOMPLETE));
+    // An RSA key smaller than the token takes: the modulus is a value it refuses.
+    let rsa = CKK_RSA;
+    let (modulus, exponent, private_exponent) = ([0xC5u8; 128], [1u8, 0, 1], [0x35u8; 128]);
+    let mut small = [
+        attribute(CKA_CLASS, &class),
+        attribute(CKA_KEY_TYPE, &rsa),
+        bytes_attribute(CKA_MODULUS, &modulus),
+        bytes_attribute(CKA_PUBLIC_EXPONENT, &exponent),
+        bytes_attribute(CKA_PRIVATE_EXPONENT, &private_exponent),
+    ];
+    assert_eq!(token.create(&mut small), Err(CKR_ATTRIBUTE_VALUE_INVALID));
 }
 
 /// C_Sign with CKM_SHA256_HMAC under `key`.
