@@ -1,17 +1,16 @@
-//! C_Encrypt* / C_Decrypt*: AES-ECB, AES-CBC, AES-CBC-PAD, AES-GCM and RSA-OAEP over KMIP Encrypt / Decrypt.
+//! C_Encrypt* / C_Decrypt*: AES-ECB, AES-CBC, AES-CBC-PAD, AES-GCM, RSA-OAEP and RSA PKCS#1 v1.5 over KMIP
+//! Encrypt / Decrypt.
 //!
 //! Block modes stream: each part's whole blocks go to the server at once (no padding), CBC chaining carried
 //! here as the IV of the next request, and PKCS#7 padding applied on the last block only; a decryption holds
-//! back its last block until C_DecryptFinal, since it may carry the padding. GCM and OAEP gather all input and
-//! produce their output at the end (a GCM plaintext must not be released before its tag is checked).
+//! back its last block until C_DecryptFinal, since it may carry the padding. GCM and the RSA modes gather all
+//! input and produce their output at the end (a GCM plaintext must not be released before its tag is checked).
 
 use std::sync::Arc;
 
 use cryptoki_sys::*;
 use kmip::attributes::{CryptographicParameters, CryptographicUsageMask as Usage};
-use kmip::enums::{
-    BlockCipherMode, CryptographicAlgorithm, HashingAlgorithm, MaskGenerator, PaddingMethod,
-};
+use kmip::enums::{BlockCipherMode, CryptographicAlgorithm, HashingAlgorithm, PaddingMethod};
 use kmip::payloads::*;
 use kmip::ResultReason;
 use zeroize::Zeroizing;
@@ -22,6 +21,8 @@ use crate::mechanism_params::{hash_of, Mechanism, Params};
 use crate::objects::Entry;
 use crate::ops::{unexpected, view};
 
+mod rsa;
+
 const BLOCK: usize = 16;
 
 /// The encryption and decryption mechanisms this module performs.
@@ -31,6 +32,7 @@ pub const CIPHER_MECHANISMS: &[CK_MECHANISM_TYPE] = &[
     CKM_AES_CBC_PAD,
     CKM_AES_GCM,
     CKM_RSA_PKCS_OAEP,
+    CKM_RSA_PKCS,
 ];
 
 #[derive(Debug)]
@@ -51,6 +53,10 @@ enum Mode {
         label: Vec<u8>,
         modulus_len: usize,
     },
+    /// CKM_RSA_PKCS: RSAES-PKCS1-v1_5.
+    RsaPkcs {
+        modulus_len: usize,
+    },
 }
 
 /// One active encryption or decryption of a session.
@@ -65,6 +71,8 @@ pub struct CipherOperation {
     buffer: Zeroizing<Vec<u8>>,
     /// Output produced for a call whose buffer was too small.
     pending: Option<Pending>,
+    /// Set once C_EncryptUpdate / C_DecryptUpdate gave a part: C_Encrypt / C_Decrypt may no longer end it.
+    multi_part: bool,
 }
 
 /// What a call with a short buffer computed, kept for the call that repeats it.
@@ -141,8 +149,24 @@ impl CipherOperation {
                 };
                 (mode, class, CryptographicAlgorithm::Rsa)
             }
+            (&CKM_RSA_PKCS, Params::None) => {
+                let mode = Mode::RsaPkcs {
+                    modulus_len: usize::try_from(bits).unwrap_or(0).div_ceil(8),
+                };
+                let class = if encrypt {
+                    CKO_PUBLIC_KEY
+                } else {
+                    CKO_PRIVATE_KEY
+                };
+                (mode, class, CryptographicAlgorithm::Rsa)
+            }
             (
-                &(CKM_AES_ECB | CKM_AES_CBC | CKM_AES_CBC_PAD | CKM_AES_GCM | CKM_RSA_PKCS_OAEP),
+                &(CKM_AES_ECB
+                | CKM_AES_CBC
+                | CKM_AES_CBC_PAD
+                | CKM_AES_GCM
+                | CKM_RSA_PKCS_OAEP
+                | CKM_RSA_PKCS),
                 _,
             ) => {
                 return fail(
@@ -153,14 +177,14 @@ impl CipherOperation {
             _ => {
                 return fail(
                     CKR_MECHANISM_INVALID,
-                    "ciphers: CKM_AES_ECB, CKM_AES_CBC(_PAD), CKM_AES_GCM, CKM_RSA_PKCS_OAEP",
+                    "ciphers: CKM_AES_ECB, CKM_AES_CBC(_PAD), CKM_AES_GCM, CKM_RSA_PKCS_OAEP, CKM_RSA_PKCS",
                 )
             }
         };
         if view.class != class || algorithm != Some(key_algorithm) {
             return fail(
                 CKR_KEY_TYPE_INCONSISTENT,
-                "AES modes take an AES key; OAEP an RSA public key to encrypt, a private key to decrypt",
+                "AES modes take an AES key; RSA modes a public key to encrypt, a private key to decrypt",
             );
         }
         let wanted = if encrypt {
@@ -185,7 +209,21 @@ impl CipherOperation {
             chain,
             buffer: Zeroizing::new(Vec::new()),
             pending: None,
+            multi_part: false,
         })
+    }
+
+    /// C_Encrypt / C_Decrypt's check: CKR_OPERATION_ACTIVE once parts were given (PKCS#11 v3.0 §5.8: a
+    /// multi-part operation ends with its Final call).
+    pub fn require_single_part(&self) -> Result<()> {
+        if self.multi_part {
+            fail(
+                CKR_OPERATION_ACTIVE,
+                "C_Encrypt / C_Decrypt after an Update: the operation ends with its Final call",
+            )
+        } else {
+            Ok(())
+        }
     }
 
     /// Enough room for the output of `input` (the final output when `last`), asked without a round trip.
@@ -214,8 +252,8 @@ impl CipherOperation {
                     total.saturating_sub(*tag_len)
                 }
             }
-            Mode::Oaep { modulus_len, .. } if last => *modulus_len,
-            Mode::Gcm { .. } | Mode::Oaep { .. } => 0,
+            Mode::Oaep { modulus_len, .. } | Mode::RsaPkcs { modulus_len } if last => *modulus_len,
+            Mode::Gcm { .. } | Mode::Oaep { .. } | Mode::RsaPkcs { .. } => 0,
         }
     }
 
@@ -236,12 +274,18 @@ impl CipherOperation {
                 "the call after a short buffer must repeat the same input",
             );
         }
+        if !last {
+            self.multi_part = true;
+        }
         self.buffer.extend_from_slice(input);
         match &self.mode {
             Mode::Ecb | Mode::Cbc { .. } => self.block_step(library, last),
-            Mode::Gcm { .. } | Mode::Oaep { .. } if !last => Ok(Zeroizing::new(Vec::new())),
+            Mode::Gcm { .. } | Mode::Oaep { .. } | Mode::RsaPkcs { .. } if !last => {
+                Ok(Zeroizing::new(Vec::new()))
+            }
             Mode::Gcm { .. } => self.gcm(library),
             Mode::Oaep { .. } => self.oaep(library),
+            Mode::RsaPkcs { modulus_len } => self.rsa_pkcs(library, *modulus_len),
         }
     }
 
@@ -348,44 +392,8 @@ impl CipherOperation {
         )
     }
 
-    fn oaep(&mut self, library: &Library) -> Result<Zeroizing<Vec<u8>>> {
-        let Mode::Oaep {
-            hash,
-            mgf1,
-            hash_len,
-            label,
-            modulus_len,
-        } = &self.mode
-        else {
-            return Err(Pkcs11Error::Unexpected("not an OAEP operation".into()));
-        };
-        let data = std::mem::take(&mut self.buffer);
-        if self.encrypt && data.len() + 2 * hash_len + 2 > *modulus_len {
-            return fail(
-                CKR_DATA_LEN_RANGE,
-                "too much data for OAEP with this key and hash",
-            );
-        }
-        if !self.encrypt && data.len() != *modulus_len {
-            return fail(
-                CKR_ENCRYPTED_DATA_LEN_RANGE,
-                "an OAEP ciphertext is as long as the modulus",
-            );
-        }
-        let p = CryptographicParameters {
-            cryptographic_algorithm: Some(CryptographicAlgorithm::Rsa),
-            padding_method: Some(PaddingMethod::Oaep),
-            hashing_algorithm: Some(*hash),
-            mask_generator: Some(MaskGenerator::Mgf1),
-            mask_generator_hashing_algorithm: Some(*mgf1),
-            p_source: (!label.is_empty()).then(|| label.clone()),
-            ..Default::default()
-        };
-        self.call(library, p, &data, None, None, None)
-    }
-
     /// One KMIP Encrypt or Decrypt.
-    fn call(
+    pub(super) fn call(
         &self,
         library: &Library,
         p: CryptographicParameters,

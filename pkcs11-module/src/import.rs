@@ -1,22 +1,22 @@
-//! C_CreateObject: certificates, data objects, AES keys and RSA / EC public keys, by KMIP Register.
+//! C_CreateObject by KMIP Register: certificates and data objects here, keys in [`crate::import_key`].
 
 use cryptoki_sys::*;
-use kmip::attributes::{Attribute, Attributes, CryptographicUsageMask as Usage};
-use kmip::enums::{CertificateType, CryptographicAlgorithm, KeyFormatType, ObjectType};
-use kmip::objects::{Certificate, KeyBlock, KeyMaterial, ManagedObject, OpaqueObject};
+use der::Decode;
+use kmip::attributes::Attributes;
+use kmip::enums::{CertificateType, ObjectType};
+use kmip::objects::{Certificate, ManagedObject, OpaqueObject};
 use kmip::payloads::*;
 use zeroize::Zeroizing;
 
 use crate::error::{fail, Pkcs11Error, Result};
-use crate::key_codec;
-use crate::keygen::{
-    common_attributes, key_attributes, usage_mask, AES_DEFAULT_USAGE, KEY_TEMPLATE,
-};
+use crate::keygen::common_attributes;
 use crate::library::Library;
-use crate::ops::{activate, unexpected, PKCS11_DATA};
+use crate::ops::{activate, discard, unexpected, PKCS11_DATA};
 use crate::template::Template;
+use crate::{import_key, mapping};
 
-/// C_CreateObject: certificates, data objects, AES keys and RSA / EC public keys, by KMIP Register.
+/// C_CreateObject. The class decides what the template must hold, so it is read first: a template for a class
+/// this module stores gets the reason its own rules give (a missing CKA_VALUE only where the class needs one).
 pub fn create_object(
     library: &Library,
     token: usize,
@@ -26,291 +26,187 @@ pub fn create_object(
         CKR_TEMPLATE_INCOMPLETE,
         "CKA_CLASS is required",
     ))?;
-    if class == CKO_PUBLIC_KEY {
-        let mut attributes = Attributes::new();
-        let object = public_key(template, &mut attributes)?;
-        return register(
-            library,
-            token,
-            template,
-            ObjectType::PublicKey,
-            object,
-            attributes,
-            true,
-        );
-    }
-    let value = template
-        .get(CKA_VALUE)
-        .ok_or(Pkcs11Error::rv(
-            CKR_TEMPLATE_INCOMPLETE,
-            "CKA_VALUE is required",
-        ))?
-        .to_vec();
-    let mut attributes = Attributes::new();
-    let (object_type, object, activate_after) = match class {
-        CKO_CERTIFICATE => {
-            template.only(&[
-                CKA_CLASS,
-                CKA_CERTIFICATE_TYPE,
-                CKA_VALUE,
-                CKA_LABEL,
-                CKA_ID,
-                CKA_TOKEN,
-                CKA_PRIVATE,
-                CKA_SUBJECT,
-                CKA_ISSUER,
-                CKA_SERIAL_NUMBER,
-                CKA_TRUSTED,
-                CKA_CERTIFICATE_CATEGORY,
-                CKA_MODIFIABLE,
-                CKA_DESTROYABLE,
-            ])?;
-            if template
-                .ulong(CKA_CERTIFICATE_TYPE)?
-                .is_some_and(|t| t != CKC_X_509)
-            {
-                return fail(
-                    CKR_ATTRIBUTE_VALUE_INVALID,
-                    "only X.509 certificates are supported",
-                );
-            }
-            if template.bool(CKA_PRIVATE)? == Some(true)
-                || template.bool(CKA_TRUSTED)? == Some(true)
-            {
-                return fail(
-                    CKR_ATTRIBUTE_VALUE_INVALID,
-                    "certificates here are public and untrusted",
-                );
-            }
-            // The value must be a certificate; subject, issuer and serial, when given, must be its own.
-            for kind in [CKA_SUBJECT, CKA_ISSUER, CKA_SERIAL_NUMBER] {
-                let own = crate::objects::certificate_field(&value, kind)?;
-                if template
-                    .get(kind)
-                    .is_some_and(|given| given != own.as_slice())
-                {
-                    return fail(
-                        CKR_TEMPLATE_INCONSISTENT,
-                        "a certificate field differs from CKA_VALUE",
-                    );
-                }
-            }
-            let object = ManagedObject::Certificate(Certificate {
-                certificate_type: CertificateType::X509,
-                certificate_value: value,
-            });
-            (ObjectType::Certificate, object, false)
-        }
-        CKO_DATA => {
-            template.only(&[
-                CKA_CLASS,
-                CKA_VALUE,
-                CKA_LABEL,
-                CKA_TOKEN,
-                CKA_PRIVATE,
-                CKA_APPLICATION,
-                CKA_OBJECT_ID,
-                CKA_MODIFIABLE,
-                CKA_DESTROYABLE,
-            ])?;
-            if template.bool(CKA_PRIVATE)? == Some(true) {
-                return fail(CKR_ATTRIBUTE_VALUE_INVALID, "data objects here are public");
-            }
-            if template.get(CKA_APPLICATION).is_some_and(|a| !a.is_empty())
-                || template.get(CKA_OBJECT_ID).is_some_and(|o| !o.is_empty())
-            {
-                return fail(
-                    CKR_ATTRIBUTE_VALUE_INVALID,
-                    "CKA_APPLICATION and CKA_OBJECT_ID are not stored",
-                );
-            }
-            let object = ManagedObject::OpaqueObject(OpaqueObject {
-                opaque_data_type: PKCS11_DATA,
-                opaque_data_value: Zeroizing::new(value),
-            });
-            (ObjectType::OpaqueObject, object, false)
-        }
-        CKO_SECRET_KEY => {
-            let mut allowed = KEY_TEMPLATE.to_vec();
-            allowed.push(CKA_VALUE);
-            template.only(&allowed)?;
-            if template.ulong(CKA_KEY_TYPE)? != Some(CKK_AES) {
-                return fail(
-                    CKR_TEMPLATE_INCONSISTENT,
-                    "imported secret keys must be CKK_AES",
-                );
-            }
-            if !matches!(value.len(), 16 | 24 | 32) {
-                return fail(
-                    CKR_ATTRIBUTE_VALUE_INVALID,
-                    "AES keys are 16, 24 or 32 bytes",
-                );
-            }
-            if template
-                .ulong(CKA_VALUE_LEN)?
-                .is_some_and(|l| l as usize != value.len())
-            {
-                return fail(
-                    CKR_TEMPLATE_INCONSISTENT,
-                    "CKA_VALUE_LEN differs from the value",
-                );
-            }
-            key_attributes(
-                template,
-                usage_mask(template, AES_DEFAULT_USAGE)?,
-                &mut attributes,
-            )?;
-            let bits = value.len() as i32 * 8;
-            attributes.push(Attribute::CryptographicAlgorithm(
-                CryptographicAlgorithm::Aes,
-            ));
-            attributes.push(Attribute::CryptographicLength(bits));
-            let block = KeyBlock::new(
-                KeyFormatType::Raw,
-                KeyMaterial::Bytes(Zeroizing::new(value)),
-                Some(CryptographicAlgorithm::Aes),
-                Some(bits),
-            );
-            (
-                ObjectType::SymmetricKey,
-                ManagedObject::SymmetricKey(block),
-                true,
-            )
-        }
+    let imported = match class {
+        CKO_CERTIFICATE => certificate(template)?,
+        CKO_DATA => data_object(template)?,
+        CKO_SECRET_KEY => import_key::secret_key(template)?,
+        CKO_PUBLIC_KEY => import_key::public_key(template)?,
+        CKO_PRIVATE_KEY => import_key::private_key(template)?,
         _ => {
             return fail(
                 CKR_ATTRIBUTE_VALUE_INVALID,
-                "this module creates certificates, data, AES keys and RSA / EC public keys",
+                "this module creates certificates, data objects, secret keys, public keys and RSA private keys",
             )
         }
     };
-    register(
-        library,
-        token,
-        template,
-        object_type,
-        object,
-        attributes,
-        activate_after,
-    )
+    register(library, token, imported)
 }
 
-/// Registers `object` with the template's common attributes (activated when `activate_after`), and returns its
-/// handle.
-fn register(
-    library: &Library,
-    token: usize,
-    template: &Template,
-    object_type: ObjectType,
-    object: ManagedObject,
-    mut attributes: Attributes,
-    activate_after: bool,
-) -> Result<CK_OBJECT_HANDLE> {
+/// What C_CreateObject registers: the object, its attributes (the template's common ones included) and
+/// whether it is activated at once (keys are; certificates and data have no lifecycle to start).
+pub(crate) struct Import {
+    pub object_type: ObjectType,
+    pub object: ManagedObject,
+    pub attributes: Attributes,
+    pub activate: bool,
+}
+
+/// The template's CKA_VALUE, required.
+pub(crate) fn value(template: &Template, what: &'static str) -> Result<Zeroizing<Vec<u8>>> {
+    template
+        .get(CKA_VALUE)
+        .map(|v| Zeroizing::new(v.to_vec()))
+        .ok_or(Pkcs11Error::rv(CKR_TEMPLATE_INCOMPLETE, what))
+}
+
+/// CKO_CERTIFICATE: an X.509 certificate (CKA_VALUE, DER). CKA_SUBJECT, CKA_ISSUER and CKA_SERIAL_NUMBER,
+/// when given, must be the certificate's own; the serial number may come DER-encoded (the standard) or as the
+/// bare integer bytes (Java's SunPKCS11 after `keytool -genkeypair`).
+fn certificate(template: &Template) -> Result<Import> {
+    template.only(&[
+        CKA_CLASS,
+        CKA_CERTIFICATE_TYPE,
+        CKA_VALUE,
+        CKA_LABEL,
+        CKA_ID,
+        CKA_TOKEN,
+        CKA_PRIVATE,
+        CKA_SUBJECT,
+        CKA_ISSUER,
+        CKA_SERIAL_NUMBER,
+        CKA_TRUSTED,
+        CKA_CERTIFICATE_CATEGORY,
+        CKA_MODIFIABLE,
+        CKA_DESTROYABLE,
+    ])?;
+    if template
+        .ulong(CKA_CERTIFICATE_TYPE)?
+        .is_some_and(|t| t != CKC_X_509)
+    {
+        return fail(
+            CKR_ATTRIBUTE_VALUE_INVALID,
+            "only X.509 certificates are supported",
+        );
+    }
+    if template.bool(CKA_PRIVATE)? == Some(true) || template.bool(CKA_TRUSTED)? == Some(true) {
+        return fail(
+            CKR_ATTRIBUTE_VALUE_INVALID,
+            "certificates here are public and untrusted",
+        );
+    }
+    let value = value(template, "a certificate needs CKA_VALUE")?;
+    for kind in [CKA_SUBJECT, CKA_ISSUER, CKA_SERIAL_NUMBER] {
+        let own = crate::objects::certificate_field(&value, kind)?;
+        let Some(given) = template.get(kind) else {
+            continue;
+        };
+        let same =
+            given == own.as_slice() || (kind == CKA_SERIAL_NUMBER && same_integer(given, &own));
+        if !same {
+            return fail(
+                CKR_TEMPLATE_INCONSISTENT,
+                "a certificate field differs from CKA_VALUE",
+            );
+        }
+    }
+    let mut attributes = Attributes::new();
     common_attributes(template, &mut attributes)?;
-    let request = RegisterRequest {
-        object_type,
+    Ok(Import {
+        object_type: ObjectType::Certificate,
+        object: ManagedObject::Certificate(Certificate {
+            certificate_type: CertificateType::X509,
+            certificate_value: value.to_vec(),
+        }),
         attributes,
-        object: ObjectField(Some(object)),
+        activate: false,
+    })
+}
+
+/// Whether `given` is the content octets of the DER INTEGER `der_integer` (a serial number without its tag and
+/// length), leading zero bytes aside.
+fn same_integer(given: &[u8], der_integer: &[u8]) -> bool {
+    let Ok(integer) = der::asn1::Int::from_der(der_integer) else {
+        return false;
+    };
+    fn trimmed(bytes: &[u8]) -> &[u8] {
+        let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+        &bytes[start..]
+    }
+    !given.is_empty() && trimmed(given) == trimmed(integer.as_bytes())
+}
+
+/// CKO_DATA: CKA_VALUE (default empty), CKA_APPLICATION (a description of the application that manages the
+/// object) and CKA_OBJECT_ID (an OID naming the data's type, kept as given: see [`mapping::object_id_attribute`]),
+/// stored as an Opaque Object with the latter two as vendor attributes, so that C_FindObjects can match them.
+fn data_object(template: &Template) -> Result<Import> {
+    template.only(&[
+        CKA_CLASS,
+        CKA_VALUE,
+        CKA_LABEL,
+        CKA_TOKEN,
+        CKA_PRIVATE,
+        CKA_APPLICATION,
+        CKA_OBJECT_ID,
+        CKA_MODIFIABLE,
+        CKA_DESTROYABLE,
+    ])?;
+    if template.bool(CKA_PRIVATE)? == Some(true) {
+        return fail(CKR_ATTRIBUTE_VALUE_INVALID, "data objects here are public");
+    }
+    let mut attributes = Attributes::new();
+    common_attributes(template, &mut attributes)?;
+    if let Some(application) = template.get(CKA_APPLICATION).filter(|a| !a.is_empty()) {
+        attributes.push(mapping::application_attribute(application));
+    }
+    if let Some(oid) = template.get(CKA_OBJECT_ID).filter(|o| !o.is_empty()) {
+        attributes.push(mapping::object_id_attribute(oid));
+    }
+    let value = template.get(CKA_VALUE).unwrap_or_default().to_vec();
+    Ok(Import {
+        object_type: ObjectType::OpaqueObject,
+        object: ManagedObject::OpaqueObject(OpaqueObject {
+            opaque_data_type: PKCS11_DATA,
+            opaque_data_value: Zeroizing::new(value),
+        }),
+        attributes,
+        activate: false,
+    })
+}
+
+/// Registers the object (activated when it is a key) and returns its handle. An object registered but not
+/// activated is destroyed again, so a failed C_CreateObject leaves nothing behind.
+fn register(library: &Library, token: usize, imported: Import) -> Result<CK_OBJECT_HANDLE> {
+    let request = RegisterRequest {
+        object_type: imported.object_type,
+        attributes: imported.attributes,
+        object: ObjectField(Some(imported.object)),
         protection_storage_masks: None,
     };
     let uid = match library.tokens[token].link()?.call(request)? {
         ResponsePayload::Register(response) => response.unique_identifier,
         other => return Err(unexpected(other)),
     };
-    if activate_after {
-        activate(library, token, &uid)?;
+    if imported.activate {
+        if let Err(error) = activate(library, token, &uid) {
+            discard(library, token, &uid);
+            return Err(error);
+        }
     }
     library.objects.handle_for(token, &uid)
 }
 
-/// What a public key template may hold.
-const PUBLIC_KEY_TEMPLATE: &[CK_ATTRIBUTE_TYPE] = &[
-    CKA_CLASS,
-    CKA_KEY_TYPE,
-    CKA_LABEL,
-    CKA_ID,
-    CKA_TOKEN,
-    CKA_PRIVATE,
-    CKA_MODULUS,
-    CKA_MODULUS_BITS,
-    CKA_PUBLIC_EXPONENT,
-    CKA_EC_PARAMS,
-    CKA_EC_POINT,
-    CKA_ENCRYPT,
-    CKA_VERIFY,
-    CKA_VERIFY_RECOVER,
-    CKA_WRAP,
-    CKA_DERIVE,
-    CKA_SUBJECT,
-    CKA_MODIFIABLE,
-    CKA_DESTROYABLE,
-];
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Default usage of an imported public key: what a public key is for.
-const PUBLIC_KEY_DEFAULT_USAGE: Usage =
-    Usage(Usage::VERIFY.0 | Usage::ENCRYPT.0 | Usage::WRAP_KEY.0);
-
-/// CKO_PUBLIC_KEY: an RSA (CKA_MODULUS, CKA_PUBLIC_EXPONENT) or EC (CKA_EC_PARAMS, CKA_EC_POINT) public key,
-/// registered as a SubjectPublicKeyInfo (the server parses it and fills in algorithm and length).
-fn public_key(template: &Template, attributes: &mut Attributes) -> Result<ManagedObject> {
-    template.only(PUBLIC_KEY_TEMPLATE)?;
-    let required = |kind: CK_ATTRIBUTE_TYPE, name: &'static str| {
-        template
-            .get(kind)
-            .ok_or(Pkcs11Error::rv(CKR_TEMPLATE_INCOMPLETE, name))
-    };
-    let spki = match template.ulong(CKA_KEY_TYPE)? {
-        Some(CKK_RSA) => {
-            let modulus = required(CKA_MODULUS, "an RSA public key needs CKA_MODULUS")?;
-            if template
-                .ulong(CKA_MODULUS_BITS)?
-                .is_some_and(|bits| bits as usize != significant_bits(modulus))
-            {
-                return fail(
-                    CKR_TEMPLATE_INCONSISTENT,
-                    "CKA_MODULUS_BITS differs from CKA_MODULUS",
-                );
-            }
-            let exponent = required(
-                CKA_PUBLIC_EXPONENT,
-                "an RSA public key needs CKA_PUBLIC_EXPONENT",
-            )?;
-            key_codec::rsa_spki(modulus, exponent)?
-        }
-        Some(CKK_EC) => key_codec::ec_spki(
-            required(CKA_EC_PARAMS, "an EC public key needs CKA_EC_PARAMS")?,
-            required(CKA_EC_POINT, "an EC public key needs CKA_EC_POINT")?,
-        )?,
-        Some(_) => {
-            return fail(
-                CKR_ATTRIBUTE_VALUE_INVALID,
-                "public keys are CKK_RSA or CKK_EC",
-            )
-        }
-        None => return fail(CKR_TEMPLATE_INCOMPLETE, "CKA_KEY_TYPE is required"),
-    };
-    if template.bool(CKA_PRIVATE)? == Some(true) {
-        return fail(CKR_ATTRIBUTE_VALUE_INVALID, "public keys here are public");
-    }
-    if template.bool(CKA_VERIFY_RECOVER)? == Some(true) {
-        return fail(CKR_ATTRIBUTE_VALUE_INVALID, "verify-recover is not offered");
-    }
-    attributes.push(Attribute::CryptographicUsageMask(usage_mask(
-        template,
-        PUBLIC_KEY_DEFAULT_USAGE,
-    )?));
-    Ok(ManagedObject::PublicKey(KeyBlock::new(
-        KeyFormatType::X509,
-        KeyMaterial::Bytes(Zeroizing::new(spki)),
-        None,
-        None,
-    )))
-}
-
-/// Bits of a big-endian unsigned integer, leading zero bytes and bits not counted.
-fn significant_bits(bytes: &[u8]) -> usize {
-    match bytes.iter().position(|b| *b != 0) {
-        Some(first) => (bytes.len() - first) * 8 - bytes[first].leading_zeros() as usize,
-        None => 0,
+    #[test]
+    fn a_serial_number_matches_as_der_or_as_bare_integer_bytes() {
+        // DER INTEGER 0x80112233 (a leading zero keeps it positive).
+        let der_serial = [0x02, 0x05, 0x00, 0x80, 0x11, 0x22, 0x33];
+        assert!(same_integer(&der_serial[2..], &der_serial));
+        assert!(same_integer(&der_serial[3..], &der_serial));
+        assert!(!same_integer(&[0x80, 0x11, 0x22, 0x34], &der_serial));
+        assert!(!same_integer(&[], &der_serial));
+        assert!(!same_integer(&der_serial[3..], b"not DER"));
     }
 }

@@ -10,7 +10,7 @@ use kmip::payloads::*;
 use crate::error::{fail, Result};
 use crate::library::Library;
 use crate::mapping;
-use crate::ops::{activate, unexpected};
+use crate::ops::{activate, discard, unexpected};
 use crate::template::Template;
 
 /// Label, id and the attributes every object template may carry.
@@ -92,7 +92,7 @@ pub(crate) const AES_DEFAULT_USAGE: Usage =
     Usage(Usage::ENCRYPT.0 | Usage::DECRYPT.0 | Usage::WRAP_KEY.0 | Usage::UNWRAP_KEY.0);
 
 /// Default usage of HMAC keys: PKCS#11's CKA_SIGN / CKA_VERIFY and the KMIP MAC bits the server checks.
-const HMAC_DEFAULT_USAGE: Usage =
+pub(crate) const HMAC_DEFAULT_USAGE: Usage =
     Usage(Usage::SIGN.0 | Usage::VERIFY.0 | Usage::MAC_GENERATE.0 | Usage::MAC_VERIFY.0);
 
 /// The KMIP algorithm and length (bits) of a new secret key, from the generation mechanism and template.
@@ -204,6 +204,9 @@ pub fn generate_key(
         ResponsePayload::Create(response) => response.unique_identifier,
         other => return Err(unexpected(other)),
     };
-    activate(library, token, &uid)?;
+    if let Err(error) = activate(library, token, &uid) {
+        discard(library, token, &uid);
+        return Err(error);
+    }
     library.objects.handle_for(token, &uid)
 }

@@ -10,7 +10,7 @@ use crate::error::{fail, Result};
 use crate::key_codec;
 use crate::keygen::{common_attributes, key_attributes, usage_mask};
 use crate::library::Library;
-use crate::ops::{activate, unexpected};
+use crate::ops::{activate, discard, unexpected};
 use crate::template::Template;
 
 const PUBLIC_TEMPLATE: &[CK_ATTRIBUTE_TYPE] = &[
@@ -83,9 +83,10 @@ fn spec(mechanism: CK_MECHANISM_TYPE, public: &Template) -> Result<(Cryptographi
         }
         match public.ulong(CKA_MODULUS_BITS)? {
             Some(bits @ 2048..=4096) if bits % 8 == 0 => bits as i32,
+            // PKCS#11 v3.0 §5.1 / C_GenerateKeyPair: a key size outside the mechanism's range.
             Some(_) => {
                 return fail(
-                    CKR_ATTRIBUTE_VALUE_INVALID,
+                    CKR_KEY_SIZE_RANGE,
                     "RSA keys are 2048 to 4096 bits, a whole number of bytes",
                 )
             }
@@ -196,8 +197,14 @@ pub fn generate_key_pair(
         ),
         other => return Err(unexpected(other)),
     };
-    activate(library, token, &private_uid)?;
-    activate(library, token, &public_uid)?;
+    // A pair that cannot be activated is of no use: destroy both halves rather than leave them behind.
+    if let Err(error) =
+        activate(library, token, &private_uid).and_then(|()| activate(library, token, &public_uid))
+    {
+        discard(library, token, &private_uid);
+        discard(library, token, &public_uid);
+        return Err(error);
+    }
     Ok((
         library.objects.handle_for(token, &public_uid)?,
         library.objects.handle_for(token, &private_uid)?,

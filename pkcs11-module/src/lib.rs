@@ -7,10 +7,12 @@
 pub mod attribute_update;
 pub mod client;
 pub mod config;
+pub mod digest;
 pub mod encrypt;
 pub mod error;
 mod ffi;
 pub mod import;
+pub mod import_key;
 pub mod key_codec;
 pub mod keygen;
 pub mod keypair;

@@ -3,7 +3,8 @@
 //! CKA_LABEL is the KMIP Name; CKA_ID is the vendor attribute `x` / `pkcs11-id` (a Byte String); CKA_CLASS,
 //! CKA_KEY_TYPE and CKA_VALUE_LEN come from Object Type, Cryptographic Algorithm and Length; the usage flags
 //! (CKA_ENCRYPT, CKA_SIGN, ...) are the Cryptographic Usage Mask; CKA_SENSITIVE / CKA_EXTRACTABLE are KMIP 2.1
-//! Sensitive / Extractable.
+//! Sensitive / Extractable. A data object's CKA_APPLICATION and CKA_OBJECT_ID, and the public half of an imported
+//! private key, are vendor attributes of the same `x` namespace.
 
 use cryptoki_sys::*;
 use kmip::attributes::{
@@ -65,6 +66,7 @@ pub fn key_type_of(algorithm: CryptographicAlgorithm) -> Option<CK_KEY_TYPE> {
         CryptographicAlgorithm::Rsa => CKK_RSA,
         CryptographicAlgorithm::Ec | CryptographicAlgorithm::Ecdsa => CKK_EC,
         CryptographicAlgorithm::HmacSha1 => CKK_SHA_1_HMAC,
+        CryptographicAlgorithm::HmacSha224 => CKK_SHA224_HMAC,
         CryptographicAlgorithm::HmacSha256 => CKK_SHA256_HMAC,
         CryptographicAlgorithm::HmacSha384 => CKK_SHA384_HMAC,
         CryptographicAlgorithm::HmacSha512 => CKK_SHA512_HMAC,
@@ -111,6 +113,54 @@ pub fn id_attribute(id: &[u8]) -> Attribute {
         attribute_name: ID_NAME.into(),
         value: Value::ByteString(id.to_vec()),
     })
+}
+
+/// The vendor attributes of data objects and imported private keys (all Byte Strings).
+pub const APPLICATION_NAME: &str = "pkcs11-application";
+pub const OBJECT_ID_NAME: &str = "pkcs11-object-id";
+pub const PUBLIC_HALF_NAME: &str = "pkcs11-public-key";
+
+fn bytes_attribute(name: &str, value: &[u8]) -> Attribute {
+    Attribute::Custom(CustomAttribute {
+        vendor_identification: ID_VENDOR.into(),
+        attribute_name: name.into(),
+        value: Value::ByteString(value.to_vec()),
+    })
+}
+
+fn bytes_of<'a>(attributes: &'a Attributes, name: &str) -> Option<&'a [u8]> {
+    match attributes.custom(ID_VENDOR, name)? {
+        Value::ByteString(bytes) => Some(bytes),
+        _ => None,
+    }
+}
+
+/// CKA_APPLICATION of a data object.
+pub fn application_attribute(application: &[u8]) -> Attribute {
+    bytes_attribute(APPLICATION_NAME, application)
+}
+
+pub fn application_of(attributes: &Attributes) -> Option<&[u8]> {
+    bytes_of(attributes, APPLICATION_NAME)
+}
+
+/// CKA_OBJECT_ID of a data object, byte for byte as given: the standard says a DER OID, but OpenSC 0.23's
+/// `pkcs11-tool --application-id` sends only the OID's content octets, and SoftHSM2 stores either unchecked.
+pub fn object_id_attribute(oid: &[u8]) -> Attribute {
+    bytes_attribute(OBJECT_ID_NAME, oid)
+}
+
+pub fn object_id_of(attributes: &Attributes) -> Option<&[u8]> {
+    bytes_of(attributes, OBJECT_ID_NAME)
+}
+
+/// The SubjectPublicKeyInfo of an imported private key's public half.
+pub fn public_half_attribute(spki: &[u8]) -> Attribute {
+    bytes_attribute(PUBLIC_HALF_NAME, spki)
+}
+
+pub fn public_half_of(attributes: &Attributes) -> Option<&[u8]> {
+    bytes_of(attributes, PUBLIC_HALF_NAME)
 }
 
 fn flag(attributes: &Attributes, wanted: impl Fn(&Attribute) -> Option<bool>) -> Option<bool> {
@@ -169,6 +219,16 @@ mod tests {
         attributes.push(name_attribute("k"));
         assert_eq!(id_of(&attributes), Some(&[1u8, 2, 3][..]));
         assert_eq!(label_of(&attributes), Some("k"));
+    }
+
+    #[test]
+    fn data_object_attributes_round_trip() {
+        let oid = [0x06, 0x03, 0x2A, 0x03, 0x04];
+        let mut attributes = Attributes::new();
+        attributes.push(application_attribute(b"app"));
+        attributes.push(object_id_attribute(&oid));
+        assert_eq!(application_of(&attributes), Some(&b"app"[..]));
+        assert_eq!(object_id_of(&attributes), Some(&oid[..]));
     }
 
     #[test]

@@ -166,7 +166,12 @@ impl ObjectView {
             CKA_SUBJECT | CKA_ISSUER | CKA_SERIAL_NUMBER if class == CKO_CERTIFICATE => {
                 certificate_field(self.value(fetch)?, kind).map(Answer::Value)
             }
-            CKA_APPLICATION | CKA_OBJECT_ID if class == CKO_DATA => value(Vec::new()),
+            CKA_APPLICATION if class == CKO_DATA => {
+                value(mapping::application_of(a).unwrap_or(&[]).to_vec())
+            }
+            CKA_OBJECT_ID if class == CKO_DATA => {
+                value(mapping::object_id_of(a).unwrap_or(&[]).to_vec())
+            }
             CKA_VALUE | CKA_PRIVATE_EXPONENT | CKA_PRIME_1 | CKA_PRIME_2 | CKA_EXPONENT_1
             | CKA_EXPONENT_2 | CKA_COEFFICIENT
                 if class == CKO_PRIVATE_KEY =>
@@ -184,9 +189,12 @@ impl ObjectView {
         }
     }
 
-    /// Whether this private key names its public key (KMIP Public Key Link), whose value it then presents.
+    /// Whether this private key knows its public half, whose value it then presents: a KMIP Public Key Link
+    /// (generated pairs) or the vendor attribute an imported key carries.
     fn has_public_half(&self) -> bool {
-        self.class == CKO_PRIVATE_KEY && self.attributes.linked(LinkType::PublicKeyLink).is_some()
+        self.class == CKO_PRIVATE_KEY
+            && (self.attributes.linked(LinkType::PublicKeyLink).is_some()
+                || mapping::public_half_of(&self.attributes).is_some())
     }
 
     fn usage_flag(&self, kind: CK_ATTRIBUTE_TYPE) -> Result<Answer> {

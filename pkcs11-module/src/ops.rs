@@ -51,6 +51,10 @@ pub fn fetch_value(library: &Library, entry: &Entry) -> Result<Zeroizing<Vec<u8>
     let (uid, public) = match view.class {
         CKO_PRIVATE_KEY => match view.attributes.linked(LinkType::PublicKeyLink) {
             Some(public_uid) => (public_uid.to_owned(), true),
+            None if mapping::public_half_of(&view.attributes).is_some() => {
+                let spki = mapping::public_half_of(&view.attributes).unwrap_or_default();
+                return Ok(Zeroizing::new(spki.to_vec()));
+            }
             None => {
                 return fail(
                     CKR_ATTRIBUTE_SENSITIVE,
@@ -102,8 +106,9 @@ pub fn attribute(library: &Library, entry: &Entry, kind: CK_ATTRIBUTE_TYPE) -> R
     view.answer(kind, &|| fetch_value(library, entry))
 }
 
-/// C_FindObjectsInit: the handles of the token's objects matching `template`. Class, label and id are sent
-/// to Locate; every other attribute is matched here against the cached objects.
+/// C_FindObjectsInit: the handles of the token's objects matching `template`. Class, label, id and a data
+/// object's application and OID are sent to Locate; every other attribute is matched here against the cached
+/// objects.
 pub fn find(library: &Library, token: usize, template: &Template) -> Result<Vec<CK_OBJECT_HANDLE>> {
     let t = &library.tokens[token];
     if t.has_pin() && !t.logged_in() {
@@ -123,6 +128,12 @@ pub fn find(library: &Library, token: usize, template: &Template) -> Result<Vec<
     }
     if let Some(id) = template.get(CKA_ID) {
         filters.push(mapping::id_attribute(id));
+    }
+    if let Some(application) = template.get(CKA_APPLICATION).filter(|a| !a.is_empty()) {
+        filters.push(mapping::application_attribute(application));
+    }
+    if let Some(oid) = template.get(CKA_OBJECT_ID).filter(|o| !o.is_empty()) {
+        filters.push(mapping::object_id_attribute(oid));
     }
     let mut uids = Vec::new();
     let passes: Vec<Option<ObjectType>> = if object_types.is_empty() {
@@ -209,6 +220,25 @@ pub fn destroy_object(library: &Library, handle: CK_OBJECT_HANDLE) -> Result<()>
         ResponsePayload::Destroy(_) => library.objects.forget(handle),
         other => Err(unexpected(other)),
     }
+}
+
+/// Removes an object this module just made but could not finish (a failed activation): Revoke in case it got
+/// activated, then Destroy. Best effort: the caller reports the first failure, not these.
+pub(crate) fn discard(library: &Library, token: usize, uid: &str) {
+    let Ok(link) = library.tokens[token].link() else {
+        return;
+    };
+    let _ = link.call(RevokeRequest {
+        unique_identifier: Some(uid.to_owned()),
+        revocation_reason: RevocationReason {
+            code: RevocationReasonCode::CessationOfOperation,
+            message: Some("PKCS#11: creation failed".into()),
+        },
+        compromise_occurrence_date: None,
+    });
+    let _ = link.call(DestroyRequest {
+        unique_identifier: Some(uid.to_owned()),
+    });
 }
 
 pub(crate) fn unexpected(payload: ResponsePayload) -> Pkcs11Error {

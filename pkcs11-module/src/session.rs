@@ -15,6 +15,7 @@ pub struct Session {
     pub verify: Option<SignatureOperation>,
     pub encrypt: Option<crate::encrypt::CipherOperation>,
     pub decrypt: Option<crate::encrypt::CipherOperation>,
+    pub digest: Option<crate::digest::DigestOperation>,
 }
 
 #[derive(Debug, Default)]
@@ -33,6 +34,7 @@ impl Session {
             verify: None,
             encrypt: None,
             decrypt: None,
+            digest: None,
         }
     }
 

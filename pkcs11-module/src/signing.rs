@@ -30,6 +30,10 @@ pub struct SignatureOperation {
     data: Zeroizing<Vec<u8>>,
     /// A signature computed for a length probe, with the data it signs: the following call returns it.
     pending: Option<(Zeroizing<Vec<u8>>, Vec<u8>)>,
+    /// The length every signature of this key and mechanism has (the modulus, 2 x the field, the HMAC).
+    signature_len: usize,
+    /// Set by C_SignUpdate / C_VerifyUpdate: only C_SignFinal / C_VerifyFinal may end the operation now.
+    multi_part: bool,
 }
 
 impl SignatureOperation {
@@ -86,13 +90,33 @@ impl SignatureOperation {
                 "the key's CKA_SIGN / CKA_VERIFY does not allow this",
             );
         }
+        let signature_len = match (scheme, ec_field_len) {
+            (Scheme::Hmac, _) => 32,
+            (_, Some(field)) => 2 * field,
+            _ => usize::try_from(bits).unwrap_or(0).div_ceil(8),
+        };
         Ok(Self {
             scheme,
             key,
             ec_field_len,
             data: Zeroizing::new(Vec::new()),
             pending: None,
+            signature_len,
+            multi_part: false,
         })
+    }
+
+    /// C_Sign / C_Verify's check: CKR_OPERATION_ACTIVE once parts were given, since a multi-part operation ends
+    /// with C_SignFinal / C_VerifyFinal (PKCS#11 v3.0 §5.12, §5.14), not with the one-shot call.
+    pub fn require_single_part(&self) -> Result<()> {
+        if self.multi_part {
+            fail(
+                CKR_OPERATION_ACTIVE,
+                "C_Sign / C_Verify after C_SignUpdate / C_VerifyUpdate: the operation ends with its Final call",
+            )
+        } else {
+            Ok(())
+        }
     }
 
     /// C_SignUpdate / C_VerifyUpdate. The raw mechanisms sign one digest, so they take no parts.
@@ -103,6 +127,7 @@ impl SignatureOperation {
                 "CKM_RSA_PKCS, CKM_RSA_PKCS_PSS and CKM_ECDSA sign a digest in one call",
             );
         }
+        self.multi_part = true;
         self.data.extend_from_slice(part);
         Ok(())
     }
@@ -156,7 +181,14 @@ impl SignatureOperation {
     }
 
     /// CKR_OK if `signature` is valid for `data`, CKR_SIGNATURE_INVALID otherwise.
+    /// CKR_SIGNATURE_LEN_RANGE when the signature's length alone shows it cannot be valid.
     pub fn verify(&self, library: &Library, data: &[u8], signature: &[u8]) -> Result<()> {
+        if signature.len() != self.signature_len {
+            return fail(
+                CKR_SIGNATURE_LEN_RANGE,
+                "the signature's length is not this key's and mechanism's",
+            );
+        }
         if self.scheme == Scheme::Hmac {
             return mac::verify(library, &self.key, data, signature);
         }

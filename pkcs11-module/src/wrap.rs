@@ -26,7 +26,7 @@ use crate::library::Library;
 use crate::mapping;
 use crate::mechanism_params::{Mechanism, Params};
 use crate::objects::Entry;
-use crate::ops::{activate, unexpected, view};
+use crate::ops::{activate, discard, unexpected, view};
 use crate::template::Template;
 
 /// The wrapping mechanisms this module performs.
@@ -262,7 +262,10 @@ pub fn unwrap(
         }) => return fail(CKR_WRAPPED_KEY_INVALID, "the wrapped key does not unwrap"),
         Err(e) => return Err(e),
     };
-    activate(library, kek.token, &uid)?;
+    if let Err(error) = activate(library, kek.token, &uid) {
+        discard(library, kek.token, &uid);
+        return Err(error);
+    }
     library.objects.handle_for(kek.token, &uid)
 }
 

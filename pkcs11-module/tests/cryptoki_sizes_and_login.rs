@@ -75,7 +75,7 @@ fn large_rsa_keys_unpadded_cbc_and_logout_when_the_last_session_closes() {
                 &[Attribute::ModulusBits(bits.into())],
                 &[Attribute::Sign(true)],
             )),
-            RvError::AttributeValueInvalid,
+            RvError::KeySizeRange,
             "{bits} bits"
         );
     }

@@ -13,28 +13,34 @@ tool -L | tee "$work/slots.txt"
 grep -q "token label *: qkms default" "$work/slots.txt"
 grep -q "login required" "$work/slots.txt"
 
-step "-M: exactly the working mechanisms"
+step "-M: exactly the working mechanisms (hw: performed by the server; digests in the module)"
 tool -M | tee "$work/mechs.txt"
-grep -q "AES-KEY-GEN, keySize={16,32}, generate" "$work/mechs.txt"
-grep -q "RSA-PKCS-KEY-PAIR-GEN, keySize={2048,4096}, generate_key_pair" "$work/mechs.txt"
-grep -q "ECDSA-KEY-PAIR-GEN, keySize={256,384}, generate_key_pair" "$work/mechs.txt"
-for m in RSA-PKCS SHA256-RSA-PKCS SHA384-RSA-PKCS SHA512-RSA-PKCS RSA-PKCS-PSS SHA256-RSA-PKCS-PSS \
+grep -q "AES-KEY-GEN, keySize={16,32}, hw, generate" "$work/mechs.txt"
+grep -q "RSA-PKCS-KEY-PAIR-GEN, keySize={2048,4096}, hw, generate_key_pair" "$work/mechs.txt"
+grep -q "ECDSA-KEY-PAIR-GEN, keySize={256,384}, hw, generate_key_pair" "$work/mechs.txt"
+grep -q "^ *RSA-PKCS, keySize={2048,4096}, hw, encrypt, decrypt, sign, verify$" "$work/mechs.txt"
+for m in SHA256-RSA-PKCS SHA384-RSA-PKCS SHA512-RSA-PKCS RSA-PKCS-PSS SHA256-RSA-PKCS-PSS \
          SHA384-RSA-PKCS-PSS SHA512-RSA-PKCS-PSS; do
-  grep -q "^ *$m, keySize={2048,4096}, sign, verify$" "$work/mechs.txt"
+  grep -q "^ *$m, keySize={2048,4096}, hw, sign, verify$" "$work/mechs.txt"
 done
 for m in ECDSA ECDSA-SHA256 ECDSA-SHA384; do
-  grep -q "^ *$m, keySize={256,384}, sign, verify" "$work/mechs.txt"
+  grep -q "^ *$m, keySize={256,384}, hw, sign, verify" "$work/mechs.txt"
 done
-grep -q "RSA-PKCS-OAEP, keySize={2048,4096}, encrypt, decrypt$" "$work/mechs.txt"
+grep -q "RSA-PKCS-OAEP, keySize={2048,4096}, hw, encrypt, decrypt$" "$work/mechs.txt"
 for m in AES-ECB AES-CBC AES-CBC-PAD AES-GCM; do
-  grep -q "^ *$m, keySize={16,32}, encrypt, decrypt$" "$work/mechs.txt"
+  grep -q "^ *$m, keySize={16,32}, hw, encrypt, decrypt$" "$work/mechs.txt"
 done
-grep -q "AES-KEY-WRAP, keySize={16,32}, wrap, unwrap$" "$work/mechs.txt"
+grep -q "AES-KEY-WRAP, keySize={16,32}, hw, wrap, unwrap$" "$work/mechs.txt"
 # OpenSC 0.23 has no name for CKM_AES_KEY_WRAP_PAD (0x210A)
-grep -Eq "(AES-KEY-WRAP-PAD|mechtype-0x210A), keySize=\\{16,32\\}, wrap, unwrap$" "$work/mechs.txt"
-grep -q "SHA256-HMAC, keySize={14,1024}, sign, verify$" "$work/mechs.txt"
-grep -q "GENERIC-SECRET-KEY-GEN, keySize={112,8192}, generate$" "$work/mechs.txt"
+grep -Eq "(AES-KEY-WRAP-PAD|mechtype-0x210A), keySize=\\{16,32\\}, hw, wrap, unwrap$" "$work/mechs.txt"
+grep -q "SHA256-HMAC, keySize={14,1024}, hw, sign, verify$" "$work/mechs.txt"
+grep -q "GENERIC-SECRET-KEY-GEN, keySize={112,8192}, hw, generate$" "$work/mechs.txt"
 test "$(grep -c keySize "$work/mechs.txt")" = 23
+# the digests, computed in the module (OpenSC 0.23 names SHA3 by number)
+for m in SHA-1 SHA224 SHA256 SHA384 SHA512 "mechtype-0x2B5" "mechtype-0x2B0" "mechtype-0x2C0" "mechtype-0x2D0"; do
+  grep -Eq "^ *($m|SHA3-[0-9]+), digest$" "$work/mechs.txt"
+done
+test "$(grep -c ", digest$" "$work/mechs.txt")" = 9
 
 step "wrong PIN is refused"
 if tool --login --pin wrong-pin -O 2>"$work/badpin.txt"; then exit 1; fi
@@ -64,11 +70,19 @@ user -O --type cert | grep -q "subject: *DN: CN=qkms-pkcs11-test"
 user --delete-object --type cert --label tool-cert
 if user -O --type cert | grep -q tool-cert; then exit 1; fi
 
-step "data object round trip"
+step "data object round trip, with CKA_APPLICATION and CKA_OBJECT_ID (--application-label/-id)"
 printf 'qkms data object' > "$work/data.bin"
 user --write-object "$work/data.bin" --type data --label tool-data
 user --read-object --type data --label tool-data -o "$work/data-back.bin"
 cmp "$work/data.bin" "$work/data-back.bin"
+user --write-object "$work/data.bin" --type data --label tool-app-data --application-label qkms-tests \
+  --application-id 1.2.840.113549.1.7.1 | tee "$work/app-data.txt"
+grep -q "application: *'qkms-tests'" "$work/app-data.txt"
+grep -q "app_id: *1.2.840.113549.1.7.1" "$work/app-data.txt"
+user --read-object --type data --application-label qkms-tests -o "$work/app-back.bin"
+cmp "$work/data.bin" "$work/app-back.bin"
+user --read-object --type data --application-id 1.2.840.113549.1.7.1 -o "$work/oid-back.bin"
+cmp "$work/data.bin" "$work/oid-back.bin"
 
 step "--keypairgen rsa:2048: public key readable, private key sensitive"
 user --keypairgen --key-type rsa:2048 --label tool-rsa --id 5a01 | tee "$work/rsa-gen.txt"
@@ -180,6 +194,21 @@ user --verify -m SHA256-HMAC --id b2 -i "$work/msg.bin" --signature-file "$work/
 user --verify -m SHA256-HMAC --id b2 -i "$work/other.bin" --signature-file "$work/hmac.sig" \
   > "$work/bad-hmac.txt" 2>&1 || true
 grep -q "Invalid signature" "$work/bad-hmac.txt"
+
+step "--hash with SHA-1/224/256/384/512 (computed in the module) agrees with openssl dgst"
+head -c 100000 /dev/urandom > "$work/hash-input.bin"
+for alg in sha1 sha224 sha256 sha384 sha512; do
+  m=$(echo "$alg" | tr a-z A-Z | sed 's/^SHA1$/SHA-1/')
+  tool --hash -m "$m" -i "$work/hash-input.bin" -o "$work/hash-$alg.bin"
+  cmp "$work/hash-$alg.bin" <(openssl dgst -"$alg" -binary "$work/hash-input.bin")
+done
+
+step "--test --login: pkcs11-tool's own self-test (random, digests, RSA signatures, verify, decryption)"
+tool --test --login --pin "$QKMS_PIN" 2>&1 | tee "$work/selftest.txt"
+grep -q "all 4 digest functions seem to work" "$work/selftest.txt"
+grep -Eq "^ +RSA-PKCS: OK" "$work/selftest.txt"
+grep -Eq "^ +SHA256-RSA-PKCS: OK" "$work/selftest.txt"
+grep -q "^No errors" "$work/selftest.txt"
 
 step "--test-threads (no background threads in the module; several caller threads)"
 tool --test-threads ILGISLT0 --test-threads ILGISLT0 > "$work/threads.txt" 2>&1

@@ -3,7 +3,7 @@
 use cryptoki_sys::*;
 
 use super::cryptoki_fn;
-use super::objects::{object, session_token};
+use super::objects::{key_handle_error, session_token};
 use super::ptr::{bytes, bytes_mut, out, template};
 use crate::error::{fail, Pkcs11Error, Result};
 use crate::keypair;
@@ -71,8 +71,9 @@ unsafe fn init(
     if slot(&mut session, sign).is_some() {
         return fail(CKR_OPERATION_ACTIVE, "a signature operation is active");
     }
-    let entry = object(&library, session.token, key)?;
-    let operation = SignatureOperation::new(&library, entry, &mechanism, sign)?;
+    let entry = super::objects::key(&library, session.token, key)?;
+    let operation =
+        SignatureOperation::new(&library, entry, &mechanism, sign).map_err(key_handle_error)?;
     *slot(&mut session, sign) = Some(operation);
     Ok(())
 }
@@ -106,20 +107,30 @@ fn with_operation(
     result
 }
 
-/// Signs `data` into the caller's buffer; a NULL or short buffer gets the length and keeps the operation,
-/// with the signature cached for the call that follows.
+/// Signs into the caller's buffer: `data` (C_Sign; `None` for C_SignFinal, which signs the gathered parts). A
+/// NULL or short buffer gets the length and keeps the operation, with the signature cached for the call that
+/// follows; any other error ends the operation, a bad data pointer included.
 ///
 /// # Safety
-/// `signature` is NULL or points to `*length` writable bytes; `length` is NULL or writable.
+/// In `data`, the pointer is NULL or points to as many readable bytes as the length says; `signature` is NULL or
+/// points to `*length` writable bytes; `length` is NULL or writable.
 unsafe fn sign_into(
     session: CK_SESSION_HANDLE,
-    data: &[u8],
-    gathered: bool,
+    data: Option<(*const u8, CK_ULONG)>,
     signature: *mut u8,
     length: *mut CK_ULONG,
 ) -> Result<()> {
+    let gathered = data.is_none();
     with_operation(session, true, |library, operation| {
         let mut run = || -> Result<bool> {
+            let data: &[u8] = match data {
+                Some((pointer, len)) => {
+                    operation.require_single_part()?;
+                    // SAFETY: the caller guarantees `len` readable bytes at `pointer` (or NULL with 0).
+                    unsafe { bytes(pointer, len)? }
+                }
+                None => &[],
+            };
             // SAFETY: the caller guarantees `length` is NULL or writable.
             let length = unsafe { out(length)? };
             let data = if gathered {
@@ -167,19 +178,17 @@ cryptoki_fn! {
 
 cryptoki_fn! {
     fn C_Sign(hSession: CK_SESSION_HANDLE, pData: CK_BYTE_PTR, ulDataLen: CK_ULONG, pSignature: CK_BYTE_PTR, pulSignatureLen: CK_ULONG_PTR) {
-        // SAFETY: pData holds ulDataLen readable bytes (or is NULL with 0).
-        let data = unsafe { bytes(pData, ulDataLen)? };
-        // SAFETY: pSignature / pulSignatureLen follow the PKCS#11 output-buffer contract.
-        unsafe { sign_into(hSession, data, false, pSignature, pulSignatureLen) }
+        // SAFETY: pData holds ulDataLen readable bytes (or is NULL with 0); pSignature / pulSignatureLen follow
+        // the PKCS#11 output-buffer contract.
+        unsafe { sign_into(hSession, Some((pData, ulDataLen)), pSignature, pulSignatureLen) }
     }
 }
 
 cryptoki_fn! {
     fn C_SignUpdate(hSession: CK_SESSION_HANDLE, pPart: CK_BYTE_PTR, ulPartLen: CK_ULONG) {
-        // SAFETY: pPart holds ulPartLen readable bytes (or is NULL with 0).
-        let part = unsafe { bytes(pPart, ulPartLen)? };
         with_operation(hSession, true, |_, operation| {
-            let result = operation.update(part);
+            // SAFETY: pPart holds ulPartLen readable bytes (or is NULL with 0).
+            let result = unsafe { bytes(pPart, ulPartLen) }.and_then(|part| operation.update(part));
             let keep = result.is_ok();
             (result, keep)
         })
@@ -189,7 +198,7 @@ cryptoki_fn! {
 cryptoki_fn! {
     fn C_SignFinal(hSession: CK_SESSION_HANDLE, pSignature: CK_BYTE_PTR, pulSignatureLen: CK_ULONG_PTR) {
         // SAFETY: pSignature / pulSignatureLen follow the PKCS#11 output-buffer contract.
-        unsafe { sign_into(hSession, &[], true, pSignature, pulSignatureLen) }
+        unsafe { sign_into(hSession, None, pSignature, pulSignatureLen) }
     }
 }
 
@@ -202,22 +211,25 @@ cryptoki_fn! {
 
 cryptoki_fn! {
     fn C_Verify(hSession: CK_SESSION_HANDLE, pData: CK_BYTE_PTR, ulDataLen: CK_ULONG, pSignature: CK_BYTE_PTR, ulSignatureLen: CK_ULONG) {
-        // SAFETY: pData holds ulDataLen readable bytes (or is NULL with 0).
-        let data = unsafe { bytes(pData, ulDataLen)? };
-        // SAFETY: pSignature holds ulSignatureLen readable bytes.
-        let signature = unsafe { bytes(pSignature, ulSignatureLen)? };
         with_operation(hSession, false, |library, operation| {
-            (operation.verify(library, data, signature), false)
+            let run = || -> Result<()> {
+                operation.require_single_part()?;
+                // SAFETY: pData holds ulDataLen readable bytes (or is NULL with 0).
+                let data = unsafe { bytes(pData, ulDataLen)? };
+                // SAFETY: pSignature holds ulSignatureLen readable bytes.
+                let signature = unsafe { bytes(pSignature, ulSignatureLen)? };
+                operation.verify(library, data, signature)
+            };
+            (run(), false)
         })
     }
 }
 
 cryptoki_fn! {
     fn C_VerifyUpdate(hSession: CK_SESSION_HANDLE, pPart: CK_BYTE_PTR, ulPartLen: CK_ULONG) {
-        // SAFETY: pPart holds ulPartLen readable bytes (or is NULL with 0).
-        let part = unsafe { bytes(pPart, ulPartLen)? };
         with_operation(hSession, false, |_, operation| {
-            let result = operation.update(part);
+            // SAFETY: pPart holds ulPartLen readable bytes (or is NULL with 0).
+            let result = unsafe { bytes(pPart, ulPartLen) }.and_then(|part| operation.update(part));
             let keep = result.is_ok();
             (result, keep)
         })
@@ -226,11 +238,13 @@ cryptoki_fn! {
 
 cryptoki_fn! {
     fn C_VerifyFinal(hSession: CK_SESSION_HANDLE, pSignature: CK_BYTE_PTR, ulSignatureLen: CK_ULONG) {
-        // SAFETY: pSignature holds ulSignatureLen readable bytes.
-        let signature = unsafe { bytes(pSignature, ulSignatureLen)? };
         with_operation(hSession, false, |library, operation| {
-            let data = operation.take_data(&[]);
-            (operation.verify(library, &data, signature), false)
+            // SAFETY: pSignature holds ulSignatureLen readable bytes.
+            let result = unsafe { bytes(pSignature, ulSignatureLen) }.and_then(|signature| {
+                let data = operation.take_data(&[]);
+                operation.verify(library, &data, signature)
+            });
+            (result, false)
         })
     }
 }

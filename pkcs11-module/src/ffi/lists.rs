@@ -5,6 +5,7 @@ use cryptoki_sys::*;
 use super::cipher::*;
 use super::crypto::*;
 use super::cryptoki_fn;
+use super::digest::*;
 use super::general::*;
 use super::objects::*;
 use super::ptr::{out, write_list};

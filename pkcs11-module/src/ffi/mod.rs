@@ -7,6 +7,7 @@
 
 mod cipher;
 mod crypto;
+mod digest;
 mod general;
 mod lists;
 mod mechanism;

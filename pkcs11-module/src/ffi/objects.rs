@@ -42,6 +42,21 @@ pub(super) fn object(
     Ok(entry)
 }
 
+/// The key behind `handle` for an operation's *Init (and C_DigestKey): as [`object`], but a handle that names no
+/// object of the token, or one gone from the server, is CKR_KEY_HANDLE_INVALID, the code those calls return.
+pub(super) fn key(library: &Library, token: usize, handle: CK_OBJECT_HANDLE) -> Result<Arc<Entry>> {
+    object(library, token, handle).map_err(key_handle_error)
+}
+
+/// CKR_OBJECT_HANDLE_INVALID (no such object) becomes CKR_KEY_HANDLE_INVALID; other errors pass unchanged.
+pub(super) fn key_handle_error(error: Pkcs11Error) -> Pkcs11Error {
+    if error.to_rv() == CKR_OBJECT_HANDLE_INVALID {
+        Pkcs11Error::rv(CKR_KEY_HANDLE_INVALID, "no key has this handle")
+    } else {
+        error
+    }
+}
+
 cryptoki_fn! {
     fn C_CreateObject(hSession: CK_SESSION_HANDLE, pTemplate: CK_ATTRIBUTE_PTR, ulCount: CK_ULONG, phObject: CK_OBJECT_HANDLE_PTR) {
         let library = library()?;

@@ -26,7 +26,7 @@ cryptoki_fn! {
         let mechanism = unsafe { required(pMechanism)? };
         let kek = object(&library, token, hWrappingKey)
             .map_err(|_| Pkcs11Error::rv(CKR_WRAPPING_KEY_HANDLE_INVALID, "hWrappingKey is not an object"))?;
-        let key = object(&library, token, hKey)?;
+        let key = super::objects::key(&library, token, hKey)?;
         // SAFETY: pulWrappedKeyLen is NULL or writable.
         let length = unsafe { out(pulWrappedKeyLen)? };
         let needed = wrap::wrap_len(&library, &mechanism, &kek, &key)? as CK_ULONG;
