@@ -82,16 +82,38 @@ fn a_non_compromise_revoke_deactivates_and_a_deactivated_key_can_be_destroyed() 
 }
 
 #[test]
-fn a_compromise_revoke_needs_its_occurrence_date() {
+fn a_compromise_revoke_without_its_occurrence_date_takes_the_initial_date_and_says_so() {
+    // PyKMIP's client sends exactly this (issue #14): accepted, with the most conservative date.
     let h = Harness::new();
     let uid = h.create_aes(&h.alice, V2_1, "k");
-    assert_failed(
-        &h.one(
-            &h.alice,
-            V2_1,
-            revoke(&uid, RevocationReasonCode::KeyCompromise, None),
-        ),
-        ResultReason::InvalidField,
+    h.ok(
+        &h.alice,
+        V2_1,
+        revoke(&uid, RevocationReasonCode::KeyCompromise, None),
+    );
+    assert_eq!(h.state_of(&h.alice, &uid), State::Compromised);
+    let attributes = h.attributes(&h.alice, V2_1, &uid);
+    let initial = attributes
+        .iter()
+        .find_map(|a| match a {
+            Attribute::InitialDate(d) => Some(*d),
+            _ => None,
+        })
+        .expect("an Initial Date");
+    let occurred = attributes
+        .iter()
+        .find_map(|a| match a {
+            Attribute::CompromiseOccurrenceDate(d) => Some(*d),
+            _ => None,
+        })
+        .expect("a Compromise Occurrence Date");
+    assert_eq!(occurred, initial);
+    let noted = attributes.iter().any(|a| {
+        matches!(a, Attribute::Custom(c) if c.attribute_name.contains("compromise-date-defaulted"))
+    });
+    assert!(
+        noted,
+        "the object records that the date was defaulted: {attributes:?}"
     );
 }
 

@@ -1,8 +1,14 @@
 //! The request each benchmark repeats, encoded once before the clock starts, and the objects it needs
 //! (the key to Get, the key pair to sign with, the AES key to encrypt under), created over one connection.
 
-use kmip::attributes::{Attribute, Attributes, CryptographicParameters, CryptographicUsageMask};
-use kmip::enums::{BlockCipherMode, CryptographicAlgorithm, DigitalSignatureAlgorithm, ObjectType};
+use kmip::attributes::{
+    Attribute, Attributes, CryptographicDomainParameters, CryptographicParameters,
+    CryptographicUsageMask,
+};
+use kmip::enums::{
+    BlockCipherMode, CryptographicAlgorithm, DigitalSignatureAlgorithm, ObjectType,
+    RecommendedCurve,
+};
 use kmip::payloads::{
     CreateKeyPairRequest, CreateRequest, EncryptRequest, GetRequest, RequestPayload,
     RngRetrieveRequest, SignRequest,
@@ -60,16 +66,34 @@ pub fn create_aes_256(active: bool) -> RequestPayload {
 
 /// Create Key Pair for signing: the private key may Sign, the public key Verify; `active` activates both.
 pub fn create_key_pair(kind: KeyKind, active: bool) -> RequestPayload {
-    let (algorithm, length) = match kind {
-        KeyKind::P256 => (CryptographicAlgorithm::Ec, 256),
-        KeyKind::P384 => (CryptographicAlgorithm::Ec, 384),
-        KeyKind::Rsa2048 => (CryptographicAlgorithm::Rsa, 2048),
-        KeyKind::Rsa3072 => (CryptographicAlgorithm::Rsa, 3072),
+    // An EC pair names its curve (Recommended Curve), as every server expects: with only the algorithm and the
+    // length, Cosmian KMS made X25519 keys and every ECDSA Sign failed (issue #14).
+    let (algorithm, length, curve) = match kind {
+        KeyKind::P256 => (
+            CryptographicAlgorithm::Ec,
+            256,
+            Some(RecommendedCurve::P256),
+        ),
+        KeyKind::P384 => (
+            CryptographicAlgorithm::Ec,
+            384,
+            Some(RecommendedCurve::P384),
+        ),
+        KeyKind::Rsa2048 => (CryptographicAlgorithm::Rsa, 2048, None),
+        KeyKind::Rsa3072 => (CryptographicAlgorithm::Rsa, 3072, None),
     };
     let mut common = vec![
         Attribute::CryptographicAlgorithm(algorithm),
         Attribute::CryptographicLength(length),
     ];
+    if let Some(curve) = curve {
+        common.push(Attribute::CryptographicDomainParameters(
+            CryptographicDomainParameters {
+                qlength: None,
+                recommended_curve: Some(curve),
+            },
+        ));
+    }
     if active {
         common.push(Attribute::ActivationDate(0));
     }

@@ -171,7 +171,8 @@ pub fn rng_description(mechanism: DrbgMechanism) -> RandomNumberGenerator {
 }
 
 /// A server custom attribute from its 1.x name (`x-qkms-...`).
-fn server_custom(v1_name: &str, value: String) -> Attribute {
+/// A server-set custom attribute (`x-qkms-...` in 1.x, Vendor `x` in 2.x) with a text value.
+pub fn server_custom(v1_name: &str, value: String) -> Attribute {
     let attribute_name = match AttributeName::from_text_name(v1_name) {
         AttributeName::Vendor { attribute_name, .. } => attribute_name,
         // Provenance names all start with "x-"; keep the name whole if that ever changes.

@@ -3,12 +3,15 @@
 use kmip::attributes::Attribute;
 use kmip::enums::{RevocationReasonCode, State};
 use kmip::payloads::{RevokeRequest, RevokeResponse};
-use kmip::ResultReason;
 
 use crate::error::KmipError;
 use crate::managed::lifecycle::{set_changed, state_of};
+use crate::managed::provenance::server_custom;
 use crate::managed::{load, save, target, wrong_state};
 use crate::state::RequestContext;
+
+/// The custom attribute saying a compromise revocation's date was defaulted (to the object's Initial Date).
+pub const COMPROMISE_DATE_DEFAULTED: &str = "x-qkms-compromise-date-defaulted";
 
 pub fn revoke(
     ctx: &RequestContext<'_>,
@@ -41,15 +44,32 @@ pub fn revoke(
         }
     };
     if compromise {
-        let occurred = request.compromise_occurrence_date.ok_or_else(|| {
-            KmipError::new(
-                ResultReason::InvalidField,
-                "a compromise revocation needs a Compromise Occurrence Date",
-            )
-        })?;
+        // KMIP requires a Compromise Occurrence Date with a compromise reason, but real clients (PyKMIP's
+        // documented examples) omit it and their meaning is clear. The most conservative date is taken: the
+        // object's Initial Date (all use since creation is suspect), and the object records that it was defaulted.
+        let occurred = match request.compromise_occurrence_date {
+            Some(date) => date.0,
+            None => {
+                let initial = object
+                    .attributes
+                    .iter()
+                    .find_map(|a| match a {
+                        Attribute::InitialDate(d) => Some(*d),
+                        _ => None,
+                    })
+                    .unwrap_or(0);
+                object.attributes.set(server_custom(
+                    COMPROMISE_DATE_DEFAULTED,
+                    format!(
+                        "no Compromise Occurrence Date was given; the Initial Date ({initial}) was taken"
+                    ),
+                ));
+                initial
+            }
+        };
         object
             .attributes
-            .set(Attribute::CompromiseOccurrenceDate(occurred.0));
+            .set(Attribute::CompromiseOccurrenceDate(occurred));
         object.attributes.set(Attribute::CompromiseDate(ctx.now));
     } else if state != State::Deactivated {
         object.attributes.set(Attribute::DeactivationDate(ctx.now));
