@@ -98,8 +98,11 @@ impl Shared {
         dispatcher: Dispatcher,
         audit: Arc<crate::audit::AuditLog>,
     ) -> Self {
-        // Twice the cores keeps them busy while some slots wait for the disk.
-        let slots = std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).max(4));
+        // Most offloaded messages wait for the disk (a Create's flush), not the CPU, and concurrent writers share
+        // flushes (group commit): too few slots would shrink those groups (4 slots cost a quarter of the durable
+        // Create rate at 16 connections). 16, or four per core, bounds the memory answers in the making can hold
+        // to that many messages' request plus response budget.
+        let slots = std::thread::available_parallelism().map_or(16, |n| (4 * n.get()).max(16));
         Self {
             handshakes: HandshakeGate::new(
                 settings.max_handshakes,
