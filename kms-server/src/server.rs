@@ -23,7 +23,8 @@ use crate::auth::Authenticator;
 use crate::config::{Config, ConfigError};
 use crate::listener::{self, ConnectionSettings, Dispatcher, ListenerError, Shared};
 use crate::state::{ServerSettings, ServerState};
-use crate::store::{SledStore, StoreError, StoreOptions};
+use crate::store::recovering::passphrase_opener;
+use crate::store::{RecoveringStore, RecoverySettings, StoreError, StoreOptions};
 
 /// The server could not be built or started.
 #[derive(Debug, thiserror::Error)]
@@ -71,16 +72,18 @@ impl Server {
             argon2: config.store.argon2,
             ..StoreOptions::default()
         };
-        let store = SledStore::open(
+        // The store reopens itself after a full disk (or another I/O failure): it keeps what reopening needs.
+        let opener = passphrase_opener(
             &config.store.path,
-            passphrase.as_bytes(),
+            Zeroizing::new(passphrase.as_bytes().to_vec()),
             entropy.clone(),
-            &options,
-        )
-        .map_err(|error| ServerError::Store {
-            path: config.store.path.display().to_string(),
-            error,
-        })?;
+            options,
+        );
+        let store = RecoveringStore::open(&config.store.path, opener, RecoverySettings::default())
+            .map_err(|error| ServerError::Store {
+                path: config.store.path.display().to_string(),
+                error,
+            })?;
         let audit = open_audit(config)?;
 
         let provider = entropy.rustls_provider();
