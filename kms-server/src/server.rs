@@ -80,6 +80,7 @@ impl Server {
             options,
         );
         let store = RecoveringStore::open(&config.store.path, opener, RecoverySettings::default())
+            .map(Arc::new)
             .map_err(|error| ServerError::Store {
                 path: config.store.path.display().to_string(),
                 error,
@@ -101,7 +102,7 @@ impl Server {
         let tls = listener::tls_server_config(provider, client_cas, chain, key)?;
 
         let state = Arc::new(ServerState {
-            store: Arc::new(store),
+            store: Arc::clone(&store) as Arc<dyn crate::store::ObjectStore>,
             entropy,
             audit: Arc::new(audit),
             usage: Arc::default(),
@@ -132,6 +133,7 @@ impl Server {
             state.entropy.clone(),
             Arc::clone(&state.usage),
             Arc::clone(&state.audit),
+            Arc::clone(&store),
         );
         Ok(Self {
             state,

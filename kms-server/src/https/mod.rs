@@ -38,6 +38,7 @@ use crate::audit::AuditLog;
 use crate::auth::AuthError;
 use crate::config::HttpsConfig;
 use crate::listener::{self, ListenerError, Shared};
+use crate::store::RecoveringStore;
 use crate::tenant::Caller;
 use crate::usage::UsageMeter;
 
@@ -53,6 +54,8 @@ pub struct HttpsShared {
     pub usage: Arc<UsageMeter>,
     /// For the records of operator actions (entropy source resets).
     pub audit: Arc<AuditLog>,
+    /// For `/health`: whether the store's disk is full.
+    pub store: Arc<RecoveringStore>,
 }
 
 /// One connection's view: the shared parts and who the client certificate names.
@@ -101,6 +104,7 @@ impl HttpsListener {
         entropy: EntropyPool,
         usage: Arc<UsageMeter>,
         audit: Arc<AuditLog>,
+        store: Arc<RecoveringStore>,
     ) -> Option<Self> {
         if !config.enabled {
             return None;
@@ -115,6 +119,7 @@ impl HttpsListener {
                 entropy,
                 usage,
                 audit,
+                store,
             }),
             listen: config.listen.clone(),
         })
