@@ -5,7 +5,8 @@
 //! `getrandom` fallback is labelled NOT quantum in so many words, so that a monitoring system (or a human reading
 //! the JSON) cannot mistake a classical set-up, or a latched-off QRNG, for a QRNG-backed one. An audit log that
 //! cannot be written makes the server refuse every operation (it fails closed), so it makes the status `failing`
-//! (HTTP 503) with an `audit` section saying what fails and since when.
+//! (HTTP 503) with an `audit` section saying what fails and since when. The `store` section says whether the
+//! store's disk is full (writes refused, reads work: `degraded`) or the store could not be reopened (`failing`).
 
 use entropy::health::HealthState;
 use entropy::source::SourceKind;
