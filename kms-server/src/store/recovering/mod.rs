@@ -22,9 +22,6 @@
 
 use std::cell::Cell;
 use std::fmt;
-use std::fs;
-use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -35,10 +32,12 @@ use kmip::attributes::Attributes;
 use super::{IndexQuery, ObjectStore, SledStore, StoreError, StoredObject};
 use crate::tenant::TenantId;
 
-/// The reserve file kept in the store's directory (sled ignores files it does not know).
-pub const RESERVE_FILE: &str = "qkms-space-reserve";
-/// The probe file written (and deleted) to check that space came back.
-const PROBE_FILE: &str = "qkms-space-probe";
+mod classify;
+mod reserve;
+
+pub use classify::{classify, IoFailure};
+use reserve::SpaceReserve;
+pub use reserve::RESERVE_FILE;
 
 /// Opens the underlying database; called at start and for every reopen. Holds the root-key material.
 pub type Opener = Box<dyn Fn() -> Result<SledStore, StoreError> + Send + Sync>;
@@ -70,42 +69,6 @@ impl Default for RecoverySettings {
             reserve_bytes: 4 * 1024 * 1024,
             probe_interval: Duration::from_millis(500),
         }
-    }
-}
-
-/// What kind of I/O failure a store error is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IoFailure {
-    /// The file system is full (ENOSPC) or over quota (EDQUOT), first-hand or as sled's sticky error.
-    NoSpace,
-    /// Any other I/O failure of the database.
-    Other,
-}
-
-/// Classifies a store error: `None` for errors that say nothing about the disk (not found, corrupt data...).
-/// sled's errors reach us as text (its sticky error is a copy of the first, formatted with `Debug`), so the
-/// classification reads the text: the OS message, the error kind name or the errno.
-pub fn classify(error: &StoreError) -> Option<IoFailure> {
-    const NO_SPACE: [&str; 7] = [
-        "no space left on device",
-        "disk quota exceeded",
-        "storagefull",
-        "quotaexceeded",
-        "os error 28",
-        "code: 28,",
-        "os error 122",
-    ];
-    match error {
-        StoreError::DiskFull { .. } => Some(IoFailure::NoSpace),
-        StoreError::Io(message) => {
-            let message = message.to_ascii_lowercase();
-            if NO_SPACE.iter().any(|marker| message.contains(marker)) {
-                Some(IoFailure::NoSpace)
-            } else {
-                Some(IoFailure::Other)
-            }
-        }
-        _ => None,
     }
 }
 
@@ -161,9 +124,10 @@ pub struct RecoveringStore {
     path: PathBuf,
     opener: Opener,
     settings: RecoverySettings,
+    reserve: SpaceReserve,
     current: RwLock<Current>,
     /// The generation of the last instance opened (kept while none is live).
-    next_generation: AtomicU64,
+    last_generation: AtomicU64,
     /// False while healthy: the one check on the hot path.
     degraded: AtomicBool,
     condition: Mutex<Condition>,
@@ -191,13 +155,14 @@ impl RecoveringStore {
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             path: path.as_ref().to_owned(),
             opener,
+            reserve: SpaceReserve::new(path.as_ref(), settings.reserve_bytes),
             settings,
             current: RwLock::new(Some((1, Arc::new(store)))),
-            next_generation: AtomicU64::new(1),
+            last_generation: AtomicU64::new(1),
             degraded: AtomicBool::new(false),
             condition: Mutex::new(Condition::default()),
         };
-        if let Err(error) = this.write_reserve() {
+        if let Err(error) = this.reserve.write() {
             tracing::warn!(path = %this.path.display(), %error,
                 "the object store's disk has no room for its reserve: writes are refused until space is freed");
             let mut condition = this.lock_condition();
@@ -311,11 +276,7 @@ impl RecoveringStore {
         condition.broken = Some((now, error.to_string()));
         if kind == IoFailure::NoSpace && condition.full.is_none() {
             condition.full = Some((now, error.to_string()));
-            if let Err(e) = fs::remove_file(self.path.join(RESERVE_FILE)) {
-                if e.kind() != io::ErrorKind::NotFound {
-                    tracing::warn!(error = %e, "cannot delete the store's space reserve");
-                }
-            }
+            self.reserve.release();
         }
         self.degraded.store(true, Ordering::Release);
         self.reopen(&mut condition);
@@ -335,7 +296,11 @@ impl RecoveringStore {
         if access == Access::Write && condition.full.is_some() {
             if due {
                 condition.last_attempt = Some(Instant::now());
-                match self.write_reserve().and_then(|()| self.probe_headroom()) {
+                match self
+                    .reserve
+                    .write()
+                    .and_then(|()| self.reserve.probe_headroom())
+                {
                     Ok(()) => {
                         tracing::info!(path = %self.path.display(),
                             "the object store's disk has free space again: writes accepted");
@@ -363,7 +328,7 @@ impl RecoveringStore {
         let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
         let generation = current
             .as_ref()
-            .map_or(self.next_generation.load(Ordering::Acquire), |(g, _)| *g);
+            .map_or(self.last_generation.load(Ordering::Acquire), |(g, _)| *g);
         if let Some((_, old)) = current.take() {
             let deadline = Instant::now() + Duration::from_secs(10);
             while Arc::strong_count(&old) > 1 && Instant::now() < deadline {
@@ -392,7 +357,7 @@ impl RecoveringStore {
         let opened = loop {
             match (self.opener)() {
                 Err(StoreError::Io(message))
-                    if message.contains("lock") && Instant::now() < deadline =>
+                    if message.contains("could not acquire lock") && Instant::now() < deadline =>
                 {
                     std::thread::sleep(Duration::from_millis(10));
                 }
@@ -403,7 +368,7 @@ impl RecoveringStore {
             Ok(store) => {
                 tracing::info!(path = %self.path.display(), generation = generation + 1,
                     "object store reopened");
-                self.next_generation
+                self.last_generation
                     .store(generation + 1, Ordering::Release);
                 *current = Some((generation + 1, Arc::new(store)));
                 condition.broken = None;
@@ -411,48 +376,11 @@ impl RecoveringStore {
             Err(error) => {
                 tracing::error!(path = %self.path.display(), %error, "cannot reopen the object store");
                 condition.broken = Some((SystemTime::now(), error.to_string()));
-                // No instance until a reopen succeeds; the next one still gets a new generation (see
-                // `next_generation`), so nothing written before is confirmed by it.
+                // No instance until a reopen succeeds; the next one still gets a new generation (counted on
+                // from `last_generation`), so nothing written before is confirmed by it.
                 *current = None;
             }
         }
-    }
-
-    /// Writes the reserve file unless it is already whole.
-    fn write_reserve(&self) -> io::Result<()> {
-        let path = self.path.join(RESERVE_FILE);
-        if fs::metadata(&path).is_ok_and(|m| m.len() == self.settings.reserve_bytes) {
-            return Ok(());
-        }
-        self.write_file_of_reserve_size(&path).inspect_err(|_| {
-            let _ = fs::remove_file(&path);
-        })
-    }
-
-    /// Proves that as much again as the reserve fits: writes, syncs and deletes a probe file.
-    fn probe_headroom(&self) -> io::Result<()> {
-        let path = self.path.join(PROBE_FILE);
-        let written = self.write_file_of_reserve_size(&path);
-        let removed = fs::remove_file(&path);
-        written?;
-        removed
-    }
-
-    fn write_file_of_reserve_size(&self, path: &Path) -> io::Result<()> {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(path)?;
-        let chunk = vec![0u8; 64 * 1024];
-        let mut left = self.settings.reserve_bytes;
-        while left > 0 {
-            let n = usize::try_from(left.min(chunk.len() as u64)).unwrap_or(chunk.len());
-            file.write_all(&chunk[..n])?;
-            left -= n as u64;
-        }
-        file.sync_all()
     }
 
     /// The generation live now, for tests.
@@ -515,51 +443,5 @@ impl ObjectStore for RecoveringStore {
         }
         // A failure is this caller's answer: its writes are not confirmed, and it must not acknowledge them.
         self.run(Access::Flush, SledStore::wait_durable)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn no_space_is_recognised_first_hand_and_as_sleds_sticky_copy() {
-        let first_hand = io::Error::from_raw_os_error(28);
-        let sticky = format!("{:?}", first_hand);
-        for message in [
-            format!("store I/O: {first_hand}"),
-            format!("flush failed: {sticky}"),
-            sticky,
-            "Io(Custom { kind: StorageFull, error: \"...\" })".to_owned(),
-            io::Error::from_raw_os_error(122).to_string(),
-        ] {
-            assert_eq!(
-                classify(&StoreError::Io(message.clone())),
-                Some(IoFailure::NoSpace),
-                "{message}"
-            );
-        }
-    }
-
-    #[test]
-    fn other_io_errors_and_non_io_errors_are_told_apart() {
-        let eio = io::Error::from_raw_os_error(5).to_string();
-        assert_eq!(classify(&StoreError::Io(eio)), Some(IoFailure::Other));
-        // Errno 280 is not ENOSPC even though its text holds "28".
-        assert_eq!(
-            classify(&StoreError::Io(
-                "Os { code: 280, kind: Uncategorized }".into()
-            )),
-            Some(IoFailure::Other)
-        );
-        assert_eq!(classify(&StoreError::NotFound("x".into())), None);
-        assert_eq!(classify(&StoreError::Corrupt("x".into())), None);
-        assert_eq!(
-            classify(&StoreError::DiskFull {
-                path: "/s".into(),
-                cause: "c".into()
-            }),
-            Some(IoFailure::NoSpace)
-        );
     }
 }
