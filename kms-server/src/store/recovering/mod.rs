@@ -135,9 +135,10 @@ pub struct RecoveringStore {
 
 impl fmt::Debug for RecoveringStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // No lock taken: formatting must not wait for (or deadlock with) a recovery under way.
         f.debug_struct("RecoveringStore")
             .field("path", &self.path)
-            .field("condition", &self.condition())
+            .field("degraded", &self.degraded.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
 }
