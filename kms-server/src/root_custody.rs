@@ -38,6 +38,16 @@ pub fn configured_kind(config: &Config) -> CustodyKind {
 /// Opens `[store] path` with the custody it records (a new store: the configured one). The HSM, when used, is
 /// returned so that the server can keep seeding it.
 pub fn open_store(config: &Config, pool: &EntropyPool) -> Result<OpenedStore, StoreError> {
+    open_store_reusing(config, pool, None)
+}
+
+/// [`open_store`], reusing an HSM connection already made (a reopen after a full disk) instead of connecting
+/// again.
+pub fn open_store_reusing(
+    config: &Config,
+    pool: &EntropyPool,
+    connected: Option<Arc<Hsm>>,
+) -> Result<OpenedStore, StoreError> {
     let mut hsm = None;
     let store = SledStore::open_with_custody(
         &config.store.path,
@@ -49,7 +59,10 @@ pub fn open_store(config: &Config, pool: &EntropyPool) -> Result<OpenedStore, St
                     "the store records another root key custody than [root_key] kind (an interrupted \
                      `qkms store rewrap`?): opening it the way it records");
             }
-            let custody = custody_for(config, kind)?;
+            let custody = match (kind, &connected) {
+                (CustodyKind::Pkcs11, Some(existing)) => Custody::Hsm(Arc::clone(existing)),
+                _ => custody_for(config, kind)?,
+            };
             if let Custody::Hsm(connected) = &custody {
                 hsm = Some(Arc::clone(connected));
             }
@@ -133,4 +146,26 @@ pub fn read_passphrase(path: &Path) -> Result<Zeroizing<Vec<u8>>, StoreError> {
         )));
     }
     Ok(Zeroizing::new(line.as_bytes().to_vec()))
+}
+
+/// The opener of the server's [`RecoveringStore`](crate::store::RecoveringStore): the first call opens the store
+/// with the custody it records and keeps the HSM connection (for seeding, and for every reopen after a full
+/// disk, which then needs no new connection).
+pub fn recovering_opener(
+    config: &Config,
+    pool: &EntropyPool,
+    hsm: Arc<std::sync::Mutex<Option<Arc<Hsm>>>>,
+) -> crate::store::recovering::Opener {
+    let config = config.clone();
+    let pool = pool.clone();
+    Box::new(move || {
+        let mut slot = hsm
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let opened = open_store_reusing(&config, &pool, slot.clone())?;
+        if slot.is_none() {
+            slot.clone_from(&opened.hsm);
+        }
+        Ok(opened.store)
+    })
 }

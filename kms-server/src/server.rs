@@ -22,7 +22,7 @@ use crate::auth::Authenticator;
 use crate::config::{Config, ConfigError};
 use crate::listener::{self, ConnectionSettings, Dispatcher, ListenerError, Shared};
 use crate::state::{ServerSettings, ServerState};
-use crate::store::StoreError;
+use crate::store::{RecoveringStore, RecoverySettings, StoreError};
 
 /// The server could not be built or started.
 #[derive(Debug, thiserror::Error)]
@@ -81,14 +81,22 @@ impl Server {
             });
         }
         crate::setup::warn_about_exposed_secrets(config);
-        let opened = crate::root_custody::open_store(config, &entropy).map_err(|error| {
-            ServerError::Store {
+        // The store reopens itself after a full disk (or another I/O failure): its opener keeps what reopening
+        // needs (the custody: the passphrase file, or the HSM connection made by the first open).
+        let hsm_slot = Arc::new(std::sync::Mutex::new(None));
+        let opener =
+            crate::root_custody::recovering_opener(config, &entropy, Arc::clone(&hsm_slot));
+        let store = RecoveringStore::open(&config.store.path, opener, RecoverySettings::default())
+            .map(Arc::new)
+            .map_err(|error| ServerError::Store {
                 path: config.store.path.display().to_string(),
                 error,
-            }
-        })?;
-        let store = opened.store;
-        let hsm = crate::root_custody::hsm_for_seeding(config, opened.hsm);
+            })?;
+        let connected = hsm_slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let hsm = crate::root_custody::hsm_for_seeding(config, connected);
         let seeder = hsm
             .as_ref()
             .and_then(|hsm| crate::root_custody::start_seeding(config, hsm, &entropy));
@@ -109,7 +117,7 @@ impl Server {
         let tls = listener::tls_server_config(provider, client_cas, chain, key)?;
 
         let state = Arc::new(ServerState {
-            store: Arc::new(store),
+            store: Arc::clone(&store) as Arc<dyn crate::store::ObjectStore>,
             entropy,
             audit: Arc::new(audit),
             usage: Arc::default(),
@@ -143,6 +151,7 @@ impl Server {
             state.entropy.clone(),
             Arc::clone(&state.usage),
             Arc::clone(&state.audit),
+            Arc::clone(&store),
         );
         Ok(Self {
             state,

@@ -263,8 +263,9 @@ operations! {
         target unique_identifier, names [unique_identifier] placeholder, asks _, answer _;
     ReCertify: certify::recertify, Writes, Offloaded,
         target unique_identifier, names [unique_identifier] placeholder, asks _, answer _;
-    // A first Get clears the Fresh attribute: it writes.
-    Get: get::get, Writes, Inline,
+    // A first Get clears the Fresh attribute, as bookkeeping: the Get is served even when that write, or the
+    // message's flush, fails (a full disk), so it is not refused with the message's writes.
+    Get: get::get, Reads, Inline,
         target unique_identifier, names [unique_identifier] -, asks _, answer measured;
     Import: import::import, Writes, Offloaded,
         target _, names [unique_identifier] placeholder, asks _, answer _;
@@ -364,7 +365,8 @@ mod tests {
         );
         let mut get: RequestPayload = GetRequest::default().into();
         assert!(target_slot(&mut get).is_some());
-        assert_eq!(effect(&get), Effect::Writes);
+        // Clearing Fresh is bookkeeping: a Get is not refused when the message's writes cannot be flushed.
+        assert_eq!(effect(&get), Effect::Reads);
     }
 
     #[test]

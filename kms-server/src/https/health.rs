@@ -5,7 +5,8 @@
 //! `getrandom` fallback is labelled NOT quantum in so many words, so that a monitoring system (or a human reading
 //! the JSON) cannot mistake a classical set-up, or a latched-off QRNG, for a QRNG-backed one. An audit log that
 //! cannot be written makes the server refuse every operation (it fails closed), so it makes the status `failing`
-//! (HTTP 503) with an `audit` section saying what fails and since when.
+//! (HTTP 503) with an `audit` section saying what fails and since when. The `store` section says whether the
+//! store's disk is full (writes refused, reads work: `degraded`) or the store could not be reopened (`failing`).
 
 use entropy::health::HealthState;
 use entropy::source::SourceKind;
@@ -14,6 +15,7 @@ use entropy::PoolStatus;
 use serde_json::{json, Value};
 
 use crate::audit::AuditHealth;
+use crate::store::StoreCondition;
 
 /// How the server stands, from its entropy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,6 +101,46 @@ pub fn audit_document(audit: &AuditHealth) -> Value {
             })
         }
     }
+}
+
+/// The state of the whole server once the store's condition is known: a full disk degrades it (reads work,
+/// writes are refused until space is freed), a store that cannot be reopened makes it failing.
+pub fn overall_with_store(overall: Overall, store: &StoreCondition) -> Overall {
+    match store {
+        StoreCondition::Failing { .. } => Overall::Failing,
+        StoreCondition::DiskFull { .. } if overall == Overall::Ok => Overall::Degraded,
+        _ => overall,
+    }
+}
+
+/// Adds the `store` section to a `/health` document and sets its `status` to `overall`: `state` ok, full or
+/// failing; when not ok, what fails (`failure`) and since when (`since`, `since_unix`). No path is shown.
+pub fn with_store(mut document: Value, overall: Overall, store: &StoreCondition) -> Value {
+    let section = match store {
+        StoreCondition::Ok => json!({ "state": "ok" }),
+        StoreCondition::DiskFull { since, .. } => json!({
+            "state": "full",
+            "failure": "the disk holding the object store is full: writes are refused until space is freed; \
+                        reads work",
+            "since": rfc3339(*since),
+            "since_unix": time::OffsetDateTime::from(*since).unix_timestamp(),
+        }),
+        StoreCondition::Failing { since, .. } => json!({
+            "state": "failing",
+            "failure": "the object store failed and could not be reopened yet (see the server's log)",
+            "since": rfc3339(*since),
+            "since_unix": time::OffsetDateTime::from(*since).unix_timestamp(),
+        }),
+    };
+    document["status"] = overall.name().into();
+    document["store"] = section;
+    document
+}
+
+fn rfc3339(at: std::time::SystemTime) -> String {
+    time::OffsetDateTime::from(at)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// The `/health` document.
@@ -212,6 +254,39 @@ mod tests {
             .unwrap()
             .contains("the audit log cannot be written"));
         assert_eq!(document(&status, &AuditHealth::Ok)["audit"]["state"], "ok");
+    }
+
+    #[test]
+    fn a_full_store_disk_degrades_and_a_store_that_cannot_reopen_fails() {
+        let pool = entropy::EntropyPool::new(entropy::EntropyConfig::default()).unwrap();
+        let status = pool.status();
+        let since = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        let full = StoreCondition::DiskFull {
+            since,
+            cause: "No space left on device".into(),
+        };
+        let overall = overall_with_store(Overall::Ok, &full);
+        assert_eq!(overall, Overall::Degraded);
+        let doc = with_store(document(&status, &AuditHealth::Ok), overall, &full);
+        assert_eq!(doc["status"], "degraded");
+        assert_eq!(doc["store"]["state"], "full");
+        assert_eq!(doc["store"]["since"], "2023-11-14T22:13:20Z");
+        assert!(doc["store"]["failure"].as_str().unwrap().contains("disk"));
+        let failing = StoreCondition::Failing {
+            since,
+            cause: "EIO".into(),
+        };
+        assert_eq!(overall_with_store(Overall::Ok, &failing), Overall::Failing);
+        assert_eq!(
+            overall_with_store(Overall::Failing, &full),
+            Overall::Failing
+        );
+        let ok = with_store(
+            document(&status, &AuditHealth::Ok),
+            Overall::Ok,
+            &StoreCondition::Ok,
+        );
+        assert_eq!(ok["store"]["state"], "ok");
     }
 
     #[test]

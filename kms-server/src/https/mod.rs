@@ -39,6 +39,7 @@ use crate::audit::AuditLog;
 use crate::auth::AuthError;
 use crate::config::HttpsConfig;
 use crate::listener::{self, ListenerError, Shared};
+use crate::store::RecoveringStore;
 use crate::tenant::Caller;
 use crate::usage::UsageMeter;
 
@@ -54,6 +55,8 @@ pub struct HttpsShared {
     pub usage: Arc<UsageMeter>,
     /// For the records of operator actions (entropy source resets).
     pub audit: Arc<AuditLog>,
+    /// For `/health`: whether the store's disk is full.
+    pub store: Arc<RecoveringStore>,
 }
 
 /// One connection's view: the shared parts and who the client certificate names.
@@ -94,6 +97,8 @@ impl RunningHttps {
 impl HttpsListener {
     /// The listener `[https]` describes, or `None` when it is disabled. `tls` is the TTLV listener's
     /// configuration; only its ALPN list differs here.
+    // Each argument is a shared part some route needs; one call site (`Server::build`).
+    #[allow(clippy::too_many_arguments)]
     pub fn from_config(
         config: &HttpsConfig,
         tls: &rustls::ServerConfig,
@@ -102,6 +107,7 @@ impl HttpsListener {
         entropy: EntropyPool,
         usage: Arc<UsageMeter>,
         audit: Arc<AuditLog>,
+        store: Arc<RecoveringStore>,
     ) -> Option<Self> {
         if !config.enabled {
             return None;
@@ -116,6 +122,7 @@ impl HttpsListener {
                 entropy,
                 usage,
                 audit,
+                store,
             }),
             listen: config.listen.clone(),
         })

@@ -41,12 +41,13 @@ async fn health_endpoint(State(connection): State<Arc<ConnectionContext>>) -> Re
     }
     let status = connection.shared.entropy.status();
     let audit = connection.shared.connection.audit.health();
-    let overall = health::overall_with_audit(&status, &audit);
+    let store = connection.shared.store.condition();
+    let overall = health::overall_with_store(health::overall_with_audit(&status, &audit), &store);
     let code = match overall {
         health::Overall::Failing => StatusCode::SERVICE_UNAVAILABLE,
         health::Overall::Ok | health::Overall::Degraded => StatusCode::OK,
     };
-    let mut document = health::document(&status, &audit);
+    let mut document = health::with_store(health::document(&status, &audit), overall, &store);
     health::add_hsm(&mut document, &connection.shared.metrics.hsm_status());
     let body = document.to_string();
     (

@@ -96,6 +96,11 @@ pub fn versioned(
 pub fn store_error(error: StoreError) -> KmipError {
     match error {
         StoreError::Entropy(e) => entropy_error(&e),
+        // The path and the OS error are in the server's log; the client learns what happened and what to expect.
+        StoreError::DiskFull { .. } => KmipError::general(
+            "the server's disk is full: the object store ([store] path) has no space left, so nothing was \
+             stored; reads still work, and writes are accepted again once space is freed",
+        ),
         other => KmipError::general(format!("object store: {other}")),
     }
 }

@@ -26,8 +26,13 @@ pub fn get(ctx: &RequestContext<'_>, request: GetRequest) -> Result<GetResponse,
         stored.attributes.get(&KnownAttribute::Fresh.into()),
         Some(Attribute::Fresh(true))
     ) {
+        // Bookkeeping: a Get must not fail because Fresh could not be cleared (a full disk). The key is served,
+        // Fresh stays set, and the next Get tries again.
         set_changed(&mut stored.attributes, Attribute::Fresh(false), ctx.now);
-        save(ctx, &stored)?;
+        if let Err(error) = save(ctx, &stored) {
+            tracing::warn!(uid = %stored.uid, error = %error.message,
+                "Get served the key but could not clear its Fresh flag");
+        }
     }
     Ok(GetResponse {
         object_type: object.object_type(),

@@ -10,6 +10,7 @@ mod group_commit;
 mod index;
 mod insert_batch;
 mod namespace;
+pub mod recovering;
 pub mod root_key;
 mod seal;
 mod sled_meta;
@@ -25,6 +26,7 @@ use crate::tenant::TenantId;
 pub use custody::{Custody, CustodyKind};
 pub use group_commit::{GroupCommit, GroupCommitStats};
 pub use namespace::Namespace;
+pub use recovering::{RecoveringStore, RecoverySettings, StoreCondition};
 pub use root_key::{Argon2Params, RootKey};
 pub use sled_store::{SledStore, StoreOptions};
 pub use write_tracking::WriteTracking;
@@ -73,6 +75,12 @@ pub enum StoreError {
     Unseal { uid: String, reason: String },
     #[error("store I/O: {0}")]
     Io(String),
+    /// The file system holding the store is full: writes are refused until space is freed (reads still work).
+    #[error(
+        "the disk holding the object store ({path}, [store] path) is full: {cause}; writes are refused until \
+         space is freed"
+    )]
+    DiskFull { path: String, cause: String },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("randomness unavailable: {0}")]
