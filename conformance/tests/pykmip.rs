@@ -1,13 +1,15 @@
-//! PyKMIP (PyPI `pykmip` 0.11.0) as a client of a real `qkms-server`, at KMIP 1.2 and 2.0: the checks are in
+//! PyKMIP (PyPI `pykmip` 0.11.0) as a client of a real `qkms-server`, at KMIP 1.1, 1.2 and 2.0 (1.1 opens with
+//! Discover Versions, which qkms once refused as a 1.2 operation): the checks are in
 //! `tests/pykmip/e2e.py` (`.ci/run` installs PyKMIP: `python3 -m pip install pykmip==0.11.0`).
 
 mod pykmip_support;
 mod support;
 
 #[test]
-fn pykmip_drives_the_key_lifecycle_at_kmip_1_2_and_2_0() {
+fn pykmip_drives_the_key_lifecycle_at_kmip_1_1_1_2_and_2_0() {
     pykmip_support::require_pykmip();
     let server = support::Server::start();
+    pykmip_support::run_script(&server, "e2e.py", "1.1", "end to end");
     pykmip_support::run_script(&server, "e2e.py", "1.2", "end to end");
     pykmip_support::run_script(&server, "e2e.py", "2.0", "end to end");
 }

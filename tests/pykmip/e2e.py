@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """End-to-end test of a qkms server with PyKMIP (PyPI `pykmip` 0.11.0) as the client.
 
-Drives one protocol version (1.2 or 2.0) through the operations real PyKMIP users call and checks every
-answer: Discover Versions, Query, Create, Register, Get, Locate, Get Attributes, Activate, Revoke, Destroy.
+Drives one protocol version (1.1, 1.2 or 2.0) through the operations real PyKMIP users call and checks every
+answer: Discover Versions, Query, Create, Register, Get, Locate, Get Attributes, Activate, Revoke (also for a
+Key Compromise without a date, as PyKMIP's examples send it), Destroy.
 Exits 0 when every check passed, 1 with the failing check on stderr otherwise.
 
     python3 e2e.py --host 127.0.0.1 --port 5696 --ca DIR/pki/ca.pem --cert DIR/pki/client.pem \
@@ -22,6 +23,7 @@ from kmip.pie import objects as pie_objects
 from kmip.services import kmip_client
 
 VERSIONS = {
+    "1.1": enums.KMIPVersion.KMIP_1_1,
     "1.2": enums.KMIPVersion.KMIP_1_2,
     "2.0": enums.KMIPVersion.KMIP_2_0,
 }
@@ -193,6 +195,16 @@ def key_lifecycle(args, version):
             )
         client.destroy(registered)
         check(True, "Destroy of the Pre-Active registered key succeeds")
+
+        # PyKMIP's documented compromise revocation sends no Compromise Occurrence Date: accepted, with the
+        # object's Initial Date taken as the most conservative occurrence date.
+        compromised = client.create(enums.CryptographicAlgorithm.AES, 256)
+        client.activate(compromised)
+        client.revoke(enums.RevocationReasonCode.KEY_COMPROMISE, compromised)
+        check(
+            state_of(client, compromised) == enums.State.COMPROMISED,
+            "Revoke for Key Compromise without a date makes it Compromised",
+        )
 
 
 def main():
