@@ -3,7 +3,7 @@
 
 use ttlv::{tags, Item, Value};
 
-use super::name::AttributeName;
+use super::name::{AttributeName, KnownAttribute};
 use super::values::text_item;
 use crate::error::{tag_label, DecodeError};
 use crate::fields::{self, Fields};
@@ -81,9 +81,19 @@ impl AttributeName {
             }
             Value::Structure(_) => {
                 let f = Fields::of_any(item)?;
+                let vendor_identification = f.required_text(tags::VENDOR_IDENTIFICATION)?;
+                let attribute_name = f.required_text(tags::ATTRIBUTE_NAME)?;
+                // PyKMIP 0.11 names a standard attribute this way at 2.0 (Vendor Identification "" and the
+                // attribute's specification name, e.g. in Delete Attribute): its meaning is clear, so it is that
+                // standard attribute, not a custom attribute of an empty vendor.
+                if vendor_identification.is_empty() {
+                    if let Some(known) = KnownAttribute::from_text_name(attribute_name) {
+                        return Ok(Self::Known(known));
+                    }
+                }
                 Ok(Self::Vendor {
-                    vendor_identification: f.required_text(tags::VENDOR_IDENTIFICATION)?.to_owned(),
-                    attribute_name: f.required_text(tags::ATTRIBUTE_NAME)?.to_owned(),
+                    vendor_identification: vendor_identification.to_owned(),
+                    attribute_name: attribute_name.to_owned(),
                 })
             }
             other => Err(DecodeError::invalid_field(
@@ -129,4 +139,40 @@ pub fn decode_references<'a>(
         .filter(|i| i.tag == wanted)
         .map(|i| AttributeName::from_reference(i, version))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vendor_reference(vendor: &str, name: &str) -> Item {
+        Item::structure(
+            tags::ATTRIBUTE_REFERENCE,
+            vec![
+                text_item(tags::VENDOR_IDENTIFICATION, vendor),
+                text_item(tags::ATTRIBUTE_NAME, name),
+            ],
+        )
+    }
+
+    #[test]
+    fn an_empty_vendor_naming_a_standard_attribute_is_that_attribute() {
+        assert_eq!(
+            AttributeName::from_v2_reference(&vendor_reference("", "Name")).unwrap(),
+            AttributeName::Known(KnownAttribute::Name)
+        );
+        assert_eq!(
+            AttributeName::from_v2_reference(&vendor_reference("", "Object Group")).unwrap(),
+            AttributeName::Known(KnownAttribute::ObjectGroup)
+        );
+        // An unknown name with an empty vendor, and any name with a real vendor, stay vendor attributes.
+        assert!(matches!(
+            AttributeName::from_v2_reference(&vendor_reference("", "colour")).unwrap(),
+            AttributeName::Vendor { .. }
+        ));
+        assert!(matches!(
+            AttributeName::from_v2_reference(&vendor_reference("acme", "Name")).unwrap(),
+            AttributeName::Vendor { .. }
+        ));
+    }
 }
