@@ -153,6 +153,18 @@ def key_lifecycle(args, version):
         missing = factory.create_attribute(enums.AttributeType.NAME, tag + "-no-such-name")
         check(client.locate(attributes=[missing]) == [], "Locate by an unused name finds nothing")
 
+        # Operation Policy Name (KMIP 1.x; removed in 2.0): stored and Locate finds by it (Synology DSM uses it).
+        if version != enums.KMIPVersion.KMIP_2_0:
+            with_policy = client.create(
+                enums.CryptographicAlgorithm.AES, 256, operation_policy_name=tag + "-policy"
+            )
+            policy = factory.create_attribute(
+                enums.AttributeType.OPERATION_POLICY_NAME, tag + "-policy"
+            )
+            found = client.locate(attributes=[policy])
+            check(found == [with_policy], "Locate by Operation Policy Name finds its key: %r" % found)
+            client.destroy(with_policy)
+
         # Get Attributes of every attribute. Up to 1.4 PyKMIP reads the whole answer; at 2.0 its attribute factory
         # lacks Short Unique Identifier (tag 0x420136), an attribute KMIP 2.0 defines (2.0 spec, attributes) and the
         # OASIS 2.1 mandatory cases expect qkms to return: a PyKMIP 0.11 bug, kept here so a fixed PyKMIP shows.
