@@ -139,7 +139,8 @@ pub struct LimitsConfig {
     /// Most connections in their TLS handshake at once, server-wide; a new connection beyond it is closed at
     /// once, so unauthenticated peers can never hold the slots authenticated ones need. Default 256.
     pub max_handshakes: usize,
-    /// Most connections in their TLS handshake at once from one IP address. Default 16.
+    /// Most connections in their TLS handshake at once from one IP address. Default 64 (a burst of connections
+    /// from one host, say a backup appliance behind NAT, still gets in).
     pub max_handshakes_per_address: usize,
     /// Most bytes of requests being read or answered, server-wide: reserved once a message's header declares
     /// its length, before its body is read; a message that cannot reserve is read, dropped and answered with
@@ -170,7 +171,7 @@ impl Default for LimitsConfig {
             max_items: ttlv::Limits::DEFAULT_MAX_ITEMS,
             max_connections: 4096,
             max_handshakes: 256,
-            max_handshakes_per_address: 16,
+            max_handshakes_per_address: 64,
             max_pending_request_bytes: 256 * 1024 * 1024,
             handshake_timeout_secs: 5,
             read_timeout_secs: 30,

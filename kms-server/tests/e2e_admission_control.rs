@@ -86,7 +86,7 @@ async fn half_open_connections_from_one_address_cannot_delay_another_client() {
         }
     }
     assert!(
-        closed >= HALF_OPEN - 16,
+        closed >= HALF_OPEN - 64,
         "only {closed} of {HALF_OPEN} half-open connections were closed"
     );
     // The ones it kept are closed when their handshake time is up (5 s by default).
