@@ -5,13 +5,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use entropy::EntropyConfig;
 
 use crate::store::Argon2Params;
 
+mod limits;
 mod root_key;
+pub use limits::LimitsConfig;
 pub use root_key::{HsmConfig, RootKeyConfig, RootKeyKind};
 
 /// Loading or checking the configuration failed.
@@ -121,98 +122,6 @@ pub struct AuthConfig {
     pub fingerprints: BTreeMap<String, String>,
     /// Tenants (after mapping) that also hold the operator role. Default none.
     pub operators: Vec<String>,
-}
-
-/// `[limits]`
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LimitsConfig {
-    /// Largest request message in bytes, header included; checked before the body is read. Default 16 MiB.
-    pub max_message_size: usize,
-    /// Deepest TTLV nesting accepted. Default 64.
-    pub max_depth: usize,
-    /// Most TTLV items in one request. Default 1,000,000.
-    pub max_items: usize,
-    /// Most simultaneous authenticated client connections (per listener); a connection that completes its
-    /// handshake beyond it is closed. Default 4096.
-    pub max_connections: usize,
-    /// Most connections in their TLS handshake at once, server-wide; a new connection beyond it is closed at
-    /// once, so unauthenticated peers can never hold the slots authenticated ones need. Default 256.
-    pub max_handshakes: usize,
-    /// Most connections in their TLS handshake at once from one IP address. Default 64 (a burst of connections
-    /// from one host, say a backup appliance behind NAT, still gets in).
-    pub max_handshakes_per_address: usize,
-    /// Most bytes of requests being read or answered, server-wide: reserved once a message's header declares
-    /// its length, before its body is read; a message that cannot reserve is read, dropped and answered with
-    /// an error. At least max_message_size. Default 268435456 (256 MiB).
-    pub max_pending_request_bytes: usize,
-    /// Seconds a TLS handshake may take. Default 5.
-    pub handshake_timeout_secs: u64,
-    /// Seconds to receive a whole message once its first byte arrived. Default 30.
-    pub read_timeout_secs: u64,
-    /// Seconds a connection may sit idle between messages before it is closed. Default 300.
-    pub idle_timeout_secs: u64,
-    /// Seconds to write a response. Default 30.
-    pub write_timeout_secs: u64,
-    /// Most batch items in one request message; a longer batch is refused whole (Invalid Message). Default 1,000.
-    pub max_batch_items: usize,
-    /// Most answer bytes one request message may make the server build (a request's Maximum Response Size may
-    /// lower it, never raise it): what a message asks for (RNG Retrieve's Data Length) is reserved before any
-    /// item runs, and every answer is charged as it is made; an item over budget is answered Response Too
-    /// Large. Default 64 MiB.
-    pub max_response_bytes: usize,
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        Self {
-            max_message_size: ttlv::Limits::DEFAULT_MAX_MESSAGE_SIZE,
-            max_depth: ttlv::Limits::DEFAULT_MAX_DEPTH,
-            max_items: ttlv::Limits::DEFAULT_MAX_ITEMS,
-            max_connections: 4096,
-            max_handshakes: 256,
-            max_handshakes_per_address: 64,
-            max_pending_request_bytes: 256 * 1024 * 1024,
-            handshake_timeout_secs: 5,
-            read_timeout_secs: 30,
-            idle_timeout_secs: 300,
-            write_timeout_secs: 30,
-            max_batch_items: Self::DEFAULT_MAX_BATCH_ITEMS,
-            max_response_bytes: Self::DEFAULT_MAX_RESPONSE_BYTES,
-        }
-    }
-}
-
-impl LimitsConfig {
-    /// See [`LimitsConfig::max_batch_items`].
-    pub const DEFAULT_MAX_BATCH_ITEMS: usize = 1_000;
-    /// See [`LimitsConfig::max_response_bytes`]: 64 MiB.
-    pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
-
-    /// The TTLV decoding limits.
-    pub fn ttlv(&self) -> ttlv::Limits {
-        ttlv::Limits {
-            max_message_size: self.max_message_size,
-            max_depth: self.max_depth,
-            max_items: self.max_items,
-        }
-    }
-
-    pub fn handshake_timeout(&self) -> Duration {
-        Duration::from_secs(self.handshake_timeout_secs)
-    }
-
-    pub fn read_timeout(&self) -> Duration {
-        Duration::from_secs(self.read_timeout_secs)
-    }
-
-    pub fn idle_timeout(&self) -> Duration {
-        Duration::from_secs(self.idle_timeout_secs)
-    }
-
-    pub fn write_timeout(&self) -> Duration {
-        Duration::from_secs(self.write_timeout_secs)
-    }
 }
 
 /// `[https]`: KMIP over HTTPS (KMIP Profiles 2.1 §6.3-6.5 encodings) beside the TTLV listener, with the same
@@ -527,104 +436,4 @@ fn entropy_toml(entropy: &EntropyConfig) -> Result<String, ConfigError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn empty_file_is_the_documented_defaults_resolved_against_the_directory() {
-        let config = Config::from_toml("", Path::new("/etc/qkms")).unwrap();
-        assert_eq!(config.server.listen, "127.0.0.1:5696");
-        assert_eq!(
-            config.tls.ca_files,
-            vec![PathBuf::from("/etc/qkms/pki/ca.pem")]
-        );
-        assert_eq!(config.store.path, PathBuf::from("/etc/qkms/store"));
-        assert_eq!(config.auth.tenant_mapping, TenantMapping::SubjectCn);
-        assert_eq!(config.limits.ttlv(), ttlv::Limits::default());
-        assert!(config.entropy.sources.is_empty());
-        assert!(!config.https.enabled);
-        assert_eq!(config.https.listen, "127.0.0.1:8443");
-    }
-
-    #[test]
-    fn documented_template_parses_back_to_the_same_configuration() {
-        let mut config = Config::default();
-        config.tls.host_names = vec!["kms.example.org".into(), "10.0.0.7".into()];
-        config.auth.operators = vec!["ops".into()];
-        config
-            .auth
-            .fingerprints
-            .insert("ab".repeat(32), "tenant-x".into());
-        config.limits.idle_timeout_secs = 7;
-        config.https.enabled = true;
-        config.https.listen = "0.0.0.0:9443".into();
-        config.audit.path = "logs/qkms-audit.log".into();
-        config.audit.max_file_bytes = 1 << 20;
-        config.root_key.kind = RootKeyKind::Pkcs11;
-        config.root_key.module = "/usr/lib/softhsm/libsofthsm2.so".into();
-        config.root_key.token_label = "qkms".into();
-        config.root_key.mechanism = hsm_bridge::MechanismChoice::AesGcm;
-        config.hsm.seed.interval_secs = 60;
-        let text = config.documented_toml().unwrap();
-        let mut expected = config.clone();
-        expected.resolve_paths(Path::new("/d"));
-        assert_eq!(Config::from_toml(&text, Path::new("/d")).unwrap(), expected);
-    }
-
-    #[test]
-    fn the_audit_section_has_its_defaults_and_the_old_store_key_still_works() {
-        let config = Config::from_toml("", Path::new("/etc/qkms")).unwrap();
-        assert_eq!(config.audit.path, PathBuf::from("/etc/qkms/audit.log"));
-        assert_eq!(config.audit.max_file_bytes, 64 * 1024 * 1024);
-        let config = Config::from_toml(
-            "[audit]\npath = \"logs/audit.log\"\nmax_file_bytes = 1048576\n",
-            Path::new("/etc/qkms"),
-        )
-        .unwrap();
-        assert_eq!(config.audit.path, PathBuf::from("/etc/qkms/logs/audit.log"));
-        assert_eq!(config.audit.max_file_bytes, 1_048_576);
-        let old = Config::from_toml("[store]\naudit_log = \"old.log\"\n", Path::new("/d")).unwrap();
-        assert_eq!(old.audit.path, PathBuf::from("/d/old.log"));
-        assert_eq!(old.store.audit_log, None);
-        for (text, needle) in [
-            (
-                "[store]\naudit_log = \"a\"\n[audit]\npath = \"b\"\n",
-                "set twice",
-            ),
-            ("[audit]\nmax_file_bytes = 100\n", "max_file_bytes"),
-        ] {
-            let error = Config::from_toml(text, Path::new("/"))
-                .unwrap_err()
-                .to_string();
-            assert!(error.contains(needle), "{text}: {error}");
-        }
-    }
-
-    #[test]
-    fn absolute_paths_stay_absolute() {
-        let config =
-            Config::from_toml("[store]\npath = \"/var/lib/qkms\"\n", Path::new("/etc")).unwrap();
-        assert_eq!(config.store.path, PathBuf::from("/var/lib/qkms"));
-    }
-
-    #[test]
-    fn invalid_settings_are_refused_with_the_reason() {
-        for (text, needle) in [
-            ("[server]\nlisten = \"localhost\"\n", "server.listen"),
-            ("[https]\nlisten = \"localhost:8443\"\n", "https.listen"),
-            ("[tls]\nca_files = []\n", "ca_files"),
-            ("[limits]\nread_timeout_secs = 0\n", "timeouts"),
-            ("[auth.fingerprints]\n\"zz\" = \"t\"\n", "fingerprint"),
-            ("[server]\nlisten_address = \"x\"\n", "unknown field"),
-            ("[auth]\ntenant_mapping = \"email\"\n", "unknown variant"),
-            ("[root_key]\nkind = \"pkcs11\"\n", "root_key.module"),
-            ("[root_key]\nkind = \"tpm\"\n", "unknown variant"),
-            ("[hsm.seed]\nbytes = 1\n", "hsm.seed.bytes"),
-        ] {
-            let error = Config::from_toml(text, Path::new("/"))
-                .unwrap_err()
-                .to_string();
-            assert!(error.contains(needle), "{text}: {error}");
-        }
-    }
-}
+mod tests;
