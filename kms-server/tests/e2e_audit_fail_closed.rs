@@ -9,21 +9,13 @@ mod https_client;
 mod tmpfs_support;
 
 use std::collections::BTreeSet;
-use std::net::TcpListener;
 use std::path::Path;
-use std::sync::Arc;
 
 use e2e_support::*;
-use https_client::HttpsConnection;
-use kmip::client::{Client, ClientError};
+use kmip::client::ClientError;
 use kmip::{ProtocolVersion, ResultReason};
 use kms_server::audit::{verify, AuditRecord};
 use tmpfs_support::Tmpfs;
-
-fn free_loopback_address() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("bound").to_string()
-}
 
 fn records(path: &Path) -> Vec<AuditRecord> {
     let mut files: Vec<_> = std::fs::read_dir(path.parent().unwrap())
@@ -70,28 +62,7 @@ async fn health(
         .client_config(&setup.client, ProtocolVersion::V2_1)
         .rustls_config()
         .unwrap();
-    let mut connection = HttpsConnection::connect(https, Arc::new(config))
-        .await
-        .unwrap();
-    let response = connection
-        .request("GET", "/health", None, b"", false)
-        .await
-        .unwrap();
-    (
-        response.status,
-        serde_json::from_slice(&response.body).unwrap(),
-    )
-}
-
-/// Locates every object of the tenant.
-async fn all_objects(client: &mut Client) -> BTreeSet<String> {
-    client
-        .locate(locate(vec![]))
-        .await
-        .unwrap()
-        .unique_identifiers
-        .into_iter()
-        .collect()
+    https_client::health(https, config).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

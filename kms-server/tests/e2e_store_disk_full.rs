@@ -9,22 +9,14 @@ mod https_client;
 mod tmpfs_support;
 
 use std::collections::BTreeSet;
-use std::net::TcpListener;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use e2e_support::*;
-use https_client::HttpsConnection;
 use kmip::attributes::{Attribute, KnownAttribute};
 use kmip::client::{Client, ClientError};
 use kmip::{ProtocolVersion, ResultReason};
 use tmpfs_support::Tmpfs;
-
-fn free_loopback_address() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("bound").to_string()
-}
 
 async fn health(
     https: std::net::SocketAddr,
@@ -35,27 +27,7 @@ async fn health(
         .client_config(&setup.client, ProtocolVersion::V2_1)
         .rustls_config()
         .unwrap();
-    let mut connection = HttpsConnection::connect(https, Arc::new(config))
-        .await
-        .unwrap();
-    let response = connection
-        .request("GET", "/health", None, b"", false)
-        .await
-        .unwrap();
-    (
-        response.status,
-        serde_json::from_slice(&response.body).unwrap(),
-    )
-}
-
-async fn all_objects(client: &mut Client) -> BTreeSet<String> {
-    client
-        .locate(locate(vec![]))
-        .await
-        .expect("Locate works")
-        .unique_identifiers
-        .into_iter()
-        .collect()
+    https_client::health(https, config).await
 }
 
 async fn fresh(client: &mut Client, uid: &str) -> bool {

@@ -48,13 +48,12 @@ pub async fn kmip(
     let settings = &shared.connection.settings;
     // The body's memory is reserved from the server-wide request memory before it is read (the declared
     // length, else the largest message), and held until the answer is made.
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<usize>().ok())
+    let declared = declared_length(&headers);
+    let reserved = declared
+        .and_then(|length| usize::try_from(length).ok())
         .unwrap_or(settings.limits.max_message_size)
         .min(settings.limits.max_message_size);
-    let Some(_reservation) = shared.connection.request_memory.try_reserve(declared) else {
+    let Some(_reservation) = shared.connection.request_memory.try_reserve(reserved) else {
         return refuse(
             &shared.metrics,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -67,7 +66,7 @@ pub async fn kmip(
     };
     let body = match read_body(
         body,
-        &headers,
+        declared,
         settings.limits.max_message_size,
         settings.read_timeout,
     )
@@ -161,17 +160,22 @@ pub async fn kmip(
     }
 }
 
-/// Reads the whole body, refusing it as soon as it is known to exceed `max` bytes.
+/// The body length the request's Content-Length declares, if it declares one.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok())
+}
+
+/// Reads the whole body (`declared` long, when the request says), refusing it as soon as it is known to exceed
+/// `max` bytes.
 async fn read_body(
     body: Body,
-    headers: &HeaderMap,
+    declared: Option<u64>,
     max: usize,
     timeout: Duration,
 ) -> Result<Vec<u8>, BodyRefusal> {
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
     if declared.is_some_and(|length| length > max as u64) {
         return Err(BodyRefusal::TooLarge { max });
     }

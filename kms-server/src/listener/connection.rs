@@ -113,6 +113,21 @@ where
     }
 }
 
+/// Answers a message the listener refuses before dispatch (so the dispatcher never audits it): the refusal is
+/// recorded in the audit log, then encoded; `close` when the stream's framing is lost.
+fn refused(
+    shared: &Shared,
+    caller: &Result<Caller, AuthError>,
+    request: Option<&RequestMessage>,
+    response: ResponseMessage,
+    close: bool,
+) -> Next {
+    shared
+        .audit
+        .record_refused_message(caller.as_ref().ok(), request, &response);
+    encoded_failure(response, close)
+}
+
 /// The answer to a message the server had no memory for.
 fn over_memory(shared: &Shared, caller: &Result<Caller, AuthError>, declared: usize) -> Next {
     let response = message_failure(
@@ -124,10 +139,7 @@ fn over_memory(shared: &Shared, caller: &Result<Caller, AuthError>, declared: us
             shared.request_memory.limit_bytes()
         ),
     );
-    shared
-        .audit
-        .record_refused_message(caller.as_ref().ok(), None, &response);
-    encoded_failure(response, false)
+    refused(shared, caller, None, response, false)
 }
 
 /// A framing failure: answer where the client can still read an answer, otherwise just close.
@@ -146,10 +158,7 @@ fn on_transport_error(
                 ResultReason::InvalidMessage,
                 format!("the request does not start with a valid TTLV item header: {cause}; closing the connection"),
             );
-            shared
-                .audit
-                .record_refused_message(caller.as_ref().ok(), None, &response);
-            encoded_failure(response, true)
+            refused(shared, caller, None, response, true)
         }
         // A body we refuse to read leaves the stream mid-message: nothing more can be framed on it.
         TransportError::TooLarge { declared, max } => {
@@ -239,11 +248,13 @@ fn decode(
     shared: &Shared,
 ) -> Result<Decoded, Next> {
     let refuse = |version, reason, message: String, request: Option<&RequestMessage>| {
-        let response = message_failure(version, reason, message);
-        shared
-            .audit
-            .record_refused_message(caller.as_ref().ok(), request, &response);
-        encoded_failure(response, false)
+        refused(
+            shared,
+            caller,
+            request,
+            message_failure(version, reason, message),
+            false,
+        )
     };
     let item = ttlv::binary::decode_with(bytes, &shared.settings.limits).map_err(|error| {
         refuse(

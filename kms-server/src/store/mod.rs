@@ -10,6 +10,7 @@ mod group_commit;
 mod index;
 mod insert_batch;
 mod namespace;
+mod namespace_migration;
 pub mod recovering;
 pub mod root_key;
 mod seal;

@@ -6,6 +6,6 @@ pub mod process;
 pub mod requests;
 
 #[allow(unused_imports)]
-pub use process::{qkms_binary, ServerProcess, SetUp};
+pub use process::{free_loopback_address, qkms_binary, ServerProcess, SetUp};
 #[allow(unused_imports)]
 pub use requests::*;

@@ -98,6 +98,11 @@ pub struct ServerProcess {
     log: PathBuf,
 }
 
+/// A loopback address (`127.0.0.1:PORT`) nobody listens on right now, e.g. for `[https] listen`.
+pub fn free_loopback_address() -> String {
+    format!("127.0.0.1:{}", free_port())
+}
+
 /// A loopback port nobody listens on right now.
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");

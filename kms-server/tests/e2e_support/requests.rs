@@ -146,3 +146,14 @@ pub fn assert_failed(item: &ResponseBatchItem, reason: ResultReason) {
         "a failure carries a message: {item:?}"
     );
 }
+
+/// The Unique Identifiers of every object of the client's tenant (a Locate with no filter).
+pub async fn all_objects(client: &mut kmip::client::Client) -> std::collections::BTreeSet<String> {
+    client
+        .locate(locate(vec![]))
+        .await
+        .expect("Locate works")
+        .unique_identifiers
+        .into_iter()
+        .collect()
+}

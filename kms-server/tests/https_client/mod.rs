@@ -138,3 +138,19 @@ impl HttpsConnection {
         })
     }
 }
+
+/// `GET /health` over a new connection: the status and the JSON document.
+pub async fn health(
+    addr: std::net::SocketAddr,
+    config: rustls::ClientConfig,
+) -> (u16, serde_json::Value) {
+    let mut connection = HttpsConnection::connect(addr, Arc::new(config))
+        .await
+        .expect("HTTPS connection");
+    let response = connection
+        .request("GET", "/health", None, b"", false)
+        .await
+        .expect("GET /health");
+    let document = serde_json::from_slice(&response.body).expect("/health is JSON");
+    (response.status, document)
+}
