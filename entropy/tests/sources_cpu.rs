@@ -63,6 +63,10 @@ fn jitter_samples_pass_the_health_tests_at_the_default_assessment() {
         (SourceKind::Jitter, false, 8)
     );
     assert_eq!(info.min_entropy_per_sample, 1.0);
+    println!(
+        "note: calibrated to {} memory accesses per sample",
+        source.accesses_per_sample()
+    );
     let mut tested = HealthTestedSource::new(source).unwrap();
     let mut out = vec![0u8; 8192];
     let mut filled = 0;
