@@ -128,7 +128,7 @@ fn reset(args: &ResetArgs) -> Result<(), Error> {
 
 /// `[https] listen` of a qkms configuration file (an unspecified host becomes loopback); refuses when the
 /// configuration has the HTTPS listener disabled.
-fn https_address(config: &Path) -> Result<String, Error> {
+pub(crate) fn https_address(config: &Path) -> Result<String, Error> {
     let text = std::fs::read_to_string(config).map_err(|e| format!("{}: {e}", config.display()))?;
     let table: toml::Table = text
         .parse()

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod audit;
 mod bench;
+mod eaas_cmd;
 mod entropy_cmd;
 mod random;
 mod store_cmd;
@@ -36,6 +37,8 @@ enum Command {
     Audit(audit::AuditArgs),
     /// Operate a running server's entropy sources: `qkms entropy reset --config DIR/qkms.toml --source ID`.
     Entropy(entropy_cmd::EntropyArgs),
+    /// Entropy as a service: fetch random bytes in a signed, chained envelope, or verify a saved one.
+    Eaas(eaas_cmd::EaasArgs),
     /// Maintain a stopped server's store: `qkms store rewrap --config DIR/qkms.toml --to pkcs11|passphrase`.
     #[command(subcommand)]
     Store(store_cmd::StoreCommand),
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args).map_err(Into::into),
         Command::Audit(args) => audit::run(args),
         Command::Entropy(args) => entropy_cmd::run(args),
+        Command::Eaas(args) => eaas_cmd::run(args),
         Command::Store(command) => store_cmd::run(command),
     };
     match outcome {

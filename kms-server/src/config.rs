@@ -10,8 +10,10 @@ use entropy::EntropyConfig;
 
 use crate::store::Argon2Params;
 
+mod eaas;
 mod limits;
 mod root_key;
+pub use eaas::{EaasConfig, EaasLimits, EaasTenantLimits, EAAS_MAX_BYTES_PER_REQUEST};
 pub use limits::LimitsConfig;
 pub use root_key::{HsmConfig, RootKeyConfig, RootKeyKind};
 
@@ -43,6 +45,8 @@ pub struct Config {
     pub hsm: HsmConfig,
     /// The HTTPS listener (KMIP over HTTPS in TTLV, XML and JSON; /health; /metrics). Default off.
     pub https: HttpsConfig,
+    /// `[eaas]`: entropy as a service on the HTTPS listener (signed random-bytes envelopes, usage, quotas).
+    pub eaas: EaasConfig,
     /// Entropy sources, health-test thresholds and DRBG settings. Default: no sources, meaning the OS
     /// `getrandom` fallback (NOT quantum), which start-up, Query and every key's provenance say.
     pub entropy: EntropyConfig,
@@ -261,6 +265,9 @@ impl Config {
         resolve(&mut self.store.passphrase_file);
         resolve(&mut self.audit.path);
         resolve(&mut self.root_key.pin_file);
+        resolve(&mut self.eaas.signing_certificate);
+        resolve(&mut self.eaas.signing_key);
+        resolve(&mut self.eaas.state_file);
         if !self.root_key.module.as_os_str().is_empty() {
             resolve(&mut self.root_key.module);
         }
@@ -273,6 +280,7 @@ impl Config {
     /// Checks what serde cannot: non-empty CA list, sane limits, a parseable listen address, fingerprints.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        self.eaas.validate().map_err(ConfigError::Invalid)?;
         if self.tls.ca_files.is_empty() {
             return invalid(
                 "tls.ca_files must name at least one CA file (client certificates are required)",
@@ -420,9 +428,22 @@ impl Config {
             seed_interval = self.hsm.seed.interval_secs,
             https_enabled = self.https.enabled,
             https_listen = s(&self.https.listen),
+            eaas = section_toml("eaas", &self.eaas)?,
             entropy = entropy_toml(&self.entropy)?,
         ))
     }
+}
+
+/// One section as TOML, through its own serialisation (for sections with per-name sub-tables).
+fn section_toml<T: serde::Serialize>(name: &str, section: &T) -> Result<String, ConfigError> {
+    let mut table = toml::map::Map::new();
+    table.insert(
+        name.to_owned(),
+        toml::Value::try_from(section)
+            .map_err(|e| ConfigError::Invalid(format!("[{name}] cannot be written: {e}")))?,
+    );
+    toml::to_string(&table)
+        .map_err(|e| ConfigError::Invalid(format!("[{name}] cannot be written: {e}")))
 }
 
 /// The `[entropy]` tables as TOML (the entropy crate's own serialisation).

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod dispatch;
+pub mod eaas;
 pub mod error;
 pub mod https;
 pub mod listener;

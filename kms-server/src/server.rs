@@ -52,6 +52,8 @@ pub struct Server {
     https: Option<crate::https::HttpsListener>,
     /// The HSM of `[root_key]` (custody and/or seeding) and its seeding thread, kept for the server's lifetime.
     hsm: Option<(Arc<hsm_bridge::Hsm>, Option<hsm_bridge::Seeder>)>,
+    /// Entropy as a service, when served (its state is flushed periodically and at shutdown).
+    eaas: Option<Arc<crate::eaas::EaasService>>,
 }
 
 impl Server {
@@ -143,6 +145,8 @@ impl Server {
             dispatcher,
             Arc::clone(&state.audit),
         ));
+        let eaas = open_eaas(config, &state.entropy);
+        let eaas_service = eaas.as_ref().ok().cloned();
         let https = crate::https::HttpsListener::from_config(
             &config.https,
             &tls,
@@ -152,8 +156,10 @@ impl Server {
             Arc::clone(&state.usage),
             Arc::clone(&state.audit),
             Arc::clone(&store),
+            eaas,
         );
         Ok(Self {
+            eaas: eaas_service,
             state,
             tls: Arc::new(tls),
             shared,
@@ -184,8 +190,12 @@ impl Server {
             Arc::clone(&self.state.audit),
             receiver.clone(),
         ));
+        let eaas_flush = self
+            .eaas
+            .map(|eaas| tokio::spawn(eaas.flush_periodically(receiver.clone())));
         let task = tokio::spawn(listener::serve(tcp, self.tls, self.shared, receiver));
         Ok(RunningServer {
+            eaas_flush,
             local_addr,
             shutdown,
             task,
@@ -205,6 +215,7 @@ pub struct RunningServer {
     state: Arc<ServerState>,
     https: Option<crate::https::RunningHttps>,
     hsm: Option<(Arc<hsm_bridge::Hsm>, Option<hsm_bridge::Seeder>)>,
+    eaas_flush: Option<JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -238,6 +249,36 @@ impl RunningServer {
         }
         if let Some(https) = self.https {
             https.join().await;
+        }
+        if let Some(flush) = self.eaas_flush {
+            // The flush task writes the chain head and usage once more when it sees the shutdown signal.
+            let _ = flush.await;
+        }
+    }
+}
+
+/// Entropy as a service, or why it is not served: `[eaas] enabled = false`, the HTTPS listener off, or the
+/// signing key missing (a set-up made before `--init` wrote one: the server still starts, and `/v1/random`
+/// answers 503 with this reason).
+fn open_eaas(config: &Config, pool: &EntropyPool) -> Result<Arc<crate::eaas::EaasService>, String> {
+    if !config.eaas.enabled || !config.https.enabled {
+        return Err(
+            "entropy as a service is disabled on this server ([eaas] enabled = false)".into(),
+        );
+    }
+    match crate::eaas::EaasService::open(&config.eaas, pool.clone()) {
+        Ok(service) => {
+            tracing::info!(
+                node = service.node(),
+                "serving entropy as a service: GET /v1/random, GET /v1/usage"
+            );
+            Ok(Arc::new(service))
+        }
+        Err(error) => {
+            tracing::warn!(%error, "entropy as a service is not served");
+            Err(format!(
+                "entropy as a service is not available on this server: {error}"
+            ))
         }
     }
 }

@@ -12,6 +12,7 @@
 //! DIR/pki/client.pem, .key   the first client bundle: tenant "default" (subject CN)
 //! DIR/pki/client.p12         the same key and certificate (with the CA) as PKCS#12,
 //! DIR/pki/client.p12.pass    whose password is this file's first line (0600)
+//! DIR/pki/eaas-signing.pem, .key  the entropy-as-a-service envelope key (Ed25519, certified by the CA; .key 0600)
 //! DIR/pki/issuing-ca.pem     the certificate of Certify's issuing CA (relying parties trust it to verify the
 //!                            certificates qkms issues); its key is in the store, sealed, never written out
 //! ```
@@ -167,6 +168,17 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport, SetupError>
         true,
     )?;
     let client = write_client_bundle(&pki_dir, &pool, &ca, &client, DEFAULT_CLIENT, true)?;
+    let eaas_key = ca.issue_eaas_signing_key(&pool)?;
+    write_new(
+        &pki_dir.join("eaas-signing.pem"),
+        eaas_key.certificate_pem.as_bytes(),
+        false,
+    )?;
+    write_new(
+        &pki_dir.join("eaas-signing.key"),
+        eaas_key.key_pem.as_bytes(),
+        true,
+    )?;
     if config.root_key.kind == RootKeyKind::Passphrase {
         write_new(
             &passphrase_file,

@@ -9,6 +9,7 @@
 //! nothing. A connection may carry many requests (keep-alive); one waiting longer than `[limits]
 //! read_timeout_secs` for the next request's headers is closed.
 
+mod eaas_endpoints;
 mod encoding;
 mod entropy_reset;
 pub mod health;
@@ -57,6 +58,8 @@ pub struct HttpsShared {
     pub audit: Arc<AuditLog>,
     /// For `/health`: whether the store's disk is full.
     pub store: Arc<RecoveringStore>,
+    /// Entropy as a service (`/v1/random`, `/v1/usage`), or why it is not served (disabled, no signing key).
+    pub eaas: Result<Arc<crate::eaas::EaasService>, String>,
 }
 
 /// One connection's view: the shared parts and who the client certificate names.
@@ -108,6 +111,7 @@ impl HttpsListener {
         usage: Arc<UsageMeter>,
         audit: Arc<AuditLog>,
         store: Arc<RecoveringStore>,
+        eaas: Result<Arc<crate::eaas::EaasService>, String>,
     ) -> Option<Self> {
         if !config.enabled {
             return None;
@@ -123,6 +127,7 @@ impl HttpsListener {
                 usage,
                 audit,
                 store,
+                eaas,
             }),
             listen: config.listen.clone(),
         })

@@ -1,4 +1,5 @@
-//! The HTTPS routes: `POST /kmip`, `GET /health`, `GET /metrics`, `POST /v1/entropy/sources/{id}/reset`.
+//! The HTTPS routes: `POST /kmip`, `GET /health`, `GET /metrics`, `POST /v1/entropy/sources/{id}/reset`,
+//! `GET /v1/random` and `GET /v1/usage` (entropy as a service, [`eaas_endpoints`]).
 //!
 //! Every route sits behind the TLS handshake, which requires a client certificate from `[tls] ca_files`, as the
 //! TTLV listener does. Beyond that:
@@ -18,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{entropy_reset, health, kmip_endpoint, refuse, ConnectionContext};
+use super::{eaas_endpoints, entropy_reset, health, kmip_endpoint, refuse, ConnectionContext};
 use crate::tenant::Role;
 
 /// The routes, each connection's context given per connection with `with_state`.
@@ -28,6 +29,8 @@ pub fn router() -> Router<Arc<ConnectionContext>> {
         .route("/health", get(health_endpoint))
         .route("/metrics", get(metrics_endpoint))
         .route("/v1/entropy/sources/{id}/reset", post(entropy_reset::reset))
+        .route("/v1/random", get(eaas_endpoints::random))
+        .route("/v1/usage", get(eaas_endpoints::usage))
         .fallback(not_found)
 }
 
@@ -77,9 +80,12 @@ async fn metrics_endpoint(State(connection): State<Arc<ConnectionContext>>) -> R
         }
         Err(error) => return refuse(&shared.metrics, StatusCode::FORBIDDEN, error.to_string()),
     }
-    let body = shared
+    let mut body = shared
         .metrics
         .render(&shared.entropy.status(), &shared.usage.snapshot());
+    if let Ok(eaas) = &shared.eaas {
+        body.push_str(&eaas.render_metrics());
+    }
     (
         StatusCode::OK,
         [
@@ -95,8 +101,8 @@ async fn not_found(State(connection): State<Arc<ConnectionContext>>) -> Response
     refuse(
         &connection.shared.metrics,
         StatusCode::NOT_FOUND,
-        "no such resource: the routes are POST /kmip, GET /health, GET /metrics and POST \
-         /v1/entropy/sources/{id}/reset"
+        "no such resource: the routes are POST /kmip, GET /health, GET /metrics, GET /v1/random, GET /v1/usage \
+         and POST /v1/entropy/sources/{id}/reset"
             .into(),
     )
 }

@@ -3,6 +3,7 @@
 //! Every key is P-256 from the entropy pool, every serial number is 16 bytes from the pool, and certificates are
 //! signed with deterministic ECDSA (see [`signer`]): nothing here draws from another randomness source.
 
+pub mod eaas_signing;
 pub mod files;
 pub mod pkcs12;
 pub mod signer;

@@ -1,0 +1,241 @@
+//! The envelope and its canonical signed encoding.
+//!
+//! The signature covers a canonical byte string, not the JSON text (JSON has many spellings of one value):
+//! the ASCII label `qkms-eaas-envelope-v1`, a zero byte, then every field below in this order, each as a 4-byte
+//! big-endian length and its bytes: version, server, tenant, sequence (decimal), time (the RFC 3339 text as
+//! sent), nonce (the hex text as sent), the 32-byte SHA-256 of the decoded data (so a server signs a 1 MiB
+//! envelope without hashing it twice, and a verifier holding the bytes elsewhere checks the digest), previous
+//! (hex), provenance.quantum
+//! (`true`/`false`), the number of provenance.sources (decimal) and each source id, provenance.seed_epoch
+//! (decimal), provenance.health, algorithm, certificate (base64 DER). The chain hash of an envelope is SHA-256
+//! over that byte string followed by the signature bytes; the next envelope's `previous` is its hex.
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use crate::EaasError;
+
+/// The envelope format this crate reads and writes.
+pub const ENVELOPE_VERSION: u32 = 1;
+/// The only signature algorithm so far (a post-quantum one can be added beside it).
+pub const ALGORITHM_ED25519: &str = "Ed25519";
+/// `previous` of a server's first envelope.
+pub const GENESIS_PREVIOUS: &str =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+const LABEL: &[u8] = b"qkms-eaas-envelope-v1\0";
+
+/// Where the bytes' entropy came from, as the server's entropy pool recorded it for this draw.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EnvelopeProvenance {
+    /// True only when a credited quantum source that passed its health tests seeded the generator that made
+    /// these bytes.
+    pub quantum: bool,
+    /// The credited sources of that seed.
+    pub sources: Vec<String>,
+    /// The pool's seed epoch behind the draw.
+    pub seed_epoch: u64,
+    /// The pool's health when the bytes were drawn: `ok` (a draw never succeeds from a failed-closed pool).
+    pub health: String,
+}
+
+/// One answer of `GET /v1/random`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    pub version: u32,
+    /// The server node that signed (each node has its own key and chain).
+    pub server: String,
+    /// The tenant the client certificate named.
+    pub tenant: String,
+    /// This server's envelope counter: strictly increasing, never reused (also across restarts).
+    pub sequence: u64,
+    /// When the server drew the bytes: RFC 3339, UTC, sub-second.
+    pub time: String,
+    /// The client's nonce, hex, exactly as sent (may be empty when the client sent none).
+    pub nonce: String,
+    /// The random bytes, base64 (standard alphabet, padded).
+    pub data: String,
+    /// Hex SHA-256 chain hash of this server's previous envelope ([`GENESIS_PREVIOUS`] for the first).
+    pub previous: String,
+    pub provenance: EnvelopeProvenance,
+    /// The signature algorithm: [`ALGORITHM_ED25519`].
+    pub algorithm: String,
+    /// The signing certificate, base64 DER, issued by the qkms CA.
+    pub certificate: String,
+    /// The signature over [`Envelope::signed_bytes`], base64.
+    pub signature: String,
+}
+
+impl Envelope {
+    /// The canonical byte string the signature covers (see the module comment).
+    pub fn signed_bytes(&self) -> Result<Vec<u8>, EaasError> {
+        let digest = Sha256::digest(self.data_bytes()?);
+        Ok(self.signed_bytes_with_data_digest(&digest))
+    }
+
+    /// [`Envelope::signed_bytes`] with the SHA-256 of the data already computed.
+    pub fn signed_bytes_with_data_digest(&self, data_sha256: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(LABEL.len() + self.certificate.len() + 512);
+        out.extend_from_slice(LABEL);
+        let mut field = |bytes: &[u8]| {
+            // Fields are bounded by the server's request limit (a few MiB); u32 lengths cannot overflow.
+            out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+            out.extend_from_slice(bytes);
+        };
+        field(self.version.to_string().as_bytes());
+        field(self.server.as_bytes());
+        field(self.tenant.as_bytes());
+        field(self.sequence.to_string().as_bytes());
+        field(self.time.as_bytes());
+        field(self.nonce.as_bytes());
+        field(data_sha256);
+        field(self.previous.as_bytes());
+        field(if self.provenance.quantum {
+            b"true"
+        } else {
+            b"false"
+        });
+        field(self.provenance.sources.len().to_string().as_bytes());
+        for source in &self.provenance.sources {
+            field(source.as_bytes());
+        }
+        field(self.provenance.seed_epoch.to_string().as_bytes());
+        field(self.provenance.health.as_bytes());
+        field(self.algorithm.as_bytes());
+        field(self.certificate.as_bytes());
+        out
+    }
+
+    /// The chain hash: hex SHA-256 over the signed bytes and the signature; the next envelope's `previous`.
+    pub fn chain_hash(&self) -> Result<String, EaasError> {
+        Ok(chain_hash(&self.signed_bytes()?, &self.signature_bytes()?))
+    }
+
+    /// The random bytes.
+    pub fn data_bytes(&self) -> Result<Vec<u8>, EaasError> {
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.data)
+            .map_err(|e| EaasError::Malformed(format!("data is not base64: {e}")))
+    }
+
+    pub fn signature_bytes(&self) -> Result<Vec<u8>, EaasError> {
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.signature)
+            .map_err(|e| EaasError::Malformed(format!("signature is not base64: {e}")))
+    }
+
+    pub fn certificate_der(&self) -> Result<Vec<u8>, EaasError> {
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.certificate)
+            .map_err(|e| EaasError::Malformed(format!("certificate is not base64: {e}")))
+    }
+
+    /// Reads an envelope from its JSON text, refusing unknown fields.
+    pub fn from_json(text: &[u8]) -> Result<Self, EaasError> {
+        serde_json::from_slice(text).map_err(|e| EaasError::Malformed(e.to_string()))
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("an envelope always serializes")
+    }
+}
+
+/// The chain hash of an envelope from its signed bytes and signature.
+pub fn chain_hash(signed_bytes: &[u8], signature: &[u8]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(signed_bytes);
+    hash.update(signature);
+    hex::encode(hash.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sample() -> Envelope {
+        Envelope {
+            version: ENVELOPE_VERSION,
+            server: "node-a".into(),
+            tenant: "default".into(),
+            sequence: 7,
+            time: "2026-12-06T11:00:00.123456Z".into(),
+            nonce: "00ff".into(),
+            data: "AAECAw==".into(),
+            previous: GENESIS_PREVIOUS.into(),
+            provenance: EnvelopeProvenance {
+                quantum: false,
+                sources: vec!["os:getrandom".into()],
+                seed_epoch: 3,
+                health: "ok".into(),
+            },
+            algorithm: ALGORITHM_ED25519.into(),
+            certificate: "AA==".into(),
+            signature: "AA==".into(),
+        }
+    }
+
+    #[test]
+    fn every_field_but_the_signature_changes_the_signed_bytes() {
+        let base = sample();
+        let variants: Vec<Box<dyn Fn(&mut Envelope)>> = vec![
+            Box::new(|e| e.version = 2),
+            Box::new(|e| e.server.push('x')),
+            Box::new(|e| e.tenant.push('x')),
+            Box::new(|e| e.sequence += 1),
+            Box::new(|e| e.time.push('x')),
+            Box::new(|e| e.nonce.push('0')),
+            Box::new(|e| e.data = "AAECAA==".into()),
+            Box::new(|e| e.previous.replace_range(0..1, "1")),
+            Box::new(|e| e.provenance.quantum = true),
+            Box::new(|e| e.provenance.sources.push("x".into())),
+            Box::new(|e| e.provenance.sources[0].push('x')),
+            Box::new(|e| e.provenance.seed_epoch += 1),
+            Box::new(|e| e.provenance.health = "degraded".into()),
+            Box::new(|e| e.algorithm = "ML-DSA-65".into()),
+            Box::new(|e| e.certificate = "AQ==".into()),
+        ];
+        for (i, change) in variants.iter().enumerate() {
+            let mut changed = base.clone();
+            change(&mut changed);
+            assert_ne!(
+                changed.signed_bytes().unwrap(),
+                base.signed_bytes().unwrap(),
+                "variant {i}"
+            );
+        }
+        let mut resigned = base.clone();
+        resigned.signature = "AQ==".into();
+        assert_eq!(
+            resigned.signed_bytes().unwrap(),
+            base.signed_bytes().unwrap()
+        );
+    }
+
+    #[test]
+    fn fields_cannot_slide_into_each_other() {
+        // Length prefixes: moving a character from one field to the next gives different bytes.
+        let mut a = sample();
+        a.server = "ab".into();
+        a.tenant = "c".into();
+        let mut b = sample();
+        b.server = "a".into();
+        b.tenant = "bc".into();
+        assert_ne!(a.signed_bytes().unwrap(), b.signed_bytes().unwrap());
+    }
+
+    #[test]
+    fn json_round_trip_and_unknown_fields_refused() {
+        let envelope = sample();
+        assert_eq!(
+            Envelope::from_json(envelope.to_json().as_bytes()).unwrap(),
+            envelope
+        );
+        let mut value: serde_json::Value = serde_json::from_str(&envelope.to_json()).unwrap();
+        value["extra"] = serde_json::json!(1);
+        assert!(matches!(
+            Envelope::from_json(value.to_string().as_bytes()),
+            Err(EaasError::Malformed(_))
+        ));
+    }
+}

@@ -1,0 +1,251 @@
+//! `GET /v1/random` and `GET /v1/usage`: entropy as a service ([`crate::eaas`]).
+//!
+//! Errors are JSON (`{"error": ..., "field"|"limit": ...}`): 400 naming the bad parameter, 429 with Retry-After
+//! naming the limit, 503 naming the pool's failure or the state file, 403 for a certificate that names no
+//! tenant. Parameters are parsed by hand from the raw query so that an unknown or repeated one is refused by
+//! name rather than ignored.
+
+use std::sync::Arc;
+
+use axum::extract::{RawQuery, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::ConnectionContext;
+use crate::eaas::{EaasService, Refusal};
+use crate::tenant::Role;
+
+fn json_error(
+    connection: &ConnectionContext,
+    status: StatusCode,
+    body: serde_json::Value,
+    retry_after: Option<u64>,
+) -> Response {
+    connection.shared.metrics.refused(status.as_u16());
+    let mut response = (
+        status,
+        [
+            (CONTENT_TYPE, "application/json"),
+            (CACHE_CONTROL, "no-store"),
+        ],
+        body.to_string(),
+    )
+        .into_response();
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, seconds.to_string().parse().expect("digits"));
+    }
+    response
+}
+
+fn bad_request(connection: &ConnectionContext, field: &str, message: String) -> Response {
+    json_error(
+        connection,
+        StatusCode::BAD_REQUEST,
+        serde_json::json!({ "error": message, "field": field }),
+        None,
+    )
+}
+
+/// The service, or the answer explaining why there is none.
+fn service(connection: &ConnectionContext) -> Result<&Arc<EaasService>, Response> {
+    match &connection.shared.eaas {
+        Ok(service) => Ok(service),
+        Err(reason) => Err(json_error(
+            connection,
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({ "error": reason }),
+            None,
+        )),
+    }
+}
+
+/// The parameters of `/v1/random`.
+struct RandomQuery {
+    bytes: u64,
+    nonce: String,
+}
+
+fn parse_random_query(query: Option<&str>) -> Result<RandomQuery, (String, String)> {
+    let mut bytes = None;
+    let mut nonce = None;
+    for pair in query
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+    {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let slot =
+            match name {
+                "bytes" => &mut bytes,
+                "nonce" => &mut nonce,
+                "encrypt" => return Err((
+                    "encrypt".into(),
+                    "encrypt: HPKE-encrypted envelopes are not served yet; ask over TLS without it"
+                        .into(),
+                )),
+                other => {
+                    return Err((
+                        other.into(),
+                        format!("unknown parameter {other:?}: /v1/random takes bytes and nonce"),
+                    ))
+                }
+            };
+        if slot.replace(value.to_owned()).is_some() {
+            return Err((name.into(), format!("{name} is given twice")));
+        }
+    }
+    let bytes_text = bytes.ok_or_else(|| ("bytes".to_owned(), "bytes=N is required".to_owned()))?;
+    let bytes = bytes_text
+        .parse::<u64>()
+        .ok()
+        .filter(|_| bytes_text.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| {
+            (
+                "bytes".to_owned(),
+                format!("bytes={bytes_text:?} is not a whole number"),
+            )
+        })?;
+    Ok(RandomQuery {
+        bytes,
+        nonce: nonce.unwrap_or_default(),
+    })
+}
+
+pub async fn random(
+    State(connection): State<Arc<ConnectionContext>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let caller = match &connection.caller {
+        Ok(caller) => caller.clone(),
+        Err(error) => {
+            return json_error(
+                &connection,
+                StatusCode::FORBIDDEN,
+                serde_json::json!({ "error": error.to_string() }),
+                None,
+            )
+        }
+    };
+    let service = match service(&connection) {
+        Ok(service) => Arc::clone(service),
+        Err(response) => return response,
+    };
+    let request = match parse_random_query(query.as_deref()) {
+        Ok(request) => request,
+        Err((field, message)) => return bad_request(&connection, &field, message),
+    };
+    let tenant = caller.tenant.to_string();
+    // Drawing and signing up to 16 MiB is blocking work: off the async workers.
+    let issued =
+        tokio::task::spawn_blocking(move || service.issue(&tenant, request.bytes, &request.nonce))
+            .await;
+    match issued {
+        Ok(Ok(envelope)) => (
+            StatusCode::OK,
+            [
+                (CONTENT_TYPE, "application/json"),
+                (CACHE_CONTROL, "no-store"),
+            ],
+            envelope.to_json(),
+        )
+            .into_response(),
+        Ok(Err(Refusal::BadRequest { field, message })) => {
+            bad_request(&connection, &field, message)
+        }
+        Ok(Err(Refusal::OverLimit(over))) => json_error(
+            &connection,
+            if over.retry_after_secs.is_some() {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::BAD_REQUEST
+            },
+            serde_json::json!({ "error": over.message, "limit": over.limit, "field": "bytes" }),
+            over.retry_after_secs,
+        ),
+        Ok(Err(Refusal::PoolFailed(reason))) => json_error(
+            &connection,
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({ "error": format!("the entropy pool failed closed: {reason}") }),
+            None,
+        ),
+        Ok(Err(Refusal::State(reason))) => json_error(
+            &connection,
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({ "error": format!("the envelope could not be recorded: {reason}") }),
+            None,
+        ),
+        Err(error) => json_error(
+            &connection,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            serde_json::json!({ "error": format!("the request failed: {error}") }),
+            None,
+        ),
+    }
+}
+
+pub async fn usage(
+    State(connection): State<Arc<ConnectionContext>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let caller = match &connection.caller {
+        Ok(caller) => caller.clone(),
+        Err(error) => {
+            return json_error(
+                &connection,
+                StatusCode::FORBIDDEN,
+                serde_json::json!({ "error": error.to_string() }),
+                None,
+            )
+        }
+    };
+    let service = match service(&connection) {
+        Ok(service) => service,
+        Err(response) => return response,
+    };
+    if let Some(query) = query.filter(|q| !q.is_empty()) {
+        let name = query.split(['=', '&']).next().unwrap_or("");
+        return bad_request(
+            &connection,
+            name,
+            format!("unknown parameter {name:?}: /v1/usage takes none"),
+        );
+    }
+    let body = if caller.role == Role::Operator {
+        service.usage(None)
+    } else {
+        service.usage(Some(&caller.tenant.to_string()))
+    };
+    (
+        StatusCode::OK,
+        [
+            (CONTENT_TYPE, "application/json"),
+            (CACHE_CONTROL, "no-store"),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameters_are_checked_by_name() {
+        let ok = parse_random_query(Some("bytes=32&nonce=00ff")).unwrap();
+        assert_eq!((ok.bytes, ok.nonce.as_str()), (32, "00ff"));
+        let field = |q: &str| parse_random_query(Some(q)).err().map(|(field, _)| field);
+        assert_eq!(field("nonce=00"), Some("bytes".into()));
+        assert_eq!(field("bytes=+3"), Some("bytes".into()));
+        assert_eq!(field("bytes=-1"), Some("bytes".into()));
+        assert_eq!(field("bytes=ten"), Some("bytes".into()));
+        assert_eq!(field("bytes=99999999999999999999999"), Some("bytes".into()));
+        assert_eq!(field("bytes=1&bytes=2"), Some("bytes".into()));
+        assert_eq!(field("bytes=1&size=2"), Some("size".into()));
+        assert_eq!(field("bytes=1&encrypt=k"), Some("encrypt".into()));
+        assert_eq!(parse_random_query(None).err().unwrap().0, "bytes");
+    }
+}
