@@ -178,7 +178,8 @@ mod tests {
     #[test]
     fn every_field_but_the_signature_changes_the_signed_bytes() {
         let base = sample();
-        let variants: Vec<Box<dyn Fn(&mut Envelope)>> = vec![
+        type Change = Box<dyn Fn(&mut Envelope)>;
+        let variants: Vec<Change> = vec![
             Box::new(|e| e.version = 2),
             Box::new(|e| e.server.push('x')),
             Box::new(|e| e.tenant.push('x')),

@@ -252,7 +252,8 @@ mod tests {
         meter.admit("t", limits(), 100, day2, clock).unwrap();
         let over = meter.admit("t", limits(), 1, day2, clock).unwrap_err();
         assert_eq!(over.limit, "bytes_per_month");
-        assert_eq!(over.retry_after_secs, Some(24 * 86_400 - 1));
+        // From 7 December 00:00:01 to 1 January 00:00:00.
+        assert_eq!(over.retry_after_secs, Some(25 * 86_400 - 1));
         assert_eq!(meter.records["t"].total_bytes, 400);
         assert_eq!(
             meter.records["t"].days["2026-12-06"],

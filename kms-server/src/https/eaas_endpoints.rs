@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::ConnectionContext;
-use crate::eaas::{EaasService, Refusal};
+use crate::eaas::Refusal;
 use crate::tenant::Role;
 
 fn json_error(
@@ -49,17 +49,14 @@ fn bad_request(connection: &ConnectionContext, field: &str, message: String) -> 
     )
 }
 
-/// The service, or the answer explaining why there is none.
-fn service(connection: &ConnectionContext) -> Result<&Arc<EaasService>, Response> {
-    match &connection.shared.eaas {
-        Ok(service) => Ok(service),
-        Err(reason) => Err(json_error(
-            connection,
-            StatusCode::SERVICE_UNAVAILABLE,
-            serde_json::json!({ "error": reason }),
-            None,
-        )),
-    }
+/// The answer when the service is not available on this server, saying why.
+fn unavailable(connection: &ConnectionContext, reason: &str) -> Response {
+    json_error(
+        connection,
+        StatusCode::SERVICE_UNAVAILABLE,
+        serde_json::json!({ "error": reason }),
+        None,
+    )
 }
 
 /// The parameters of `/v1/random`.
@@ -129,9 +126,9 @@ pub async fn random(
             )
         }
     };
-    let service = match service(&connection) {
+    let service = match &connection.shared.eaas {
         Ok(service) => Arc::clone(service),
-        Err(response) => return response,
+        Err(reason) => return unavailable(&connection, reason),
     };
     let request = match parse_random_query(query.as_deref()) {
         Ok(request) => request,
@@ -201,9 +198,9 @@ pub async fn usage(
             )
         }
     };
-    let service = match service(&connection) {
+    let service = match &connection.shared.eaas {
         Ok(service) => service,
-        Err(response) => return response,
+        Err(reason) => return unavailable(&connection, reason),
     };
     if let Some(query) = query.filter(|q| !q.is_empty()) {
         let name = query.split(['=', '&']).next().unwrap_or("");
