@@ -345,6 +345,9 @@ impl Config {
         if self.root_key.key_label.is_empty() {
             return invalid("root_key.key_label must not be empty");
         }
+        if self.hsm.hold_keys && !self.root_key.names_hsm() {
+            return invalid("hsm.hold_keys = true needs root_key.module and root_key.token_label");
+        }
         self.hsm
             .seed
             .validate()
@@ -415,6 +418,7 @@ impl Config {
                 hsm_bridge::MechanismChoice::AesKeyWrap => "aes-key-wrap",
                 hsm_bridge::MechanismChoice::AesGcm => "aes-gcm",
             }),
+            hold_keys = self.hsm.hold_keys,
             seed_enabled = self.hsm.seed.enabled,
             seed_bytes = self.hsm.seed.bytes,
             seed_interval = self.hsm.seed.interval_secs,

@@ -100,6 +100,7 @@ impl Server {
         let seeder = hsm
             .as_ref()
             .and_then(|hsm| crate::root_custody::start_seeding(config, hsm, &entropy));
+        let key_hsm = crate::managed::hsm_held::key_holding_hsm(config, hsm.as_ref())?;
         let audit = open_audit(config)?;
 
         let provider = entropy.rustls_provider();
@@ -126,6 +127,7 @@ impl Server {
                 max_rng_retrieve: config.server.max_rng_retrieve,
                 max_batch_items: config.limits.max_batch_items,
                 max_response_bytes: config.limits.max_response_bytes,
+                key_hsm,
             },
         });
         let dispatch_state = Arc::clone(&state);

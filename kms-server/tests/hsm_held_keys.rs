@@ -1,0 +1,253 @@
+//! Keys held in an HSM through KMIP (issue #16 part 3), against SoftHSM2 with a token directory per test and the
+//! real `qkms-server` binary: PyKMIP creates, uses and destroys held keys at KMIP 1.2 and 2.0
+//! (`tests/pykmip/hsm_held.py`); AES-GCM round trips inside the HSM with qkms's own client (PyKMIP cannot send a
+//! tag); another tenant's held key is indistinguishable from a missing one; a restart with the HSM present keeps
+//! every key usable; a restart with the HSM absent starts, fails held keys clearly and serves the others; a token
+//! removed while running fails held keys and they work again once it is back.
+//!
+//! `SOFTHSM2_CONF` reaches the server through the environment it inherits when spawned, so the tests take turns.
+
+mod e2e_support;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
+
+use e2e_support::*;
+use hsm_bridge::softhsm::{SoftHsmToken, SOFTHSM2_MODULE};
+use kmip::attributes::CryptographicParameters;
+use kmip::client::{Client, ClientError};
+use kmip::enums::BlockCipherMode;
+use kmip::payloads::{DecryptRequest, EncryptRequest};
+use kmip::{ProtocolVersion, ResultReason};
+
+const LABEL: &str = "qkms-held";
+
+static TURN: Mutex<()> = Mutex::new(());
+
+fn turn() -> MutexGuard<'static, ()> {
+    TURN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A SoftHSM2 token and a passphrase set-up whose `[hsm] hold_keys` names it (custody stays with the passphrase,
+/// so that the server can start without the HSM).
+fn held_set_up() -> (tempfile::TempDir, SoftHsmToken, SetUp) {
+    let dir = tempfile::tempdir().unwrap();
+    let token = SoftHsmToken::create(dir.path(), LABEL, "user-pin-1357").unwrap();
+    token.activate();
+    let setup = SetUp::init_with(|config| {
+        config.root_key.module = SOFTHSM2_MODULE.into();
+        config.root_key.token_label = LABEL.into();
+        config.root_key.pin_file = token.pin_file.clone();
+        config.hsm.hold_keys = true;
+    });
+    (dir, token, setup)
+}
+
+fn pykmip(setup: &SetUp, server: &ServerProcess, version: &str, phase: &str) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/pykmip/hsm_held.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &server.addr.port().to_string(),
+        ])
+        .arg("--ca")
+        .arg(&setup.client.ca)
+        .arg("--cert")
+        .arg(&setup.client.certificate)
+        .arg("--key")
+        .arg(&setup.client.key)
+        .args(["--version", version, "--hsm", LABEL, "--phase", phase])
+        .arg("--state")
+        .arg(setup.path().join("pykmip-keys.json"))
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(&format!("PASS PyKMIP {version} hsm {phase}")),
+        "PyKMIP {version} {phase} failed (pip install pykmip==0.11.0 cryptography if missing):\n{stdout}\n{}\n\
+         --- server log ---\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        server.log()
+    );
+}
+
+fn gcm() -> CryptographicParameters {
+    CryptographicParameters {
+        block_cipher_mode: Some(BlockCipherMode::Gcm),
+        ..CryptographicParameters::default()
+    }
+}
+
+/// Encrypts with AES-GCM: (ciphertext, IV, tag).
+async fn seal(client: &mut Client, uid: &str, plaintext: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let sealed = client
+        .encrypt(EncryptRequest {
+            unique_identifier: Some(uid.into()),
+            cryptographic_parameters: Some(gcm()),
+            data: Some(plaintext.to_vec().into()),
+            authenticated_encryption_additional_data: Some(b"header".to_vec()),
+            ..EncryptRequest::default()
+        })
+        .await
+        .unwrap();
+    (
+        sealed.data.unwrap(),
+        sealed.iv_counter_nonce.unwrap(),
+        sealed.authenticated_encryption_tag.unwrap(),
+    )
+}
+
+async fn open(
+    client: &mut Client,
+    uid: &str,
+    (ciphertext, iv, tag): &(Vec<u8>, Vec<u8>, Vec<u8>),
+) -> Result<Vec<u8>, ClientError> {
+    client
+        .decrypt(DecryptRequest {
+            unique_identifier: Some(uid.into()),
+            cryptographic_parameters: Some(gcm()),
+            data: Some(ciphertext.clone()),
+            iv_counter_nonce: Some(iv.clone()),
+            authenticated_encryption_additional_data: Some(b"header".to_vec()),
+            authenticated_encryption_tag: Some(tag.clone()),
+            ..DecryptRequest::default()
+        })
+        .await
+        .map(|opened| opened.data.unwrap().expose().to_vec())
+}
+
+fn reason(error: &ClientError) -> (ResultReason, String) {
+    match error {
+        ClientError::Operation {
+            reason, message, ..
+        } => (*reason, message.clone()),
+        other => panic!("not an operation failure: {other}"),
+    }
+}
+
+async fn held_aes(client: &mut Client) -> String {
+    let uid = client
+        .create(create_aes(256, "held-gcm", vec![vendor("qkms-hsm", LABEL)]))
+        .await
+        .unwrap()
+        .unique_identifier;
+    client.activate(&uid).await.unwrap();
+    uid
+}
+
+#[tokio::test]
+async fn pykmip_creates_uses_and_destroys_held_keys_and_aes_gcm_round_trips_in_the_hsm() {
+    let _turn = turn();
+    let (_dir, _token, setup) = held_set_up();
+    let server = ServerProcess::start(&setup).unwrap();
+    pykmip(&setup, &server, "1.2", "full");
+    pykmip(&setup, &server, "2.0", "full");
+
+    let mut client = server.connect(&setup.client).await;
+    let uid = held_aes(&mut client).await;
+    let sealed = seal(&mut client, &uid, b"attack at dawn").await;
+    assert_eq!(sealed.0.len(), 14);
+    assert_eq!(
+        open(&mut client, &uid, &sealed).await.unwrap(),
+        b"attack at dawn"
+    );
+    let mut altered = sealed.clone();
+    altered.2[0] ^= 1;
+    let (why, message) = reason(&open(&mut client, &uid, &altered).await.unwrap_err());
+    assert_eq!(why, ResultReason::CryptographicFailure, "{message}");
+    let (why, message) = reason(&client.get(get(&uid)).await.unwrap_err());
+    assert_eq!(why, ResultReason::NotExtractable, "{message}");
+    let attributes = attributes_of(client.get_attributes(get_attributes(&uid)).await.unwrap());
+    let listed = format!("{attributes:?}");
+    for expected in [
+        "qkms-hsm",
+        "qkms-hsm-key-id",
+        "qkms-key-origin",
+        "pkcs11:token=qkms-held",
+    ] {
+        assert!(
+            listed.contains(expected),
+            "{expected} missing from {listed}"
+        );
+    }
+
+    // Another tenant: the held key answers exactly like a key that does not exist.
+    let other = setup.issue_client("tenant-b");
+    let mut bob = server
+        .connect_as_version(&other, ProtocolVersion::V2_1)
+        .await
+        .unwrap();
+    let missing = "00000000-0000-4000-8000-000000000000";
+    for target in [uid.as_str(), missing] {
+        let (why, message) = reason(&open(&mut bob, target, &sealed).await.unwrap_err());
+        assert_eq!(why, ResultReason::ObjectNotFound, "{message}");
+        assert_eq!(
+            message.replace(target, "<uid>"),
+            format!("no object with Unique Identifier \"<uid>\"")
+        );
+    }
+}
+
+#[tokio::test]
+async fn held_keys_survive_restarts_fail_clearly_without_the_hsm_and_recover_when_it_returns() {
+    let _turn = turn();
+    let (_dir, token, setup) = held_set_up();
+    let server = ServerProcess::start(&setup).unwrap();
+    pykmip(&setup, &server, "2.0", "create");
+    let mut client = server.connect(&setup.client).await;
+    let aes = held_aes(&mut client).await;
+    let sealed = seal(&mut client, &aes, b"kept across restarts").await;
+    drop(client);
+    assert!(server.stop(), "clean stop");
+
+    // Restart with the HSM present: every held key still works.
+    let server = ServerProcess::start(&setup).unwrap();
+    pykmip(&setup, &server, "1.2", "use");
+    let mut client = server.connect(&setup.client).await;
+    assert_eq!(
+        open(&mut client, &aes, &sealed).await.unwrap(),
+        b"kept across restarts"
+    );
+    drop(client);
+    assert!(server.stop(), "clean stop");
+
+    // Restart with the HSM absent: the server starts, held keys fail naming the HSM, other keys work.
+    let aside = token.remove().unwrap();
+    let server = ServerProcess::start(&setup).unwrap();
+    pykmip(&setup, &server, "2.0", "absent");
+    let mut client = server.connect(&setup.client).await;
+    let (why, message) = reason(&open(&mut client, &aes, &sealed).await.unwrap_err());
+    assert_eq!(why, ResultReason::GeneralFailure, "{message}");
+    assert!(
+        message.contains("HSM") && message.contains(LABEL),
+        "{message}"
+    );
+
+    // The token comes back while the server runs: held keys work again without a restart.
+    token.restore(&aside).unwrap();
+    assert_eq!(
+        open(&mut client, &aes, &sealed).await.unwrap(),
+        b"kept across restarts"
+    );
+    pykmip(&setup, &server, "2.0", "use");
+
+    // Removed mid-run: held keys fail clearly, the rest keeps working; back again, they work.
+    let aside = token.remove().unwrap();
+    let (why, message) = reason(&open(&mut client, &aes, &sealed).await.unwrap_err());
+    assert_eq!(why, ResultReason::GeneralFailure, "{message}");
+    assert!(
+        message.contains("unavailable") || message.contains("no key"),
+        "{message}"
+    );
+    pykmip(&setup, &server, "1.2", "absent");
+    token.restore(&aside).unwrap();
+    assert_eq!(
+        open(&mut client, &aes, &sealed).await.unwrap(),
+        b"kept across restarts"
+    );
+}
