@@ -12,6 +12,7 @@ pub mod error;
 pub mod held;
 pub mod held_object;
 pub mod held_pair;
+pub mod rng_source;
 pub mod seed;
 pub mod settings;
 pub mod softhsm;
@@ -27,6 +28,7 @@ pub use error::HsmError;
 pub use held::HeldKey;
 pub use held_object::{HeldHash, HeldKind, HeldOperation};
 pub use held_pair::{HeldCurve, HeldKeyPair};
+pub use rng_source::{HsmRngSource, RngSourceSettings};
 pub use seed::{SeedStatus, Seeder};
 pub use settings::{HsmSettings, MechanismChoice, SeedSettings, DEFAULT_KEY_LABEL};
 

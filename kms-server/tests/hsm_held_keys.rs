@@ -5,13 +5,14 @@
 //! every key usable; a restart with the HSM absent starts, fails held keys clearly and serves the others; a token
 //! removed while running fails held keys and they work again once it is back.
 //!
+//! The first test also runs the pool with the token's generator as an extra, uncredited source (`[hsm.rng]`).
+//!
 //! `SOFTHSM2_CONF` reaches the server through the environment it inherits when spawned, so the tests take turns.
 
 mod e2e_support;
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
 
 use e2e_support::*;
 use hsm_bridge::softhsm::{SoftHsmToken, SOFTHSM2_MODULE};
@@ -23,16 +24,14 @@ use kmip::{ProtocolVersion, ResultReason};
 
 const LABEL: &str = "qkms-held";
 
-static TURN: Mutex<()> = Mutex::new(());
-
-fn turn() -> MutexGuard<'static, ()> {
-    TURN.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+/// Held across awaits, hence tokio's mutex (it does not poison: a failed test does not fail the next).
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A SoftHSM2 token and a passphrase set-up whose `[hsm] hold_keys` names it (custody stays with the passphrase,
 /// so that the server can start without the HSM).
-fn held_set_up() -> (tempfile::TempDir, SoftHsmToken, SetUp) {
+/// With `rng`, the token's generator also feeds the entropy pool (`[hsm.rng]`; the server then needs the token to
+/// start).
+fn held_set_up(rng: bool) -> (tempfile::TempDir, SoftHsmToken, SetUp) {
     let dir = tempfile::tempdir().unwrap();
     let token = SoftHsmToken::create(dir.path(), LABEL, "user-pin-1357").unwrap();
     token.activate();
@@ -41,6 +40,7 @@ fn held_set_up() -> (tempfile::TempDir, SoftHsmToken, SetUp) {
         config.root_key.token_label = LABEL.into();
         config.root_key.pin_file = token.pin_file.clone();
         config.hsm.hold_keys = true;
+        config.hsm.rng.enabled = rng;
     });
     (dir, token, setup)
 }
@@ -142,9 +142,17 @@ async fn held_aes(client: &mut Client) -> String {
 
 #[tokio::test]
 async fn pykmip_creates_uses_and_destroys_held_keys_and_aes_gcm_round_trips_in_the_hsm() {
-    let _turn = turn();
-    let (_dir, _token, setup) = held_set_up();
+    let _turn = TURN.lock().await;
+    let (_dir, _token, setup) = held_set_up(true);
     let server = ServerProcess::start(&setup).unwrap();
+    assert!(
+        server
+            .log()
+            .contains("entropy source: the HSM's generator (C_GenerateRandom)")
+            && server.log().contains("pkcs11:SoftHSM"),
+        "{}",
+        server.log()
+    );
     pykmip(&setup, &server, "1.2", "full");
     pykmip(&setup, &server, "2.0", "full");
 
@@ -195,8 +203,8 @@ async fn pykmip_creates_uses_and_destroys_held_keys_and_aes_gcm_round_trips_in_t
 
 #[tokio::test]
 async fn held_keys_survive_restarts_fail_clearly_without_the_hsm_and_recover_when_it_returns() {
-    let _turn = turn();
-    let (_dir, token, setup) = held_set_up();
+    let _turn = TURN.lock().await;
+    let (_dir, token, setup) = held_set_up(false);
     let server = ServerProcess::start(&setup).unwrap();
     pykmip(&setup, &server, "2.0", "create");
     let mut client = server.connect(&setup.client).await;

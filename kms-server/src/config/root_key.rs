@@ -83,4 +83,6 @@ pub struct HsmConfig {
     pub hold_keys: bool,
     /// `[hsm.seed]`: pool output pushed into the HSM's RNG with C_SeedRandom.
     pub seed: hsm_bridge::SeedSettings,
+    /// `[hsm.rng]`: the HSM's own C_GenerateRandom as one more (by default uncredited) entropy source.
+    pub rng: hsm_bridge::RngSourceSettings,
 }

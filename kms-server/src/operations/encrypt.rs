@@ -57,11 +57,11 @@ fn encrypt_with(
     let pool = &ctx.state.entropy;
     let error = |e| crypto_error(version, e);
     if let Some(held) = crate::managed::hsm_held::held(ctx, object)? {
-        let (data, iv, tag) = held.encrypt(ctx, p, iv, aad, data)?;
+        let sealed = held.encrypt(ctx, p, iv, aad, data)?;
         return Ok(Sealed {
-            data,
-            iv,
-            tag: Some(tag),
+            data: sealed.ciphertext,
+            iv: sealed.drawn_iv,
+            tag: Some(sealed.tag),
         });
     }
     match object.object.as_ref() {

@@ -11,27 +11,23 @@
 //! Access control is untouched: a held key is a stored object of its tenant like any other, so another tenant's
 //! held key is the same "not found" as a missing one. Public keys of held pairs stay in the store in clear.
 
+mod operations;
+
 use std::sync::Arc;
 
 use hsm_bridge::held_object::hex_id;
-use hsm_bridge::{HeldHash, HeldKind, HeldOperation, Hsm, HsmError};
-use kmip::attributes::{
-    Attribute, AttributeName, Attributes, CryptographicParameters, KeyValueLocation,
-};
-use kmip::enums::{
-    BlockCipherMode, CryptographicAlgorithm as A, KeyValueLocationType, LinkType, ObjectType, State,
-};
+use hsm_bridge::{HeldKind, Hsm, HsmError};
+use kmip::attributes::{Attribute, AttributeName, Attributes, KeyValueLocation};
+use kmip::enums::{CryptographicAlgorithm as A, KeyValueLocationType, LinkType, ObjectType, State};
 use kmip::objects::ManagedObject;
 use kmip::ResultReason;
 
 use super::attribute_policy::SERVER_VENDOR;
-use super::cipher_params::{aead_tag_len, check_aead_encryption, checked_tag, oaep_or_pkcs1};
 use super::key_codec::{crypto_error, public_key_of, stored_private_key_of, symmetric_bytes};
 use super::provenance::server_custom;
 use super::{entropy_error, load};
 use crate::config::Config;
-use crate::crypto::signature::{ecdsa_fixed_to_der, SignInput, SignatureAlgorithm};
-use crate::crypto::{hash, CryptoError, EcCurve, HashAlgorithm, KeyPairSpec, PublicKey};
+use crate::crypto::{EcCurve, KeyPairSpec, PublicKey};
 use crate::error::KmipError;
 use crate::state::RequestContext;
 use crate::store::StoredObject;
@@ -63,9 +59,6 @@ pub fn key_holding_hsm(
         })
 }
 
-/// The IV length the server draws for AES-GCM (96 bits, NIST SP 800-38D's recommendation).
-const GCM_IV_LEN: usize = 12;
-
 /// A held key: the HSM it lives in, its kind and CKA_ID.
 #[derive(Debug)]
 pub struct Held {
@@ -74,6 +67,8 @@ pub struct Held {
     id: Vec<u8>,
     uid: String,
 }
+
+pub use operations::HeldSealed;
 
 fn custom_text<'a>(attributes: &'a Attributes, name: &str) -> Option<&'a str> {
     match attributes.custom(SERVER_VENDOR, name) {
@@ -301,238 +296,6 @@ pub fn held(ctx: &RequestContext<'_>, object: &StoredObject) -> Result<Option<He
     }))
 }
 
-impl Held {
-    fn run(&self, operation: HeldOperation<'_>) -> Result<zeroize::Zeroizing<Vec<u8>>, KmipError> {
-        self.hsm
-            .held_operation(self.kind, &self.id, operation)
-            .map_err(|e| hsm_error(&self.uid, &e))
-    }
-
-    /// Encrypt with a held key: AES-GCM inside the HSM (the only mode offered for held keys; the IV is drawn
-    /// from the pool when the client gives none). Returns `(ciphertext, drawn IV, tag)`.
-    pub fn encrypt(
-        &self,
-        ctx: &RequestContext<'_>,
-        p: &CryptographicParameters,
-        iv: Option<&[u8]>,
-        aad: &[u8],
-        data: &[u8],
-    ) -> Result<(Vec<u8>, Option<Vec<u8>>, Vec<u8>), KmipError> {
-        if self.kind != HeldKind::Aes {
-            return Err(KmipError::invalid_field(format!(
-                "{} is held in an HSM and cannot encrypt (an RSA pair encrypts with its public key)",
-                self.uid
-            )));
-        }
-        self.gcm_only(ctx.version, p)?;
-        check_aead_encryption(ctx.version)?;
-        let tag_len = aead_tag_len(p)?;
-        let drawn = match iv {
-            Some(_) => None,
-            None => {
-                let mut fresh = vec![0u8; GCM_IV_LEN];
-                ctx.state
-                    .entropy
-                    .try_fill(&mut fresh)
-                    .map_err(|e| entropy_error(&e))?;
-                Some(fresh)
-            }
-        };
-        let used = iv.or(drawn.as_deref()).unwrap_or_default();
-        let (ciphertext, tag) = self.gcm_encrypt(used, aad, tag_len, data)?;
-        Ok((ciphertext, drawn, tag))
-    }
-
-    /// Decrypt with a held key: AES-GCM, or RSA OAEP / PKCS#1 v1.5, inside the HSM.
-    pub fn decrypt(
-        &self,
-        ctx: &RequestContext<'_>,
-        p: &CryptographicParameters,
-        iv: Option<&[u8]>,
-        aad: &[u8],
-        tag: Option<&[u8]>,
-        data: &[u8],
-    ) -> Result<zeroize::Zeroizing<Vec<u8>>, KmipError> {
-        match self.kind {
-            HeldKind::Aes => {
-                self.gcm_only(ctx.version, p)?;
-                let iv = iv.ok_or_else(|| {
-                    KmipError::new(
-                        ResultReason::InvalidMessage,
-                        "this mode needs the IV/Counter/Nonce the data was encrypted with",
-                    )
-                })?;
-                let tag = checked_tag(p, tag)?;
-                self.gcm_decrypt(iv, aad, data, tag)
-            }
-            HeldKind::Rsa => {
-                let oaep = oaep_or_pkcs1(ctx.version, p)?;
-                self.rsa_decrypt(oaep.as_ref(), data)
-            }
-            HeldKind::Hmac | HeldKind::Ec => Err(KmipError::invalid_field(format!(
-                "{} is not a key that can decrypt",
-                self.uid
-            ))),
-        }
-    }
-
-    fn gcm_only(
-        &self,
-        version: kmip::ProtocolVersion,
-        p: &CryptographicParameters,
-    ) -> Result<(), KmipError> {
-        match p.block_cipher_mode {
-            None | Some(BlockCipherMode::Gcm) => Ok(()),
-            Some(other) => Err(super::versioned(
-                version,
-                ResultReason::UnsupportedCryptographicParameters,
-                ResultReason::FeatureNotSupported,
-                format!(
-                    "{} is held in an HSM, where it encrypts with AES-GCM only, not {}",
-                    self.uid,
-                    other.name()
-                ),
-            )),
-        }
-    }
-
-    /// Whether the held key is an HMAC key.
-    pub fn is_mac_key(&self) -> bool {
-        self.kind == HeldKind::Hmac
-    }
-
-    /// AES-GCM inside the HSM: `(ciphertext, tag)`.
-    pub fn gcm_encrypt(
-        &self,
-        iv: &[u8],
-        aad: &[u8],
-        tag_len: usize,
-        plaintext: &[u8],
-    ) -> Result<(Vec<u8>, Vec<u8>), KmipError> {
-        let mut sealed = self.run(HeldOperation::AesGcmEncrypt {
-            iv,
-            aad,
-            tag_bits: bits(tag_len),
-            plaintext,
-        })?;
-        let split = sealed.len().saturating_sub(tag_len);
-        let tag = sealed.split_off(split);
-        Ok((sealed.to_vec(), tag))
-    }
-
-    /// AES-GCM decryption inside the HSM; a wrong tag is a Cryptographic Failure.
-    pub fn gcm_decrypt(
-        &self,
-        iv: &[u8],
-        aad: &[u8],
-        ciphertext: &[u8],
-        tag: &[u8],
-    ) -> Result<zeroize::Zeroizing<Vec<u8>>, KmipError> {
-        let mut sealed = ciphertext.to_vec();
-        sealed.extend_from_slice(tag);
-        self.run(HeldOperation::AesGcmDecrypt {
-            iv,
-            aad,
-            tag_bits: bits(tag.len()),
-            sealed: &sealed,
-        })
-    }
-
-    /// RSA decryption inside the HSM: OAEP with these parameters, else PKCS#1 v1.5.
-    pub fn rsa_decrypt(
-        &self,
-        oaep: Option<&crate::crypto::rsa_params::OaepParams>,
-        ciphertext: &[u8],
-    ) -> Result<zeroize::Zeroizing<Vec<u8>>, KmipError> {
-        match oaep {
-            Some(oaep) => self.run(HeldOperation::RsaOaepDecrypt {
-                hash: held_hash(oaep.hash),
-                mgf_hash: held_hash(oaep.mgf1_hash),
-                label: &oaep.label,
-                ciphertext,
-            }),
-            None => self.run(HeldOperation::RsaPkcs1Decrypt { ciphertext }),
-        }
-    }
-
-    /// HMAC inside the HSM.
-    pub fn hmac(&self, hash: HashAlgorithm, data: &[u8]) -> Result<Vec<u8>, KmipError> {
-        Ok(self
-            .run(HeldOperation::Hmac {
-                hash: held_hash(hash),
-                data,
-            })?
-            .to_vec())
-    }
-
-    /// MAC Verify with a held HMAC key: the MAC is computed in the HSM and compared in constant time.
-    pub fn hmac_verify(
-        &self,
-        hash: HashAlgorithm,
-        data: &[u8],
-        tag: &[u8],
-    ) -> Result<bool, KmipError> {
-        if self.kind != HeldKind::Hmac {
-            return Err(KmipError::invalid_field(format!(
-                "{} is not an HMAC key",
-                self.uid
-            )));
-        }
-        let expected = self.hmac(hash, data)?;
-        Ok(expected.len() == tag.len()
-            && bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], tag)))
-    }
-
-    /// Signs inside the HSM: the digest is computed here (or given), the private-key operation runs in the HSM.
-    /// ECDSA signatures come back DER-encoded like every other ECDSA signature of the server.
-    pub fn sign(
-        &self,
-        version: kmip::ProtocolVersion,
-        spec: KeyPairSpec,
-        algorithm: SignatureAlgorithm,
-        salt: Option<usize>,
-        input: SignInput<'_>,
-    ) -> Result<Vec<u8>, KmipError> {
-        let error = |e| crypto_error(version, e);
-        let signature = match (algorithm, spec) {
-            (SignatureAlgorithm::RsaPkcs1v15(h), KeyPairSpec::Rsa { .. }) => {
-                let mut encoded = digest_info_prefix(h).to_vec();
-                encoded.extend(digest_of(input, h).map_err(error)?);
-                self.run(HeldOperation::RsaPkcs1Sign { encoded: &encoded })?
-            }
-            (SignatureAlgorithm::RsaPkcs1v15Unprefixed, KeyPairSpec::Rsa { .. }) => match input {
-                SignInput::Digest(encoded) if !encoded.is_empty() => {
-                    self.run(HeldOperation::RsaPkcs1Sign { encoded })?
-                }
-                _ => {
-                    return Err(error(CryptoError::InvalidInput(
-                        "PKCS#1 v1.5 without a hash signs a non-empty Digested Data".into(),
-                    )))
-                }
-            },
-            (SignatureAlgorithm::RsaPss(h), KeyPairSpec::Rsa { .. }) => {
-                let digest = digest_of(input, h).map_err(error)?;
-                self.run(HeldOperation::RsaPssSign {
-                    hash: held_hash(h),
-                    salt_len: salt.unwrap_or(h.output_len()),
-                    digest: &digest,
-                })?
-            }
-            (SignatureAlgorithm::Ecdsa(h), KeyPairSpec::Ec(curve)) => {
-                let digest = digest_of(input, h).map_err(error)?;
-                let fixed = self.run(HeldOperation::EcdsaSign { digest: &digest })?;
-                return ecdsa_fixed_to_der(curve, &fixed).map_err(error);
-            }
-            (algorithm, spec) => {
-                return Err(error(CryptoError::InvalidKey(format!(
-                    "{algorithm:?} cannot use a {spec:?} key held in an HSM"
-                ))))
-            }
-        };
-        Ok(signature.to_vec())
-    }
-}
-
 /// The key-pair kind of a held private key, from its attributes (for choosing the signature scheme).
 pub fn held_spec(object: &StoredObject) -> Result<KeyPairSpec, KmipError> {
     let length = object.attributes.cryptographic_length().unwrap_or(0);
@@ -603,57 +366,5 @@ pub fn destroy_in_hsm(ctx: &RequestContext<'_>, object: &StoredObject) -> Result
         }
         Ok(_) => Ok(()),
         Err(error) => Err(hsm_error(&object.uid, &error)),
-    }
-}
-
-fn bits(tag_len: usize) -> u32 {
-    u32::try_from(tag_len * 8).unwrap_or(128)
-}
-
-fn held_hash(hash: HashAlgorithm) -> HeldHash {
-    match hash {
-        HashAlgorithm::Sha1 => HeldHash::Sha1,
-        HashAlgorithm::Sha224 => HeldHash::Sha224,
-        HashAlgorithm::Sha256 => HeldHash::Sha256,
-        HashAlgorithm::Sha384 => HeldHash::Sha384,
-        HashAlgorithm::Sha512 => HeldHash::Sha512,
-    }
-}
-
-fn digest_of(input: SignInput<'_>, algorithm: HashAlgorithm) -> Result<Vec<u8>, CryptoError> {
-    match input {
-        SignInput::Data(data) => Ok(hash::digest(algorithm, data)),
-        SignInput::Digest(digest) if digest.len() == algorithm.output_len() => Ok(digest.to_vec()),
-        SignInput::Digest(digest) => Err(CryptoError::InvalidInput(format!(
-            "a {algorithm:?} digest is {} bytes, got {}",
-            algorithm.output_len(),
-            digest.len()
-        ))),
-    }
-}
-
-/// The DER DigestInfo prefix of RSASSA-PKCS1-v1_5 (RFC 8017 §9.2 note 1).
-fn digest_info_prefix(algorithm: HashAlgorithm) -> &'static [u8] {
-    match algorithm {
-        HashAlgorithm::Sha1 => &[
-            0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
-            0x14,
-        ],
-        HashAlgorithm::Sha224 => &[
-            0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x04, 0x05, 0x00, 0x04, 0x1c,
-        ],
-        HashAlgorithm::Sha256 => &[
-            0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x01, 0x05, 0x00, 0x04, 0x20,
-        ],
-        HashAlgorithm::Sha384 => &[
-            0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x02, 0x05, 0x00, 0x04, 0x30,
-        ],
-        HashAlgorithm::Sha512 => &[
-            0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-            0x03, 0x05, 0x00, 0x04, 0x40,
-        ],
     }
 }
