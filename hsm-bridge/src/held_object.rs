@@ -233,7 +233,7 @@ impl Hsm {
         let name = operation.name();
         self.with_connection(name, |c| {
             let session = c.session();
-            let key = self.find_held_object(session, kind.class(), id)?;
+            let key = self.cached_held_object(c, kind.class(), id)?;
             // The token answered C_FindObjects on this session just now: a CKR_GENERAL_ERROR from the operation
             // itself is the operation failing (SoftHSM2 answers a bad OAEP block that way), not the token going.
             let fail = |e: cryptoki::error::Error| match rv_of(&e) {
@@ -310,6 +310,10 @@ impl Hsm {
     pub fn destroy_held_objects(&self, id: &[u8]) -> Result<usize, HsmError> {
         self.with_connection("C_DestroyObject", |c| {
             let session = c.session();
+            c.held_handles
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .retain(|(_, cached), _| cached != id);
             let found = session
                 .find_objects(&[Attribute::Id(id.to_vec())])
                 .map_err(|e| self.call_error("C_FindObjects", e))?;
@@ -320,6 +324,26 @@ impl Hsm {
             }
             Ok(found.len())
         })
+    }
+
+    /// The handle of a held key on this connection: from its cache, else found (and cached).
+    fn cached_held_object(
+        &self,
+        c: &crate::connection::Connection,
+        class: ObjectClass,
+        id: &[u8],
+    ) -> Result<ObjectHandle, HsmError> {
+        let key = (class == ObjectClass::PRIVATE_KEY, id.to_vec());
+        let mut cache = c
+            .held_handles
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(handle) = cache.get(&key) {
+            return Ok(*handle);
+        }
+        let handle = self.find_held_object(c.session(), class, id)?;
+        cache.insert(key, handle);
+        Ok(handle)
     }
 
     fn find_held_object(

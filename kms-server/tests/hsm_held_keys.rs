@@ -16,10 +16,10 @@ use std::process::Command;
 
 use e2e_support::*;
 use hsm_bridge::softhsm::{SoftHsmToken, SOFTHSM2_MODULE};
-use kmip::attributes::CryptographicParameters;
+use kmip::attributes::{CryptographicParameters, RevocationReason};
 use kmip::client::{Client, ClientError};
-use kmip::enums::BlockCipherMode;
-use kmip::payloads::{DecryptRequest, EncryptRequest};
+use kmip::enums::{BlockCipherMode, RevocationReasonCode};
+use kmip::payloads::{DecryptRequest, EncryptRequest, RevokeRequest};
 use kmip::{ProtocolVersion, ResultReason};
 
 const LABEL: &str = "qkms-held";
@@ -74,6 +74,23 @@ fn pykmip(setup: &SetUp, server: &ServerProcess, version: &str, phase: &str) {
         String::from_utf8_lossy(&out.stderr),
         server.log()
     );
+}
+
+/// The token's key objects as OpenSC's `pkcs11-tool --list-objects` shows them (another process, as an
+/// administrator would look).
+fn token_objects(token: &SoftHsmToken) -> String {
+    let out = Command::new("pkcs11-tool")
+        .args(["--module", SOFTHSM2_MODULE, "--token-label", LABEL])
+        .args(["--login", "--pin", &token.pin, "--list-objects"])
+        .env("SOFTHSM2_CONF", &token.conf)
+        .output()
+        .expect("pkcs11-tool runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn gcm() -> CryptographicParameters {
@@ -143,7 +160,7 @@ async fn held_aes(client: &mut Client) -> String {
 #[tokio::test]
 async fn pykmip_creates_uses_and_destroys_held_keys_and_aes_gcm_round_trips_in_the_hsm() {
     let _turn = TURN.lock().await;
-    let (_dir, _token, setup) = held_set_up(true);
+    let (_dir, token, setup) = held_set_up(true);
     let server = ServerProcess::start(&setup).unwrap();
     assert!(
         server
@@ -155,6 +172,12 @@ async fn pykmip_creates_uses_and_destroys_held_keys_and_aes_gcm_round_trips_in_t
     );
     pykmip(&setup, &server, "1.2", "full");
     pykmip(&setup, &server, "2.0", "full");
+    // Every key the scripts made (and destroyed) is gone from the HSM, not just marked destroyed in the store.
+    let left = token_objects(&token);
+    assert!(
+        !left.contains("Private Key Object") && !left.contains("Secret Key Object"),
+        "{left}"
+    );
 
     let mut client = server.connect(&setup.client).await;
     let uid = held_aes(&mut client).await;
@@ -184,7 +207,10 @@ async fn pykmip_creates_uses_and_destroys_held_keys_and_aes_gcm_round_trips_in_t
         );
     }
 
-    // Another tenant: the held key answers exactly like a key that does not exist.
+    assert!(
+        token_objects(&token).contains(&uid),
+        "the HSM object is labelled with the uid"
+    );
     let other = setup.issue_client("tenant-b");
     let mut bob = server
         .connect_as_version(&other, ProtocolVersion::V2_1)
@@ -199,6 +225,25 @@ async fn pykmip_creates_uses_and_destroys_held_keys_and_aes_gcm_round_trips_in_t
             format!("no object with Unique Identifier \"<uid>\"")
         );
     }
+    drop(bob);
+
+    // Destroy removes the object from the HSM.
+    client
+        .revoke(RevokeRequest {
+            unique_identifier: Some(uid.clone()),
+            revocation_reason: RevocationReason {
+                code: RevocationReasonCode::CessationOfOperation,
+                message: None,
+            },
+            compromise_occurrence_date: None,
+        })
+        .await
+        .unwrap();
+    client.destroy(&uid).await.unwrap();
+    assert!(
+        !token_objects(&token).contains(&uid),
+        "destroyed in the HSM"
+    );
 }
 
 #[tokio::test]

@@ -368,3 +368,15 @@ pub fn destroy_in_hsm(ctx: &RequestContext<'_>, object: &StoredObject) -> Result
         Err(error) => Err(hsm_error(&object.uid, &error)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkcs11_uri_parts_are_percent_encoded() {
+        assert_eq!(percent(b"qkms-held_1.x~"), "qkms-held_1.x~");
+        assert_eq!(percent(b"a b;c"), "a%20b%3bc");
+        assert_eq!(percent(&[0x00, 0xff]), "%00%ff");
+    }
+}

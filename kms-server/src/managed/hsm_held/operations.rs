@@ -318,3 +318,45 @@ fn digest_info_prefix(algorithm: HashAlgorithm) -> &'static [u8] {
         ],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_info_prefixes_announce_their_digest_lengths() {
+        for algorithm in [
+            HashAlgorithm::Sha1,
+            HashAlgorithm::Sha224,
+            HashAlgorithm::Sha256,
+            HashAlgorithm::Sha384,
+            HashAlgorithm::Sha512,
+        ] {
+            let prefix = digest_info_prefix(algorithm);
+            // SEQUENCE length covers the rest; the final OCTET STRING length is the digest's.
+            assert_eq!(
+                usize::from(prefix[1]),
+                prefix.len() - 2 + algorithm.output_len()
+            );
+            assert_eq!(
+                usize::from(prefix[prefix.len() - 1]),
+                algorithm.output_len()
+            );
+        }
+    }
+
+    #[test]
+    fn a_given_digest_must_have_the_hash_length() {
+        assert!(digest_of(SignInput::Digest(&[0; 31]), HashAlgorithm::Sha256).is_err());
+        assert_eq!(
+            digest_of(SignInput::Digest(&[1; 32]), HashAlgorithm::Sha256).unwrap(),
+            vec![1; 32]
+        );
+        assert_eq!(
+            digest_of(SignInput::Data(b"abc"), HashAlgorithm::Sha1)
+                .unwrap()
+                .len(),
+            20
+        );
+    }
+}
