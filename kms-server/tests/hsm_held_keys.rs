@@ -16,10 +16,12 @@ use std::process::Command;
 
 use e2e_support::*;
 use hsm_bridge::softhsm::{SoftHsmToken, SOFTHSM2_MODULE};
-use kmip::attributes::{CryptographicParameters, RevocationReason};
+use kmip::attributes::{
+    Attribute, CryptographicParameters, CryptographicUsageMask, Name, RevocationReason,
+};
 use kmip::client::{Client, ClientError};
-use kmip::enums::{BlockCipherMode, RevocationReasonCode};
-use kmip::payloads::{DecryptRequest, EncryptRequest, RevokeRequest};
+use kmip::enums::{BlockCipherMode, CryptographicAlgorithm, RevocationReasonCode};
+use kmip::payloads::{CreateKeyPairRequest, DecryptRequest, EncryptRequest, RevokeRequest};
 use kmip::{ProtocolVersion, ResultReason};
 
 const LABEL: &str = "qkms-held";
@@ -303,4 +305,170 @@ async fn held_keys_survive_restarts_fail_clearly_without_the_hsm_and_recover_whe
         open(&mut client, &aes, &sealed).await.unwrap(),
         b"kept across restarts"
     );
+}
+
+/// qkms's own PKCS#11 module (`libqkms_pkcs11.so`, built here if stale) in front of the server: the held key
+/// pair signs through it with OpenSC's `pkcs11-tool` (KMIP Sign, so inside the HSM), and OpenSSL verifies the
+/// signature with the public key from Get.
+#[tokio::test]
+async fn a_held_key_signs_through_qkms_pkcs11_module() {
+    let _turn = TURN.lock().await;
+    let (_dir, _token, setup) = held_set_up(false);
+    let server = ServerProcess::start(&setup).unwrap();
+    let profile = Path::new(e2e_support::process::SERVER_BIN)
+        .parent()
+        .unwrap();
+    let built = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "pkcs11-module",
+            "--lib",
+            "--target-dir",
+        ])
+        .arg(profile.parent().unwrap())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(built.success(), "cargo build -p pkcs11-module --lib");
+    let module = profile.join("libqkms_pkcs11.so");
+    // pkcs11.toml (written by --init) names the configured listen address: point it at this server.
+    let p11_config = setup.path().join("pkcs11.toml");
+    let text = std::fs::read_to_string(&p11_config).unwrap();
+    let text: String = text
+        .lines()
+        .map(|line| match line.starts_with("server = ") {
+            true => format!("server = \"{}\"\n", server.addr),
+            false => format!("{line}\n"),
+        })
+        .collect();
+    std::fs::write(&p11_config, text).unwrap();
+    let pin = std::fs::read_to_string(setup.path().join("pkcs11.pin")).unwrap();
+
+    let mut client = server.connect(&setup.client).await;
+    let pair = client
+        .create_key_pair(CreateKeyPairRequest {
+            common_attributes: Some(
+                vec![
+                    Attribute::CryptographicAlgorithm(CryptographicAlgorithm::Ec),
+                    Attribute::CryptographicLength(256),
+                    Attribute::Name(Name::text("held-p11")),
+                    vendor("qkms-hsm", LABEL),
+                ]
+                .into(),
+            ),
+            private_key_attributes: Some(
+                vec![Attribute::CryptographicUsageMask(
+                    CryptographicUsageMask::SIGN,
+                )]
+                .into(),
+            ),
+            public_key_attributes: Some(
+                vec![Attribute::CryptographicUsageMask(
+                    CryptographicUsageMask::VERIFY,
+                )]
+                .into(),
+            ),
+            ..CreateKeyPairRequest::default()
+        })
+        .await
+        .unwrap();
+    for uid in [
+        &pair.private_key_unique_identifier,
+        &pair.public_key_unique_identifier,
+    ] {
+        client.activate(uid).await.unwrap();
+    }
+    let work = setup.path();
+    std::fs::write(
+        work.join("pub.der"),
+        material_of_public(
+            &client
+                .get(get(&pair.public_key_unique_identifier))
+                .await
+                .unwrap(),
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        work.join("msg.bin"),
+        b"signed through libqkms_pkcs11.so, inside the HSM",
+    )
+    .unwrap();
+    let run = |program: &str, args: &[&str]| {
+        let out = Command::new(program)
+            .args(args)
+            .current_dir(work)
+            .env("QKMS_PKCS11_CONFIG", &p11_config)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{program} {args:?}: {}{}\n--- server log ---\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            server.log()
+        );
+    };
+    run(
+        "openssl",
+        &[
+            "dgst",
+            "-sha256",
+            "-binary",
+            "-out",
+            "msg.sha256",
+            "msg.bin",
+        ],
+    );
+    run(
+        "openssl",
+        &[
+            "pkey", "-pubin", "-inform", "DER", "-in", "pub.der", "-out", "pub.pem",
+        ],
+    );
+    let module = module.to_str().unwrap();
+    run(
+        "pkcs11-tool",
+        &[
+            "--module",
+            module,
+            "--login",
+            "--pin",
+            pin.trim(),
+            "--sign",
+            "-m",
+            "ECDSA",
+            "--label",
+            "held-p11",
+            "--signature-format",
+            "openssl",
+            "-i",
+            "msg.sha256",
+            "-o",
+            "ec.sig",
+        ],
+    );
+    run(
+        "openssl",
+        &[
+            "dgst",
+            "-sha256",
+            "-verify",
+            "pub.pem",
+            "-signature",
+            "ec.sig",
+            "msg.bin",
+        ],
+    );
+}
+
+/// The SubjectPublicKeyInfo bytes of a Get of a public key.
+fn material_of_public(response: &kmip::payloads::GetResponse) -> Vec<u8> {
+    let block = response.object.0.as_ref().unwrap().key_block().unwrap();
+    match &block.key_value.as_ref().unwrap().material {
+        kmip::objects::KeyMaterial::Bytes(bytes) => bytes.to_vec(),
+        other => panic!("a public key as bytes, not {other:?}"),
+    }
 }
