@@ -14,9 +14,16 @@ def init(name, extra):
     d = os.path.join(base, name)
     subprocess.run([B, "--init", d] + extra, env=env, check=True, capture_output=True)
     return os.path.join(d, "qkms.toml")
+HSM = ["--root-key", "pkcs11", "--hsm-module", "/usr/lib/softhsm/libsofthsm2.so", "--hsm-token-label", "bench", "--hsm-pin-file", pin]
+def holding(cfg):
+    # [hsm] hold_keys = true and [hsm.rng] enabled = true: held keys allowed, the HSM's generator in the pool.
+    text = open(cfg).read().replace("hold_keys = false", "hold_keys = true").replace("[hsm.rng]\nenabled = false", "[hsm.rng]\nenabled = true")
+    open(cfg, "w").write(text)
+    return cfg
 cfgs = {
     "passphrase (argon2id 64 MiB, 3 passes)": init("pass", []),
-    "pkcs11 (SoftHSM2, CKM_AES_KEY_WRAP_PAD)": init("hsm", ["--root-key", "pkcs11", "--hsm-module", "/usr/lib/softhsm/libsofthsm2.so", "--hsm-token-label", "bench", "--hsm-pin-file", pin]),
+    "pkcs11 (SoftHSM2, CKM_AES_KEY_WRAP_PAD)": init("hsm", HSM),
+    "pkcs11 + [hsm] hold_keys + [hsm.rng] (HSM generator in the pool)": holding(init("hold", HSM)),
 }
 for name, cfg in cfgs.items():
     times = []

@@ -33,6 +33,11 @@ pub enum HsmError {
          belongs to another token"
     )]
     KeyNotFound { token: String, key_label: String },
+    #[error(
+        "HSM token {token:?} holds no key with CKA_ID {id}: the key was deleted from the HSM, or this is another \
+         token with the same label"
+    )]
+    HeldKeyMissing { token: String, id: String },
     #[error("HSM token {token:?}: the key labelled {key_label:?} cannot serve as the root key: {reason}")]
     KeyNotUsable {
         token: String,

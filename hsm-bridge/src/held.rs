@@ -173,7 +173,7 @@ impl Hsm {
 }
 
 /// The transport key as a session object that can only unwrap (its value is zeroized here after).
-fn import_transport_key(
+pub(crate) fn import_transport_key(
     session: &Session,
     transport: &[u8; 32],
 ) -> cryptoki::error::Result<ObjectHandle> {

@@ -10,7 +10,9 @@ pub mod connection;
 pub mod custody;
 pub mod error;
 pub mod held;
+pub mod held_object;
 pub mod held_pair;
+pub mod rng_source;
 pub mod seed;
 pub mod settings;
 pub mod softhsm;
@@ -24,7 +26,9 @@ pub use connection::TokenIdentity;
 pub use custody::{WrapMechanism, WrappedDataKey, DATA_KEY_LEN};
 pub use error::HsmError;
 pub use held::HeldKey;
+pub use held_object::{HeldHash, HeldKind, HeldOperation};
 pub use held_pair::{HeldCurve, HeldKeyPair};
+pub use rng_source::{HsmRngSource, RngSourceSettings};
 pub use seed::{SeedStatus, Seeder};
 pub use settings::{HsmSettings, MechanismChoice, SeedSettings, DEFAULT_KEY_LABEL};
 
@@ -68,6 +72,31 @@ impl Hsm {
             pin,
             connection: Mutex::new(Some(connection)),
         })
+    }
+
+    /// Like [`connect`](Self::connect), but a token that cannot be reached now is not an error: the first call
+    /// that needs it connects (for keys held in an HSM, so that the server starts, and serves its other keys,
+    /// while that HSM is away). The PIN file is read now.
+    pub fn connect_when_needed(settings: HsmSettings) -> Result<Self, HsmError> {
+        match Self::connect(settings.clone()) {
+            Ok(hsm) => Ok(hsm),
+            Err(
+                error @ (HsmError::Settings(_)
+                | HsmError::PinFile { .. }
+                | HsmError::WrongPin { .. }),
+            ) => Err(error),
+            Err(error) => {
+                tracing::warn!(token = %settings.token_label, %error,
+                    "the HSM is not reachable now; keys held in it fail until it is");
+                let pin = Pin::read(&settings.pin_file)?;
+                Ok(Self {
+                    seed: SeedCounters::new(&settings.token_label),
+                    settings,
+                    pin,
+                    connection: Mutex::new(None),
+                })
+            }
+        }
     }
 
     /// The settings this bridge was made with.
@@ -133,7 +162,11 @@ impl Hsm {
                 // only a fresh connection tells "token gone" (it is not found) from "key deleted" (still missing).
                 Err(error)
                     if error.is_connection_lost()
-                        || (attempt == 1 && matches!(error, HsmError::KeyNotFound { .. })) =>
+                        || (attempt == 1
+                            && matches!(
+                                error,
+                                HsmError::KeyNotFound { .. } | HsmError::HeldKeyMissing { .. }
+                            )) =>
                 {
                     // Drop (log out, finalise) the dead connection; the next round reconnects.
                     *guard = None;

@@ -340,3 +340,47 @@ fn an_ec_pair_is_generated_in_the_seeded_hsm_and_signs_there() {
         Err(HsmError::KeyNotFound { .. })
     ));
 }
+
+#[test]
+fn the_hsm_generator_is_an_uncredited_health_tested_pool_source_named_by_model_and_serial() {
+    use entropy::source::{EntropySource, SourceKind};
+    use hsm_bridge::{HsmRngSource, RngSourceSettings};
+    let _turn = turn();
+    let dir = tempfile::tempdir().unwrap();
+    let token = token(&dir, "rng");
+    let hsm = Arc::new(Hsm::connect(token.settings()).unwrap());
+    let who = hsm.identity().unwrap();
+    let settings = RngSourceSettings {
+        enabled: true,
+        ..RngSourceSettings::default()
+    };
+    let mut source = HsmRngSource::new(Arc::clone(&hsm), &settings).unwrap();
+    let info = source.info().clone();
+    assert_eq!(info.kind, SourceKind::Pkcs11);
+    assert!(!info.credited && !info.quantum, "{info:?}");
+    for part in [&who.manufacturer, &who.model, &who.serial, &who.label] {
+        assert!(
+            !part.is_empty() && info.id.contains(part.as_str()),
+            "{} in {info:?}",
+            part
+        );
+    }
+    let mut samples = [0u8; 64];
+    assert_eq!(source.read_samples(&mut samples).unwrap(), 64);
+    assert!(samples.windows(2).any(|w| w[0] != w[1]));
+
+    // In the pool beside the OS source: health-tested, mixed into seeds without credit.
+    let pool =
+        EntropyPool::with_extra_sources(EntropyConfig::default(), vec![Box::new(source)]).unwrap();
+    let mut drawn = [0u8; 32];
+    pool.fill(&mut drawn).unwrap();
+    let status = pool.status();
+    let listed = status
+        .sources
+        .iter()
+        .find(|s| s.kind == SourceKind::Pkcs11)
+        .expect("the HSM source is listed");
+    assert!(!listed.credited);
+    assert!(listed.samples_read > 0, "{listed:?}");
+    assert!(listed.contributing, "{listed:?}");
+}

@@ -353,6 +353,20 @@ impl Config {
         if self.root_key.key_label.is_empty() {
             return invalid("root_key.key_label must not be empty");
         }
+        if self.hsm.rng.enabled && !self.root_key.names_hsm() {
+            return invalid(
+                "hsm.rng.enabled = true needs root_key.module and root_key.token_label",
+            );
+        }
+        let h = self.hsm.rng.min_entropy_per_sample;
+        if !(h > 0.0 && h <= 8.0) {
+            return invalid(
+                "hsm.rng.min_entropy_per_sample must be more than 0 and at most 8 (bits per byte)",
+            );
+        }
+        if self.hsm.hold_keys && !self.root_key.names_hsm() {
+            return invalid("hsm.hold_keys = true needs root_key.module and root_key.token_label");
+        }
         self.hsm
             .seed
             .validate()
@@ -423,6 +437,10 @@ impl Config {
                 hsm_bridge::MechanismChoice::AesKeyWrap => "aes-key-wrap",
                 hsm_bridge::MechanismChoice::AesGcm => "aes-gcm",
             }),
+            hold_keys = self.hsm.hold_keys,
+            rng_enabled = self.hsm.rng.enabled,
+            rng_credited = self.hsm.rng.credited,
+            rng_min_entropy = toml::Value::Float(self.hsm.rng.min_entropy_per_sample),
             seed_enabled = self.hsm.seed.enabled,
             seed_bytes = self.hsm.seed.bytes,
             seed_interval = self.hsm.seed.interval_secs,

@@ -1,5 +1,6 @@
 //! From the configuration to the store's root key custody: which custody opens the store (the kind the store
-//! records; `[root_key] kind` for a new store), the HSM connection when one is named, and its seeding thread.
+//! records; `[root_key] kind` for a new store), the HSM connection when one is named, its seeding thread, and its
+//! generator as an entropy source (`[hsm.rng]`).
 //! Used by the server at start-up, by `--init`, and by `qkms store rewrap`.
 
 use std::path::Path;
@@ -168,4 +169,39 @@ pub fn recovering_opener(
         }
         Ok(opened.store)
     })
+}
+
+/// The HSM of `[root_key]`, connected before the entropy pool when `[hsm.rng] enabled` (its generator is one of
+/// the pool's sources); the same connection then serves custody, seeding and held keys.
+pub fn rng_source_hsm(config: &Config) -> Result<Option<Arc<Hsm>>, crate::server::ServerError> {
+    if !config.hsm.rng.enabled {
+        return Ok(None);
+    }
+    connect(config)
+        .map(|hsm| Some(Arc::new(hsm)))
+        .map_err(|error| crate::server::ServerError::Store {
+            path: config.store.path.display().to_string(),
+            error,
+        })
+}
+
+/// The pool over the configured sources plus the HSM's generator (uncredited unless `[hsm.rng] credited`).
+pub fn pool_with_hsm_source(
+    config: &Config,
+    entropy_config: entropy::EntropyConfig,
+    hsm: &Arc<Hsm>,
+) -> Result<EntropyPool, crate::server::ServerError> {
+    let source =
+        hsm_bridge::HsmRngSource::new(Arc::clone(hsm), &config.hsm.rng).map_err(|error| {
+            crate::server::ServerError::Store {
+                path: config.store.path.display().to_string(),
+                error: error.into(),
+            }
+        })?;
+    tracing::info!(id = %entropy::source::EntropySource::info(&source).id,
+        credited = config.hsm.rng.credited, "entropy source: the HSM's generator (C_GenerateRandom)");
+    Ok(EntropyPool::with_extra_sources(
+        entropy_config,
+        vec![Box::new(source)],
+    )?)
 }

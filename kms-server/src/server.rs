@@ -67,7 +67,13 @@ impl Server {
         entropy_config
             .state_file
             .get_or_insert_with(|| config.store.path.with_file_name(ENTROPY_STATE_FILE));
-        let entropy = EntropyPool::new(entropy_config)?;
+        // `[hsm.rng]`: the HSM joins the pool's sources, so it is connected first (and that connection serves
+        // custody, seeding and held keys too).
+        let rng_hsm = crate::root_custody::rng_source_hsm(config)?;
+        let entropy = match &rng_hsm {
+            Some(hsm) => crate::root_custody::pool_with_hsm_source(config, entropy_config, hsm)?,
+            None => EntropyPool::new(entropy_config)?,
+        };
         log_entropy(&entropy);
 
         // A missing store is never made here: an empty store in its place would serve without the issuing CA
@@ -85,7 +91,7 @@ impl Server {
         crate::setup::warn_about_exposed_secrets(config);
         // The store reopens itself after a full disk (or another I/O failure): its opener keeps what reopening
         // needs (the custody: the passphrase file, or the HSM connection made by the first open).
-        let hsm_slot = Arc::new(std::sync::Mutex::new(None));
+        let hsm_slot = Arc::new(std::sync::Mutex::new(rng_hsm));
         let opener =
             crate::root_custody::recovering_opener(config, &entropy, Arc::clone(&hsm_slot));
         let store = RecoveringStore::open(&config.store.path, opener, RecoverySettings::default())
@@ -102,6 +108,7 @@ impl Server {
         let seeder = hsm
             .as_ref()
             .and_then(|hsm| crate::root_custody::start_seeding(config, hsm, &entropy));
+        let key_hsm = crate::managed::hsm_held::key_holding_hsm(config, hsm.as_ref())?;
         let audit = open_audit(config)?;
 
         let provider = entropy.rustls_provider();
@@ -128,6 +135,7 @@ impl Server {
                 max_rng_retrieve: config.server.max_rng_retrieve,
                 max_batch_items: config.limits.max_batch_items,
                 max_response_bytes: config.limits.max_response_bytes,
+                key_hsm,
             },
         });
         let dispatch_state = Arc::clone(&state);

@@ -34,6 +34,8 @@ pub struct ServerSettings {
     /// The most answer bytes one request message may make the server build (`[limits] max_response_bytes`);
     /// a request's Maximum Response Size may lower it.
     pub max_response_bytes: usize,
+    /// The HSM KMIP clients may keep keys in (`[hsm] hold_keys`), see `managed::hsm_held`.
+    pub key_hsm: Option<Arc<hsm_bridge::Hsm>>,
 }
 
 impl Default for ServerSettings {
@@ -43,6 +45,7 @@ impl Default for ServerSettings {
             max_rng_retrieve: 16 * 1024 * 1024,
             max_batch_items: crate::config::LimitsConfig::DEFAULT_MAX_BATCH_ITEMS,
             max_response_bytes: crate::config::LimitsConfig::DEFAULT_MAX_RESPONSE_BYTES,
+            key_hsm: None,
         }
     }
 }

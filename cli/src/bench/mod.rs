@@ -106,6 +106,10 @@ pub struct BenchArgs {
     /// The server's process id, to report the CPU time it spent per operation (Linux /proc).
     #[arg(long)]
     server_pid: Option<u32>,
+    /// For --op sign and --op encrypt: make the key in the HSM with this token label (custom attribute
+    /// `x-qkms-hsm`; the server needs `[hsm] hold_keys = true`), so every operation runs inside the HSM.
+    #[arg(long, value_name = "TOKEN_LABEL")]
+    hsm: Option<String>,
 }
 
 /// What went wrong.

@@ -105,6 +105,32 @@ pub fn create_key_pair(kind: KeyKind, active: bool) -> RequestPayload {
     })
 }
 
+/// `payload` (a Create or Create Key Pair) with the custom attribute `x-qkms-hsm` = `label` when one is given:
+/// the key is then made inside that HSM.
+fn in_hsm(payload: RequestPayload, label: Option<&str>) -> RequestPayload {
+    let Some(label) = label else {
+        return payload;
+    };
+    let hsm = Attribute::Custom(kmip::attributes::CustomAttribute {
+        vendor_identification: "x".into(),
+        attribute_name: "qkms-hsm".into(),
+        value: ttlv::Value::TextString(label.to_owned()),
+    });
+    match payload {
+        RequestPayload::Create(mut create) => {
+            create.attributes.push(hsm);
+            RequestPayload::Create(create)
+        }
+        RequestPayload::CreateKeyPair(mut pair) => {
+            pair.common_attributes
+                .get_or_insert_with(Attributes::new)
+                .push(hsm);
+            RequestPayload::CreateKeyPair(pair)
+        }
+        other => other,
+    }
+}
+
 /// Creates one object over a fresh connection and returns the Unique Identifier the response names under
 /// `tag`.
 async fn create_object(
@@ -170,7 +196,7 @@ pub async fn prepare(args: &BenchArgs, connector: &Connector) -> Result<Prepared
             let uid = create_object(
                 args,
                 connector,
-                create_key_pair(args.key_type, true),
+                in_hsm(create_key_pair(args.key_type, true), args.hsm.as_deref()),
                 tags::PRIVATE_KEY_UNIQUE_IDENTIFIER,
                 "the key pair to sign with",
             )
@@ -197,7 +223,7 @@ pub async fn prepare(args: &BenchArgs, connector: &Connector) -> Result<Prepared
             let uid = create_object(
                 args,
                 connector,
-                create_aes_256(true),
+                in_hsm(create_aes_256(true), args.hsm.as_deref()),
                 tags::UNIQUE_IDENTIFIER,
                 "the AES key to encrypt under",
             )

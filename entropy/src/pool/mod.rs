@@ -167,6 +167,18 @@ impl EntropyPool {
         Self::start(config, tested)
     }
 
+    /// Builds a pool from the configuration's sources plus `extra` ones whose drivers live outside this crate
+    /// (an HSM's generator, registered by the server), each behind the same health tests. An extra source counts
+    /// towards seeds only if its own description says it is credited.
+    pub fn with_extra_sources(
+        config: EntropyConfig,
+        extra: Vec<Box<dyn EntropySource>>,
+    ) -> Result<Self, EntropyError> {
+        let mut sources = sources::open_sources(&config)?;
+        sources.extend(sources::test_sources(extra, &config.health)?);
+        Self::start(config, sources)
+    }
+
     fn start(config: EntropyConfig, sources: Vec<TestedSource>) -> Result<Self, EntropyError> {
         for source in sources
             .iter()

@@ -63,6 +63,13 @@ pub fn open_source(
         SourceKind::Jitter => {
             Box::new(JitterSource::with_min_entropy(h).map_err(|e| setup_error(config, e))?)
         }
+        SourceKind::Pkcs11 => {
+            return Err(setup_error(
+                config,
+                "an HSM's generator is not an [[entropy.sources]] entry: name the HSM in [root_key] and set \
+                 [hsm.rng] enabled = true",
+            ))
+        }
         SourceKind::Https => {
             let url = config
                 .url

@@ -37,6 +37,10 @@ pub enum SourceKind {
     Os,
     /// A recorded raw-sample file, replayed.
     Replay,
+    /// An HSM's own generator (PKCS#11 C_GenerateRandom). Its driver lives in `hsm-bridge` (a PKCS#11 client,
+    /// which this crate does not depend on) and is registered by the server through [`EntropySource`]
+    /// ([`crate::EntropyPool::with_extra_sources`]); it cannot be named in `[[entropy.sources]]`.
+    Pkcs11,
 }
 
 /// What a source is, as configured by the operator.

@@ -79,6 +79,10 @@ impl RootKeyConfig {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HsmConfig {
+    /// Whether KMIP clients may ask for keys held in this HSM (`x-qkms-hsm` = its token label). Default false.
+    pub hold_keys: bool,
     /// `[hsm.seed]`: pool output pushed into the HSM's RNG with C_SeedRandom.
     pub seed: hsm_bridge::SeedSettings,
+    /// `[hsm.rng]`: the HSM's own C_GenerateRandom as one more (by default uncredited) entropy source.
+    pub rng: hsm_bridge::RngSourceSettings,
 }

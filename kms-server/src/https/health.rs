@@ -63,6 +63,7 @@ pub fn kind_label(kind: SourceKind) -> &'static str {
         SourceKind::Jitter => "jitter",
         SourceKind::Os => "os",
         SourceKind::Replay => "replay",
+        SourceKind::Pkcs11 => "pkcs11",
     }
 }
 

@@ -52,7 +52,7 @@ pub fn check(
         (state, usage),
         (State::Active, _) | (State::Deactivated | State::Compromised, KeyUse::Process(_))
     );
-    if !allowed || object.object.is_none() {
+    if !allowed || !super::hsm_held::has_key_value(object) {
         let what = match usage {
             KeyUse::Protect(_) => "protect (encrypt, sign, MAC, wrap)",
             KeyUse::Process(_) => "process (decrypt, verify, unwrap)",

@@ -9,6 +9,7 @@ pub mod certificates;
 pub mod cipher_params;
 pub mod client_objects;
 pub mod dsa_keys;
+pub mod hsm_held;
 pub mod key_codec;
 pub mod key_pairs;
 pub mod key_specs;

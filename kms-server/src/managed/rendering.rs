@@ -38,6 +38,7 @@ pub fn render(
             ),
         ));
     }
+    super::hsm_held::refuse_get(stored)?;
     let Some(object) = stored.object.clone() else {
         return Err(versioned(
             ctx.version,

@@ -25,7 +25,7 @@ pub fn activate(
             ),
         ));
     }
-    if object.object.is_none() {
+    if !crate::managed::hsm_held::has_key_value(&object) {
         return Err(wrong_state(
             ctx.version,
             format!("{uid} has no key material to activate"),

@@ -14,7 +14,7 @@ use crate::state::RequestContext;
 pub fn check(ctx: &RequestContext<'_>, request: CheckRequest) -> Result<CheckResponse, KmipError> {
     let uid = target(&request.unique_identifier)?;
     let object = load(ctx, uid)?;
-    if object.object.is_none() {
+    if !crate::managed::hsm_held::has_key_value(&object) {
         return Err(versioned(
             ctx.version,
             ResultReason::ObjectDestroyed,

@@ -9,6 +9,7 @@ use kmip::ResultReason;
 use zeroize::Zeroizing;
 
 use crate::error::KmipError;
+use crate::managed::hsm_held;
 use crate::managed::key_specs::key_spec;
 use crate::managed::provenance::{check_object_type, initial_attributes, provenance_attributes};
 use crate::managed::{attribute_policy as policy, entropy_error, new_uid, store_error, versioned};
@@ -44,8 +45,9 @@ pub fn create(
             "Protection Storage Masks are not supported: every object is stored sealed in software",
         ));
     }
-    let attributes: Attributes =
+    let mut attributes: Attributes =
         crate::managed::template::apply_templates(ctx, request.attributes)?;
+    let hsm = hsm_held::take_request(ctx, &mut [&mut attributes])?;
     check_object_type(request.object_type, &attributes)?;
     crate::managed::key_pairs::refuse_unsafe(
         &attributes,
@@ -84,13 +86,16 @@ pub fn create(
     ));
     let mut stored_attributes = initial_attributes(&uid, &object, attributes, ctx.now);
     stored_attributes.extend(provenance_attributes(&provenance));
-    let stored = StoredObject {
+    let mut stored = StoredObject {
         uid: uid.clone(),
         owner: ctx.caller.tenant.clone(),
         object: Some(object),
         attributes: stored_attributes,
         internal: false,
     };
+    if let Some(hsm) = &hsm {
+        hsm_held::hold(ctx, hsm, &mut stored)?;
+    }
     ctx.state.store.insert(&stored).map_err(store_error)?;
     Ok(CreateResponse {
         object_type: ObjectType::SymmetricKey,

@@ -122,21 +122,29 @@ pub fn create_key_pair(
     let apply = |attributes: Option<Attributes>| {
         crate::managed::template::apply_templates(ctx, attributes.unwrap_or_default())
     };
-    let common = apply(request.common_attributes)?;
-    let private_template = apply(request.private_key_attributes)?;
-    let public_template = apply(request.public_key_attributes)?;
+    let mut common = apply(request.common_attributes)?;
+    let mut private_template = apply(request.private_key_attributes)?;
+    let mut public_template = apply(request.public_key_attributes)?;
+    let hsm = crate::managed::hsm_held::take_request(
+        ctx,
+        &mut [&mut common, &mut private_template, &mut public_template],
+    )?;
     let spec = key_pair_spec(ctx.version, &[&common, &private_template, &public_template])?;
     for template in [&common, &private_template, &public_template] {
         let (algorithm, length) = crate::managed::key_codec::algorithm_and_length(spec);
         refuse_unsafe(template, Some(algorithm), Some(length))?;
         policy::check_template(ctx.version, template, INPUTS)?;
     }
-    let pair = generate(
+    let mut pair = generate(
         ctx,
         spec,
         merged(&common, &private_template),
         merged(&common, &public_template),
     )?;
+    if let Some(hsm) = &hsm {
+        crate::managed::hsm_held::hold(ctx, hsm, &mut pair.private)?;
+        crate::managed::hsm_held::mark(&mut pair.public.attributes, hsm.label());
+    }
     ctx.state.store.insert(&pair.private).map_err(store_error)?;
     ctx.state.store.insert(&pair.public).map_err(store_error)?;
     Ok(CreateKeyPairResponse {

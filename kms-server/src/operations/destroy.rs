@@ -34,6 +34,7 @@ pub fn destroy(
             ))
         }
     };
+    crate::managed::hsm_held::destroy_in_hsm(ctx, &object)?;
     // The key material goes; the metadata stays (KMIP), so Get Attributes still answers.
     object.object = None;
     object.attributes.set(Attribute::DestroyDate(ctx.now));

@@ -56,6 +56,14 @@ fn encrypt_with(
     let version = ctx.version;
     let pool = &ctx.state.entropy;
     let error = |e| crypto_error(version, e);
+    if let Some(held) = crate::managed::hsm_held::held(ctx, object)? {
+        let sealed = held.encrypt(ctx, p, iv, aad, data)?;
+        return Ok(Sealed {
+            data: sealed.ciphertext,
+            iv: sealed.drawn_iv,
+            tag: Some(sealed.tag),
+        });
+    }
     match object.object.as_ref() {
         Some(ManagedObject::SymmetricKey(block)) => {
             let key = symmetric_bytes(block)?;
@@ -172,6 +180,9 @@ fn decrypt_with(
 ) -> Result<Zeroizing<Vec<u8>>, KmipError> {
     let version = ctx.version;
     let error = |e| crypto_error(version, e);
+    if let Some(held) = crate::managed::hsm_held::held(ctx, object)? {
+        return held.decrypt(ctx, p, iv, aad, tag, data);
+    }
     match object.object.as_ref() {
         Some(ManagedObject::SymmetricKey(block)) => {
             let key = symmetric_bytes(block)?;

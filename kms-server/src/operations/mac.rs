@@ -74,12 +74,18 @@ pub fn mac(ctx: &RequestContext<'_>, request: MacRequest) -> Result<MacResponse,
     else {
         return Ok(response);
     };
-    let tag = mac::hmac(
-        mac_hash(ctx.version, &object, &p)?,
-        mac_key(&object)?,
-        &data,
-    )
-    .map_err(|e| crypto_error(ctx.version, e))?;
+    let hash = mac_hash(ctx.version, &object, &p)?;
+    let tag = match crate::managed::hsm_held::held(ctx, &object)? {
+        Some(held) if held.is_mac_key() => held.hmac(hash, &data)?,
+        Some(_) => {
+            return Err(KmipError::invalid_field(format!(
+                "{uid} is not an HMAC key"
+            )))
+        }
+        None => {
+            mac::hmac(hash, mac_key(&object)?, &data).map_err(|e| crypto_error(ctx.version, e))?
+        }
+    };
     key_use::consume(ctx, &mut object, data.len())?;
     response.mac_data = Some(tag);
     Ok(response)
@@ -109,13 +115,12 @@ pub fn mac_verify(
     let tag = request.mac_data.as_deref().ok_or_else(|| {
         KmipError::new(ResultReason::MissingData, "MAC Verify needs the MAC Data")
     })?;
-    let valid = mac::hmac_verify(
-        mac_hash(ctx.version, &object, &p)?,
-        mac_key(&object)?,
-        &data,
-        tag,
-    )
-    .map_err(|e| crypto_error(ctx.version, e))?;
+    let hash = mac_hash(ctx.version, &object, &p)?;
+    let valid = match crate::managed::hsm_held::held(ctx, &object)? {
+        Some(held) => held.hmac_verify(hash, &data, tag)?,
+        None => mac::hmac_verify(hash, mac_key(&object)?, &data, tag)
+            .map_err(|e| crypto_error(ctx.version, e))?,
+    };
     response.validity_indicator = Some(validity::indicator(valid));
     Ok(response)
 }

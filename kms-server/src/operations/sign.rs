@@ -124,12 +124,21 @@ fn signing_input(
 pub fn sign(ctx: &RequestContext<'_>, request: SignRequest) -> Result<SignResponse, KmipError> {
     let uid = target(&request.unique_identifier)?.to_owned();
     let mut object = key_use::load_for(ctx, &uid, KeyUse::Protect(CryptographicUsageMask::SIGN))?;
-    let Some(ManagedObject::PrivateKey(block)) = object.object.as_ref() else {
-        return Err(KmipError::invalid_field(format!(
-            "{uid} is not a private key"
-        )));
+    // A key held in an HSM signs there (`hsm_held`); any other private key here.
+    let held = crate::managed::hsm_held::held(ctx, &object)?;
+    let (key, spec) = match (&held, object.object.as_ref()) {
+        (Some(_), _) => (None, crate::managed::hsm_held::held_spec(&object)?),
+        (None, Some(ManagedObject::PrivateKey(block))) => {
+            let key = stored_private_key_of(ctx.version, block)?;
+            let spec = key.spec();
+            (Some(key), spec)
+        }
+        (None, _) => {
+            return Err(KmipError::invalid_field(format!(
+                "{uid} is not a private key"
+            )))
+        }
     };
-    let key = stored_private_key_of(ctx.version, block)?;
     let p = effective_parameters(&object, request.cryptographic_parameters.as_ref());
     let mut response = SignResponse {
         unique_identifier: uid.clone(),
@@ -152,15 +161,22 @@ pub fn sign(ctx: &RequestContext<'_>, request: SignRequest) -> Result<SignRespon
     } else {
         SignInput::Data(&input)
     };
-    let (algorithm, salt) = scheme(ctx.version, key.spec(), &p, request.digested_data.is_some())?;
+    let (algorithm, salt) = scheme(ctx.version, spec, &p, request.digested_data.is_some())?;
     let pool = &ctx.state.entropy;
-    let signature = match (algorithm, salt) {
-        (SignatureAlgorithm::RsaPss(hash), Some(salt)) => {
-            rsa_params::pss_sign(pool, &key, hash, salt, sign_input)
+    let signature = match (&held, &key, algorithm, salt) {
+        (Some(held), _, _, _) => held.sign(ctx.version, spec, algorithm, salt, sign_input)?,
+        (None, Some(key), SignatureAlgorithm::RsaPss(hash), Some(salt)) => {
+            rsa_params::pss_sign(pool, key, hash, salt, sign_input)
+                .map_err(|e| crypto_error(ctx.version, e))?
         }
-        _ => signature::sign(pool, &key, algorithm, sign_input),
-    }
-    .map_err(|e| crypto_error(ctx.version, e))?;
+        (None, Some(key), _, _) => signature::sign(pool, key, algorithm, sign_input)
+            .map_err(|e| crypto_error(ctx.version, e))?,
+        (None, None, _, _) => {
+            return Err(KmipError::invalid_field(format!(
+                "{uid} is not a private key"
+            )))
+        }
+    };
     key_use::consume(ctx, &mut object, input.len())?;
     response.signature_data = Some(signature);
     Ok(response)
@@ -177,6 +193,9 @@ fn verifying_key(ctx: &RequestContext<'_>, object: &StoredObject) -> Result<Publ
                 .map_err(|e| crypto_error(ctx.version, e))?;
             PublicKey::from_spki_der(&info.subject_public_key_info)
                 .map_err(|e| crypto_error(ctx.version, e))
+        }
+        None if crate::managed::hsm_held::is_held(object) => {
+            crate::managed::hsm_held::linked_public_key(ctx, object)
         }
         _ => Err(KmipError::invalid_field(format!(
             "{} holds no public key",
