@@ -226,6 +226,68 @@ pub async fn usage(
         .into_response()
 }
 
+/// `GET /v1/beacon/latest` and `GET /v1/beacon/{index}`: public pulses (any tenant).
+pub async fn beacon(
+    State(connection): State<Arc<ConnectionContext>>,
+    axum::extract::Path(which): axum::extract::Path<String>,
+) -> Response {
+    if let Err(error) = &connection.caller {
+        return json_error(
+            &connection,
+            StatusCode::FORBIDDEN,
+            serde_json::json!({ "error": error.to_string() }),
+            None,
+        );
+    }
+    let service = match &connection.shared.eaas {
+        Ok(service) => Arc::clone(service),
+        Err(reason) => return unavailable(&connection, reason),
+    };
+    let index = if which == "latest" {
+        None
+    } else {
+        match which.parse::<u64>() {
+            Ok(index) if which.bytes().all(|b| b.is_ascii_digit()) => Some(index),
+            _ => {
+                return bad_request(
+                    &connection,
+                    "index",
+                    format!("{which:?} is neither \"latest\" nor a pulse index"),
+                )
+            }
+        }
+    };
+    match tokio::task::spawn_blocking(move || service.pulse(index)).await {
+        Ok(Ok(Some(pulse))) => (
+            StatusCode::OK,
+            [
+                (CONTENT_TYPE, "application/json"),
+                (CACHE_CONTROL, "no-cache"),
+            ],
+            pulse.to_json(),
+        )
+            .into_response(),
+        Ok(Ok(None)) => json_error(
+            &connection,
+            StatusCode::NOT_FOUND,
+            serde_json::json!({ "error": format!("no pulse {which} (yet)") }),
+            None,
+        ),
+        Ok(Err(error)) => json_error(
+            &connection,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            serde_json::json!({ "error": format!("the pulse could not be read: {error}") }),
+            None,
+        ),
+        Err(error) => json_error(
+            &connection,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            serde_json::json!({ "error": format!("the request failed: {error}") }),
+            None,
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
