@@ -518,3 +518,52 @@ async fn get_after_restart_latest(setup: &SetUp) -> HttpResponse {
         body: state["beacon_last"].to_string().into_bytes(),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn octet_stream_answers_carry_the_envelope_in_a_header() {
+    let setup = set_up(|config| config.eaas.beacon_interval_secs = 0);
+    let _server = ServerProcess::start(&setup).expect("server starts");
+    let addr: std::net::SocketAddr = setup.config.https.listen.parse().unwrap();
+    let config = client_config(addr, &setup.client, ProtocolVersion::V2_1)
+        .rustls_config()
+        .unwrap();
+    let mut connection = HttpsConnection::connect(addr, Arc::new(config))
+        .await
+        .unwrap();
+    let response = connection
+        .request_with_headers(
+            "GET",
+            "/v1/random?bytes=4096&nonce=abcd",
+            None,
+            &[("Accept", "application/octet-stream")],
+            b"",
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/octet-stream")
+    );
+    assert_eq!(response.body.len(), 4096);
+    let header = response
+        .header(eaas::ENVELOPE_HEADER)
+        .expect("the envelope header");
+    let envelope = eaas::Envelope::from_octet_stream(header, &response.body).unwrap();
+    let cas = kmip::client::certificates_from_file(&setup.client.ca).unwrap();
+    let verified = eaas::verify(
+        &envelope,
+        &eaas::VerifyOptions::new(cas.clone()).expect_nonce("abcd"),
+    )
+    .unwrap();
+    assert_eq!(verified.data, response.body);
+    // One flipped body byte no longer verifies.
+    let mut body = response.body.clone();
+    body[100] ^= 1;
+    let altered = eaas::Envelope::from_octet_stream(header, &body).unwrap();
+    assert!(matches!(
+        eaas::verify(&altered, &eaas::VerifyOptions::new(cas)),
+        Err(eaas::EaasError::Signature)
+    ));
+}

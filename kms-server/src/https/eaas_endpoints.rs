@@ -114,7 +114,17 @@ fn parse_random_query(query: Option<&str>) -> Result<RandomQuery, (String, Strin
 pub async fn random(
     State(connection): State<Arc<ConnectionContext>>,
     RawQuery(query): RawQuery,
+    headers: axum::http::HeaderMap,
 ) -> Response {
+    // `Accept: application/octet-stream`: the bytes as the body, the envelope (data left empty) in a header.
+    let raw = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| {
+            accept
+                .split(',')
+                .any(|kind| kind.trim().starts_with("application/octet-stream"))
+        });
     let caller = match &connection.caller {
         Ok(caller) => caller.clone(),
         Err(error) => {
@@ -140,6 +150,27 @@ pub async fn random(
         tokio::task::spawn_blocking(move || service.issue(&tenant, request.bytes, &request.nonce))
             .await;
     match issued {
+        Ok(Ok(envelope)) if raw => match envelope.split_for_octet_stream() {
+            Ok((header, data)) => (
+                StatusCode::OK,
+                [
+                    (CONTENT_TYPE, "application/octet-stream".to_owned()),
+                    (CACHE_CONTROL, "no-store".to_owned()),
+                ],
+                [(
+                    axum::http::HeaderName::from_static(eaas::ENVELOPE_HEADER),
+                    header,
+                )],
+                data,
+            )
+                .into_response(),
+            Err(error) => json_error(
+                &connection,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                serde_json::json!({ "error": error.to_string() }),
+                None,
+            ),
+        },
         Ok(Ok(envelope)) => (
             StatusCode::OK,
             [
