@@ -25,6 +25,9 @@ pub const GENESIS_PREVIOUS: &str =
 
 const LABEL: &[u8] = b"qkms-eaas-envelope-v1\0";
 
+/// The header of an `application/octet-stream` answer holding the envelope (base64 of its JSON, data empty).
+pub const ENVELOPE_HEADER: &str = "x-qkms-envelope";
+
 /// Where the bytes' entropy came from, as the server's entropy pool recorded it for this draw.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EnvelopeProvenance {
@@ -131,6 +134,34 @@ impl Envelope {
             .map_err(|e| EaasError::Malformed(format!("certificate is not base64: {e}")))
     }
 
+    /// The `application/octet-stream` form: the envelope with `data` empty, as base64 of its JSON (the value
+    /// of the [`ENVELOPE_HEADER`] header), and the data bytes (the body).
+    pub fn split_for_octet_stream(&self) -> Result<(String, Vec<u8>), EaasError> {
+        let data = self.data_bytes()?;
+        let mut header = self.clone();
+        header.data = String::new();
+        Ok((
+            base64::engine::general_purpose::STANDARD.encode(header.to_json()),
+            data,
+        ))
+    }
+
+    /// The envelope back from the [`ENVELOPE_HEADER`] value and the body of an `application/octet-stream`
+    /// answer; verify it like any other.
+    pub fn from_octet_stream(header: &str, body: &[u8]) -> Result<Self, EaasError> {
+        let json = base64::engine::general_purpose::STANDARD
+            .decode(header.trim())
+            .map_err(|e| EaasError::Malformed(format!("{ENVELOPE_HEADER} is not base64: {e}")))?;
+        let mut envelope = Self::from_json(&json)?;
+        if !envelope.data.is_empty() {
+            return Err(EaasError::Malformed(format!(
+                "{ENVELOPE_HEADER} carries data: the bytes belong in the body"
+            )));
+        }
+        envelope.data = base64::engine::general_purpose::STANDARD.encode(body);
+        Ok(envelope)
+    }
+
     /// Reads an envelope from its JSON text, refusing unknown fields.
     pub fn from_json(text: &[u8]) -> Result<Self, EaasError> {
         serde_json::from_slice(text).map_err(|e| EaasError::Malformed(e.to_string()))
@@ -223,6 +254,19 @@ mod tests {
         b.server = "a".into();
         b.tenant = "bc".into();
         assert_ne!(a.signed_bytes().unwrap(), b.signed_bytes().unwrap());
+    }
+
+    #[test]
+    fn the_octet_stream_form_rebuilds_the_same_envelope() {
+        let envelope = sample();
+        let (header, body) = envelope.split_for_octet_stream().unwrap();
+        assert_eq!(body, vec![0, 1, 2, 3]);
+        assert_eq!(
+            Envelope::from_octet_stream(&header, &body).unwrap(),
+            envelope
+        );
+        let carrying = base64::engine::general_purpose::STANDARD.encode(envelope.to_json());
+        assert!(Envelope::from_octet_stream(&carrying, &body).is_err());
     }
 
     #[test]

@@ -21,12 +21,15 @@
 
 mod envelope;
 mod fetch;
+mod pulse;
 mod verify;
 
 pub use envelope::{
-    chain_hash, Envelope, EnvelopeProvenance, ALGORITHM_ED25519, ENVELOPE_VERSION, GENESIS_PREVIOUS,
+    chain_hash, Envelope, EnvelopeProvenance, ALGORITHM_ED25519, ENVELOPE_HEADER, ENVELOPE_VERSION,
+    GENESIS_PREVIOUS,
 };
 pub use fetch::fetch;
+pub use pulse::{verify_pulse, Pulse, GENESIS_PULSE};
 pub use verify::{verify, Verified, VerifyOptions};
 
 /// Why an envelope was refused, or a fetch failed.

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use base64::Engine;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -66,45 +67,18 @@ pub fn verify(envelope: &Envelope, options: &VerifyOptions) -> Result<Verified, 
             envelope.version
         )));
     }
-    if envelope.algorithm != ALGORITHM_ED25519 {
-        return Err(EaasError::Malformed(format!(
-            "signature algorithm {:?} (this client checks {ALGORITHM_ED25519})",
-            envelope.algorithm
-        )));
-    }
     let time = OffsetDateTime::parse(&envelope.time, &Rfc3339)
         .map_err(|e| EaasError::Malformed(format!("time {:?}: {e}", envelope.time)))?;
     let now = options.now.unwrap_or_else(SystemTime::now);
-
-    // The certificate chains to the CA and was valid at the envelope's time.
-    let certificate = CertificateDer::from(envelope.certificate_der()?);
-    let anchors = options
-        .ca_certificates
-        .iter()
-        .map(|ca| anchor_from_trusted_cert(ca).map(|anchor| anchor.to_owned()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| EaasError::Certificate(format!("the CA certificate cannot be read: {e}")))?;
-    let end_entity = EndEntityCert::try_from(&certificate).map_err(|e| {
-        EaasError::Certificate(format!("the signing certificate cannot be read: {e}"))
-    })?;
-    let at = UnixTime::since_unix_epoch(Duration::from_secs(
-        u64::try_from(time.unix_timestamp()).unwrap_or(0),
-    ));
-    end_entity
-        .verify_for_usage(
-            webpki::ALL_VERIFICATION_ALGS,
-            &anchors,
-            &[],
-            at,
-            KeyUsage::required_if_present(EKU_CLIENT_AUTH),
-            None,
-            None,
-        )
-        .map_err(|e| EaasError::Certificate(format!("{e:?}")))?;
     let signature = envelope.signature_bytes()?;
-    end_entity
-        .verify_signature(webpki::ring::ED25519, &envelope.signed_bytes()?, &signature)
-        .map_err(|_| EaasError::Signature)?;
+    check_signature(
+        &envelope.algorithm,
+        &envelope.certificate,
+        &envelope.time,
+        &envelope.signed_bytes()?,
+        &signature,
+        options,
+    )?;
 
     // Only now, with the contents authentic, compare them with what the caller expects.
     if let Some(expected) = &options.expected_nonce {
@@ -167,4 +141,53 @@ pub fn verify(envelope: &Envelope, options: &VerifyOptions) -> Result<Verified, 
         chain_hash: envelope.chain_hash()?,
         time,
     })
+}
+
+/// The signing certificate (base64 DER) chains to the CA and was valid at `time` (RFC 3339), and `signature` by
+/// its key over `signed` verifies.
+pub(crate) fn check_signature(
+    algorithm: &str,
+    certificate_base64: &str,
+    time: &str,
+    signed: &[u8],
+    signature: &[u8],
+    options: &VerifyOptions,
+) -> Result<(), EaasError> {
+    if algorithm != ALGORITHM_ED25519 {
+        return Err(EaasError::Malformed(format!(
+            "signature algorithm {algorithm:?} (this client checks {ALGORITHM_ED25519})"
+        )));
+    }
+    let time = OffsetDateTime::parse(time, &Rfc3339)
+        .map_err(|e| EaasError::Malformed(format!("time {time:?}: {e}")))?;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(certificate_base64)
+        .map_err(|e| EaasError::Malformed(format!("certificate is not base64: {e}")))?;
+    let certificate = CertificateDer::from(der);
+    let anchors = options
+        .ca_certificates
+        .iter()
+        .map(|ca| anchor_from_trusted_cert(ca).map(|anchor| anchor.to_owned()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| EaasError::Certificate(format!("the CA certificate cannot be read: {e}")))?;
+    let end_entity = EndEntityCert::try_from(&certificate).map_err(|e| {
+        EaasError::Certificate(format!("the signing certificate cannot be read: {e}"))
+    })?;
+    let at = UnixTime::since_unix_epoch(Duration::from_secs(
+        u64::try_from(time.unix_timestamp()).unwrap_or(0),
+    ));
+    end_entity
+        .verify_for_usage(
+            webpki::ALL_VERIFICATION_ALGS,
+            &anchors,
+            &[],
+            at,
+            KeyUsage::required_if_present(EKU_CLIENT_AUTH),
+            None,
+            None,
+        )
+        .map_err(|e| EaasError::Certificate(format!("{e:?}")))?;
+    end_entity
+        .verify_signature(webpki::ring::ED25519, signed, signature)
+        .map_err(|_| EaasError::Signature)
 }

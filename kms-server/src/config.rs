@@ -268,6 +268,7 @@ impl Config {
         resolve(&mut self.eaas.signing_certificate);
         resolve(&mut self.eaas.signing_key);
         resolve(&mut self.eaas.state_file);
+        resolve(&mut self.eaas.beacon_dir);
         if !self.root_key.module.as_os_str().is_empty() {
             resolve(&mut self.root_key.module);
         }

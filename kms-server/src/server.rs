@@ -198,9 +198,10 @@ impl Server {
             Arc::clone(&self.state.audit),
             receiver.clone(),
         ));
-        let eaas_flush = self
-            .eaas
-            .map(|eaas| tokio::spawn(eaas.flush_periodically(receiver.clone())));
+        let eaas_flush = self.eaas.map(|eaas| {
+            tokio::spawn(Arc::clone(&eaas).run_beacon(receiver.clone()));
+            tokio::spawn(eaas.flush_periodically(receiver.clone()))
+        });
         let task = tokio::spawn(listener::serve(tcp, self.tls, self.shared, receiver));
         Ok(RunningServer {
             eaas_flush,

@@ -432,3 +432,138 @@ async fn bad_requests_quotas_usage_and_restarts() {
         .contains("qkms-0000000000000000"));
     drop(server);
 }
+
+fn pulse(response: &HttpResponse) -> eaas::Pulse {
+    assert_eq!(response.status, 200, "{}", response.text());
+    eaas::Pulse::from_json(&response.body).expect("a pulse")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beacon_pulses_chain_and_keep_their_precommitments_across_restarts() {
+    let setup = set_up(|config| config.eaas.beacon_interval_secs = 1);
+    let server = ServerProcess::start(&setup).expect("server starts");
+    let client = setup.client.clone();
+    let cas = kmip::client::certificates_from_file(&client.ca).unwrap();
+    let options = eaas::VerifyOptions::new(cas);
+
+    // Wait for three pulses.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let latest = loop {
+        let response = get(&setup, &client, "/v1/beacon/latest").await;
+        if response.status == 200 && pulse(&response).index >= 2 {
+            break pulse(&response);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no third pulse: {}",
+            response.text()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let before = pulse(&get(&setup, &client, &format!("/v1/beacon/{}", latest.index - 1)).await);
+    let first = pulse(&get(&setup, &client, "/v1/beacon/0").await);
+    assert_eq!(first.previous, eaas::GENESIS_PULSE);
+    eaas::verify_pulse(&first, None, &options).unwrap();
+    eaas::verify_pulse(&latest, Some(&before), &options).unwrap();
+    assert!(!latest.quantum, "the OS fallback is not quantum");
+    assert_eq!(latest.period_secs, 1);
+
+    // A pulse with another local value breaks its signature; a pulse presented after the wrong one breaks the link.
+    let mut forged = latest.clone();
+    forged.local_random = "00".repeat(64);
+    assert!(matches!(
+        eaas::verify_pulse(&forged, None, &options),
+        Err(eaas::EaasError::Signature)
+    ));
+    assert!(matches!(
+        eaas::verify_pulse(&latest, Some(&first), &options),
+        Err(eaas::EaasError::Chain(_))
+    ));
+
+    for (path, status) in [
+        ("/v1/beacon/abc", 400),
+        ("/v1/beacon/-1", 400),
+        ("/v1/beacon/999999", 404),
+    ] {
+        let response = get(&setup, &client, path).await;
+        assert_eq!(response.status, status, "{path}: {}", response.text());
+        assert!(json(&response)["error"].is_string());
+    }
+
+    // After a kill -9 the next pulse follows the last published one and honours its precommitment.
+    server.sigkill();
+    let last_before = pulse(&get_after_restart_latest(&setup).await);
+    let _server = ServerProcess::start(&setup).expect("server restarts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let after = loop {
+        let response = get(&setup, &client, "/v1/beacon/latest").await;
+        let candidate = pulse(&response);
+        if candidate.index > last_before.index {
+            break candidate;
+        }
+        assert!(Instant::now() < deadline, "no pulse after the restart");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let link = pulse(&get(&setup, &client, &format!("/v1/beacon/{}", after.index - 1)).await);
+    eaas::verify_pulse(&after, Some(&link), &options).unwrap();
+}
+
+/// The last pulse the killed server recorded, read from its state file (the server is down).
+async fn get_after_restart_latest(setup: &SetUp) -> HttpResponse {
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(setup.path().join("eaas.state")).unwrap()).unwrap();
+    HttpResponse {
+        status: 200,
+        headers: Vec::new(),
+        body: state["beacon_last"].to_string().into_bytes(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn octet_stream_answers_carry_the_envelope_in_a_header() {
+    let setup = set_up(|config| config.eaas.beacon_interval_secs = 0);
+    let _server = ServerProcess::start(&setup).expect("server starts");
+    let addr: std::net::SocketAddr = setup.config.https.listen.parse().unwrap();
+    let config = client_config(addr, &setup.client, ProtocolVersion::V2_1)
+        .rustls_config()
+        .unwrap();
+    let mut connection = HttpsConnection::connect(addr, Arc::new(config))
+        .await
+        .unwrap();
+    let response = connection
+        .request_with_headers(
+            "GET",
+            "/v1/random?bytes=4096&nonce=abcd",
+            None,
+            &[("Accept", "application/octet-stream")],
+            b"",
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/octet-stream")
+    );
+    assert_eq!(response.body.len(), 4096);
+    let header = response
+        .header(eaas::ENVELOPE_HEADER)
+        .expect("the envelope header");
+    let envelope = eaas::Envelope::from_octet_stream(header, &response.body).unwrap();
+    let cas = kmip::client::certificates_from_file(&setup.client.ca).unwrap();
+    let verified = eaas::verify(
+        &envelope,
+        &eaas::VerifyOptions::new(cas.clone()).expect_nonce("abcd"),
+    )
+    .unwrap();
+    assert_eq!(verified.data, response.body);
+    // One flipped body byte no longer verifies.
+    let mut body = response.body.clone();
+    body[100] ^= 1;
+    let altered = eaas::Envelope::from_octet_stream(header, &body).unwrap();
+    assert!(matches!(
+        eaas::verify(&altered, &eaas::VerifyOptions::new(cas)),
+        Err(eaas::EaasError::Signature)
+    ));
+}

@@ -20,6 +20,10 @@ pub struct EaasConfig {
     /// Seconds between writes of the usage counters to the state file: a kill -9 loses at most this much
     /// metering. Default 5.
     pub usage_flush_secs: u64,
+    /// Seconds between public beacon pulses (`/v1/beacon/latest`); 0 turns the beacon off. Default 60.
+    pub beacon_interval_secs: u64,
+    /// Where pulses are kept, one file per pulse. Default `beacon`.
+    pub beacon_dir: PathBuf,
     /// The limits of every tenant without its own entry.
     #[serde(flatten)]
     pub default_limits: EaasLimits,
@@ -78,6 +82,8 @@ impl Default for EaasConfig {
             signing_key: PathBuf::from("pki/eaas-signing.key"),
             state_file: PathBuf::from("eaas.state"),
             usage_flush_secs: 5,
+            beacon_interval_secs: 60,
+            beacon_dir: PathBuf::from("beacon"),
             default_limits: EaasLimits::default(),
             tenants: BTreeMap::new(),
         }

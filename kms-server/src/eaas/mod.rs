@@ -9,6 +9,7 @@
 //! the next envelope's sequence jumps past the reserved block and its `previous` names the last recorded head:
 //! a client following the chain sees the gap (documented in the README).
 
+pub mod beacon;
 pub mod state_file;
 pub mod usage;
 
@@ -27,6 +28,7 @@ use entropy::EntropyPool;
 
 use crate::config::EaasConfig;
 use crate::pki::eaas_signing::EaasSigningKey;
+use beacon::PulseFiles;
 use state_file::{PersistedState, StateFile, StateFileError};
 use usage::{Meter, OverLimit};
 
@@ -71,6 +73,18 @@ struct Chain {
     previous: String,
 }
 
+/// The beacon's position: the last pulse and the next pulse's local random value (secret until published).
+#[derive(Debug, Default)]
+struct BeaconState {
+    last: Option<eaas::Pulse>,
+    pending: Zeroizing<Vec<u8>>,
+    /// Whether `pending` was drawn from a seed with healthy quantum input.
+    pending_quantum: bool,
+}
+
+/// Bytes of a pulse's local random value.
+const PULSE_RANDOM_BYTES: usize = 64;
+
 /// Counters for `/metrics`.
 #[derive(Debug, Default)]
 struct Counters {
@@ -91,6 +105,8 @@ pub struct EaasService {
     state_file: StateFile,
     chain: Mutex<Chain>,
     meter: Mutex<Meter>,
+    beacon: Mutex<BeaconState>,
+    pulse_files: PulseFiles,
     counters: Counters,
 }
 
@@ -126,11 +142,127 @@ impl EaasService {
                 previous,
             }),
             meter: Mutex::new(Meter::from_records(state.usage)),
+            beacon: Mutex::new(BeaconState {
+                pending: Zeroizing::new(hex::decode(&state.beacon_pending).unwrap_or_default()),
+                pending_quantum: state.beacon_pending_quantum,
+                last: state.beacon_last,
+            }),
+            pulse_files: PulseFiles::new(&config.beacon_dir),
             state_file,
             key,
             counters: Counters::default(),
         };
+        // A pulse recorded in the state but whose file a crash prevented: write it now.
+        if let Some(last) = &service.lock_beacon().last {
+            if matches!(service.pulse_files.read(last.index), Ok(None)) {
+                service.pulse_files.write(last).map_err(|e| {
+                    EaasSetupError::State(StateFileError {
+                        path: config.beacon_dir.display().to_string(),
+                        message: e.to_string(),
+                    })
+                })?;
+            }
+        }
         Ok(service)
+    }
+
+    /// The latest pulse, or the one of `index`.
+    pub fn pulse(&self, index: Option<u64>) -> std::io::Result<Option<eaas::Pulse>> {
+        match index {
+            None => Ok(self.lock_beacon().last.clone()),
+            Some(index) => self.pulse_files.read(index),
+        }
+    }
+
+    /// Publishes the next pulse: local random value (committed to by the previous pulse), a fresh commitment
+    /// to the next one, signed and chained; recorded in the state file before its own file is written.
+    pub fn emit_pulse(&self) -> Result<eaas::Pulse, Refusal> {
+        let mut next_random = Zeroizing::new(vec![0u8; PULSE_RANDOM_BYTES]);
+        let next_quantum = self
+            .pool
+            .fill(&mut next_random)
+            .map_err(|e| Refusal::PoolFailed(e.to_string()))?
+            .quantum;
+        let chain = self.lock_chain();
+        let (pulse, previous_state) = {
+            let mut beacon = self.lock_beacon();
+            let mut local = std::mem::take(&mut beacon.pending);
+            let mut quantum = beacon.pending_quantum;
+            if local.len() != PULSE_RANDOM_BYTES {
+                // The first pulse (nothing committed yet).
+                local = Zeroizing::new(vec![0u8; PULSE_RANDOM_BYTES]);
+                let provenance = self
+                    .pool
+                    .fill(&mut local)
+                    .map_err(|e| Refusal::PoolFailed(e.to_string()))?;
+                quantum = provenance.quantum;
+            }
+            let (index, previous) = match &beacon.last {
+                Some(last) => (last.index + 1, last.output.clone()),
+                None => (0, eaas::GENESIS_PULSE.to_owned()),
+            };
+            let mut pulse = eaas::Pulse {
+                version: eaas::ENVELOPE_VERSION,
+                server: self.node.clone(),
+                index,
+                time: OffsetDateTime::now_utc()
+                    .format(&Rfc3339)
+                    .unwrap_or_default(),
+                period_secs: self.config.beacon_interval_secs,
+                local_random: hex::encode(&local[..]),
+                precommitment: eaas::Pulse::precommitment_of(&next_random),
+                previous,
+                quantum,
+                algorithm: eaas::ALGORITHM_ED25519.into(),
+                certificate: self.certificate_base64.clone(),
+                signature: String::new(),
+                output: String::new(),
+            };
+            let signed = pulse.signed_bytes();
+            let signature = self.key.sign(&signed);
+            pulse.output = eaas::Pulse::output_for(&signed, &signature);
+            pulse.signature = base64::engine::general_purpose::STANDARD.encode(signature);
+            let previous_state = BeaconState {
+                last: beacon.last.replace(pulse.clone()),
+                pending: local,
+                pending_quantum: beacon.pending_quantum,
+            };
+            beacon.pending = next_random;
+            beacon.pending_quantum = next_quantum;
+            (pulse, previous_state)
+        };
+        if let Err(error) = self.persist(chain.reserved_until, &chain.previous) {
+            let mut beacon = self.lock_beacon();
+            *beacon = previous_state;
+            return Err(Refusal::State(error.to_string()));
+        }
+        drop(chain);
+        self.pulse_files
+            .write(&pulse)
+            .map_err(|e| Refusal::State(format!("{}: {e}", self.config.beacon_dir.display())))?;
+        Ok(pulse)
+    }
+
+    /// Emits a pulse every `beacon_interval_secs` until shutdown (the first one at start).
+    pub async fn run_beacon(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let period = Duration::from_secs(self.config.beacon_interval_secs);
+        if period.is_zero() {
+            return;
+        }
+        let mut ticks = tokio::time::interval(period);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = shutdown.changed() => break,
+            }
+            let service = Arc::clone(&self);
+            match tokio::task::spawn_blocking(move || service.emit_pulse()).await {
+                Ok(Ok(pulse)) => tracing::debug!(index = pulse.index, "beacon pulse published"),
+                Ok(Err(refusal)) => tracing::error!(?refusal, "beacon pulse not published"),
+                Err(error) => tracing::error!(%error, "beacon pulse task failed"),
+            }
+        }
     }
 
     /// The node id envelopes carry in `server`.
@@ -319,12 +451,17 @@ impl EaasService {
     /// the caller: the lock order is chain, then meter).
     fn persist(&self, reserved_until: u64, previous: &str) -> Result<(), StateFileError> {
         let mut meter = self.lock_meter();
+        let beacon = self.lock_beacon();
         let state = PersistedState {
             server: self.node.clone(),
             sequence_reserved_until: reserved_until,
             previous: previous.to_owned(),
             usage: meter.records.clone(),
+            beacon_last: beacon.last.clone(),
+            beacon_pending: hex::encode(&beacon.pending[..]),
+            beacon_pending_quantum: beacon.pending_quantum,
         };
+        drop(beacon);
         meter.dirty = false;
         drop(meter);
         self.state_file.store(&state)
@@ -332,6 +469,10 @@ impl EaasService {
 
     fn lock_chain(&self) -> std::sync::MutexGuard<'_, Chain> {
         self.chain.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_beacon(&self) -> std::sync::MutexGuard<'_, BeaconState> {
+        self.beacon.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock_meter(&self) -> std::sync::MutexGuard<'_, Meter> {

@@ -4,9 +4,11 @@
 //! kill -9 at any moment leaves the old or the new state. Sequence numbers are reserved in blocks: the file
 //! names the first number not yet reserved, and is written (durably) before any number of a new block is
 //! served, so a number is never served twice, even after a crash; a crash skips the rest of the block.
+//! The file is mode 0600: it holds the beacon's next local random value, secret until its pulse.
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::usage::TenantRecord;
@@ -24,6 +26,14 @@ pub struct PersistedState {
     pub previous: String,
     /// Usage per tenant.
     pub usage: BTreeMap<String, TenantRecord>,
+    /// The last beacon pulse published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beacon_last: Option<eaas::Pulse>,
+    /// The next pulse's local random value, hex: secret until that pulse is published (the file is 0600).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub beacon_pending: String,
+    /// Whether that value came from a seed with healthy quantum input.
+    pub beacon_pending_quantum: bool,
 }
 
 /// Reading or writing the state file failed.
@@ -70,7 +80,12 @@ impl StateFile {
         let text = serde_json::to_vec(state).map_err(|e| self.error(e))?;
         let temporary = self.path.with_extension("state.new");
         let write = || -> std::io::Result<()> {
-            let mut file = std::fs::File::create(&temporary)?;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&temporary)?;
             file.write_all(&text)?;
             file.sync_all()?;
             std::fs::rename(&temporary, &self.path)?;

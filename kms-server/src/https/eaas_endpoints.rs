@@ -114,7 +114,17 @@ fn parse_random_query(query: Option<&str>) -> Result<RandomQuery, (String, Strin
 pub async fn random(
     State(connection): State<Arc<ConnectionContext>>,
     RawQuery(query): RawQuery,
+    headers: axum::http::HeaderMap,
 ) -> Response {
+    // `Accept: application/octet-stream`: the bytes as the body, the envelope (data left empty) in a header.
+    let raw = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| {
+            accept
+                .split(',')
+                .any(|kind| kind.trim().starts_with("application/octet-stream"))
+        });
     let caller = match &connection.caller {
         Ok(caller) => caller.clone(),
         Err(error) => {
@@ -140,6 +150,27 @@ pub async fn random(
         tokio::task::spawn_blocking(move || service.issue(&tenant, request.bytes, &request.nonce))
             .await;
     match issued {
+        Ok(Ok(envelope)) if raw => match envelope.split_for_octet_stream() {
+            Ok((header, data)) => (
+                StatusCode::OK,
+                [
+                    (CONTENT_TYPE, "application/octet-stream".to_owned()),
+                    (CACHE_CONTROL, "no-store".to_owned()),
+                ],
+                [(
+                    axum::http::HeaderName::from_static(eaas::ENVELOPE_HEADER),
+                    header,
+                )],
+                data,
+            )
+                .into_response(),
+            Err(error) => json_error(
+                &connection,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                serde_json::json!({ "error": error.to_string() }),
+                None,
+            ),
+        },
         Ok(Ok(envelope)) => (
             StatusCode::OK,
             [
@@ -224,6 +255,68 @@ pub async fn usage(
         body.to_string(),
     )
         .into_response()
+}
+
+/// `GET /v1/beacon/latest` and `GET /v1/beacon/{index}`: public pulses (any tenant).
+pub async fn beacon(
+    State(connection): State<Arc<ConnectionContext>>,
+    axum::extract::Path(which): axum::extract::Path<String>,
+) -> Response {
+    if let Err(error) = &connection.caller {
+        return json_error(
+            &connection,
+            StatusCode::FORBIDDEN,
+            serde_json::json!({ "error": error.to_string() }),
+            None,
+        );
+    }
+    let service = match &connection.shared.eaas {
+        Ok(service) => Arc::clone(service),
+        Err(reason) => return unavailable(&connection, reason),
+    };
+    let index = if which == "latest" {
+        None
+    } else {
+        match which.parse::<u64>() {
+            Ok(index) if which.bytes().all(|b| b.is_ascii_digit()) => Some(index),
+            _ => {
+                return bad_request(
+                    &connection,
+                    "index",
+                    format!("{which:?} is neither \"latest\" nor a pulse index"),
+                )
+            }
+        }
+    };
+    match tokio::task::spawn_blocking(move || service.pulse(index)).await {
+        Ok(Ok(Some(pulse))) => (
+            StatusCode::OK,
+            [
+                (CONTENT_TYPE, "application/json"),
+                (CACHE_CONTROL, "no-cache"),
+            ],
+            pulse.to_json(),
+        )
+            .into_response(),
+        Ok(Ok(None)) => json_error(
+            &connection,
+            StatusCode::NOT_FOUND,
+            serde_json::json!({ "error": format!("no pulse {which} (yet)") }),
+            None,
+        ),
+        Ok(Err(error)) => json_error(
+            &connection,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            serde_json::json!({ "error": format!("the pulse could not be read: {error}") }),
+            None,
+        ),
+        Err(error) => json_error(
+            &connection,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            serde_json::json!({ "error": format!("the request failed: {error}") }),
+            None,
+        ),
+    }
 }
 
 #[cfg(test)]

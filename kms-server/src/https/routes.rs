@@ -31,6 +31,7 @@ pub fn router() -> Router<Arc<ConnectionContext>> {
         .route("/v1/entropy/sources/{id}/reset", post(entropy_reset::reset))
         .route("/v1/random", get(eaas_endpoints::random))
         .route("/v1/usage", get(eaas_endpoints::usage))
+        .route("/v1/beacon/{which}", get(eaas_endpoints::beacon))
         .fallback(not_found)
 }
 
@@ -101,8 +102,8 @@ async fn not_found(State(connection): State<Arc<ConnectionContext>>) -> Response
     refuse(
         &connection.shared.metrics,
         StatusCode::NOT_FOUND,
-        "no such resource: the routes are POST /kmip, GET /health, GET /metrics, GET /v1/random, GET /v1/usage \
-         and POST /v1/entropy/sources/{id}/reset"
+        "no such resource: the routes are POST /kmip, GET /health, GET /metrics, GET /v1/random, GET /v1/usage, \
+         GET /v1/beacon/latest|INDEX and POST /v1/entropy/sources/{id}/reset"
             .into(),
     )
 }

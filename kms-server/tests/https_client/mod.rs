@@ -59,8 +59,25 @@ impl HttpsConnection {
         body: &[u8],
         chunked: bool,
     ) -> std::io::Result<HttpResponse> {
+        self.request_with_headers(method, path, content_type, &[], body, chunked)
+            .await
+    }
+
+    /// [`HttpsConnection::request`] with extra request headers.
+    pub async fn request_with_headers(
+        &mut self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        extra_headers: &[(&str, &str)],
+        body: &[u8],
+        chunked: bool,
+    ) -> std::io::Result<HttpResponse> {
         let mut head =
             format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nCache-Control: no-cache\r\n");
+        for (name, value) in extra_headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
         if let Some(content_type) = content_type {
             head.push_str(&format!("Content-Type: {content_type}\r\n"));
         }
