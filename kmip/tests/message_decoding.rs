@@ -352,7 +352,9 @@ fn header_fields_follow_the_header_version() {
         older.header.client_correlation_value.as_deref(),
         Some("step 1")
     );
-    let encoded = older.header.to_ttlv(tags::REQUEST_HEADER, ProtocolVersion::V1_3);
+    let encoded = older
+        .header
+        .to_ttlv(tags::REQUEST_HEADER, ProtocolVersion::V1_3);
     assert!(encoded.child(tags::CLIENT_CORRELATION_VALUE).is_none());
 }
 

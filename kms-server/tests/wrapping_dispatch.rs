@@ -490,7 +490,12 @@ fn no_encoding_answers_a_key_value_structure_holding_the_wrapped_key_material() 
     let kek_uid = register_kek(&h, &kek);
     let secret = [0x5eu8; 16];
     let uid = register_key(&h, &secret, CryptographicUsageMask::ENCRYPT, None).unwrap();
-    for version in [kmip::ProtocolVersion::V1_2, V1_4, kmip::ProtocolVersion::V2_0, V2_1] {
+    for version in [
+        kmip::ProtocolVersion::V1_2,
+        V1_4,
+        kmip::ProtocolVersion::V2_0,
+        V2_1,
+    ] {
         let request = GetRequest {
             key_wrapping_specification: Some(spec(&kek_uid, BlockCipherMode::NistKeyWrap)),
             ..get(&uid)
@@ -504,7 +509,11 @@ fn no_encoding_answers_a_key_value_structure_holding_the_wrapped_key_material() 
             .next()
             .expect("a Key Value");
         let material: Vec<_> = key_value.children_with(ttlv::tags::KEY_MATERIAL).collect();
-        assert_eq!(key_value.children().len(), 1, "{version}: Key Material only");
+        assert_eq!(
+            key_value.children().len(),
+            1,
+            "{version}: Key Material only"
+        );
         let ttlv::Value::ByteString(wrapped) = &material[0].value else {
             panic!("{version}: {material:?}")
         };
@@ -541,7 +550,7 @@ fn a_key_wrapped_under_a_key_the_server_does_not_hold_is_stored_and_returned_as_
         panic!("a Get response")
     };
     let block = got.object.0.unwrap().key_block().cloned().unwrap();
-    assert_eq!(block.key_wrapping_data, Some(data));
+    assert_eq!(block.key_wrapping_data, Some(data.clone()));
     assert!(matches!(
         block.key_value.unwrap().material,
         KeyMaterial::Wrapped(bytes) if bytes.as_slice() == wrapped.as_slice()
@@ -566,7 +575,12 @@ fn a_key_wrapped_under_a_key_the_server_does_not_hold_is_stored_and_returned_as_
     let mut nameless = data;
     nameless.encryption_key_information = None;
     assert_eq!(
-        register_key(&h, &wrapped, CryptographicUsageMask::ENCRYPT, Some(nameless)),
+        register_key(
+            &h,
+            &wrapped,
+            CryptographicUsageMask::ENCRYPT,
+            Some(nameless)
+        ),
         Err(ResultReason::MissingData)
     );
 }

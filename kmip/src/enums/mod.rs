@@ -18,8 +18,8 @@ pub use lifecycle::{
     UsageLimitsUnit,
 };
 pub use objects::{
-    CertificateType, DerivationMethod, EncodingOption, KeyCompressionType, KeyFormatType, ObjectType, OpaqueDataType,
-    SecretDataType, SplitKeyMethod, WrappingMethod,
+    CertificateType, DerivationMethod, EncodingOption, KeyCompressionType, KeyFormatType,
+    ObjectType, OpaqueDataType, SecretDataType, SplitKeyMethod, WrappingMethod,
 };
 
 use ttlv::{Item, Tag, Value};

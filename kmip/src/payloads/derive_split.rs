@@ -109,13 +109,14 @@ mod tests {
                 iteration_count: Some(4096),
                 ..DerivationParameters::default()
             },
-            attributes: Some(
-                vec![crate::attributes::Attribute::CryptographicLength(256)].into(),
-            ),
+            attributes: Some(vec![crate::attributes::Attribute::CryptographicLength(256)].into()),
         };
         for version in [ProtocolVersion::V1_2, ProtocolVersion::V2_0] {
             let item = request.to_ttlv(tags::REQUEST_PAYLOAD, version);
-            assert_eq!(DeriveKeyRequest::from_ttlv(&item, version).unwrap(), request);
+            assert_eq!(
+                DeriveKeyRequest::from_ttlv(&item, version).unwrap(),
+                request
+            );
         }
     }
 
@@ -132,7 +133,13 @@ mod tests {
             ],
         );
         let request = CreateSplitKeyRequest::from_ttlv(&item, ProtocolVersion::V2_1).unwrap();
-        assert_eq!(request.split_key_method, SplitKeyMethod::PolynomialSharingGf2_8);
-        assert_eq!((request.split_key_parts, request.split_key_threshold), (5, 3));
+        assert_eq!(
+            request.split_key_method,
+            SplitKeyMethod::PolynomialSharingGf2_8
+        );
+        assert_eq!(
+            (request.split_key_parts, request.split_key_threshold),
+            (5, 3)
+        );
     }
 }

@@ -64,14 +64,23 @@ mod tests {
         assert_eq!(request.offset_items, Some(2));
         // qkms itself leaves it out of a 1.2 message, and sends it from 1.3 on.
         let encoded = request.to_ttlv(tags::REQUEST_PAYLOAD, v1_2);
-        assert!(encoded.children().iter().all(|c| c.tag != tags::OFFSET_ITEMS));
+        assert!(encoded
+            .children()
+            .iter()
+            .all(|c| c.tag != tags::OFFSET_ITEMS));
         let encoded = request.to_ttlv(tags::REQUEST_PAYLOAD, ProtocolVersion::V1_3);
-        assert!(encoded.children().iter().any(|c| c.tag == tags::OFFSET_ITEMS));
+        assert!(encoded
+            .children()
+            .iter()
+            .any(|c| c.tag == tags::OFFSET_ITEMS));
         let answer = LocateResponse {
             located_items: Some(7),
             unique_identifiers: vec!["a".into()],
         };
         let encoded = answer.to_ttlv(tags::RESPONSE_PAYLOAD, v1_2);
-        assert!(encoded.children().iter().all(|c| c.tag != tags::LOCATED_ITEMS));
+        assert!(encoded
+            .children()
+            .iter()
+            .all(|c| c.tag != tags::LOCATED_ITEMS));
     }
 }

@@ -354,14 +354,17 @@ mod tests {
     fn a_1x_template_attribute_in_a_2_0_rekey_is_read() {
         // PyKMIP 0.11's rekey at 2.0 sends Template-Attribute {Attribute {Name, Value}}.
         let v2 = ProtocolVersion::V2_0;
-        let attributes: Attributes =
-            vec![Attribute::ActivationDate(1_700_000_000)].into();
+        let attributes: Attributes = vec![Attribute::ActivationDate(1_700_000_000)].into();
         let item = Item::structure(
             tags::REQUEST_PAYLOAD,
             vec![
                 Item::new(tags::UNIQUE_IDENTIFIER, ttlv::Value::TextString("k".into())),
                 Item::new(tags::OFFSET, ttlv::Value::Interval(10)),
-                attributes.to_ttlv(ProtocolVersion::V1_2, tags::TEMPLATE_ATTRIBUTE, tags::TEMPLATE_ATTRIBUTE),
+                attributes.to_ttlv(
+                    ProtocolVersion::V1_2,
+                    tags::TEMPLATE_ATTRIBUTE,
+                    tags::TEMPLATE_ATTRIBUTE,
+                ),
             ],
         );
         let request = ReKeyRequest::from_ttlv(&item, v2).unwrap();
@@ -377,17 +380,26 @@ mod tests {
 
     #[test]
     fn responses_send_1x_template_attributes_only_in_1x() {
-        let attributes: Attributes =
-            vec![Attribute::CryptographicAlgorithm(CryptographicAlgorithm::Aes)].into();
+        let attributes: Attributes = vec![Attribute::CryptographicAlgorithm(
+            CryptographicAlgorithm::Aes,
+        )]
+        .into();
         let response = CreateResponse {
             object_type: ObjectType::SymmetricKey,
             unique_identifier: "k".into(),
             attributes: Some(attributes),
         };
         let v1 = response.to_ttlv(tags::RESPONSE_PAYLOAD, ProtocolVersion::V1_2);
-        assert!(v1.children().iter().any(|c| c.tag == tags::TEMPLATE_ATTRIBUTE));
+        assert!(v1
+            .children()
+            .iter()
+            .any(|c| c.tag == tags::TEMPLATE_ATTRIBUTE));
         let v2 = response.to_ttlv(tags::RESPONSE_PAYLOAD, ProtocolVersion::V2_0);
-        assert_eq!(v2.children().len(), 2, "2.0 Create response: Object Type and Unique Identifier");
+        assert_eq!(
+            v2.children().len(),
+            2,
+            "2.0 Create response: Object Type and Unique Identifier"
+        );
     }
 
     #[test]

@@ -169,22 +169,47 @@ mod tests {
     #[test]
     fn pbkdf2_hmac_sha1_matches_rfc_6070() {
         let cases: &[(&[u8], &[u8], u32, &str)] = &[
-            (b"password", b"salt", 1, "0c60c80f961f0e71f3a9b524af6012062fe037a6"),
-            (b"password", b"salt", 2, "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957"),
-            (b"password", b"salt", 4096, "4b007901b765489abead49d926f721d065a429c1"),
+            (
+                b"password",
+                b"salt",
+                1,
+                "0c60c80f961f0e71f3a9b524af6012062fe037a6",
+            ),
+            (
+                b"password",
+                b"salt",
+                2,
+                "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957",
+            ),
+            (
+                b"password",
+                b"salt",
+                4096,
+                "4b007901b765489abead49d926f721d065a429c1",
+            ),
             (
                 b"passwordPASSWORDpassword",
                 b"saltSALTsaltSALTsaltSALTsaltSALTsalt",
                 4096,
                 "3d2eec4fe41c849b80c8d83662c0e44a8b291a964cf2f07038",
             ),
-            (b"pass\0word", b"sa\0lt", 4096, "56fa6aa75548099dcc37d7f03425e0c3"),
+            (
+                b"pass\0word",
+                b"sa\0lt",
+                4096,
+                "56fa6aa75548099dcc37d7f03425e0c3",
+            ),
         ];
         for (password, salt, iterations, expected) in cases {
             let expected = hex(expected);
-            let out =
-                pbkdf2_hmac(HashAlgorithm::Sha1, password, salt, *iterations, expected.len())
-                    .unwrap();
+            let out = pbkdf2_hmac(
+                HashAlgorithm::Sha1,
+                password,
+                salt,
+                *iterations,
+                expected.len(),
+            )
+            .unwrap();
             assert_eq!(*out, expected, "c = {iterations}");
         }
     }
@@ -206,7 +231,13 @@ mod tests {
 
     #[test]
     fn pbkdf2_refuses_unbounded_work_and_empty_output() {
-        let error = pbkdf2_hmac(HashAlgorithm::Sha256, b"p", b"s", MAX_PBKDF2_ITERATIONS + 1, 16);
+        let error = pbkdf2_hmac(
+            HashAlgorithm::Sha256,
+            b"p",
+            b"s",
+            MAX_PBKDF2_ITERATIONS + 1,
+            16,
+        );
         assert!(matches!(error, Err(CryptoError::InvalidInput(_))));
         assert!(pbkdf2_hmac(HashAlgorithm::Sha256, b"p", b"s", 0, 16).is_err());
         assert!(pbkdf2_hmac(HashAlgorithm::Sha256, b"p", b"s", 1, 0).is_err());
@@ -256,9 +287,15 @@ mod tests {
     #[test]
     fn hash_and_hmac_derivations_truncate_and_refuse_too_long_outputs() {
         let derived = hash_derive(HashAlgorithm::Sha256, b"key", b"data", 16).unwrap();
-        assert_eq!(*derived, super::super::hash::digest(HashAlgorithm::Sha256, b"keydata")[..16]);
+        assert_eq!(
+            *derived,
+            super::super::hash::digest(HashAlgorithm::Sha256, b"keydata")[..16]
+        );
         let derived = hmac_derive(HashAlgorithm::Sha256, b"key", b"data", 32).unwrap();
-        assert_eq!(*derived, hmac(HashAlgorithm::Sha256, b"key", b"data").unwrap());
+        assert_eq!(
+            *derived,
+            hmac(HashAlgorithm::Sha256, b"key", b"data").unwrap()
+        );
         assert!(hash_derive(HashAlgorithm::Sha1, b"k", b"d", 21).is_err());
         assert!(hmac_derive(HashAlgorithm::Sha256, b"k", b"d", 33).is_err());
     }

@@ -32,8 +32,8 @@ use ttlv::tags;
 use crate::error::KmipError;
 use crate::operations::{
     activate, adjust_attribute, attributes, certify, check, create, create_key_pair, derive_key,
-    destroy, discover_versions, encrypt, export, get, hash, import, interop, locate, log, mac, query,
-    register, rekey, revoke, rng, set_endpoint_role, sign, split_key,
+    destroy, discover_versions, encrypt, export, get, hash, import, interop, locate, log, mac,
+    query, register, rekey, revoke, rng, set_endpoint_role, sign, split_key,
 };
 use crate::state::RequestContext;
 

@@ -13,7 +13,9 @@
 //! Wrapping Data, and returned so; it cannot be used for cryptography here (`key_codec` refuses it).
 
 use kmip::attributes::{CryptographicParameters, CryptographicUsageMask};
-use kmip::enums::{BlockCipherMode, EncodingOption, HashingAlgorithm, KeyFormatType, WrappingMethod};
+use kmip::enums::{
+    BlockCipherMode, EncodingOption, HashingAlgorithm, KeyFormatType, WrappingMethod,
+};
 use kmip::objects::{
     KeyBlock, KeyMaterial, KeyValue, KeyWrappingData, KeyWrappingSpecification, ManagedObject,
     WrappingKeyInformation,
@@ -245,17 +247,18 @@ pub enum Unwrapped {
 /// Unwraps a client-supplied Key Block that carries Key Wrapping Data (Register / Import): afterwards it holds
 /// the key in the clear and no wrapping data. A block without wrapping data is left as it is; so is a block
 /// wrapped under a key the server does not hold (KMIP lets a client register wrapped key material as it is).
-pub fn unwrap_block(ctx: &RequestContext<'_>, block: &mut KeyBlock) -> Result<Unwrapped, KmipError> {
+pub fn unwrap_block(
+    ctx: &RequestContext<'_>,
+    block: &mut KeyBlock,
+) -> Result<Unwrapped, KmipError> {
     let Some(data) = block.key_wrapping_data.clone() else {
         return Ok(Unwrapped::Clear);
     };
     let wrapped = match block.key_value.as_ref().map(|v| &v.material) {
         Some(KeyMaterial::Wrapped(bytes) | KeyMaterial::Bytes(bytes)) => bytes.clone(),
-        _ => {
-            return Err(KmipError::invalid_field(
-                "a wrapped Key Value must be a byte string (or a Key Value whose Key Material is one)",
-            ))
-        }
+        _ => return Err(KmipError::invalid_field(
+            "a wrapped Key Value must be a byte string (or a Key Value whose Key Material is one)",
+        )),
     };
     if data.encryption_key_information.is_none() && data.mac_signature_key_information.is_none() {
         return Err(KmipError::new(

@@ -166,7 +166,11 @@ fn output_size(
         ));
     };
     if object_type == ObjectType::SymmetricKey {
-        let spec = key_spec(ctx.version, attributes.cryptographic_algorithm(), Some(bits))?;
+        let spec = key_spec(
+            ctx.version,
+            attributes.cryptographic_algorithm(),
+            Some(bits),
+        )?;
         return Ok((Some(spec.algorithm), spec.length_bits, spec.material_bytes));
     }
     let max_bits = derivation::MAX_OUTPUT_LEN * 8;
@@ -204,7 +208,9 @@ fn derivation_data<'a>(
         .derivation_data
         .as_ref()
         .map(|d| d.expose())
-        .ok_or_else(|| KmipError::invalid_field(format!("{method} derivation needs Derivation Data")))
+        .ok_or_else(|| {
+            KmipError::invalid_field(format!("{method} derivation needs Derivation Data"))
+        })
 }
 
 fn derive(
@@ -215,7 +221,10 @@ fn derive(
     len: usize,
 ) -> Result<Zeroizing<Vec<u8>>, KmipError> {
     let crypto = |e| crypto_error(ctx.version, e);
-    let data = parameters.derivation_data.as_ref().map_or(&[][..], |d| d.expose());
+    let data = parameters
+        .derivation_data
+        .as_ref()
+        .map_or(&[][..], |d| d.expose());
     match method {
         DerivationMethod::Pbkdf2 => {
             let salt = parameters.salt.as_deref().ok_or_else(|| {
@@ -269,7 +278,10 @@ fn encrypt_derive(
     len: usize,
 ) -> Result<Zeroizing<Vec<u8>>, KmipError> {
     let data = derivation_data(parameters, "ENCRYPT")?;
-    let p = parameters.cryptographic_parameters.clone().unwrap_or_default();
+    let p = parameters
+        .cryptographic_parameters
+        .clone()
+        .unwrap_or_default();
     let CryptographicParameters {
         cryptographic_algorithm,
         block_cipher_mode,

@@ -148,7 +148,8 @@ fn reconcile_key_block(
     }
     // A key kept wrapped (under a key this server does not hold) has wrapped bytes, not the key, to measure.
     let clear = block.key_wrapping_data.is_none();
-    if let (Some(value), Some(length), true) = (&block.key_value, block.cryptographic_length, clear) {
+    if let (Some(value), Some(length), true) = (&block.key_value, block.cryptographic_length, clear)
+    {
         let bytes = match &value.material {
             kmip::objects::KeyMaterial::Bytes(b) => Some(b.len()),
             kmip::objects::KeyMaterial::TransparentSymmetricKey { key } => Some(key.len()),

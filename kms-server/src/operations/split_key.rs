@@ -199,8 +199,7 @@ pub fn create_split_key(
                 secret.length_bits,
             ),
         });
-        let mut stored_attributes =
-            initial_attributes(&uid, &object, attributes.clone(), ctx.now);
+        let mut stored_attributes = initial_attributes(&uid, &object, attributes.clone(), ctx.now);
         if let Some(base) = &secret.base {
             stored_attributes.push(Attribute::Link(Link {
                 link_type: LinkType::ParentLink,
@@ -290,8 +289,10 @@ pub fn join_split_key(
     );
     if let Some(odd) = parts.iter().find(|p| {
         (p.split_key_parts, p.split_key_threshold, p.split_key_method) != (n, m, method)
-            || (p.key_block.cryptographic_algorithm, p.key_block.cryptographic_length)
-                != (algorithm, length)
+            || (
+                p.key_block.cryptographic_algorithm,
+                p.key_block.cryptographic_length,
+            ) != (algorithm, length)
     }) {
         return Err(KmipError::invalid_field(format!(
             "part {} belongs to another split (parts, threshold, method or key differ)",
@@ -314,9 +315,7 @@ pub fn join_split_key(
     let threshold = usize::try_from(m).unwrap_or(0);
     let secret = match method {
         SplitKeyMethod::PolynomialSharingGf2_8 => secret_sharing::join_gf256(&shares, threshold),
-        SplitKeyMethod::Xor => {
-            secret_sharing::join_xor(&shares, usize::try_from(n).unwrap_or(0))
-        }
+        SplitKeyMethod::Xor => secret_sharing::join_xor(&shares, usize::try_from(n).unwrap_or(0)),
         other => {
             return Err(unsupported(
                 ctx,
@@ -330,7 +329,11 @@ pub fn join_split_key(
     let uid = new_uid(ctx)?;
     let object = match request.object_type {
         ObjectType::SymmetricKey => {
-            let spec = key_spec(ctx.version, algorithm.or(attributes.cryptographic_algorithm()), length)?;
+            let spec = key_spec(
+                ctx.version,
+                algorithm.or(attributes.cryptographic_algorithm()),
+                length,
+            )?;
             if spec.material_bytes != secret.len() {
                 return Err(KmipError::invalid_field(format!(
                     "the joined key is {} bytes, not the {} of a {}-bit key",
@@ -348,7 +351,12 @@ pub fn join_split_key(
         }
         _ => ManagedObject::SecretData(SecretData {
             secret_data_type: request.secret_data_type.unwrap_or(SecretDataType::Seed),
-            key_block: KeyBlock::new(KeyFormatType::Opaque, KeyMaterial::Bytes(secret), None, length),
+            key_block: KeyBlock::new(
+                KeyFormatType::Opaque,
+                KeyMaterial::Bytes(secret),
+                None,
+                length,
+            ),
         }),
     };
     let stored_attributes = initial_attributes(&uid, &object, attributes, ctx.now);
