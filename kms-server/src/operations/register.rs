@@ -1,8 +1,9 @@
-//! Register: a client-supplied Symmetric Key, Secret Data, Opaque Object, Certificate, Public Key or Private
-//! Key, stored as given (format included) with the server's attributes added. Wrapped keys are unwrapped on
-//! the way in when the server holds the wrapping key, and stored as registered (with their Key Wrapping Data)
-//! when it does not; keys and certificates must parse (`import_export::prepare_object`, DSA keys `dsa_keys`). A 1.x
-//! Template is registered by `template`, and named Templates' attributes are applied (`template`).
+//! Register: a client-supplied Symmetric Key, Secret Data, Opaque Object, Certificate, Public Key, Private
+//! Key or Split Key, stored as given (format included) with the server's attributes added. Wrapped keys are
+//! unwrapped on the way in when the server holds the wrapping key, and stored as registered (with their Key
+//! Wrapping Data) when it does not; keys and certificates must parse (`import_export::prepare_object`, DSA
+//! keys `dsa_keys`). A 1.x Template is registered by `template`, and named Templates' attributes are applied
+//! (`template`).
 
 use kmip::attributes::{Attributes, KnownAttribute};
 use kmip::enums::ObjectType;
@@ -23,6 +24,7 @@ const REGISTRABLE: &[ObjectType] = &[
     ObjectType::Certificate,
     ObjectType::PublicKey,
     ObjectType::PrivateKey,
+    ObjectType::SplitKey,
 ];
 
 pub fn register(
