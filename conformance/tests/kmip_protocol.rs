@@ -47,7 +47,10 @@ fn settings(server: &support::Server) -> ConnectionSettings {
     }
 }
 
-fn request<T: std::io::Read + std::io::Write>(client: &Client<T>, payload: RequestPayload) -> ResponsePayload {
+fn request<T: std::io::Read + std::io::Write>(
+    client: &Client<T>,
+    payload: RequestPayload,
+) -> ResponsePayload {
     let operation = payload.operation();
     client
         .do_request(payload)
@@ -119,15 +122,20 @@ fn kmip_protocol_drives_every_operation_it_offers() {
         panic!("a Get Attributes answer")
     };
     let attributes = attributes.attributes.unwrap_or_default();
-    assert!(attributes.iter().any(|a| a.name == "Cryptographic Length"
-        && matches!(a.value, AttributeValue::Integer(256))));
+    assert!(attributes
+        .iter()
+        .any(|a| a.name.0 == "Cryptographic Length"
+            && matches!(a.value, AttributeValue::Integer(256))));
     let ResponsePayload::GetAttributeList(list) = request(
         &client,
         RequestPayload::GetAttributeList(Some(UniqueIdentifier(created.clone()))),
     ) else {
         panic!("a Get Attribute List answer")
     };
-    assert!(list.attributes.iter().any(|n| n == "Cryptographic Algorithm"));
+    assert!(list
+        .attributes
+        .iter()
+        .any(|n| n == "Cryptographic Algorithm"));
     let ResponsePayload::Locate(located) = request(
         &client,
         RequestPayload::Locate(vec![Attribute::Name(name.clone())]),
@@ -149,11 +157,11 @@ fn kmip_protocol_drives_every_operation_it_offers() {
     ) else {
         panic!("an Add Attribute answer")
     };
-    assert_eq!(added.attribute.name, "Contact Information");
+    assert_eq!(added.attribute.name.0, "Contact Information");
     let renamed = client
         .rename_key(&created, format!("{name}-renamed"))
         .expect("Modify Attribute");
-    assert_eq!(renamed.attribute.name, "Name");
+    assert_eq!(renamed.attribute.name.0, "Name");
     let ResponsePayload::DeleteAttribute(deleted) = request(
         &client,
         RequestPayload::DeleteAttribute(
@@ -164,7 +172,7 @@ fn kmip_protocol_drives_every_operation_it_offers() {
     ) else {
         panic!("a Delete Attribute answer")
     };
-    assert_eq!(deleted.attribute.name, "Contact Information");
+    assert_eq!(deleted.attribute.name.0, "Contact Information");
 
     // Register a symmetric key; Get gives its bytes back.
     let bytes: Vec<u8> = (1u8..=16).collect();
@@ -199,7 +207,9 @@ fn kmip_protocol_drives_every_operation_it_offers() {
         .create_rsa_key_pair(2048, format!("{name}-private"), format!("{name}-public"))
         .expect("Create Key Pair");
     client.activate_key(&private).expect("Activate");
-    let signed = client.sign(&private, b"signed by qkms for kmip-protocol").expect("Sign");
+    let signed = client
+        .sign(&private, b"signed by qkms for kmip-protocol")
+        .expect("Sign");
     assert_eq!(signed.signature_data.len(), 256);
     let random = client.rng_retrieve(32).expect("RNG Retrieve");
     assert_eq!(random.data.len(), 32);
@@ -217,5 +227,8 @@ fn kmip_protocol_drives_every_operation_it_offers() {
     for uid in [&private, &public, &created, &registered] {
         client.destroy_key(uid).expect("Destroy");
     }
-    assert!(client.get_key(&created).is_err(), "a destroyed key has no value");
+    assert!(
+        client.get_key(&created).is_err(),
+        "a destroyed key has no value"
+    );
 }

@@ -478,7 +478,7 @@ fn a_split_key_joins_from_any_threshold_of_its_parts() {
     );
     // Not a Split Key.
     assert_failed(
-        &h.one(&h.alice, V2_1, join(&[base.clone()])),
+        &h.one(&h.alice, V2_1, join(std::slice::from_ref(&base))),
         ResultReason::InvalidObjectType,
     );
 }

@@ -28,13 +28,15 @@ pub fn prepare_object(
         }
         // A key kept wrapped (under a key this server does not hold) cannot be parsed: it is stored as given.
         ManagedObject::PrivateKey(block) => {
-            if super::wrapping::unwrap_block(ctx, block)? == Unwrapped::Clear {
+            let unwrapped = super::wrapping::unwrap_block(ctx, block)?;
+            if unwrapped == Unwrapped::Clear {
                 let spec = private_key_of(ctx.version, block)?.spec();
                 fill_algorithm(block, spec);
             }
         }
         ManagedObject::PublicKey(block) => {
-            if super::wrapping::unwrap_block(ctx, block)? == Unwrapped::Clear {
+            let unwrapped = super::wrapping::unwrap_block(ctx, block)?;
+            if unwrapped == Unwrapped::Clear {
                 let spec = public_key_of(ctx.version, block)?.spec();
                 fill_algorithm(block, spec);
             }
