@@ -13,3 +13,14 @@ fn pykmip_drives_the_key_lifecycle_at_kmip_1_1_1_2_and_2_0() {
     pykmip_support::run_script(&server, "e2e.py", "1.2", "end to end");
     pykmip_support::run_script(&server, "e2e.py", "2.0", "end to end");
 }
+
+/// Every PyKMIP client operation e2e.py and crypto.py leave out (`tests/pykmip/operations.py`): Register of
+/// every object type, Locate filters, Get Attribute List, Re-key, Check, Modify / Set / Delete Attribute,
+/// Derive Key and Get with key wrapping, at KMIP 1.2 and 2.0.
+#[test]
+fn pykmip_drives_every_other_client_operation_at_kmip_1_2_and_2_0() {
+    pykmip_support::require_pykmip();
+    let server = support::Server::start();
+    pykmip_support::run_script(&server, "operations.py", "1.2", "operations");
+    pykmip_support::run_script(&server, "operations.py", "2.0", "operations");
+}

@@ -64,6 +64,7 @@ fn enumerations_match_the_dictionary() {
         tags::SECRET_DATA_TYPE => SecretDataType,
         tags::RECOMMENDED_CURVE => RecommendedCurve,
         tags::SPLIT_KEY_METHOD => SplitKeyMethod,
+        tags::DERIVATION_METHOD => DerivationMethod,
         tags::ALTERNATIVE_NAME_TYPE => AlternativeNameType,
         tags::KEY_VALUE_LOCATION_TYPE => KeyValueLocationType,
         tags::USAGE_LIMITS_UNIT => UsageLimitsUnit,

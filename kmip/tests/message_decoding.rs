@@ -208,16 +208,14 @@ fn attributes_follow_the_message_version() {
             RequestPayload::Create(create.clone())
         );
     }
-    // A 2.x Attributes structure inside a 1.4 message is not accepted.
-    let mut wrong = v14.to_ttlv();
-    if let Value::Structure(children) = &mut wrong.value {
+    // A 2.x Attributes structure inside a 1.4 message (the other family's form, as PyKMIP mixes them) is read
+    // by its tag, to the same typed payload.
+    let mut mixed = v14.to_ttlv();
+    if let Value::Structure(children) = &mut mixed.value {
         children[1] = v21.to_ttlv().children()[1].clone();
     }
-    let back = RequestMessage::from_ttlv(&wrong).unwrap();
-    assert_eq!(
-        undecoded(&back.items[0].payload).error.reason,
-        ResultReason::InvalidField
-    );
+    let back = RequestMessage::from_ttlv(&mixed).unwrap();
+    assert_eq!(back.items[0].payload, RequestPayload::Create(create));
 }
 
 #[test]
@@ -291,7 +289,7 @@ fn kmip_2_result_reasons_are_gated_by_version() {
 }
 
 #[test]
-fn fields_newer_than_the_message_version_are_rejected_and_not_sent() {
+fn fields_newer_than_the_message_version_are_read_and_never_sent() {
     let locate = |version| {
         message(
             version,
@@ -302,12 +300,10 @@ fn fields_newer_than_the_message_version_are_rejected_and_not_sent() {
             )],
         )
     };
-    // Offset Items is KMIP 1.3+.
+    // Offset Items is KMIP 1.3+; PyKMIP 0.11 sends it in 1.2 Locates, and its meaning is clear: honoured.
     let old = RequestMessage::from_ttlv(&locate(ProtocolVersion::V1_2)).unwrap();
-    let u = undecoded(&old.items[0].payload);
-    assert_eq!(
-        (u.error.reason, u.error.tag),
-        (ResultReason::InvalidField, Some(tags::OFFSET_ITEMS))
+    assert!(
+        matches!(&old.items[0].payload, RequestPayload::Locate(l) if l.offset_items == Some(5))
     );
     let new = RequestMessage::from_ttlv(&locate(ProtocolVersion::V1_3)).unwrap();
     assert!(
@@ -350,8 +346,16 @@ fn header_fields_follow_the_header_version() {
         ok.header.client_correlation_value.as_deref(),
         Some("step 1")
     );
-    let error = RequestMessage::from_ttlv(&with_correlation(ProtocolVersion::V1_3)).unwrap_err();
-    assert_eq!(error.reason, ResultReason::InvalidMessage);
+    // A 1.3 client sending the 1.4 field is understood, and the field is never sent back in 1.3.
+    let older = RequestMessage::from_ttlv(&with_correlation(ProtocolVersion::V1_3)).unwrap();
+    assert_eq!(
+        older.header.client_correlation_value.as_deref(),
+        Some("step 1")
+    );
+    let encoded = older
+        .header
+        .to_ttlv(tags::REQUEST_HEADER, ProtocolVersion::V1_3);
+    assert!(encoded.child(tags::CLIENT_CORRELATION_VALUE).is_none());
 }
 
 #[test]

@@ -370,3 +370,56 @@ fn unknown_attributes_in_a_template_are_refused_not_dropped() {
     );
     let _ = AttributeName::Known(KnownAttribute::Name);
 }
+
+#[test]
+fn attribute_index_is_echoed_below_1_4_and_whenever_the_request_named_one() {
+    // KMIP 1.0-1.3 answer Add / Modify Attribute with the attribute and its index; 1.4 may leave an index of 0
+    // out (the OASIS 1.4 cases do), unless the request named it (PyKMIP reads it back).
+    let h = Harness::new();
+    let v1_2 = ProtocolVersion::V1_2;
+    let uid = h.create_aes(&h.alice, v1_2, "indexed");
+    let index_of = |payload: ResponsePayload| match payload {
+        ResponsePayload::AddAttribute(r) => r.attribute.unwrap().index,
+        ResponsePayload::ModifyAttribute(r) => r.attribute.unwrap().index,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        index_of(h.ok(&h.alice, v1_2, add(&uid, vendor("a", "1")))),
+        Some(0)
+    );
+    assert_eq!(
+        index_of(h.ok(&h.alice, v1_2, add(&uid, vendor("a", "2")))),
+        Some(1)
+    );
+    assert_eq!(
+        index_of(h.ok(&h.alice, v1_2, modify(&uid, vendor("a", "3")))),
+        Some(0)
+    );
+    // 1.4: left out for 0 when not asked, sent when asked or not 0.
+    assert_eq!(
+        index_of(h.ok(&h.alice, V1_4, modify(&uid, vendor("a", "4")))),
+        None
+    );
+    let asked = ModifyAttributeRequest {
+        new_attribute: AttributeArgument {
+            attribute: vendor("a", "5"),
+            index: Some(0),
+        },
+        ..modify(&uid, vendor("a", "5"))
+    };
+    assert_eq!(index_of(h.ok(&h.alice, V1_4, asked)), Some(0));
+    let second = ModifyAttributeRequest {
+        new_attribute: AttributeArgument {
+            attribute: vendor("a", "6"),
+            index: Some(1),
+        },
+        ..modify(&uid, vendor("a", "6"))
+    };
+    assert_eq!(index_of(h.ok(&h.alice, V1_4, second)), Some(1));
+    // 2.x answers carry no attribute at all.
+    let ResponsePayload::ModifyAttribute(r) = h.ok(&h.alice, V2_1, modify(&uid, vendor("a", "7")))
+    else {
+        panic!()
+    };
+    assert!(r.attribute.is_none());
+}

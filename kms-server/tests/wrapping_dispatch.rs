@@ -3,6 +3,7 @@
 //! `cryptography`'s `aes_key_unwrap(_with_padding)`, OpenSSL's `-id-aes256-wrap` and `pkeyutl` (OAEP).
 
 mod operations_harness;
+mod wrapping_support;
 
 use std::process::Command;
 
@@ -18,107 +19,8 @@ use kmip::objects::{
 use kmip::payloads::*;
 use kmip::ResultReason;
 use operations_harness::*;
+use wrapping_support::*;
 use zeroize::Zeroizing;
-
-fn register_key(
-    h: &Harness,
-    key: &[u8],
-    usage: CryptographicUsageMask,
-    wrapped: Option<KeyWrappingData>,
-) -> ResponseBatchItemResult {
-    let mut block = KeyBlock::new(
-        KeyFormatType::Raw,
-        KeyMaterial::Bytes(Zeroizing::new(key.to_vec())),
-        Some(CryptographicAlgorithm::Aes),
-        if wrapped.is_some() {
-            None
-        } else {
-            Some(key.len() as i32 * 8)
-        },
-    );
-    if let Some(data) = wrapped {
-        block.key_value.as_mut().unwrap().material =
-            KeyMaterial::Wrapped(Zeroizing::new(key.to_vec()));
-        block.key_wrapping_data = Some(data);
-    }
-    let request = RegisterRequest {
-        object_type: ObjectType::SymmetricKey,
-        attributes: vec![
-            Attribute::CryptographicUsageMask(usage),
-            Attribute::ActivationDate(0),
-        ]
-        .into(),
-        object: ObjectField(Some(ManagedObject::SymmetricKey(block))),
-        protection_storage_masks: None,
-    };
-    let item = h.one(&h.alice, V2_1, request);
-    match item.payload {
-        Some(ResponsePayload::Register(r)) => Ok(r.unique_identifier),
-        _ => Err(item.result_reason.unwrap()),
-    }
-}
-
-type ResponseBatchItemResult = Result<String, ResultReason>;
-
-/// An AES key that may wrap and unwrap (a KEK), registered for alice.
-fn register_kek(h: &Harness, kek: &[u8]) -> String {
-    let usage = CryptographicUsageMask(
-        CryptographicUsageMask::WRAP_KEY.bits() | CryptographicUsageMask::UNWRAP_KEY.bits(),
-    );
-    register_key(h, kek, usage, None).unwrap()
-}
-
-fn spec(kek: &str, mode: BlockCipherMode) -> KeyWrappingSpecification {
-    KeyWrappingSpecification {
-        wrapping_method: WrappingMethod::Encrypt,
-        encryption_key_information: Some(WrappingKeyInformation {
-            unique_identifier: kek.into(),
-            cryptographic_parameters: Some(CryptographicParameters {
-                block_cipher_mode: Some(mode),
-                ..Default::default()
-            }),
-        }),
-        mac_signature_key_information: None,
-        attribute_names: Vec::new(),
-        encoding_option: Some(EncodingOption::NoEncoding),
-    }
-}
-
-/// The Key Wrapping Data and the wrapped bytes of a Get answer's key block.
-fn wrapped_block(payload: ResponsePayload) -> (KeyWrappingData, Vec<u8>) {
-    let ResponsePayload::Get(r) = payload else {
-        panic!("{payload:?}")
-    };
-    let block = r.object.0.unwrap().key_block().cloned().unwrap();
-    let data = block.key_wrapping_data.expect("Key Wrapping Data");
-    match block.key_value.unwrap().material {
-        KeyMaterial::Wrapped(bytes) => (data, bytes.to_vec()),
-        other => panic!("{other:?}"),
-    }
-}
-
-fn wrapped_bytes(payload: ResponsePayload) -> Vec<u8> {
-    wrapped_block(payload).1
-}
-
-fn python_unwrap(function: &str, kek: &[u8], wrapped: &[u8]) -> Vec<u8> {
-    let script = format!(
-        "from cryptography.hazmat.primitives.keywrap import {function}\nimport sys\nprint({function}(bytes.fromhex('{}'), bytes.fromhex('{}')).hex())",
-        hex::encode(kek),
-        hex::encode(wrapped)
-    );
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    hex::decode(String::from_utf8(out.stdout).unwrap().trim()).unwrap()
-}
 
 #[test]
 fn get_wraps_with_rfc_3394_and_5649_as_python_cryptography_unwraps() {
@@ -274,7 +176,7 @@ fn export_wraps_import_unwraps_and_another_tenant_can_use_neither_key() {
     assert_eq!(exported.unique_identifier, uid);
     let object = exported.object.0.clone().unwrap();
     let block = object.key_block().cloned().unwrap();
-    let KeyMaterial::Wrapped(wrapped) = block.key_value.clone().unwrap().material else {
+    let KeyMaterial::Bytes(wrapped) = block.key_value.clone().unwrap().material else {
         panic!("wrapped key material")
     };
     assert_eq!(

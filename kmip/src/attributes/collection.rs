@@ -21,6 +21,20 @@ pub struct Attributes {
     pub template_names: Vec<Name>,
 }
 
+/// The tags of 1.x Template-Attribute structures and of 2.x Attributes structures.
+const V1_TAGS: &[Tag] = &[
+    tags::TEMPLATE_ATTRIBUTE,
+    tags::COMMON_TEMPLATE_ATTRIBUTE,
+    tags::PRIVATE_KEY_TEMPLATE_ATTRIBUTE,
+    tags::PUBLIC_KEY_TEMPLATE_ATTRIBUTE,
+];
+const V2_TAGS: &[Tag] = &[
+    tags::ATTRIBUTES,
+    tags::COMMON_ATTRIBUTES,
+    tags::PRIVATE_KEY_ATTRIBUTES,
+    tags::PUBLIC_KEY_ATTRIBUTES,
+];
+
 impl Attributes {
     pub fn new() -> Self {
         Self::default()
@@ -227,8 +241,23 @@ impl Attributes {
     /// Decodes a Template-Attribute-like (1.x) or Attributes-like (2.x) structure, whatever its tag.
     pub fn from_ttlv(item: &Item, version: ProtocolVersion) -> Result<Self, DecodeError> {
         let f = Fields::of_any(item)?;
-        if version.is_v2() {
-            return Self::from_items(f.children, version);
+        // The structure's tag names its family when it has one of the family's tags: a 1.x Template-Attribute
+        // in a 2.x message (PyKMIP's 2.0 Re-key) is read as 1.x, a 2.x Attributes in a 1.x message as 2.x.
+        let v2_form = if V1_TAGS.contains(&item.tag) {
+            false
+        } else {
+            V2_TAGS.contains(&item.tag) || version.is_v2()
+        };
+        if v2_form {
+            let attributes = f
+                .children
+                .iter()
+                .map(Attribute::from_v2)
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(Self {
+                attributes,
+                template_names: Vec::new(),
+            });
         }
         let mut out = Self::new();
         for child in f.children {

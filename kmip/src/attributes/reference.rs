@@ -106,8 +106,15 @@ impl AttributeName {
         }
     }
 
+    /// Decodes an Attribute Name (1.x) or Attribute Reference (2.x) item, in the form its tag names (either
+    /// may come in the other family's message), by the version's family for any other tag.
     pub fn from_reference(item: &Item, version: ProtocolVersion) -> Result<Self, DecodeError> {
-        if version.is_v2() {
+        let v2_form = match item.tag {
+            tags::ATTRIBUTE_NAME => false,
+            tags::ATTRIBUTE_REFERENCE => true,
+            _ => version.is_v2(),
+        };
+        if v2_form {
             Self::from_v2_reference(item)
         } else {
             Self::from_v1_reference(item)

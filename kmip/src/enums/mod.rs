@@ -18,8 +18,8 @@ pub use lifecycle::{
     UsageLimitsUnit,
 };
 pub use objects::{
-    CertificateType, EncodingOption, KeyCompressionType, KeyFormatType, ObjectType, OpaqueDataType,
-    SecretDataType, SplitKeyMethod, WrappingMethod,
+    CertificateType, DerivationMethod, EncodingOption, KeyCompressionType, KeyFormatType,
+    ObjectType, OpaqueDataType, SecretDataType, SplitKeyMethod, WrappingMethod,
 };
 
 use ttlv::{Item, Tag, Value};
@@ -89,6 +89,7 @@ impl_kmip_enumeration! {
     State => "State",
     UsageLimitsUnit => "Usage Limits Unit",
     CertificateType => "Certificate Type",
+    DerivationMethod => "Derivation Method",
     EncodingOption => "Encoding Option",
     KeyCompressionType => "Key Compression Type",
     KeyFormatType => "Key Format Type",

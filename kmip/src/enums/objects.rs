@@ -93,6 +93,22 @@ kmip_enum! {
 }
 
 kmip_enum! {
+    /// Derivation Method (Derive Key). HKDF (RFC 5869) and AWS Signature Version 4 are KMIP 2.1 values.
+    pub enum DerivationMethod {
+        Pbkdf2 = 0x01 => "PBKDF2",
+        Hash = 0x02 => "HASH",
+        Hmac = 0x03 => "HMAC",
+        Encrypt = 0x04 => "ENCRYPT",
+        Nist800_108C = 0x05 => "NIST800_108_C",
+        Nist800_108F = 0x06 => "NIST800_108_F",
+        Nist800_108Dpi = 0x07 => "NIST800_108_DPI",
+        AsymmetricKey = 0x08 => "AsymmetricKey",
+        AwsSignatureVersion4 = 0x09 => "AWSSignatureVersion4",
+        Hkdf = 0x0A => "HKDF",
+    }
+}
+
+kmip_enum! {
     /// Wrapping Method.
     pub enum WrappingMethod {
         Encrypt = 0x01 => "Encrypt",

@@ -49,16 +49,13 @@ impl MultiField for PayloadAttributes {
         }
     }
 
-    fn claims(tag: Tag, version: ProtocolVersion) -> bool {
-        tag == if version.is_v2() {
-            tags::ATTRIBUTES
-        } else {
-            tags::ATTRIBUTE
-        }
+    /// Either family's form in either family's message, read by its tag (see `FieldTag::accepts`).
+    fn claims(tag: Tag, _: ProtocolVersion) -> bool {
+        tag == tags::ATTRIBUTES || tag == tags::ATTRIBUTE
     }
 
     fn decode_one(&mut self, item: &Item, version: ProtocolVersion) -> Result<(), DecodeError> {
-        if version.is_v2() {
+        if item.tag == tags::ATTRIBUTES {
             if !self.0.is_empty() {
                 return Err(DecodeError::invalid_field(
                     item.tag,
@@ -66,6 +63,9 @@ impl MultiField for PayloadAttributes {
                 ));
             }
             self.0 = Attributes::from_ttlv(item, version)?;
+        } else if version.is_v2() {
+            // A 1.x-form Attribute, or a 2.x vendor attribute.
+            self.0.push(Attribute::from_v2(item)?);
         } else {
             self.0.push(Attribute::from_v1(item)?);
         }
@@ -82,12 +82,9 @@ impl MultiField for AttributeNames {
         out.extend(self.0.iter().map(|n| reference_item(n, version)));
     }
 
-    fn claims(tag: Tag, version: ProtocolVersion) -> bool {
-        tag == if version.is_v2() {
-            tags::ATTRIBUTE_REFERENCE
-        } else {
-            tags::ATTRIBUTE_NAME
-        }
+    /// Either family's form in either family's message, read by its tag.
+    fn claims(tag: Tag, _: ProtocolVersion) -> bool {
+        tag == tags::ATTRIBUTE_REFERENCE || tag == tags::ATTRIBUTE_NAME
     }
 
     fn decode_one(&mut self, item: &Item, version: ProtocolVersion) -> Result<(), DecodeError> {
@@ -145,8 +142,10 @@ impl TtlvField for AttributeArgument {
         }
     }
 
-    fn from_item(item: &Item, version: ProtocolVersion) -> Result<Self, DecodeError> {
-        if version.is_v2() {
+    /// The form is the tag's: a 1.x `Attribute` in either family's message, a New/Current Attribute
+    /// wrapper otherwise.
+    fn from_item(item: &Item, _: ProtocolVersion) -> Result<Self, DecodeError> {
+        if item.tag != tags::ATTRIBUTE {
             let fields = Fields::of_any(item)?;
             match fields.children {
                 [one] => Ok(Self {

@@ -265,8 +265,7 @@ macro_rules! kmip_struct {
         <$ty as $crate::payloads::field::MultiField>::claims($child.tag, $version)
     };
     (@claims $kind:ident $ty:ty, $tag:expr, $child:ident, $version:ident) => {
-        $crate::payloads::field::FieldTag::exists_in(&$tag, $version)
-            && $child.tag == $crate::payloads::field::FieldTag::for_version(&$tag, $version)
+        $crate::payloads::field::FieldTag::accepts(&$tag, $child.tag, $version)
     };
 
     (@decode multi $slot:ident, $ty:ty, $child:ident, $version:ident, $within:expr) => {
@@ -363,9 +362,17 @@ pub trait FieldTag {
     fn for_version(&self, version: ProtocolVersion) -> Tag;
 
     /// Whether the field exists in `version`. An optional field that does not is left out when encoding for
-    /// `version` (as attributes a version lacks are) and is an unexpected field when decoding.
+    /// `version` (as attributes a version lacks are): qkms never sends a field the message's version lacks.
     fn exists_in(&self, _version: ProtocolVersion) -> bool {
         true
+    }
+
+    /// Whether a child tagged `tag` in a `version` message is this field. Decoding accepts the field's tag
+    /// from every version (PyKMIP sends Offset Items in 1.2 Locates and 1.x Template-Attributes in 2.0
+    /// Re-keys): the tag says unambiguously which field it is, and its value is decoded in the form its tag
+    /// names, so the server honours what it understands instead of refusing the request (issue #14).
+    fn accepts(&self, tag: Tag, version: ProtocolVersion) -> bool {
+        tag == self.for_version(version)
     }
 }
 
@@ -403,6 +410,10 @@ impl FieldTag for Versioned {
     fn exists_in(&self, version: ProtocolVersion) -> bool {
         version >= self.since && self.until.is_none_or(|until| version < until)
     }
+
+    fn accepts(&self, tag: Tag, _: ProtocolVersion) -> bool {
+        tag == self.tag
+    }
 }
 
 impl FieldTag for Tag {
@@ -411,7 +422,8 @@ impl FieldTag for Tag {
     }
 }
 
-/// `(1.x tag, 2.x tag)`.
+/// `(1.x tag, 2.x tag)`. Encoded under the version's family tag; decoded under either (the value's type
+/// decodes the form its tag names).
 impl FieldTag for (Tag, Tag) {
     fn for_version(&self, version: ProtocolVersion) -> Tag {
         if version.is_v2() {
@@ -419,6 +431,10 @@ impl FieldTag for (Tag, Tag) {
         } else {
             self.0
         }
+    }
+
+    fn accepts(&self, tag: Tag, _: ProtocolVersion) -> bool {
+        tag == self.0 || tag == self.1
     }
 }
 

@@ -42,3 +42,45 @@ kmip_struct! {
         vec unique_identifiers: String = tags::UNIQUE_IDENTIFIER,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ttlv::{Item, Value};
+
+    use super::*;
+
+    #[test]
+    fn offset_items_in_a_1_2_locate_is_read_and_never_sent_at_1_2() {
+        // PyKMIP 0.11 sends Offset Items (a KMIP 1.3 field) in its 1.2 Locate: read and honoured.
+        let v1_2 = ProtocolVersion::V1_2;
+        let item = Item::structure(
+            tags::REQUEST_PAYLOAD,
+            vec![
+                Item::new(tags::MAXIMUM_ITEMS, Value::Integer(5)),
+                Item::new(tags::OFFSET_ITEMS, Value::Integer(2)),
+            ],
+        );
+        let request = LocateRequest::from_ttlv(&item, v1_2).unwrap();
+        assert_eq!(request.offset_items, Some(2));
+        // qkms itself leaves it out of a 1.2 message, and sends it from 1.3 on.
+        let encoded = request.to_ttlv(tags::REQUEST_PAYLOAD, v1_2);
+        assert!(encoded
+            .children()
+            .iter()
+            .all(|c| c.tag != tags::OFFSET_ITEMS));
+        let encoded = request.to_ttlv(tags::REQUEST_PAYLOAD, ProtocolVersion::V1_3);
+        assert!(encoded
+            .children()
+            .iter()
+            .any(|c| c.tag == tags::OFFSET_ITEMS));
+        let answer = LocateResponse {
+            located_items: Some(7),
+            unique_identifiers: vec!["a".into()],
+        };
+        let encoded = answer.to_ttlv(tags::RESPONSE_PAYLOAD, v1_2);
+        assert!(encoded
+            .children()
+            .iter()
+            .all(|c| c.tag != tags::LOCATED_ITEMS));
+    }
+}

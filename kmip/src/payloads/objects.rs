@@ -3,7 +3,7 @@
 
 use ttlv::{tags, Item, Tag};
 
-use super::field::{since, Interval, MultiField};
+use super::field::{since, v1_only, Interval, MultiField, Versioned};
 const V2_0: ProtocolVersion = ProtocolVersion::V2_0;
 use crate::attributes::Attributes;
 use crate::enums::{KeyCompressionType, KeyFormatType, ObjectType};
@@ -80,6 +80,11 @@ const PUBLIC: (Tag, Tag) = (
     tags::PUBLIC_KEY_TEMPLATE_ATTRIBUTE,
     tags::PUBLIC_KEY_ATTRIBUTES,
 );
+/// The Template-Attributes of 1.x responses (attributes the server set differently from the request): 2.x
+/// responses have no such field, so it is never sent in a 2.x message.
+const TEMPLATE_ATTRIBUTE_1X: Versioned = v1_only(tags::TEMPLATE_ATTRIBUTE);
+const PRIVATE_1X: Versioned = v1_only(tags::PRIVATE_KEY_TEMPLATE_ATTRIBUTE);
+const PUBLIC_1X: Versioned = v1_only(tags::PUBLIC_KEY_TEMPLATE_ATTRIBUTE);
 
 kmip_struct! {
     /// Create request.
@@ -97,7 +102,7 @@ kmip_struct! {
         req object_type: ObjectType = tags::OBJECT_TYPE,
         req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
         /// 1.x: attributes the server set differently from the request.
-        opt attributes: Attributes = TEMPLATE_ATTRIBUTE,
+        opt attributes: Attributes = TEMPLATE_ATTRIBUTE_1X,
     }
 }
 
@@ -122,9 +127,9 @@ kmip_struct! {
         req private_key_unique_identifier: String = tags::PRIVATE_KEY_UNIQUE_IDENTIFIER,
         req public_key_unique_identifier: String = tags::PUBLIC_KEY_UNIQUE_IDENTIFIER,
         /// 1.x only.
-        opt private_key_attributes: Attributes = PRIVATE,
+        opt private_key_attributes: Attributes = PRIVATE_1X,
         /// 1.x only.
-        opt public_key_attributes: Attributes = PUBLIC,
+        opt public_key_attributes: Attributes = PUBLIC_1X,
     }
 }
 
@@ -145,7 +150,7 @@ kmip_struct! {
     pub struct RegisterResponse {
         req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
         /// 1.x only.
-        opt attributes: Attributes = TEMPLATE_ATTRIBUTE,
+        opt attributes: Attributes = TEMPLATE_ATTRIBUTE_1X,
     }
 }
 
@@ -167,7 +172,7 @@ kmip_struct! {
     pub struct ReKeyResponse {
         req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
         /// 1.x only.
-        opt attributes: Attributes = TEMPLATE_ATTRIBUTE,
+        opt attributes: Attributes = TEMPLATE_ATTRIBUTE_1X,
     }
 }
 
@@ -193,8 +198,8 @@ kmip_struct! {
     pub struct ReKeyKeyPairResponse {
         req private_key_unique_identifier: String = tags::PRIVATE_KEY_UNIQUE_IDENTIFIER,
         req public_key_unique_identifier: String = tags::PUBLIC_KEY_UNIQUE_IDENTIFIER,
-        opt private_key_attributes: Attributes = PRIVATE,
-        opt public_key_attributes: Attributes = PUBLIC,
+        opt private_key_attributes: Attributes = PRIVATE_1X,
+        opt public_key_attributes: Attributes = PUBLIC_1X,
     }
 }
 
@@ -219,7 +224,7 @@ kmip_struct! {
     pub struct CertifyResponse {
         req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
         /// 1.x only.
-        opt attributes: Attributes = TEMPLATE_ATTRIBUTE,
+        opt attributes: Attributes = TEMPLATE_ATTRIBUTE_1X,
     }
 }
 
@@ -245,7 +250,7 @@ kmip_struct! {
     pub struct ReCertifyResponse {
         req unique_identifier: String = tags::UNIQUE_IDENTIFIER,
         /// 1.x only.
-        opt attributes: Attributes = TEMPLATE_ATTRIBUTE,
+        opt attributes: Attributes = TEMPLATE_ATTRIBUTE_1X,
     }
 }
 
@@ -343,6 +348,58 @@ mod tests {
             protection_storage_masks: None,
         }
         .to_ttlv(tags::REQUEST_PAYLOAD, version)
+    }
+
+    #[test]
+    fn a_1x_template_attribute_in_a_2_0_rekey_is_read() {
+        // PyKMIP 0.11's rekey at 2.0 sends Template-Attribute {Attribute {Name, Value}}.
+        let v2 = ProtocolVersion::V2_0;
+        let attributes: Attributes = vec![Attribute::ActivationDate(1_700_000_000)].into();
+        let item = Item::structure(
+            tags::REQUEST_PAYLOAD,
+            vec![
+                Item::new(tags::UNIQUE_IDENTIFIER, ttlv::Value::TextString("k".into())),
+                Item::new(tags::OFFSET, ttlv::Value::Interval(10)),
+                attributes.to_ttlv(
+                    ProtocolVersion::V1_2,
+                    tags::TEMPLATE_ATTRIBUTE,
+                    tags::TEMPLATE_ATTRIBUTE,
+                ),
+            ],
+        );
+        let request = ReKeyRequest::from_ttlv(&item, v2).unwrap();
+        assert_eq!(request.attributes, Some(attributes.clone()));
+        // And a 2.x Attributes structure in a 1.x message is read as 2.x.
+        let item = Item::structure(
+            tags::REQUEST_PAYLOAD,
+            vec![attributes.to_ttlv(v2, tags::ATTRIBUTES, tags::ATTRIBUTES)],
+        );
+        let request = ReKeyRequest::from_ttlv(&item, ProtocolVersion::V1_4).unwrap();
+        assert_eq!(request.attributes, Some(attributes));
+    }
+
+    #[test]
+    fn responses_send_1x_template_attributes_only_in_1x() {
+        let attributes: Attributes = vec![Attribute::CryptographicAlgorithm(
+            CryptographicAlgorithm::Aes,
+        )]
+        .into();
+        let response = CreateResponse {
+            object_type: ObjectType::SymmetricKey,
+            unique_identifier: "k".into(),
+            attributes: Some(attributes),
+        };
+        let v1 = response.to_ttlv(tags::RESPONSE_PAYLOAD, ProtocolVersion::V1_2);
+        assert!(v1
+            .children()
+            .iter()
+            .any(|c| c.tag == tags::TEMPLATE_ATTRIBUTE));
+        let v2 = response.to_ttlv(tags::RESPONSE_PAYLOAD, ProtocolVersion::V2_0);
+        assert_eq!(
+            v2.children().len(),
+            2,
+            "2.0 Create response: Object Type and Unique Identifier"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 pub mod asymmetric;
 pub mod certificate;
 pub mod chacha;
+pub mod derivation;
 pub mod ec_fixed_base;
 pub mod ecdsa_hedged;
 mod gcm;
@@ -17,6 +18,7 @@ pub mod key_formats;
 pub mod keygen;
 pub mod mac;
 pub mod rsa_params;
+pub mod secret_sharing;
 pub mod signature;
 pub mod symmetric;
 pub mod wrap;

@@ -31,9 +31,9 @@ use ttlv::tags;
 
 use crate::error::KmipError;
 use crate::operations::{
-    activate, adjust_attribute, attributes, certify, check, create, create_key_pair, destroy,
-    discover_versions, encrypt, export, get, hash, import, interop, locate, log, mac, query,
-    register, rekey, revoke, rng, set_endpoint_role, sign,
+    activate, adjust_attribute, attributes, certify, check, create, create_key_pair, derive_key,
+    destroy, discover_versions, encrypt, export, get, hash, import, interop, locate, log, mac,
+    query, register, rekey, revoke, rng, set_endpoint_role, sign, split_key,
 };
 use crate::state::RequestContext;
 
@@ -263,6 +263,13 @@ operations! {
         target unique_identifier, names [unique_identifier] placeholder, asks _, answer _;
     ReCertify: certify::recertify, Writes, Offloaded,
         target unique_identifier, names [unique_identifier] placeholder, asks _, answer _;
+    // Derive Key names its base object(s) in a list: no single target to fill from the ID Placeholder.
+    DeriveKey: derive_key::derive_key, Writes, Offloaded,
+        target _, names [unique_identifier] placeholder, asks _, answer _;
+    CreateSplitKey: split_key::create_split_key, Writes, Offloaded,
+        target unique_identifier, names (all unique_identifiers) placeholder, asks _, answer measured;
+    JoinSplitKey: split_key::join_split_key, Writes, Offloaded,
+        target _, names [unique_identifier] placeholder, asks _, answer _;
     // A first Get clears the Fresh attribute, as bookkeeping: the Get is served even when that write, or the
     // message's flush, fails (a full disk), so it is not refused with the message's writes.
     Get: get::get, Reads, Inline,

@@ -11,6 +11,7 @@ use crate::error::KmipError;
 use crate::managed::key_codec::{
     algorithm_and_length, crypto_error, private_key_of, public_key_of,
 };
+use crate::managed::wrapping::Unwrapped;
 use crate::state::RequestContext;
 
 /// Readies a client-supplied object for storage; returns the attributes the server derives from it.
@@ -19,19 +20,26 @@ pub fn prepare_object(
     object: &mut ManagedObject,
 ) -> Result<Vec<Attribute>, KmipError> {
     match object {
-        ManagedObject::SymmetricKey(block) => super::wrapping::unwrap_block(ctx, block)?,
+        ManagedObject::SymmetricKey(block) => {
+            super::wrapping::unwrap_block(ctx, block)?;
+        }
         ManagedObject::SecretData(secret) => {
             super::wrapping::unwrap_block(ctx, &mut secret.key_block)?;
         }
+        // A key kept wrapped (under a key this server does not hold) cannot be parsed: it is stored as given.
         ManagedObject::PrivateKey(block) => {
-            super::wrapping::unwrap_block(ctx, block)?;
-            let spec = private_key_of(ctx.version, block)?.spec();
-            fill_algorithm(block, spec);
+            let unwrapped = super::wrapping::unwrap_block(ctx, block)?;
+            if unwrapped == Unwrapped::Clear {
+                let spec = private_key_of(ctx.version, block)?.spec();
+                fill_algorithm(block, spec);
+            }
         }
         ManagedObject::PublicKey(block) => {
-            super::wrapping::unwrap_block(ctx, block)?;
-            let spec = public_key_of(ctx.version, block)?.spec();
-            fill_algorithm(block, spec);
+            let unwrapped = super::wrapping::unwrap_block(ctx, block)?;
+            if unwrapped == Unwrapped::Clear {
+                let spec = public_key_of(ctx.version, block)?.spec();
+                fill_algorithm(block, spec);
+            }
         }
         ManagedObject::Certificate(certificate) => {
             let info = parse_certificate(&certificate.certificate_value)

@@ -42,7 +42,11 @@ pub fn prepare(ctx: &RequestContext<'_>, object: &mut ManagedObject) -> Result<(
             ))
         }
     };
-    super::wrapping::unwrap_block(ctx, block)?;
+    if super::wrapping::unwrap_block(ctx, block)? == super::wrapping::Unwrapped::KeptWrapped {
+        return Err(KmipError::invalid_field(
+            "a Transparent DSA key must be registered in the clear or wrapped under a key this server holds",
+        ));
+    }
     let bits = check_material(block, private)?;
     match block.cryptographic_algorithm {
         None | Some(CryptographicAlgorithm::Dsa) => {

@@ -127,6 +127,10 @@ pub fn digest(object: &ManagedObject) -> Option<Digest> {
         ManagedObject::OpaqueObject(o) => (&o.opaque_data_value, None),
         other => {
             let block = other.key_block()?;
+            if block.key_wrapping_data.is_some() {
+                // Stored wrapped under a key this server does not hold: it has no digest of the key to give.
+                return None;
+            }
             let material = &block.key_value.as_ref()?.material;
             let bytes = match material {
                 KeyMaterial::Bytes(b) => b.as_slice(),

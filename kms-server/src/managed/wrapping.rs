@@ -3,11 +3,19 @@
 //!
 //! Wrapping Method Encrypt only, under a managed key the caller may use: an AES key with RFC 3394 (Block
 //! Cipher Mode NIST Key Wrap, the default) or RFC 5649 (AES Key Wrap Padding), or an RSA public key with OAEP.
-//! Encoding Option No Encoding wraps the Key Material bytes; TTLV Encoding (the KMIP default) wraps the TTLV
-//! encoding of the whole Key Value.
+//! Encoding Option No Encoding wraps the Key Material bytes and answers a Key Value *structure* whose Key
+//! Material is the wrapped bytes (KMIP 1.4 §2.1.5 and 2.1 §2.1.6: the Encoding Option is "the encoding of the
+//! Key Material within the Key Value structure", and with No Encoding "the Key Value structure SHALL NOT
+//! contain any attributes"; PyKMIP's client and server read it so). TTLV Encoding (the KMIP default) wraps the
+//! TTLV encoding of the whole Key Value, which is then a Byte String (the OASIS AX-M cases).
+//!
+//! A registered key wrapped under a key this server does not hold is stored as registered, with its Key
+//! Wrapping Data, and returned so; it cannot be used for cryptography here (`key_codec` refuses it).
 
 use kmip::attributes::{CryptographicParameters, CryptographicUsageMask};
-use kmip::enums::{BlockCipherMode, EncodingOption, HashingAlgorithm, WrappingMethod};
+use kmip::enums::{
+    BlockCipherMode, EncodingOption, HashingAlgorithm, KeyFormatType, WrappingMethod,
+};
 use kmip::objects::{
     KeyBlock, KeyMaterial, KeyValue, KeyWrappingData, KeyWrappingSpecification, ManagedObject,
     WrappingKeyInformation,
@@ -149,6 +157,14 @@ pub fn wrap_object(
             ))
         }
     };
+    if block.key_wrapping_data.is_some() {
+        return Err(versioned(
+            ctx.version,
+            ResultReason::KeyWrapTypeNotSupported,
+            ResultReason::FeatureNotSupported,
+            "the key was registered wrapped under a key this server does not hold: it cannot be re-wrapped",
+        ));
+    }
     let plaintext = plaintext_of(ctx, block, encoding)?;
     let error = |e| crypto_error(ctx.version, e);
     let wrapped = match wrapping.object.as_ref() {
@@ -180,8 +196,18 @@ pub fn wrap_object(
             )))
         }
     };
+    let material = match encoding {
+        EncodingOption::NoEncoding => {
+            // The wrapped bytes are a Byte String Key Material: a Transparent Symmetric Key's bytes are Raw.
+            if block.key_format_type == KeyFormatType::TransparentSymmetricKey {
+                block.key_format_type = KeyFormatType::Raw;
+            }
+            KeyMaterial::Bytes(Zeroizing::new(wrapped))
+        }
+        EncodingOption::TtlvEncoding => KeyMaterial::Wrapped(Zeroizing::new(wrapped)),
+    };
     block.key_value = Some(KeyValue {
-        material: KeyMaterial::Wrapped(Zeroizing::new(wrapped)),
+        material,
         attributes: Vec::new(),
     });
     block.key_wrapping_data = Some(KeyWrappingData {
@@ -197,12 +223,57 @@ pub fn wrap_object(
     Ok(object)
 }
 
+/// Whether this server holds `uid` for the caller (another tenant's keys are not held: to it they do not
+/// exist). A held key the caller may not unwrap with is still held: that refusal is reported.
+fn is_held(ctx: &RequestContext<'_>, uid: &str) -> bool {
+    match super::load(ctx, uid) {
+        Ok(_) => true,
+        Err(e) => !matches!(
+            e.reason,
+            ResultReason::ObjectNotFound | ResultReason::ItemNotFound
+        ),
+    }
+}
+
+/// What [`unwrap_block`] did with a client-supplied Key Block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unwrapped {
+    /// The block holds the key in the clear (it came so, or the server unwrapped it).
+    Clear,
+    /// The block was wrapped under a key this server does not hold: it is kept as registered.
+    KeptWrapped,
+}
+
 /// Unwraps a client-supplied Key Block that carries Key Wrapping Data (Register / Import): afterwards it holds
-/// the key in the clear and no wrapping data. A block without wrapping data is left as it is.
-pub fn unwrap_block(ctx: &RequestContext<'_>, block: &mut KeyBlock) -> Result<(), KmipError> {
+/// the key in the clear and no wrapping data. A block without wrapping data is left as it is; so is a block
+/// wrapped under a key the server does not hold (KMIP lets a client register wrapped key material as it is).
+pub fn unwrap_block(
+    ctx: &RequestContext<'_>,
+    block: &mut KeyBlock,
+) -> Result<Unwrapped, KmipError> {
     let Some(data) = block.key_wrapping_data.clone() else {
-        return Ok(());
+        return Ok(Unwrapped::Clear);
     };
+    let wrapped = match block.key_value.as_ref().map(|v| &v.material) {
+        Some(KeyMaterial::Wrapped(bytes) | KeyMaterial::Bytes(bytes)) => bytes.clone(),
+        _ => return Err(KmipError::invalid_field(
+            "a wrapped Key Value must be a byte string (or a Key Value whose Key Material is one)",
+        )),
+    };
+    if data.encryption_key_information.is_none() && data.mac_signature_key_information.is_none() {
+        return Err(KmipError::new(
+            ResultReason::MissingData,
+            "Key Wrapping Data names no wrapping key (Encryption or MAC/Signature Key Information)",
+        ));
+    }
+    let held = data
+        .encryption_key_information
+        .as_ref()
+        .is_some_and(|info| is_held(ctx, &info.unique_identifier));
+    if !held || data.wrapping_method != WrappingMethod::Encrypt {
+        // Not ours to open (another key manager's KEK, or a MAC/signature wrapping): stored as registered.
+        return Ok(Unwrapped::KeptWrapped);
+    }
     check_method(
         ctx,
         data.wrapping_method,
@@ -213,14 +284,6 @@ pub fn unwrap_block(ctx: &RequestContext<'_>, block: &mut KeyBlock) -> Result<()
         data.encryption_key_information.as_ref(),
         KeyUse::Process(CryptographicUsageMask::UNWRAP_KEY),
     )?;
-    let wrapped = match block.key_value.as_ref().map(|v| &v.material) {
-        Some(KeyMaterial::Wrapped(bytes) | KeyMaterial::Bytes(bytes)) => bytes.clone(),
-        _ => {
-            return Err(KmipError::invalid_field(
-                "a wrapped Key Value must be a byte string",
-            ))
-        }
-    };
     let error = |e| crypto_error(ctx.version, e);
     let plaintext = match unwrapping.object.as_ref() {
         Some(ManagedObject::SymmetricKey(kek)) => {
@@ -259,5 +322,5 @@ pub fn unwrap_block(ctx: &RequestContext<'_>, block: &mut KeyBlock) -> Result<()
     };
     block.key_value = Some(value);
     block.key_wrapping_data = None;
-    Ok(())
+    Ok(Unwrapped::Clear)
 }

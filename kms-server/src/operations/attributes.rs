@@ -93,11 +93,20 @@ fn check_name_unique(
     Ok(())
 }
 
-/// The 1.x echo of an attribute at `index` (the index is left out when 0, as the OASIS cases show it).
-fn echo(version: ProtocolVersion, attribute: Attribute, index: usize) -> Option<AttributeArgument> {
+/// The 1.x echo of an attribute at `index`. KMIP 1.0-1.3 answer Add / Modify / Delete Attribute with "the
+/// attribute with its Attribute Index"; 1.4 lets a server leave an index of 0 out, which the OASIS 1.4 cases
+/// do. So the index is always sent below 1.4 and whenever the request itself named one (PyKMIP reads it back),
+/// and from 1.4 on an index of 0 the request did not name is left out, as the OASIS cases expect.
+fn echo(
+    version: ProtocolVersion,
+    attribute: Attribute,
+    index: usize,
+    request_named_index: bool,
+) -> Option<AttributeArgument> {
+    let send_index = index > 0 || request_named_index || version < ProtocolVersion::V1_4;
     (!version.is_v2()).then(|| AttributeArgument {
         attribute,
-        index: (index > 0).then(|| i32::try_from(index).unwrap_or(i32::MAX)),
+        index: send_index.then(|| i32::try_from(index).unwrap_or(i32::MAX)),
     })
 }
 
@@ -120,7 +129,7 @@ pub fn add_attribute(
     save(ctx, &object)?;
     Ok(AddAttributeResponse {
         unique_identifier: object.uid,
-        attribute: echo(ctx.version, attribute, existing),
+        attribute: echo(ctx.version, attribute, existing, false),
     })
 }
 
@@ -183,6 +192,7 @@ pub fn modify_attribute(
 ) -> Result<ModifyAttributeResponse, KmipError> {
     let uid = target(&request.unique_identifier)?;
     let mut object = load(ctx, uid)?;
+    let named_index = request.new_attribute.index.is_some();
     let new = request.new_attribute.attribute;
     let name = new.name();
     check_client_change(ctx.version, &new, state(&object))?;
@@ -238,7 +248,7 @@ pub fn modify_attribute(
     save(ctx, &object)?;
     Ok(ModifyAttributeResponse {
         unique_identifier: object.uid,
-        attribute: echo(ctx.version, new, index),
+        attribute: echo(ctx.version, new, index, named_index),
     })
 }
 
@@ -286,7 +296,7 @@ pub fn delete_attribute(
                 )
             })?;
         (object.attributes.remove(&name, Some(index)), index)
-    } else if ctx.version.is_v2() {
+    } else if ctx.version.is_v2() && request.attribute_index.is_none() {
         (object.attributes.remove(&name, None), 0)
     } else {
         let index = usize::try_from(request.attribute_index.unwrap_or(0)).unwrap_or(0);
@@ -302,6 +312,6 @@ pub fn delete_attribute(
     save(ctx, &object)?;
     Ok(DeleteAttributeResponse {
         unique_identifier: object.uid,
-        attribute: echo(ctx.version, first, index),
+        attribute: echo(ctx.version, first, index, request.attribute_index.is_some()),
     })
 }

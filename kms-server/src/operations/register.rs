@@ -1,7 +1,9 @@
-//! Register: a client-supplied Symmetric Key, Secret Data, Opaque Object, Certificate, Public Key or Private
-//! Key, stored as given (format included) with the server's attributes added. Wrapped keys are unwrapped on
-//! the way in; keys and certificates must parse (`import_export::prepare_object`, DSA keys `dsa_keys`). A 1.x
-//! Template is registered by `template`, and named Templates' attributes are applied (`template`).
+//! Register: a client-supplied Symmetric Key, Secret Data, Opaque Object, Certificate, Public Key, Private
+//! Key or Split Key, stored as given (format included) with the server's attributes added. Wrapped keys are
+//! unwrapped on the way in when the server holds the wrapping key, and stored as registered (with their Key
+//! Wrapping Data) when it does not; keys and certificates must parse (`import_export::prepare_object`, DSA
+//! keys `dsa_keys`). A 1.x Template is registered by `template`, and named Templates' attributes are applied
+//! (`template`).
 
 use kmip::attributes::{Attributes, KnownAttribute};
 use kmip::enums::ObjectType;
@@ -22,6 +24,7 @@ const REGISTRABLE: &[ObjectType] = &[
     ObjectType::Certificate,
     ObjectType::PublicKey,
     ObjectType::PrivateKey,
+    ObjectType::SplitKey,
 ];
 
 pub fn register(
@@ -145,7 +148,10 @@ fn reconcile_key_block(
             _ => block.cryptographic_length = Some(length),
         }
     }
-    if let (Some(value), Some(length)) = (&block.key_value, block.cryptographic_length) {
+    // A key kept wrapped (under a key this server does not hold) has wrapped bytes, not the key, to measure.
+    let clear = block.key_wrapping_data.is_none();
+    if let (Some(value), Some(length), true) = (&block.key_value, block.cryptographic_length, clear)
+    {
         let bytes = match &value.material {
             kmip::objects::KeyMaterial::Bytes(b) => Some(b.len()),
             kmip::objects::KeyMaterial::TransparentSymmetricKey { key } => Some(key.len()),
