@@ -8,6 +8,8 @@ mod audit;
 mod bench;
 mod eaas_cmd;
 mod entropy_cmd;
+mod feed_cmd;
+mod kernel_pool;
 mod random;
 mod store_cmd;
 mod ttlv_cmd;
@@ -39,6 +41,8 @@ enum Command {
     Entropy(entropy_cmd::EntropyArgs),
     /// Entropy as a service: fetch random bytes in a signed, chained envelope, or verify a saved one.
     Eaas(eaas_cmd::EaasArgs),
+    /// Feed verified qkms random bytes into this host's kernel pool (or an rngd FIFO), every interval.
+    Feed(feed_cmd::FeedArgs),
     /// Maintain a stopped server's store: `qkms store rewrap --config DIR/qkms.toml --to pkcs11|passphrase`.
     #[command(subcommand)]
     Store(store_cmd::StoreCommand),
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::Entropy(args) => entropy_cmd::run(args),
         Command::Eaas(args) => eaas_cmd::run(args),
+        Command::Feed(args) => feed_cmd::run(args),
         Command::Store(command) => store_cmd::run(command),
     };
     match outcome {

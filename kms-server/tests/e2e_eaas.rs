@@ -567,3 +567,82 @@ async fn octet_stream_answers_carry_the_envelope_in_a_header() {
         Err(eaas::EaasError::Signature)
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qkms_feed_puts_verified_bytes_into_the_kernel_pool_or_a_fifo() {
+    use sha2::Digest;
+    let setup = set_up(|config| config.eaas.beacon_interval_secs = 0);
+    let _server = ServerProcess::start(&setup).expect("server starts");
+    let feed = |extra: &[&str]| {
+        Command::new(qkms_binary())
+            .args(["feed", "--once", "--bytes", "64", "--config"])
+            .arg(&setup.config_file)
+            .args(extra)
+            .output()
+            .expect("qkms feed runs")
+    };
+
+    // The kernel pool: CI runs as root, where both ioctls work; a sandbox without CAP_SYS_ADMIN must get the
+    // error that says so.
+    let kernel = feed(&[]);
+    let stdout = String::from_utf8_lossy(&kernel.stdout);
+    let stderr = String::from_utf8_lossy(&kernel.stderr);
+    if kernel.status.success() {
+        assert!(stdout.contains("fed 64 bytes"), "{stdout}");
+        assert!(
+            stdout.contains("into the kernel pool (credited 0 bits) and reseeded the CRNG"),
+            "{stdout}"
+        );
+    } else {
+        println!("note: the kernel refused the ioctl here: {stderr}");
+        assert!(
+            stderr.contains("ioctl RNDADDENTROPY") && stderr.contains("CAP_SYS_ADMIN"),
+            "{stderr}"
+        );
+    }
+
+    // The FIFO rngd reads: the bytes that arrive are the verified ones (their digest is printed).
+    let fifo = setup.path().join("rngd.fifo");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let reader_path = fifo.clone();
+    let reader = std::thread::spawn(move || {
+        use std::io::Read;
+        let mut received = Vec::new();
+        std::fs::File::open(&reader_path)
+            .expect("open the FIFO for reading")
+            .read_to_end(&mut received)
+            .expect("read the FIFO");
+        received
+    });
+    let piped = feed(&["--fifo", &fifo.display().to_string()]);
+    let stdout = String::from_utf8_lossy(&piped.stdout).into_owned();
+    assert!(
+        piped.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    let received = reader.join().expect("the reader");
+    assert_eq!(received.len(), 64);
+    let digest = hex::encode(sha2::Sha256::digest(&received));
+    assert!(stdout.contains(&format!("sha256 {digest}")), "{stdout}");
+    assert!(stdout.contains("into FIFO"), "{stdout}");
+
+    // Both rounds were metered for the tenant.
+    let usage = json(&get(&setup, &setup.client, "/v1/usage").await);
+    assert_eq!(usage["usage"]["total_requests"], 2);
+    assert_eq!(usage["usage"]["total_bytes"], 128);
+
+    // A server that is gone: a clear error, non-zero exit.
+    drop(_server);
+    let gone = feed(&[]);
+    assert!(!gone.status.success());
+    assert!(
+        String::from_utf8_lossy(&gone.stderr).contains("connect"),
+        "{}",
+        String::from_utf8_lossy(&gone.stderr)
+    );
+}
