@@ -118,6 +118,8 @@ pub enum Expect {
     Success,
     /// Every batch item's payload has a Data byte string of exactly this many bytes (RNG Retrieve).
     DataBytes(usize),
+    /// An HTTP answer with status 200 (checked by [`super::connect::Connection::exchange_http`]).
+    HttpOk,
 }
 
 /// Checks that `bytes` is a Response Message whose every Batch Item (at least one) has Result Status Success,

@@ -20,6 +20,10 @@ pub fn client_config(args: &BenchArgs) -> Result<ClientConfig, BenchError> {
             let dir = config.parent().unwrap_or(Path::new("."));
             let address = match &args.addr {
                 Some(a) => a.clone(),
+                None if args.op == super::BenchOp::Eaas => {
+                    crate::entropy_cmd::https_address(config)
+                        .map_err(|e| BenchError::Setup(e.to_string()))?
+                }
                 None => listen_address(config)?,
             };
             let pki = dir.join("pki");
@@ -127,6 +131,59 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// Sends one HTTP/1.1 request and reads one response (headers, then Content-Length bytes of body) into the
+    /// connection's buffer; refuses any status but 200, quoting the body.
+    pub async fn exchange_http(&mut self, request: &[u8]) -> Result<&[u8], String> {
+        self.stream
+            .write_all(request)
+            .await
+            .map_err(|e| format!("write: {e}"))?;
+        self.stream
+            .flush()
+            .await
+            .map_err(|e| format!("write: {e}"))?;
+        self.response.clear();
+        let mut chunk = [0u8; 16 * 1024];
+        let (head_end, total) = loop {
+            if let Some(end) = self.response.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&self.response[..end]).to_ascii_lowercase();
+                if !head.starts_with("http/1.1 200") {
+                    let mut rest = vec![0u8; 4096];
+                    let n = self.stream.read(&mut rest).await.unwrap_or(0);
+                    return Err(format!(
+                        "{} {}",
+                        head.lines().next().unwrap_or(""),
+                        String::from_utf8_lossy(&[&self.response[end..], &rest[..n]].concat())
+                    ));
+                }
+                let length = head
+                    .lines()
+                    .find_map(|line| line.strip_prefix("content-length:"))
+                    .and_then(|value| value.trim().parse::<usize>().ok())
+                    .ok_or("an answer without Content-Length")?;
+                break (end + 4, end + 4 + length);
+            }
+            let n = self
+                .stream
+                .read(&mut chunk)
+                .await
+                .map_err(|e| format!("read: {e}"))?;
+            if n == 0 {
+                return Err("the server closed the connection".into());
+            }
+            self.response.extend_from_slice(&chunk[..n]);
+        };
+        let have = self.response.len();
+        if have < total {
+            self.response.resize(total, 0);
+            self.stream
+                .read_exact(&mut self.response[have..])
+                .await
+                .map_err(|e| format!("read: {e}"))?;
+        }
+        Ok(&self.response[head_end..total])
+    }
+
     /// Sends one encoded request and reads one whole response message; returns its bytes (header included),
     /// valid until the next exchange.
     pub async fn exchange(&mut self, request: &[u8]) -> Result<&[u8], String> {
