@@ -20,5 +20,6 @@ pub mod store;
 pub mod store_rewrap;
 pub mod tenant;
 pub mod usage;
+pub mod user_pin;
 
 pub use error::KmipError;

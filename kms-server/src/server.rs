@@ -128,10 +128,15 @@ impl Server {
                 max_response_bytes: config.limits.max_response_bytes,
             },
         });
-        let dispatch_state = Arc::clone(&state);
-        let dispatcher: Dispatcher = Arc::new(move |caller, request| {
-            crate::dispatch::dispatch(&dispatch_state, caller, request)
-        });
+        // PIN-guarded tenants (the PKCS#11 user PIN): the check runs in front of the dispatcher.
+        let pin_file = crate::user_pin::file_of(config);
+        let pins = crate::user_pin::UserPins::open(&pin_file, &state.entropy).map_err(|e| {
+            ServerError::File {
+                path: pin_file.display().to_string(),
+                message: e.to_string(),
+            }
+        })?;
+        let dispatcher: Dispatcher = crate::user_pin::guarded(Arc::new(pins), Arc::clone(&state));
         let metrics = Arc::new(crate::https::Metrics::default());
         if let Some(hsm) = &hsm {
             metrics.watch_hsm(Arc::clone(hsm));

@@ -3,17 +3,20 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use kmip::client::ClientError;
-use kmip::message::{RequestBatchItem, RequestMessage, ResponseMessage};
-use kmip::payloads::{RequestPayload, ResponsePayload};
+use kmip::message::{
+    Authentication, Credential, RequestBatchItem, RequestMessage, ResponseMessage, UsernamePassword,
+};
+use kmip::payloads::{RequestPayload, ResponsePayload, SecretText};
 use kmip::{ProtocolVersion, ResultReason, ResultStatus};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
 use ttlv::Limits;
+use zeroize::Zeroizing;
 
 use crate::config::{Identity, ModuleConfig};
 use crate::error::{Pkcs11Error, Result};
@@ -48,6 +51,32 @@ pub struct ServerLink {
     limits: Limits,
     pool_size: usize,
     idle: Mutex<Vec<TlsStream>>,
+    /// The user PIN every request carries after C_Login (`user_pin = "server"`).
+    pin: RwLock<Option<Zeroizing<String>>>,
+}
+
+/// The Username of the user-PIN credential (PKCS#11's CKU_USER).
+const PIN_USERNAME: &str = "user";
+
+/// What a request's header presents to the server.
+#[derive(Clone, Copy)]
+pub enum Presenting<'a> {
+    /// The logged-in user's PIN, if any (every ordinary call).
+    Session,
+    /// This PIN (C_Login's check).
+    Pin(&'a str),
+    /// A Username without a Password: asks for the PIN's status without trying one.
+    StatusProbe,
+}
+
+impl std::fmt::Debug for Presenting<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Session => "Session",
+            Self::Pin(_) => "Pin([REDACTED])",
+            Self::StatusProbe => "StatusProbe",
+        })
+    }
 }
 
 impl std::fmt::Debug for ServerLink {
@@ -76,6 +105,7 @@ impl ServerLink {
             limits: Limits::default(),
             pool_size: config.pool_size,
             idle: Mutex::new(Vec::new()),
+            pin: RwLock::new(None),
         })
     }
 
@@ -84,11 +114,46 @@ impl ServerLink {
     /// on a fresh one. A changing operation (Create, Destroy...) is not re-sent: the server may have carried it
     /// out before the connection broke, and a second Create would leave a key behind that nobody knows of.
     pub fn call(&self, payload: impl Into<RequestPayload>) -> Result<ResponsePayload> {
+        self.call_presenting(payload, Presenting::Session)
+    }
+
+    /// Sets (C_Login) or clears (C_Logout) the PIN every request carries.
+    pub fn set_pin(&self, pin: Option<Zeroizing<String>>) {
+        if let Ok(mut slot) = self.pin.write() {
+            *slot = pin;
+        }
+    }
+
+    /// As [`Self::call`], with the request header presenting `presenting`.
+    pub fn call_presenting(
+        &self,
+        payload: impl Into<RequestPayload>,
+        presenting: Presenting<'_>,
+    ) -> Result<ResponsePayload> {
         let item = RequestBatchItem::new(payload);
         let expected = item.operation();
-        let bytes =
-            ttlv::binary::encode(&RequestMessage::new(PROTOCOL_VERSION, vec![item]).to_ttlv())
-                .map_err(ClientError::from)?;
+        let mut message = RequestMessage::new(PROTOCOL_VERSION, vec![item]);
+        let credential = |password: Option<&str>| {
+            Some(Authentication {
+                credentials: vec![Credential::UsernamePassword(UsernamePassword {
+                    username: PIN_USERNAME.to_owned(),
+                    password: password.map(SecretText::new),
+                })],
+            })
+        };
+        message.header.authentication = match presenting {
+            Presenting::Session => match self.pin.read() {
+                Ok(pin) => pin.as_deref().and_then(|pin| credential(Some(pin))),
+                Err(_) => None,
+            },
+            Presenting::Pin(pin) => credential(Some(pin)),
+            Presenting::StatusProbe => credential(None),
+        };
+        // The encoded request holds the PIN: erased once sent.
+        let bytes = Zeroizing::new(
+            ttlv::binary::encode(&message.to_ttlv()).map_err(ClientError::from)?,
+        );
+        drop(message);
         let pooled = self.take_idle();
         let reused = pooled.is_some();
         let mut stream = match pooled {
