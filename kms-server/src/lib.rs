@@ -14,6 +14,7 @@ pub mod operations;
 pub mod pki;
 pub mod root_custody;
 pub mod server;
+pub mod session_lease;
 pub mod setup;
 pub mod state;
 pub mod store;

@@ -341,7 +341,10 @@ fn user_pin(
             );
             let pin = text.lines().next().unwrap_or_default();
             if pin.is_empty() {
-                return Err(format!("{}: the first line (the PIN) is empty", path.display()));
+                return Err(format!(
+                    "{}: the first line (the PIN) is empty",
+                    path.display()
+                ));
             }
             let record =
                 PinRecord::new(&pool, pin.as_bytes(), max_tries).map_err(|e| e.to_string())?;

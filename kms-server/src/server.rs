@@ -137,6 +137,20 @@ impl Server {
             }
         })?;
         let dispatcher: Dispatcher = crate::user_pin::guarded(Arc::new(pins), Arc::clone(&state));
+        // PKCS#11 session objects: destroyed when the connection holding their lease ends (and, for those an
+        // earlier run left, here, before anything is served).
+        let janitor = crate::session_lease::Janitor::open(
+            &crate::session_lease::journal_of(&config.store.path),
+            Arc::clone(&state.store),
+            Arc::clone(&state.audit),
+        )
+        .map_err(|message| ServerError::File {
+            path: crate::session_lease::journal_of(&config.store.path)
+                .display()
+                .to_string(),
+            message,
+        })?;
+        let dispatcher = crate::session_lease::leasing(janitor, dispatcher);
         let metrics = Arc::new(crate::https::Metrics::default());
         if let Some(hsm) = &hsm {
             metrics.watch_hsm(Arc::clone(hsm));

@@ -138,9 +138,12 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport, SetupError>
     let client = ca.issue_client(&pool, DEFAULT_CLIENT)?;
     let token = ca.issue_client(&pool, PKCS11_TENANT)?;
     let user_pin = files::random_secret(&pool, USER_PIN_BYTES)?;
-    let pin_record =
-        crate::user_pin::PinRecord::new(&pool, user_pin.as_bytes(), crate::user_pin::DEFAULT_MAX_TRIES)
-            .map_err(|e| SetupError::UserPin(e.to_string()))?;
+    let pin_record = crate::user_pin::PinRecord::new(
+        &pool,
+        user_pin.as_bytes(),
+        crate::user_pin::DEFAULT_MAX_TRIES,
+    )
+    .map_err(|e| SetupError::UserPin(e.to_string()))?;
     let passphrase = files::random_secret(&pool, 32)?;
     // HSM custody: connect (and find or generate the root key) before anything is written, so that a wrong
     // module, token or PIN leaves no half set-up.
@@ -293,7 +296,7 @@ fn write_pkcs11_files(dir: &Path, listen: &str, pin: &str) -> Result<(), SetupEr
          # The certificate authenticates this machine (public objects and random work before C_Login); the server\n\
          # checks the user PIN (user-pins.json) before private objects can be used.\n\
          server = \"{listen}\"\nserver_name = \"localhost\"\nca = \"pki/{}\"\n\n\
-         [[token]]\nlabel = \"qkms {PKCS11_TENANT}\"\ncertificate = \"pki/{PKCS11_CERT}\"\nkey = \"pki/{PKCS11_KEY}\"\n\
+         [[token]]\nlabel = \"qkms {DEFAULT_CLIENT}\"\ncertificate = \"pki/{PKCS11_CERT}\"\nkey = \"pki/{PKCS11_KEY}\"\n\
          user_pin = \"server\"\n",
         files::CA_CERT,
     );

@@ -55,7 +55,9 @@ fn server_rv(reason: ResultReason, message: &str) -> CK_RV {
     match reason {
         ResultReason::ItemNotFound => CKR_OBJECT_HANDLE_INVALID,
         // The server's user-PIN check (kms-server user_pin::guard): a public message reached a private object.
-        ResultReason::PermissionDenied if message.contains(NEEDS_USER_PIN) => CKR_USER_NOT_LOGGED_IN,
+        ResultReason::PermissionDenied if message.contains(NEEDS_USER_PIN) => {
+            CKR_USER_NOT_LOGGED_IN
+        }
         ResultReason::PermissionDenied => CKR_ACTION_PROHIBITED,
         ResultReason::AuthenticationNotSuccessful if message.contains("locked") => CKR_PIN_LOCKED,
         ResultReason::AuthenticationNotSuccessful => CKR_PIN_INCORRECT,

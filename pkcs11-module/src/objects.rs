@@ -47,6 +47,11 @@ impl ObjectView {
         })
     }
 
+    /// A token object (not a session object, which carries its process's lease).
+    pub fn is_token_object(&self) -> bool {
+        mapping::session_lease_of(&self.attributes).is_none()
+    }
+
     /// Whether CKA_VALUE may be revealed.
     pub fn value_readable(&self) -> bool {
         !mapping::is_secret_class(self.class)
@@ -80,7 +85,7 @@ impl ObjectView {
         let value = |v: Vec<u8>| Ok(Answer::Value(v));
         match kind {
             CKA_CLASS => value(ulong(class)),
-            CKA_TOKEN => value(bool_value(true)),
+            CKA_TOKEN => value(bool_value(mapping::session_lease_of(a).is_none())),
             CKA_PRIVATE => value(bool_value(mapping::private_of(a, class))),
             CKA_MODIFIABLE | CKA_DESTROYABLE => value(bool_value(true)),
             CKA_COPYABLE => value(bool_value(false)),

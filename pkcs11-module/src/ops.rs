@@ -25,7 +25,8 @@ pub const PKCS11_DATA: OpaqueDataType = OpaqueDataType(0x8000_0011);
 /// The object behind `entry`, from the cache or the server.
 pub fn view(library: &Library, entry: &Entry) -> Result<Arc<ObjectView>> {
     let view = cached_or_fetched(library, entry)?;
-    if library.tokens[entry.token].private_locked() && mapping::private_of(&view.attributes, view.class)
+    if library.tokens[entry.token].private_locked()
+        && mapping::private_of(&view.attributes, view.class)
     {
         // Cached while logged in: out of reach again after C_Logout, as on the server.
         return fail(
@@ -177,6 +178,12 @@ pub fn find(library: &Library, token: usize, template: &Template) -> Result<Vec<
             // C_Login (the server lists public objects only then, and the module hides what it cached).
             continue;
         };
+        // Another application's session objects are not visible (their lease is not this process's).
+        if let Some(lease) = mapping::session_lease_of(&view.attributes) {
+            if t.session_lease().ok().as_deref() != Some(lease) {
+                continue;
+            }
+        }
         if matches_template(library, &entry, &view, template)? {
             handles.push(handle);
         }

@@ -29,6 +29,8 @@ pub struct Token {
     config: Arc<ModuleConfig>,
     state: Mutex<TokenState>,
     random: Mutex<RandomBuffer>,
+    /// This process's session-object lease id (drawn at the first session object; a forked child draws its own).
+    lease: Mutex<Option<String>>,
 }
 
 #[derive(Debug, Default)]
@@ -58,6 +60,7 @@ impl Token {
             config,
             state: Mutex::new(TokenState::default()),
             random: Mutex::new(RandomBuffer::default()),
+            lease: Mutex::new(None),
         }
     }
 
@@ -203,6 +206,48 @@ impl Token {
         }
         if let Ok(mut random) = self.random.lock() {
             *random = RandomBuffer::default();
+        }
+        if let Ok(mut lease) = self.lease.lock() {
+            *lease = None;
+        }
+    }
+
+    /// This process's session-object lease: 128 random bits from the server, hex.
+    pub fn session_lease(&self) -> Result<String> {
+        let mut lease = self
+            .lease
+            .lock()
+            .map_err(|_| Pkcs11Error::rv(CKR_GENERAL_ERROR, "lease lock poisoned"))?;
+        if let Some(id) = lease.as_ref() {
+            return Ok(id.clone());
+        }
+        let mut bytes = [0u8; 16];
+        self.generate_random(&mut bytes)?;
+        let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        *lease = Some(id.clone());
+        Ok(id)
+    }
+
+    /// Sends a request that creates objects: a session object's over the lease connection.
+    pub fn create_call(
+        &self,
+        payload: impl Into<kmip::payloads::RequestPayload>,
+        session_object: bool,
+    ) -> Result<ResponsePayload> {
+        let link = self.link()?;
+        if session_object {
+            link.call_on_lease(payload)
+        } else {
+            link.call(payload)
+        }
+    }
+
+    /// C_Finalize: closes the lease connection, so the server destroys whatever session objects remain.
+    pub fn end_leases(&self) {
+        if let Ok(state) = self.state.lock() {
+            if let Some(link) = &state.link {
+                link.close_lease();
+            }
         }
     }
 

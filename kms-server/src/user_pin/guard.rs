@@ -20,10 +20,13 @@ use kmip::attributes::Attributes;
 use kmip::enums::ObjectType;
 use kmip::message::Credential;
 use kmip::payloads::ResponsePayload;
-use kmip::{Operation, OperationCode, RequestMessage, ResponseBatchItem, ResponseMessage, ResultReason};
+use kmip::{
+    Operation, OperationCode, RequestMessage, ResponseBatchItem, ResponseMessage, ResultReason,
+};
 use ttlv::Value;
 
 use super::registry::{PinCheck, UserPins};
+use crate::audit::AuditLog;
 use crate::dispatch::registry;
 use crate::listener::Dispatcher;
 use crate::state::ServerState;
@@ -112,7 +115,7 @@ pub fn dispatch_guarded(
             Some(message) => (ResultReason::PermissionDenied, message),
         },
     };
-    refuse(state, caller, &request, refusal.0, &refusal.1)
+    refuse(&state.audit, caller, &request, refusal.0, &refusal.1)
 }
 
 fn max_tries(pins: &UserPins, caller: &Caller) -> u32 {
@@ -120,7 +123,11 @@ fn max_tries(pins: &UserPins, caller: &Caller) -> u32 {
 }
 
 /// Why a message without the PIN may not run, if it may not: any item that is not a public one.
-fn public_refusal(state: &ServerState, caller: &Caller, request: &RequestMessage) -> Option<String> {
+fn public_refusal(
+    state: &ServerState,
+    caller: &Caller,
+    request: &RequestMessage,
+) -> Option<String> {
     for item in &request.items {
         let operation = item.operation();
         let allowed = match operation {
@@ -192,8 +199,8 @@ fn hide_private_results(
 }
 
 /// Every item of `request` fails with `reason`; the refusal is audited.
-fn refuse(
-    state: &ServerState,
+pub(crate) fn refuse(
+    audit: &AuditLog,
     caller: &Caller,
     request: &RequestMessage,
     reason: ResultReason,
@@ -212,9 +219,7 @@ fn refuse(
         .collect();
     let mut response = ResponseMessage::new(request.protocol_version(), now, items);
     response.header.client_correlation_value = request.header.client_correlation_value.clone();
-    state
-        .audit
-        .record_refused_message(Some(caller), Some(request), &response);
+    audit.record_refused_message(Some(caller), Some(request), &response);
     response
 }
 

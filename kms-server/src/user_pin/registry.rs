@@ -172,7 +172,11 @@ impl UserPins {
     }
 
     pub fn status(&self, tenant: &TenantId) -> Option<PinStatus> {
-        self.lock().file.tenants.get(&tenant.0).map(PinRecord::status)
+        self.lock()
+            .file
+            .tenants
+            .get(&tenant.0)
+            .map(PinRecord::status)
     }
 
     /// Checks `pin` for `tenant`, counting a wrong one (durably, before answering).
