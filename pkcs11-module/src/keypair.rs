@@ -192,15 +192,14 @@ pub fn generate_key_pair(
         public_key_attributes: Some(public_attributes),
         ..Default::default()
     };
-    let (private_uid, public_uid) = match library.tokens[token]
-        .create_call(request, public_session || private_session)?
-    {
-        ResponsePayload::CreateKeyPair(r) => (
-            r.private_key_unique_identifier,
-            r.public_key_unique_identifier,
-        ),
-        other => return Err(unexpected(other)),
-    };
+    let (private_uid, public_uid) =
+        match library.tokens[token].create_call(request, public_session || private_session)? {
+            ResponsePayload::CreateKeyPair(r) => (
+                r.private_key_unique_identifier,
+                r.public_key_unique_identifier,
+            ),
+            other => return Err(unexpected(other)),
+        };
     // A pair that cannot be activated is of no use: destroy both halves rather than leave them behind.
     if let Err(error) =
         activate(library, token, &private_uid).and_then(|()| activate(library, token, &public_uid))

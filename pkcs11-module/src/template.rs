@@ -93,7 +93,9 @@ mod tests {
             CKR_ATTRIBUTE_TYPE_INVALID
         );
         assert!(!t.is_session_object().unwrap());
-        assert!(Template(vec![(CKA_TOKEN, vec![0])]).is_session_object().unwrap());
+        assert!(Template(vec![(CKA_TOKEN, vec![0])])
+            .is_session_object()
+            .unwrap());
         assert!(Template(vec![]).is_session_object().unwrap());
     }
 }

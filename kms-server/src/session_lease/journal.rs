@@ -25,7 +25,9 @@ impl Journal {
     /// Reads `path` (a missing file is an empty journal).
     pub(super) fn open(path: &Path) -> Result<Self, String> {
         let entries: Vec<Entry> = match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?,
+            Ok(text) => {
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
@@ -74,10 +76,14 @@ impl Journal {
             .mode(0o600)
             .open(&temporary)
             .map_err(io)?;
-        out.write_all(&text).and_then(|()| out.sync_all()).map_err(io)?;
+        out.write_all(&text)
+            .and_then(|()| out.sync_all())
+            .map_err(io)?;
         std::fs::rename(&temporary, &self.path).map_err(io)?;
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(io)?;
         }
         self.leases = leases;
         Ok(())

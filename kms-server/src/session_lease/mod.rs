@@ -135,7 +135,10 @@ impl Janitor {
         });
         let left: BTreeSet<LeaseKey> = janitor.journal().leases().clone();
         if !left.is_empty() {
-            tracing::info!(leases = left.len(), "destroying the session objects of an earlier run");
+            tracing::info!(
+                leases = left.len(),
+                "destroying the session objects of an earlier run"
+            );
         }
         janitor.release(&left);
         Ok(janitor)
@@ -171,9 +174,11 @@ impl Janitor {
         for key in leases {
             let (tenant, lease) = key;
             let mut removed = Vec::new();
-            let uids = self.store.locate(tenant, &IndexQuery::default(), &mut |attributes| {
-                lease_of(attributes) == Some(lease.as_str())
-            });
+            let uids = self
+                .store
+                .locate(tenant, &IndexQuery::default(), &mut |attributes| {
+                    lease_of(attributes) == Some(lease.as_str())
+                });
             let outcome = uids.and_then(|uids| {
                 for uid in uids {
                     self.store.remove(Namespace::Tenant(tenant), &uid)?;
@@ -181,14 +186,20 @@ impl Janitor {
                 }
                 self.store.wait_durable()
             });
-            let detail = format!("session lease ended: {} session object(s) destroyed", removed.len());
+            let detail = format!(
+                "session lease ended: {} session object(s) destroyed",
+                removed.len()
+            );
             let recorded = self.audit.append(AuditEntry {
                 tenant,
                 role: Role::Tenant,
                 operation: "Destroy",
                 objects: removed,
                 targets: Vec::new(),
-                result: outcome.as_ref().map(|_| ()).map_err(|_| ResultReason::GeneralFailure),
+                result: outcome
+                    .as_ref()
+                    .map(|_| ())
+                    .map_err(|_| ResultReason::GeneralFailure),
                 detail: Some(&detail),
                 time: unix_now(),
             });
