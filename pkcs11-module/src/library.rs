@@ -184,6 +184,18 @@ impl Library {
         Ok(())
     }
 
+    /// Removes `handle` from every session's own objects (it became a token object).
+    pub fn disown(&self, handle: CK_OBJECT_HANDLE) {
+        let Ok(sessions) = self.sessions() else {
+            return;
+        };
+        for session in sessions.values() {
+            if let Ok(mut s) = lock(session) {
+                s.owned.retain(|h| *h != handle);
+            }
+        }
+    }
+
     /// Destroys the session objects a closing session made (best effort: whatever fails here goes when the
     /// process's lease connection closes).
     fn destroy_owned(&self, session: &Mutex<Session>) {

@@ -35,6 +35,8 @@ pub const LEASE_NAME: &str = "pkcs11-session-lease";
 pub const JOURNAL_FILE: &str = "session-leases.json";
 /// Longest lease id accepted.
 const MAX_LEASE_LEN: usize = 128;
+/// Most leases one connection may hold (the module uses one per token): bounds the journal a client can grow.
+const MAX_LEASES_PER_CONNECTION: usize = 16;
 
 /// A lease: its tenant and id.
 type LeaseKey = (TenantId, String);
@@ -156,6 +158,11 @@ impl Janitor {
         let mut held = caller.leases.lock();
         if held.leases.contains(&key) {
             return Ok(());
+        }
+        if held.leases.len() >= MAX_LEASES_PER_CONNECTION {
+            return Err(format!(
+                "a connection holds at most {MAX_LEASES_PER_CONNECTION} session leases"
+            ));
         }
         let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
         if live.get(&key).is_some_and(|w| w.strong_count() > 0) {

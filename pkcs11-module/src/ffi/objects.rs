@@ -126,6 +126,22 @@ cryptoki_fn! {
 }
 
 cryptoki_fn! {
+    /// Only to make a session object a token object (see [`crate::copy_object`]).
+    fn C_CopyObject(hSession: CK_SESSION_HANDLE, hObject: CK_OBJECT_HANDLE, pTemplate: CK_ATTRIBUTE_PTR, ulCount: CK_ULONG, phNewObject: CK_OBJECT_HANDLE_PTR) {
+        let library = library()?;
+        let token = session_token(&library, hSession, false)?;
+        object(&library, token, hObject)?;
+        // SAFETY: pTemplate is NULL or holds ulCount attributes with readable values.
+        let template = unsafe { template(pTemplate, ulCount)? };
+        check_creation(&library, hSession, &[&template])?;
+        // SAFETY: phNewObject is NULL or points to a writable handle.
+        let handle = unsafe { out(phNewObject)? };
+        *handle = crate::copy_object::copy_object(&library, hObject, &template)?;
+        Ok(())
+    }
+}
+
+cryptoki_fn! {
     fn C_DestroyObject(hSession: CK_SESSION_HANDLE, hObject: CK_OBJECT_HANDLE) {
         let library = library()?;
         let token = session_token(&library, hSession, false)?;
