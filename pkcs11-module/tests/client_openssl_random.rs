@@ -50,7 +50,7 @@ fn run_phase(server: &common::TestServer, phase: &str, https_port: u16, tls_port
 }
 
 #[test]
-fn openssl_rand_s_server_s_client_and_curl_draw_randomness_from_qkms_and_fail_closed_without_it() {
+fn openssl_rand_s_server_s_client_and_python_draw_from_qkms_curl_refuses_and_all_fail_closed_without_it() {
     client_support::require_programs(&[("openssl", "openssl"), ("curl", "curl")]);
     client_support::require_files(&[(
         "/usr/lib/x86_64-linux-gnu/ossl-modules/pkcs11.so",
@@ -75,15 +75,15 @@ fn openssl_rand_s_server_s_client_and_curl_draw_randomness_from_qkms_and_fail_cl
     let config = std::fs::read_to_string(&config_file).unwrap();
     let (before_https, https) = config.split_once("[https]").unwrap();
     let https = https
-        .replacen("enabled = false", "enabled = true", 1)
+        .replacen("\nenabled = false\n", "\nenabled = true\n", 1)
         .replacen(
             "listen = \"127.0.0.1:8443\"",
             &format!("listen = \"127.0.0.1:{https_port}\""),
             1,
         );
     let config = format!("{before_https}[https]{https}").replacen(
-        "operators = []",
-        "operators = [\"ops\"]",
+        "\noperators = []",
+        "\noperators = [\"ops\"]",
         1,
     );
     std::fs::write(&config_file, config).unwrap();

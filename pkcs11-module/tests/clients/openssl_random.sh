@@ -2,8 +2,8 @@
 # OpenSSL applications draw their randomness from qkms with no code change: pkcs11-provider registers PKCS11-RAND
 # (its C_GenerateRandom probe works before C_Login), and the [random] section of openssl.cnf makes it the
 # generator behind RAND_bytes for every program that loads that configuration: openssl rand, s_server, s_client,
-# curl. Each program's draws reach the server (the tenant's qkms_tenant_random_bytes_served_total in /metrics
-# grows). With the server gone they fail closed ("down" phase).
+# Python's ssl. Each program's draws reach the server (the tenant's qkms_tenant_random_bytes_served_total in
+# /metrics grows). curl refuses (RAND_status, see below). With the server gone they fail closed ("down" phase).
 # Usage: openssl_random.sh up|down MODULE WORKDIR   (QKMS_PKCS11_CONFIG set; QKMS_METRICS_URL, QKMS_OPS_CERT,
 #        QKMS_OPS_KEY, QKMS_CA for /metrics; QKMS_TLS_PORT a free port for s_server)
 set -euo pipefail
@@ -78,12 +78,19 @@ if [ "$phase" = up ]; then
     grep -q "TLSv1.3" "$work/s_client.txt"
     grows "$before" "s_server and s_client"
 
-    step "curl (libcurl over OpenSSL) draws from qkms"
+    step "Python's ssl module (OpenSSL's RAND_bytes) draws from qkms"
     before=$(served)
-    code=$(curl -sS -o "$work/curl.html" -w '%{http_code}' --cacert "$work/tls.pem" \
-        "https://localhost:$QKMS_TLS_PORT/")
-    test "$code" = 200
-    grows "$before" "curl"
+    python3 -c "import ssl; assert len(ssl.RAND_bytes(32)) == 32"
+    grows "$before" "python3 ssl.RAND_bytes"
+
+    step "curl refuses to start TLS (fails closed): it asks RAND_status() first, which PKCS11-RAND does not answer"
+    # pkcs11-provider 1.0's PKCS11-RAND reports no DRBG state, so RAND_status() is 0 while RAND_bytes works
+    # (Python shows both); curl 7.88 checks RAND_status() before any handshake and stops with error 35.
+    python3 -c "import ssl; assert not ssl.RAND_status()"
+    if curl -sS -o /dev/null --cacert "$work/tls.pem" "https://localhost:$QKMS_TLS_PORT/" 2> "$work/curl.err"; then
+        echo "curl now works with PKCS11-RAND: update README and this test"; exit 1
+    fi
+    grep -q "Insufficient randomness" "$work/curl.err"
     echo "openssl random (up): all steps passed"
 else
     step "server gone: openssl rand and curl fail closed (no silent fallback to another generator)"
