@@ -50,7 +50,8 @@ fn run_phase(server: &common::TestServer, phase: &str, https_port: u16, tls_port
 }
 
 #[test]
-fn openssl_rand_s_server_s_client_and_python_draw_from_qkms_curl_refuses_and_all_fail_closed_without_it() {
+fn openssl_rand_s_server_s_client_and_python_draw_from_qkms_curl_refuses_and_all_fail_closed_without_it(
+) {
     client_support::require_programs(&[("openssl", "openssl"), ("curl", "curl")]);
     client_support::require_files(&[(
         "/usr/lib/x86_64-linux-gnu/ossl-modules/pkcs11.so",
