@@ -82,13 +82,16 @@ pub struct PinStatus {
 pub struct UserPins {
     path: PathBuf,
     state: Mutex<State>,
-    /// Key of the in-memory "already verified" HMACs; never leaves the process.
-    cache_key: Zeroizing<[u8; 32]>,
+    /// Draws the salt of new records and the cache key.
+    pool: EntropyPool,
 }
 
 struct State {
     file: PinFile,
     verified: HashMap<String, [u8; 32]>,
+    /// Key of the in-memory "already verified" HMACs; never leaves the process. Drawn at the first verified PIN
+    /// (not at start: the server starts even while its entropy sources fail; without a key nothing is cached).
+    cache_key: Option<Zeroizing<[u8; 32]>>,
 }
 
 impl std::fmt::Debug for UserPins {
@@ -154,15 +157,14 @@ impl UserPins {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => PinFile::default(),
             Err(e) => return Err(file_error(path, e)),
         };
-        let mut cache_key = Zeroizing::new([0u8; 32]);
-        pool.fill(cache_key.as_mut())?;
         Ok(Self {
             path: path.to_owned(),
             state: Mutex::new(State {
                 file,
                 verified: HashMap::new(),
+                cache_key: None,
             }),
-            cache_key,
+            pool: pool.clone(),
         })
     }
 
@@ -191,19 +193,26 @@ impl UserPins {
         if record.failures >= record.max_tries {
             return Ok(PinCheck::Locked);
         }
-        let tag = self.tag(tenant, pin);
-        if state
-            .verified
-            .get(&tenant.0)
-            .is_some_and(|known| bool::from(known.ct_eq(&tag)))
-        {
-            return Ok(PinCheck::Verified);
+        let presented = state.cache_key.as_ref().map(|key| tag(key, tenant, pin));
+        if let (Some(presented), Some(known)) = (&presented, state.verified.get(&tenant.0)) {
+            if bool::from(known.ct_eq(presented)) {
+                return Ok(PinCheck::Verified);
+            }
         }
         if record.matches(pin)? {
             if record.failures != 0 {
                 self.save_failures(&mut state, tenant, 0)?;
             }
-            state.verified.insert(tenant.0.clone(), tag);
+            if state.cache_key.is_none() {
+                let mut key = Zeroizing::new([0u8; 32]);
+                if self.pool.fill(key.as_mut()).is_ok() {
+                    state.cache_key = Some(key);
+                }
+            }
+            if let Some(key) = &state.cache_key {
+                let verified = tag(key, tenant, pin);
+                state.verified.insert(tenant.0.clone(), verified);
+            }
             return Ok(PinCheck::Verified);
         }
         let failures = record.failures + 1;
@@ -250,20 +259,20 @@ impl UserPins {
         Ok(())
     }
 
-    fn tag(&self, tenant: &TenantId, pin: &[u8]) -> [u8; 32] {
-        // HMAC accepts keys of any length: `new_from_slice` cannot fail for a 32-byte key.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.cache_key.as_ref())
-            .expect("HMAC takes a 32-byte key");
-        mac.update(tenant.0.as_bytes());
-        mac.update(&[0]);
-        mac.update(pin);
-        mac.finalize().into_bytes().into()
-    }
-
     fn lock(&self) -> MutexGuard<'_, State> {
         // The state is replaced whole after each successful write, so a panic elsewhere leaves it consistent.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The "already verified" HMAC of `pin` for `tenant`.
+fn tag(key: &[u8; 32], tenant: &TenantId, pin: &[u8]) -> [u8; 32] {
+    // HMAC accepts keys of any length: `new_from_slice` cannot fail for a 32-byte key.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a 32-byte key");
+    mac.update(tenant.0.as_bytes());
+    mac.update(&[0]);
+    mac.update(pin);
+    mac.finalize().into_bytes().into()
 }
 
 /// Writes the registry durably: a 0600 temporary file, fsync, rename over the old one, fsync of the directory.
