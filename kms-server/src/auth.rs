@@ -72,7 +72,7 @@ impl Authenticator {
         } else {
             Role::Tenant
         };
-        Ok(Caller { tenant, role })
+        Ok(Caller::new(tenant, role))
     }
 }
 
@@ -160,10 +160,7 @@ mod tests {
         let tenant = auth.identify(&certificate("tenant-a")).unwrap();
         assert_eq!(
             tenant,
-            Caller {
-                tenant: TenantId("tenant-a".into()),
-                role: Role::Tenant
-            }
+            Caller::new(TenantId("tenant-a".into()), Role::Tenant)
         );
         assert_eq!(
             auth.identify(&certificate("ops")).unwrap().role,

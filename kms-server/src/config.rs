@@ -126,6 +126,8 @@ pub struct AuthConfig {
     pub fingerprints: BTreeMap<String, String>,
     /// Tenants (after mapping) that also hold the operator role. Default none.
     pub operators: Vec<String>,
+    /// The user-PIN file (PIN-guarded tenants, see `user_pin`). Default `user-pins.json` beside the store.
+    pub user_pins: Option<PathBuf>,
 }
 
 /// `[https]`: KMIP over HTTPS (KMIP Profiles 2.1 §6.3-6.5 encodings) beside the TTLV listener, with the same
@@ -269,6 +271,7 @@ impl Config {
         resolve(&mut self.eaas.signing_key);
         resolve(&mut self.eaas.state_file);
         resolve(&mut self.eaas.beacon_dir);
+        self.auth.user_pins.iter_mut().for_each(resolve);
         if !self.root_key.module.as_os_str().is_empty() {
             resolve(&mut self.root_key.module);
         }

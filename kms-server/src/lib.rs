@@ -15,11 +15,13 @@ pub mod operations;
 pub mod pki;
 pub mod root_custody;
 pub mod server;
+pub mod session_lease;
 pub mod setup;
 pub mod state;
 pub mod store;
 pub mod store_rewrap;
 pub mod tenant;
 pub mod usage;
+pub mod user_pin;
 
 pub use error::KmipError;

@@ -7,6 +7,7 @@
 //! qkms-server --config DIR/qkms.toml [--listen HOST:PORT]
 //! qkms-server --dev DIR [--listen HOST:PORT]       --init DIR if DIR/qkms.toml is missing, then serve it
 //! qkms-server issue-client NAME --out DIR2 [--config DIR/qkms.toml]
+//! qkms-server user-pin set|reset|status TENANT [--pin-file FILE] [--max-tries N] [--config DIR/qkms.toml]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -147,6 +148,29 @@ enum Command {
         #[arg(long, value_name = "FILE", default_value = "qkms.toml")]
         config: PathBuf,
     },
+    /// Manage a tenant's PKCS#11 user PIN, which the server checks (user-pins.json): `set` guards the tenant
+    /// with the PIN in --pin-file, `reset` unlocks it after too many wrong PINs, `status` prints the tries left.
+    /// Restart the server afterwards.
+    UserPin {
+        action: PinAction,
+        /// The tenant (certificate subject CN under subject-CN mapping).
+        tenant: String,
+        /// `set`: a file whose first line is the new PIN.
+        #[arg(long, value_name = "FILE", required_if_eq("action", "set"))]
+        pin_file: Option<PathBuf>,
+        /// `set`: wrong PINs allowed before the PIN locks.
+        #[arg(long, value_name = "N", default_value_t = kms_server::user_pin::DEFAULT_MAX_TRIES)]
+        max_tries: u32,
+        #[arg(long, value_name = "FILE", default_value = "qkms.toml")]
+        config: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum PinAction {
+    Set,
+    Reset,
+    Status,
 }
 
 fn main() -> ExitCode {
@@ -161,6 +185,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::IssueClient { name, out, config }) => issue_client(&name, &out, &config),
+        Some(Command::UserPin {
+            action,
+            tenant,
+            pin_file,
+            max_tries,
+            config,
+        }) => user_pin(action, &tenant, pin_file.as_deref(), max_tries, &config),
         None => run(cli.run),
     };
     match result {
@@ -284,6 +315,53 @@ fn issue_client(name: &str, out: &Path, config_file: &Path) -> Result<(), String
             issued.common_name,
             config_file.display()
         ),
+    }
+    Ok(())
+}
+
+fn user_pin(
+    action: PinAction,
+    tenant: &str,
+    pin_file: Option<&Path>,
+    max_tries: u32,
+    config_file: &Path,
+) -> Result<(), String> {
+    use kms_server::tenant::TenantId;
+    use kms_server::user_pin::{PinRecord, UserPins};
+    let config = Config::load(config_file).map_err(|e| e.to_string())?;
+    let pool = entropy::EntropyPool::new(config.entropy.clone()).map_err(|e| e.to_string())?;
+    let file = kms_server::user_pin::file_of(&config);
+    let pins = UserPins::open(&file, &pool).map_err(|e| e.to_string())?;
+    let tenant_id = TenantId(tenant.to_owned());
+    match action {
+        PinAction::Set => {
+            let path = pin_file.ok_or("set needs --pin-file")?;
+            let text = zeroize::Zeroizing::new(
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?,
+            );
+            let pin = text.lines().next().unwrap_or_default();
+            if pin.is_empty() {
+                return Err(format!(
+                    "{}: the first line (the PIN) is empty",
+                    path.display()
+                ));
+            }
+            let record =
+                PinRecord::new(&pool, pin.as_bytes(), max_tries).map_err(|e| e.to_string())?;
+            pins.set(&tenant_id, record).map_err(|e| e.to_string())?;
+            println!("tenant {tenant:?} is PIN-guarded ({max_tries} tries); restart the server");
+        }
+        PinAction::Reset => {
+            pins.reset(&tenant_id).map_err(|e| e.to_string())?;
+            println!("tenant {tenant:?}: PIN unlocked; restart the server");
+        }
+        PinAction::Status => match pins.status(&tenant_id) {
+            Some(status) => println!(
+                "tenant {tenant:?}: {} of {} tries left",
+                status.tries_left, status.max_tries
+            ),
+            None => println!("tenant {tenant:?} is not PIN-guarded"),
+        },
     }
     Ok(())
 }

@@ -138,10 +138,29 @@ impl Server {
                 key_hsm,
             },
         });
-        let dispatch_state = Arc::clone(&state);
-        let dispatcher: Dispatcher = Arc::new(move |caller, request| {
-            crate::dispatch::dispatch(&dispatch_state, caller, request)
-        });
+        // PIN-guarded tenants (the PKCS#11 user PIN): the check runs in front of the dispatcher.
+        let pin_file = crate::user_pin::file_of(config);
+        let pins = crate::user_pin::UserPins::open(&pin_file, &state.entropy).map_err(|e| {
+            ServerError::File {
+                path: pin_file.display().to_string(),
+                message: e.to_string(),
+            }
+        })?;
+        let dispatcher: Dispatcher = crate::user_pin::guarded(Arc::new(pins), Arc::clone(&state));
+        // PKCS#11 session objects: destroyed when the connection holding their lease ends (and, for those an
+        // earlier run left, here, before anything is served).
+        let janitor = crate::session_lease::Janitor::open(
+            &crate::session_lease::journal_of(&config.store.path),
+            Arc::clone(&state.store),
+            Arc::clone(&state.audit),
+        )
+        .map_err(|message| ServerError::File {
+            path: crate::session_lease::journal_of(&config.store.path)
+                .display()
+                .to_string(),
+            message,
+        })?;
+        let dispatcher = crate::session_lease::leasing(janitor, dispatcher);
         let metrics = Arc::new(crate::https::Metrics::default());
         if let Some(hsm) = &hsm {
             metrics.watch_hsm(Arc::clone(hsm));

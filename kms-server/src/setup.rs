@@ -15,6 +15,11 @@
 //! DIR/pki/eaas-signing.pem, .key  the entropy-as-a-service envelope key (Ed25519, certified by the CA; .key 0600)
 //! DIR/pki/issuing-ca.pem     the certificate of Certify's issuing CA (relying parties trust it to verify the
 //!                            certificates qkms issues); its key is in the store, sealed, never written out
+//! DIR/pki/pkcs11.pem, .key   the PKCS#11 token's machine identity: tenant "pkcs11" (subject CN), usable before
+//!                            C_Login (key 0600)
+//! DIR/user-pins.json         PIN-guarded tenants: "pkcs11", whose user PIN (argon2id hash, retry counter) the
+//!                            server checks before private objects can be used (0600)
+//! DIR/pkcs11.toml, pkcs11.pin   the module's configuration and the token's user PIN (0600)
 //! ```
 //!
 //! The store is created by `--init` (root key from `root.pass`, or the HSM of `[root_key]`), holding only the
@@ -42,6 +47,8 @@ pub const PKCS11_CONFIG_FILE: &str = "pkcs11.toml";
 pub const PKCS11_PIN_FILE: &str = "pkcs11.pin";
 /// The tenant of the client bundle `--init` writes.
 pub const DEFAULT_CLIENT: &str = "default";
+/// The PKCS#11 token's tenant (its machine certificate's CN), PIN-guarded.
+pub const PKCS11_TENANT: &str = "pkcs11";
 
 /// `--init` or `issue-client` failed.
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +70,15 @@ pub enum SetupError {
     IssuingCa(String),
     #[error("root key: {0}")]
     RootKey(String),
+    #[error("user PIN: {0}")]
+    UserPin(String),
 }
+
+/// The PKCS#11 token's machine certificate and key, in `DIR/pki`.
+pub const PKCS11_CERT: &str = "pkcs11.pem";
+pub const PKCS11_KEY: &str = "pkcs11.key";
+/// Random bytes in the generated user PIN (printed as hex: 16 characters).
+const USER_PIN_BYTES: usize = 8;
 
 /// What `--init` made.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,6 +116,9 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport, SetupError>
     let store_dir = dir.join(&config.store.path);
     let passphrase_file = dir.join(&config.store.passphrase_file);
     let (pkcs11_config, pkcs11_pin) = (dir.join(PKCS11_CONFIG_FILE), dir.join(PKCS11_PIN_FILE));
+    let mut resolved_pins = config.clone();
+    resolved_pins.resolve_paths(dir);
+    let user_pins = crate::user_pin::file_of(&resolved_pins);
     for path in [
         &config_file,
         &pki_dir,
@@ -108,6 +126,7 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport, SetupError>
         &passphrase_file,
         &pkcs11_config,
         &pkcs11_pin,
+        &user_pins,
     ] {
         if path.exists() {
             return Err(SetupError::AlreadyExists(path.clone()));
@@ -118,6 +137,14 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport, SetupError>
     let ca = CertificateAuthority::generate(&pool)?;
     let server = ca.issue_server(&pool, &config.tls.host_names)?;
     let client = ca.issue_client(&pool, DEFAULT_CLIENT)?;
+    let token = ca.issue_client(&pool, PKCS11_TENANT)?;
+    let user_pin = files::random_secret(&pool, USER_PIN_BYTES)?;
+    let pin_record = crate::user_pin::PinRecord::new(
+        &pool,
+        user_pin.as_bytes(),
+        crate::user_pin::DEFAULT_MAX_TRIES,
+    )
+    .map_err(|e| SetupError::UserPin(e.to_string()))?;
     let passphrase = files::random_secret(&pool, 32)?;
     // HSM custody: connect (and find or generate the root key) before anything is written, so that a wrong
     // module, token or PIN leaves no half set-up.
@@ -194,7 +221,20 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<InitReport, SetupError>
         false,
     )?;
     write_new(&config_file, config_text.as_bytes(), false)?;
-    write_pkcs11_files(dir, &config.server.listen, &client)?;
+    write_new(
+        &pki_dir.join(PKCS11_CERT),
+        token.certificate_pem.as_bytes(),
+        false,
+    )?;
+    write_new(
+        &pki_dir.join(PKCS11_KEY),
+        token.key.pkcs8_pem()?.as_bytes(),
+        true,
+    )?;
+    crate::user_pin::UserPins::open(&user_pins, &pool)
+        .and_then(|pins| pins.set(&crate::tenant::TenantId(PKCS11_TENANT.into()), pin_record))
+        .map_err(|e| SetupError::UserPin(e.to_string()))?;
+    write_pkcs11_files(dir, &config.server.listen, &user_pin)?;
     Ok(InitReport {
         config_file,
         client,
@@ -260,17 +300,17 @@ pub fn issue_client(config: &Config, name: &str, out: &Path) -> Result<IssuedCli
     })
 }
 
-/// `DIR/pkcs11.toml` (the `QKMS_PKCS11_CONFIG` of `libqkms_pkcs11.so`: this server, the CA and the client's
-/// PKCS#12 bundle) and `DIR/pkcs11.pin` (0600, no newline): the token's user PIN, which is the bundle's password.
-fn write_pkcs11_files(dir: &Path, listen: &str, client: &ClientBundle) -> Result<(), SetupError> {
-    let pin = read_text(&client.pkcs12_password)?;
-    let pin = pin.lines().next().unwrap_or_default();
+/// `DIR/pkcs11.toml` (the `QKMS_PKCS11_CONFIG` of `libqkms_pkcs11.so`: this server, the CA, the token's machine
+/// identity, and `user_pin = "server"`) and `DIR/pkcs11.pin` (0600, no newline): the user PIN the server checks.
+fn write_pkcs11_files(dir: &Path, listen: &str, pin: &str) -> Result<(), SetupError> {
     let toml = format!(
         "# libqkms_pkcs11.so configuration: export QKMS_PKCS11_CONFIG=<this file>; the user PIN is in pkcs11.pin\n\
+         # The certificate authenticates this machine (public objects and random work before C_Login); the server\n\
+         # checks the user PIN (user-pins.json) before private objects can be used.\n\
          server = \"{listen}\"\nserver_name = \"localhost\"\nca = \"pki/{}\"\n\n\
-         [[token]]\nlabel = \"qkms {DEFAULT_CLIENT}\"\npkcs12 = \"pki/{}\"\n",
+         [[token]]\nlabel = \"qkms {DEFAULT_CLIENT}\"\ncertificate = \"pki/{PKCS11_CERT}\"\nkey = \"pki/{PKCS11_KEY}\"\n\
+         user_pin = \"server\"\n",
         files::CA_CERT,
-        files::CLIENT_P12,
     );
     write_new(&dir.join(PKCS11_CONFIG_FILE), toml.as_bytes(), false)?;
     write_new(&dir.join(PKCS11_PIN_FILE), pin.as_bytes(), true)?;
@@ -312,8 +352,10 @@ pub fn warn_about_exposed_secrets(config: &Config) {
         config.audit.path.clone(),
     ];
     if let Some(dir) = config.store.path.parent() {
-        secrets.push(dir.join("pkcs11.pin"));
+        secrets.push(dir.join(PKCS11_PIN_FILE));
+        secrets.push(dir.join("pki").join(PKCS11_KEY));
     }
+    secrets.push(crate::user_pin::file_of(config));
     for path in secrets {
         let Ok(metadata) = std::fs::metadata(&path) else {
             continue;

@@ -33,4 +33,17 @@ pub enum Role {
 pub struct Caller {
     pub tenant: TenantId,
     pub role: Role,
+    /// The PKCS#11 session leases its connection holds (not part of its identity: always equal).
+    pub leases: crate::session_lease::ConnectionLeases,
+}
+
+impl Caller {
+    /// A caller with no leases (a new connection's).
+    pub fn new(tenant: TenantId, role: Role) -> Self {
+        Self {
+            tenant,
+            role,
+            leases: Default::default(),
+        }
+    }
 }

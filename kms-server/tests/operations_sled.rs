@@ -59,10 +59,7 @@ fn run(
 #[test]
 fn a_key_lives_and_dies_in_the_sled_store_and_survives_reopening() {
     let dir = tempfile::tempdir().unwrap();
-    let caller = Caller {
-        tenant: TenantId("sled-tenant".into()),
-        role: Role::Tenant,
-    };
+    let caller = Caller::new(TenantId("sled-tenant".into()), Role::Tenant);
     let uid = {
         let state = state(dir.path());
         let Some(ResponsePayload::Create(created)) =

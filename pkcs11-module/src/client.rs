@@ -3,17 +3,20 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use kmip::client::ClientError;
-use kmip::message::{RequestBatchItem, RequestMessage, ResponseMessage};
-use kmip::payloads::{RequestPayload, ResponsePayload};
+use kmip::message::{
+    Authentication, Credential, RequestBatchItem, RequestMessage, ResponseMessage, UsernamePassword,
+};
+use kmip::payloads::{RequestPayload, ResponsePayload, SecretText};
 use kmip::{ProtocolVersion, ResultReason, ResultStatus};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
 use ttlv::Limits;
+use zeroize::Zeroizing;
 
 use crate::config::{Identity, ModuleConfig};
 use crate::error::{Pkcs11Error, Result};
@@ -48,6 +51,34 @@ pub struct ServerLink {
     limits: Limits,
     pool_size: usize,
     idle: Mutex<Vec<TlsStream>>,
+    /// The user PIN every request carries after C_Login (`user_pin = "server"`).
+    pin: RwLock<Option<Zeroizing<String>>>,
+    /// The connection holding this process's session-object lease, never pooled (see [`Self::call_on_lease`]).
+    lease: Mutex<Option<TlsStream>>,
+}
+
+/// The Username of the user-PIN credential (PKCS#11's CKU_USER).
+const PIN_USERNAME: &str = "user";
+
+/// What a request's header presents to the server.
+#[derive(Clone, Copy)]
+pub enum Presenting<'a> {
+    /// The logged-in user's PIN, if any (every ordinary call).
+    Session,
+    /// This PIN (C_Login's check).
+    Pin(&'a str),
+    /// A Username without a Password: asks for the PIN's status without trying one.
+    StatusProbe,
+}
+
+impl std::fmt::Debug for Presenting<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Session => "Session",
+            Self::Pin(_) => "Pin([REDACTED])",
+            Self::StatusProbe => "StatusProbe",
+        })
+    }
 }
 
 impl std::fmt::Debug for ServerLink {
@@ -76,6 +107,8 @@ impl ServerLink {
             limits: Limits::default(),
             pool_size: config.pool_size,
             idle: Mutex::new(Vec::new()),
+            pin: RwLock::new(None),
+            lease: Mutex::new(None),
         })
     }
 
@@ -84,27 +117,124 @@ impl ServerLink {
     /// on a fresh one. A changing operation (Create, Destroy...) is not re-sent: the server may have carried it
     /// out before the connection broke, and a second Create would leave a key behind that nobody knows of.
     pub fn call(&self, payload: impl Into<RequestPayload>) -> Result<ResponsePayload> {
+        self.call_presenting(payload, Presenting::Session)
+    }
+
+    /// Sets (C_Login) or clears (C_Logout) the PIN every request carries.
+    pub fn set_pin(&self, pin: Option<Zeroizing<String>>) {
+        if let Ok(mut slot) = self.pin.write() {
+            *slot = pin;
+        }
+    }
+
+    /// As [`Self::call`], with the request header presenting `presenting`.
+    pub fn call_presenting(
+        &self,
+        payload: impl Into<RequestPayload>,
+        presenting: Presenting<'_>,
+    ) -> Result<ResponsePayload> {
         let item = RequestBatchItem::new(payload);
         let expected = item.operation();
+        let mut message = RequestMessage::new(PROTOCOL_VERSION, vec![item]);
+        let credential = |password: Option<&str>| {
+            Some(Authentication {
+                credentials: vec![Credential::UsernamePassword(UsernamePassword {
+                    username: PIN_USERNAME.to_owned(),
+                    password: password.map(SecretText::new),
+                })],
+            })
+        };
+        message.header.authentication = match presenting {
+            Presenting::Session => match self.pin.read() {
+                Ok(pin) => pin.as_deref().and_then(|pin| credential(Some(pin))),
+                Err(_) => None,
+            },
+            Presenting::Pin(pin) => credential(Some(pin)),
+            Presenting::StatusProbe => credential(None),
+        };
+        // The encoded request holds the PIN: erased once sent.
         let bytes =
-            ttlv::binary::encode(&RequestMessage::new(PROTOCOL_VERSION, vec![item]).to_ttlv())
-                .map_err(ClientError::from)?;
+            Zeroizing::new(ttlv::binary::encode(&message.to_ttlv()).map_err(ClientError::from)?);
+        drop(message);
+        let answer = self.send_pooled(&bytes, expected)?;
+        self.payload_of(&answer, expected)
+    }
+
+    /// Sends a request carrying the session PIN over the lease connection: the one connection this process keeps
+    /// open to hold its session objects' lease (kms-server `session_lease`). Never re-sent: if that connection
+    /// broke, the server has destroyed the lease's objects.
+    pub fn call_on_lease(&self, payload: impl Into<RequestPayload>) -> Result<ResponsePayload> {
+        let item = RequestBatchItem::new(payload);
+        let expected = item.operation();
+        let mut message = RequestMessage::new(PROTOCOL_VERSION, vec![item]);
+        if let Ok(pin) = self.pin.read() {
+            if let Some(pin) = pin.as_deref() {
+                message.header.authentication = Some(Authentication {
+                    credentials: vec![Credential::UsernamePassword(UsernamePassword {
+                        username: PIN_USERNAME.to_owned(),
+                        password: Some(SecretText::new(pin)),
+                    })],
+                });
+            }
+        }
+        let bytes =
+            Zeroizing::new(ttlv::binary::encode(&message.to_ttlv()).map_err(ClientError::from)?);
+        drop(message);
+        let mut lease = self
+            .lease
+            .lock()
+            .map_err(|_| Pkcs11Error::Unexpected("lease connection lock poisoned".into()))?;
+        if lease.is_none() {
+            *lease = Some(self.connect()?);
+        }
+        let stream = lease
+            .as_mut()
+            .ok_or_else(|| Pkcs11Error::Unexpected("no lease connection".into()))?;
+        let answer = match self.exchange(stream, &bytes) {
+            Ok(answer) => answer,
+            Err(error) => {
+                *lease = None;
+                return Err(error.into());
+            }
+        };
+        drop(lease);
+        self.payload_of(&answer, expected)
+    }
+
+    /// Closes the lease connection (C_Finalize): the server then destroys this process's session objects.
+    pub fn close_lease(&self) {
+        if let Ok(mut lease) = self.lease.lock() {
+            *lease = None;
+        }
+    }
+
+    /// Sends on a pooled connection (see [`Self::call`] for when a request is re-sent).
+    fn send_pooled(&self, bytes: &[u8], expected: Option<kmip::OperationCode>) -> Result<Vec<u8>> {
         let pooled = self.take_idle();
         let reused = pooled.is_some();
         let mut stream = match pooled {
             Some(stream) => stream,
             None => self.connect()?,
         };
-        let answer = match self.exchange(&mut stream, &bytes) {
+        let answer = match self.exchange(&mut stream, bytes) {
             Ok(answer) => answer,
             Err(_) if reused && safe_to_resend(expected) => {
                 stream = self.connect()?;
-                self.exchange(&mut stream, &bytes)?
+                self.exchange(&mut stream, bytes)?
             }
             Err(error) => return Err(error.into()),
         };
         self.put_idle(stream);
-        let item = ttlv::binary::decode_with(&answer, &self.limits).map_err(ClientError::from)?;
+        Ok(answer)
+    }
+
+    /// The payload of a one-item answer, or the server's failure.
+    fn payload_of(
+        &self,
+        answer: &[u8],
+        expected: Option<kmip::OperationCode>,
+    ) -> Result<ResponsePayload> {
+        let item = ttlv::binary::decode_with(answer, &self.limits).map_err(ClientError::from)?;
         let response = ResponseMessage::from_ttlv(&item).map_err(ClientError::from)?;
         let mut items = response.items.into_iter();
         let item = match (items.next(), items.next()) {
@@ -138,11 +268,13 @@ impl ServerLink {
         }
     }
 
-    /// Drops every idle connection (after fork, at logout).
+    /// Drops every idle connection and the lease connection (after fork: their descriptors only, so the
+    /// parent's connections stay open).
     pub fn close_idle(&self) {
         if let Ok(mut idle) = self.idle.lock() {
             idle.clear();
         }
+        self.close_lease();
     }
 
     /// A pooled connection the server has not closed meanwhile (dead ones are dropped here, before any request

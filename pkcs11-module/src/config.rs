@@ -9,15 +9,21 @@
 //!
 //! [[token]]                        # one slot and token per identity (tenant); at least one
 //! label = "qkms default"           # CKA token label, at most 32 bytes (default "qkms <n>")
-//! pkcs12 = "pki/client.p12"        # identity as a PKCS#12 bundle: the user PIN is its password
-//! # or: certificate = "pki/client.pem" and key = "pki/client.key" (PEM, unencrypted): no user PIN
+//! certificate = "pki/pkcs11.pem"   # the machine identity (PEM, unencrypted, 0600): used before C_Login
+//! key = "pki/pkcs11.key"
+//! user_pin = "server"              # the server checks the user PIN (what `qkms-server --init` writes)
+//! # or: pkcs12 = "pki/client.p12"  # identity as a PKCS#12 bundle whose password is the user PIN (older design)
 //! ```
 //! Relative paths are taken from the configuration file's directory.
 //!
-//! **The PIN** unlocks the local PKCS#12 bundle: C_Login decrypts the bundle with it (a wrong PIN fails the
-//! bundle's integrity MAC: CKR_PIN_INCORRECT), and only then can the token reach the server. The server never
-//! sees the PIN; it authenticates the TLS client certificate. A PEM identity has no PIN: its token does not
-//! require login and C_Login answers CKR_USER_PIN_NOT_INITIALIZED.
+//! **`user_pin = "server"`** (the default set-up): the certificate authenticates the machine, so public objects
+//! and random numbers work before C_Login; C_Login sends the PIN to the server as a KMIP Username and Password
+//! credential, and every request after it carries the PIN, which the server checks (argon2id hash, retry
+//! counter: CKR_PIN_INCORRECT, then CKR_PIN_LOCKED) before private objects can be used.
+//! **A PKCS#12 identity** instead: C_Login decrypts the bundle with the PIN (a wrong PIN fails the bundle's
+//! integrity MAC: CKR_PIN_INCORRECT), and nothing reaches the server before it; the server never sees the PIN.
+//! **A PEM identity without `user_pin`** has no PIN: its token does not require login and C_Login answers
+//! CKR_USER_PIN_NOT_INITIALIZED.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -52,6 +58,8 @@ struct RawToken {
     pkcs12: Option<PathBuf>,
     certificate: Option<PathBuf>,
     key: Option<PathBuf>,
+    /// `"server"`: the server checks the user PIN (PEM identity only).
+    user_pin: Option<String>,
 }
 
 /// The loaded configuration.
@@ -70,6 +78,8 @@ pub struct ModuleConfig {
 pub struct TokenConfig {
     pub label: String,
     pub credentials: Credentials,
+    /// The server checks the user PIN (`user_pin = "server"`).
+    pub server_pin: bool,
 }
 
 /// How a token authenticates to the server.
@@ -245,6 +255,15 @@ fn token(raw: RawToken, index: usize, base: &Path) -> Result<TokenConfig> {
             "token label {label:?} is longer than {MAX_LABEL} bytes"
         )));
     }
+    let server_pin = match raw.user_pin.as_deref() {
+        None => false,
+        Some("server") if raw.pkcs12.is_none() => true,
+        Some(other) => {
+            return Err(Pkcs11Error::Config(format!(
+                "token {label:?}: user_pin = {other:?}: the only value is \"server\", with `certificate` and `key`"
+            )))
+        }
+    };
     let credentials = match (raw.pkcs12, raw.certificate, raw.key) {
         (Some(p12), None, None) => {
             let path = base.join(p12);
@@ -260,7 +279,11 @@ fn token(raw: RawToken, index: usize, base: &Path) -> Result<TokenConfig> {
             )))
         }
     };
-    Ok(TokenConfig { label, credentials })
+    Ok(TokenConfig {
+        label,
+        credentials,
+        server_pin,
+    })
 }
 
 fn host_of(server: &str) -> Result<String> {

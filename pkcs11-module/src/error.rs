@@ -29,6 +29,9 @@ pub enum Pkcs11Error {
 
 pub type Result<T> = std::result::Result<T, Pkcs11Error>;
 
+/// What the server's refusal of a PIN-less message says (kms-server `user_pin::guard`).
+pub const NEEDS_USER_PIN: &str = "needs the user PIN";
+
 impl Pkcs11Error {
     pub const fn rv(rv: CK_RV, context: &'static str) -> Self {
         Self::Rv { rv, context }
@@ -43,15 +46,21 @@ impl Pkcs11Error {
             Self::Config(_) => CKR_GENERAL_ERROR,
             Self::Device(_) => CKR_DEVICE_ERROR,
             Self::Unexpected(_) => CKR_DEVICE_ERROR,
-            Self::Server { reason, .. } => server_rv(*reason),
+            Self::Server { reason, message } => server_rv(*reason, message),
         }
     }
 }
 
-fn server_rv(reason: ResultReason) -> CK_RV {
+fn server_rv(reason: ResultReason, message: &str) -> CK_RV {
     match reason {
         ResultReason::ItemNotFound => CKR_OBJECT_HANDLE_INVALID,
+        // The server's user-PIN check (kms-server user_pin::guard): a public message reached a private object.
+        ResultReason::PermissionDenied if message.contains(NEEDS_USER_PIN) => {
+            CKR_USER_NOT_LOGGED_IN
+        }
         ResultReason::PermissionDenied => CKR_ACTION_PROHIBITED,
+        ResultReason::AuthenticationNotSuccessful if message.contains("locked") => CKR_PIN_LOCKED,
+        ResultReason::AuthenticationNotSuccessful => CKR_PIN_INCORRECT,
         ResultReason::InvalidField | ResultReason::InvalidMessage => CKR_TEMPLATE_INCONSISTENT,
         ResultReason::OperationNotSupported => CKR_FUNCTION_NOT_SUPPORTED,
         ResultReason::IncompatibleCryptographicUsageMask => CKR_KEY_FUNCTION_NOT_PERMITTED,

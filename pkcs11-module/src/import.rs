@@ -39,7 +39,10 @@ pub fn create_object(
             )
         }
     };
-    register(library, token, imported)
+    let mut imported = imported;
+    let session_object =
+        crate::keygen::add_session_lease(library, token, template, &mut imported.attributes)?;
+    register(library, token, imported, session_object)
 }
 
 /// What C_CreateObject registers: the object, its attributes (the template's common ones included) and
@@ -175,14 +178,19 @@ fn data_object(template: &Template) -> Result<Import> {
 
 /// Registers the object (activated when it is a key) and returns its handle. An object registered but not
 /// activated is destroyed again, so a failed C_CreateObject leaves nothing behind.
-fn register(library: &Library, token: usize, imported: Import) -> Result<CK_OBJECT_HANDLE> {
+fn register(
+    library: &Library,
+    token: usize,
+    imported: Import,
+    session_object: bool,
+) -> Result<CK_OBJECT_HANDLE> {
     let request = RegisterRequest {
         object_type: imported.object_type,
         attributes: imported.attributes,
         object: ObjectField(Some(imported.object)),
         protection_storage_masks: None,
     };
-    let uid = match library.tokens[token].link()?.call(request)? {
+    let uid = match library.tokens[token].create_call(request, session_object)? {
         ResponsePayload::Register(response) => response.unique_identifier,
         other => return Err(unexpected(other)),
     };

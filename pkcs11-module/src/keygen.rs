@@ -15,7 +15,6 @@ use crate::template::Template;
 
 /// Label, id and the attributes every object template may carry.
 pub(crate) fn common_attributes(template: &Template, out: &mut Attributes) -> Result<()> {
-    template.require_token_object()?;
     if let Some(label) = template.text(CKA_LABEL)? {
         out.push(mapping::name_attribute(&label));
     }
@@ -31,6 +30,22 @@ pub(crate) fn common_attributes(template: &Template, out: &mut Attributes) -> Re
         }
     }
     Ok(())
+}
+
+/// A session object (CKA_TOKEN false or absent) carries this process's lease, so the server destroys it with
+/// the lease (see [`crate::mapping::SESSION_LEASE_NAME`]). Whether the template makes one.
+pub(crate) fn add_session_lease(
+    library: &Library,
+    token: usize,
+    template: &Template,
+    out: &mut Attributes,
+) -> Result<bool> {
+    if !template.is_session_object()? {
+        return Ok(false);
+    }
+    let lease = library.tokens[token].session_lease()?;
+    out.push(mapping::session_lease_attribute(&lease));
+    Ok(true)
 }
 
 /// Sensitive / Extractable / CKA_PRIVATE and the usage mask (see [`usage_mask`]) of a new secret or private key.
@@ -194,13 +209,14 @@ pub fn generate_key(
 ) -> Result<CK_OBJECT_HANDLE> {
     let (algorithm, bits, default_usage) = secret_key_spec(mechanism, template)?;
     template.only(KEY_TEMPLATE)?;
-    let attributes = secret_key_attributes(algorithm, bits, default_usage, template)?;
+    let mut attributes = secret_key_attributes(algorithm, bits, default_usage, template)?;
+    let session_object = add_session_lease(library, token, template, &mut attributes)?;
     let request = CreateRequest {
         object_type: ObjectType::SymmetricKey,
         attributes,
         protection_storage_masks: None,
     };
-    let uid = match library.tokens[token].link()?.call(request)? {
+    let uid = match library.tokens[token].create_call(request, session_object)? {
         ResponsePayload::Create(response) => response.unique_identifier,
         other => return Err(unexpected(other)),
     };

@@ -8,7 +8,7 @@ use kmip::payloads::*;
 
 use crate::error::{fail, Result};
 use crate::key_codec;
-use crate::keygen::{common_attributes, key_attributes, usage_mask};
+use crate::keygen::{add_session_lease, common_attributes, key_attributes, usage_mask};
 use crate::library::Library;
 use crate::ops::{activate, discard, unexpected};
 use crate::template::Template;
@@ -184,19 +184,22 @@ pub fn generate_key_pair(
         &mut private_attributes,
     )?;
 
+    let public_session = add_session_lease(library, token, public, &mut public_attributes)?;
+    let private_session = add_session_lease(library, token, private, &mut private_attributes)?;
     let request = CreateKeyPairRequest {
         common_attributes: Some(common),
         private_key_attributes: Some(private_attributes),
         public_key_attributes: Some(public_attributes),
         ..Default::default()
     };
-    let (private_uid, public_uid) = match library.tokens[token].link()?.call(request)? {
-        ResponsePayload::CreateKeyPair(r) => (
-            r.private_key_unique_identifier,
-            r.public_key_unique_identifier,
-        ),
-        other => return Err(unexpected(other)),
-    };
+    let (private_uid, public_uid) =
+        match library.tokens[token].create_call(request, public_session || private_session)? {
+            ResponsePayload::CreateKeyPair(r) => (
+                r.private_key_unique_identifier,
+                r.public_key_unique_identifier,
+            ),
+            other => return Err(unexpected(other)),
+        };
     // A pair that cannot be activated is of no use: destroy both halves rather than leave them behind.
     if let Err(error) =
         activate(library, token, &private_uid).and_then(|()| activate(library, token, &public_uid))

@@ -7,6 +7,7 @@
 pub mod attribute_update;
 pub mod client;
 pub mod config;
+pub mod copy_object;
 pub mod digest;
 pub mod encrypt;
 pub mod error;

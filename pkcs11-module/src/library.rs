@@ -81,6 +81,18 @@ pub fn finalize() -> Result<()> {
     match guard.take() {
         Some(library) => {
             library.adopt_after_fork();
+            // The application is done: its session objects go (explicitly, then by closing the lease
+            // connections, which makes the server destroy whatever was missed).
+            let sessions: Vec<_> = match library.sessions() {
+                Ok(mut sessions) => sessions.drain().map(|(_, s)| s).collect(),
+                Err(_) => Vec::new(),
+            };
+            for session in sessions {
+                library.destroy_owned(&session);
+            }
+            for token in &library.tokens {
+                token.end_leases();
+            }
             Ok(())
         }
         None => fail(CKR_CRYPTOKI_NOT_INITIALIZED, "C_Initialize was not called"),
@@ -148,6 +160,7 @@ impl Library {
             .values()
             .any(|s| lock(s).map(|s| s.token == token).unwrap_or(false));
         drop(sessions);
+        self.destroy_owned(&session);
         if last {
             self.tokens[token].end_login();
         }
@@ -156,10 +169,47 @@ impl Library {
 
     pub fn close_all_sessions(&self, slot: CK_SLOT_ID) -> Result<()> {
         let token = self.token(slot)?;
-        self.sessions()?
-            .retain(|_, s| lock(s).map(|s| s.token != slot as usize).unwrap_or(false));
+        let mut closed = Vec::new();
+        self.sessions()?.retain(|_, s| {
+            let keep = lock(s).map(|s| s.token != slot as usize).unwrap_or(false);
+            if !keep {
+                closed.push(s.clone());
+            }
+            keep
+        });
+        for session in closed {
+            self.destroy_owned(&session);
+        }
         token.end_login();
         Ok(())
+    }
+
+    /// Removes `handle` from every session's own objects (it became a token object).
+    pub fn disown(&self, handle: CK_OBJECT_HANDLE) {
+        let Ok(sessions) = self.sessions() else {
+            return;
+        };
+        for session in sessions.values() {
+            if let Ok(mut s) = lock(session) {
+                s.owned.retain(|h| *h != handle);
+            }
+        }
+    }
+
+    /// Destroys the session objects a closing session made (best effort: whatever fails here goes when the
+    /// process's lease connection closes).
+    fn destroy_owned(&self, session: &Mutex<Session>) {
+        let owned = match lock(session) {
+            Ok(mut s) => std::mem::take(&mut s.owned),
+            Err(_) => return,
+        };
+        for handle in owned {
+            if crate::ops::destroy_object(self, handle).is_ok() {
+                continue;
+            }
+            // Already destroyed by the application, or the server is out of reach.
+            let _ = self.objects.forget(handle);
+        }
     }
 
     pub fn session_count(&self, slot: usize) -> (CK_ULONG, CK_ULONG) {

@@ -163,6 +163,26 @@ pub fn public_half_of(attributes: &Attributes) -> Option<&[u8]> {
     bytes_of(attributes, PUBLIC_HALF_NAME)
 }
 
+/// The vendor attribute that makes an object a session object: the lease id of the process that made it (a Text
+/// String). The server destroys the lease's objects when the connection holding it ends (kms-server
+/// `session_lease`).
+pub const SESSION_LEASE_NAME: &str = "pkcs11-session-lease";
+
+pub fn session_lease_attribute(lease: &str) -> Attribute {
+    Attribute::Custom(CustomAttribute {
+        vendor_identification: ID_VENDOR.into(),
+        attribute_name: SESSION_LEASE_NAME.into(),
+        value: Value::TextString(lease.to_owned()),
+    })
+}
+
+pub fn session_lease_of(attributes: &Attributes) -> Option<&str> {
+    match attributes.custom(ID_VENDOR, SESSION_LEASE_NAME)? {
+        Value::TextString(lease) => Some(lease),
+        _ => None,
+    }
+}
+
 fn flag(attributes: &Attributes, wanted: impl Fn(&Attribute) -> Option<bool>) -> Option<bool> {
     attributes.iter().find_map(wanted)
 }

@@ -47,6 +47,11 @@ impl ObjectView {
         })
     }
 
+    /// A token object (not a session object, which carries its process's lease).
+    pub fn is_token_object(&self) -> bool {
+        mapping::session_lease_of(&self.attributes).is_none()
+    }
+
     /// Whether CKA_VALUE may be revealed.
     pub fn value_readable(&self) -> bool {
         !mapping::is_secret_class(self.class)
@@ -80,7 +85,7 @@ impl ObjectView {
         let value = |v: Vec<u8>| Ok(Answer::Value(v));
         match kind {
             CKA_CLASS => value(ulong(class)),
-            CKA_TOKEN => value(bool_value(true)),
+            CKA_TOKEN => value(bool_value(mapping::session_lease_of(a).is_none())),
             CKA_PRIVATE => value(bool_value(mapping::private_of(a, class))),
             CKA_MODIFIABLE | CKA_DESTROYABLE => value(bool_value(true)),
             CKA_COPYABLE => value(bool_value(false)),
@@ -231,9 +236,16 @@ pub struct Entry {
     pub token: usize,
     pub uid: String,
     view: Mutex<Option<Arc<ObjectView>>>,
+    /// The object now answers to another handle (C_CopyObject made a session object permanent): destroying
+    /// this handle only forgets it.
+    moved: std::sync::atomic::AtomicBool,
 }
 
 impl Entry {
+    pub fn moved(&self) -> bool {
+        self.moved.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     pub fn cached(&self) -> Option<Arc<ObjectView>> {
         self.view.lock().ok()?.clone()
     }
@@ -279,6 +291,7 @@ impl ObjectTable {
                 token,
                 uid: uid.to_owned(),
                 view: Mutex::new(None),
+                moved: Default::default(),
             }),
         );
         maps.by_uid.insert((token, uid.to_owned()), handle);
@@ -295,9 +308,35 @@ impl ObjectTable {
     pub fn forget(&self, handle: CK_OBJECT_HANDLE) -> Result<()> {
         let mut maps = self.lock()?;
         if let Some(entry) = maps.handles.remove(&handle) {
-            maps.by_uid.remove(&(entry.token, entry.uid.clone()));
+            let key = (entry.token, entry.uid.clone());
+            if maps.by_uid.get(&key) == Some(&handle) {
+                maps.by_uid.remove(&key);
+            }
         }
         Ok(())
+    }
+
+    /// A new handle for the object behind `handle`, which is marked moved (see [`crate::copy_object`]).
+    pub fn move_to_new_handle(&self, handle: CK_OBJECT_HANDLE) -> Result<CK_OBJECT_HANDLE> {
+        let mut maps = self.lock()?;
+        let old = match maps.handles.get(&handle) {
+            Some(entry) => entry.clone(),
+            None => return fail(CKR_OBJECT_HANDLE_INVALID, "no object has this handle"),
+        };
+        old.moved.store(true, std::sync::atomic::Ordering::Release);
+        maps.last += 1;
+        let new = maps.last;
+        maps.handles.insert(
+            new,
+            Arc::new(Entry {
+                token: old.token,
+                uid: old.uid.clone(),
+                view: Mutex::new(None),
+                moved: Default::default(),
+            }),
+        );
+        maps.by_uid.insert((old.token, old.uid.clone()), new);
+        Ok(new)
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Maps>> {

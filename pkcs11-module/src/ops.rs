@@ -24,6 +24,20 @@ pub const PKCS11_DATA: OpaqueDataType = OpaqueDataType(0x8000_0011);
 
 /// The object behind `entry`, from the cache or the server.
 pub fn view(library: &Library, entry: &Entry) -> Result<Arc<ObjectView>> {
+    let view = cached_or_fetched(library, entry)?;
+    if library.tokens[entry.token].private_locked()
+        && mapping::private_of(&view.attributes, view.class)
+    {
+        // Cached while logged in: out of reach again after C_Logout, as on the server.
+        return fail(
+            CKR_USER_NOT_LOGGED_IN,
+            "a private object needs C_Login first",
+        );
+    }
+    Ok(view)
+}
+
+fn cached_or_fetched(library: &Library, entry: &Entry) -> Result<Arc<ObjectView>> {
     if let Some(view) = entry.cached() {
         return Ok(view);
     }
@@ -111,8 +125,8 @@ pub fn attribute(library: &Library, entry: &Entry, kind: CK_ATTRIBUTE_TYPE) -> R
 /// objects.
 pub fn find(library: &Library, token: usize, template: &Template) -> Result<Vec<CK_OBJECT_HANDLE>> {
     let t = &library.tokens[token];
-    if t.has_pin() && !t.logged_in() {
-        // The identity is locked: nothing on the server is reachable, so nothing is visible.
+    if t.private_locked() && t.link().is_err() {
+        // A PKCS#12 identity before C_Login: nothing on the server is reachable, so nothing is visible.
         return Ok(Vec::new());
     }
     let mut filters = Attributes::new();
@@ -160,8 +174,16 @@ pub fn find(library: &Library, token: usize, template: &Template) -> Result<Vec<
         let handle = library.objects.handle_for(token, &uid)?;
         let entry = library.objects.get(handle)?;
         let Ok(view) = view(library, &entry) else {
-            continue; // an object type PKCS#11 does not present, or one destroyed meanwhile
+            // An object type PKCS#11 does not present, one destroyed meanwhile, or a private object before
+            // C_Login (the server lists public objects only then, and the module hides what it cached).
+            continue;
         };
+        // Another application's session objects are not visible (their lease is not this process's).
+        if let Some(lease) = mapping::session_lease_of(&view.attributes) {
+            if t.session_lease().ok().as_deref() != Some(lease) {
+                continue;
+            }
+        }
         if matches_template(library, &entry, &view, template)? {
             handles.push(handle);
         }
@@ -197,6 +219,10 @@ pub(crate) fn activate(library: &Library, token: usize, uid: &str) -> Result<()>
 /// C_DestroyObject: Revoke first when the object is Active (KMIP destroys only inactive objects), then Destroy.
 pub fn destroy_object(library: &Library, handle: CK_OBJECT_HANDLE) -> Result<()> {
     let entry = library.objects.get(handle)?;
+    if entry.moved() {
+        // The object lives on under the handle C_CopyObject gave it.
+        return library.objects.forget(handle);
+    }
     let view = view(library, &entry)?;
     let link = library.tokens[entry.token].link()?;
     if view.attributes.state() == Some(State::Active) {

@@ -16,6 +16,8 @@ pub struct Session {
     pub encrypt: Option<crate::encrypt::CipherOperation>,
     pub decrypt: Option<crate::encrypt::CipherOperation>,
     pub digest: Option<crate::digest::DigestOperation>,
+    /// Session objects made in this session: destroyed when it closes.
+    pub owned: Vec<CK_OBJECT_HANDLE>,
 }
 
 #[derive(Debug, Default)]
@@ -35,6 +37,7 @@ impl Session {
             encrypt: None,
             decrypt: None,
             digest: None,
+            owned: Vec::new(),
         }
     }
 

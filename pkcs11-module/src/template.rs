@@ -63,15 +63,9 @@ impl Template {
         }
     }
 
-    /// CKA_TOKEN must be absent or true: every object lives on the server.
-    pub fn require_token_object(&self) -> Result<()> {
-        match self.bool(CKA_TOKEN)? {
-            Some(false) => fail(
-                CKR_ATTRIBUTE_VALUE_INVALID,
-                "session objects are not supported: every object is a token object on the server",
-            ),
-            _ => Ok(()),
-        }
+    /// Whether the template makes a session object: CKA_TOKEN false or absent (the standard's default).
+    pub fn is_session_object(&self) -> Result<bool> {
+        Ok(!self.bool(CKA_TOKEN)?.unwrap_or(false))
     }
 }
 
@@ -98,7 +92,10 @@ mod tests {
             t.only(&[CKA_LABEL]).unwrap_err().to_rv(),
             CKR_ATTRIBUTE_TYPE_INVALID
         );
-        let session = Template(vec![(CKA_TOKEN, vec![0])]);
-        assert!(session.require_token_object().is_err());
+        assert!(!t.is_session_object().unwrap());
+        assert!(Template(vec![(CKA_TOKEN, vec![0])])
+            .is_session_object()
+            .unwrap());
+        assert!(Template(vec![]).is_session_object().unwrap());
     }
 }

@@ -232,7 +232,9 @@ pub fn unwrap(
     let (algorithm, bits, default_usage) =
         crate::keygen::secret_key_spec(mechanism_for_type, &sized)?;
     sized.0.retain(|(kind, _)| *kind != CKA_VALUE_LEN);
-    let attributes = secret_key_attributes(algorithm, bits, default_usage, &sized)?;
+    let mut attributes = secret_key_attributes(algorithm, bits, default_usage, &sized)?;
+    let session_object =
+        crate::keygen::add_session_lease(library, kek.token, &sized, &mut attributes)?;
     let mut block = KeyBlock::new(
         KeyFormatType::Raw,
         KeyMaterial::Bytes(Zeroizing::new(wrapped.to_vec())),
@@ -253,7 +255,7 @@ pub fn unwrap(
         object: ObjectField(Some(ManagedObject::SymmetricKey(block))),
         protection_storage_masks: None,
     };
-    let uid = match library.tokens[kek.token].link()?.call(request) {
+    let uid = match library.tokens[kek.token].create_call(request, session_object) {
         Ok(ResponsePayload::Register(response)) => response.unique_identifier,
         Ok(other) => return Err(unexpected(other)),
         Err(Pkcs11Error::Server {

@@ -73,8 +73,15 @@ fn a_forked_child_initialises_a_fresh_working_library_and_the_parent_keeps_worki
     let (public, private) = session
         .generate_key_pair(
             &Mechanism::EccKeyPairGen,
-            &[Attribute::EcParams(p256), Attribute::Verify(true)],
+            // Token objects: a session object would be visible to this application only, not to the child's
+            // fresh C_Initialize.
             &[
+                Attribute::Token(true),
+                Attribute::EcParams(p256),
+                Attribute::Verify(true),
+            ],
+            &[
+                Attribute::Token(true),
                 Attribute::Sign(true),
                 Attribute::Label(b"fork-test".to_vec()),
             ],

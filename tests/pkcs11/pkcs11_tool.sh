@@ -95,6 +95,21 @@ test ! -s "$work/rsa-priv.der"
 user -O --type privkey --label tool-rsa | tee "$work/rsa-priv.txt"
 grep -q "sensitive" "$work/rsa-priv.txt"
 
+step "without --login: --read-object --type pubkey finds the public key; -O lists public objects only"
+tool --read-object --type pubkey --label tool-rsa -o "$work/rsa-pub-nologin.der"
+cmp "$work/rsa-pub.der" "$work/rsa-pub-nologin.der"
+tool -O | tee "$work/public-objects.txt"
+grep -q "Public Key Object; RSA 2048 bits" "$work/public-objects.txt"
+# (pkcs11-tool makes keys with CKA_PRIVATE false unless --private: tool-aes is a public secret key, listed
+# as SoftHSM2 lists it; a private key always has CKA_PRIVATE true.)
+if grep -q "Private Key Object" "$work/public-objects.txt"; then
+  echo "a private object is visible before login"; exit 1
+fi
+tool --generate-random 32 > "$work/r-nologin.bin"
+test "$(stat -c %s "$work/r-nologin.bin")" = 32
+if tool --sign -m SHA256-RSA-PKCS --label tool-rsa -i "$work/rsa-pub.der" -o "$work/nologin.sig" </dev/null \
+  2>"$work/nologin-sign.txt"; then exit 1; fi
+
 step "RSA PKCS#1 v1.5 with SHA-256/384/512 verifies with openssl; RSA-PKCS over a DigestInfo and over raw bytes too"
 printf 'qkms signs this' > "$work/msg.bin"
 for bits in 256 384 512; do

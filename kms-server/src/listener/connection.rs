@@ -13,6 +13,9 @@ use super::Shared;
 use crate::auth::AuthError;
 use crate::tenant::Caller;
 
+/// The idle bound of a connection holding session leases: in effect none (a year).
+const LEASE_HOLDER_IDLE: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
+
 /// What happened to a message read from the stream.
 enum Next {
     /// Answer with this encoded response, then keep reading.
@@ -37,8 +40,14 @@ pub async fn serve_connection<S>(
     let mut stream = BufReader::new(stream);
     loop {
         // Idle: wait for the first byte of the next message (or the server's shutdown).
+        // A connection holding PKCS#11 session leases is never closed for idleness: closing it would destroy
+        // its application's session objects (see `session_lease`).
+        let idle_timeout = match &caller {
+            Ok(caller) if caller.leases.holds_any() => LEASE_HOLDER_IDLE,
+            _ => shared.settings.idle_timeout,
+        };
         let idle = tokio::select! {
-            idle = tokio::time::timeout(shared.settings.idle_timeout, stream.fill_buf()) => idle,
+            idle = tokio::time::timeout(idle_timeout, stream.fill_buf()) => idle,
             _ = shutdown.wait_for(|stopping| *stopping) => return,
         };
         match idle {

@@ -159,10 +159,7 @@ pub struct Harness {
 }
 
 fn tenant(name: &str) -> Caller {
-    Caller {
-        tenant: TenantId(name.into()),
-        role: Role::Tenant,
-    }
+    Caller::new(TenantId(name.into()), Role::Tenant)
 }
 
 impl Harness {

@@ -3,7 +3,7 @@
 use cryptoki_sys::*;
 
 use super::cryptoki_fn;
-use super::objects::{key_handle_error, session_token};
+use super::objects::{check_creation, key_handle_error, own, session_token};
 use super::ptr::{bytes, bytes_mut, out, template};
 use crate::error::{fail, Pkcs11Error, Result};
 use crate::keypair;
@@ -30,7 +30,7 @@ unsafe fn mechanism_type(p: CK_MECHANISM_PTR) -> Result<Option<CK_MECHANISM_TYPE
 cryptoki_fn! {
     fn C_GenerateKeyPair(hSession: CK_SESSION_HANDLE, pMechanism: CK_MECHANISM_PTR, pPublicKeyTemplate: CK_ATTRIBUTE_PTR, ulPublicKeyAttributeCount: CK_ULONG, pPrivateKeyTemplate: CK_ATTRIBUTE_PTR, ulPrivateKeyAttributeCount: CK_ULONG, phPublicKey: CK_OBJECT_HANDLE_PTR, phPrivateKey: CK_OBJECT_HANDLE_PTR) {
         let library = library()?;
-        let token = session_token(&library, hSession, true)?;
+        let token = session_token(&library, hSession, false)?;
         // SAFETY: pMechanism is NULL or points to a CK_MECHANISM.
         let mechanism = unsafe { mechanism_type(pMechanism)? }
             .ok_or(Pkcs11Error::rv(CKR_ARGUMENTS_BAD, "pMechanism is NULL"))?;
@@ -38,6 +38,7 @@ cryptoki_fn! {
         let public = unsafe { template(pPublicKeyTemplate, ulPublicKeyAttributeCount)? };
         // SAFETY: as above.
         let private = unsafe { template(pPrivateKeyTemplate, ulPrivateKeyAttributeCount)? };
+        check_creation(&library, hSession, &[&public, &private])?;
         // SAFETY: the handle pointers are NULL or writable.
         let public_out = unsafe { out(phPublicKey)? };
         // SAFETY: as above.
@@ -46,7 +47,8 @@ cryptoki_fn! {
             keypair::generate_key_pair(&library, token, mechanism, &public, &private)?;
         *public_out = public_handle;
         *private_out = private_handle;
-        Ok(())
+        own(&library, hSession, public_handle, &public)?;
+        own(&library, hSession, private_handle, &private)
     }
 }
 

@@ -98,7 +98,7 @@ cryptoki_fn! {
         let (sessions, rw_sessions) = library.session_count(slotID as usize);
         let mut flags = CKF_RNG | CKF_TOKEN_INITIALIZED;
         if token.has_pin() {
-            flags |= CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED;
+            flags |= CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | token.pin_flags();
         }
         // SAFETY: pInfo is NULL or points to a writable CK_TOKEN_INFO.
         let info = unsafe { out(pInfo)? };

@@ -11,6 +11,7 @@ use crate::library::{library, lock, Library};
 use crate::objects::{Answer, Entry};
 use crate::ops;
 use crate::session::FindOperation;
+use crate::template::Template;
 
 /// The session's token, after checking the session exists.
 pub(super) fn session_token(
@@ -24,6 +25,39 @@ pub(super) fn session_token(
         session.require_read_write()?;
     }
     Ok(session.token)
+}
+
+/// A creation's session check: token objects need a read/write session; session objects (CKA_TOKEN false or
+/// absent) may be made in a read-only one, as the standard allows.
+pub(super) fn check_creation(
+    library: &Library,
+    session: CK_SESSION_HANDLE,
+    templates: &[&Template],
+) -> Result<()> {
+    let mut token_object = false;
+    for template in templates {
+        token_object |= !template.is_session_object()?;
+    }
+    if token_object {
+        let session = library.session(session)?;
+        lock(&session)?.require_read_write()?;
+    }
+    Ok(())
+}
+
+/// Records a new object made under `template` as the session's own when it is a session object, so that
+/// closing the session destroys it.
+pub(super) fn own(
+    library: &Library,
+    session: CK_SESSION_HANDLE,
+    handle: CK_OBJECT_HANDLE,
+    template: &Template,
+) -> Result<()> {
+    if template.is_session_object()? {
+        let session = library.session(session)?;
+        lock(&session)?.owned.push(handle);
+    }
+    Ok(())
 }
 
 /// The object behind `handle`, which must belong to the session's token.
@@ -60,20 +94,21 @@ pub(super) fn key_handle_error(error: Pkcs11Error) -> Pkcs11Error {
 cryptoki_fn! {
     fn C_CreateObject(hSession: CK_SESSION_HANDLE, pTemplate: CK_ATTRIBUTE_PTR, ulCount: CK_ULONG, phObject: CK_OBJECT_HANDLE_PTR) {
         let library = library()?;
-        let token = session_token(&library, hSession, true)?;
+        let token = session_token(&library, hSession, false)?;
         // SAFETY: pTemplate is NULL or holds ulCount attributes with readable values.
         let template = unsafe { template(pTemplate, ulCount)? };
+        check_creation(&library, hSession, &[&template])?;
         // SAFETY: phObject is NULL or points to a writable handle.
         let handle = unsafe { out(phObject)? };
         *handle = crate::import::create_object(&library, token, &template)?;
-        Ok(())
+        own(&library, hSession, *handle, &template)
     }
 }
 
 cryptoki_fn! {
     fn C_GenerateKey(hSession: CK_SESSION_HANDLE, pMechanism: CK_MECHANISM_PTR, pTemplate: CK_ATTRIBUTE_PTR, ulCount: CK_ULONG, phKey: CK_OBJECT_HANDLE_PTR) {
         let library = library()?;
-        let token = session_token(&library, hSession, true)?;
+        let token = session_token(&library, hSession, false)?;
         // SAFETY: pMechanism is NULL or points to a CK_MECHANISM.
         let mechanism = unsafe { pMechanism.as_ref() }
             .ok_or(Pkcs11Error::rv(CKR_ARGUMENTS_BAD, "pMechanism is NULL"))?;
@@ -82,9 +117,26 @@ cryptoki_fn! {
         }
         // SAFETY: pTemplate is NULL or holds ulCount attributes with readable values.
         let template = unsafe { template(pTemplate, ulCount)? };
+        check_creation(&library, hSession, &[&template])?;
         // SAFETY: phKey is NULL or points to a writable handle.
         let handle = unsafe { out(phKey)? };
         *handle = crate::keygen::generate_key(&library, token, mechanism.mechanism, &template)?;
+        own(&library, hSession, *handle, &template)
+    }
+}
+
+cryptoki_fn! {
+    /// Only to make a session object a token object (see [`crate::copy_object`]).
+    fn C_CopyObject(hSession: CK_SESSION_HANDLE, hObject: CK_OBJECT_HANDLE, pTemplate: CK_ATTRIBUTE_PTR, ulCount: CK_ULONG, phNewObject: CK_OBJECT_HANDLE_PTR) {
+        let library = library()?;
+        let token = session_token(&library, hSession, false)?;
+        object(&library, token, hObject)?;
+        // SAFETY: pTemplate is NULL or holds ulCount attributes with readable values.
+        let template = unsafe { template(pTemplate, ulCount)? };
+        check_creation(&library, hSession, &[&template])?;
+        // SAFETY: phNewObject is NULL or points to a writable handle.
+        let handle = unsafe { out(phNewObject)? };
+        *handle = crate::copy_object::copy_object(&library, hObject, &template)?;
         Ok(())
     }
 }
@@ -92,8 +144,13 @@ cryptoki_fn! {
 cryptoki_fn! {
     fn C_DestroyObject(hSession: CK_SESSION_HANDLE, hObject: CK_OBJECT_HANDLE) {
         let library = library()?;
-        let token = session_token(&library, hSession, true)?;
-        object(&library, token, hObject)?;
+        let token = session_token(&library, hSession, false)?;
+        let entry = object(&library, token, hObject)?;
+        // A session object may be destroyed in a read-only session; a token object needs a read/write one.
+        if ops::view(&library, &entry)?.is_token_object() {
+            let session = library.session(hSession)?;
+            lock(&session)?.require_read_write()?;
+        }
         ops::destroy_object(&library, hObject)
     }
 }

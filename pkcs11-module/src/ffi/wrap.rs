@@ -4,7 +4,7 @@ use cryptoki_sys::*;
 
 use super::cryptoki_fn;
 use super::mechanism::mechanism;
-use super::objects::{object, session_token};
+use super::objects::{check_creation, object, own, session_token};
 use super::ptr::{bytes, bytes_mut, out, template};
 use crate::error::{fail, Pkcs11Error, Result};
 use crate::library::library;
@@ -50,7 +50,7 @@ cryptoki_fn! {
 cryptoki_fn! {
     fn C_UnwrapKey(hSession: CK_SESSION_HANDLE, pMechanism: CK_MECHANISM_PTR, hUnwrappingKey: CK_OBJECT_HANDLE, pWrappedKey: CK_BYTE_PTR, ulWrappedKeyLen: CK_ULONG, pTemplate: CK_ATTRIBUTE_PTR, ulAttributeCount: CK_ULONG, phKey: CK_OBJECT_HANDLE_PTR) {
         let library = library()?;
-        let token = session_token(&library, hSession, true)?;
+        let token = session_token(&library, hSession, false)?;
         // SAFETY: pMechanism is NULL or points to a CK_MECHANISM.
         let mechanism = unsafe { required(pMechanism)? };
         let kek = object(&library, token, hUnwrappingKey)
@@ -59,9 +59,10 @@ cryptoki_fn! {
         let wrapped = unsafe { bytes(pWrappedKey, ulWrappedKeyLen)? };
         // SAFETY: pTemplate is NULL or holds ulAttributeCount attributes with readable values.
         let template = unsafe { template(pTemplate, ulAttributeCount)? };
+        check_creation(&library, hSession, &[&template])?;
         // SAFETY: phKey is NULL or writable.
         let handle = unsafe { out(phKey)? };
         *handle = wrap::unwrap(&library, &mechanism, &kek, wrapped, &template)?;
-        Ok(())
+        own(&library, hSession, *handle, &template)
     }
 }

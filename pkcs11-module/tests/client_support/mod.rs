@@ -8,6 +8,7 @@ use std::process::Command;
 use crate::common;
 
 /// Longest a client script may run before it is stopped (it talks to a local server: seconds are normal).
+#[allow(dead_code)] // each test binary uses its own part of the harness
 const SCRIPT_TIME_LIMIT: &str = "600";
 
 /// Fails unless every `(program, package)` is on PATH.
@@ -34,6 +35,7 @@ pub fn require_files(files: &[(&str, &str)]) {
 }
 
 /// Starts a server, runs `tests/clients/<name>.sh MODULE WORKDIR` and asserts that it reached its end.
+#[allow(dead_code)] // each test binary uses its own part of the harness
 pub fn run_client_script(name: &str) {
     let module = common::module_path();
     let server = common::TestServer::start();

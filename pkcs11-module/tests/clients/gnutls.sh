@@ -52,21 +52,19 @@ TMPL
     grep -q "Chain verification output: Verified" "$work/$kind.verify.txt"
 done
 
-step "--generate-random: p11tool opens a session without logging in (even with --login), so it draws from a"
-step "token whose identity needs no PIN (PEM): a second token on the same configuration"
-# C_GenerateRandom on the PIN-protected token is refused before C_Login (CKR_USER_NOT_LOGGED_IN): until the PIN
-# opens its PKCS#12 bundle the module has no identity to reach the server with.
-config_dir=$(dirname "$QKMS_PKCS11_CONFIG")
-open_config="$config_dir/pkcs11-open.toml"
-cp "$QKMS_PKCS11_CONFIG" "$open_config"
-printf '\n[[token]]\nlabel = "qkms open"\ncertificate = "pki/client.pem"\nkey = "pki/client.key"\n' >> "$open_config"
-QKMS_PKCS11_CONFIG="$open_config" p11 --list-tokens | grep -q "Label: qkms open"
-QKMS_PKCS11_CONFIG="$open_config" p11 --generate-random 64 'pkcs11:token=qkms%20open' > "$work/r1.bin"
-QKMS_PKCS11_CONFIG="$open_config" p11 --generate-random 64 'pkcs11:token=qkms%20open' > "$work/r2.bin"
+step "--list-all without login shows the public objects only (public keys; no private key)"
+p11 --list-all "$token" | tee "$work/public.txt" | grep -E "URL|Type" || true
+grep -q "object=gnutls-ec;type=public" "$work/public.txt"
+grep -q "object=gnutls-rsa;type=public" "$work/public.txt"
+if grep -q "type=private" "$work/public.txt"; then echo "a private object is visible before login"; exit 1; fi
+
+step "--generate-random: p11tool opens a session without logging in; the machine identity reaches the server"
+p11 --generate-random 64 "$token" > "$work/r1.bin"
+p11 --generate-random 64 "$token" > "$work/r2.bin"
 test "$(stat -c %s "$work/r1.bin")" = 64
 test "$(stat -c %s "$work/r2.bin")" = 64
 if cmp -s "$work/r1.bin" "$work/r2.bin"; then echo "two random draws are equal"; exit 1; fi
-QKMS_PKCS11_CONFIG="$open_config" p11 --generate-random 100000 'pkcs11:token=qkms%20open' > "$work/r3.bin"
+p11 --generate-random 100000 "$token" > "$work/r3.bin"
 test "$(stat -c %s "$work/r3.bin")" = 100000
 
 echo "all steps passed"

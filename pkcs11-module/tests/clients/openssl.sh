@@ -86,10 +86,10 @@ openssl verify -CAfile "$work/spy.cert.pem" "$work/spy.cert.pem"
 # "FUNCTION CK_RV" for every call, from the spy's log.
 awk '/^[0-9]+: C_/ { call = $2 } /^Returned:/ { print call, $3 }' "$work/spy.log" > "$work/calls.txt"
 sort "$work/calls.txt" | uniq -c
-# The probes: C_GenerateRandom(8) comes before C_Login, while the token's PKCS#12 identity is still locked, so
-# it is refused (the provider then does without its PKCS11-RAND); C_GetOperationState is not supported;
-# C_CopyObject (key caching) is not called by these commands in pkcs11-provider 1.0.
-grep -q "^C_GenerateRandom " "$work/calls.txt"
+# The probes: C_GenerateRandom(8) comes before C_Login and succeeds (the machine identity reaches the server),
+# so the provider registers its PKCS11-RAND; C_GetOperationState is not supported; C_CopyObject (key caching)
+# is not called by these commands in pkcs11-provider 1.0.
+grep -q "^C_GenerateRandom CKR_OK$" "$work/calls.txt"
 grep -q "^C_GetOperationState CKR_FUNCTION_NOT_SUPPORTED$" "$work/calls.txt"
 grep -q "^C_SignFinal CKR_OK$" "$work/calls.txt"
 # Every refusal is one of the expected answers: nothing failed for another reason.
@@ -97,6 +97,6 @@ if grep -v -E " (CKR_OK|CKR_USER_NOT_LOGGED_IN|CKR_FUNCTION_NOT_SUPPORTED|CKR_AT
     "$work/calls.txt"; then
     echo "unexpected answers above"; exit 1
 fi
-if grep "^C_GenerateRandom " "$work/calls.txt" | grep -v -E "CKR_(OK|USER_NOT_LOGGED_IN)$"; then exit 1; fi
+if grep "^C_GenerateRandom " "$work/calls.txt" | grep -v -E "CKR_OK$"; then exit 1; fi
 
 echo "all steps passed"

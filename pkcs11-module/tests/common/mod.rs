@@ -123,6 +123,7 @@ impl TestServer {
         self.dir.path().join("pkcs11.toml")
     }
 
+    #[allow(dead_code)] // each test binary uses its own part of the harness
     pub fn pin(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("pkcs11.pin")).unwrap()
     }
