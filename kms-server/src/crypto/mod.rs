@@ -9,7 +9,6 @@
 pub mod asymmetric;
 pub mod certificate;
 pub mod chacha;
-pub mod ec_fixed_base;
 pub mod ecdsa_hedged;
 mod gcm;
 pub mod hash;
