@@ -193,7 +193,7 @@ impl PrivateKey {
             )));
         };
         let precomputed = |value: Option<&BoxedUint>, name: &str| {
-            value.map(|v| secret_bytes(v)).ok_or_else(|| {
+            value.map(secret_bytes).ok_or_else(|| {
                 CryptoError::InvalidKey(format!("RSA key without a precomputed {name}"))
             })
         };

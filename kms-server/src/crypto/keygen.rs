@@ -184,7 +184,7 @@ pub fn generate_hmac_key(
     pool: &EntropyPool,
     bits: usize,
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    if bits % 8 != 0 || !(112..=8192).contains(&bits) {
+    if !bits.is_multiple_of(8) || !(112..=8192).contains(&bits) {
         return Err(CryptoError::Unsupported(format!(
             "HMAC key length {bits} bits (a multiple of 8 from 112 to 8192)"
         )));

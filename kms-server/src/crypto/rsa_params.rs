@@ -45,10 +45,11 @@ pub fn oaep_encrypt(
             plaintext.len()
         )));
     }
-    pool.with_rng(|rng| {
-        with_oaep!(params.hash, params.mgf1_hash, params.label(), scheme => rsa_key.encrypt(rng, scheme, plaintext))
-    })?
-    .map_err(|e| CryptoError::InvalidInput(format!("RSA encryption failed: {e}")))
+    let (hash, mgf1_hash, label) = (params.hash, params.mgf1_hash, params.label());
+    let encrypted = pool.with_rng(
+        |rng| with_oaep!(hash, mgf1_hash, label, scheme => rsa_key.encrypt(rng, scheme, plaintext)),
+    )?;
+    encrypted.map_err(|e| CryptoError::InvalidInput(format!("RSA encryption failed: {e}")))
 }
 
 /// RSAES-OAEP decryption with a label; every failure is [`CryptoError::DecryptionFailed`].
@@ -59,10 +60,12 @@ pub fn oaep_decrypt(
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     let rsa_key = key.as_rsa()?;
-    pool.with_rng(|rng| {
-        with_oaep!(params.hash, params.mgf1_hash, params.label(), scheme => rsa_key.decrypt_blinded(rng, scheme, ciphertext))
-    })?
-    .map(Zeroizing::new)
+    let (hash, mgf1_hash, label) = (params.hash, params.mgf1_hash, params.label());
+    let decrypted = pool.with_rng(|rng| {
+        with_oaep!(hash, mgf1_hash, label, scheme => rsa_key.decrypt_blinded(rng, scheme, ciphertext))
+    })?;
+    decrypted
+        .map(Zeroizing::new)
         .map_err(|_| CryptoError::DecryptionFailed)
 }
 

@@ -98,7 +98,7 @@ fn check_iv(iv: &[u8], mode: &str) -> Result<(), CryptoError> {
 }
 
 fn check_unpadded(len: usize, mode: &str) -> Result<(), CryptoError> {
-    if len % BLOCK_LEN != 0 {
+    if !len.is_multiple_of(BLOCK_LEN) {
         return Err(CryptoError::InvalidInput(format!(
             "AES-{mode} without padding needs a multiple of 16 bytes, got {len}"
         )));

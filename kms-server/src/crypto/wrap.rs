@@ -98,7 +98,7 @@ pub(crate) fn kwp_unwrap<C: BlockCipherDecrypt<BlockSize = U16> + KeyInit>(
 
 /// RFC 3394 wrap (default IV A6A6A6A6A6A6A6A6). The key data must be a multiple of 8 bytes, at least 16.
 pub fn aes_key_wrap(kek: &[u8], key_data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    if key_data.len() < 16 || key_data.len() % 8 != 0 {
+    if key_data.len() < 16 || !key_data.len().is_multiple_of(8) {
         return Err(CryptoError::InvalidInput(format!(
             "RFC 3394 wraps a multiple of 8 bytes, at least 16; got {} (use the padded variant)",
             key_data.len()
@@ -109,7 +109,7 @@ pub fn aes_key_wrap(kek: &[u8], key_data: &[u8]) -> Result<Vec<u8>, CryptoError>
 
 /// RFC 3394 unwrap; a failed integrity check is [`CryptoError::UnwrapFailed`].
 pub fn aes_key_unwrap(kek: &[u8], wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    if wrapped.len() < 24 || wrapped.len() % 8 != 0 {
+    if wrapped.len() < 24 || !wrapped.len().is_multiple_of(8) {
         return Err(CryptoError::InvalidInput(format!(
             "an RFC 3394 wrapped key is a multiple of 8 bytes, at least 24; got {}",
             wrapped.len()
@@ -134,7 +134,7 @@ pub fn aes_key_unwrap_with_padding(
     kek: &[u8],
     wrapped: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    if wrapped.len() < 16 || wrapped.len() % 8 != 0 {
+    if wrapped.len() < 16 || !wrapped.len().is_multiple_of(8) {
         return Err(CryptoError::InvalidInput(format!(
             "an RFC 5649 wrapped key is a multiple of 8 bytes, at least 16; got {}",
             wrapped.len()
