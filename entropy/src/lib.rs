@@ -18,6 +18,6 @@ pub mod tls;
 
 pub use config::EntropyConfig;
 pub use error::EntropyError;
-pub use pool::{EntropyPool, PoolRng};
+pub use pool::{EntropyPool, PoolRng, PoolTryRng};
 pub use provenance::Provenance;
 pub use status::PoolStatus;

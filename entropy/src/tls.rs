@@ -61,7 +61,7 @@ impl SecureRandom for PoolSecureRandom {
                 "TLS protocol randomness from OS getrandom (not quantum): the entropy pool failed closed"
             );
         }
-        getrandom::getrandom(buf).map_err(|os_error| {
+        getrandom::fill(buf).map_err(|os_error| {
             tracing::error!(%error, %os_error, "TLS randomness refused: the pool and the OS generator both failed");
             buf.fill(0);
             GetRandomFailed

@@ -6,7 +6,8 @@ use entropy::provenance::OS_FALLBACK_LABEL;
 use entropy::source::SourceKind;
 use entropy::status::PoolState;
 use entropy::{EntropyConfig, EntropyPool};
-use rand_core::RngCore;
+use p256::elliptic_curve::Generate;
+use rand_core::Rng;
 
 fn pool(drbg: DrbgConfig) -> EntropyPool {
     EntropyPool::new(EntropyConfig {
@@ -159,8 +160,8 @@ fn threads_draw_from_different_instances() {
 #[test]
 fn pool_rng_generates_a_p256_key() {
     let pool = EntropyPool::new(EntropyConfig::default()).unwrap();
-    let key = pool.with_rng(p256::SecretKey::random).unwrap();
-    let other = pool.with_rng(p256::SecretKey::random).unwrap();
+    let key = p256::SecretKey::try_generate_from_rng(&mut pool.try_rng()).unwrap();
+    let other = pool.with_rng(p256::SecretKey::generate_from_rng).unwrap();
     assert_ne!(key.to_bytes(), other.to_bytes());
     let mut rng = pool.rng();
     assert_ne!(rng.next_u64(), rng.next_u64());

@@ -11,7 +11,7 @@ use entropy::health::HealthState;
 use entropy::source::{EntropySource, SourceError, SourceInfo, SourceKind};
 use entropy::status::PoolState;
 use entropy::{EntropyConfig, EntropyError, EntropyPool};
-use rand_core::RngCore;
+use rand_core::{Rng, TryRng};
 
 const HEALTHY: u8 = 0;
 /// Constant bytes: trips the persistent Repetition Count cutoff (latched).
@@ -57,7 +57,7 @@ impl EntropySource for SwitchableSource {
         match self.mode.load(Ordering::SeqCst) {
             STUCK => out.fill(0x42),
             GLITCH_ONCE => {
-                getrandom::getrandom(out).unwrap();
+                getrandom::fill(out).unwrap();
                 out[..6].fill(0x42);
                 self.mode.store(HEALTHY, Ordering::SeqCst);
             }
@@ -65,7 +65,7 @@ impl EntropySource for SwitchableSource {
                 if mode == SLOW {
                     std::thread::sleep(Duration::from_millis(400));
                 }
-                getrandom::getrandom(out).unwrap();
+                getrandom::fill(out).unwrap();
             }
         }
         Ok(n)
@@ -137,7 +137,7 @@ fn refuses_every_draw_while_the_only_source_is_stuck_and_names_it() {
         }
     });
     assert!(pool.fill_prediction_resistant(&mut [0u8; 16]).is_err());
-    assert!(pool.rng().try_fill_bytes(&mut [0u8; 16]).is_err());
+    assert!(pool.try_rng().try_fill_bytes(&mut [0u8; 16]).is_err());
     let caught = pool.with_rng(|rng| rng.next_u64());
     assert!(
         matches!(caught, Err(EntropyError::NoHealthySource { .. })),

@@ -33,7 +33,7 @@ impl EntropySource for SwitchableQrng {
         if self.mode.load(Ordering::SeqCst) == STUCK {
             out[..n].fill(0x42);
         } else {
-            getrandom::getrandom(&mut out[..n]).expect("getrandom");
+            getrandom::fill(&mut out[..n]).expect("getrandom");
         }
         Ok(n)
     }
@@ -158,7 +158,7 @@ fn replay_config(dir: &std::path::Path, allow: bool) -> EntropyConfig {
     let recording = dir.join("recording.bin");
     if !recording.exists() {
         let mut bytes = vec![0u8; 1 << 16];
-        getrandom::getrandom(&mut bytes).unwrap();
+        getrandom::fill(&mut bytes).unwrap();
         std::fs::write(&recording, bytes).unwrap();
     }
     let mut source = SourceConfig::new(SourceKind::Replay, "recording");

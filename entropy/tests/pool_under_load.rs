@@ -104,7 +104,7 @@ impl EntropySource for SlowSource {
     fn read_samples(&mut self, out: &mut [u8]) -> Result<usize, SourceError> {
         std::thread::sleep(Duration::from_millis(2));
         let n = out.len().min(4096);
-        getrandom::getrandom(&mut out[..n]).expect("getrandom");
+        getrandom::fill(&mut out[..n]).expect("getrandom");
         Ok(n)
     }
 }

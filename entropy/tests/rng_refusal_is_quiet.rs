@@ -8,7 +8,7 @@ use std::process::Command;
 use entropy::config::DrbgConfig;
 use entropy::source::{EntropySource, SourceError, SourceInfo, SourceKind};
 use entropy::{EntropyConfig, EntropyPool};
-use rand_core::RngCore;
+use rand_core::Rng;
 
 const CHILD: &str = "QKMS_RNG_REFUSAL_CHILD";
 const TEST: &str = "a_refusal_inside_with_rng_is_an_error_and_prints_nothing";

@@ -34,7 +34,7 @@ fn drain(source: &mut impl EntropySource, buf_len: usize) -> (Vec<u8>, SourceErr
 
 fn test_bytes(len: usize) -> Vec<u8> {
     let mut bytes = vec![0u8; len];
-    getrandom::getrandom(&mut bytes).unwrap();
+    getrandom::fill(&mut bytes).unwrap();
     bytes
 }
 

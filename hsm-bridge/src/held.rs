@@ -9,7 +9,7 @@
 //! key, and its value never crosses the PKCS#11 interface in clear. The HSM marks such a key CKA_EXTRACTABLE false
 //! but (truthfully) not CKA_NEVER_EXTRACTABLE: its value existed in qkms's memory when the pool made it.
 
-use aes_kw::KekAes256;
+use aes_kw::{KeyInit, KwAes256, KwpAes256};
 use cryptoki::mechanism::aead::GcmParams;
 use cryptoki::mechanism::{Mechanism, MechanismType};
 use cryptoki::object::{Attribute, KeyType, ObjectClass, ObjectHandle};
@@ -56,18 +56,28 @@ impl Hsm {
         pool.try_fill(&mut key)?;
         let mut transport = Zeroizing::new([0u8; 32]);
         pool.try_fill(transport.as_mut())?;
-        let kek = KekAes256::new(transport.as_ref().into());
         let pad = self.with_connection("C_GetMechanismInfo", |c| {
             Ok(c.pkcs11()
                 .get_mechanism_info(c.slot, MechanismType::AES_KEY_WRAP_PAD)
                 .is_ok_and(|info| info.unwrap()))
         })?;
-        let (mechanism, wrapped) = if pad {
-            (Mechanism::AesKeyWrapPad, kek.wrap_with_padding_vec(&key))
+        // The key is 16, 24 or 32 bytes, a multiple of 8: both forms add one 8-byte integrity block.
+        let mut wrapped = vec![0u8; key.len() + aes_kw::IV_LEN];
+        let (mechanism, written) = if pad {
+            let kek = KwpAes256::new((&*transport).into());
+            (
+                Mechanism::AesKeyWrapPad,
+                kek.wrap_key(&key, &mut wrapped).map(<[u8]>::len),
+            )
         } else {
-            (Mechanism::AesKeyWrap, kek.wrap_vec(&key))
+            let kek = KwAes256::new((&*transport).into());
+            (
+                Mechanism::AesKeyWrap,
+                kek.wrap_key(&key, &mut wrapped).map(<[u8]>::len),
+            )
         };
-        let wrapped = wrapped.map_err(|e| HsmError::Settings(format!("key wrap: {e}")))?;
+        let written = written.map_err(|e| HsmError::Settings(format!("key wrap: {e}")))?;
+        wrapped.truncate(written);
         let template = [
             Attribute::Class(ObjectClass::SECRET_KEY),
             Attribute::KeyType(KeyType::AES),

@@ -9,7 +9,7 @@
 //! SoftHSM2 unwraps RSA and EC private keys from PKCS#8 this way; a token that refuses is reported as such
 //! (`HsmError::Pkcs11` naming C_UnwrapKey), and the EC fallback "seed then generate" is in `held_pair`.
 
-use aes_kw::KekAes256;
+use aes_kw::{KeyInit, KwAes256, KwpAes256};
 use cryptoki::mechanism::aead::GcmParams;
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsOaepParams, PkcsOaepSource, PkcsPssParams};
 use cryptoki::mechanism::{Mechanism, MechanismType};
@@ -186,19 +186,25 @@ impl Hsm {
         pool.try_fill(&mut id)?;
         let mut transport = Zeroizing::new([0u8; 32]);
         pool.try_fill(transport.as_mut())?;
-        let kek = KekAes256::new(transport.as_ref().into());
         let pad = self.with_connection("C_GetMechanismInfo", |c| {
             Ok(c.pkcs11()
                 .get_mechanism_info(c.slot, MechanismType::AES_KEY_WRAP_PAD)
                 .is_ok_and(|info| info.unwrap()))
         })?;
+        // Both forms add one 8-byte integrity block; the padded form first pads to whole 8-byte blocks.
+        let mut buffer = vec![0u8; material.len().div_ceil(8) * 8 + aes_kw::IV_LEN];
         let (mechanism, wrapped) = if pad {
+            let kek = KwpAes256::new((&*transport).into());
             (
                 Mechanism::AesKeyWrapPad,
-                kek.wrap_with_padding_vec(material),
+                kek.wrap_key(material, &mut buffer).map(<[u8]>::to_vec),
             )
-        } else if material.len() % 8 == 0 {
-            (Mechanism::AesKeyWrap, kek.wrap_vec(material))
+        } else if material.len().is_multiple_of(8) {
+            let kek = KwAes256::new((&*transport).into());
+            (
+                Mechanism::AesKeyWrap,
+                kek.wrap_key(material, &mut buffer).map(<[u8]>::to_vec),
+            )
         } else {
             return Err(HsmError::MechanismMissing {
                 token: self.label().to_owned(),

@@ -1,10 +1,11 @@
 //! Per-core cost of the crypto primitives behind issue #5's targets (ECDSA P-256 Sign, AES-256-GCM 4 KiB
-//! Encrypt), plus RSA signing and key-pair generation, and ECDSA's k·G table against the crates' own path. One thread; the pool is the default (OS fallback
-//! source, CTR_DRBG), so every IV, nonce and key includes the pool's draw cost.
+//! Encrypt), plus RSA signing, decryption and key-pair generation, and ECDSA's k·G with the curve crates'
+//! precomputed table against the variable-base multiplication. One thread; the pool is the default (OS fallback
+//! source, CTR_DRBG), so every IV, nonce, blinding factor and key includes the pool's draw cost.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use entropy::{EntropyConfig, EntropyPool};
-use kms_server::crypto::ec_fixed_base::{p256_mul_generator, p384_mul_generator};
+use kms_server::crypto::asymmetric::{rsa_decrypt, rsa_encrypt, RsaEncryptionPadding};
 use kms_server::crypto::hash::{digest, HashAlgorithm};
 use kms_server::crypto::keygen::{
     generate_aes_key, generate_key_pair, EcCurve, KeyPairSpec, PrivateKey,
@@ -60,31 +61,29 @@ fn signing(c: &mut Criterion) {
     group.finish();
 }
 
-/// ECDSA's k·G and the signing path before the fixed-base table (the `ecdsa` crate's `SigningKey`, which also
-/// recomputes the public key on every call), kept as the reference the table is measured against.
+/// ECDSA's k·G with the `p256`/`p384` 0.14 precomputed base-point tables (`Group::mul_by_generator`, what
+/// `ecdsa::hazmat` signs with) against the variable-base multiplication, and the `ecdsa` crate's `SigningKey`
+/// path (which also recomputes the public key on every call), kept as references.
 fn ecdsa_reference(c: &mut Criterion) {
     use p256::ecdsa::signature::hazmat::RandomizedPrehashSigner;
-    use p256::elliptic_curve::{ops::MulByGenerator, Field};
+    use p256::elliptic_curve::group::Group;
+    use p256::elliptic_curve::Generate;
     let pool = pool();
     let mut group = c.benchmark_group("ecdsa-reference");
     group.throughput(Throughput::Elements(1));
-    let k256 = pool
-        .with_rng(|rng| p256::Scalar::random(rng))
-        .expect("scalar");
-    let k384 = pool
-        .with_rng(|rng| p384::Scalar::random(rng))
-        .expect("scalar");
-    group.bench_function("p256-k-times-g/table", |b| {
-        b.iter(|| p256_mul_generator(black_box(&k256)))
-    });
-    group.bench_function("p256-k-times-g/variable-base", |b| {
+    let k256 = p256::Scalar::try_generate_from_rng(&mut pool.try_rng()).expect("scalar");
+    let k384 = p384::Scalar::try_generate_from_rng(&mut pool.try_rng()).expect("scalar");
+    group.bench_function("p256-k-times-g/crate-table", |b| {
         b.iter(|| p256::ProjectivePoint::mul_by_generator(black_box(&k256)))
     });
-    group.bench_function("p384-k-times-g/table", |b| {
-        b.iter(|| p384_mul_generator(black_box(&k384)))
+    group.bench_function("p256-k-times-g/variable-base", |b| {
+        b.iter(|| p256::ProjectivePoint::GENERATOR * black_box(k256))
+    });
+    group.bench_function("p384-k-times-g/crate-table", |b| {
+        b.iter(|| p384::ProjectivePoint::mul_by_generator(black_box(&k384)))
     });
     group.bench_function("p384-k-times-g/variable-base", |b| {
-        b.iter(|| p384::ProjectivePoint::mul_by_generator(black_box(&k384)))
+        b.iter(|| p384::ProjectivePoint::GENERATOR * black_box(k384))
     });
     let PrivateKey::EcP256(p256_secret) =
         generate_key_pair(&pool, KeyPairSpec::Ec(EcCurve::P256)).expect("keygen")
@@ -101,9 +100,8 @@ fn ecdsa_reference(c: &mut Criterion) {
         b.iter(|| {
             let prehash = digest(HashAlgorithm::Sha256, black_box(MESSAGE));
             let signing_key = p256::ecdsa::SigningKey::from(&p256_secret);
-            let signature: p256::ecdsa::Signature = pool
-                .with_rng(|rng| signing_key.sign_prehash_with_rng(rng, &prehash))
-                .expect("pool")
+            let signature: p256::ecdsa::Signature = signing_key
+                .sign_prehash_with_rng(&mut pool.try_rng(), &prehash)
                 .expect("sign");
             signature.to_der()
         })
@@ -112,13 +110,48 @@ fn ecdsa_reference(c: &mut Criterion) {
         b.iter(|| {
             let prehash = digest(HashAlgorithm::Sha384, black_box(MESSAGE));
             let signing_key = p384::ecdsa::SigningKey::from(&p384_secret);
-            let signature: p384::ecdsa::Signature = pool
-                .with_rng(|rng| signing_key.sign_prehash_with_rng(rng, &prehash))
-                .expect("pool")
+            let signature: p384::ecdsa::Signature = signing_key
+                .sign_prehash_with_rng(&mut pool.try_rng(), &prehash)
                 .expect("sign");
             signature.to_der()
         })
     });
+    group.finish();
+}
+
+/// RSA decryption (blinded, constant-time private-key operation): PKCS#1 v1.5 with a valid padding and with a
+/// wrong one (implicit rejection: the same work), and OAEP.
+fn rsa_decryption(c: &mut Criterion) {
+    let pool = pool();
+    let mut group = c.benchmark_group("rsa-decrypt");
+    group.throughput(Throughput::Elements(1));
+    for bits in [2048usize, 3072] {
+        let key = generate_key_pair(&pool, KeyPairSpec::Rsa { bits }).expect("keygen");
+        let public = key.public_key();
+        for (name, padding) in [
+            ("pkcs1v15", RsaEncryptionPadding::Pkcs1v15),
+            (
+                "oaep-sha256",
+                RsaEncryptionPadding::oaep(HashAlgorithm::Sha256),
+            ),
+        ] {
+            let ciphertext = rsa_encrypt(&pool, &public, padding, &[7u8; 32]).expect("encrypt");
+            group.bench_function(format!("rsa{bits}-{name}"), |b| {
+                b.iter(|| {
+                    rsa_decrypt(&pool, &key, padding, black_box(&ciphertext)).expect("decrypt")
+                })
+            });
+        }
+        let mut bad = rsa_encrypt(&pool, &public, RsaEncryptionPadding::Pkcs1v15, &[7u8; 32])
+            .expect("encrypt");
+        bad[bits / 16] ^= 1;
+        group.bench_function(format!("rsa{bits}-pkcs1v15-bad-padding"), |b| {
+            b.iter(|| {
+                rsa_decrypt(&pool, &key, RsaEncryptionPadding::Pkcs1v15, black_box(&bad))
+                    .expect("implicit rejection")
+            })
+        });
+    }
     group.finish();
 }
 
@@ -178,5 +211,12 @@ fn key_generation(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, signing, ecdsa_reference, aes_gcm, key_generation);
+criterion_group!(
+    benches,
+    signing,
+    ecdsa_reference,
+    rsa_decryption,
+    aes_gcm,
+    key_generation
+);
 criterion_main!(benches);

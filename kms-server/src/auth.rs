@@ -93,11 +93,9 @@ pub fn subject_common_name(certificate: &CertificateDer<'_>) -> Result<String, A
     let parsed = x509_cert::Certificate::from_der(certificate.as_ref())
         .map_err(|e| AuthError::Unparseable(e.to_string()))?;
     let mut names = parsed
-        .tbs_certificate
-        .subject
-        .0
+        .tbs_certificate()
+        .subject()
         .iter()
-        .flat_map(|rdn| rdn.0.iter())
         .filter(|attribute| attribute.oid == COMMON_NAME);
     let first = names
         .next()

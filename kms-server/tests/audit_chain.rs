@@ -12,15 +12,15 @@ fn entry<'a>(tenant: &'a TenantId, i: usize) -> AuditEntry<'a> {
     AuditEntry {
         tenant,
         role: Role::Tenant,
-        operation: if i % 2 == 0 { "Create" } else { "Get" },
+        operation: if i.is_multiple_of(2) { "Create" } else { "Get" },
         objects: vec![format!("uid-{i}")],
         targets: vec![format!("uid-{i}")],
-        result: if i % 3 == 0 {
+        result: if i.is_multiple_of(3) {
             Err(ResultReason::ItemNotFound)
         } else {
             Ok(())
         },
-        detail: (i % 3 == 0).then_some("no such object"),
+        detail: i.is_multiple_of(3).then_some("no such object"),
         time: 1_700_000_000 + i as i64,
     }
 }

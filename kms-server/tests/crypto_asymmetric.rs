@@ -1,9 +1,10 @@
 //! RSA encryption cross-checked with `openssl pkeyutl` both ways: OAEP (SHA-1, SHA-256, and SHA-256 with
-//! MGF1-SHA-1) and PKCS#1 v1.5.
+//! MGF1-SHA-1) and PKCS#1 v1.5; PKCS#1 v1.5 implicit rejection cross-checked with OpenSSL ≥ 3.2 (through
+//! Python `cryptography`, whose wheels bundle it: Debian's `openssl` 3.0 predates implicit rejection).
 
 mod crypto_support;
 
-use crypto_support::{openssl, path_str, pool, Scratch};
+use crypto_support::{openssl, path_str, pool, python, Scratch};
 use kms_server::crypto::asymmetric::*;
 use kms_server::crypto::hash::HashAlgorithm;
 use kms_server::crypto::keygen::*;
@@ -117,4 +118,60 @@ fn decryption_failures_and_oversized_plaintexts_are_typed_errors() {
         rsa_encrypt(&pool, &ec.public_key(), padding, b"x"),
         Err(CryptoError::InvalidKey(_))
     ));
+}
+
+/// A PKCS#1 v1.5 ciphertext whose padding is wrong decrypts, without an error, to the message
+/// draft-irtf-cfrg-rsa-guidance §7.2 derives from the private key and the ciphertext: the same one OpenSSL 3.2+
+/// returns, the same one every time, another one for another ciphertext. Only a wrong length is refused.
+#[test]
+fn pkcs1v15_bad_padding_decrypts_to_the_implicit_rejection_message_openssl_computes() {
+    let pool = pool();
+    let scratch = Scratch::new();
+    let key = generate_key_pair(&pool, KeyPairSpec::Rsa { bits: 2048 }).unwrap();
+    let private = scratch.write("private.der", &key.to_pkcs8_der().unwrap());
+    let padding = RsaEncryptionPadding::Pkcs1v15;
+    let valid = rsa_encrypt(&pool, &key.public_key(), padding, b"the real message").unwrap();
+    let mut bad = Vec::new();
+    for position in [50usize, 100, 200, 255] {
+        // Any change of the ciphertext gives an unrelated m, whose padding is wrong (but for ~2^-16 of them).
+        let mut altered = valid.clone();
+        altered[position] ^= 0x41;
+        bad.push(altered);
+    }
+    let script = "import sys\n\
+        from cryptography.hazmat.primitives.serialization import load_der_private_key\n\
+        from cryptography.hazmat.primitives.asymmetric import padding\n\
+        from cryptography.hazmat.backends.openssl import backend\n\
+        key = load_der_private_key(open(sys.argv[1], 'rb').read(), None)\n\
+        try:\n    print(key.decrypt(bytes.fromhex(sys.argv[2]), padding.PKCS1v15()).hex())\n\
+        except ValueError:\n    print('explicit rejection by ' + backend.openssl_version_text())";
+    let mut messages = Vec::new();
+    for ciphertext in &bad {
+        let ours = rsa_decrypt(&pool, &key, padding, ciphertext).unwrap();
+        assert!(ours.len() <= 256 - 11, "{} bytes", ours.len());
+        assert_eq!(ours, rsa_decrypt(&pool, &key, padding, ciphertext).unwrap());
+        let theirs = python(script, &[path_str(&private), &hex::encode(ciphertext)]);
+        assert_eq!(
+            hex::encode(&ours[..]),
+            theirs,
+            "ciphertext {}",
+            hex::encode(ciphertext)
+        );
+        messages.push(ours.to_vec());
+    }
+    messages.sort();
+    messages.dedup();
+    assert_eq!(
+        messages.len(),
+        bad.len(),
+        "each bad ciphertext has its own message"
+    );
+    assert_eq!(
+        &rsa_decrypt(&pool, &key, padding, &valid).unwrap()[..],
+        b"the real message"
+    );
+    assert_eq!(
+        rsa_decrypt(&pool, &key, padding, &valid[1..]),
+        Err(CryptoError::DecryptionFailed)
+    );
 }

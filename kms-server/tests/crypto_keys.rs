@@ -348,7 +348,7 @@ fn every_parser_turns_garbage_into_a_typed_error() {
 /// the check uses the fixed-base table, so it is compared here with the curve crate's own derivation.
 #[test]
 fn ec_private_keys_embedding_a_foreign_public_key_are_refused() {
-    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    use p256::elliptic_curve::sec1::ToSec1Point;
     use sec1::der::Encode;
 
     let pool = pool();
@@ -372,7 +372,7 @@ fn ec_private_keys_embedding_a_foreign_public_key_are_refused() {
         .unwrap()
     };
     for compress in [false, true] {
-        let own_point = own.public_key().to_encoded_point(compress);
+        let own_point = own.public_key().to_sec1_point(compress);
         let parsed =
             PrivateKey::from_sec1_der(EcCurve::P256, &sec1_with(Some(own_point.as_bytes())))
                 .unwrap();
@@ -381,7 +381,7 @@ fn ec_private_keys_embedding_a_foreign_public_key_are_refused() {
             PublicKey::EcP256(own.public_key()).to_spki_der().unwrap(),
             "compressed: {compress}"
         );
-        let foreign = other.public_key().to_encoded_point(compress);
+        let foreign = other.public_key().to_sec1_point(compress);
         let refused =
             PrivateKey::from_sec1_der(EcCurve::P256, &sec1_with(Some(foreign.as_bytes())));
         assert!(

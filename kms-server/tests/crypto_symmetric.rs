@@ -4,7 +4,7 @@
 
 mod crypto_support;
 
-use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::aead::{AeadInOut, KeyInit};
 use crypto_support::{openssl, path_str, pool, python, Scratch};
 use kms_server::crypto::symmetric::*;
 use kms_server::crypto::CryptoError;
@@ -61,15 +61,15 @@ fn gcm_agrees_with_the_aes_gcm_crate_for_96_bit_ivs_and_all_key_sizes() {
             let tag = match key_len {
                 16 => aes_gcm::Aes128Gcm::new_from_slice(&key)
                     .unwrap()
-                    .encrypt_in_place_detached(&iv.into(), b"header", &mut buffer),
+                    .encrypt_inout_detached(&iv.into(), b"header", buffer.as_mut_slice().into()),
                 24 => {
                     aes_gcm::AesGcm::<aes::Aes192, aes_gcm::aead::consts::U12>::new_from_slice(&key)
                         .unwrap()
-                        .encrypt_in_place_detached(&iv.into(), b"header", &mut buffer)
+                        .encrypt_inout_detached(&iv.into(), b"header", buffer.as_mut_slice().into())
                 }
                 _ => aes_gcm::Aes256Gcm::new_from_slice(&key)
                     .unwrap()
-                    .encrypt_in_place_detached(&iv.into(), b"header", &mut buffer),
+                    .encrypt_inout_detached(&iv.into(), b"header", buffer.as_mut_slice().into()),
             }
             .unwrap();
             assert_eq!(ours.ciphertext, buffer, "key {key_len} len {len}");

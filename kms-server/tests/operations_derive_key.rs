@@ -193,7 +193,7 @@ fn hkdf_matches_rfc_5869_and_sp_800_108_hash_hmac_encrypt_match_the_primitives()
             256,
         ),
     );
-    let mut mac = <hmac::Hmac<sha2::Sha512> as Mac>::new_from_slice(&key).unwrap();
+    let mut mac = <hmac::Hmac<sha2::Sha512> as hmac::KeyInit>::new_from_slice(&key).unwrap();
     mac.update(&data);
     assert_eq!(maced, mac.finalize().into_bytes()[..32]);
     // ENCRYPT: AES-256-ECB of 32 bytes of data under the base key.
@@ -217,9 +217,9 @@ fn hkdf_matches_rfc_5869_and_sp_800_108_hash_hmac_encrypt_match_the_primitives()
             256,
         ),
     );
-    use aes::cipher::{BlockEncrypt, KeyInit};
+    use aes::cipher::{BlockCipherEncrypt, KeyInit};
     let cipher = aes::Aes256::new_from_slice(&key).unwrap();
-    let mut expected = aes::Block::clone_from_slice(&block[..16]);
+    let mut expected = aes::Block::try_from(&block[..16]).unwrap();
     cipher.encrypt_block(&mut expected);
     assert_eq!(encrypted[..16], expected[..]);
 }

@@ -1,6 +1,7 @@
 //! Issue #6 "Performance": in-process C_ calls through the `cryptoki` crate, the qkms module side by side with
-//! SoftHSM2: C_GenerateRandom (32 B), C_Sign ECDSA P-256 (CKM_ECDSA on a 32-byte digest) and C_Sign RSA-2048
-//! (CKM_SHA256_RSA_PKCS on 32 bytes), at 1 and 4 threads, one session per thread.
+//! SoftHSM2: C_GenerateRandom (32 B), C_Sign ECDSA P-256 / P-384 (CKM_ECDSA on a 32/48-byte digest), C_Sign
+//! RSA-2048 / RSA-3072 (CKM_SHA256_RSA_PKCS on 32 bytes), C_Decrypt RSA-2048 / RSA-3072 (CKM_RSA_PKCS),
+//! C_GenerateKeyPair RSA-2048 (token objects) and C_Encrypt AES-256-GCM on 4 KiB, one session per thread.
 //!
 //! A plain timed loop rather than criterion: criterion measures one thread's iterations, while the figure asked
 //! for is the aggregate rate of N threads. Each thread opens its own session, warms up, waits at a barrier, then
@@ -13,7 +14,8 @@
 //!   the module `/usr/lib/softhsm/libsofthsm2.so` (override with `SOFTHSM2_MODULE`).
 //!
 //! Arguments (after `--`): `--seconds S` (measurement per row, default 3), `--warmup S` (default 0.5),
-//! `--threads 1,4`, `--only qkms|softhsm`, `--ops random,ecdsa,rsa`.
+//! `--threads 1,4`, `--only qkms|softhsm`, `--ops random,ecdsa,rsa` (also `ecdsa384`, `rsa3072`,
+//! `rsa-decrypt`, `rsa3072-decrypt`, `rsa-keygen`, `aes-gcm`).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -25,6 +27,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::mechanism::aead::GcmParams;
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, ObjectHandle};
 use cryptoki::session::{Session, UserType};
@@ -33,6 +36,8 @@ use cryptoki::types::AuthPin;
 
 /// DER of the prime256v1 (P-256) curve OID, the CKA_EC_PARAMS value.
 const P256_OID: [u8; 10] = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+/// DER of the secp384r1 (P-384) curve OID.
+const P384_OID: [u8; 7] = [0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
 const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 const SOFTHSM_PIN: &str = "123456";
 
@@ -77,13 +82,78 @@ impl Options {
     }
 }
 
-/// One module, initialized, and its two signing keys.
+/// An RSA private key and a PKCS#1 v1.5 ciphertext made for it.
+struct RsaKey {
+    private: ObjectHandle,
+    ciphertext: Vec<u8>,
+}
+
+/// One module, initialized, and its keys.
 struct Loaded {
     name: &'static str,
     pkcs11: Pkcs11,
     slot: Slot,
     ecdsa: ObjectHandle,
-    rsa: ObjectHandle,
+    ecdsa384: ObjectHandle,
+    rsa: RsaKey,
+    rsa3072: RsaKey,
+    aes: ObjectHandle,
+}
+
+fn ec_key(login: &Session, params: &[u8]) -> ObjectHandle {
+    let public = [
+        Attribute::Token(true),
+        Attribute::EcParams(params.to_vec()),
+        Attribute::Verify(true),
+    ];
+    let private = [
+        Attribute::Token(true),
+        Attribute::Private(true),
+        Attribute::Sign(true),
+    ];
+    login
+        .generate_key_pair(&Mechanism::EccKeyPairGen, &public, &private)
+        .unwrap()
+        .1
+}
+
+fn rsa_templates(bits: u64) -> ([Attribute; 5], [Attribute; 4]) {
+    let public = [
+        Attribute::Token(true),
+        Attribute::ModulusBits(bits.into()),
+        Attribute::PublicExponent(vec![1, 0, 1]),
+        Attribute::Verify(true),
+        Attribute::Encrypt(true),
+    ];
+    let private = [
+        Attribute::Token(true),
+        Attribute::Private(true),
+        Attribute::Sign(true),
+        Attribute::Decrypt(true),
+    ];
+    (public, private)
+}
+
+fn rsa_key(login: &Session, bits: u64) -> RsaKey {
+    let (public_template, private_template) = rsa_templates(bits);
+    let (public, private) = login
+        .generate_key_pair(
+            &Mechanism::RsaPkcsKeyPairGen,
+            &public_template,
+            &private_template,
+        )
+        .unwrap();
+    let ciphertext = login
+        .encrypt(
+            &Mechanism::RsaPkcs,
+            public,
+            b"a 32-byte AES key would go here!",
+        )
+        .unwrap();
+    RsaKey {
+        private,
+        ciphertext,
+    }
 }
 
 /// Also returns the logged-in session, to be kept open: login state lasts while a session of the token is open.
@@ -97,34 +167,19 @@ fn load(name: &'static str, module: &Path, pin: &str) -> (Loaded, Session) {
     login
         .login(UserType::User, Some(&AuthPin::new(pin.into())))
         .unwrap();
-    let (_, ecdsa) = login
-        .generate_key_pair(
-            &Mechanism::EccKeyPairGen,
-            &[
-                Attribute::Token(true),
-                Attribute::EcParams(P256_OID.to_vec()),
-                Attribute::Verify(true),
-            ],
-            &[
-                Attribute::Token(true),
-                Attribute::Private(true),
-                Attribute::Sign(true),
-            ],
-        )
-        .unwrap();
-    let (_, rsa) = login
-        .generate_key_pair(
-            &Mechanism::RsaPkcsKeyPairGen,
-            &[
-                Attribute::Token(true),
-                Attribute::ModulusBits(2048.into()),
-                Attribute::PublicExponent(vec![1, 0, 1]),
-                Attribute::Verify(true),
-            ],
+    let ecdsa = ec_key(&login, &P256_OID);
+    let ecdsa384 = ec_key(&login, &P384_OID);
+    let rsa = rsa_key(&login, 2048);
+    let rsa3072 = rsa_key(&login, 3072);
+    let aes = login
+        .generate_key(
+            &Mechanism::AesKeyGen,
             &[
                 Attribute::Token(true),
                 Attribute::Private(true),
-                Attribute::Sign(true),
+                Attribute::ValueLen(32.into()),
+                Attribute::Encrypt(true),
+                Attribute::Decrypt(true),
             ],
         )
         .unwrap();
@@ -133,7 +188,10 @@ fn load(name: &'static str, module: &Path, pin: &str) -> (Loaded, Session) {
         pkcs11,
         slot,
         ecdsa,
+        ecdsa384,
         rsa,
+        rsa3072,
+        aes,
     };
     (loaded, login)
 }
@@ -143,32 +201,94 @@ fn load(name: &'static str, module: &Path, pin: &str) -> (Loaded, Session) {
 enum Operation {
     Random32,
     EcdsaP256,
+    EcdsaP384,
     Rsa2048,
+    Rsa3072,
+    Rsa2048Decrypt,
+    Rsa3072Decrypt,
+    Rsa2048KeyPair,
+    AesGcm4K,
 }
 
 impl Operation {
+    fn parse(name: &str) -> Self {
+        match name {
+            "random" => Self::Random32,
+            "ecdsa" => Self::EcdsaP256,
+            "ecdsa384" => Self::EcdsaP384,
+            "rsa" => Self::Rsa2048,
+            "rsa3072" => Self::Rsa3072,
+            "rsa-decrypt" => Self::Rsa2048Decrypt,
+            "rsa3072-decrypt" => Self::Rsa3072Decrypt,
+            "rsa-keygen" => Self::Rsa2048KeyPair,
+            "aes-gcm" => Self::AesGcm4K,
+            other => panic!(
+                "unknown operation {other} (random, ecdsa, ecdsa384, rsa, rsa3072, rsa-decrypt, \
+                 rsa3072-decrypt, rsa-keygen, aes-gcm)"
+            ),
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Self::Random32 => "C_GenerateRandom 32 B",
             Self::EcdsaP256 => "C_Sign ECDSA P-256 (CKM_ECDSA, 32 B digest)",
+            Self::EcdsaP384 => "C_Sign ECDSA P-384 (CKM_ECDSA, 48 B digest)",
             Self::Rsa2048 => "C_Sign RSA-2048 (CKM_SHA256_RSA_PKCS, 32 B)",
+            Self::Rsa3072 => "C_Sign RSA-3072 (CKM_SHA256_RSA_PKCS, 32 B)",
+            Self::Rsa2048Decrypt => "C_Decrypt RSA-2048 (CKM_RSA_PKCS)",
+            Self::Rsa3072Decrypt => "C_Decrypt RSA-3072 (CKM_RSA_PKCS)",
+            Self::Rsa2048KeyPair => "C_GenerateKeyPair RSA-2048 (token objects)",
+            Self::AesGcm4K => "C_Encrypt AES-256-GCM 4 KiB",
         }
     }
 
-    fn run(self, session: &Session, module: &Loaded, buffer: &mut [u8; 32]) {
+    fn run(self, session: &Session, module: &Loaded, buffer: &mut [u8; 48]) {
         match self {
-            Self::Random32 => session.generate_random_slice(buffer).unwrap(),
-            Self::EcdsaP256 => {
+            Self::Random32 => session.generate_random_slice(&mut buffer[..32]).unwrap(),
+            Self::EcdsaP256 | Self::EcdsaP384 => {
+                let (key, digest_len) = match self {
+                    Self::EcdsaP256 => (module.ecdsa, 32),
+                    _ => (module.ecdsa384, 48),
+                };
                 let signature = session
-                    .sign(&Mechanism::Ecdsa, module.ecdsa, buffer)
+                    .sign(&Mechanism::Ecdsa, key, &buffer[..digest_len])
                     .unwrap();
-                assert_eq!(signature.len(), 64, "P-256 signature is r || s");
+                assert_eq!(signature.len(), 2 * digest_len, "ECDSA signature is r || s");
             }
-            Self::Rsa2048 => {
+            Self::Rsa2048 | Self::Rsa3072 => {
+                let (key, len) = match self {
+                    Self::Rsa2048 => (&module.rsa, 256),
+                    _ => (&module.rsa3072, 384),
+                };
                 let signature = session
-                    .sign(&Mechanism::Sha256RsaPkcs, module.rsa, buffer)
+                    .sign(&Mechanism::Sha256RsaPkcs, key.private, &buffer[..32])
                     .unwrap();
-                assert_eq!(signature.len(), 256, "RSA-2048 signature");
+                assert_eq!(signature.len(), len, "RSA signature");
+            }
+            Self::Rsa2048Decrypt | Self::Rsa3072Decrypt => {
+                let key = match self {
+                    Self::Rsa2048Decrypt => &module.rsa,
+                    _ => &module.rsa3072,
+                };
+                let plain = session
+                    .decrypt(&Mechanism::RsaPkcs, key.private, &key.ciphertext)
+                    .unwrap();
+                assert_eq!(plain.len(), 32, "the 32-byte message");
+            }
+            Self::Rsa2048KeyPair => {
+                let (public, private) = rsa_templates(2048);
+                session
+                    .generate_key_pair(&Mechanism::RsaPkcsKeyPairGen, &public, &private)
+                    .unwrap();
+            }
+            Self::AesGcm4K => {
+                let mut iv = [7u8; 12];
+                let params = GcmParams::new(&mut iv, b"", 128.into()).unwrap();
+                let ciphertext = session
+                    .encrypt(&Mechanism::AesGcm(params), module.aes, &[0x5a; 4096])
+                    .unwrap();
+                assert_eq!(ciphertext.len(), 4096 + 16, "ciphertext and tag");
             }
         }
     }
@@ -186,7 +306,7 @@ fn measure(module: &Loaded, op: Operation, threads: usize, options: &Options) ->
                 let stop = stop.clone();
                 scope.spawn(move || {
                     let session = module.pkcs11.open_rw_session(module.slot).unwrap();
-                    let mut buffer = [0x5au8; 32];
+                    let mut buffer = [0x5au8; 48];
                     let warm = Instant::now();
                     while warm.elapsed() < warmup {
                         op.run(&session, module, &mut buffer);
@@ -247,12 +367,7 @@ fn main() {
     let options = Options::from_args();
     let mut operations = Vec::new();
     for op in &options.ops {
-        operations.push(match op.as_str() {
-            "random" => Operation::Random32,
-            "ecdsa" => Operation::EcdsaP256,
-            "rsa" => Operation::Rsa2048,
-            other => panic!("unknown operation {other} (random, ecdsa, rsa)"),
-        });
+        operations.push(Operation::parse(op));
     }
 
     // Kept alive until the end: the server process and the token directory.

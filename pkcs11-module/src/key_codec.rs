@@ -41,7 +41,7 @@ fn spki(der_bytes: &[u8]) -> Result<spki::SubjectPublicKeyInfoRef<'_>> {
 /// (CKA_MODULUS, CKA_PUBLIC_EXPONENT) of an RSA SubjectPublicKeyInfo.
 pub fn rsa_parts(spki_der: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
     let info = spki(spki_der)?;
-    let key = pkcs1::RsaPublicKey::from_der(info.subject_public_key.raw_bytes())
+    let key = pkcs1::RsaPublicKeyRef::from_der(info.subject_public_key.raw_bytes())
         .map_err(|_| Pkcs11Error::Unexpected("the RSA public key is not PKCS#1".into()))?;
     Ok((
         key.modulus.as_bytes().to_vec(),
@@ -95,7 +95,7 @@ pub fn ec_spki(params: &[u8], point: &[u8]) -> Result<Vec<u8>> {
     let bare = if point.len() == uncompressed_len && point[0] == 0x04 {
         point
     } else {
-        der::asn1::OctetStringRef::from_der(point)
+        <&der::asn1::OctetStringRef>::from_der(point)
             .map_err(encoding_error("CKA_EC_POINT is not a DER OCTET STRING"))?
             .as_bytes()
     };

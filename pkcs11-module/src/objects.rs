@@ -221,11 +221,11 @@ pub fn certificate_field(der_bytes: &[u8], kind: CK_ATTRIBUTE_TYPE) -> Result<Ve
     use der::Decode;
     let certificate = x509_cert::Certificate::from_der(der_bytes)
         .map_err(|_| Pkcs11Error::rv(CKR_ATTRIBUTE_VALUE_INVALID, "not a DER X.509 certificate"))?;
-    let tbs = &certificate.tbs_certificate;
+    let tbs = certificate.tbs_certificate();
     let encoded = match kind {
-        CKA_SUBJECT => tbs.subject.to_der(),
-        CKA_ISSUER => tbs.issuer.to_der(),
-        _ => tbs.serial_number.to_der(),
+        CKA_SUBJECT => tbs.subject().to_der(),
+        CKA_ISSUER => tbs.issuer().to_der(),
+        _ => tbs.serial_number().to_der(),
     };
     encoded.map_err(|_| Pkcs11Error::rv(CKR_GENERAL_ERROR, "cannot re-encode a certificate field"))
 }

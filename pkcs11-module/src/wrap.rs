@@ -56,7 +56,7 @@ fn mode_of(mechanism: &Mechanism) -> Result<BlockCipherMode> {
 /// Bytes of the wrapping of a `key_len`-byte key (RFC 3394 needs whole 8-byte blocks, at least two).
 fn wrapped_len(mode: BlockCipherMode, key_len: usize) -> Result<usize> {
     match mode {
-        BlockCipherMode::NistKeyWrap if key_len % 8 != 0 || key_len < 16 => fail(
+        BlockCipherMode::NistKeyWrap if !key_len.is_multiple_of(8) || key_len < 16 => fail(
             CKR_KEY_SIZE_RANGE,
             "CKM_AES_KEY_WRAP wraps keys of 16 bytes or more, a multiple of 8",
         ),
@@ -203,7 +203,7 @@ pub fn unwrap(
         }
         None => return fail(CKR_TEMPLATE_INCOMPLETE, "C_UnwrapKey needs CKA_CLASS"),
     }
-    if wrapped.len() < 16 || wrapped.len() % 8 != 0 {
+    if wrapped.len() < 16 || !wrapped.len().is_multiple_of(8) {
         return fail(
             CKR_WRAPPED_KEY_LEN_RANGE,
             "an AES key wrap is at least 16 bytes, a multiple of 8",

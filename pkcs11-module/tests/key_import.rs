@@ -100,7 +100,7 @@ fn python_rsa_key() -> Vec<u8> {
 fn an_rsa_private_key_imports_from_its_components_and_signs() {
     let token = Token::open();
     let der_key = python_rsa_key();
-    let key = pkcs1::RsaPrivateKey::from_der(&der_key).unwrap();
+    let key = pkcs1::RsaPrivateKeyRef::from_der(&der_key).unwrap();
     let class = CKO_PRIVATE_KEY;
     let key_type = CKK_RSA;
     let parts = [

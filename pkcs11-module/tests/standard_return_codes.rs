@@ -347,6 +347,14 @@ fn rsa_pkcs_encryption_interoperates_with_python() {
     ));
     assert_eq!(decrypt(&from_python), (CKR_OK, b"from python".to_vec()));
     assert_eq!(decrypt(&from_python[1..]).0, CKR_ENCRYPTED_DATA_LEN_RANGE);
+    // A wrong padding is no error (implicit rejection, done by the server): CKR_OK with a message derived from
+    // the key and the ciphertext, the same one at every call, so the two-call length query stays consistent.
+    let mut altered = from_python.clone();
+    altered[200] ^= 0x41;
+    let (rv, rejected) = decrypt(&altered);
+    assert_eq!(rv, CKR_OK);
+    assert!(rejected.len() <= 256 - 11 && rejected != b"from python");
+    assert_eq!(decrypt(&altered), (CKR_OK, rejected));
     // At most k - 11 bytes go in.
     let too_long = [0u8; 246];
     let mut length: CK_ULONG = 256;

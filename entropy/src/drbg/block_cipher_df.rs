@@ -5,8 +5,7 @@
 //! (IV = 0, 1, 2) read the same data, so they run side by side: each data block costs one 3-block AES call that
 //! AES-NI pipelines, instead of three serial passes.
 
-use aes::cipher::generic_array::GenericArray;
-use aes::cipher::{BlockEncrypt, KeyInit};
+use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
 use aes::Aes256Enc;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -26,7 +25,7 @@ const DF_KEY: [u8; KEY_LEN] = [
     0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
 ];
 
-type Block = GenericArray<u8, aes::cipher::consts::U16>;
+type Block = Array<u8, aes::cipher::consts::U16>;
 
 /// The three BCC chains, absorbing S = L || N || input_string || 0x80 || 0* block by block.
 struct BccChains {
@@ -38,7 +37,7 @@ struct BccChains {
 
 impl BccChains {
     fn new() -> Self {
-        let cipher = Aes256Enc::new(GenericArray::from_slice(&DF_KEY));
+        let cipher = Aes256Enc::new(&Array::from(DF_KEY));
         // BCC's first step encrypts IV_i = i (32-bit big-endian) || 0^96 with a zero chaining value.
         let mut chains = [Block::default(); CHAINS];
         for (i, chain) in chains.iter_mut().enumerate() {
@@ -126,8 +125,8 @@ pub(crate) fn block_cipher_df(inputs: &[&[u8]]) -> Zeroizing<[u8; SEED_LEN]> {
     let temp = bcc.finish();
 
     let (key, x) = temp.split_at(KEY_LEN);
-    let cipher = Aes256Enc::new(GenericArray::from_slice(key));
-    let mut x = Block::clone_from_slice(x);
+    let cipher = Aes256Enc::new_from_slice(key).expect("the key part of temp is 32 bytes");
+    let mut x = Block::try_from(x).expect("the X part of temp is one block");
     let mut out = Zeroizing::new([0u8; SEED_LEN]);
     for dst in out.chunks_exact_mut(BLOCK_LEN) {
         cipher.encrypt_block(&mut x);

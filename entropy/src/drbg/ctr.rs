@@ -8,9 +8,9 @@
 use std::fmt;
 
 use aes::cipher::consts::U16;
-use aes::cipher::generic_array::GenericArray;
 use aes::cipher::inout::InOutBuf;
-use aes::cipher::{BlockEncrypt, KeyInit};
+use aes::cipher::Array;
+use aes::cipher::{BlockCipherEncrypt, KeyInit};
 use aes::Aes256Enc;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -49,7 +49,7 @@ impl CtrDrbg {
         check_instantiate_inputs(entropy_input, nonce, personalization)?;
         let seed_material = block_cipher_df(&[entropy_input, nonce, personalization]);
         let mut drbg = Self {
-            cipher: Aes256Enc::new(&GenericArray::from([0u8; KEY_LEN])),
+            cipher: Aes256Enc::new(&Array::from([0u8; KEY_LEN])),
             v: 0,
             reseed_counter: 1,
             reseed_interval: DEFAULT_RESEED_INTERVAL,
@@ -72,14 +72,14 @@ impl CtrDrbg {
         let (mut blocks, _) = InOutBuf::from(&mut seed[..]).into_chunks::<U16>();
         for block in blocks.get_out() {
             self.v = self.v.wrapping_add(1);
-            *block = GenericArray::from(self.v.to_be_bytes());
+            *block = Array::from(self.v.to_be_bytes());
         }
         self.cipher.encrypt_blocks(blocks.get_out());
         if let Some(data) = provided_data {
             seed.iter_mut().zip(data).for_each(|(s, d)| *s ^= d);
         }
         let (key, v) = seed.split_at(KEY_LEN);
-        self.cipher = Aes256Enc::new(GenericArray::from_slice(key));
+        self.cipher = Aes256Enc::new_from_slice(key).expect("the key half of seedlen is 32 bytes");
         self.v = u128::from_be_bytes(v.try_into().expect("seedlen - keylen is one 16-byte block"));
         seed.zeroize();
     }
@@ -94,7 +94,7 @@ impl CtrDrbg {
         let tail = tail.get_out();
         if !tail.is_empty() {
             self.v = self.v.wrapping_add(1);
-            let mut block = GenericArray::from(self.v.to_be_bytes());
+            let mut block = Array::from(self.v.to_be_bytes());
             self.cipher.encrypt_block(&mut block);
             tail.copy_from_slice(&block[..tail.len()]);
             block.as_mut_slice().zeroize();
@@ -106,7 +106,7 @@ impl CtrDrbg {
 ///
 /// Within a chunk the low 64 bits almost never carry, so the common path writes the fixed high half and a
 /// 64-bit counter: half the work of a 128-bit add and byte swap per block.
-fn fill_counter_blocks(blocks: &mut [GenericArray<u8, U16>], v: u128) -> u128 {
+fn fill_counter_blocks(blocks: &mut [Array<u8, U16>], v: u128) -> u128 {
     let count = blocks.len() as u64;
     let (high, low) = ((v >> 64) as u64, v as u64);
     if low.checked_add(count).is_some() {
@@ -120,7 +120,7 @@ fn fill_counter_blocks(blocks: &mut [GenericArray<u8, U16>], v: u128) -> u128 {
     let mut v = v;
     for block in blocks {
         v = v.wrapping_add(1);
-        *block = GenericArray::from(v.to_be_bytes());
+        *block = Array::from(v.to_be_bytes());
     }
     v
 }
@@ -247,7 +247,7 @@ mod tests {
                 let mut want = Vec::with_capacity(len + BLOCK_LEN);
                 while want.len() < len {
                     slow.v = slow.v.wrapping_add(1);
-                    let mut block = GenericArray::from(slow.v.to_be_bytes());
+                    let mut block = Array::from(slow.v.to_be_bytes());
                     slow.cipher.encrypt_block(&mut block);
                     want.extend_from_slice(&block);
                 }

@@ -1,10 +1,10 @@
 //! HMAC-SHA-256 and HMAC-SHA-512 over `sha2`'s compression functions, with wipeable state.
 //!
 //! HMAC_DRBG's key is only ever used through HMAC's two keyed midstates, which are as secret as the key. The
-//! `hmac`/`sha2` 0.10 types cannot be zeroized, so HMAC is built here on `sha2::compress256/512` with state we
+//! `hmac`/`sha2` types only wipe themselves with an extra feature and a copy per use, so HMAC is built here on
+//! `sha2::block_api::compress256/512` with state we
 //! own and wipe. Keys are at most one block (HMAC_DRBG keys are one digest long), so no key hashing is needed.
 
-use sha2::digest::generic_array::GenericArray;
 use zeroize::Zeroize;
 
 /// Largest block length (SHA-512), bytes.
@@ -53,10 +53,8 @@ impl ShaCore for Sha256Core {
 
     fn compress(state: &mut [u32; 8], blocks: &[u8]) {
         for block in blocks.chunks_exact(Self::BLOCK_LEN) {
-            sha2::compress256(
-                state,
-                core::slice::from_ref(GenericArray::from_slice(block)),
-            );
+            let block: &[u8; 64] = block.try_into().expect("chunks_exact yields whole blocks");
+            sha2::block_api::compress256(state, core::slice::from_ref(block));
         }
     }
 
@@ -89,10 +87,8 @@ impl ShaCore for Sha512Core {
 
     fn compress(state: &mut [u64; 8], blocks: &[u8]) {
         for block in blocks.chunks_exact(Self::BLOCK_LEN) {
-            sha2::compress512(
-                state,
-                core::slice::from_ref(GenericArray::from_slice(block)),
-            );
+            let block: &[u8; 128] = block.try_into().expect("chunks_exact yields whole blocks");
+            sha2::block_api::compress512(state, core::slice::from_ref(block));
         }
     }
 

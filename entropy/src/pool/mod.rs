@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-pub use self::rng::PoolRng;
+pub use self::rng::{FailClosed, PoolRng, PoolTryRng};
 pub use self::sources::{open_configured_source, open_source, TestedSource};
 
 use self::seeder::{SeedMaterial, Seeder};
@@ -273,9 +273,16 @@ impl EntropyPool {
             .ok_or_else(|| EntropyError::UnknownSource(id.to_owned()))
     }
 
-    /// A `rand_core` 0.6 RNG over this pool (for `rsa`, `p256`, ... key generation). See [`PoolRng`].
+    /// An infallible `rand_core` 0.10 RNG over this pool, whose refusals panic (run it under
+    /// [`with_rng`](Self::with_rng)). See [`PoolRng`].
     pub fn rng(&self) -> PoolRng {
         PoolRng::new(self.clone())
+    }
+
+    /// A fallible `rand_core` 0.10 RNG over this pool (for `rsa`, `ecdsa`, `elliptic-curve` key generation): a
+    /// refusal is an [`EntropyError`]. See [`PoolTryRng`].
+    pub fn try_rng(&self) -> PoolTryRng {
+        PoolTryRng::new(self.clone())
     }
 
     /// The configuration the pool runs.

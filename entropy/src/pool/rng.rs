@@ -1,15 +1,21 @@
-//! `rand_core` 0.6 over the pool, for libraries that take `impl RngCore + CryptoRng` (rsa, p256, ...).
+//! `rand_core` 0.10 over the pool, in its two forms: [`PoolTryRng`] (`TryRng + TryCryptoRng`, the error is the
+//! pool's [`EntropyError`]) for libraries that take `impl TryCryptoRng` and pass the error on (`rsa`, `ecdsa`,
+//! `elliptic-curve`'s `Generate::try_generate_from_rng`), and [`PoolRng`] (the infallible `Rng + CryptoRng`) for
+//! libraries that only take an infallible RNG (`ed25519-dalek`'s `SigningKey::generate`).
 //!
-//! The problem: `RngCore::fill_bytes` (and `next_u32`/`next_u64`) cannot return an error, and key-generation
-//! code calls them, not `try_fill_bytes`. A fail-closed pool must never hand out weaker bytes, and must not hand
-//! out zeros or stale bytes either. So [`PoolRng::fill_bytes`] **panics** when the pool refuses the draw, with a
-//! payload of type [`FailClosed`] carrying the [`EntropyError`]: the key generation is abandoned before any key
-//! exists.
+//! The problem with the infallible form: `Rng::fill_bytes` (and `next_u32`/`next_u64`) cannot return an error. A
+//! fail-closed pool must never hand out weaker bytes, and must not hand out zeros or stale bytes either. So
+//! [`PoolRng`]'s draws **panic** when the pool refuses, with a payload of type [`FailClosed`] carrying the
+//! [`EntropyError`]: the key generation is abandoned before any key exists.
 //!
 //! Callers should not let that panic reach their thread's top: run key generation through
 //! [`PoolRng::with_rng`] (or [`EntropyPool::with_rng`]), which catches exactly that panic with `catch_unwind` and
-//! returns the error as a `Result`, and lets any other panic continue. Code that calls `try_fill_bytes` directly
-//! gets the error without a panic. In a build with `panic = "abort"` the process aborts instead: still fail-closed.
+//! returns the error as a `Result`, and lets any other panic continue. Code that can take a fallible RNG should use
+//! [`EntropyPool::try_rng`] and get the error without a panic. In a build with `panic = "abort"` the process aborts
+//! instead: still fail-closed.
+//!
+//! The previous generation's adapter (`rand_core` 0.6 `RngCore`) is gone: since the move to the rand_core 0.10
+//! generation nothing in the workspace takes one.
 //!
 //! The standard panic hook runs before `catch_unwind` sees the panic, and used to print "thread panicked" and a
 //! backtrace hint for every refusal that `with_rng` then turned into an ordinary error. The first `with_rng`
@@ -19,15 +25,15 @@
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
-use rand_core::{CryptoRng, RngCore};
+use rand_core::{Infallible, TryCryptoRng, TryRng};
 
 use super::EntropyPool;
 use crate::error::EntropyError;
 
-/// A `rand_core` 0.6 `RngCore + CryptoRng` handle on a pool. Cheap to create and clone.
+/// An infallible `rand_core` 0.10 `Rng + CryptoRng` handle on a pool. Cheap to create and clone.
 ///
-/// `fill_bytes`, `next_u32` and `next_u64` panic (payload [`FailClosed`]) when the pool fails closed; use
-/// `try_fill_bytes` or [`PoolRng::with_rng`] to get the error instead.
+/// Every draw panics (payload [`FailClosed`]) when the pool fails closed; run it under [`PoolRng::with_rng`] to
+/// get the error instead, or use [`PoolTryRng`].
 #[derive(Clone, Debug)]
 pub struct PoolRng {
     pool: EntropyPool,
@@ -83,34 +89,65 @@ impl EntropyPool {
     }
 }
 
-impl RngCore for PoolRng {
-    fn next_u32(&mut self) -> u32 {
+impl TryRng for PoolRng {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
         let mut bytes = [0u8; 4];
-        self.fill_bytes(&mut bytes);
-        u32::from_le_bytes(bytes)
+        self.try_fill_bytes(&mut bytes)?;
+        Ok(u32::from_le_bytes(bytes))
     }
 
-    fn next_u64(&mut self) -> u64 {
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
         let mut bytes = [0u8; 8];
-        self.fill_bytes(&mut bytes);
-        u64::from_le_bytes(bytes)
+        self.try_fill_bytes(&mut bytes)?;
+        Ok(u64::from_le_bytes(bytes))
     }
 
     /// Panics with a [`FailClosed`] payload rather than return bytes the pool did not vouch for.
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), Infallible> {
         if let Err(error) = self.pool.try_fill(dest) {
             // Wipe whatever a partial draw left, then abandon the caller's computation.
             dest.fill(0);
             panic::panic_any(FailClosed(error));
         }
-    }
-
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.pool.try_fill(dest).map_err(|error| {
-            dest.fill(0);
-            rand_core::Error::new(error)
-        })
+        Ok(())
     }
 }
 
-impl CryptoRng for PoolRng {}
+impl TryCryptoRng for PoolRng {}
+
+/// A fallible `rand_core` 0.10 `TryRng + TryCryptoRng` handle on a pool: a refused draw is the pool's
+/// [`EntropyError`], with the destination wiped. Cheap to create and clone.
+#[derive(Clone, Debug)]
+pub struct PoolTryRng {
+    pool: EntropyPool,
+}
+
+impl PoolTryRng {
+    pub(crate) fn new(pool: EntropyPool) -> Self {
+        Self { pool }
+    }
+}
+
+impl TryRng for PoolTryRng {
+    type Error = EntropyError;
+
+    fn try_next_u32(&mut self) -> Result<u32, EntropyError> {
+        let mut bytes = [0u8; 4];
+        self.try_fill_bytes(&mut bytes)?;
+        Ok(u32::from_le_bytes(bytes))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, EntropyError> {
+        let mut bytes = [0u8; 8];
+        self.try_fill_bytes(&mut bytes)?;
+        Ok(u64::from_le_bytes(bytes))
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), EntropyError> {
+        self.pool.try_fill(dest).inspect_err(|_| dest.fill(0))
+    }
+}
+
+impl TryCryptoRng for PoolTryRng {}

@@ -50,7 +50,7 @@ impl EntropySource for OsSource {
         if out.is_empty() {
             return Ok(0);
         }
-        getrandom::getrandom(out).map_err(|e| SourceError::Failed {
+        getrandom::fill(out).map_err(|e| SourceError::Failed {
             id: self.info.id.clone(),
             reason: format!("getrandom failed: {e}"),
         })?;

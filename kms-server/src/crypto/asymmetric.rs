@@ -3,9 +3,17 @@
 //! Encryption draws its padding randomness from the pool; decryption is blinded with pool randomness. Every
 //! decryption failure is the same [`CryptoError::DecryptionFailed`], so callers cannot become a padding oracle
 //! through error messages.
+//!
+//! The private-key operation is constant time (`rsa` 0.10 on `crypto-bigint`'s constant-time Montgomery
+//! arithmetic; RUSTSEC-2023-0071, the Marvin attack on 0.9, is about that operation's timing). PKCS#1 v1.5
+//! decryption uses *implicit rejection* (draft-irtf-cfrg-rsa-guidance §7.2, the construction OpenSSL 3.2 ships):
+//! a ciphertext whose padding is wrong decrypts to a pseudo-random message derived from the private exponent
+//! and the ciphertext (HMAC-SHA-256 keyed with SHA-256(d), then an HMAC-based PRF for a length and the bytes),
+//! selected in constant time, so a bad padding is neither an error nor a different timing. The same bad
+//! ciphertext always gives the same message; only a ciphertext of the wrong length (public) is refused.
 
 use entropy::EntropyPool;
-use rsa::{Oaep, Pkcs1v15Encrypt};
+use rsa::Pkcs1v15Encrypt;
 use zeroize::Zeroizing;
 
 use super::hash::HashAlgorithm;
@@ -35,13 +43,23 @@ impl RsaEncryptionPadding {
     }
 }
 
-fn oaep(hash: HashAlgorithm, mgf1_hash: HashAlgorithm) -> Oaep {
-    Oaep {
-        digest: hash.dyn_digest(),
-        mgf_digest: mgf1_hash.dyn_digest(),
-        label: None,
-    }
+/// Runs `$body` with `$scheme` bound to an `rsa::Oaep` over `$hash` (label) and `$mgf1` (MGF1) with `$label`
+/// (an `Option<Box<[u8]>>`).
+macro_rules! with_oaep {
+    ($hash:expr, $mgf1:expr, $label:expr, $scheme:ident => $body:expr) => {
+        $crate::crypto::hash::with_digest!($hash, LabelHash => {
+            $crate::crypto::hash::with_digest!($mgf1, MaskHash => {
+                let $scheme = ::rsa::Oaep::<LabelHash, MaskHash> {
+                    digest: <LabelHash as ::sha2::Digest>::new(),
+                    mgf_digest: <MaskHash as ::sha2::Digest>::new(),
+                    label: $label,
+                };
+                $body
+            })
+        })
+    };
 }
+pub(crate) use with_oaep;
 
 /// The largest plaintext `key` can encrypt under `padding` (bytes).
 pub fn max_plaintext_len(
@@ -74,14 +92,15 @@ pub fn rsa_encrypt(
     }
     let result = pool.with_rng(|rng| match padding {
         RsaEncryptionPadding::Oaep { hash, mgf1_hash } => {
-            rsa_key.encrypt(rng, oaep(hash, mgf1_hash), plaintext)
+            with_oaep!(hash, mgf1_hash, None, scheme => rsa_key.encrypt(rng, scheme, plaintext))
         }
         RsaEncryptionPadding::Pkcs1v15 => rsa_key.encrypt(rng, Pkcs1v15Encrypt, plaintext),
     })?;
     result.map_err(|error| CryptoError::InvalidInput(format!("RSA encryption failed: {error}")))
 }
 
-/// Decrypts `ciphertext` with an RSA private key (blinded with pool randomness).
+/// Decrypts `ciphertext` with an RSA private key (blinded with pool randomness). PKCS#1 v1.5 with a bad padding
+/// returns the implicit-rejection message (see the module documentation), not an error.
 pub fn rsa_decrypt(
     pool: &EntropyPool,
     key: &PrivateKey,
@@ -91,7 +110,7 @@ pub fn rsa_decrypt(
     let rsa_key = key.as_rsa()?;
     let result = pool.with_rng(|rng| match padding {
         RsaEncryptionPadding::Oaep { hash, mgf1_hash } => {
-            rsa_key.decrypt_blinded(rng, oaep(hash, mgf1_hash), ciphertext)
+            with_oaep!(hash, mgf1_hash, None, scheme => rsa_key.decrypt_blinded(rng, scheme, ciphertext))
         }
         RsaEncryptionPadding::Pkcs1v15 => rsa_key.decrypt_blinded(rng, Pkcs1v15Encrypt, ciphertext),
     })?;

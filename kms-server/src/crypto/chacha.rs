@@ -14,7 +14,7 @@
 
 use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
 use chacha20::{ChaCha20, ChaCha20Legacy};
-use chacha20poly1305::aead::{AeadInPlace, KeyInit};
+use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
 use entropy::EntropyPool;
 use subtle::ConstantTimeEq;
@@ -100,6 +100,16 @@ pub fn chacha20_decrypt(
     Ok(plaintext)
 }
 
+/// A nonce [`aead_setup`] checked to be 12 bytes, as the AEAD's array type.
+fn nonce_array(nonce: &[u8]) -> Nonce {
+    Nonce::try_from(nonce).expect("aead_setup checked the nonce is 12 bytes")
+}
+
+/// A full 16-byte tag as the AEAD's array type.
+fn tag_array(tag: &[u8]) -> Tag {
+    Tag::try_from(tag).expect("only a full tag is passed")
+}
+
 fn aead_setup(key: &[u8], nonce: &[u8], tag_len: usize) -> Result<ChaCha20Poly1305, CryptoError> {
     check_key(key)?;
     if nonce.len() != DEFAULT_NONCE_LEN {
@@ -134,7 +144,7 @@ pub fn chacha20_poly1305_encrypt(
     let cipher = aead_setup(key, &iv, tag_len)?;
     let mut ciphertext = plaintext.to_vec();
     let mut full = cipher
-        .encrypt_in_place_detached(Nonce::from_slice(&iv), aad, &mut ciphertext)
+        .encrypt_inout_detached(&nonce_array(&iv), aad, (&mut ciphertext[..]).into())
         .map_err(|_| CryptoError::InvalidInput("ChaCha20-Poly1305 data too long".into()))?;
     let tag = full[..tag_len].to_vec();
     full.as_mut_slice().zeroize();
@@ -155,17 +165,17 @@ pub fn chacha20_poly1305_decrypt(
     tag: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     let cipher = aead_setup(key, nonce, tag.len())?;
-    let nonce = Nonce::from_slice(nonce);
+    let nonce = nonce_array(nonce);
     let mut plaintext = Zeroizing::new(ciphertext.to_vec());
     if tag.len() == FULL_TAG_LEN {
         cipher
-            .decrypt_in_place_detached(nonce, aad, &mut plaintext, Tag::from_slice(tag))
+            .decrypt_inout_detached(&nonce, aad, (&mut plaintext[..]).into(), &tag_array(tag))
             .map_err(|_| CryptoError::DecryptionFailed)?;
         return Ok(plaintext);
     }
     // A truncated tag: the crate checks full tags only, so recover the candidate plaintext (RFC 8439 encrypts
     // from block 1), seal it again to learn the full tag, and release the plaintext only if the prefix matches.
-    let mut keystream = ChaCha20::new_from_slices(key, nonce)
+    let mut keystream = ChaCha20::new_from_slices(key, &nonce)
         .map_err(|_| CryptoError::InvalidKey("ChaCha20-Poly1305 key length".into()))?;
     keystream
         .try_seek(BLOCK_LEN)
@@ -173,7 +183,7 @@ pub fn chacha20_poly1305_decrypt(
         .map_err(|_| overflow())?;
     let mut resealed = Zeroizing::new(plaintext.to_vec());
     let mut full = cipher
-        .encrypt_in_place_detached(nonce, aad, &mut resealed)
+        .encrypt_inout_detached(&nonce, aad, (&mut resealed[..]).into())
         .map_err(|_| overflow())?;
     let matches: bool = full[..tag.len()].ct_eq(tag).into();
     full.as_mut_slice().zeroize();
@@ -225,7 +235,7 @@ mod tests {
         let mut ciphertext = plaintext.to_vec();
         let cipher = aead_setup(&key, &nonce, 16).unwrap();
         let tag = cipher
-            .encrypt_in_place_detached(Nonce::from_slice(&nonce), &aad, &mut ciphertext)
+            .encrypt_inout_detached(&nonce_array(&nonce), &aad, (&mut ciphertext[..]).into())
             .unwrap();
         assert_eq!(hex::encode(tag), "1ae10b594f09e26a7e902ecbd0600691");
         assert_eq!(hex::encode(&ciphertext[..8]), "d31a8d34648e60db");

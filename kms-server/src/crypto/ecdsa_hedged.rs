@@ -1,53 +1,42 @@
-//! ECDSA signing on P-256 and P-384 with a hedged RFC 6979 nonce and the fixed-base table for k·G.
+//! ECDSA signing on P-256 and P-384 with a hedged RFC 6979 nonce.
 //!
-//! The nonce is the one `ecdsa` 0.16's `sign_prehash_with_rng` derives: k = RFC 6979 HMAC_DRBG(d, bits2field(h))
-//! with a field-sized string of fresh pool bytes as the "additional data" (RFC 6979 §3.6). A weak pool alone or a
-//! fault in the derivation alone cannot repeat or bias k.
+//! The nonce is k = RFC 6979 HMAC_DRBG(d, bits2field(h)) with a field-sized string of fresh pool bytes as the
+//! "additional data" (RFC 6979 §3.6), computed by `ecdsa::hazmat::sign_prehashed_rfc6979`; k·G uses the curve
+//! crate's precomputed base-point table (`p256`/`p384` 0.14, feature `precomputed-tables`). A weak pool alone or
+//! a fault in the derivation alone cannot repeat or bias k.
 //!
 //! Why not the crate's `SigningKey`: building one from a `SecretKey` computes the public key, a second full
-//! scalar multiplication per signature, and its k·G is variable-base. Here k·G comes from
-//! [`super::ec_fixed_base`] and nothing else is computed. The signature is the textbook (r, s) with no low-S
-//! normalisation, as before (ECDSA verifiers, OpenSSL included, accept both s and n - s).
+//! scalar multiplication per signature, and its `sign_prehash_with_rng` takes the digest as is, while KMIP
+//! clients may send a digest of any length (FIPS 186-5 truncates or left-pads it; under half the field size is
+//! refused here). The signature is the textbook (r, s) with no low-S normalisation (`NORMALIZE_S` is false for
+//! the NIST curves; ECDSA verifiers, OpenSSL included, accept both s and n - s).
+//!
+//! Until the move to the `elliptic-curve` 0.14 generation this module used a hand-written fixed-base table
+//! (`ec_fixed_base.rs`), because 0.13 had none; BENCHMARKS.md compares the two.
 
-use ecdsa::elliptic_curve::generic_array::typenum::Unsigned;
-use ecdsa::elliptic_curve::ops::{Invert, Reduce};
-use ecdsa::elliptic_curve::point::AffineCoordinates;
-use ecdsa::elliptic_curve::{
-    group::Curve as _, CurveArithmetic, FieldBytes, FieldBytesEncoding, FieldBytesSize, PrimeCurve,
-    PrimeField, Scalar,
-};
-use ecdsa::{Signature, SignatureSize};
+use ecdsa::elliptic_curve::array::typenum::Unsigned;
+use ecdsa::elliptic_curve::{CurveArithmetic, FieldBytes, FieldBytesSize, NonZeroScalar};
+use ecdsa::hazmat::sign_prehashed_rfc6979;
+use ecdsa::{EcdsaCurve, Signature};
 use entropy::EntropyPool;
-use p256::elliptic_curve::generic_array::ArrayLength;
-use sha2::digest::{core_api::BlockSizeUser, Digest, FixedOutput, FixedOutputReset};
+use sha2::digest::{block_api::BlockSizeUser, Digest};
 use sha2::{Sha256, Sha384};
 use zeroize::Zeroizing;
 
-use super::ec_fixed_base::{p256_mul_generator, p384_mul_generator};
 use super::CryptoError;
 
-/// A curve whose k·G has a fixed-base table, with the hash its RFC 6979 derivation uses (the one the `ecdsa`
-/// crate pairs with it, so nonces are derived exactly as before).
-trait HedgedCurve: PrimeCurve + CurveArithmetic {
-    type NonceDigest: Digest
-        + BlockSizeUser
-        + FixedOutput<OutputSize = FieldBytesSize<Self>>
-        + FixedOutputReset;
-    fn mul_generator(k: &Scalar<Self>) -> Self::ProjectivePoint;
+/// A curve with the hash its RFC 6979 derivation uses (the one the `ecdsa` crate pairs with it, so nonces are
+/// derived exactly as before).
+trait HedgedCurve: EcdsaCurve + CurveArithmetic {
+    type NonceDigest: Digest + BlockSizeUser;
 }
 
 impl HedgedCurve for p256::NistP256 {
     type NonceDigest = Sha256;
-    fn mul_generator(k: &p256::Scalar) -> p256::ProjectivePoint {
-        p256_mul_generator(k)
-    }
 }
 
 impl HedgedCurve for p384::NistP384 {
     type NonceDigest = Sha384;
-    fn mul_generator(k: &p384::Scalar) -> p384::ProjectivePoint {
-        p384_mul_generator(k)
-    }
 }
 
 /// Signs a message digest with a P-256 key (the digest of any length is truncated or left-padded to 32 bytes as
@@ -57,8 +46,7 @@ pub fn sign_p256(
     secret: &p256::SecretKey,
     prehash: &[u8],
 ) -> Result<p256::ecdsa::Signature, CryptoError> {
-    let d = Zeroizing::new(*secret.to_nonzero_scalar());
-    sign_hedged::<p256::NistP256>(pool, &d, prehash)
+    sign_hedged::<p256::NistP256>(pool, &secret.to_nonzero_scalar(), prehash)
 }
 
 /// Signs a message digest with a P-384 key (digest handled as for [`sign_p256`], 48-byte field).
@@ -67,69 +55,22 @@ pub fn sign_p384(
     secret: &p384::SecretKey,
     prehash: &[u8],
 ) -> Result<p384::ecdsa::Signature, CryptoError> {
-    let d = Zeroizing::new(*secret.to_nonzero_scalar());
-    sign_hedged::<p384::NistP384>(pool, &d, prehash)
+    sign_hedged::<p384::NistP384>(pool, &secret.to_nonzero_scalar(), prehash)
 }
 
 fn sign_hedged<C: HedgedCurve>(
     pool: &EntropyPool,
-    d: &Scalar<C>,
+    d: &NonZeroScalar<C>,
     prehash: &[u8],
-) -> Result<Signature<C>, CryptoError>
-where
-    SignatureSize<C>: ArrayLength<u8>,
-{
+) -> Result<Signature<C>, CryptoError> {
     let z = bits2field::<C>(prehash)?;
     let mut added_entropy = Zeroizing::new(FieldBytes::<C>::default());
     pool.fill(&mut added_entropy)?;
-    let k = hedged_nonce::<C>(d, &z, &added_entropy)?;
-    sign_with_nonce::<C>(d, &k, &z)
-}
-
-/// RFC 6979 §3.2 with §3.6's additional data, as `ecdsa::hazmat::SignPrimitive::try_sign_prehashed_rfc6979`
-/// computes it.
-fn hedged_nonce<C: HedgedCurve>(
-    d: &Scalar<C>,
-    z: &FieldBytes<C>,
-    added_entropy: &[u8],
-) -> Result<Zeroizing<Scalar<C>>, CryptoError> {
-    let d_bytes = Zeroizing::new(d.to_repr());
-    let k_bytes = Zeroizing::new(rfc6979::generate_k::<C::NonceDigest, _>(
-        &d_bytes,
-        &C::ORDER.encode_field_bytes(),
-        z,
-        added_entropy,
-    ));
-    // `generate_k` only returns values in [1, n-1]; a non-canonical encoding would be a bug in it.
-    Option::<Scalar<C>>::from(Scalar::<C>::from_repr((*k_bytes).clone()))
-        .map(Zeroizing::new)
-        .ok_or_else(|| {
-            CryptoError::InvalidInput("RFC 6979 produced a nonce outside the scalar field".into())
-        })
-}
-
-/// (r, s) for the secret `d`, nonce `k` and digest field bytes `z`: r = x(k·G) mod n, s = k⁻¹(z + r·d) mod n.
-fn sign_with_nonce<C: HedgedCurve>(
-    d: &Scalar<C>,
-    k: &Scalar<C>,
-    z: &FieldBytes<C>,
-) -> Result<Signature<C>, CryptoError>
-where
-    SignatureSize<C>: ArrayLength<u8>,
-{
-    let refused = |what: &str| CryptoError::InvalidInput(format!("ECDSA signing failed: {what}"));
-    let k_inverse =
-        Zeroizing::new(Option::<Scalar<C>>::from(k.invert()).ok_or_else(|| refused("zero nonce"))?);
-    let big_r = C::mul_generator(k).to_affine();
-    let r = <Scalar<C> as Reduce<C::Uint>>::reduce_bytes(&big_r.x());
-    let z = <Scalar<C> as Reduce<C::Uint>>::reduce_bytes(z);
-    let s = *k_inverse * (z + r * d);
-    // `from_scalars` refuses r = 0 or s = 0 (probability ~2^-256; the request can simply be retried).
-    Signature::from_scalars(r, s).map_err(|_| refused("r or s is zero"))
+    Ok(sign_prehashed_rfc6979::<C, C::NonceDigest>(d, &z, &added_entropy).0)
 }
 
 /// The digest as field bytes: its leftmost field-size bytes, or left-padded with zeros when shorter (the
-/// integer value FIPS 186-5 §6.4.1 uses); under half the field size is refused, as `ecdsa` does.
+/// integer value FIPS 186-5 §6.4.1 uses); under half the field size is refused, as `ecdsa` 0.16 did.
 fn bits2field<C: HedgedCurve>(prehash: &[u8]) -> Result<FieldBytes<C>, CryptoError> {
     let size = FieldBytesSize::<C>::USIZE;
     if prehash.len() < size / 2 {
@@ -148,8 +89,10 @@ fn bits2field<C: HedgedCurve>(prehash: &[u8]) -> Result<FieldBytes<C>, CryptoErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ecdsa::hazmat::SignPrimitive;
-    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    use ecdsa::elliptic_curve::ff::PrimeField;
+    use ecdsa::elliptic_curve::sec1::{FromSec1Point, ModulusSize, ToSec1Point};
+    use ecdsa::elliptic_curve::{AffinePoint, PublicKey};
+    use ecdsa::hazmat::{sign_prehashed, verify_prehashed};
 
     fn hex(text: &str) -> Vec<u8> {
         hex::decode(text.trim()).expect("hex in the test data")
@@ -176,33 +119,26 @@ mod tests {
         records
     }
 
-    fn scalar<C: HedgedCurve>(bytes: &[u8]) -> Scalar<C> {
-        Option::from(Scalar::<C>::from_repr(FieldBytes::<C>::clone_from_slice(
-            bytes,
-        )))
-        .expect("canonical scalar")
+    fn scalar<C: HedgedCurve>(bytes: &[u8]) -> NonZeroScalar<C> {
+        let repr = FieldBytes::<C>::try_from(bytes).expect("field-sized scalar");
+        Option::from(NonZeroScalar::<C>::from_repr(repr)).expect("canonical non-zero scalar")
     }
 
     fn check_siggen<C: HedgedCurve>(text: &str) -> usize
     where
-        SignatureSize<C>: ArrayLength<u8>,
-        C::AffinePoint: ToEncodedPoint<C>,
-        FieldBytesSize<C>: p256::elliptic_curve::sec1::ModulusSize,
+        AffinePoint<C>: FromSec1Point<C> + ToSec1Point<C>,
+        FieldBytesSize<C>: ModulusSize,
     {
         let records = siggen_records(text);
         for [msg, d, qx, qy, k, r, s] in &records {
             let d = scalar::<C>(d);
-            let public = C::mul_generator(&d).to_affine().to_encoded_point(false);
+            let public = PublicKey::<C>::from_secret_scalar(&d).to_sec1_point(false);
             assert_eq!(public.x().unwrap().as_slice(), qx.as_slice(), "Qx for d");
             assert_eq!(public.y().unwrap().as_slice(), qy.as_slice(), "Qy for d");
             let z = bits2field::<C>(&C::NonceDigest::digest(msg)).unwrap();
-            let signature = sign_with_nonce::<C>(&d, &scalar::<C>(k), &z).unwrap();
-            let (expected_r, expected_s) = (
-                FieldBytes::<C>::clone_from_slice(r),
-                FieldBytes::<C>::clone_from_slice(s),
-            );
-            assert_eq!(signature.r().to_repr(), expected_r, "R");
-            assert_eq!(signature.s().to_repr(), expected_s, "S");
+            let (signature, _) = sign_prehashed::<C>(&d, &scalar::<C>(k), &z).unwrap();
+            assert_eq!(signature.r().to_repr().as_slice(), r.as_slice(), "R");
+            assert_eq!(signature.s().to_repr().as_slice(), s.as_slice(), "S");
         }
         records.len()
     }
@@ -230,56 +166,35 @@ mod tests {
             (&b"test"[..], "f1abb023518351cd71d881567b1ea663ed3efcf6c5132b354f28d3b0b7d38367019f4113742a2b14bd25926b49c649155f267e60d3814b4c0cc84250e46f0083"),
         ] {
             let z = bits2field::<p256::NistP256>(&Sha256::digest(message)).unwrap();
-            let k = hedged_nonce::<p256::NistP256>(&d, &z, &[]).unwrap();
-            let signature = sign_with_nonce::<p256::NistP256>(&d, &k, &z).unwrap();
+            let (signature, _) = sign_prehashed_rfc6979::<p256::NistP256, Sha256>(&d, &z, &[]);
             assert_eq!(signature.to_bytes().as_slice(), hex(expected).as_slice());
         }
     }
 
-    /// With the same added entropy, the nonce and signature are exactly what `ecdsa` 0.16 (the previous signing
-    /// path) produces, for every digest length the server accepts.
+    /// Hedged signatures verify for every digest length the server accepts, and two signatures of the same
+    /// digest differ (the pool's bytes enter the nonce).
     #[test]
-    fn hedged_signatures_equal_the_ecdsa_crates_for_the_same_added_entropy() {
+    fn hedged_signatures_verify_and_differ_for_the_same_digest() {
         let pool = EntropyPool::new(entropy::EntropyConfig::default()).unwrap();
-        for round in 0u8..8 {
-            let secret = p256::SecretKey::from_slice(&[round.wrapping_add(1); 32]).unwrap();
-            let d = *secret.to_nonzero_scalar();
-            let secret384 = p384::SecretKey::from_slice(&[round.wrapping_add(7); 48]).unwrap();
-            let d384 = *secret384.to_nonzero_scalar();
-            for digest_len in [20usize, 28, 32, 48, 64] {
-                let digest: Vec<u8> = (0..digest_len)
-                    .map(|i| (i as u8) ^ round.wrapping_mul(31))
-                    .collect();
-                let mut added = [0u8; 48];
-                pool.fill(&mut added).unwrap();
-
-                let z = bits2field::<p256::NistP256>(&digest).unwrap();
-                let ours = sign_with_nonce::<p256::NistP256>(
-                    &d,
-                    &hedged_nonce::<p256::NistP256>(&d, &z, &added[..32]).unwrap(),
-                    &z,
-                )
-                .unwrap();
-                let theirs = d
-                    .try_sign_prehashed_rfc6979::<Sha256>(&z, &added[..32])
-                    .unwrap()
-                    .0;
-                assert_eq!(ours, theirs, "P-256, {digest_len}-byte digest");
-
-                if digest_len >= 24 {
-                    let z = bits2field::<p384::NistP384>(&digest).unwrap();
-                    let ours = sign_with_nonce::<p384::NistP384>(
-                        &d384,
-                        &hedged_nonce::<p384::NistP384>(&d384, &z, &added).unwrap(),
-                        &z,
-                    )
-                    .unwrap();
-                    let theirs = d384
-                        .try_sign_prehashed_rfc6979::<Sha384>(&z, &added)
-                        .unwrap()
-                        .0;
-                    assert_eq!(ours, theirs, "P-384, {digest_len}-byte digest");
-                }
+        let secret = p256::SecretKey::from_slice(&[7; 32]).unwrap();
+        let secret384 = p384::SecretKey::from_slice(&[9; 48]).unwrap();
+        for digest_len in [20usize, 28, 32, 48, 64] {
+            let digest: Vec<u8> = (0..digest_len).map(|i| i as u8).collect();
+            let first = sign_p256(&pool, &secret, &digest).unwrap();
+            let second = sign_p256(&pool, &secret, &digest).unwrap();
+            assert_ne!(first, second, "P-256, {digest_len}-byte digest");
+            let z = bits2field::<p256::NistP256>(&digest).unwrap();
+            let q = secret.public_key().to_projective();
+            assert!(verify_prehashed(&q, &z, &first).is_ok());
+            assert!(verify_prehashed(&q, &z, &second).is_ok());
+            if digest_len >= 24 {
+                let signature = sign_p384(&pool, &secret384, &digest).unwrap();
+                let z = bits2field::<p384::NistP384>(&digest).unwrap();
+                let q = secret384.public_key().to_projective();
+                assert!(
+                    verify_prehashed(&q, &z, &signature).is_ok(),
+                    "P-384, {digest_len}"
+                );
             }
         }
     }

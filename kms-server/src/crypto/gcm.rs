@@ -6,7 +6,7 @@
 //! `t` bytes of E(K, J0) ⊕ S. The test suite checks this module against `aes-gcm` for 96-bit IVs and against the
 //! McGrew–Viega vectors and OpenSSL for the others.
 
-use aes::cipher::{BlockCipher, BlockEncrypt, InnerIvInit, KeyInit, StreamCipher};
+use aes::cipher::{BlockCipherEncrypt, BlockSizeUser, InnerIvInit, KeyInit, StreamCipher};
 use aes::{Aes128, Aes192, Aes256, Block};
 use ghash::universal_hash::UniversalHash;
 use ghash::GHash;
@@ -79,9 +79,13 @@ fn check_parameters(iv: &[u8], data_len: usize, tag_len: usize) -> Result<(), Cr
     Ok(())
 }
 
-trait Aes: BlockCipher<BlockSize = aes::cipher::consts::U16> + BlockEncrypt + KeyInit + Clone {}
-impl<T: BlockCipher<BlockSize = aes::cipher::consts::U16> + BlockEncrypt + KeyInit + Clone> Aes
-    for T
+trait Aes:
+    BlockSizeUser<BlockSize = aes::cipher::consts::U16> + BlockCipherEncrypt + KeyInit + Clone
+{
+}
+impl<
+        T: BlockSizeUser<BlockSize = aes::cipher::consts::U16> + BlockCipherEncrypt + KeyInit + Clone,
+    > Aes for T
 {
 }
 

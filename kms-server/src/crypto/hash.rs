@@ -25,18 +25,37 @@ impl HashAlgorithm {
             Self::Sha512 => 64,
         }
     }
-
-    /// A boxed `DynDigest` of this algorithm (what `rsa`'s OAEP padding takes).
-    pub(crate) fn dyn_digest(self) -> Box<dyn sha2::digest::DynDigest + Send + Sync> {
-        match self {
-            Self::Sha1 => Box::new(Sha1::new()),
-            Self::Sha224 => Box::new(Sha224::new()),
-            Self::Sha256 => Box::new(Sha256::new()),
-            Self::Sha384 => Box::new(Sha384::new()),
-            Self::Sha512 => Box::new(Sha512::new()),
-        }
-    }
 }
+
+/// Runs `$body` with the type alias `$digest` naming the hash type of `$algorithm` (the `rsa` crate's OAEP and
+/// PSS paddings are generic over the hash since 0.10, while KMIP picks it per request).
+macro_rules! with_digest {
+    ($algorithm:expr, $digest:ident => $body:expr) => {
+        match $algorithm {
+            $crate::crypto::hash::HashAlgorithm::Sha1 => {
+                type $digest = ::sha1::Sha1;
+                $body
+            }
+            $crate::crypto::hash::HashAlgorithm::Sha224 => {
+                type $digest = ::sha2::Sha224;
+                $body
+            }
+            $crate::crypto::hash::HashAlgorithm::Sha256 => {
+                type $digest = ::sha2::Sha256;
+                $body
+            }
+            $crate::crypto::hash::HashAlgorithm::Sha384 => {
+                type $digest = ::sha2::Sha384;
+                $body
+            }
+            $crate::crypto::hash::HashAlgorithm::Sha512 => {
+                type $digest = ::sha2::Sha512;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_digest;
 
 /// The digest of `data`.
 pub fn digest(algorithm: HashAlgorithm, data: &[u8]) -> Vec<u8> {

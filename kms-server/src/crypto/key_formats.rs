@@ -8,7 +8,7 @@ use rsa::pkcs1::{
 };
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use rsa::traits::{PrivateKeyParts, PublicKeyParts};
-use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
+use rsa::{BoxedUint, PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 use zeroize::Zeroizing;
 
 use super::keygen::{EcCurve, PrivateKey, PublicKey};
@@ -97,7 +97,7 @@ impl PrivateKey {
     /// Parses a PKCS#8 `PrivateKeyInfo` (RSA, EC P-256/P-384, Ed25519), choosing the type from its algorithm.
     pub fn from_pkcs8_der(der_bytes: &[u8]) -> Result<Self, CryptoError> {
         const WHAT: &str = "PKCS#8 private key";
-        let info = rsa::pkcs8::PrivateKeyInfo::try_from(der_bytes)
+        let info = rsa::pkcs8::PrivateKeyInfoRef::try_from(der_bytes)
             .map_err(|e| CryptoError::malformed(WHAT, e))?;
         let algorithm = info.algorithm.oid;
         if algorithm == OID_RSA_ENCRYPTION {
@@ -115,8 +115,12 @@ impl PrivateKey {
                 CryptoError::malformed(WHAT, format!("EC key without a named curve: {e}"))
             })?;
             let curve = curve_from_oid(curve)?;
-            return ec_private_key_from_sec1(curve, info.private_key, EmbeddedPublicKey::Check)
-                .map_err(|e| CryptoError::malformed(WHAT, e));
+            return ec_private_key_from_sec1(
+                curve,
+                info.private_key.as_bytes(),
+                EmbeddedPublicKey::Check,
+            )
+            .map_err(|e| CryptoError::malformed(WHAT, e));
         }
         Err(CryptoError::Unsupported(format!(
             "private key algorithm {algorithm}"
@@ -188,8 +192,8 @@ impl PrivateKey {
                 primes.len()
             )));
         };
-        let precomputed = |value: Option<&BigUint>, name: &str| {
-            value.map(|v| zeroizing(&v.to_bytes_be())).ok_or_else(|| {
+        let precomputed = |value: Option<&BoxedUint>, name: &str| {
+            value.map(secret_bytes).ok_or_else(|| {
                 CryptoError::InvalidKey(format!("RSA key without a precomputed {name}"))
             })
         };
@@ -197,14 +201,14 @@ impl PrivateKey {
             .crt_coefficient()
             .ok_or_else(|| CryptoError::InvalidKey("RSA key without a CRT coefficient".into()))?;
         Ok(TransparentRsaPrivateKey {
-            modulus: key.n().to_bytes_be(),
-            public_exponent: key.e().to_bytes_be(),
-            private_exponent: zeroizing(&key.d().to_bytes_be()),
-            p: Some(zeroizing(&p.to_bytes_be())),
-            q: Some(zeroizing(&q.to_bytes_be())),
+            modulus: key.n_bytes().into_vec(),
+            public_exponent: key.e_bytes().into_vec(),
+            private_exponent: secret_bytes(key.d()),
+            p: Some(secret_bytes(p.as_ref())),
+            q: Some(secret_bytes(q.as_ref())),
             prime_exponent_p: Some(precomputed(key.dp(), "dP")?),
             prime_exponent_q: Some(precomputed(key.dq(), "dQ")?),
-            crt_coefficient: Some(zeroizing(&qinv.to_bytes_be())),
+            crt_coefficient: Some(secret_bytes(&qinv)),
         })
     }
 
@@ -213,7 +217,7 @@ impl PrivateKey {
         components: &TransparentRsaPrivateKey,
     ) -> Result<Self, CryptoError> {
         let primes = match (&components.p, &components.q) {
-            (Some(p), Some(q)) => vec![BigUint::from_bytes_be(p), BigUint::from_bytes_be(q)],
+            (Some(p), Some(q)) => vec![uint(p), uint(q)],
             (None, None) => Vec::new(),
             _ => {
                 return Err(CryptoError::InvalidKey(
@@ -222,9 +226,9 @@ impl PrivateKey {
             }
         };
         let key = RsaPrivateKey::from_components(
-            BigUint::from_bytes_be(&components.modulus),
-            BigUint::from_bytes_be(&components.public_exponent),
-            BigUint::from_bytes_be(&components.private_exponent),
+            uint(&components.modulus),
+            uint(&components.public_exponent),
+            uint(&components.private_exponent),
             primes,
         )
         .map_err(|e| CryptoError::InvalidKey(format!("inconsistent RSA components: {e}")))?;
@@ -341,19 +345,16 @@ impl PublicKey {
     pub fn to_transparent_rsa(&self) -> Result<TransparentRsaPublicKey, CryptoError> {
         let key = self.as_rsa()?;
         Ok(TransparentRsaPublicKey {
-            modulus: key.n().to_bytes_be(),
-            public_exponent: key.e().to_bytes_be(),
+            modulus: key.n_bytes().into_vec(),
+            public_exponent: key.e_bytes().into_vec(),
         })
     }
 
     /// Builds an RSA public key from n and e (the `rsa` crate's size and exponent limits apply).
     pub fn from_transparent_rsa(components: &TransparentRsaPublicKey) -> Result<Self, CryptoError> {
-        RsaPublicKey::new(
-            BigUint::from_bytes_be(&components.modulus),
-            BigUint::from_bytes_be(&components.public_exponent),
-        )
-        .map(Self::Rsa)
-        .map_err(|e| CryptoError::InvalidKey(format!("RSA public key: {e}")))
+        RsaPublicKey::new(uint(&components.modulus), uint(&components.public_exponent))
+            .map(Self::Rsa)
+            .map_err(|e| CryptoError::InvalidKey(format!("RSA public key: {e}")))
     }
 
     /// The transparent EC components (EC keys only): curve and uncompressed Q.
@@ -420,6 +421,23 @@ fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     &bytes[first..]
 }
 
+/// An unsigned big-endian integer of any length (leading zeros allowed) as a `BoxedUint` of that many bytes of
+/// precision; the `rsa` crate resizes the components to the modulus's width itself.
+fn uint(bytes: &[u8]) -> BoxedUint {
+    if bytes.is_empty() {
+        return BoxedUint::zero();
+    }
+    BoxedUint::from_be_slice_vartime(bytes)
+}
+
+/// A secret RSA component as minimal big-endian bytes (the KMIP Big Integer form), wiped on drop.
+fn secret_bytes(value: &BoxedUint) -> Zeroizing<Vec<u8>> {
+    let mut bytes = value.to_be_bytes();
+    let out = zeroizing(strip_leading_zeros(&bytes));
+    zeroize::Zeroize::zeroize(&mut bytes[..]);
+    out
+}
+
 /// An EC private key from its SEC1 `ECPrivateKey` (the inside of a PKCS#8 EC key) on `curve`, with the same
 /// checks as the curve crates' PKCS#8 decoding (curve parameters, scalar range, embedded public key), but the
 /// embedded public key is checked with the fixed-base table: the crates' variable-base check was most of the
@@ -429,7 +447,7 @@ fn ec_private_key_from_sec1(
     sec1_der: &[u8],
     embedded: EmbeddedPublicKey,
 ) -> Result<PrivateKey, String> {
-    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    use p256::elliptic_curve::sec1::ToSec1Point;
 
     let ec = sec1::EcPrivateKey::try_from(sec1_der).map_err(|e| e.to_string())?;
     let expected_oid = match curve {
@@ -458,8 +476,8 @@ fn ec_private_key_from_sec1(
     // embedded one uses; computed only when it is compared.
     let derived = || -> Result<Vec<u8>, String> {
         Ok(match key.public_key() {
-            PublicKey::EcP256(public) => public.to_encoded_point(compress).as_bytes().to_vec(),
-            PublicKey::EcP384(public) => public.to_encoded_point(compress).as_bytes().to_vec(),
+            PublicKey::EcP256(public) => public.to_sec1_point(compress).as_bytes().to_vec(),
+            PublicKey::EcP384(public) => public.to_sec1_point(compress).as_bytes().to_vec(),
             _ => return Err("not an EC key".into()),
         })
     };
@@ -486,7 +504,7 @@ impl PrivateKey {
     /// Parses a PKCS#8 private key read back from the sealed store (see [`EmbeddedPublicKey::Trusted`]).
     pub fn from_stored_pkcs8_der(der_bytes: &[u8]) -> Result<Self, CryptoError> {
         const WHAT: &str = "PKCS#8 private key";
-        let info = rsa::pkcs8::PrivateKeyInfo::try_from(der_bytes)
+        let info = rsa::pkcs8::PrivateKeyInfoRef::try_from(der_bytes)
             .map_err(|e| CryptoError::malformed(WHAT, e))?;
         if info.algorithm.oid != OID_EC_PUBLIC_KEY {
             return Self::from_pkcs8_der(der_bytes);
@@ -496,7 +514,7 @@ impl PrivateKey {
         })?;
         ec_private_key_from_sec1(
             curve_from_oid(curve)?,
-            info.private_key,
+            info.private_key.as_bytes(),
             EmbeddedPublicKey::Trusted,
         )
         .map_err(|e| CryptoError::malformed(WHAT, e))

@@ -4,8 +4,9 @@
 //! that fails closed yields [`CryptoError::Entropy`] and no key.
 
 use entropy::EntropyPool;
+use p256::elliptic_curve::Generate;
 use rsa::traits::PublicKeyParts;
-use rsa::{BigUint, RsaPrivateKey, RsaPublicKey};
+use rsa::{BoxedUint, PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 use zeroize::Zeroizing;
 
 use super::CryptoError;
@@ -64,8 +65,8 @@ impl PrivateKey {
     pub fn public_key(&self) -> PublicKey {
         match self {
             Self::Rsa(key) => PublicKey::Rsa(key.to_public_key()),
-            Self::EcP256(key) => PublicKey::EcP256(super::ec_fixed_base::p256_public_key(key)),
-            Self::EcP384(key) => PublicKey::EcP384(super::ec_fixed_base::p384_public_key(key)),
+            Self::EcP256(key) => PublicKey::EcP256(key.public_key()),
+            Self::EcP384(key) => PublicKey::EcP384(key.public_key()),
             Self::Ed25519(key) => PublicKey::Ed25519(key.verifying_key()),
         }
     }
@@ -74,7 +75,7 @@ impl PrivateKey {
     pub fn spec(&self) -> KeyPairSpec {
         match self {
             Self::Rsa(key) => KeyPairSpec::Rsa {
-                bits: key.n().bits(),
+                bits: rsa_bits(key.as_ref()),
             },
             Self::EcP256(_) => KeyPairSpec::Ec(EcCurve::P256),
             Self::EcP384(_) => KeyPairSpec::Ec(EcCurve::P384),
@@ -106,7 +107,7 @@ impl PublicKey {
     pub fn spec(&self) -> KeyPairSpec {
         match self {
             Self::Rsa(key) => KeyPairSpec::Rsa {
-                bits: key.n().bits(),
+                bits: rsa_bits(key),
             },
             Self::EcP256(_) => KeyPairSpec::Ec(EcCurve::P256),
             Self::EcP384(_) => KeyPairSpec::Ec(EcCurve::P384),
@@ -131,15 +132,18 @@ pub fn generate_key_pair(pool: &EntropyPool, spec: KeyPairSpec) -> Result<Privat
         KeyPairSpec::Rsa { bits } => {
             generate_rsa(pool, bits).map(|key| PrivateKey::Rsa(Box::new(key)))
         }
-        KeyPairSpec::Ec(EcCurve::P256) => {
-            Ok(PrivateKey::EcP256(pool.with_rng(p256::SecretKey::random)?))
+        KeyPairSpec::Ec(EcCurve::P256) => Ok(PrivateKey::EcP256(
+            p256::SecretKey::try_generate_from_rng(&mut pool.try_rng())?,
+        )),
+        KeyPairSpec::Ec(EcCurve::P384) => Ok(PrivateKey::EcP384(
+            p384::SecretKey::try_generate_from_rng(&mut pool.try_rng())?,
+        )),
+        // `ed25519-dalek` takes only an infallible RNG: the panicking adapter under `with_rng`.
+        KeyPairSpec::Ed25519 => {
+            Ok(PrivateKey::Ed25519(Box::new(pool.with_rng(|rng| {
+                ed25519_dalek::SigningKey::generate(rng)
+            })?)))
         }
-        KeyPairSpec::Ec(EcCurve::P384) => {
-            Ok(PrivateKey::EcP384(pool.with_rng(p384::SecretKey::random)?))
-        }
-        KeyPairSpec::Ed25519 => Ok(PrivateKey::Ed25519(Box::new(
-            pool.with_rng(ed25519_dalek::SigningKey::generate)?,
-        ))),
     }
 }
 
@@ -149,12 +153,19 @@ fn generate_rsa(pool: &EntropyPool, bits: usize) -> Result<RsaPrivateKey, Crypto
             "RSA key size {bits} bits (supported: {RSA_KEY_SIZES:?})"
         )));
     }
-    let exponent = BigUint::from(RSA_PUBLIC_EXPONENT);
-    pool.with_rng(|rng| RsaPrivateKey::new_with_exp(rng, bits, &exponent))?
+    let exponent = BoxedUint::from(RSA_PUBLIC_EXPONENT);
+    // Under `with_rng` (not `try_rng`): the `rsa` crate turns a refused draw into `Error::Rng` and drops the
+    // pool's error, while the panicking adapter brings the pool's error back.
+    pool.with_rng(|rng| RsaPrivateKey::new_with_exp(rng, bits, exponent))?
         .map_err(|error| CryptoError::InvalidKey(format!("RSA key generation failed: {error}")))
 }
 
 /// Generates an AES key of 128, 192 or 256 bits.
+/// The modulus length of an RSA key, in bits.
+pub(crate) fn rsa_bits(key: &impl PublicKeyParts) -> usize {
+    key.n().bit_width_vartime() as usize
+}
+
 pub fn generate_aes_key(
     pool: &EntropyPool,
     bits: usize,
@@ -173,7 +184,7 @@ pub fn generate_hmac_key(
     pool: &EntropyPool,
     bits: usize,
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    if bits % 8 != 0 || !(112..=8192).contains(&bits) {
+    if !bits.is_multiple_of(8) || !(112..=8192).contains(&bits) {
         return Err(CryptoError::Unsupported(format!(
             "HMAC key length {bits} bits (a multiple of 8 from 112 to 8192)"
         )));

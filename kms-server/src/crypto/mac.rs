@@ -41,7 +41,8 @@ fn keyed<M: Mac + hmac::digest::KeyInit>(key: &[u8]) -> Result<M, CryptoError> {
             "an HMAC key must not be empty".into(),
         ));
     }
-    <M as Mac>::new_from_slice(key).map_err(|_| CryptoError::InvalidKey("HMAC key rejected".into()))
+    <M as hmac::digest::KeyInit>::new_from_slice(key)
+        .map_err(|_| CryptoError::InvalidKey("HMAC key rejected".into()))
 }
 
 /// HMAC of `data` under `key`.

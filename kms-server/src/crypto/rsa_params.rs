@@ -4,11 +4,12 @@
 
 use entropy::EntropyPool;
 use rsa::traits::PublicKeyParts;
-use rsa::{Oaep, Pss};
+use rsa::Pss;
 use zeroize::Zeroizing;
 
-use super::hash::HashAlgorithm;
-use super::keygen::{PrivateKey, PublicKey};
+use super::asymmetric::with_oaep;
+use super::hash::{with_digest, HashAlgorithm};
+use super::keygen::{rsa_bits, PrivateKey, PublicKey};
 use super::signature::SignInput;
 use super::CryptoError;
 
@@ -21,20 +22,9 @@ pub struct OaepParams {
 }
 
 impl OaepParams {
-    fn scheme(&self) -> Result<Oaep, CryptoError> {
-        // The `rsa` crate carries the label as a String; labels are almost always text.
-        let label = if self.label.is_empty() {
-            None
-        } else {
-            Some(String::from_utf8(self.label.clone()).map_err(|_| {
-                CryptoError::Unsupported("an OAEP label (P Source) that is not UTF-8 text".into())
-            })?)
-        };
-        Ok(Oaep {
-            digest: self.hash.dyn_digest(),
-            mgf_digest: self.mgf1_hash.dyn_digest(),
-            label,
-        })
+    /// The label as the `rsa` crate carries it (any bytes since 0.10; absent when empty).
+    fn label(&self) -> Option<Box<[u8]>> {
+        (!self.label.is_empty()).then(|| self.label.clone().into_boxed_slice())
     }
 }
 
@@ -55,9 +45,11 @@ pub fn oaep_encrypt(
             plaintext.len()
         )));
     }
-    let scheme = params.scheme()?;
-    pool.with_rng(|rng| rsa_key.encrypt(rng, scheme, plaintext))?
-        .map_err(|e| CryptoError::InvalidInput(format!("RSA encryption failed: {e}")))
+    let (hash, mgf1_hash, label) = (params.hash, params.mgf1_hash, params.label());
+    let encrypted = pool.with_rng(
+        |rng| with_oaep!(hash, mgf1_hash, label, scheme => rsa_key.encrypt(rng, scheme, plaintext)),
+    )?;
+    encrypted.map_err(|e| CryptoError::InvalidInput(format!("RSA encryption failed: {e}")))
 }
 
 /// RSAES-OAEP decryption with a label; every failure is [`CryptoError::DecryptionFailed`].
@@ -68,15 +60,18 @@ pub fn oaep_decrypt(
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     let rsa_key = key.as_rsa()?;
-    let scheme = params.scheme()?;
-    pool.with_rng(|rng| rsa_key.decrypt_blinded(rng, scheme, ciphertext))?
+    let (hash, mgf1_hash, label) = (params.hash, params.mgf1_hash, params.label());
+    let decrypted = pool.with_rng(|rng| {
+        with_oaep!(hash, mgf1_hash, label, scheme => rsa_key.decrypt_blinded(rng, scheme, ciphertext))
+    })?;
+    decrypted
         .map(Zeroizing::new)
         .map_err(|_| CryptoError::DecryptionFailed)
 }
 
 /// The largest PSS salt a key allows with `hash`: emLen - hLen - 2, emLen = ceil((modBits - 1) / 8).
 pub fn pss_max_salt_len(key: &PublicKey, hash: HashAlgorithm) -> Result<usize, CryptoError> {
-    let bits = key.as_rsa()?.n().bits();
+    let bits = rsa_bits(key.as_rsa()?);
     Ok(bits
         .saturating_sub(1)
         .div_ceil(8)
@@ -111,13 +106,10 @@ pub fn pss_sign(
     }
     let digest = digest_of(input, hash)?;
     let rsa_key = key.as_rsa()?;
-    let scheme = Pss {
-        blinded: false,
-        digest: hash.dyn_digest(),
-        salt_len,
-    };
-    pool.with_rng(|rng| rsa_key.sign_with_rng(rng, scheme, &digest))?
-        .map_err(|e| CryptoError::InvalidInput(format!("signing failed: {e}")))
+    pool.with_rng(|rng| {
+        with_digest!(hash, D => rsa_key.sign_with_rng(rng, Pss::<D>::new_with_salt(salt_len), &digest))
+    })?
+    .map_err(|e| CryptoError::InvalidInput(format!("signing failed: {e}")))
 }
 
 /// RSASSA-PSS verification with an explicit salt length.
@@ -129,12 +121,8 @@ pub fn pss_verify(
     signature: &[u8],
 ) -> Result<bool, CryptoError> {
     let digest = digest_of(input, hash)?;
-    let scheme = Pss {
-        blinded: false,
-        digest: hash.dyn_digest(),
-        salt_len,
-    };
-    Ok(key.as_rsa()?.verify(scheme, &digest, signature).is_ok())
+    let rsa_key = key.as_rsa()?;
+    Ok(with_digest!(hash, D => rsa_key.verify(Pss::<D>::new_with_salt(salt_len), &digest, signature)).is_ok())
 }
 
 #[cfg(test)]

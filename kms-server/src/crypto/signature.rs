@@ -8,14 +8,13 @@
 
 use entropy::EntropyPool;
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
-use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Sign, Pss};
 use sha1::Sha1;
 use sha2::{Sha224, Sha256, Sha384, Sha512};
 
 use super::ecdsa_hedged;
-use super::hash::{self, HashAlgorithm};
-use super::keygen::{EcCurve, PrivateKey, PublicKey};
+use super::hash::{self, with_digest, HashAlgorithm};
+use super::keygen::{rsa_bits, EcCurve, PrivateKey, PublicKey};
 use super::CryptoError;
 
 /// A signature scheme with its hash.
@@ -81,14 +80,6 @@ fn pkcs1v15_scheme(algorithm: HashAlgorithm) -> Pkcs1v15Sign {
     }
 }
 
-fn pss_scheme(algorithm: HashAlgorithm, salt_len: usize) -> Pss {
-    Pss {
-        blinded: false,
-        digest: algorithm.dyn_digest(),
-        salt_len,
-    }
-}
-
 fn wrong_key(algorithm: SignatureAlgorithm, key: impl std::fmt::Debug) -> CryptoError {
     CryptoError::InvalidKey(format!("{algorithm:?} cannot use a {key:?} key"))
 }
@@ -118,12 +109,12 @@ pub fn sign(
         }
         (SignatureAlgorithm::RsaPss(hash), PrivateKey::Rsa(rsa_key)) => {
             let digest = input.digest(hash)?;
-            pool.with_rng(|rng| {
-                rsa_key.sign_with_rng(rng, pss_scheme(hash, hash.output_len()), &digest)
-            })?
+            pool.with_rng(
+                |rng| with_digest!(hash, D => rsa_key.sign_with_rng(rng, Pss::<D>::new(), &digest)),
+            )?
             .map_err(|e| failed(&e))
         }
-        // Same hedged RFC 6979 nonce as `ecdsa`'s `sign_prehash_with_rng`, with k·G from a fixed-base table
+        // Hedged RFC 6979 nonce (pool bytes as additional data), k·G from the curve crate.s precomputed table
         // (see `ecdsa_hedged` for why).
         (SignatureAlgorithm::Ecdsa(hash), PrivateKey::EcP256(secret)) => {
             let digest = input.digest(hash)?;
@@ -172,11 +163,10 @@ pub fn verify(
         (SignatureAlgorithm::RsaPss(hash), PublicKey::Rsa(rsa_key)) => {
             let digest = input.digest(hash)?;
             // emLen = ceil((modBits - 1) / 8); the largest salt leaves room for the hash and two bytes.
-            let em_len = (rsa_key.n().bits() - 1).div_ceil(8);
+            let em_len = (rsa_bits(rsa_key) - 1).div_ceil(8);
             let max_salt = em_len.saturating_sub(hash.output_len() + 2);
             Ok([hash.output_len(), max_salt].into_iter().any(|salt_len| {
-                rsa_key
-                    .verify(pss_scheme(hash, salt_len), &digest, signature)
+                with_digest!(hash, D => rsa_key.verify(Pss::<D>::new_with_salt(salt_len), &digest, signature))
                     .is_ok()
             }))
         }

@@ -3,7 +3,7 @@
 //! AES-128/192/256. When the caller gives no IV, one is drawn from the pool and returned.
 
 use aes::cipher::block_padding::{NoPadding, Pkcs7};
-use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyInit, KeyIvInit, StreamCipher};
+use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyInit, KeyIvInit, StreamCipher};
 use aes::{Aes128, Aes192, Aes256};
 use entropy::EntropyPool;
 use zeroize::Zeroizing;
@@ -98,7 +98,7 @@ fn check_iv(iv: &[u8], mode: &str) -> Result<(), CryptoError> {
 }
 
 fn check_unpadded(len: usize, mode: &str) -> Result<(), CryptoError> {
-    if len % BLOCK_LEN != 0 {
+    if !len.is_multiple_of(BLOCK_LEN) {
         return Err(CryptoError::InvalidInput(format!(
             "AES-{mode} without padding needs a multiple of 16 bytes, got {len}"
         )));
@@ -143,8 +143,8 @@ pub fn aes_cbc_encrypt(
     let ciphertext = with_aes!(key, C => {
         let encryptor = cbc::Encryptor::<C>::new_from_slices(key, &iv).map_err(|_| aes_key_length_error(key.len()))?;
         Ok(match padding {
-            Padding::Pkcs5 => encryptor.encrypt_padded_vec_mut::<Pkcs7>(plaintext),
-            Padding::None => encryptor.encrypt_padded_vec_mut::<NoPadding>(plaintext),
+            Padding::Pkcs5 => encryptor.encrypt_padded_vec::<Pkcs7>(plaintext),
+            Padding::None => encryptor.encrypt_padded_vec::<NoPadding>(plaintext),
         })
     })?;
     Ok(IvCiphertext { iv, ciphertext })
@@ -162,8 +162,8 @@ pub fn aes_cbc_decrypt(
     with_aes!(key, C => {
         let decryptor = cbc::Decryptor::<C>::new_from_slices(key, iv).map_err(|_| aes_key_length_error(key.len()))?;
         match padding {
-            Padding::Pkcs5 => decryptor.decrypt_padded_vec_mut::<Pkcs7>(ciphertext),
-            Padding::None => decryptor.decrypt_padded_vec_mut::<NoPadding>(ciphertext),
+            Padding::Pkcs5 => decryptor.decrypt_padded_vec::<Pkcs7>(ciphertext),
+            Padding::None => decryptor.decrypt_padded_vec::<NoPadding>(ciphertext),
         }
         .map(Zeroizing::new)
         .map_err(|_| CryptoError::DecryptionFailed)
@@ -182,8 +182,8 @@ pub fn aes_ecb_encrypt(
     with_aes!(key, C => {
         let encryptor = ecb::Encryptor::<C>::new_from_slice(key).map_err(|_| aes_key_length_error(key.len()))?;
         Ok(match padding {
-            Padding::Pkcs5 => encryptor.encrypt_padded_vec_mut::<Pkcs7>(plaintext),
-            Padding::None => encryptor.encrypt_padded_vec_mut::<NoPadding>(plaintext),
+            Padding::Pkcs5 => encryptor.encrypt_padded_vec::<Pkcs7>(plaintext),
+            Padding::None => encryptor.encrypt_padded_vec::<NoPadding>(plaintext),
         })
     })
 }
@@ -198,8 +198,8 @@ pub fn aes_ecb_decrypt(
     with_aes!(key, C => {
         let decryptor = ecb::Decryptor::<C>::new_from_slice(key).map_err(|_| aes_key_length_error(key.len()))?;
         match padding {
-            Padding::Pkcs5 => decryptor.decrypt_padded_vec_mut::<Pkcs7>(ciphertext),
-            Padding::None => decryptor.decrypt_padded_vec_mut::<NoPadding>(ciphertext),
+            Padding::Pkcs5 => decryptor.decrypt_padded_vec::<Pkcs7>(ciphertext),
+            Padding::None => decryptor.decrypt_padded_vec::<NoPadding>(ciphertext),
         }
         .map(Zeroizing::new)
         .map_err(|_| CryptoError::DecryptionFailed)

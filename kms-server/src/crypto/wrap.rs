@@ -2,7 +2,9 @@
 //! through `aes-kw`, and RSA-OAEP wrapping of key material.
 
 use aes::{Aes128, Aes192, Aes256};
-use aes_kw::Kek;
+use aes_kw::cipher::consts::U16;
+use aes_kw::cipher::{BlockCipherDecrypt, BlockCipherEncrypt};
+use aes_kw::{AesKw, AesKwp, KeyInit};
 use entropy::EntropyPool;
 use zeroize::Zeroizing;
 
@@ -17,23 +19,21 @@ fn kek_length_error(len: usize) -> CryptoError {
     ))
 }
 
-/// Runs `$body` with `$kek` bound to the `Kek` that fits `$key`'s length.
+/// Runs `$body` with `$cipher` bound to the AES type that fits `$key`'s length (a type, for `$body` to name
+/// `AesKw<$cipher>` or `AesKwp<$cipher>`).
 macro_rules! with_kek {
-    ($key:expr, $kek:ident => $body:expr) => {
+    ($key:expr, $cipher:ident => $body:expr) => {
         match $key.len() {
             16 => {
-                let $kek =
-                    Kek::<Aes128>::try_from($key).map_err(|_| kek_length_error($key.len()))?;
+                type $cipher = Aes128;
                 $body
             }
             24 => {
-                let $kek =
-                    Kek::<Aes192>::try_from($key).map_err(|_| kek_length_error($key.len()))?;
+                type $cipher = Aes192;
                 $body
             }
             32 => {
-                let $kek =
-                    Kek::<Aes256>::try_from($key).map_err(|_| kek_length_error($key.len()))?;
+                type $cipher = Aes256;
                 $body
             }
             other => Err(kek_length_error(other)),
@@ -41,26 +41,81 @@ macro_rules! with_kek {
     };
 }
 
+/// RFC 3394 (KW) wrap of `data` into a new vector (`aes-kw` 0.3 writes into caller buffers only).
+fn kw_wrap<C: BlockCipherEncrypt<BlockSize = U16> + KeyInit>(
+    kek: &[u8],
+    data: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let kw = AesKw::<C>::new_from_slice(kek).map_err(|_| kek_length_error(kek.len()))?;
+    let mut out = vec![0u8; data.len() + aes_kw::IV_LEN];
+    kw.wrap_key(data, &mut out)
+        .map_err(|e| CryptoError::InvalidInput(format!("AES key wrap: {e}")))?;
+    Ok(out)
+}
+
+/// RFC 3394 (KW) unwrap; a failed integrity check is [`CryptoError::UnwrapFailed`].
+fn kw_unwrap<C: BlockCipherDecrypt<BlockSize = U16> + KeyInit>(
+    kek: &[u8],
+    wrapped: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let kw = AesKw::<C>::new_from_slice(kek).map_err(|_| kek_length_error(kek.len()))?;
+    let mut out = Zeroizing::new(vec![0u8; wrapped.len().saturating_sub(aes_kw::IV_LEN)]);
+    let len = kw
+        .unwrap_key(wrapped, &mut out)
+        .map_err(|_| CryptoError::UnwrapFailed)?
+        .len();
+    out.truncate(len);
+    Ok(out)
+}
+
+/// RFC 5649 (KWP) wrap of `data` into a new vector: the data padded to a multiple of 8 bytes, plus the 8-byte
+/// integrity block.
+pub(crate) fn kwp_wrap<C: BlockCipherEncrypt<BlockSize = U16> + KeyInit>(
+    kek: &[u8],
+    data: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let kwp = AesKwp::<C>::new_from_slice(kek).map_err(|_| kek_length_error(kek.len()))?;
+    let mut out = vec![0u8; data.len().div_ceil(aes_kw::IV_LEN) * aes_kw::IV_LEN + aes_kw::IV_LEN];
+    kwp.wrap_key(data, &mut out)
+        .map_err(|e| CryptoError::InvalidInput(format!("AES key wrap with padding: {e}")))?;
+    Ok(out)
+}
+
+/// RFC 5649 (KWP) unwrap; a failed integrity or padding check is [`CryptoError::UnwrapFailed`].
+pub(crate) fn kwp_unwrap<C: BlockCipherDecrypt<BlockSize = U16> + KeyInit>(
+    kek: &[u8],
+    wrapped: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let kwp = AesKwp::<C>::new_from_slice(kek).map_err(|_| kek_length_error(kek.len()))?;
+    let mut out = Zeroizing::new(vec![0u8; wrapped.len().saturating_sub(aes_kw::IV_LEN)]);
+    let len = kwp
+        .unwrap_key(wrapped, &mut out)
+        .map_err(|_| CryptoError::UnwrapFailed)?
+        .len();
+    out.truncate(len);
+    Ok(out)
+}
+
 /// RFC 3394 wrap (default IV A6A6A6A6A6A6A6A6). The key data must be a multiple of 8 bytes, at least 16.
 pub fn aes_key_wrap(kek: &[u8], key_data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    if key_data.len() < 16 || key_data.len() % 8 != 0 {
+    if key_data.len() < 16 || !key_data.len().is_multiple_of(8) {
         return Err(CryptoError::InvalidInput(format!(
             "RFC 3394 wraps a multiple of 8 bytes, at least 16; got {} (use the padded variant)",
             key_data.len()
         )));
     }
-    with_kek!(kek, k => k.wrap_vec(key_data).map_err(|e| CryptoError::InvalidInput(format!("AES key wrap: {e}"))))
+    with_kek!(kek, C => kw_wrap::<C>(kek, key_data))
 }
 
 /// RFC 3394 unwrap; a failed integrity check is [`CryptoError::UnwrapFailed`].
 pub fn aes_key_unwrap(kek: &[u8], wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    if wrapped.len() < 24 || wrapped.len() % 8 != 0 {
+    if wrapped.len() < 24 || !wrapped.len().is_multiple_of(8) {
         return Err(CryptoError::InvalidInput(format!(
             "an RFC 3394 wrapped key is a multiple of 8 bytes, at least 24; got {}",
             wrapped.len()
         )));
     }
-    with_kek!(kek, k => k.unwrap_vec(wrapped).map(Zeroizing::new).map_err(|_| CryptoError::UnwrapFailed))
+    with_kek!(kek, C => kw_unwrap::<C>(kek, wrapped))
 }
 
 /// RFC 5649 wrap with padding (alternative IV A65959A6 ‖ length), for key data of any length from 1 byte.
@@ -71,9 +126,7 @@ pub fn aes_key_wrap_with_padding(kek: &[u8], key_data: &[u8]) -> Result<Vec<u8>,
             key_data.len()
         )));
     }
-    with_kek!(kek, k => k
-        .wrap_with_padding_vec(key_data)
-        .map_err(|e| CryptoError::InvalidInput(format!("AES key wrap with padding: {e}"))))
+    with_kek!(kek, C => kwp_wrap::<C>(kek, key_data))
 }
 
 /// RFC 5649 unwrap; a failed integrity or padding check is [`CryptoError::UnwrapFailed`].
@@ -81,16 +134,13 @@ pub fn aes_key_unwrap_with_padding(
     kek: &[u8],
     wrapped: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    if wrapped.len() < 16 || wrapped.len() % 8 != 0 {
+    if wrapped.len() < 16 || !wrapped.len().is_multiple_of(8) {
         return Err(CryptoError::InvalidInput(format!(
             "an RFC 5649 wrapped key is a multiple of 8 bytes, at least 16; got {}",
             wrapped.len()
         )));
     }
-    with_kek!(kek, k => k
-        .unwrap_with_padding_vec(wrapped)
-        .map(Zeroizing::new)
-        .map_err(|_| CryptoError::UnwrapFailed))
+    with_kek!(kek, C => kwp_unwrap::<C>(kek, wrapped))
 }
 
 /// Wraps key material to an RSA public key with OAEP (`hash` for the label, `mgf1_hash` for MGF1).

@@ -493,7 +493,7 @@ fn check_nonce(nonce: &str) -> Result<(), Refusal> {
             2 * MAX_NONCE_BYTES
         )));
     }
-    if nonce.len() % 2 != 0 || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !nonce.len().is_multiple_of(2) || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(bad("the nonce must be hex digits, two per byte".into()));
     }
     Ok(())

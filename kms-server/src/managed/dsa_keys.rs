@@ -4,7 +4,9 @@
 //! Get returns them in their registered format, and any use that needs a parsed key (another format, Sign,
 //! Encrypt...) answers Key Format Type Not Supported from `key_codec`.
 
-use dsa::{BigUint, Components, SigningKey, VerifyingKey};
+use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
+use crypto_bigint::Resize;
+use dsa::{BoxedUint, Components, SigningKey, VerifyingKey};
 use kmip::enums::{CryptographicAlgorithm, KeyFormatType};
 use kmip::objects::{magnitude, KeyBlock, KeyMaterial, ManagedObject};
 use kmip::ResultReason;
@@ -93,22 +95,26 @@ fn check_material(block: &KeyBlock, private: bool) -> Result<u64, KmipError> {
     match (material, private) {
         (KeyMaterial::TransparentDsaPublicKey(parts), false) => {
             let components = components(&parts.p, &parts.q, &parts.g)?;
-            let bits = components.p().bits() as u64;
+            let bits = components.p().bit_width() as u64;
             // Built only to be checked; nothing here uses the key.
-            let _public_key = verifying_key(components, uint(&parts.y))?;
+            let y = uint_like(&parts.y, components.p());
+            let _public_key = verifying_key(components, y)?;
             Ok(bits)
         }
         (KeyMaterial::TransparentDsaPrivateKey(parts), true) => {
             let components = components(&parts.p, &parts.q, &parts.g)?;
-            let bits = components.p().bits() as u64;
-            let x = uint(&parts.x);
-            // `SigningKey` lets X equal Q through; FIPS 186 wants 0 < X < Q.
-            if x == BigUint::from(0u32) || x >= *components.q() {
+            let bits = components.p().bit_width() as u64;
+            let x = uint_like(&parts.x, components.p());
+            // FIPS 186 wants 0 < X < Q (`SigningKey` checks it too; said here with a clearer message).
+            if x.is_zero().to_bool() || x >= **components.q() {
                 return Err(KmipError::invalid_field(
                     "X is not a valid DSA private value (it must lie in 1..Q)",
                 ));
             }
-            let y = components.g().modpow(&x, components.p());
+            let params = BoxedMontyParams::new_vartime(components.p().clone());
+            let y = BoxedMontyForm::new((**components.g()).clone(), &params)
+                .pow(&x)
+                .retrieve();
             let public = verifying_key(components, y)?;
             let _private_key = SigningKey::from_components(public, x).map_err(|_| {
                 KmipError::invalid_field("X is not a valid DSA private value (it must lie in 1..Q)")
@@ -139,29 +145,44 @@ fn check_material(block: &KeyBlock, private: bool) -> Result<u64, KmipError> {
     }
 }
 
-fn uint(twos_complement: &[u8]) -> BigUint {
-    BigUint::from_bytes_be(magnitude(twos_complement))
+/// A KMIP Big Integer's magnitude as a `BoxedUint` of its own length (at least one byte).
+fn uint(twos_complement: &[u8]) -> BoxedUint {
+    let bytes = magnitude(twos_complement);
+    BoxedUint::from_be_slice_vartime(if bytes.is_empty() { &[0] } else { bytes })
+}
+
+/// A value below P (G, X, Y) at P's precision, as `crypto-bigint`'s modular arithmetic wants; a value longer than
+/// P is cut to P's width, which the range checks that follow then refuse (it becomes a different, wrong value).
+fn uint_like(twos_complement: &[u8], p: &BoxedUint) -> BoxedUint {
+    let value = uint(twos_complement);
+    let precision = p.bits_precision();
+    if value.bit_width_vartime() > precision {
+        return BoxedUint::max(precision);
+    }
+    value.resize_unchecked(precision)
 }
 
 fn components(p: &[u8], q: &[u8], g: &[u8]) -> Result<Components, KmipError> {
-    let (p, q, g) = (uint(p), uint(q), uint(g));
-    if p.bits() as u64 > MAX_P_BITS {
+    let (p, q) = (uint(p), uint(q));
+    if p.bit_width_vartime() as u64 > MAX_P_BITS {
         return Err(KmipError::invalid_field(format!(
             "the DSA prime P has {} bits; qkms accepts at most {MAX_P_BITS}",
-            p.bits()
+            p.bit_width_vartime()
         )));
     }
+    let g = uint_like(g, &p);
     // `Components` only checks ranges; Q must also be smaller than P for any of the checks to mean something.
     if q >= p {
         return Err(KmipError::invalid_field(
             "the DSA parameter Q must be smaller than P",
         ));
     }
-    Components::from_components(p, q, g)
+    // Unchecked: any size (512-bit parameters are registered by KMIP test cases); the ranges are still checked.
+    Components::from_components_unchecked(p, q, g)
         .map_err(|_| KmipError::invalid_field("P, Q and G are not valid DSA domain parameters"))
 }
 
-fn verifying_key(components: Components, y: BigUint) -> Result<VerifyingKey, KmipError> {
+fn verifying_key(components: Components, y: BoxedUint) -> Result<VerifyingKey, KmipError> {
     VerifyingKey::from_components(components, y).map_err(|_| {
         KmipError::invalid_field(
             "Y is not a valid DSA public value for these parameters (Y^Q mod P must be 1)",

@@ -10,13 +10,10 @@
 use cms::content_info::ContentInfo;
 use der::asn1::{Any, OctetString, SetOfVec};
 use der::{Encode, Sequence};
-use hmac::{Hmac, Mac};
-use pkcs12::cert_type::CertBag;
-use pkcs12::digest_info::DigestInfo;
+use hmac::{Hmac, KeyInit, Mac};
 use pkcs12::kdf::{derive_key_utf8, Pkcs12KeyType};
-use pkcs12::mac_data::MacData;
 use pkcs12::pfx::{Pfx, Version};
-use pkcs12::safe_bag::SafeBag;
+use pkcs12::{CertBag, DigestInfo, MacData, SafeBag};
 use sha2::{Digest, Sha256};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::attr::Attribute;
@@ -40,8 +37,8 @@ const PKCS9_FRIENDLY_NAME: der::oid::ObjectIdentifier =
 
 /// EncryptedPrivateKeyInfo (RFC 5958): the encryption scheme and the ciphertext.
 #[derive(Sequence)]
-struct EncryptedPrivateKeyInfo<'a> {
-    encryption_algorithm: pkcs5::EncryptionScheme<'a>,
+struct EncryptedPrivateKeyInfo {
+    encryption_algorithm: pkcs5::EncryptionScheme,
     encrypted_data: OctetString,
 }
 
@@ -67,8 +64,8 @@ pub fn build(
     pool.fill(&mut iv)?;
     pool.fill(&mut mac_salt)?;
 
-    let params =
-        pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(ITERATIONS, &salt, &iv).map_err(asn1)?;
+    let params = pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(ITERATIONS, &salt, iv)
+        .map_err(asn1)?;
     let encrypted_key = params
         .encrypt(password.as_bytes(), key_pkcs8)
         .map_err(asn1)?;

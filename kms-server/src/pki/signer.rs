@@ -6,6 +6,7 @@
 
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
+use p256::elliptic_curve::Generate;
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use zeroize::Zeroizing;
 
@@ -27,7 +28,7 @@ impl std::fmt::Debug for EcKey {
 impl EcKey {
     /// A fresh key from the pool; fails (rather than use weaker bytes) when the pool fails closed.
     pub fn generate(pool: &EntropyPool) -> Result<Self, PkiError> {
-        let secret = pool.with_rng(p256::SecretKey::random)?;
+        let secret = p256::SecretKey::try_generate_from_rng(&mut pool.try_rng())?;
         Ok(Self { secret })
     }
 
@@ -61,7 +62,7 @@ impl EcKey {
         let signing_key = SigningKey::from(&self.secret);
         let public_key = signing_key
             .verifying_key()
-            .to_encoded_point(false)
+            .to_sec1_point(false)
             .as_bytes()
             .to_vec();
         rcgen::KeyPair::from_remote(Box::new(P256Signer {

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use aes_kw::KekAes256;
+use crate::crypto::wrap::{kwp_unwrap, kwp_wrap};
 use zeroize::Zeroizing;
 
 use super::StoreError;
@@ -51,22 +51,17 @@ impl RootKey {
 
     /// Wraps `data_key` (RFC 5649).
     pub(crate) fn wrap(&self, data_key: &[u8; KEY_LEN]) -> Result<Vec<u8>, StoreError> {
-        KekAes256::new(self.0.as_ref().into())
-            .wrap_with_padding_vec(data_key)
+        kwp_wrap::<aes::Aes256>(self.0.as_ref(), data_key)
             .map_err(|e| StoreError::Corrupt(format!("data key wrap failed: {e}")))
     }
 
     /// Unwraps the stored data key. An integrity-check failure means this is not the key that wrapped it.
     pub(crate) fn unwrap(&self, wrapped: &[u8]) -> Result<Zeroizing<[u8; KEY_LEN]>, StoreError> {
-        let plain = Zeroizing::new(
-            KekAes256::new(self.0.as_ref().into())
-                .unwrap_with_padding_vec(wrapped)
-                .map_err(|e| {
-                    StoreError::WrongRootKey(format!(
-                        "the wrapped data key fails its RFC 5649 integrity check ({e})"
-                    ))
-                })?,
-        );
+        let plain = kwp_unwrap::<aes::Aes256>(self.0.as_ref(), wrapped).map_err(|e| {
+            StoreError::WrongRootKey(format!(
+                "the wrapped data key fails its RFC 5649 integrity check ({e})"
+            ))
+        })?;
         let key: [u8; KEY_LEN] = plain.as_slice().try_into().map_err(|_| {
             StoreError::Corrupt(format!(
                 "the unwrapped data key is {} bytes, not {KEY_LEN}",

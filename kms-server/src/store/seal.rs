@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use entropy::EntropyPool;
 use zeroize::{Zeroize, Zeroizing};
@@ -45,7 +45,7 @@ fn aad(uid: &str) -> Vec<u8> {
 impl Sealer {
     pub(crate) fn new(data_key: &Zeroizing<[u8; KEY_LEN]>, pool: EntropyPool) -> Self {
         Self {
-            cipher: Aes256Gcm::new(data_key.as_ref().into()),
+            cipher: Aes256Gcm::new((&**data_key).into()),
             pool,
         }
     }
@@ -58,10 +58,10 @@ impl Sealer {
         blob.push(BLOB_VERSION);
         blob.extend_from_slice(&nonce);
         blob.extend_from_slice(plaintext);
-        let sealed = self.cipher.encrypt_in_place_detached(
-            Nonce::from_slice(&nonce),
+        let sealed = self.cipher.encrypt_inout_detached(
+            &Nonce::from(nonce),
             &aad(uid),
-            &mut blob[HEADER_LEN..],
+            (&mut blob[HEADER_LEN..]).into(),
         );
         let Ok(tag) = sealed else {
             // Refused before encrypting: the buffer still holds the plaintext.
@@ -86,11 +86,17 @@ impl Sealer {
         if blob[0] != BLOB_VERSION {
             return Err(unseal(format!("unknown blob version {}", blob[0])));
         }
-        let nonce = Nonce::from_slice(&blob[1..HEADER_LEN]);
+        let nonce = Nonce::try_from(&blob[1..HEADER_LEN])
+            .expect("HEADER_LEN is the version byte and a 12-byte nonce");
         let (body, tag) = blob[HEADER_LEN..].split_at(blob.len() - HEADER_LEN - TAG_LEN);
         let mut plain = Zeroizing::new(body.to_vec());
         self.cipher
-            .decrypt_in_place_detached(nonce, &aad(uid), &mut plain, Tag::from_slice(tag))
+            .decrypt_inout_detached(
+                &nonce,
+                &aad(uid),
+                (&mut plain[..]).into(),
+                &Tag::try_from(tag).expect("TAG_LEN bytes"),
+            )
             .map_err(|_| {
                 unseal("authentication failed (altered, or not this record's blob)".into())
             })?;

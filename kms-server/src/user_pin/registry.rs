@@ -268,7 +268,8 @@ impl UserPins {
 /// The "already verified" HMAC of `pin` for `tenant`.
 fn tag(key: &[u8; 32], tenant: &TenantId, pin: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length: `new_from_slice` cannot fail for a 32-byte key.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a 32-byte key");
+    let mut mac =
+        <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key).expect("HMAC takes a 32-byte key");
     mac.update(tenant.0.as_bytes());
     mac.update(&[0]);
     mac.update(pin);

@@ -44,7 +44,7 @@ fn minimal(bytes: &[u8]) -> &[u8] {
 
 /// Whether `bytes` is already canonical: a multiple of 8 bytes, at least 8, and no redundant leading word.
 pub fn is_canonical(bytes: &[u8]) -> bool {
-    if bytes.len() < 8 || bytes.len() % 8 != 0 {
+    if bytes.len() < 8 || !bytes.len().is_multiple_of(8) {
         return false;
     }
     if bytes.len() == 8 {

@@ -173,8 +173,8 @@ impl DistinguishedName {
     /// TeletexString (read as Latin-1) or BMPString.
     pub(crate) fn from_x509(name: &x509_cert::name::Name) -> Result<Self, CryptoError> {
         let mut entries = Vec::new();
-        for rdn in name.0.iter() {
-            for attribute in rdn.0.iter() {
+        for rdn in name.iter_rdn() {
+            for attribute in rdn.iter() {
                 let value = &attribute.value;
                 let bytes = value.value();
                 let text = match value.tag() {

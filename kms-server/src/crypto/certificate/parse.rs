@@ -36,23 +36,23 @@ pub struct CertificateInfo {
 pub fn parse_certificate(der_bytes: &[u8]) -> Result<CertificateInfo, CryptoError> {
     let certificate =
         Certificate::from_der(der_bytes).map_err(|e| CryptoError::malformed(WHAT, e))?;
-    let tbs = &certificate.tbs_certificate;
+    let tbs = certificate.tbs_certificate();
     let encode = |value: &dyn EncodeDyn| {
         value
             .encode_vec()
             .map_err(|e| CryptoError::malformed(WHAT, e))
     };
     Ok(CertificateInfo {
-        subject: DistinguishedName::from_x509(&tbs.subject)?,
-        subject_text: tbs.subject.to_string(),
-        issuer: DistinguishedName::from_x509(&tbs.issuer)?,
-        issuer_text: tbs.issuer.to_string(),
-        subject_der: encode(&tbs.subject)?,
-        issuer_der: encode(&tbs.issuer)?,
-        serial_number: tbs.serial_number.as_bytes().to_vec(),
-        not_before: to_offset(tbs.validity.not_before)?,
-        not_after: to_offset(tbs.validity.not_after)?,
-        subject_public_key_info: encode(&tbs.subject_public_key_info)?,
+        subject: DistinguishedName::from_x509(tbs.subject())?,
+        subject_text: tbs.subject().to_string(),
+        issuer: DistinguishedName::from_x509(tbs.issuer())?,
+        issuer_text: tbs.issuer().to_string(),
+        subject_der: encode(tbs.subject())?,
+        issuer_der: encode(tbs.issuer())?,
+        serial_number: tbs.serial_number().as_bytes().to_vec(),
+        not_before: to_offset(tbs.validity().not_before)?,
+        not_after: to_offset(tbs.validity().not_after)?,
+        subject_public_key_info: encode(tbs.subject_public_key_info())?,
         sha256_fingerprint: Sha256::digest(der_bytes).to_vec(),
     })
 }
@@ -79,6 +79,10 @@ fn to_offset(time: Time) -> Result<OffsetDateTime, CryptoError> {
 pub fn certificate_extensions(der_bytes: &[u8]) -> Result<ExtensionValues, CryptoError> {
     let certificate =
         Certificate::from_der(der_bytes).map_err(|e| CryptoError::malformed(WHAT, e))?;
-    let extensions = certificate.tbs_certificate.extensions.unwrap_or_default();
+    let extensions = certificate
+        .tbs_certificate()
+        .extensions()
+        .cloned()
+        .unwrap_or_default();
     super::extensions::read(&extensions, WHAT)
 }

@@ -1,18 +1,16 @@
-//! ECDSA through the fixed-base k·G table (`crypto::ec_fixed_base`, `crypto::ecdsa_hedged`): the table's k·G
-//! equals the crates' own multiplication, and signatures made with it verify with `p256`/`p384`'s verifiers and
-//! with `openssl dgst -verify`, for every hash the server offers. (The NIST CAVP SigGen known-k vectors are unit
+//! ECDSA through `crypto::ecdsa_hedged` (hedged RFC 6979 nonce, k·G from `p256`/`p384`'s precomputed tables):
+//! signatures verify with `p256`/`p384`'s verifiers and with `openssl dgst -verify`, for every hash the server
+//! offers. (The NIST CAVP SigGen known-k vectors are unit
 //! tests in `ecdsa_hedged`, because the nonce cannot be chosen through the public API.)
 
 mod crypto_support;
 
 use crypto_support::{openssl_status, path_str, pool, Scratch};
-use kms_server::crypto::ec_fixed_base::{p256_mul_generator, p384_mul_generator};
 use kms_server::crypto::hash::{digest, HashAlgorithm};
 use kms_server::crypto::keygen::{generate_key_pair, EcCurve, KeyPairSpec, PrivateKey};
 use kms_server::crypto::signature::{sign, SignInput, SignatureAlgorithm};
 use kms_server::crypto::CryptoError;
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
-use p256::elliptic_curve::ff::Field;
 
 const HASHES: [HashAlgorithm; 5] = [
     HashAlgorithm::Sha1,
@@ -23,7 +21,7 @@ const HASHES: [HashAlgorithm; 5] = [
 ];
 
 /// The hashes a curve signs with: all but SHA-1 on P-384, whose 20-byte digest is under half the 48-byte field
-/// (refused, as the `ecdsa` crate did before the table; see `sha1_on_p384_is_refused`).
+/// (refused, as the `ecdsa` crate 0.16 did; see `sha1_on_p384_is_refused`).
 fn hashes_for(curve: EcCurve) -> impl Iterator<Item = HashAlgorithm> {
     HASHES
         .into_iter()
@@ -41,48 +39,10 @@ fn openssl_digest_option(hash: HashAlgorithm) -> &'static str {
 }
 
 #[test]
-fn table_k_times_g_equals_the_generator_multiplication_for_edge_and_random_scalars() {
-    let pool = pool();
-    let mut p256_scalars = vec![p256::Scalar::ZERO, p256::Scalar::ONE, -p256::Scalar::ONE];
-    let mut power = p256::Scalar::ONE;
-    for _ in 0..256 {
-        p256_scalars.extend([power, -power]);
-        power = power.double();
-    }
-    for _ in 0..200 {
-        p256_scalars.push(pool.with_rng(|rng| p256::Scalar::random(rng)).unwrap());
-    }
-    for k in p256_scalars {
-        assert_eq!(
-            p256_mul_generator(&k).to_affine(),
-            (p256::ProjectivePoint::GENERATOR * k).to_affine(),
-            "P-256, k = {k:?}"
-        );
-    }
-
-    let mut p384_scalars = vec![p384::Scalar::ZERO, p384::Scalar::ONE, -p384::Scalar::ONE];
-    let mut power = p384::Scalar::ONE;
-    for _ in 0..384 {
-        p384_scalars.extend([power, -power]);
-        power = power.double();
-    }
-    for _ in 0..100 {
-        p384_scalars.push(pool.with_rng(|rng| p384::Scalar::random(rng)).unwrap());
-    }
-    for k in p384_scalars {
-        assert_eq!(
-            p384_mul_generator(&k).to_affine(),
-            (p384::ProjectivePoint::GENERATOR * k).to_affine(),
-            "P-384, k = {k:?}"
-        );
-    }
-}
-
-#[test]
 fn signatures_verify_with_the_crates_verifiers_for_every_hash() {
     let pool = pool();
     for round in 0..40u32 {
-        let message = format!("message {round} for the fixed-base table");
+        let message = format!("message {round} for the hedged signer");
         for curve in [EcCurve::P256, EcCurve::P384] {
             let key = generate_key_pair(&pool, KeyPairSpec::Ec(curve)).unwrap();
             for hash in hashes_for(curve) {
@@ -116,7 +76,7 @@ fn signatures_verify_with_the_crates_verifiers_for_every_hash() {
 }
 
 #[test]
-fn openssl_verifies_table_signatures_for_every_hash() {
+fn openssl_verifies_hedged_signatures_for_every_hash() {
     let pool = pool();
     let scratch = Scratch::new();
     for curve in [EcCurve::P256, EcCurve::P384] {
