@@ -70,8 +70,17 @@ fn jitter_samples_pass_the_health_tests_at_the_default_assessment() {
     let mut tested = HealthTestedSource::new(source).unwrap();
     let mut out = vec![0u8; 8192];
     let mut filled = 0;
+    // As the pool reads it: an intermittent failure (a loaded CI machine can make a run of timings alike)
+    // quarantines and retests the source, which must resume; a persistent failure fails the test.
     while filled < out.len() {
-        filled += tested.read_samples(&mut out[filled..]).unwrap();
+        match tested.read_samples(&mut out[filled..]) {
+            Ok(n) => filled += n,
+            Err(SourceError::HealthTest {
+                state: HealthState::IntermittentFailure,
+                ..
+            }) => println!("note: an intermittent health-test failure, retested"),
+            Err(other) => panic!("the jitter source failed: {other}"),
+        }
     }
     assert_eq!(tested.state(), HealthState::Healthy);
     let distinct = out.iter().collect::<std::collections::BTreeSet<_>>().len();
