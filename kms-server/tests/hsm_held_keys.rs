@@ -346,39 +346,88 @@ async fn a_held_key_signs_through_qkms_pkcs11_module() {
     std::fs::write(&p11_config, text).unwrap();
     let pin = std::fs::read_to_string(setup.path().join("pkcs11.pin")).unwrap();
 
-    let mut client = server.connect(&setup.client).await;
-    let pair = client
-        .create_key_pair(CreateKeyPairRequest {
-            common_attributes: Some(
-                vec![
-                    Attribute::CryptographicAlgorithm(CryptographicAlgorithm::Ec),
-                    Attribute::CryptographicLength(256),
-                    Attribute::Name(Name::text("held-p11")),
-                    vendor("qkms-hsm", LABEL),
-                ]
-                .into(),
-            ),
-            private_key_attributes: Some(
-                vec![Attribute::CryptographicUsageMask(
-                    CryptographicUsageMask::SIGN,
-                )]
-                .into(),
-            ),
-            public_key_attributes: Some(
-                vec![Attribute::CryptographicUsageMask(
-                    CryptographicUsageMask::VERIFY,
-                )]
-                .into(),
-            ),
-            ..CreateKeyPairRequest::default()
-        })
+    // The token's tenant is its machine identity (pki/pkcs11.pem, tenant "pkcs11"), whose private objects the
+    // server opens only to requests carrying the user PIN: make the held pair as that tenant, with the PIN.
+    let pki = setup.path().join("pki");
+    let token_bundle = kms_server::pki::files::ClientBundle {
+        certificate: pki.join("pkcs11.pem"),
+        key: pki.join("pkcs11.key"),
+        ..setup.client.clone()
+    };
+    let mut client = server.connect(&token_bundle).await;
+    let with_pin = |payload: kmip::payloads::RequestPayload| {
+        let mut message = kmip::message::RequestMessage::new(
+            ProtocolVersion::V2_1,
+            vec![kmip::message::RequestBatchItem::new(payload)],
+        );
+        message.header.authentication = Some(kmip::message::Authentication {
+            credentials: vec![kmip::message::Credential::UsernamePassword(
+                kmip::message::UsernamePassword {
+                    username: "user".to_owned(),
+                    password: Some(kmip::payloads::SecretText::new(pin.trim())),
+                },
+            )],
+        });
+        message
+    };
+    let answer = client
+        .send(&with_pin(
+            CreateKeyPairRequest {
+                common_attributes: Some(
+                    vec![
+                        Attribute::CryptographicAlgorithm(CryptographicAlgorithm::Ec),
+                        Attribute::CryptographicLength(256),
+                        Attribute::Name(Name::text("held-p11")),
+                        vendor("qkms-hsm", LABEL),
+                    ]
+                    .into(),
+                ),
+                private_key_attributes: Some(
+                    vec![Attribute::CryptographicUsageMask(
+                        CryptographicUsageMask::SIGN,
+                    )]
+                    .into(),
+                ),
+                public_key_attributes: Some(
+                    vec![Attribute::CryptographicUsageMask(
+                        CryptographicUsageMask::VERIFY,
+                    )]
+                    .into(),
+                ),
+                ..CreateKeyPairRequest::default()
+            }
+            .into(),
+        ))
         .await
         .unwrap();
+    let item = answer.items.into_iter().next().unwrap();
+    assert_eq!(
+        item.result_status,
+        kmip::ResultStatus::Success,
+        "{:?}",
+        item.result_message
+    );
+    let pair = match item.payload {
+        Some(kmip::payloads::ResponsePayload::CreateKeyPair(pair)) => pair,
+        other => panic!("not a Create Key Pair answer: {other:?}"),
+    };
     for uid in [
         &pair.private_key_unique_identifier,
         &pair.public_key_unique_identifier,
     ] {
-        client.activate(uid).await.unwrap();
+        let activated = client
+            .send(&with_pin(
+                kmip::payloads::ActivateRequest {
+                    unique_identifier: Some(uid.clone()),
+                }
+                .into(),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            activated.items[0].result_status,
+            kmip::ResultStatus::Success
+        );
     }
     let work = setup.path();
     std::fs::write(
