@@ -49,6 +49,28 @@ fn bad_request(connection: &ConnectionContext, field: &str, message: String) -> 
     )
 }
 
+/// Every route's first step: the caller a certificate names (403 otherwise) and the service (503 saying why it
+/// is not served). The refusal is boxed: a `Response` is too large for an `Err` by clippy's measure.
+fn admit(
+    connection: &ConnectionContext,
+) -> Result<(crate::tenant::Caller, Arc<crate::eaas::EaasService>), Box<Response>> {
+    let caller = match &connection.caller {
+        Ok(caller) => caller.clone(),
+        Err(error) => {
+            return Err(Box::new(json_error(
+                connection,
+                StatusCode::FORBIDDEN,
+                serde_json::json!({ "error": error.to_string() }),
+                None,
+            )))
+        }
+    };
+    match &connection.shared.eaas {
+        Ok(service) => Ok((caller, Arc::clone(service))),
+        Err(reason) => Err(Box::new(unavailable(connection, reason))),
+    }
+}
+
 /// The answer when the service is not available on this server, saying why.
 fn unavailable(connection: &ConnectionContext, reason: &str) -> Response {
     json_error(
@@ -125,20 +147,9 @@ pub async fn random(
                 .split(',')
                 .any(|kind| kind.trim().starts_with("application/octet-stream"))
         });
-    let caller = match &connection.caller {
-        Ok(caller) => caller.clone(),
-        Err(error) => {
-            return json_error(
-                &connection,
-                StatusCode::FORBIDDEN,
-                serde_json::json!({ "error": error.to_string() }),
-                None,
-            )
-        }
-    };
-    let service = match &connection.shared.eaas {
-        Ok(service) => Arc::clone(service),
-        Err(reason) => return unavailable(&connection, reason),
+    let (caller, service) = match admit(&connection) {
+        Ok(admitted) => admitted,
+        Err(refused) => return *refused,
     };
     let request = match parse_random_query(query.as_deref()) {
         Ok(request) => request,
@@ -218,20 +229,9 @@ pub async fn usage(
     State(connection): State<Arc<ConnectionContext>>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let caller = match &connection.caller {
-        Ok(caller) => caller.clone(),
-        Err(error) => {
-            return json_error(
-                &connection,
-                StatusCode::FORBIDDEN,
-                serde_json::json!({ "error": error.to_string() }),
-                None,
-            )
-        }
-    };
-    let service = match &connection.shared.eaas {
-        Ok(service) => service,
-        Err(reason) => return unavailable(&connection, reason),
+    let (caller, service) = match admit(&connection) {
+        Ok(admitted) => admitted,
+        Err(refused) => return *refused,
     };
     if let Some(query) = query.filter(|q| !q.is_empty()) {
         let name = query.split(['=', '&']).next().unwrap_or("");
@@ -262,17 +262,9 @@ pub async fn beacon(
     State(connection): State<Arc<ConnectionContext>>,
     axum::extract::Path(which): axum::extract::Path<String>,
 ) -> Response {
-    if let Err(error) = &connection.caller {
-        return json_error(
-            &connection,
-            StatusCode::FORBIDDEN,
-            serde_json::json!({ "error": error.to_string() }),
-            None,
-        );
-    }
-    let service = match &connection.shared.eaas {
-        Ok(service) => Arc::clone(service),
-        Err(reason) => return unavailable(&connection, reason),
+    let service = match admit(&connection) {
+        Ok((_, service)) => service,
+        Err(refused) => return *refused,
     };
     let index = if which == "latest" {
         None
