@@ -205,6 +205,27 @@ pub fn check_object_type(
     }
 }
 
+/// Derive Key and Join Split Key make only secret objects: a Symmetric Key or Secret Data. `operation` says what
+/// the operation does, for the message ("Derive Key makes", "Join Split Key rebuilds").
+pub fn check_secret_object_type(
+    version: kmip::ProtocolVersion,
+    requested: ObjectType,
+    operation: &str,
+) -> Result<(), crate::KmipError> {
+    if matches!(requested, ObjectType::SymmetricKey | ObjectType::SecretData) {
+        return Ok(());
+    }
+    Err(super::versioned(
+        version,
+        kmip::ResultReason::InvalidObjectType,
+        kmip::ResultReason::InvalidField,
+        format!(
+            "{operation} a Symmetric Key or Secret Data, not a {}",
+            requested.name()
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

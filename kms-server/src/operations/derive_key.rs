@@ -29,7 +29,7 @@ use crate::error::KmipError;
 use crate::managed::key_codec::{crypto_error, symmetric_bytes};
 use crate::managed::key_specs::key_spec;
 use crate::managed::key_use::{self, hash_algorithm, KeyUse};
-use crate::managed::provenance::{check_object_type, initial_attributes};
+use crate::managed::provenance::{check_object_type, check_secret_object_type, initial_attributes};
 use crate::managed::{attribute_policy as policy, new_uid, save, store_error, versioned};
 use crate::state::RequestContext;
 use crate::store::StoredObject;
@@ -38,20 +38,7 @@ pub fn derive_key(
     ctx: &RequestContext<'_>,
     request: DeriveKeyRequest,
 ) -> Result<DeriveKeyResponse, KmipError> {
-    if !matches!(
-        request.object_type,
-        ObjectType::SymmetricKey | ObjectType::SecretData
-    ) {
-        return Err(versioned(
-            ctx.version,
-            ResultReason::InvalidObjectType,
-            ResultReason::InvalidField,
-            format!(
-                "Derive Key makes a Symmetric Key or Secret Data, not a {}",
-                request.object_type.name()
-            ),
-        ));
-    }
+    check_secret_object_type(ctx.version, request.object_type, "Derive Key makes")?;
     let base_uid = match request.unique_identifiers.as_slice() {
         [one] => one.as_str(),
         [] => {

@@ -19,7 +19,7 @@ use crate::crypto::secret_sharing::{self, Share};
 use crate::error::KmipError;
 use crate::managed::key_codec::{crypto_error, symmetric_bytes};
 use crate::managed::key_specs::key_spec;
-use crate::managed::provenance::initial_attributes;
+use crate::managed::provenance::{check_secret_object_type, initial_attributes};
 use crate::managed::{
     attribute_policy as policy, entropy_error, load, new_uid, save, store_error, versioned,
 };
@@ -237,20 +237,7 @@ pub fn join_split_key(
     ctx: &RequestContext<'_>,
     request: JoinSplitKeyRequest,
 ) -> Result<JoinSplitKeyResponse, KmipError> {
-    if !matches!(
-        request.object_type,
-        ObjectType::SymmetricKey | ObjectType::SecretData
-    ) {
-        return Err(versioned(
-            ctx.version,
-            ResultReason::InvalidObjectType,
-            ResultReason::InvalidField,
-            format!(
-                "Join Split Key rebuilds a Symmetric Key or Secret Data, not a {}",
-                request.object_type.name()
-            ),
-        ));
-    }
+    check_secret_object_type(ctx.version, request.object_type, "Join Split Key rebuilds")?;
     if request.unique_identifiers.is_empty() {
         return Err(KmipError::new(
             ResultReason::MissingData,
