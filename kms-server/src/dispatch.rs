@@ -43,8 +43,9 @@ use undo::JournalingStore;
 /// Runs `wait`, which blocks on the disk. Quick messages (Get among them) are dispatched on an async worker of the
 /// listener, and only a message that turned out to write waits for a flush: on a multi-threaded runtime the
 /// worker hands its other connections to another thread first, so one flush never stalls them. Elsewhere (a
-/// blocking thread, no runtime, a single-threaded test runtime) it simply waits.
-fn off_the_async_workers<T>(wait: impl FnOnce() -> T) -> T {
+/// blocking thread, no runtime, a single-threaded test runtime) it simply waits. Handlers that run inline use it
+/// for any wait they cannot rule out beforehand (an HSM round trip).
+pub(crate) fn off_the_async_workers<T>(wait: impl FnOnce() -> T) -> T {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current() {
         Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {

@@ -404,6 +404,47 @@ fn transparent_key_components_must_be_positive_big_integers() {
     );
 }
 
+/// A Sign that names an elliptic-curve scheme is answered on the connection's own task, so the request's word is
+/// held against the key: naming ECDSA for an RSA key is refused as Invalid Field before the key is parsed, and
+/// the same key signs when the request names its own scheme.
+#[test]
+fn a_sign_naming_ecdsa_for_an_rsa_key_is_refused() {
+    use kmip::attributes::CryptographicParameters;
+    use kmip::enums::DigitalSignatureAlgorithm;
+    let h = Harness::new();
+    let (private, _) = create_pair(
+        &h,
+        V2_1,
+        key_pair_request(CryptographicAlgorithm::Rsa, 2048, true),
+    );
+    let claiming = |dsa| SignRequest {
+        cryptographic_parameters: Some(CryptographicParameters {
+            digital_signature_algorithm: Some(dsa),
+            ..CryptographicParameters::default()
+        }),
+        ..sign(&private, b"claims to be ECDSA")
+    };
+    let refused = h.one(
+        &h.alice,
+        V2_1,
+        claiming(DigitalSignatureAlgorithm::EcdsaWithSha256),
+    );
+    assert_failed(&refused, ResultReason::InvalidField);
+    assert!(
+        refused
+            .result_message
+            .as_deref()
+            .is_some_and(|m| m.contains("names an elliptic-curve signature")),
+        "{:?}",
+        refused.result_message
+    );
+    h.ok(
+        &h.alice,
+        V2_1,
+        claiming(DigitalSignatureAlgorithm::Sha256WithRsaEncryption),
+    );
+}
+
 #[test]
 fn unparseable_or_unsupported_pair_requests_are_typed_errors() {
     let h = Harness::new();

@@ -312,7 +312,7 @@ operations! {
         target unique_identifier, names [unique_identifier] -, asks _, answer (bytes data);
     Decrypt: encrypt::decrypt, Reads, Offloaded,
         target unique_identifier, names [unique_identifier] -, asks _, answer (bytes data);
-    Sign: sign::sign, Reads, Offloaded,
+    Sign: sign::sign, Reads, (inline_if sign::is_quick),
         target unique_identifier, names [unique_identifier] -, asks _, answer (bytes signature_data);
     SignatureVerify: sign::signature_verify, Reads, Offloaded,
         target unique_identifier, names [unique_identifier] -, asks _, answer _;
