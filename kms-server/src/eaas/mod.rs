@@ -8,8 +8,13 @@
 //! head and the usage counters reach the state file every `usage_flush_secs` and at shutdown. After a kill -9
 //! the next envelope's sequence jumps past the reserved block and its `previous` names the last recorded head:
 //! a client following the chain sees the gap (documented in the README).
+//!
+//! With `&encrypt=KEYID` the bytes are HPKE-encrypted ([`eaas::hpke`]) to the caller's registered X25519 public
+//! key ([`recipient`]) before signing: the envelope's data is the ciphertext, its `encryption` names the suite,
+//! the key and `enc`, and the ephemeral HPKE key is 32 bytes drawn from the pool like the data.
 
 pub mod beacon;
+pub mod recipient;
 pub mod state_file;
 pub mod usage;
 
@@ -108,11 +113,18 @@ pub struct EaasService {
     beacon: Mutex<BeaconState>,
     pulse_files: PulseFiles,
     counters: Counters,
+    /// The KMIP objects (recipient keys of encrypted envelopes).
+    keys: Arc<crate::state::ServerState>,
 }
 
 impl EaasService {
-    /// Loads the signing key and the state file (refusing a state file of another node).
-    pub fn open(config: &EaasConfig, pool: EntropyPool) -> Result<Self, EaasSetupError> {
+    /// Loads the signing key and the state file (refusing a state file of another node). `state` gives the pool
+    /// and the KMIP objects (an encrypted envelope's recipient key).
+    pub fn open(
+        config: &EaasConfig,
+        keys: Arc<crate::state::ServerState>,
+    ) -> Result<Self, EaasSetupError> {
+        let pool = keys.entropy.clone();
         let key = EaasSigningKey::from_files(&config.signing_certificate, &config.signing_key)?;
         let node = key.node_id();
         let state_file = StateFile::new(&config.state_file);
@@ -151,6 +163,7 @@ impl EaasService {
             state_file,
             key,
             counters: Counters::default(),
+            keys,
         };
         // A pulse recorded in the state but whose file a crash prevented: write it now.
         if let Some(last) = &service.lock_beacon().last {
@@ -274,8 +287,16 @@ impl EaasService {
         &self.config
     }
 
-    /// Checks the request, draws `bytes` from the pool, and returns the signed envelope.
-    pub fn issue(&self, tenant: &str, bytes: u64, nonce: &str) -> Result<eaas::Envelope, Refusal> {
+    /// Checks the request, draws `bytes` from the pool, encrypts them to the caller's key `encrypt` when one
+    /// is named, and returns the signed envelope.
+    pub fn issue(
+        &self,
+        caller: &crate::tenant::Caller,
+        bytes: u64,
+        nonce: &str,
+        encrypt: Option<&str>,
+    ) -> Result<eaas::Envelope, Refusal> {
+        let tenant = &caller.tenant.to_string();
         check_nonce(nonce)?;
         if bytes == 0 {
             return Err(Refusal::BadRequest {
@@ -283,6 +304,10 @@ impl EaasService {
                 message: "bytes must be at least 1".into(),
             });
         }
+        // Before anything is metered: a bad key costs the tenant nothing.
+        let recipient = encrypt
+            .map(|id| recipient::resolve(&self.keys, caller, id))
+            .transpose()?;
         let limits = self.config.limits_for(tenant);
         let now = OffsetDateTime::now_utc();
         self.lock_meter()
@@ -303,7 +328,22 @@ impl EaasService {
                 return Err(Refusal::PoolFailed(error.to_string()));
             }
         };
-        let digest = Sha256::digest(&data[..]);
+        let base64 = &base64::engine::general_purpose::STANDARD;
+        // The digest is over what is delivered: the ciphertext of an encrypted envelope (eaas/src/envelope.rs).
+        let (delivered, digest, encryption) = match &recipient {
+            None => (base64.encode(&data[..]), Sha256::digest(&data[..]), None),
+            Some(recipient) => match self.seal(recipient, &data) {
+                Ok((ciphertext, encryption)) => (
+                    base64.encode(&ciphertext),
+                    Sha256::digest(&ciphertext),
+                    Some(encryption),
+                ),
+                Err(refusal) => {
+                    self.lock_meter().refund(tenant, bytes, now);
+                    return Err(refusal);
+                }
+            },
+        };
         let mut envelope = eaas::Envelope {
             version: eaas::ENVELOPE_VERSION,
             server: self.node.clone(),
@@ -311,7 +351,7 @@ impl EaasService {
             sequence: 0,
             time: String::new(),
             nonce: nonce.to_owned(),
-            data: base64::engine::general_purpose::STANDARD.encode(&data[..]),
+            data: delivered,
             previous: String::new(),
             provenance: eaas::EnvelopeProvenance {
                 quantum: provenance.quantum,
@@ -327,6 +367,7 @@ impl EaasService {
             algorithm: eaas::ALGORITHM_ED25519.into(),
             certificate: self.certificate_base64.clone(),
             signature: String::new(),
+            encryption,
         };
         drop(data);
         // Sequence, time, link and signature under one lock: the chain is a line.
@@ -354,6 +395,37 @@ impl EaasService {
         self.counters.envelopes.fetch_add(1, Ordering::Relaxed);
         self.counters.bytes.fetch_add(bytes, Ordering::Relaxed);
         Ok(envelope)
+    }
+
+    /// The data HPKE-encrypted to `recipient` with an ephemeral key drawn from the pool: the ciphertext and the
+    /// envelope's `encryption`.
+    fn seal(
+        &self,
+        recipient: &recipient::RecipientKey,
+        data: &[u8],
+    ) -> Result<(Vec<u8>, eaas::EnvelopeEncryption), Refusal> {
+        let mut ephemeral = Zeroizing::new([0u8; eaas::hpke::X25519_KEY_LEN]);
+        self.pool.fill(&mut ephemeral[..]).map_err(|error| {
+            self.counters.refused_pool.fetch_add(1, Ordering::Relaxed);
+            Refusal::PoolFailed(error.to_string())
+        })?;
+        let sealed = eaas::hpke::seal(
+            &recipient.public,
+            ephemeral,
+            eaas::hpke::HPKE_INFO,
+            b"",
+            data,
+        )
+        .map_err(|error| Refusal::BadRequest {
+            field: "encrypt".into(),
+            message: format!("encrypt: {}: {error}", recipient.id),
+        })?;
+        let encryption = eaas::EnvelopeEncryption {
+            suite: eaas::hpke::HPKE_SUITE.into(),
+            key: recipient.id.clone(),
+            enc: base64::engine::general_purpose::STANDARD.encode(sealed.enc),
+        };
+        Ok((sealed.ciphertext, encryption))
     }
 
     /// `/v1/usage`: one tenant's record, or every tenant's (operators).
