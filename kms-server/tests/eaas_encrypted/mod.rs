@@ -24,7 +24,7 @@ fn python(program: &str, args: &[&str]) -> String {
         .expect("python3 runs");
     assert!(
         output.status.success(),
-        "python failed (the test needs `pip install 'cryptography>=47'`, whose hazmat.primitives.hpke \
+        "python failed (the test needs `pip install 'cryptography>=48'`, whose hazmat.primitives.hpke \
          is the independent HPKE): {}",
         String::from_utf8_lossy(&output.stderr)
     );
