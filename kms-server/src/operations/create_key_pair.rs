@@ -145,8 +145,7 @@ pub fn create_key_pair(
         crate::managed::hsm_held::hold(ctx, hsm, &mut pair.private)?;
         crate::managed::hsm_held::mark(&mut pair.public.attributes, hsm.label());
     }
-    ctx.state.store.insert(&pair.private).map_err(store_error)?;
-    ctx.state.store.insert(&pair.public).map_err(store_error)?;
+    crate::managed::hsm_held::insert_or_roll_back(ctx, &[&pair.private, &pair.public])?;
     Ok(CreateKeyPairResponse {
         private_key_unique_identifier: pair.private.uid,
         public_key_unique_identifier: pair.public.uid,

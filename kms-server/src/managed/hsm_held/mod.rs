@@ -6,7 +6,8 @@
 //! CKA_ID in hex, and the standard Key Value Present = false / Key Value Location = a PKCS#11 URI), plus
 //! `x-qkms-key-origin` saying where the material came from.
 //!
-//! The handlers call in here at a few points: `take_request` (templates), `hold` (before storing), `held`
+//! The handlers call in here at a few points: `take_request` (templates), `hold` (before storing),
+//! `insert_or_roll_back` (storing: a write that fails destroys the HSM object again), `held`
 //! (Encrypt / Decrypt / Sign / MAC route to the HSM), `refuse_get` (Get and Export), `destroy_in_hsm` (Destroy).
 //! Access control is untouched: a held key is a stored object of its tenant like any other, so another tenant's
 //! held key is the same "not found" as a missing one. Public keys of held pairs stay in the store in clear.
@@ -196,6 +197,49 @@ pub fn hold(
         ),
         location_type: KeyValueLocationType::Uri,
     }));
+    Ok(())
+}
+
+/// Stores the objects of a new key (one, or a pair's two), of which one may hold its key in an HSM (`hold` made
+/// the HSM object already). If a write fails, what was written is removed again and the HSM object is
+/// destroyed, so a failed Create / Create Key Pair leaves its key neither in the store nor in the HSM; the
+/// answer is the store's error, saying whether that rollback succeeded.
+pub fn insert_or_roll_back(
+    ctx: &RequestContext<'_>,
+    objects: &[&StoredObject],
+) -> Result<(), KmipError> {
+    for (index, object) in objects.iter().enumerate() {
+        let Err(error) = ctx.state.store.insert(object) else {
+            continue;
+        };
+        let mut error = super::store_error(error);
+        for written in &objects[..index] {
+            if let Err(removal) = ctx.state.store.remove(
+                crate::store::Namespace::Tenant(&written.owner),
+                &written.uid,
+            ) {
+                tracing::error!(uid = %written.uid, %removal, "a failed Create left an object behind");
+            }
+        }
+        for held_object in objects.iter().filter(|o| is_held(o)) {
+            let rolled_back = destroy_in_hsm(ctx, held_object);
+            error.message = match rolled_back {
+                Ok(()) => format!(
+                    "{}; the key made in the HSM for {} was destroyed again",
+                    error.message, held_object.uid
+                ),
+                Err(failure) => {
+                    tracing::error!(uid = %held_object.uid, message = %failure.message,
+                        "a failed Create could not destroy the key it made in the HSM");
+                    format!(
+                        "{}; the key made in the HSM for {} (label {:?}) could not be destroyed: {}",
+                        error.message, held_object.uid, held_object.uid, failure.message
+                    )
+                }
+            };
+        }
+        return Err(error);
+    }
     Ok(())
 }
 
