@@ -136,6 +136,7 @@ impl Server {
                 max_batch_items: config.limits.max_batch_items,
                 max_response_bytes: config.limits.max_response_bytes,
                 key_hsm,
+                generate_held_keys: config.hsm.generate_held_keys,
             },
         });
         // PIN-guarded tenants (the PKCS#11 user PIN): the check runs in front of the dispatcher.

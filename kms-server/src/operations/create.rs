@@ -94,6 +94,7 @@ pub fn create(
         internal: false,
     };
     if let Some(hsm) = &hsm {
+        // A secret key has no public half: nothing comes back.
         hsm_held::hold(ctx, hsm, &mut stored)?;
     }
     hsm_held::insert_or_roll_back(ctx, &[&stored])?;
