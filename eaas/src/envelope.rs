@@ -170,13 +170,19 @@ impl Envelope {
     /// The `application/octet-stream` form: the envelope with `data` empty, as base64 of its JSON (the value
     /// of the [`ENVELOPE_HEADER`] header), and the data bytes (the body).
     pub fn split_for_octet_stream(&self) -> Result<(String, Vec<u8>), EaasError> {
-        let data = self.data_bytes()?;
-        let mut header = self.clone();
-        header.data = String::new();
-        Ok((
-            base64::engine::general_purpose::STANDARD.encode(header.to_json()),
-            data,
-        ))
+        Ok((self.octet_stream_header(), self.data_bytes()?))
+    }
+
+    /// The [`ENVELOPE_HEADER`] value of the `application/octet-stream` form: base64 of the JSON with `data` empty.
+    pub fn octet_stream_header(&self) -> String {
+        let json = if self.data.is_empty() {
+            self.to_json()
+        } else {
+            let mut header = self.clone();
+            header.data = String::new();
+            header.to_json()
+        };
+        base64::engine::general_purpose::STANDARD.encode(json)
     }
 
     /// The envelope back from the [`ENVELOPE_HEADER`] value and the body of an `application/octet-stream`

@@ -296,6 +296,20 @@ impl EaasService {
         nonce: &str,
         encrypt: Option<&str>,
     ) -> Result<eaas::Envelope, Refusal> {
+        let (mut envelope, delivered) = self.issue_unencoded(caller, bytes, nonce, encrypt)?;
+        envelope.data = base64::engine::general_purpose::STANDARD.encode(&delivered[..]);
+        Ok(envelope)
+    }
+
+    /// [`Self::issue`] with the delivered bytes apart and `data` left empty: the `application/octet-stream`
+    /// form, which sends the bytes as they are (no base64 round trip).
+    pub fn issue_unencoded(
+        &self,
+        caller: &crate::tenant::Caller,
+        bytes: u64,
+        nonce: &str,
+        encrypt: Option<&str>,
+    ) -> Result<(eaas::Envelope, Zeroizing<Vec<u8>>), Refusal> {
         let tenant = &caller.tenant.to_string();
         check_nonce(nonce)?;
         if bytes == 0 {
@@ -328,16 +342,17 @@ impl EaasService {
                 return Err(Refusal::PoolFailed(error.to_string()));
             }
         };
-        let base64 = &base64::engine::general_purpose::STANDARD;
         // The digest is over what is delivered: the ciphertext of an encrypted envelope (eaas/src/envelope.rs).
         let (delivered, digest, encryption) = match &recipient {
-            None => (base64.encode(&data[..]), Sha256::digest(&data[..]), None),
+            None => {
+                let digest = Sha256::digest(&data[..]);
+                (data, digest, None)
+            }
             Some(recipient) => match self.seal(recipient, &data) {
-                Ok((ciphertext, encryption)) => (
-                    base64.encode(&ciphertext),
-                    Sha256::digest(&ciphertext),
-                    Some(encryption),
-                ),
+                Ok((ciphertext, encryption)) => {
+                    let digest = Sha256::digest(&ciphertext);
+                    (Zeroizing::new(ciphertext), digest, Some(encryption))
+                }
                 Err(refusal) => {
                     self.lock_meter().refund(tenant, bytes, now);
                     return Err(refusal);
@@ -351,7 +366,7 @@ impl EaasService {
             sequence: 0,
             time: String::new(),
             nonce: nonce.to_owned(),
-            data: delivered,
+            data: String::new(),
             previous: String::new(),
             provenance: eaas::EnvelopeProvenance {
                 quantum: provenance.quantum,
@@ -369,7 +384,6 @@ impl EaasService {
             signature: String::new(),
             encryption,
         };
-        drop(data);
         // Sequence, time, link and signature under one lock: the chain is a line.
         let mut chain = self.lock_chain();
         if chain.next_sequence >= chain.reserved_until {
@@ -394,7 +408,7 @@ impl EaasService {
         envelope.signature = base64::engine::general_purpose::STANDARD.encode(signature);
         self.counters.envelopes.fetch_add(1, Ordering::Relaxed);
         self.counters.bytes.fetch_add(bytes, Ordering::Relaxed);
-        Ok(envelope)
+        Ok((envelope, delivered))
     }
 
     /// The data HPKE-encrypted to `recipient` with an ephemeral key drawn from the pool: the ciphertext and the

@@ -160,39 +160,36 @@ pub async fn random(
         Ok(request) => request,
         Err((field, message)) => return bad_request(&connection, &field, message),
     };
-    // Drawing, encrypting and signing up to 16 MiB is blocking work: off the async workers.
+    // Drawing, encrypting and signing up to 16 MiB is blocking work: off the async workers. The octet-stream
+    // form takes the bytes as they are; the JSON form has them base64-encoded into `data`.
     let issued = tokio::task::spawn_blocking(move || {
-        service.issue(
-            &caller,
-            request.bytes,
-            &request.nonce,
-            request.encrypt.as_deref(),
-        )
+        let encrypt = request.encrypt.as_deref();
+        if raw {
+            service
+                .issue_unencoded(&caller, request.bytes, &request.nonce, encrypt)
+                .map(|(envelope, mut delivered)| (envelope, Some(std::mem::take(&mut *delivered))))
+        } else {
+            service
+                .issue(&caller, request.bytes, &request.nonce, encrypt)
+                .map(|envelope| (envelope, None))
+        }
     })
     .await;
     match issued {
-        Ok(Ok(envelope)) if raw => match envelope.split_for_octet_stream() {
-            Ok((header, data)) => (
-                StatusCode::OK,
-                [
-                    (CONTENT_TYPE, "application/octet-stream".to_owned()),
-                    (CACHE_CONTROL, "no-store".to_owned()),
-                ],
-                [(
-                    axum::http::HeaderName::from_static(eaas::ENVELOPE_HEADER),
-                    header,
-                )],
-                data,
-            )
-                .into_response(),
-            Err(error) => json_error(
-                &connection,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                serde_json::json!({ "error": error.to_string() }),
-                None,
-            ),
-        },
-        Ok(Ok(envelope)) => (
+        Ok(Ok((envelope, Some(body)))) => (
+            StatusCode::OK,
+            [
+                (CONTENT_TYPE, "application/octet-stream".to_owned()),
+                (CACHE_CONTROL, "no-store".to_owned()),
+            ],
+            [(
+                axum::http::HeaderName::from_static(eaas::ENVELOPE_HEADER),
+                envelope.octet_stream_header(),
+            )],
+            body,
+        )
+            .into_response(),
+        Ok(Ok((envelope, None))) => (
             StatusCode::OK,
             [
                 (CONTENT_TYPE, "application/json"),
