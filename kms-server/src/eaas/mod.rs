@@ -14,6 +14,7 @@
 //! the key and `enc`, and the ephemeral HPKE key is 32 bytes drawn from the pool like the data.
 
 pub mod beacon;
+mod metrics;
 pub mod recipient;
 pub mod state_file;
 pub mod usage;
@@ -348,12 +349,15 @@ impl EaasService {
                 let digest = Sha256::digest(&data[..]);
                 (data, digest, None)
             }
-            Some(recipient) => match self.seal(recipient, &data) {
+            Some(recipient) => match recipient::seal(&self.pool, recipient, &data) {
                 Ok((ciphertext, encryption)) => {
                     let digest = Sha256::digest(&ciphertext);
                     (Zeroizing::new(ciphertext), digest, Some(encryption))
                 }
                 Err(refusal) => {
+                    if matches!(refusal, Refusal::PoolFailed(_)) {
+                        self.counters.refused_pool.fetch_add(1, Ordering::Relaxed);
+                    }
                     self.lock_meter().refund(tenant, bytes, now);
                     return Err(refusal);
                 }
@@ -411,37 +415,6 @@ impl EaasService {
         Ok((envelope, delivered))
     }
 
-    /// The data HPKE-encrypted to `recipient` with an ephemeral key drawn from the pool: the ciphertext and the
-    /// envelope's `encryption`.
-    fn seal(
-        &self,
-        recipient: &recipient::RecipientKey,
-        data: &[u8],
-    ) -> Result<(Vec<u8>, eaas::EnvelopeEncryption), Refusal> {
-        let mut ephemeral = Zeroizing::new([0u8; eaas::hpke::X25519_KEY_LEN]);
-        self.pool.fill(&mut ephemeral[..]).map_err(|error| {
-            self.counters.refused_pool.fetch_add(1, Ordering::Relaxed);
-            Refusal::PoolFailed(error.to_string())
-        })?;
-        let sealed = eaas::hpke::seal(
-            &recipient.public,
-            ephemeral,
-            eaas::hpke::HPKE_INFO,
-            b"",
-            data,
-        )
-        .map_err(|error| Refusal::BadRequest {
-            field: "encrypt".into(),
-            message: format!("encrypt: {}: {error}", recipient.id),
-        })?;
-        let encryption = eaas::EnvelopeEncryption {
-            suite: eaas::hpke::HPKE_SUITE.into(),
-            key: recipient.id.clone(),
-            enc: base64::engine::general_purpose::STANDARD.encode(sealed.enc),
-        };
-        Ok((sealed.ciphertext, encryption))
-    }
-
     /// `/v1/usage`: one tenant's record, or every tenant's (operators).
     pub fn usage(&self, tenant: Option<&str>) -> serde_json::Value {
         let meter = self.lock_meter();
@@ -458,48 +431,6 @@ impl EaasService {
                 }))).collect::<serde_json::Map<_, _>>(),
             }),
         }
-    }
-
-    /// Prometheus lines for `/metrics`.
-    pub fn render_metrics(&self) -> String {
-        let mut out = String::new();
-        let c = &self.counters;
-        out.push_str(
-            "# HELP qkms_eaas_envelopes_total Signed random-bytes envelopes served by this node.\n",
-        );
-        out.push_str("# TYPE qkms_eaas_envelopes_total counter\n");
-        out.push_str(&format!(
-            "qkms_eaas_envelopes_total {}\n",
-            c.envelopes.load(Ordering::Relaxed)
-        ));
-        out.push_str(
-            "# HELP qkms_eaas_bytes_total Random bytes served in envelopes by this node.\n",
-        );
-        out.push_str("# TYPE qkms_eaas_bytes_total counter\n");
-        out.push_str(&format!(
-            "qkms_eaas_bytes_total {}\n",
-            c.bytes.load(Ordering::Relaxed)
-        ));
-        out.push_str("# HELP qkms_eaas_refused_total Envelope requests refused, by reason.\n");
-        out.push_str("# TYPE qkms_eaas_refused_total counter\n");
-        out.push_str(&format!(
-            "qkms_eaas_refused_total{{reason=\"over_limit\"}} {}\n",
-            c.refused_over_limit.load(Ordering::Relaxed)
-        ));
-        out.push_str(&format!(
-            "qkms_eaas_refused_total{{reason=\"pool_failed\"}} {}\n",
-            c.refused_pool.load(Ordering::Relaxed)
-        ));
-        out.push_str("# HELP qkms_eaas_tenant_bytes_total Random bytes served per tenant (durable across restarts).\n");
-        out.push_str("# TYPE qkms_eaas_tenant_bytes_total counter\n");
-        for (tenant, record) in &self.lock_meter().records {
-            out.push_str(&format!(
-                "qkms_eaas_tenant_bytes_total{{tenant=\"{}\"}} {}\n",
-                tenant.replace('\\', "\\\\").replace('"', "\\\""),
-                record.total_bytes
-            ));
-        }
-        out
     }
 
     /// Writes the chain head and usage counters now.

@@ -85,3 +85,29 @@ pub fn resolve(state: &ServerState, caller: &Caller, id: &str) -> Result<Recipie
         public,
     })
 }
+
+/// `data` HPKE-encrypted to `recipient` with an ephemeral key of 32 bytes drawn from `pool`: the ciphertext and
+/// the envelope's `encryption`.
+pub fn seal(
+    pool: &entropy::EntropyPool,
+    recipient: &RecipientKey,
+    data: &[u8],
+) -> Result<(Vec<u8>, eaas::EnvelopeEncryption), Refusal> {
+    let mut ephemeral = zeroize::Zeroizing::new([0u8; eaas::hpke::X25519_KEY_LEN]);
+    pool.fill(&mut ephemeral[..])
+        .map_err(|error| Refusal::PoolFailed(error.to_string()))?;
+    let sealed = eaas::hpke::seal(
+        &recipient.public,
+        ephemeral,
+        eaas::hpke::HPKE_INFO,
+        b"",
+        data,
+    )
+    .map_err(|error| refused(format!("{}: {error}", recipient.id)))?;
+    let encryption = eaas::EnvelopeEncryption {
+        suite: eaas::hpke::HPKE_SUITE.into(),
+        key: recipient.id.clone(),
+        enc: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, sealed.enc),
+    };
+    Ok((sealed.ciphertext, encryption))
+}
