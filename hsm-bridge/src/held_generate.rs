@@ -216,3 +216,32 @@ fn ulong(value: usize) -> Result<cryptoki::types::Ulong, HsmError> {
     cryptoki::types::Ulong::try_from(value)
         .map_err(|_| HsmError::Settings(format!("{value} does not fit a CK_ULONG")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pkcs11(operation: &'static str, rv: &str) -> HsmError {
+        HsmError::Pkcs11 {
+            token: "t".into(),
+            operation,
+            rv: rv.into(),
+        }
+    }
+
+    #[test]
+    fn only_a_refused_unwrap_falls_back_to_generation() {
+        assert!(pkcs11("C_UnwrapKey", "CKR_MECHANISM_INVALID").refuses_unwrap());
+        assert!(pkcs11("C_UnwrapKey", "CKR_TEMPLATE_INCONSISTENT").refuses_unwrap());
+        assert!(HsmError::MechanismMissing {
+            token: "t".into(),
+            mechanism: "CKM_AES_KEY_WRAP_PAD",
+            purpose: "importing",
+        }
+        .refuses_unwrap());
+        // A token that is away, or another call failing, is no reason to generate instead.
+        assert!(!pkcs11("C_UnwrapKey", "CKR_DEVICE_REMOVED").refuses_unwrap());
+        assert!(!pkcs11("C_UnwrapKey", "CKR_SESSION_HANDLE_INVALID").refuses_unwrap());
+        assert!(!pkcs11("C_Sign", "CKR_MECHANISM_INVALID").refuses_unwrap());
+    }
+}
