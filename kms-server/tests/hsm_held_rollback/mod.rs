@@ -1,8 +1,9 @@
 //! A Create / Create Key Pair of an HSM-held key whose store write fails leaves nothing behind (part of `--test
-//! hsm_held_keys`): the dispatcher in process over the operations harness, a store that refuses writes on cue,
-//! and a real SoftHSM2 token, inspected from outside with OpenSC's `pkcs11-tool` after each refusal.
+//! hsm_held_keys`), and neither does one the dispatcher rolls back after it succeeded (the message's flush
+//! failing): the dispatcher in process over the operations harness, a store that refuses writes or flushes on
+//! cue, and a real SoftHSM2 token, inspected from outside with OpenSC's `pkcs11-tool` after each refusal.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use hsm_bridge::softhsm::SoftHsmToken;
@@ -23,16 +24,15 @@ struct RefusingStore {
     inner: Arc<MemoryStore>,
     inserts: AtomicUsize,
     fail_at: AtomicUsize,
+    /// The message's flush fails (the writes were applied): the dispatcher rolls the message back.
+    flush_fails: AtomicBool,
 }
 
 impl ObjectStore for RefusingStore {
     fn insert(&self, object: &StoredObject) -> Result<(), StoreError> {
         let n = self.inserts.fetch_add(1, Ordering::SeqCst) + 1;
         if n == self.fail_at.load(Ordering::SeqCst) {
-            return Err(StoreError::DiskFull {
-                path: "/srv/qkms/store".into(),
-                cause: "No space left on device (os error 28)".into(),
-            });
+            return Err(full());
         }
         self.inner.insert(object)
     }
@@ -54,7 +54,17 @@ impl ObjectStore for RefusingStore {
         self.inner.locate(owner, query, filter)
     }
     fn wait_durable(&self) -> Result<(), StoreError> {
+        if self.flush_fails.load(Ordering::SeqCst) {
+            return Err(full());
+        }
         self.inner.wait_durable()
+    }
+}
+
+fn full() -> StoreError {
+    StoreError::DiskFull {
+        path: "/srv/qkms/store".into(),
+        cause: "No space left on device (os error 28)".into(),
     }
 }
 
@@ -129,6 +139,7 @@ fn a_failed_store_write_destroys_the_key_made_in_the_hsm() {
         inner: Arc::clone(&h.store),
         inserts: AtomicUsize::new(0),
         fail_at: AtomicUsize::new(0),
+        flush_fails: AtomicBool::new(false),
     });
     h.state.store = Arc::clone(&store) as Arc<dyn ObjectStore>;
     h.state.settings.key_hsm = Some(Arc::new(
@@ -158,7 +169,10 @@ fn a_failed_store_write_destroys_the_key_made_in_the_hsm() {
         );
         let message = item.result_message.unwrap_or_default();
         assert!(message.contains("disk is full"), "{message}");
-        assert!(message.contains("destroyed again"), "{message}");
+        if fail_in > 0 {
+            // The handler's own rollback says so; a dispatcher rollback (flush) answers as for any write.
+            assert!(message.contains("destroyed again"), "{message}");
+        }
         assert_eq!(key_objects(&token), before, "{}", token_objects(&token));
         assert_eq!(
             h.store
@@ -172,6 +186,11 @@ fn a_failed_store_write_destroys_the_key_made_in_the_hsm() {
     // Create Key Pair: the private key's write fails; then the public key's, after the private key was written.
     refused(held_p256_pair(), 1);
     refused(held_p256_pair(), 2);
+    // The writes succeed but the message's flush fails: the dispatcher rolls both Creates back, keys included.
+    store.flush_fails.store(true, Ordering::SeqCst);
+    refused(held_aes("unflushed"), 0);
+    refused(held_p256_pair(), 0);
+    store.flush_fails.store(false, Ordering::SeqCst);
 
     // The HSM still takes keys afterwards, and the kept key still works.
     store.fail_in(0);
