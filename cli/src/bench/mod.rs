@@ -9,6 +9,7 @@
 
 mod check;
 mod connect;
+mod hpke_key;
 mod parse;
 mod report;
 mod requests;
@@ -42,7 +43,8 @@ pub enum BenchOp {
     CreateKeyPair,
     /// Entropy as a service: `GET /v1/random?bytes=--rng-bytes` on the HTTPS listener (keep-alive), each answer
     /// a signed JSON envelope checked for status 200 and its length. The address is the configuration's
-    /// `[https] listen` unless --addr is given.
+    /// `[https] listen` unless --addr is given. --octet-stream asks for raw bytes (envelope in a header);
+    /// --hpke registers an X25519 public key first and asks for HPKE-encrypted envelopes (`&encrypt=`).
     Eaas,
     /// Open the connections, prove each with one 16-byte RNG Retrieve, then hold them idle for --duration
     /// (for measuring the server's memory per idle connection).
@@ -110,6 +112,13 @@ pub struct BenchArgs {
     /// The server's process id, to report the CPU time it spent per operation (Linux /proc).
     #[arg(long)]
     server_pid: Option<u32>,
+    /// For --op eaas: `Accept: application/octet-stream` (raw bytes in the body, the envelope in a header).
+    #[arg(long)]
+    octet_stream: bool,
+    /// For --op eaas: register an X25519 public key (KMIP over HTTPS, before the clock starts) and ask for every
+    /// envelope HPKE-encrypted to it.
+    #[arg(long)]
+    hpke: bool,
     /// For --op sign and --op encrypt: make the key in the HSM with this token label (custom attribute
     /// `x-qkms-hsm`; the server needs `[hsm] hold_keys = true`), so every operation runs inside the HSM.
     #[arg(long, value_name = "TOKEN_LABEL")]

@@ -157,14 +157,28 @@ pub async fn prepare(args: &BenchArgs, connector: &Connector) -> Result<Prepared
         expect: Expect::Success,
     };
     Ok(match args.op {
-        BenchOp::Eaas => Prepared {
-            request: format!(
-                "GET /v1/random?bytes={}&nonce=000102030405060708090a0b0c0d0e0f HTTP/1.1\r\nHost: localhost\r\n\r\n",
-                args.rng_bytes
-            )
-            .into_bytes(),
-            expect: Expect::HttpOk,
-        },
+        BenchOp::Eaas => {
+            let encrypt = if args.hpke {
+                let uid = super::hpke_key::register_recipient(v, connector).await?;
+                format!("&encrypt={uid}")
+            } else {
+                String::new()
+            };
+            let accept = if args.octet_stream {
+                "application/octet-stream"
+            } else {
+                "application/json"
+            };
+            Prepared {
+                request: format!(
+                    "GET /v1/random?bytes={}&nonce=000102030405060708090a0b0c0d0e0f{encrypt} HTTP/1.1\r\n\
+                     Host: localhost\r\nAccept: {accept}\r\n\r\n",
+                    args.rng_bytes
+                )
+                .into_bytes(),
+                expect: Expect::HttpOk,
+            }
+        }
         BenchOp::Create => success(encode(v, create_aes_256(false))?),
         BenchOp::CreateKeyPair => success(encode(v, create_key_pair(args.key_type, false))?),
         BenchOp::Idle => Prepared {

@@ -20,6 +20,7 @@ pub mod rendering;
 pub mod streams;
 pub mod template;
 pub mod wrapping;
+pub mod x25519_keys;
 
 use kmip::{ProtocolVersion, ResultReason};
 
