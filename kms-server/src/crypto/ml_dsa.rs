@@ -1,0 +1,468 @@
+//! ML-DSA (FIPS 204) over the RustCrypto `ml-dsa` crate: key generation from a 32-byte seed `xi` drawn from the
+//! pool, hedged signing (the 32-byte `rnd` of ML-DSA.Sign drawn from the pool for every signature), verification,
+//! and both interfaces FIPS 204 defines: pure ML-DSA (domain byte 0) and HashML-DSA (domain byte 1, the hash's
+//! OID and the digest; the digest may be computed by the client), each with an optional context string of at
+//! most 255 bytes.
+//!
+//! The message representative `mu = SHAKE256(tr || M', 64)` (`tr = SHAKE256(pk, 64)`, `M'` the domain byte,
+//! context length, context and message or OID || digest) is computed here for both interfaces and signed with
+//! the crate's `sign_mu_randomized`, so one code path serves both.
+//!
+//! Key encodings: the seed (what qkms generates and stores), the FIPS 204 expanded private key (2560 / 4032 /
+//! 4896 bytes, produced on request; not accepted in: the crate does not validate that form and could panic on
+//! a malformed one), the FIPS 204 public key, PKCS#8 (RFC 9881, seed form) and SubjectPublicKeyInfo.
+
+#![allow(deprecated)] // the expanded private-key form is deprecated by the crate, still defined by FIPS 204
+
+use entropy::EntropyPool;
+use ml_dsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+use ml_dsa::signature::Keypair;
+use ml_dsa::{MlDsa44, MlDsa65, MlDsa87, MlDsaParams, Signature, SigningKey, VerifyingKey};
+use sha3::digest::{ExtendableOutput, Update};
+use zeroize::Zeroizing;
+
+use super::hash::HashAlgorithm;
+use super::CryptoError;
+
+/// The 64-byte message representative as the crate takes it.
+type Mu = hybrid_array::Array<u8, hybrid_array::sizes::U64>;
+
+/// The ML-DSA parameter sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MlDsaLevel {
+    MlDsa44,
+    MlDsa65,
+    MlDsa87,
+}
+
+/// Length of the seed `xi`.
+pub const SEED_LEN: usize = 32;
+/// Longest context string FIPS 204 allows.
+pub const MAX_CONTEXT_LEN: usize = 255;
+
+impl MlDsaLevel {
+    pub const ALL: [Self; 3] = [Self::MlDsa44, Self::MlDsa65, Self::MlDsa87];
+
+    /// The parameter set's number (44, 65, 87): what qkms stores as Cryptographic Length.
+    pub fn number(self) -> usize {
+        match self {
+            Self::MlDsa44 => 44,
+            Self::MlDsa65 => 65,
+            Self::MlDsa87 => 87,
+        }
+    }
+
+    pub fn from_number(number: usize) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.number() == number)
+    }
+
+    pub fn public_key_len(self) -> usize {
+        match self {
+            Self::MlDsa44 => 1312,
+            Self::MlDsa65 => 1952,
+            Self::MlDsa87 => 2592,
+        }
+    }
+
+    pub fn expanded_len(self) -> usize {
+        match self {
+            Self::MlDsa44 => 2560,
+            Self::MlDsa65 => 4032,
+            Self::MlDsa87 => 4896,
+        }
+    }
+
+    pub fn signature_len(self) -> usize {
+        match self {
+            Self::MlDsa44 => 2420,
+            Self::MlDsa65 => 3309,
+            Self::MlDsa87 => 4627,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::MlDsa44 => "ML-DSA-44",
+            Self::MlDsa65 => "ML-DSA-65",
+            Self::MlDsa87 => "ML-DSA-87",
+        }
+    }
+}
+
+/// Runs `$body` with `$p` bound to the parameter-set type of `$level`.
+macro_rules! with_level {
+    ($level:expr, $p:ident => $body:expr) => {
+        match $level {
+            MlDsaLevel::MlDsa44 => {
+                type $p = MlDsa44;
+                $body
+            }
+            MlDsaLevel::MlDsa65 => {
+                type $p = MlDsa65;
+                $body
+            }
+            MlDsaLevel::MlDsa87 => {
+                type $p = MlDsa87;
+                $body
+            }
+        }
+    };
+}
+
+/// What is signed: the message itself (pure ML-DSA) or, for HashML-DSA, the message to hash here or the digest
+/// the client computed.
+#[derive(Debug, Clone, Copy)]
+pub enum MlDsaInput<'a> {
+    Pure(&'a [u8]),
+    PreHashData(HashAlgorithm, &'a [u8]),
+    PreHashDigest(HashAlgorithm, &'a [u8]),
+}
+
+/// An ML-DSA private key, held as its 32-byte seed. Zeroized on drop; `Debug` shows only the parameter set.
+#[derive(Clone)]
+pub struct MlDsaPrivateKey {
+    level: MlDsaLevel,
+    seed: Zeroizing<[u8; SEED_LEN]>,
+}
+
+impl std::fmt::Debug for MlDsaPrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MlDsaPrivateKey")
+            .field("level", &self.level)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An ML-DSA public key (its FIPS 204 encoding).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MlDsaPublicKey {
+    level: MlDsaLevel,
+    encoded: Vec<u8>,
+}
+
+/// The DER of a hash's OID, as HashML-DSA prefixes it (FIPS 204 §5.4.1; NIST arc 2.16.840.1.101.3.4.2.x).
+fn hash_oid_der(hash: HashAlgorithm) -> Result<[u8; 11], CryptoError> {
+    let last = match hash {
+        HashAlgorithm::Sha256 => 0x01,
+        HashAlgorithm::Sha384 => 0x02,
+        HashAlgorithm::Sha512 => 0x03,
+        HashAlgorithm::Sha224 => 0x04,
+        HashAlgorithm::Sha1 => {
+            return Err(CryptoError::Unsupported(
+                "HashML-DSA with SHA-1 (FIPS 204 needs a hash of at least the parameter set's strength)"
+                    .into(),
+            ))
+        }
+    };
+    Ok([
+        0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, last,
+    ])
+}
+
+/// `mu` for `input` under context `context` and the public key's hash `tr`.
+fn message_representative(
+    tr: &[u8; 64],
+    context: &[u8],
+    input: MlDsaInput<'_>,
+) -> Result<[u8; 64], CryptoError> {
+    let context_len = u8::try_from(context.len()).map_err(|_| {
+        CryptoError::InvalidInput(format!(
+            "an ML-DSA context string is at most {MAX_CONTEXT_LEN} bytes, not {}",
+            context.len()
+        ))
+    })?;
+    let mut shake = sha3::Shake256::default();
+    shake.update(tr);
+    match input {
+        MlDsaInput::Pure(message) => {
+            shake.update(&[0, context_len]);
+            shake.update(context);
+            shake.update(message);
+        }
+        MlDsaInput::PreHashData(hash, data) => {
+            let oid = hash_oid_der(hash)?;
+            shake.update(&[1, context_len]);
+            shake.update(context);
+            shake.update(&oid);
+            shake.update(&super::hash::digest(hash, data));
+        }
+        MlDsaInput::PreHashDigest(hash, digest) => {
+            let oid = hash_oid_der(hash)?;
+            if digest.len() != hash.output_len() {
+                return Err(CryptoError::InvalidInput(format!(
+                    "a {hash:?} digest is {} bytes, not {}",
+                    hash.output_len(),
+                    digest.len()
+                )));
+            }
+            shake.update(&[1, context_len]);
+            shake.update(context);
+            shake.update(&oid);
+            shake.update(digest);
+        }
+    }
+    let mut mu = [0u8; 64];
+    shake.finalize_xof_into(&mut mu);
+    Ok(mu)
+}
+
+fn public_key_hash(encoded: &[u8]) -> [u8; 64] {
+    let mut tr = [0u8; 64];
+    let mut shake = sha3::Shake256::default();
+    shake.update(encoded);
+    shake.finalize_xof_into(&mut tr);
+    tr
+}
+
+impl MlDsaPrivateKey {
+    /// A new key from a seed drawn from the pool.
+    pub fn generate(pool: &EntropyPool, level: MlDsaLevel) -> Result<Self, CryptoError> {
+        let mut seed = Zeroizing::new([0u8; SEED_LEN]);
+        pool.try_fill(&mut seed[..])?;
+        Ok(Self { level, seed })
+    }
+
+    /// A key from its 32-byte seed.
+    pub fn from_seed(level: MlDsaLevel, seed: &[u8]) -> Result<Self, CryptoError> {
+        let seed: [u8; SEED_LEN] = seed.try_into().map_err(|_| {
+            CryptoError::InvalidKey(format!(
+                "an {} private key is given as its {SEED_LEN}-byte seed, not {} bytes (the expanded form is \
+                 produced by qkms but not accepted)",
+                level.name(),
+                seed.len()
+            ))
+        })?;
+        Ok(Self {
+            level,
+            seed: Zeroizing::new(seed),
+        })
+    }
+
+    pub fn level(&self) -> MlDsaLevel {
+        self.level
+    }
+
+    pub fn seed(&self) -> &[u8] {
+        &self.seed[..]
+    }
+
+    fn signing_key<P: MlDsaParams>(&self) -> SigningKey<P> {
+        SigningKey::<P>::from_seed(&ml_dsa::Seed::from(*self.seed))
+    }
+
+    /// The FIPS 204 expanded private key.
+    pub fn expanded(&self) -> Zeroizing<Vec<u8>> {
+        with_level!(self.level, P => Zeroizing::new(
+            self.signing_key::<P>().expanded_key().to_expanded().to_vec()
+        ))
+    }
+
+    pub fn public_key(&self) -> MlDsaPublicKey {
+        with_level!(self.level, P => MlDsaPublicKey {
+            level: self.level,
+            encoded: self.signing_key::<P>().verifying_key().encode().to_vec(),
+        })
+    }
+
+    /// A hedged signature over `input` with context `context` (`rnd` drawn from the pool).
+    pub fn sign(
+        &self,
+        pool: &EntropyPool,
+        context: &[u8],
+        input: MlDsaInput<'_>,
+    ) -> Result<Vec<u8>, CryptoError> {
+        with_level!(self.level, P => {
+            let key = self.signing_key::<P>();
+            let tr = public_key_hash(&key.verifying_key().encode());
+            let mu = Mu::from(message_representative(&tr, context, input)?);
+            let signature = pool
+                .with_rng(|rng| key.expanded_key().sign_mu_randomized(&mu, rng))?
+                .map_err(|_| CryptoError::InvalidInput("ML-DSA signing found no signature".into()))?;
+            Ok(signature.encode().to_vec())
+        })
+    }
+
+    /// PKCS#8 (RFC 9881, seed form).
+    pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        with_level!(self.level, P => {
+            let doc = self
+                .signing_key::<P>()
+                .to_pkcs8_der()
+                .map_err(|e| CryptoError::malformed("ML-DSA PKCS#8", e))?;
+            Ok(Zeroizing::new(doc.as_bytes().to_vec()))
+        })
+    }
+
+    /// A key from PKCS#8 (RFC 9881 seed form), with its parameter set from the algorithm identifier.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, CryptoError> {
+        for level in MlDsaLevel::ALL {
+            let seed = with_level!(level, P => SigningKey::<P>::from_pkcs8_der(der)
+                .ok()
+                .map(|k| Zeroizing::new(<[u8; SEED_LEN]>::from(k.to_seed()))));
+            if let Some(seed) = seed {
+                return Ok(Self { level, seed });
+            }
+        }
+        Err(CryptoError::malformed(
+            "ML-DSA PKCS#8",
+            "not an RFC 9881 ML-DSA private key in seed form",
+        ))
+    }
+}
+
+impl MlDsaPublicKey {
+    /// A public key from its FIPS 204 encoding (every string of the right length is one).
+    pub fn from_bytes(level: MlDsaLevel, bytes: &[u8]) -> Result<Self, CryptoError> {
+        if bytes.len() != level.public_key_len() {
+            return Err(CryptoError::InvalidKey(format!(
+                "an {} public key is {} bytes, not {}",
+                level.name(),
+                level.public_key_len(),
+                bytes.len()
+            )));
+        }
+        Ok(Self {
+            level,
+            encoded: bytes.to_vec(),
+        })
+    }
+
+    pub fn level(&self) -> MlDsaLevel {
+        self.level
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.encoded
+    }
+
+    fn verifying_key<P: MlDsaParams>(&self) -> Result<VerifyingKey<P>, CryptoError> {
+        let encoded = ml_dsa::EncodedVerifyingKey::<P>::try_from(&self.encoded[..])
+            .map_err(|_| CryptoError::InvalidKey("ML-DSA public key length".into()))?;
+        Ok(VerifyingKey::<P>::decode(&encoded))
+    }
+
+    /// Whether `signature` is valid for `input` under context `context`. A signature of the wrong length is
+    /// simply invalid.
+    pub fn verify(
+        &self,
+        context: &[u8],
+        input: MlDsaInput<'_>,
+        signature: &[u8],
+    ) -> Result<bool, CryptoError> {
+        let tr = public_key_hash(&self.encoded);
+        let mu = message_representative(&tr, context, input)?;
+        with_level!(self.level, P => {
+            let key = self.verifying_key::<P>()?;
+            let Ok(signature) = Signature::<P>::try_from(signature) else {
+                return Ok(false);
+            };
+            Ok(key.verify_mu(&Mu::from(mu), &signature))
+        })
+    }
+
+    pub fn to_spki_der(&self) -> Result<Vec<u8>, CryptoError> {
+        with_level!(self.level, P => {
+            let doc = self
+                .verifying_key::<P>()?
+                .to_public_key_der()
+                .map_err(|e| CryptoError::malformed("ML-DSA SubjectPublicKeyInfo", e))?;
+            Ok(doc.as_bytes().to_vec())
+        })
+    }
+
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, CryptoError> {
+        for level in MlDsaLevel::ALL {
+            let encoded = with_level!(level, P => VerifyingKey::<P>::from_public_key_der(der)
+                .ok()
+                .map(|k| k.encode().to_vec()));
+            if let Some(encoded) = encoded {
+                return Ok(Self { level, encoded });
+            }
+        }
+        Err(CryptoError::malformed(
+            "ML-DSA SubjectPublicKeyInfo",
+            "not an RFC 9881 ML-DSA public key",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool() -> EntropyPool {
+        EntropyPool::new(entropy::EntropyConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn every_level_signs_and_verifies_pure_and_pre_hashed() {
+        let pool = pool();
+        for level in MlDsaLevel::ALL {
+            let private = MlDsaPrivateKey::generate(&pool, level).unwrap();
+            let public = private.public_key();
+            assert_eq!(public.as_bytes().len(), level.public_key_len());
+            assert_eq!(private.expanded().len(), level.expanded_len());
+            let pure = MlDsaInput::Pure(b"message");
+            let sig = private.sign(&pool, b"ctx", pure).unwrap();
+            assert_eq!(sig.len(), level.signature_len());
+            assert!(public.verify(b"ctx", pure, &sig).unwrap());
+            assert!(!public.verify(b"other", pure, &sig).unwrap());
+            assert!(!public
+                .verify(b"ctx", MlDsaInput::Pure(b"messagE"), &sig)
+                .unwrap());
+            let digest = super::super::hash::digest(HashAlgorithm::Sha256, b"message");
+            let sig = private
+                .sign(
+                    &pool,
+                    b"",
+                    MlDsaInput::PreHashData(HashAlgorithm::Sha256, b"message"),
+                )
+                .unwrap();
+            let by_digest = MlDsaInput::PreHashDigest(HashAlgorithm::Sha256, &digest);
+            assert!(public.verify(b"", by_digest, &sig).unwrap());
+            assert!(!public
+                .verify(b"", MlDsaInput::Pure(b"message"), &sig)
+                .unwrap());
+            let pkcs8 = private.to_pkcs8_der().unwrap();
+            let back = MlDsaPrivateKey::from_pkcs8_der(&pkcs8).unwrap();
+            assert_eq!((back.level(), back.seed()), (level, private.seed()));
+            let spki = public.to_spki_der().unwrap();
+            assert_eq!(MlDsaPublicKey::from_spki_der(&spki).unwrap(), public);
+        }
+    }
+
+    #[test]
+    fn signing_is_hedged_two_signatures_differ() {
+        let pool = pool();
+        let private = MlDsaPrivateKey::generate(&pool, MlDsaLevel::MlDsa65).unwrap();
+        let a = private.sign(&pool, b"", MlDsaInput::Pure(b"m")).unwrap();
+        let b = private.sign(&pool, b"", MlDsaInput::Pure(b"m")).unwrap();
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn bad_inputs_are_typed_errors() {
+        let pool = pool();
+        let private = MlDsaPrivateKey::generate(&pool, MlDsaLevel::MlDsa44).unwrap();
+        assert!(matches!(
+            private.sign(&pool, &[0u8; 256], MlDsaInput::Pure(b"m")),
+            Err(CryptoError::InvalidInput(_))
+        ));
+        assert!(matches!(
+            private.sign(
+                &pool,
+                b"",
+                MlDsaInput::PreHashDigest(HashAlgorithm::Sha256, &[0; 31])
+            ),
+            Err(CryptoError::InvalidInput(_))
+        ));
+        assert!(matches!(
+            MlDsaPrivateKey::from_seed(MlDsaLevel::MlDsa44, &[0; 2560]),
+            Err(CryptoError::InvalidKey(_))
+        ));
+        let public = private.public_key();
+        assert!(!public
+            .verify(b"", MlDsaInput::Pure(b"m"), &[0u8; 10])
+            .unwrap());
+    }
+}
