@@ -559,7 +559,29 @@ async fn register_get_export_locate_destroy_and_wrong_key_types() {
         ResultReason::UnsupportedCryptographicParameters
     );
 
-    // Destroy: the key is gone from use and from Locate's active set.
+    // Query says which post-quantum wire choices are provisional, and lists the two operations.
+    let query = c
+        .query(QueryRequest {
+            query_functions: vec![
+                QueryFunction::QueryOperations,
+                QueryFunction::QueryServerInformation,
+            ],
+        })
+        .await
+        .expect("Query");
+    for op in [kmip::Operation::Encapsulate, kmip::Operation::Decapsulate] {
+        assert!(
+            query.operations.contains(&kmip::OperationCode::Known(op)),
+            "{op}"
+        );
+    }
+    let information = format!("{:?}", query.server_information);
+    assert!(
+        information.contains("provisional until KMIP 3.0"),
+        "{information}"
+    );
+
+    // Destroy: the key can no longer be used.
     c.destroy(&by_seed).await.expect("Destroy");
     let after = c
         .sign(SignRequest {
