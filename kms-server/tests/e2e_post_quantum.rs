@@ -40,14 +40,14 @@ fn pair_request(
         ),
         private_key_attributes: Some(
             vec![
-                Attribute::Name(Name::text(&format!("{name}-private"))),
+                Attribute::Name(Name::text(format!("{name}-private"))),
                 mask(private),
             ]
             .into(),
         ),
         public_key_attributes: Some(
             vec![
-                Attribute::Name(Name::text(&format!("{name}-public"))),
+                Attribute::Name(Name::text(format!("{name}-public"))),
                 mask(public),
             ]
             .into(),
