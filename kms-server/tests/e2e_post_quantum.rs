@@ -137,6 +137,30 @@ async fn ml_dsa_pairs_sign_and_verify_and_match_fips204() {
             pair.private_key_unique_identifier,
             pair.public_key_unique_identifier,
         );
+        // Both keys carry the pool's provenance, are linked, and name the parameter set.
+        for (uid, link) in [
+            (&private, LinkType::PublicKeyLink),
+            (&public, LinkType::PrivateKeyLink),
+        ] {
+            let attributes = c
+                .get_attributes(get_attributes(uid))
+                .await
+                .unwrap()
+                .attributes
+                .0;
+            assert_eq!(attributes.cryptographic_algorithm(), Some(algorithm));
+            assert_eq!(attributes.cryptographic_length(), Some(level));
+            assert!(attributes.linked(link).is_some());
+            assert!(attributes
+                .iter()
+                .any(|a| matches!(a, Attribute::RandomNumberGenerator(_))));
+            assert!(
+                attributes.iter().any(
+                    |a| matches!(a, Attribute::Custom(c) if c.attribute_name.contains("entropy"))
+                ),
+                "{attributes:?}"
+            );
+        }
         // The seed is the stored form; the reference derives the same public and expanded keys from it.
         let seed = get_as(c, &private, None).await;
         assert_eq!(seed.len(), 32);
