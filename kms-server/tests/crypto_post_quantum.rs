@@ -101,13 +101,21 @@ macro_rules! ml_dsa_cross_check {
             let pool = pool();
             let generated = MlDsaPrivateKey::generate(&pool, $level).unwrap();
             let chosen: [u8; 32] = pattern(3);
-            for seed in [generated.seed().to_vec(), chosen.to_vec()] {
+            for seed in [generated.seed().unwrap().to_vec(), chosen.to_vec()] {
                 // 1. The same seed gives the same keys.
-                let ours = MlDsaPrivateKey::from_seed($level, &seed).unwrap();
+                let ours = MlDsaPrivateKey::from_bytes($level, &seed).unwrap();
                 let (pk, sk) = reference::KG::keygen_from_seed(&seed.clone().try_into().unwrap());
                 assert_eq!(ours.public_key().as_bytes(), &pk.clone().into_bytes()[..]);
                 assert_eq!(&ours.expanded()[..], &sk.clone().into_bytes()[..]);
                 let public = MlDsaPublicKey::from_bytes($level, &pk.clone().into_bytes()).unwrap();
+                // The reference's expanded private key, taken in that form, signs what the reference verifies.
+                let from_expanded =
+                    MlDsaPrivateKey::from_bytes($level, &sk.clone().into_bytes()).unwrap();
+                assert_eq!(from_expanded.public_key(), public);
+                let sig = from_expanded
+                    .sign(&pool, b"", MlDsaInput::Pure(b"expanded"))
+                    .unwrap();
+                assert!(pk.verify(b"expanded", &sig.try_into().unwrap(), b""));
 
                 for context in [&b""[..], &b"qkms cross-check"[..]] {
                     let message = b"the message both implementations sign";

@@ -506,6 +506,59 @@ async fn register_get_export_locate_destroy_and_wrong_key_types() {
         .0;
     assert_eq!(attributes.cryptographic_algorithm(), Some(A::MlDsa65));
 
+    // An ML-DSA-87 key registered in the expanded form only: it signs what the reference verifies; it has no
+    // seed, so PKCS#8 is refused.
+    let (pk87, sk87) = fips204::ml_dsa_87::KG::keygen_from_seed(&[4; 32]);
+    let expanded = c
+        .register(register(
+            ManagedObject::PrivateKey(raw_block(A::MlDsa87, &sk87.into_bytes())),
+            vec![
+                Attribute::Name(Name::text("dsa-expanded")),
+                mask(&[Mask::SIGN]),
+                Attribute::ActivationDate(0),
+            ],
+        ))
+        .await
+        .expect("Register an expanded ML-DSA key")
+        .unique_identifier;
+    let signature = c
+        .sign(SignRequest {
+            unique_identifier: Some(expanded.clone()),
+            data: Some(b"from the expanded form".to_vec()),
+            ..SignRequest::default()
+        })
+        .await
+        .expect("Sign with an expanded key")
+        .signature_data
+        .unwrap();
+    assert!(pk87.verify(
+        b"from the expanded form",
+        &signature.try_into().unwrap(),
+        b""
+    ));
+    let pkcs8 = c
+        .get(GetRequest {
+            unique_identifier: Some(expanded.clone()),
+            key_format_type: Some(KeyFormatType::Pkcs8),
+            ..GetRequest::default()
+        })
+        .await;
+    assert_eq!(
+        reason(pkcs8),
+        ResultReason::UnsupportedCryptographicParameters
+    );
+    let mut broken = fips204::ml_dsa_87::KG::keygen_from_seed(&[5; 32])
+        .1
+        .into_bytes();
+    broken[70] ^= 1;
+    let refused = c
+        .register(register(
+            ManagedObject::PrivateKey(raw_block(A::MlDsa87, &broken)),
+            vec![],
+        ))
+        .await;
+    assert_eq!(reason(refused), ResultReason::InvalidField);
+
     // Locate by algorithm finds exactly the ML-DSA-65 keys.
     let found = c
         .locate(locate(vec![Attribute::CryptographicAlgorithm(A::MlDsa65)]))

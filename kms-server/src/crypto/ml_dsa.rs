@@ -9,15 +9,17 @@
 //! the crate's `sign_mu_randomized`, so one code path serves both.
 //!
 //! Key encodings: the seed (what qkms generates and stores), the FIPS 204 expanded private key (2560 / 4032 /
-//! 4896 bytes, produced on request; not accepted in: the crate does not validate that form and could panic on
-//! a malformed one), the FIPS 204 public key, PKCS#8 (RFC 9881, seed form) and SubjectPublicKeyInfo.
+//! 4896 bytes, produced on request and accepted from clients that only have it, after a check: the crate does
+//! not validate that form), the FIPS 204 public key, PKCS#8 (RFC 9881, seed form) and SubjectPublicKeyInfo.
 
 #![allow(deprecated)] // the expanded private-key form is deprecated by the crate, still defined by FIPS 204
 
 use entropy::EntropyPool;
 use ml_dsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use ml_dsa::signature::Keypair;
-use ml_dsa::{MlDsa44, MlDsa65, MlDsa87, MlDsaParams, Signature, SigningKey, VerifyingKey};
+use ml_dsa::{
+    ExpandedSigningKey, MlDsa44, MlDsa65, MlDsa87, MlDsaParams, Signature, SigningKey, VerifyingKey,
+};
 use sha3::digest::{ExtendableOutput, Update};
 use zeroize::Zeroizing;
 
@@ -122,7 +124,34 @@ pub enum MlDsaInput<'a> {
 #[derive(Clone)]
 pub struct MlDsaPrivateKey {
     level: MlDsaLevel,
-    seed: Zeroizing<[u8; SEED_LEN]>,
+    /// The 32-byte seed, or the expanded key for keys registered only in that form.
+    material: Zeroizing<Vec<u8>>,
+}
+
+/// Where `tr` sits in an expanded private key (after `rho` and `K`, 32 bytes each).
+const TR_RANGE: std::ops::Range<usize> = 64..128;
+
+/// Checks a client's expanded key (see [`MlDsaPrivateKey::from_bytes`]). The crate's decoder does not validate
+/// and may panic on a malformed encoding: that panic is caught here and refused like any other bad key.
+fn check_expanded<P: MlDsaParams>(level: MlDsaLevel, bytes: &[u8]) -> Result<(), CryptoError> {
+    let invalid = || {
+        CryptoError::InvalidKey(format!(
+            "not a valid {} expanded private key (it does not re-encode to itself, or its tr is not the hash of \
+             its public key)",
+            level.name()
+        ))
+    };
+    let mut encoded = ml_dsa::ExpandedSigningKeyBytes::<P>::default();
+    encoded.copy_from_slice(bytes);
+    let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let key = ExpandedSigningKey::<P>::from_expanded(&encoded);
+        let public = Keypair::verifying_key(&key).encode();
+        key.to_expanded().as_slice() == bytes && public_key_hash(&public)[..] == bytes[TR_RANGE]
+    }));
+    match checked {
+        Ok(true) => Ok(()),
+        _ => Err(invalid()),
+    }
 }
 
 impl std::fmt::Debug for MlDsaPrivateKey {
@@ -206,6 +235,12 @@ fn message_representative(
     Ok(mu)
 }
 
+/// The verifying key key generation computed with the signing key (`Keypair::verifying_key` would compute it
+/// again from the expanded key: a matrix-vector product per call).
+fn verifying_key_of<P: MlDsaParams>(key: &SigningKey<P>) -> &VerifyingKey<P> {
+    key.as_ref()
+}
+
 fn public_key_hash(encoded: &[u8]) -> [u8; 64] {
     let mut tr = [0u8; 64];
     let mut shake = sha3::Shake256::default();
@@ -217,24 +252,32 @@ fn public_key_hash(encoded: &[u8]) -> [u8; 64] {
 impl MlDsaPrivateKey {
     /// A new key from a seed drawn from the pool.
     pub fn generate(pool: &EntropyPool, level: MlDsaLevel) -> Result<Self, CryptoError> {
-        let mut seed = Zeroizing::new([0u8; SEED_LEN]);
-        pool.try_fill(&mut seed[..])?;
-        Ok(Self { level, seed })
-    }
-
-    /// A key from its 32-byte seed.
-    pub fn from_seed(level: MlDsaLevel, seed: &[u8]) -> Result<Self, CryptoError> {
-        let seed: [u8; SEED_LEN] = seed.try_into().map_err(|_| {
-            CryptoError::InvalidKey(format!(
-                "an {} private key is given as its {SEED_LEN}-byte seed, not {} bytes (the expanded form is \
-                 produced by qkms but not accepted)",
-                level.name(),
-                seed.len()
-            ))
-        })?;
+        let mut seed = Zeroizing::new(vec![0u8; SEED_LEN]);
+        pool.try_fill(&mut seed)?;
         Ok(Self {
             level,
-            seed: Zeroizing::new(seed),
+            material: seed,
+        })
+    }
+
+    /// A key from its 32-byte seed or its FIPS 204 expanded encoding. An expanded key is checked: it must decode
+    /// and re-encode to the same bytes (every coefficient in range) and its `tr` must be the hash of the public
+    /// key its own secrets give.
+    pub fn from_bytes(level: MlDsaLevel, bytes: &[u8]) -> Result<Self, CryptoError> {
+        if bytes.len() != SEED_LEN && bytes.len() != level.expanded_len() {
+            return Err(CryptoError::InvalidKey(format!(
+                "an {} private key is its {SEED_LEN}-byte seed or its {}-byte expanded form, not {} bytes",
+                level.name(),
+                level.expanded_len(),
+                bytes.len()
+            )));
+        }
+        if bytes.len() == level.expanded_len() {
+            with_level!(level, P => check_expanded::<P>(level, bytes)?);
+        }
+        Ok(Self {
+            level,
+            material: Zeroizing::new(bytes.to_vec()),
         })
     }
 
@@ -242,26 +285,57 @@ impl MlDsaPrivateKey {
         self.level
     }
 
-    pub fn seed(&self) -> &[u8] {
-        &self.seed[..]
+    /// The seed, if the key has one (keys registered only in expanded form have none).
+    pub fn seed(&self) -> Option<&[u8]> {
+        (self.material.len() == SEED_LEN).then_some(&self.material[..])
     }
 
-    fn signing_key<P: MlDsaParams>(&self) -> SigningKey<P> {
-        SigningKey::<P>::from_seed(&ml_dsa::Seed::from(*self.seed))
+    /// The stored form: the seed, or the expanded key for keys registered only in that form.
+    pub fn stored_bytes(&self) -> &[u8] {
+        &self.material
+    }
+
+    /// The expanded key and the public key's hash `tr`.
+    fn expanded_key<P: MlDsaParams>(&self) -> (ExpandedSigningKey<P>, [u8; 64]) {
+        match self.seed() {
+            Some(seed) => {
+                let mut xi = ml_dsa::Seed::default();
+                xi.copy_from_slice(seed);
+                let key = SigningKey::<P>::from_seed(&xi);
+                let tr = public_key_hash(&verifying_key_of(&key).encode());
+                (key.expanded_key().clone(), tr)
+            }
+            // Checked by `from_bytes` when it came in (and authenticated by the store since).
+            None => {
+                let mut tr = [0u8; 64];
+                tr.copy_from_slice(&self.material[TR_RANGE]);
+                let mut encoded = ml_dsa::ExpandedSigningKeyBytes::<P>::default();
+                encoded.copy_from_slice(&self.material);
+                (ExpandedSigningKey::<P>::from_expanded(&encoded), tr)
+            }
+        }
     }
 
     /// The FIPS 204 expanded private key.
     pub fn expanded(&self) -> Zeroizing<Vec<u8>> {
         with_level!(self.level, P => Zeroizing::new(
-            self.signing_key::<P>().expanded_key().to_expanded().to_vec()
+            self.expanded_key::<P>().0.to_expanded().to_vec()
         ))
     }
 
     pub fn public_key(&self) -> MlDsaPublicKey {
-        with_level!(self.level, P => MlDsaPublicKey {
+        let encoded = with_level!(self.level, P => match self.seed() {
+            Some(_) => {
+                let mut xi = ml_dsa::Seed::default();
+                xi.copy_from_slice(&self.material);
+                verifying_key_of(&SigningKey::<P>::from_seed(&xi)).encode().to_vec()
+            }
+            None => Keypair::verifying_key(&self.expanded_key::<P>().0).encode().to_vec(),
+        });
+        MlDsaPublicKey {
             level: self.level,
-            encoded: self.signing_key::<P>().verifying_key().encode().to_vec(),
-        })
+            encoded,
+        }
     }
 
     /// A hedged signature over `input` with context `context` (`rnd` drawn from the pool).
@@ -272,21 +346,27 @@ impl MlDsaPrivateKey {
         input: MlDsaInput<'_>,
     ) -> Result<Vec<u8>, CryptoError> {
         with_level!(self.level, P => {
-            let key = self.signing_key::<P>();
-            let tr = public_key_hash(&key.verifying_key().encode());
+            let (key, tr) = self.expanded_key::<P>();
             let mu = Mu::from(message_representative(&tr, context, input)?);
             let signature = pool
-                .with_rng(|rng| key.expanded_key().sign_mu_randomized(&mu, rng))?
+                .with_rng(|rng| key.sign_mu_randomized(&mu, rng))?
                 .map_err(|_| CryptoError::InvalidInput("ML-DSA signing found no signature".into()))?;
             Ok(signature.encode().to_vec())
         })
     }
 
-    /// PKCS#8 (RFC 9881, seed form).
+    /// PKCS#8 (RFC 9881, seed form); a key held only in expanded form has no seed to give.
     pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let Some(seed) = self.seed() else {
+            return Err(CryptoError::Unsupported(
+                "PKCS#8 of an ML-DSA key registered without its seed (the seed form is the one qkms writes)"
+                    .into(),
+            ));
+        };
+        let mut xi = ml_dsa::Seed::default();
+        xi.copy_from_slice(seed);
         with_level!(self.level, P => {
-            let doc = self
-                .signing_key::<P>()
+            let doc = SigningKey::<P>::from_seed(&xi)
                 .to_pkcs8_der()
                 .map_err(|e| CryptoError::malformed("ML-DSA PKCS#8", e))?;
             Ok(Zeroizing::new(doc.as_bytes().to_vec()))
@@ -298,9 +378,9 @@ impl MlDsaPrivateKey {
         for level in MlDsaLevel::ALL {
             let seed = with_level!(level, P => SigningKey::<P>::from_pkcs8_der(der)
                 .ok()
-                .map(|k| Zeroizing::new(<[u8; SEED_LEN]>::from(k.to_seed()))));
-            if let Some(seed) = seed {
-                return Ok(Self { level, seed });
+                .map(|k| Zeroizing::new(k.to_seed().to_vec())));
+            if let Some(material) = seed {
+                return Ok(Self { level, material });
             }
         }
         Err(CryptoError::malformed(
@@ -428,6 +508,12 @@ mod tests {
             assert_eq!((back.level(), back.seed()), (level, private.seed()));
             let spki = public.to_spki_der().unwrap();
             assert_eq!(MlDsaPublicKey::from_spki_der(&spki).unwrap(), public);
+            // The expanded form, registered as such, signs for the same public key.
+            let expanded = MlDsaPrivateKey::from_bytes(level, &private.expanded()).unwrap();
+            assert_eq!(expanded.public_key(), public);
+            let sig = expanded.sign(&pool, b"", pure).unwrap();
+            assert!(public.verify(b"", pure, &sig).unwrap());
+            assert!(expanded.to_pkcs8_der().is_err());
         }
     }
 
@@ -457,7 +543,18 @@ mod tests {
             Err(CryptoError::InvalidInput(_))
         ));
         assert!(matches!(
-            MlDsaPrivateKey::from_seed(MlDsaLevel::MlDsa44, &[0; 2560]),
+            MlDsaPrivateKey::from_bytes(MlDsaLevel::MlDsa44, &[0; 33]),
+            Err(CryptoError::InvalidKey(_))
+        ));
+        // Expanded keys that are not well formed: garbage, and a real one with its tr changed.
+        assert!(matches!(
+            MlDsaPrivateKey::from_bytes(MlDsaLevel::MlDsa44, &[0xFF; 2560]),
+            Err(CryptoError::InvalidKey(_))
+        ));
+        let mut expanded = private.expanded();
+        expanded[70] ^= 1;
+        assert!(matches!(
+            MlDsaPrivateKey::from_bytes(MlDsaLevel::MlDsa44, &expanded),
             Err(CryptoError::InvalidKey(_))
         ));
         let public = private.public_key();

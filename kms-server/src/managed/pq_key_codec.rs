@@ -2,7 +2,7 @@
 //! are provisional, as the README says):
 //!
 //! - Raw: a private key is its seed (ML-KEM 64 bytes `d || z`, ML-DSA 32 bytes `xi`), what qkms generates and
-//!   stores; an ML-KEM private key may also be registered in the FIPS 203 expanded form (told apart by length).
+//!   stores; a private key may also be registered in the FIPS 203 / 204 expanded form (told apart by length).
 //!   A public key is its FIPS 203 / 204 encoding.
 //! - Opaque (Get / Export of a private key only): the FIPS 203 / 204 expanded private key.
 //! - PKCS#8 and X.509 (SubjectPublicKeyInfo): RFC 9935 / RFC 9881, seed form (handled with the other keys).
@@ -65,7 +65,7 @@ pub fn private_from_raw(
         KeyPairSpec::MlKem(level) => MlKemPrivateKey::from_bytes(level, bytes)
             .map(|k| PrivateKey::MlKem(Box::new(k)))
             .map_err(error),
-        KeyPairSpec::MlDsa(level) => MlDsaPrivateKey::from_seed(level, bytes)
+        KeyPairSpec::MlDsa(level) => MlDsaPrivateKey::from_bytes(level, bytes)
             .map(|k| PrivateKey::MlDsa(Box::new(k)))
             .map_err(error),
         _ => Err(KmipError::invalid_field("not a post-quantum key")),
@@ -101,7 +101,7 @@ pub fn private_bytes(
         (PrivateKey::MlKem(k), KeyFormatType::Opaque) => {
             k.expanded().map_err(|e| crypto_error(version, e))
         }
-        (PrivateKey::MlDsa(k), KeyFormatType::Raw) => Ok(Zeroizing::new(k.seed().to_vec())),
+        (PrivateKey::MlDsa(k), KeyFormatType::Raw) => Ok(Zeroizing::new(k.stored_bytes().to_vec())),
         (PrivateKey::MlDsa(k), KeyFormatType::Opaque) => Ok(k.expanded()),
         _ => Err(KmipError::new(
             ResultReason::KeyFormatTypeNotSupported,
