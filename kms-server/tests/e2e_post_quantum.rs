@@ -401,6 +401,45 @@ async fn ml_kem_pairs_encapsulate_and_decapsulate_both_ways() {
             reason(with_public),
             ResultReason::IncompatibleCryptographicUsageMask
         );
+
+        // Re-Key Key Pair makes a new pair of the same parameter set from a new pool seed.
+        let rekeyed = c
+            .re_key_key_pair(ReKeyKeyPairRequest {
+                private_key_unique_identifier: Some(private.clone()),
+                common_attributes: Some(vec![Attribute::ActivationDate(0)].into()),
+                ..ReKeyKeyPairRequest::default()
+            })
+            .await
+            .expect("Re-Key Key Pair");
+        let new_seed = get_as(c, &rekeyed.private_key_unique_identifier, None).await;
+        assert_eq!(new_seed.len(), 64);
+        assert_ne!(new_seed, seed);
+        let attributes = c
+            .get_attributes(get_attributes(&rekeyed.public_key_unique_identifier))
+            .await
+            .unwrap()
+            .attributes
+            .0;
+        assert_eq!(attributes.cryptographic_algorithm(), Some(algorithm));
+        let again = c
+            .encapsulate(EncapsulateRequest {
+                unique_identifier: Some(rekeyed.public_key_unique_identifier.clone()),
+                ..EncapsulateRequest::default()
+            })
+            .await
+            .expect("Encapsulate to the re-keyed pair");
+        let opened = c
+            .decapsulate(DecapsulateRequest {
+                unique_identifier: Some(rekeyed.private_key_unique_identifier.clone()),
+                data: again.data.clone(),
+                ..DecapsulateRequest::default()
+            })
+            .await
+            .expect("Decapsulate with the re-keyed pair");
+        assert_eq!(
+            secret_of(c, &opened.unique_identifier).await,
+            secret_of(c, &again.unique_identifier).await
+        );
     }
 }
 
