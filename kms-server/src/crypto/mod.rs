@@ -18,6 +18,7 @@ pub mod key_formats;
 pub mod keygen;
 pub mod mac;
 pub mod ml_dsa;
+mod ml_dsa_message;
 pub mod ml_kem;
 mod pq_keys;
 pub mod rsa_params;
