@@ -35,12 +35,17 @@ pub enum BenchOp {
     /// RNG Retrieve of --rng-bytes bytes.
     Rng,
     /// Sign 32 bytes with a --key-type key pair (created and activated before the run): ECDSA with SHA-256
-    /// for P-256 and SHA-384 for P-384, PKCS#1 v1.5 with SHA-256 for RSA.
+    /// for P-256 and SHA-384 for P-384, PKCS#1 v1.5 with SHA-256 for RSA, pure ML-DSA for ML-DSA-65.
     Sign,
     /// Encrypt --data-bytes bytes with AES-256-GCM under one key (created before the run; IV from the server).
     Encrypt,
     /// Create Key Pair of the --key-type kind (durable).
     CreateKeyPair,
+    /// Encapsulate to an ML-KEM-768 public key (pair created before the run); each answer registers the
+    /// shared secret as a Secret Data (durable), as the provisional operation does.
+    Encapsulate,
+    /// Decapsulate one ML-KEM-768 ciphertext (made by an Encapsulate before the run); durable like Encapsulate.
+    Decapsulate,
     /// Entropy as a service: `GET /v1/random?bytes=--rng-bytes` on the HTTPS listener (keep-alive), each answer
     /// a signed JSON envelope checked for status 200 and its length. The address is the configuration's
     /// `[https] listen` unless --addr is given. --octet-stream asks for raw bytes (envelope in a header);
@@ -62,6 +67,10 @@ pub enum KeyKind {
     Rsa2048,
     /// RSA 3072 bits.
     Rsa3072,
+    /// ML-DSA-65 (FIPS 204; Sign is pure ML-DSA, hedged).
+    MlDsa65,
+    /// ML-KEM-768 (FIPS 203; for create-key-pair).
+    MlKem768,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ pub mod key_pairs;
 pub mod key_specs;
 pub mod key_use;
 pub mod lifecycle;
+pub mod pq_key_codec;
 pub mod provenance;
 pub mod rendering;
 pub mod streams;

@@ -1,4 +1,5 @@
-//! Sign and Signature Verify: RSA PKCS#1 v1.5 and PSS (any salt length), ECDSA, Ed25519; over data or a digest
+//! Sign and Signature Verify: RSA PKCS#1 v1.5 and PSS (any salt length), ECDSA, Ed25519, ML-DSA (pure, or
+//! HashML-DSA when a Hashing Algorithm is named); over data or a digest
 //! the client computed; one-shot or in parts (the parts' data is gathered, the result computed at the final part).
 
 use kmip::attributes::{CryptographicParameters, CryptographicUsageMask};
@@ -93,6 +94,20 @@ fn scheme(
             crate::crypto::EcCurve::P384 => HashingAlgorithm::Sha384,
         })?),
         (None, KeyPairSpec::Ed25519) => SignatureAlgorithm::Ed25519,
+        // Pure ML-DSA unless a Hashing Algorithm names HashML-DSA's pre-hash.
+        (None, KeyPairSpec::MlDsa(_)) => SignatureAlgorithm::MlDsa(
+            p.hashing_algorithm
+                .map(|h| hash_algorithm(version, h))
+                .transpose()?,
+        ),
+        (None, KeyPairSpec::MlKem(_)) => {
+            return Err(versioned(
+                version,
+                ResultReason::IncompatibleCryptographicUsageMask,
+                ResultReason::InvalidField,
+                "an ML-KEM key encapsulates and decapsulates; it does not sign",
+            ))
+        }
     };
     let salt = match (algorithm, p.salt_length) {
         (SignatureAlgorithm::RsaPss(_), Some(len)) => Some(

@@ -166,6 +166,9 @@ pub fn hold(
                 KeyPairSpec::Rsa { .. } => HeldKind::Rsa,
                 KeyPairSpec::Ec(_) => HeldKind::Ec,
                 KeyPairSpec::Ed25519 => return Err(not_holdable("an Ed25519 key")),
+                KeyPairSpec::MlKem(_) | KeyPairSpec::MlDsa(_) => {
+                    return Err(not_holdable("a post-quantum key"))
+                }
             };
             (
                 kind,
