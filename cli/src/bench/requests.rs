@@ -264,7 +264,9 @@ pub async fn prepare(args: &BenchArgs, connector: &Connector) -> Result<Prepared
                 // Pure ML-DSA: no parameters.
                 KeyKind::MlDsa65 => None,
                 KeyKind::MlKem768 => {
-                    return Err(setup_error("an ML-KEM key does not sign: use --key-type ml-dsa65"))
+                    return Err(setup_error(
+                        "an ML-KEM key does not sign: use --key-type ml-dsa65",
+                    ))
                 }
             };
             let sign = SignRequest {

@@ -182,7 +182,8 @@ fn names_ec_scheme(p: Option<&CryptographicParameters>) -> bool {
 }
 
 /// A request that names an elliptic-curve scheme must be for an elliptic-curve key: checked on the stored
-/// algorithm before the key is parsed (parsing an RSA key is itself costly work for an async worker).
+/// algorithm before the key is parsed (parsing an RSA key, or expanding an ML-DSA key from its seed, is itself
+/// costly work for an async worker).
 fn claimed_scheme_fits(request: &SignRequest, object: &StoredObject) -> Result<(), KmipError> {
     use kmip::enums::CryptographicAlgorithm as A;
     let key_algorithm = match object.object.as_ref() {
@@ -190,10 +191,10 @@ fn claimed_scheme_fits(request: &SignRequest, object: &StoredObject) -> Result<(
         _ => None,
     };
     if names_ec_scheme(request.cryptographic_parameters.as_ref())
-        && matches!(key_algorithm, Some(A::Rsa | A::Dsa))
+        && key_algorithm.is_some_and(|a| !matches!(a, A::Ec | A::Ecdsa | A::Ecdh | A::Ed25519))
     {
         return Err(KmipError::invalid_field(format!(
-            "{} is an RSA or DSA key; the request names an elliptic-curve signature",
+            "{} is not an elliptic-curve key; the request names an elliptic-curve signature",
             object.uid
         )));
     }
