@@ -312,12 +312,24 @@ fn destroyed_objects_keep_their_metadata_and_indexes(backend: Backend) {
 
 fn one_uid_in_three_namespaces_is_three_objects(s: Backend) {
     let bob = TenantId("bob".into());
-    s.insert(&object("k", "alice", ObjectType::SymmetricKey, &["a"], false))
-        .unwrap();
+    s.insert(&object(
+        "k",
+        "alice",
+        ObjectType::SymmetricKey,
+        &["a"],
+        false,
+    ))
+    .unwrap();
     s.insert(&object("k", "bob", ObjectType::SecretData, &["b"], false))
         .unwrap();
-    s.insert(&object("k", "alice", ObjectType::SymmetricKey, &["server"], true))
-        .unwrap();
+    s.insert(&object(
+        "k",
+        "alice",
+        ObjectType::SymmetricKey,
+        &["server"],
+        true,
+    ))
+    .unwrap();
     let alices = s.get(Namespace::Tenant(&alice()), "k").unwrap().unwrap();
     let bobs = s.get(Namespace::Tenant(&bob), "k").unwrap().unwrap();
     let servers = s.get(Namespace::Server, "k").unwrap().unwrap();
@@ -330,7 +342,8 @@ fn one_uid_in_three_namespaces_is_three_objects(s: Backend) {
     assert!(s.get(Namespace::Tenant(&alice()), "k").unwrap().is_some());
     assert!(s.get(Namespace::Server, "k").unwrap().is_some());
     assert_eq!(
-        s.locate(&alice(), &IndexQuery::default(), &mut all).unwrap(),
+        s.locate(&alice(), &IndexQuery::default(), &mut all)
+            .unwrap(),
         ["k"]
     );
 }
@@ -345,10 +358,12 @@ fn locate_pages_through_many_objects_in_order(s: Backend) {
             ObjectType::SecretData
         };
         let name = if i % 3 == 0 { "third" } else { "other" };
-        s.insert(&object(uid, "alice", kind, &[name], false)).unwrap();
+        s.insert(&object(uid, "alice", kind, &[name], false))
+            .unwrap();
     }
     assert_eq!(
-        s.locate(&alice(), &IndexQuery::default(), &mut all).unwrap(),
+        s.locate(&alice(), &IndexQuery::default(), &mut all)
+            .unwrap(),
         uids
     );
     let by_type = IndexQuery {
@@ -364,12 +379,12 @@ fn locate_pages_through_many_objects_in_order(s: Backend) {
     let thirds: Vec<String> = uids.iter().step_by(3).cloned().collect();
     assert_eq!(s.locate(&alice(), &by_name, &mut all).unwrap(), thirds);
     let mut tens = |a: &Attributes| {
-        a.names().next().is_some()
-            && a.unique_identifier().is_some_and(|uid| uid.ends_with('0'))
+        a.names().next().is_some() && a.unique_identifier().is_some_and(|uid| uid.ends_with('0'))
     };
     let ending_in_zero: Vec<String> = uids.iter().filter(|u| u.ends_with('0')).cloned().collect();
     assert_eq!(
-        s.locate(&alice(), &IndexQuery::default(), &mut tens).unwrap(),
+        s.locate(&alice(), &IndexQuery::default(), &mut tens)
+            .unwrap(),
         ending_in_zero
     );
 }

@@ -68,10 +68,12 @@ fn symmetric_key(uid: &str, bytes: Vec<u8>) -> StoredObject {
 
 fn material(object: &StoredObject) -> Vec<u8> {
     match &object.object {
-        Some(ManagedObject::SymmetricKey(block)) => match &block.key_value.as_ref().unwrap().material {
-            KeyMaterial::Bytes(bytes) => bytes.to_vec(),
-            other => panic!("unexpected material {other:?}"),
-        },
+        Some(ManagedObject::SymmetricKey(block)) => {
+            match &block.key_value.as_ref().unwrap().material {
+                KeyMaterial::Bytes(bytes) => bytes.to_vec(),
+                other => panic!("unexpected material {other:?}"),
+            }
+        }
         other => panic!("unexpected object {other:?}"),
     }
 }
@@ -112,7 +114,10 @@ fn wrong_password_unreachable_and_untrusted_certificates_are_clear_errors() {
     let mut wrong = quick_retry(db.options("auth"));
     wrong.password = Some(Zeroizing::new("not-the-password".into()));
     let message = open(&wrong).unwrap_err().to_string();
-    assert!(message.contains("password authentication failed"), "{message}");
+    assert!(
+        message.contains("password authentication failed"),
+        "{message}"
+    );
     assert!(!message.contains("not-the-password"), "{message}");
 
     let mut unreachable = quick_retry(db.options("auth"));
@@ -129,7 +134,15 @@ fn wrong_password_unreachable_and_untrusted_certificates_are_clear_errors() {
     // A CA that did not sign the database's certificate: the TLS handshake fails, nothing is sent.
     let other_ca = db.dir().join("other-ca.pem");
     let status = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ])
         .arg("-keyout")
         .arg(db.dir().join("other-ca.key"))
         .arg("-out")
@@ -162,21 +175,35 @@ fn a_database_dump_holds_no_key_material_in_clear() {
     }
     // An update that changes the material reseals it.
     let mut changed = symmetric_key("k0", key_bytes(200));
-    changed.attributes.set(Attribute::Name(Name::text("renamed")));
+    changed
+        .attributes
+        .set(Attribute::Name(Name::text("renamed")));
     store.update(&changed).unwrap();
     let dump = db.dump("dump");
-    assert!(dump.contains("qkms_objects"), "the dump holds the objects table");
-    assert!(dump.contains("name-k7"), "attributes are in clear, as in sled");
+    assert!(
+        dump.contains("qkms_objects"),
+        "the dump holds the objects table"
+    );
+    assert!(
+        dump.contains("name-k7"),
+        "attributes are in clear, as in sled"
+    );
     for bytes in keys.iter().chain([&key_bytes(200), &ROOT.to_vec()]) {
         let hex = hex::encode(bytes);
         assert!(!dump.contains(&hex), "key bytes {hex} in clear in the dump");
         assert!(
-            !dump.as_bytes().windows(bytes.len()).any(|w| w == &bytes[..]),
+            !dump
+                .as_bytes()
+                .windows(bytes.len())
+                .any(|w| w == &bytes[..]),
             "raw key bytes in the dump"
         );
     }
     // And the store still opens them.
-    let back = store.get(Namespace::Tenant(&alice()), "k3").unwrap().unwrap();
+    let back = store
+        .get(Namespace::Tenant(&alice()), "k3")
+        .unwrap()
+        .unwrap();
     assert_eq!(material(&back), keys[3]);
 }
 
@@ -186,23 +213,41 @@ fn two_nodes_updating_one_object_never_lose_an_update() {
     db.create_database("race");
     let node1: Arc<dyn ObjectStore> = Arc::new(open(&db.options("race")).unwrap());
     let node2: Arc<dyn ObjectStore> = Arc::new(open(&db.options("race")).unwrap());
-    node1.insert(&symmetric_key("shared", key_bytes(1))).unwrap();
+    node1
+        .insert(&symmetric_key("shared", key_bytes(1)))
+        .unwrap();
 
     // Two messages read the same revision; the second write is refused, not applied over the first.
     let message1 = RevisionCheck::new(Arc::clone(&node1));
     let message2 = RevisionCheck::new(Arc::clone(&node2));
-    let mut seen1 = message1.get(Namespace::Tenant(&alice()), "shared").unwrap().unwrap();
-    let mut seen2 = message2.get(Namespace::Tenant(&alice()), "shared").unwrap().unwrap();
-    seen1.attributes.push(Attribute::Name(Name::text("from-node-1")));
-    seen2.attributes.push(Attribute::Name(Name::text("from-node-2")));
+    let mut seen1 = message1
+        .get(Namespace::Tenant(&alice()), "shared")
+        .unwrap()
+        .unwrap();
+    let mut seen2 = message2
+        .get(Namespace::Tenant(&alice()), "shared")
+        .unwrap()
+        .unwrap();
+    seen1
+        .attributes
+        .push(Attribute::Name(Name::text("from-node-1")));
+    seen2
+        .attributes
+        .push(Attribute::Name(Name::text("from-node-2")));
     message1.update(&seen1).unwrap();
     match message2.update(&seen2) {
         Err(StoreError::Conflict { uid, .. }) => assert_eq!(uid, "shared"),
         other => panic!("expected a conflict, got {other:?}"),
     }
-    let now = node2.get(Namespace::Tenant(&alice()), "shared").unwrap().unwrap();
+    let now = node2
+        .get(Namespace::Tenant(&alice()), "shared")
+        .unwrap()
+        .unwrap();
     let names: Vec<&str> = now.attributes.names().map(|n| n.value.as_str()).collect();
-    assert!(names.contains(&"from-node-1") && !names.contains(&"from-node-2"), "{names:?}");
+    assert!(
+        names.contains(&"from-node-1") && !names.contains(&"from-node-2"),
+        "{names:?}"
+    );
 
     // Many read-modify-writes at once from both nodes, each retried on conflict: every one is kept.
     let threads: Vec<_> = (0..8)
@@ -216,7 +261,9 @@ fn two_nodes_updating_one_object_never_lose_an_update() {
                             .get(Namespace::Tenant(&alice()), "shared")
                             .unwrap()
                             .unwrap();
-                        object.attributes.push(Attribute::Name(Name::text(format!("t{t}-{i}"))));
+                        object
+                            .attributes
+                            .push(Attribute::Name(Name::text(format!("t{t}-{i}"))));
                         match message.update(&object) {
                             Ok(()) => break,
                             Err(StoreError::Conflict { .. }) => continue,
@@ -230,11 +277,17 @@ fn two_nodes_updating_one_object_never_lose_an_update() {
     for thread in threads {
         thread.join().unwrap();
     }
-    let now = node1.get(Namespace::Tenant(&alice()), "shared").unwrap().unwrap();
+    let now = node1
+        .get(Namespace::Tenant(&alice()), "shared")
+        .unwrap()
+        .unwrap();
     let names: Vec<&str> = now.attributes.names().map(|n| n.value.as_str()).collect();
     for t in 0..8 {
         for i in 0..10 {
-            assert!(names.contains(&format!("t{t}-{i}").as_str()), "t{t}-{i} lost: {names:?}");
+            assert!(
+                names.contains(&format!("t{t}-{i}").as_str()),
+                "t{t}-{i} lost: {names:?}"
+            );
         }
     }
 }
@@ -244,7 +297,9 @@ fn a_restarted_database_is_reported_then_used_again_without_reopening() {
     let db = PgServer::start();
     db.create_database("restart");
     let store = open(&db.options("restart")).unwrap();
-    store.insert(&symmetric_key("before", key_bytes(4))).unwrap();
+    store
+        .insert(&symmetric_key("before", key_bytes(4)))
+        .unwrap();
     assert_eq!(store.condition(), StoreCondition::Ok);
 
     db.stop_immediately();
@@ -253,8 +308,14 @@ fn a_restarted_database_is_reported_then_used_again_without_reopening() {
         .get(Namespace::Tenant(&alice()), "before")
         .unwrap_err();
     assert!(matches!(error, StoreError::Database(_)), "{error:?}");
-    assert!(error.to_string().contains("the database is unavailable"), "{error}");
-    assert!(started.elapsed() < Duration::from_secs(15), "bounded retries");
+    assert!(
+        error.to_string().contains("the database is unavailable"),
+        "{error}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "bounded retries"
+    );
     let insert = store.insert(&symmetric_key("during", key_bytes(5)));
     assert!(matches!(insert, Err(StoreError::Database(_))), "{insert:?}");
     assert!(matches!(store.condition(), StoreCondition::Failing { .. }));
@@ -267,7 +328,10 @@ fn a_restarted_database_is_reported_then_used_again_without_reopening() {
     assert_eq!(material(&back), key_bytes(4));
     store.insert(&symmetric_key("after", key_bytes(6))).unwrap();
     assert_eq!(store.condition(), StoreCondition::Ok);
-    assert!(store.get(Namespace::Tenant(&alice()), "during").unwrap().is_none());
+    assert!(store
+        .get(Namespace::Tenant(&alice()), "during")
+        .unwrap()
+        .is_none());
 }
 
 #[test]
@@ -312,7 +376,13 @@ fn a_sled_store_is_copied_unchanged_verified_and_the_copy_can_be_rerun() {
             .unwrap();
         assert_eq!(material(&object), key_bytes(i));
     }
-    assert!(store.get(Namespace::Server, "ca").unwrap().unwrap().internal);
+    assert!(
+        store
+            .get(Namespace::Server, "ca")
+            .unwrap()
+            .unwrap()
+            .internal
+    );
     store.insert(&symmetric_key("new", key_bytes(100))).unwrap();
     let found = store
         .locate(&alice(), &Default::default(), &mut |_| true)

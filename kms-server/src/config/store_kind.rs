@@ -98,10 +98,12 @@ impl StoreConfig {
 }
 
 fn read_password(path: &PathBuf) -> Result<Zeroizing<String>, ConfigError> {
-    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
-        path: path.display().to_string(),
-        message: format!("[store] password_file: {e}"),
-    })?);
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.display().to_string(),
+            message: format!("[store] password_file: {e}"),
+        })?,
+    );
     let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
     if line.is_empty() {
         return Err(ConfigError::Invalid(format!(

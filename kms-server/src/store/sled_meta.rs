@@ -173,7 +173,10 @@ impl Wrapping {
     pub(super) fn entries(&self) -> Vec<(&'static [u8], Vec<u8>)> {
         let mut entries = vec![
             (META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes().to_vec()),
-            (META_ROOT_KEY_KIND, self.kind.stored_name().as_bytes().to_vec()),
+            (
+                META_ROOT_KEY_KIND,
+                self.kind.stored_name().as_bytes().to_vec(),
+            ),
             (META_WRAPPED_DATA_KEY, self.wrapped.clone()),
         ];
         if let Some((params, salt)) = &self.argon2 {
@@ -206,8 +209,11 @@ impl Wrapping {
     }
 }
 
-/// Every meta entry of the store at `db` (name, value): what `qkms store migrate` copies, unchanged.
-pub(crate) fn all_entries(db: &sled::Db) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+/// Meta entries as (name, value) pairs.
+pub(crate) type MetaEntries = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Every meta entry of the store at `db`: what `qkms store migrate` copies, unchanged.
+pub(crate) fn all_entries(db: &sled::Db) -> Result<MetaEntries, StoreError> {
     let meta = db.open_tree("meta").map_err(io_error)?;
     meta.iter()
         .map(|entry| {

@@ -35,7 +35,9 @@ fn bin_dir() -> PathBuf {
         .filter(|bin| bin.join("initdb").is_file())
         .collect();
     found.sort();
-    found.pop().expect("a PostgreSQL version under /usr/lib/postgresql/*/bin")
+    found
+        .pop()
+        .expect("a PostgreSQL version under /usr/lib/postgresql/*/bin")
 }
 
 fn free_port() -> u16 {
@@ -78,13 +80,68 @@ impl PgServer {
         let root = dir.path().to_owned();
         let root = root.as_path();
         // The throw-away CA and the server's certificate (127.0.0.1 and localhost).
-        openssl(root, &["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=qkms test database CA"]);
-        openssl(root, &["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]);
-        std::fs::write(root.join("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n").unwrap();
-        openssl(root, &["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext"]);
+        openssl(
+            root,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=qkms test database CA",
+            ],
+        );
+        openssl(
+            root,
+            &[
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ],
+        );
+        std::fs::write(
+            root.join("san.ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+        )
+        .unwrap();
+        openssl(
+            root,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.pem",
+                "-days",
+                "2",
+                "-extfile",
+                "san.ext",
+            ],
+        );
         let password_file = root.join("db.pass");
         std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
         let server = Self {
@@ -109,7 +166,14 @@ impl PgServer {
             Command::new(&initdb)
                 .arg("-D")
                 .arg(&server.data)
-                .args(["-U", USER, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8"])
+                .args([
+                    "-U",
+                    USER,
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    "-E",
+                    "UTF8",
+                ])
                 .arg(format!("--pwfile={}", server.password_file.display())),
         );
         check("initdb", out);
@@ -161,7 +225,10 @@ impl PgServer {
         );
         if !out.status.success() {
             let log = std::fs::read_to_string(self.data.join("server.log")).unwrap_or_default();
-            panic!("pg_ctl start failed: {}\n{log}", String::from_utf8_lossy(&out.stderr));
+            panic!(
+                "pg_ctl start failed: {}\n{log}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
 
@@ -189,7 +256,9 @@ impl PgServer {
                 .args(["-p", &self.port.to_string(), "-U", USER, "-d", database])
                 .args(["-v", "ON_ERROR_STOP=1", "-At", "-c", sql]),
         );
-        String::from_utf8_lossy(&check("psql", out).stdout).trim().to_owned()
+        String::from_utf8_lossy(&check("psql", out).stdout)
+            .trim()
+            .to_owned()
     }
 
     /// A new empty database; its URL (no password: that goes in the password file).

@@ -133,10 +133,7 @@ fn tls_connector(
     provider: Arc<rustls::crypto::CryptoProvider>,
 ) -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
     let certificates = kmip::client::certificates_from_file(ca_file).map_err(|e| {
-        StoreError::Config(format!(
-            "[store] tls_ca_file {}: {e}",
-            ca_file.display()
-        ))
+        StoreError::Config(format!("[store] tls_ca_file {}: {e}", ca_file.display()))
     })?;
     let mut roots = rustls::RootCertStore::empty();
     for certificate in certificates {
@@ -235,7 +232,9 @@ impl Connection {
             match state {
                 None => *slot = None,
                 Some(cause) => {
-                    let since = slot.as_ref().map_or_else(SystemTime::now, |(since, _)| *since);
+                    let since = slot
+                        .as_ref()
+                        .map_or_else(SystemTime::now, |(since, _)| *since);
                     *slot = Some((since, cause));
                 }
             }

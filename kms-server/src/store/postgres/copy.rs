@@ -108,7 +108,9 @@ pub fn copy_sled_to_postgres(
     migrate_to_namespaces(&db)?;
     let sled_meta = sled_meta::all_entries(&db)?;
     if sled_meta.is_empty() {
-        return Err(StoreError::Config("the sled store is empty: nothing to migrate".into()));
+        return Err(StoreError::Config(
+            "the sled store is empty: nothing to migrate".into(),
+        ));
     }
     let connection = Connection::new(options, provider)?;
     connection.run(|client, _| migrations::migrate(client))?;
@@ -128,7 +130,9 @@ pub fn copy_sled_to_postgres(
         }
     } else {
         let same = sled_meta.len() == existing.len()
-            && sled_meta.iter().all(|(name, value)| existing.get(name) == Some(value));
+            && sled_meta
+                .iter()
+                .all(|(name, value)| existing.get(name) == Some(value));
         if !same {
             return Err(StoreError::Config(
                 "the database already holds another qkms store (other metadata: another data key or root key); \
@@ -287,7 +291,10 @@ mod tests {
     #[test]
     fn uids_come_back_out_of_storage_keys() {
         let tenant = TenantId("alice".into());
-        assert_eq!(uid_of(&Namespace::Tenant(&tenant).key("k-1")).unwrap(), "k-1");
+        assert_eq!(
+            uid_of(&Namespace::Tenant(&tenant).key("k-1")).unwrap(),
+            "k-1"
+        );
         assert_eq!(uid_of(&Namespace::Server.key("ca")).unwrap(), "ca");
         assert!(uid_of(&[0x01, 0, 0, 0, 9, b'a']).is_err());
         assert!(uid_of(&[0x07]).is_err());

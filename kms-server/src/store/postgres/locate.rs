@@ -61,7 +61,10 @@ pub(super) async fn page(
         (None, Some(object_type)) => {
             let statement = client.prepare_cached(BY_TYPE).await?;
             client
-                .query(&statement, &[&selection.tenant, &after, &PAGE, &object_type])
+                .query(
+                    &statement,
+                    &[&selection.tenant, &after, &PAGE, &object_type],
+                )
                 .await?
         }
         (Some(name), None) => {

@@ -35,7 +35,9 @@ use super::custody::{Custody, CustodyKind};
 use super::root_key::{Argon2Params, KEY_LEN};
 use super::seal::Sealer;
 use super::sled_meta::Wrapping;
-use super::{IndexQuery, Namespace, ObjectStore, Revision, StoreCondition, StoreError, StoredObject};
+use super::{
+    IndexQuery, Namespace, ObjectStore, Revision, StoreCondition, StoreError, StoredObject,
+};
 use crate::tenant::TenantId;
 
 pub use connection::{redacted_url, PostgresOptions};
@@ -124,7 +126,8 @@ impl PgStore {
         argon2: &Argon2Params,
     ) -> Result<Zeroizing<[u8; KEY_LEN]>, StoreError> {
         let read = || -> Result<Option<Wrapping>, StoreError> {
-            let entries = connection.run(|client, _| async move { meta::read_all(&client).await })?;
+            let entries =
+                connection.run(|client, _| async move { meta::read_all(&client).await })?;
             Wrapping::read_with(|name| Ok(entries.get(name).cloned()))
         };
         let existing = read()?;
@@ -168,7 +171,11 @@ impl PgStore {
         }
     }
 
-    fn row(&self, object: &StoredObject, blob: Option<Vec<u8>>) -> Result<objects::Row, StoreError> {
+    fn row(
+        &self,
+        object: &StoredObject,
+        blob: Option<Vec<u8>>,
+    ) -> Result<objects::Row, StoreError> {
         let record = Record {
             owner: object.owner.clone(),
             internal: object.internal,
@@ -189,7 +196,11 @@ impl PgStore {
         })
     }
 
-    fn seal(&self, uid: &str, object: Option<&ManagedObject>) -> Result<Option<Vec<u8>>, StoreError> {
+    fn seal(
+        &self,
+        uid: &str,
+        object: Option<&ManagedObject>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         object
             .map(|o| self.sealer.seal(uid, &codec::encode_object(o)?))
             .transpose()
@@ -284,7 +295,9 @@ impl ObjectStore for PgStore {
     }
 
     fn get(&self, namespace: Namespace<'_>, uid: &str) -> Result<Option<StoredObject>, StoreError> {
-        Ok(self.get_with_revision(namespace, uid)?.map(|(object, _)| object))
+        Ok(self
+            .get_with_revision(namespace, uid)?
+            .map(|(object, _)| object))
     }
 
     fn get_with_revision(

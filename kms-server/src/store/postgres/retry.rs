@@ -181,7 +181,9 @@ mod tests {
         let policy = RetryPolicy::default();
         let waits: Vec<u128> = (1..=7).map(|n| policy.delay_after(n).as_millis()).collect();
         assert_eq!(waits, [20, 40, 80, 160, 320, 640, 640]);
-        let total: u128 = (1..policy.attempts).map(|n| policy.delay_after(n).as_millis()).sum();
+        let total: u128 = (1..policy.attempts)
+            .map(|n| policy.delay_after(n).as_millis())
+            .sum();
         assert_eq!(total, 620, "six attempts wait 620 ms in all");
     }
 
@@ -189,6 +191,9 @@ mod tests {
     fn store_answers_are_final() {
         let failure = Failure::Store(StoreError::NotFound("k".into()));
         assert_eq!(failure.kind(), Kind::Final);
-        assert!(matches!(failure.into_store_error(1), StoreError::NotFound(_)));
+        assert!(matches!(
+            failure.into_store_error(1),
+            StoreError::NotFound(_)
+        ));
     }
 }
