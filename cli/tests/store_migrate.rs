@@ -2,9 +2,12 @@
 //! (kms-server's `pg_support`): every object of an `--init` set-up copied and verified, a second run copies
 //! nothing and agrees, and the copy opens with the set-up's own root key.
 
+#[path = "../../kms-server/tests/pg_options/mod.rs"]
+mod pg_options;
 #[path = "../../kms-server/tests/pg_support/mod.rs"]
 mod pg_support;
 
+use pg_options::PgOptions;
 use std::process::Command;
 
 use kms_server::config::Config;

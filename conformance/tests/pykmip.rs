@@ -2,6 +2,8 @@
 //! Discover Versions, which qkms once refused as a 1.2 operation): the checks are in
 //! `tests/pykmip/e2e.py` (`.ci/run` installs PyKMIP: `python3 -m pip install pykmip==0.11.0`).
 
+#[path = "../../kms-server/tests/pg_support/mod.rs"]
+mod pg_support;
 mod pykmip_support;
 mod support;
 
@@ -23,4 +25,57 @@ fn pykmip_drives_every_other_client_operation_at_kmip_1_2_and_2_0() {
     let server = support::Server::start();
     pykmip_support::run_script(&server, "operations.py", "1.2", "operations");
     pykmip_support::run_script(&server, "operations.py", "2.0", "operations");
+}
+
+/// The same PyKMIP flows with the server's store in PostgreSQL (a private server from Debian's `postgresql`,
+/// over TLS): the `--init` set-up copied there with `qkms store migrate`, then served with `[store] kind =
+/// "postgres"`.
+#[test]
+fn pykmip_flows_pass_with_the_store_in_postgresql() {
+    pykmip_support::require_pykmip();
+    let database = pg_support::PgServer::start();
+    database.create_database("pykmip");
+    let server = support::Server::start_with(|init_dir, table| {
+        move_store_to_postgres(&database, "pykmip", init_dir, table)
+    });
+    pykmip_support::run_script(&server, "e2e.py", "1.2", "end to end");
+    pykmip_support::run_script(&server, "e2e.py", "2.0", "end to end");
+    pykmip_support::run_script(&server, "operations.py", "2.0", "operations");
+}
+
+/// `qkms store migrate` of the set-up in `init_dir` into `database`, and `[store]` pointed at it.
+fn move_store_to_postgres(
+    db: &pg_support::PgServer,
+    database: &str,
+    init_dir: &std::path::Path,
+    table: &mut toml::Table,
+) {
+    let output = std::process::Command::new(support::cli_binary())
+        .args(["store", "migrate", "--from"])
+        .arg(init_dir.join("qkms.toml"))
+        .args(["--to-postgres", &db.url(database), "--password-file"])
+        .arg(&db.password_file)
+        .arg("--tls-ca-file")
+        .arg(&db.ca_file)
+        .output()
+        .expect("qkms store migrate runs");
+    assert!(
+        output.status.success(),
+        "qkms store migrate: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let store = table
+        .get_mut("store")
+        .and_then(toml::Value::as_table_mut)
+        .expect("[store]");
+    store.insert("kind".into(), "postgres".into());
+    store.insert("url".into(), db.url(database).into());
+    store.insert(
+        "password_file".into(),
+        db.password_file.display().to_string().into(),
+    );
+    store.insert(
+        "tls_ca_file".into(),
+        db.ca_file.display().to_string().into(),
+    );
 }

@@ -8,8 +8,10 @@
 //! counter; `[audit] path`: one audit chain per node).
 
 mod e2e_support;
+mod pg_options;
 mod pg_support;
 
+use pg_options::PgOptions;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

@@ -2,6 +2,7 @@
 //! against both stores (sled, and PostgreSQL started privately by `pg_support`): every case below exists once
 //! per backend (`sled::NAME`, `postgres::NAME`), so both must give the same answers for every filter.
 
+mod pg_options;
 mod pg_support;
 
 use entropy::{EntropyConfig, EntropyPool};
@@ -12,6 +13,7 @@ use kms_server::store::{
     StoreError, StoreOptions, StoredObject,
 };
 use kms_server::tenant::TenantId;
+use pg_options::PgOptions;
 
 /// A store under test and what it needs kept alive (temp dir, database server).
 struct Backend {

@@ -3,8 +3,10 @@
 //! survived without reopening, and the copy from a sled store (`qkms store migrate`). Each test starts a private
 //! PostgreSQL (`pg_support`).
 
+mod pg_options;
 mod pg_support;
 
+use pg_options::PgOptions;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

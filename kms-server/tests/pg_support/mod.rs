@@ -1,16 +1,14 @@
 //! A private PostgreSQL for tests: Debian's `postgresql` package (`.ci/run` installs it), its own data directory
 //! in a temp dir, a free loopback port, TLS on (a throw-away CA made with the `openssl` tool), password
 //! (SCRAM) authentication, run as a non-root user (`postgres`, which the package creates, when the tests run as
-//! root). Stopped (immediately) and removed on drop.
+//! root). Stopped (immediately) and removed on drop. Free of qkms types, so that any crate's tests can include it
+//! (`pg_options` adds the store options).
 #![allow(dead_code)] // each test binary uses a different part of this helper
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-use kms_server::store::postgres::RetryPolicy;
-use kms_server::store::PostgresOptions;
 
 /// The database role the tests connect as, and its password.
 pub const USER: &str = "qkms";
@@ -269,16 +267,6 @@ impl PgServer {
 
     pub fn url(&self, database: &str) -> String {
         format!("postgresql://{USER}@127.0.0.1:{}/{database}", self.port)
-    }
-
-    /// Store options for `database` over TLS, with the password and a short retry policy.
-    pub fn options(&self, database: &str) -> PostgresOptions {
-        let mut options = PostgresOptions::new(self.url(database));
-        options.password = Some(zeroize::Zeroizing::new(PASSWORD.to_owned()));
-        options.tls_ca_file = Some(self.ca_file.clone());
-        options.pool_size = 8;
-        options.retry = RetryPolicy::default();
-        options
     }
 
     /// `pg_dump` of `database` (plain SQL; bytea in hex).
