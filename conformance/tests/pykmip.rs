@@ -36,46 +36,15 @@ fn pykmip_flows_pass_with_the_store_in_postgresql() {
     let database = pg_support::PgServer::start();
     database.create_database("pykmip");
     let server = support::Server::start_with(|init_dir, table| {
-        move_store_to_postgres(&database, "pykmip", init_dir, table)
+        support::move_store_to_postgres(
+            init_dir,
+            table,
+            &database.url("pykmip"),
+            &database.password_file,
+            &database.ca_file,
+        )
     });
     pykmip_support::run_script(&server, "e2e.py", "1.2", "end to end");
     pykmip_support::run_script(&server, "e2e.py", "2.0", "end to end");
     pykmip_support::run_script(&server, "operations.py", "2.0", "operations");
-}
-
-/// `qkms store migrate` of the set-up in `init_dir` into `database`, and `[store]` pointed at it.
-fn move_store_to_postgres(
-    db: &pg_support::PgServer,
-    database: &str,
-    init_dir: &std::path::Path,
-    table: &mut toml::Table,
-) {
-    let output = std::process::Command::new(support::cli_binary())
-        .args(["store", "migrate", "--from"])
-        .arg(init_dir.join("qkms.toml"))
-        .args(["--to-postgres", &db.url(database), "--password-file"])
-        .arg(&db.password_file)
-        .arg("--tls-ca-file")
-        .arg(&db.ca_file)
-        .output()
-        .expect("qkms store migrate runs");
-    assert!(
-        output.status.success(),
-        "qkms store migrate: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let store = table
-        .get_mut("store")
-        .and_then(toml::Value::as_table_mut)
-        .expect("[store]");
-    store.insert("kind".into(), "postgres".into());
-    store.insert("url".into(), db.url(database).into());
-    store.insert(
-        "password_file".into(),
-        db.password_file.display().to_string().into(),
-    );
-    store.insert(
-        "tls_ca_file".into(),
-        db.ca_file.display().to_string().into(),
-    );
 }

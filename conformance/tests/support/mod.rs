@@ -196,3 +196,39 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// `qkms store migrate` of the set-up in `init_dir` into the PostgreSQL database at `url` (password in
+/// `password_file`, TLS with `ca_file`), and its `[store]` (in `table`) pointed there.
+pub fn move_store_to_postgres(
+    init_dir: &Path,
+    table: &mut toml::Table,
+    url: &str,
+    password_file: &Path,
+    ca_file: &Path,
+) {
+    let output = Command::new(cli_binary())
+        .args(["store", "migrate", "--from"])
+        .arg(init_dir.join("qkms.toml"))
+        .args(["--to-postgres", url, "--password-file"])
+        .arg(password_file)
+        .arg("--tls-ca-file")
+        .arg(ca_file)
+        .output()
+        .expect("qkms store migrate runs");
+    assert!(
+        output.status.success(),
+        "qkms store migrate: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let store = table
+        .get_mut("store")
+        .and_then(toml::Value::as_table_mut)
+        .expect("[store]");
+    store.insert("kind".into(), "postgres".into());
+    store.insert("url".into(), url.into());
+    store.insert(
+        "password_file".into(),
+        password_file.display().to_string().into(),
+    );
+    store.insert("tls_ca_file".into(), ca_file.display().to_string().into());
+}
