@@ -85,6 +85,7 @@ fn quick_retry(mut options: PostgresOptions) -> PostgresOptions {
         attempts: 2,
         first_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(10),
+        budget: Duration::from_secs(5),
     };
     options.connect_timeout = Duration::from_secs(2);
     options

@@ -240,6 +240,7 @@ impl Connection {
             }
         };
         self.block_on(async move {
+            let started = tokio::time::Instant::now();
             let mut made = 0u32;
             loop {
                 let result = match pool.get().await {
@@ -254,7 +255,9 @@ impl Connection {
                     }
                     Err(failure) => {
                         let kind = failure.kind();
-                        if kind == Kind::Final || made >= retry.attempts.max(1) {
+                        let out_of_time =
+                            started.elapsed() + retry.delay_after(made) >= retry.budget;
+                        if kind == Kind::Final || made >= retry.attempts.max(1) || out_of_time {
                             let error = failure.into_store_error(made);
                             if kind == Kind::Connection {
                                 note(Some(error.to_string()));

@@ -108,7 +108,8 @@ impl PgStore {
         connection.run(|client, _| async move {
             let row = client
                 .query_one(
-                    "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'qkms_meta'",
+                    "SELECT COUNT(*) FROM information_schema.tables
+                     WHERE table_name = 'qkms_meta' AND table_schema = current_schema()",
                     &[],
                 )
                 .await?;

@@ -23,6 +23,9 @@ pub struct RetryPolicy {
     pub first_delay: Duration,
     /// Default 640 ms (6 attempts wait at most 20+40+80+160+320 ms = 620 ms in all).
     pub max_delay: Duration,
+    /// No new attempt starts once this much time has passed since the first (a database that does not answer
+    /// at all costs each attempt up to the connect timeout). Default 10 s.
+    pub budget: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -31,6 +34,7 @@ impl Default for RetryPolicy {
             attempts: 6,
             first_delay: Duration::from_millis(20),
             max_delay: Duration::from_millis(640),
+            budget: Duration::from_secs(10),
         }
     }
 }
@@ -101,10 +105,24 @@ fn classify_db(e: &tokio_postgres::Error) -> Kind {
             Kind::Connection
         }
         Some(_) => Kind::Final,
-        // No SQLSTATE: an I/O error, a closed connection, a TLS failure on connect.
-        None if e.is_closed() || std::error::Error::source(e).is_some() => Kind::Connection,
+        // No SQLSTATE: a closed connection, an I/O error or a timeout while connecting or talking.
+        None if e.is_closed() || caused_by_io(e) || e.to_string().contains("timeout") => {
+            Kind::Connection
+        }
         None => Kind::Final,
     }
+}
+
+/// Whether an I/O error is among the causes of `e`.
+fn caused_by_io(e: &tokio_postgres::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        if cause.is::<std::io::Error>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 impl Failure {
