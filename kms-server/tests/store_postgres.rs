@@ -400,3 +400,33 @@ fn a_sled_store_is_copied_unchanged_verified_and_the_copy_can_be_rerun() {
         .to_string();
     assert!(message.contains("verification failed"), "{message}");
 }
+
+#[test]
+fn nodes_opening_an_empty_database_at_once_agree_on_one_schema_and_one_data_key() {
+    let db = PgServer::start();
+    db.create_database("together");
+    let options = db.options("together");
+    let nodes: Vec<PgStore> = (0..4)
+        .map(|_| {
+            let options = options.clone();
+            std::thread::spawn(move || open(&options).expect("every node opens"))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    assert_eq!(
+        db.psql("together", "SELECT COUNT(*) FROM qkms_schema_migrations"),
+        "1",
+        "the migration ran once"
+    );
+    nodes[0].insert(&symmetric_key("k", key_bytes(8))).unwrap();
+    for node in &nodes {
+        let object = node.get(Namespace::Tenant(&alice()), "k").unwrap().unwrap();
+        assert_eq!(
+            material(&object),
+            key_bytes(8),
+            "every node unseals with the same data key"
+        );
+    }
+}
