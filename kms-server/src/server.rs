@@ -145,8 +145,12 @@ impl Server {
             metrics.watch_hsm(Arc::clone(hsm));
         }
         let dispatcher = crate::https::Metrics::counting(&metrics, dispatcher);
+        let mut connection_settings = ConnectionSettings::from_config(&config.limits);
+        // A database store answers every read over the network: no handler may wait for it on an async worker.
+        connection_settings.inline_quick_operations =
+            config.store.kind == crate::config::StoreKind::Sled;
         let shared = Arc::new(Shared::new(
-            ConnectionSettings::from_config(&config.limits),
+            connection_settings,
             Authenticator::new(&config.auth)?,
             dispatcher,
             Arc::clone(&state.audit),
