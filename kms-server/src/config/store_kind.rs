@@ -113,3 +113,36 @@ fn read_password(path: &PathBuf) -> Result<Zeroizing<String>, ConfigError> {
     }
     Ok(Zeroizing::new(line.to_owned()))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::Config;
+
+    #[test]
+    fn postgres_settings_survive_the_documented_template_and_a_missing_url_is_refused() {
+        let mut config = Config::default();
+        config.store.kind = StoreKind::Postgres;
+        config.store.url = "postgresql://qkms@db.example:5432/qkms".into();
+        config.store.password_file = Some("db.pass".into());
+        config.store.pool_size = 32;
+        config.store.tls_ca_file = Some("db-ca.pem".into());
+        let text = config.documented_toml().unwrap();
+        assert!(text.contains("\npassphrase_file = "), "{text}");
+        let mut expected = config.clone();
+        expected.resolve_paths(Path::new("/d"));
+        assert_eq!(Config::from_toml(&text, Path::new("/d")).unwrap(), expected);
+
+        let defaults = Config::default().documented_toml().unwrap();
+        assert!(
+            defaults.contains("\n# tls_ca_file = \"db-ca.pem\"\n# File holding"),
+            "{defaults}"
+        );
+
+        config.store.url.clear();
+        let refused = config.validate().unwrap_err().to_string();
+        assert!(refused.contains("needs [store] url"), "{refused}");
+    }
+}
