@@ -2,10 +2,11 @@
 //! server's entropy-backed crypto provider, and the bridge from the synchronous [`ObjectStore`] calls to the async
 //! client.
 //!
-//! Why a runtime of its own: handlers call the store synchronously, some from the server's async tasks (quick
-//! operations run inline) and some from its blocking pool. Blocking on a future of the server's own runtime from
-//! one of its workers could starve it; a small dedicated runtime runs every database future, and the calling
-//! thread waits on a channel for the answer (as it waits for a disk flush with sled).
+//! Why a runtime of its own: handlers call the store synchronously (from the server's blocking pool: with a
+//! database store no handler runs on an async worker), and tokio refuses to block on one of its futures inside
+//! its own runtime. A small dedicated runtime owns the connections' tasks, timers and I/O; the calling thread
+//! polls its statement's future itself in that runtime's context, parked while waiting (as it waits for a disk
+//! flush with sled).
 //!
 //! [`ObjectStore`]: crate::store::ObjectStore
 
@@ -272,7 +273,10 @@ impl Connection {
         })
     }
 
-    /// Runs `future` on the database runtime and waits for it on this thread.
+    /// Runs `future` on this thread, in the database runtime's context (its timers, its I/O driver and its
+    /// tasks: the connections' tasks run there), parking the thread between polls. The calling thread does the
+    /// work itself rather than handing it to the runtime and waiting for an answer: that saves two thread
+    /// wake-ups per statement, a third of a Get's server time on two cores.
     fn block_on<T: Send + 'static>(
         &self,
         future: impl Future<Output = Result<T, StoreError>> + Send + 'static,
@@ -281,15 +285,33 @@ impl Connection {
             .runtime
             .as_ref()
             .ok_or_else(|| StoreError::Io("the database runtime is shut down".into()))?;
-        if tokio::runtime::Handle::try_current().is_err() {
-            return runtime.block_on(future);
+        let _context = runtime.enter();
+        park_on(future)
+    }
+}
+
+/// Wakes the thread that waits in [`park_on`].
+struct ThreadWaker(std::thread::Thread);
+
+impl std::task::Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Polls `future` to completion on the current thread, parked while it is pending.
+fn park_on<F: Future>(future: F) -> F::Output {
+    let waker = std::task::Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    let mut context = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
         }
-        let (answer, answered) = std::sync::mpsc::sync_channel(1);
-        runtime.spawn(async move {
-            let _ = answer.send(future.await);
-        });
-        answered
-            .recv()
-            .map_err(|_| StoreError::Io("a database task ended without an answer".into()))?
+        std::thread::park();
     }
 }
