@@ -54,6 +54,8 @@ pub struct Server {
     hsm: Option<(Arc<hsm_bridge::Hsm>, Option<hsm_bridge::Seeder>)>,
     /// Entropy as a service, when served (its state is flushed periodically and at shutdown).
     eaas: Option<Arc<crate::eaas::EaasService>>,
+    /// A node sharing a database: its node-local files, held for the server's lifetime.
+    node_lock: Option<crate::node_lock::NodeLock>,
 }
 
 impl Server {
@@ -77,6 +79,15 @@ impl Server {
         log_entropy(&entropy);
 
         crate::setup::warn_about_exposed_secrets(config);
+        let node_lock = match config.store.kind {
+            crate::config::StoreKind::Postgres => Some(crate::node_lock::acquire(config).map_err(
+                |e| ServerError::Store {
+                    path: crate::store::postgres::redacted_url(&config.store.url),
+                    error: StoreError::Config(e.to_string()),
+                },
+            )?),
+            crate::config::StoreKind::Sled => None,
+        };
         let hsm_slot = Arc::new(std::sync::Mutex::new(rng_hsm));
         let (store, health) = open_object_store(config, &entropy, &hsm_slot)?;
         let connected = hsm_slot
@@ -176,6 +187,7 @@ impl Server {
             listen: config.server.listen.clone(),
             https,
             hsm: hsm.map(|hsm| (hsm, seeder)),
+            node_lock,
         })
     }
 
@@ -213,6 +225,7 @@ impl Server {
             state: self.state,
             https,
             hsm: self.hsm,
+            node_lock: self.node_lock,
         })
     }
 }
@@ -227,6 +240,7 @@ pub struct RunningServer {
     https: Option<crate::https::RunningHttps>,
     hsm: Option<(Arc<hsm_bridge::Hsm>, Option<hsm_bridge::Seeder>)>,
     eaas_flush: Option<JoinHandle<()>>,
+    node_lock: Option<crate::node_lock::NodeLock>,
 }
 
 impl RunningServer {

@@ -314,8 +314,18 @@ fn bad_database_settings_stop_start_up_with_the_cause() {
     let log = start(&cluster);
     assert!(log.contains("the database is unavailable"), "{log}");
 
-    // A newer schema.
+    // Two nodes on the same node-local files: the second is refused, naming them.
     cluster.setup.rewrite_config(|c| c.store.url = good_url);
+    let first = ServerProcess::start_from(
+        &cluster.setup.config_file,
+        cluster.setup.path().join("first.log"),
+    )
+    .unwrap_or_else(|log| panic!("{log}"));
+    let log = start(&cluster);
+    assert!(log.contains("needs its own [audit] path"), "{log}");
+    drop(first);
+
+    // A newer schema.
     cluster.database.psql(
         "cluster",
         "INSERT INTO qkms_schema_migrations (version, description) VALUES (7, 'later release')",
