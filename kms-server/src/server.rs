@@ -225,7 +225,7 @@ impl Server {
             state: self.state,
             https,
             hsm: self.hsm,
-            node_lock: self.node_lock,
+            _node_lock: self.node_lock,
         })
     }
 }
@@ -240,7 +240,8 @@ pub struct RunningServer {
     https: Option<crate::https::RunningHttps>,
     hsm: Option<(Arc<hsm_bridge::Hsm>, Option<hsm_bridge::Seeder>)>,
     eaas_flush: Option<JoinHandle<()>>,
-    node_lock: Option<crate::node_lock::NodeLock>,
+    /// Held, never read: released when the server is dropped or shut down.
+    _node_lock: Option<crate::node_lock::NodeLock>,
 }
 
 impl RunningServer {
