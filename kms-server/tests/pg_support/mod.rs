@@ -142,7 +142,7 @@ impl PgServer {
         );
         let password_file = root.join("db.pass");
         std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
-        let server = Self {
+        let mut server = Self {
             port: free_port(),
             ca_file: root.join("ca.pem"),
             password_file,
@@ -190,8 +190,21 @@ impl PgServer {
              host all all 127.0.0.1/32 scram-sha-256\n",
         )
         .unwrap();
-        server.ctl_start();
-        server
+        // The port was free when picked; a test starting another server at the same moment may take it first.
+        for _ in 0..5 {
+            match server.try_start() {
+                Ok(()) => return server,
+                Err(log) if log.contains("already in use") => {
+                    server.port = free_port();
+                    append(
+                        &server.data.join("postgresql.conf"),
+                        &format!("port = {}\n", server.port),
+                    );
+                }
+                Err(log) => panic!("pg_ctl start failed:\n{log}"),
+            }
+        }
+        panic!("no free port for the test database after 5 attempts");
     }
 
     fn run(&self, command: &mut Command) -> Output {
@@ -212,7 +225,8 @@ impl PgServer {
         actual.output().expect("a PostgreSQL tool runs")
     }
 
-    fn ctl_start(&self) {
+    /// `pg_ctl start`, waiting until it accepts connections; `Err` holds pg_ctl's output and the server log.
+    fn try_start(&self) -> Result<(), String> {
         let out = self.run(
             Command::new(self.bin.join("pg_ctl"))
                 .arg("-D")
@@ -221,12 +235,16 @@ impl PgServer {
                 .arg(self.data.join("server.log"))
                 .args(["-w", "-t", "60", "start"]),
         );
-        if !out.status.success() {
-            let log = std::fs::read_to_string(self.data.join("server.log")).unwrap_or_default();
-            panic!(
-                "pg_ctl start failed: {}\n{log}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+        if out.status.success() {
+            return Ok(());
+        }
+        let log = std::fs::read_to_string(self.data.join("server.log")).unwrap_or_default();
+        Err(format!("{}\n{log}", String::from_utf8_lossy(&out.stderr)))
+    }
+
+    fn ctl_start(&self) {
+        if let Err(log) = self.try_start() {
+            panic!("pg_ctl start failed:\n{log}");
         }
     }
 
