@@ -5,7 +5,7 @@
 //!
 //! Each node is started from the same set-up (PKI, root-key passphrase, database) with its own configuration
 //! file that differs only in its node-local files (`[store] path`'s directory: session-lease journal and entropy
-//! counter; `[audit] path`: one audit chain per node).
+//! counter; `[audit] path`: one audit chain per node), the set-up's `user-pins.json` named explicitly.
 
 mod e2e_support;
 mod pg_options;
@@ -61,6 +61,13 @@ impl Cluster {
         config.store.path = local.join("store");
         config.audit.path = local.join("audit.log");
         config.eaas.state_file = local.join("eaas-state.json");
+        config.auth.user_pins = Some(
+            self.setup
+                .config
+                .store
+                .path
+                .with_file_name(kms_server::user_pin::DEFAULT_FILE),
+        );
         let file = self.setup.path().join(format!("node-{n}.toml"));
         std::fs::write(&file, config.documented_toml().unwrap()).unwrap();
         file
