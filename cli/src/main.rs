@@ -43,7 +43,8 @@ enum Command {
     Eaas(eaas_cmd::EaasArgs),
     /// Feed verified qkms random bytes into this host's kernel pool (or an rngd FIFO), every interval.
     Feed(feed_cmd::FeedArgs),
-    /// Maintain a stopped server's store: `qkms store rewrap --config DIR/qkms.toml --to pkcs11|passphrase`.
+    /// Maintain a stopped server's store: `qkms store rewrap --config DIR/qkms.toml --to pkcs11|passphrase`,
+    /// `qkms store migrate --from DIR/qkms.toml --to-postgres URL`.
     #[command(subcommand)]
     Store(store_cmd::StoreCommand),
 }

@@ -1,5 +1,7 @@
 //! `qkms store rewrap`: moves a stopped server's store between passphrase and HSM root key custody (see
 //! `kms_server::store_rewrap` for why a kill -9 at any point leaves a store that opens).
+//! `qkms store migrate`: copies a stopped server's sled store into PostgreSQL, unchanged and verified (see
+//! `kms_server::store::postgres::copy`).
 
 use std::path::PathBuf;
 
@@ -12,6 +14,25 @@ pub enum StoreCommand {
     /// Re-wrap the store's data key under another root key custody (the server must be stopped: the store is
     /// locked while it runs). The objects are not rewritten.
     Rewrap(RewrapArgs),
+    /// Copy the sled store of a stopped server into a PostgreSQL database (sealed blobs and the wrapped data key
+    /// unchanged; counts and digests verified; safe to re-run). Then set `[store] kind = "postgres"`.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The server configuration whose `[store] path` is the sled store to copy.
+    #[arg(long, value_name = "FILE")]
+    from: PathBuf,
+    /// The database: postgresql://USER@HOST:PORT/DATABASE (keep the password in --password-file).
+    #[arg(long = "to-postgres", value_name = "URL")]
+    to_postgres: String,
+    /// File with the database password (first line). Default: the configuration's `[store] password_file`.
+    #[arg(long = "password-file", value_name = "FILE")]
+    password_file: Option<PathBuf>,
+    /// PEM CA(s) of the database's certificate (TLS required). Default: `[store] tls_ca_file`.
+    #[arg(long = "tls-ca-file", value_name = "FILE")]
+    tls_ca_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -45,7 +66,50 @@ pub struct RewrapArgs {
 }
 
 pub fn run(command: StoreCommand) -> Result<(), Box<dyn std::error::Error>> {
-    let StoreCommand::Rewrap(args) = command;
+    match command {
+        StoreCommand::Rewrap(args) => run_rewrap(args),
+        StoreCommand::Migrate(args) => run_migrate(args),
+    }
+}
+
+fn run_migrate(args: MigrateArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let config = kms_server::config::Config::load(&args.from)?;
+    let mut store = config.store.clone();
+    store.url = args.to_postgres;
+    if let Some(file) = args.password_file {
+        store.password_file = Some(std::path::absolute(file)?);
+    }
+    if let Some(file) = args.tls_ca_file {
+        store.tls_ca_file = Some(std::path::absolute(file)?);
+    }
+    let options = store.postgres_options()?;
+    let pool = entropy::EntropyPool::new(config.entropy.clone())?;
+    let report = kms_server::store::postgres::copy::copy_sled_to_postgres(
+        &config.store.path,
+        &options,
+        pool.rustls_provider(),
+    )
+    .map_err(|e| format!("store {}: {e}", config.store.path.display()))?;
+    println!(
+        "{} objects in {} and in {} ({} copied now, {} there already); SHA-256 over every record and sealed \
+         blob, both sides: {}",
+        report.objects,
+        config.store.path.display(),
+        options.describe(),
+        report.copied,
+        report.objects - report.copied,
+        report.digest
+    );
+    println!(
+        "next: in {} set [store] kind = \"postgres\" and url = \"{}\" (with password_file and tls_ca_file), \
+         and give each node its own [audit] path",
+        args.from.display(),
+        options.describe()
+    );
+    Ok(())
+}
+
+fn run_rewrap(args: RewrapArgs) -> Result<(), Box<dyn std::error::Error>> {
     let absolute = |p: Option<PathBuf>| p.map(std::path::absolute).transpose();
     let request = RewrapRequest {
         to: match args.to {

@@ -2,6 +2,8 @@
 //! Discover Versions, which qkms once refused as a 1.2 operation): the checks are in
 //! `tests/pykmip/e2e.py` (`.ci/run` installs PyKMIP: `python3 -m pip install pykmip==0.11.0`).
 
+#[path = "../../kms-server/tests/pg_support/mod.rs"]
+mod pg_support;
 mod pykmip_support;
 mod support;
 
@@ -22,5 +24,27 @@ fn pykmip_drives_every_other_client_operation_at_kmip_1_2_and_2_0() {
     pykmip_support::require_pykmip();
     let server = support::Server::start();
     pykmip_support::run_script(&server, "operations.py", "1.2", "operations");
+    pykmip_support::run_script(&server, "operations.py", "2.0", "operations");
+}
+
+/// The same PyKMIP flows with the server's store in PostgreSQL (a private server from Debian's `postgresql`,
+/// over TLS): the `--init` set-up copied there with `qkms store migrate`, then served with `[store] kind =
+/// "postgres"`.
+#[test]
+fn pykmip_flows_pass_with_the_store_in_postgresql() {
+    pykmip_support::require_pykmip();
+    let database = pg_support::PgServer::start();
+    database.create_database("pykmip");
+    let server = support::Server::start_with(|init_dir, table| {
+        support::move_store_to_postgres(
+            init_dir,
+            table,
+            &database.url("pykmip"),
+            &database.password_file,
+            &database.ca_file,
+        )
+    });
+    pykmip_support::run_script(&server, "e2e.py", "1.2", "end to end");
+    pykmip_support::run_script(&server, "e2e.py", "2.0", "end to end");
     pykmip_support::run_script(&server, "operations.py", "2.0", "operations");
 }

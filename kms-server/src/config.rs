@@ -13,9 +13,11 @@ use crate::store::Argon2Params;
 mod eaas;
 mod limits;
 mod root_key;
+mod store_kind;
 pub use eaas::{EaasConfig, EaasLimits, EaasTenantLimits, EAAS_MAX_BYTES_PER_REQUEST};
 pub use limits::LimitsConfig;
 pub use root_key::{HsmConfig, RootKeyConfig, RootKeyKind};
+pub use store_kind::{StoreKind, DEFAULT_POOL_SIZE};
 
 /// Loading or checking the configuration failed.
 #[derive(Debug, thiserror::Error)]
@@ -155,8 +157,23 @@ impl Default for HttpsConfig {
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
+    /// Where objects live: `sled` (the database at `path`) or `postgres` (at `url`). Default `sled`.
+    pub kind: StoreKind,
     /// The sled database directory. Default `store`.
     pub path: PathBuf,
+    /// `postgres`: the database (`postgresql://USER@HOST:PORT/DATABASE`; keep the password out of it and in
+    /// `password_file`). Default unset.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub url: String,
+    /// `postgres`: file holding the database password (first line; mode 0600). Default unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
+    /// `postgres`: connections each node keeps open at most. Default 16.
+    pub pool_size: usize,
+    /// `postgres`: PEM file of the CA(s) of the database's certificate; when set TLS is required and the
+    /// server's name checked (rustls). Default unset: no TLS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ca_file: Option<PathBuf>,
     /// File holding the root-key passphrase (first line; keep it mode 0600). Default `root.pass`.
     pub passphrase_file: PathBuf,
     /// Deprecated: the audit log's path, now `[audit] path`. Still read (a file written by an earlier `--init`
@@ -171,7 +188,12 @@ pub struct StoreConfig {
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
+            kind: StoreKind::Sled,
             path: PathBuf::from("store"),
+            url: String::new(),
+            password_file: None,
+            pool_size: store_kind::default_pool_size(),
+            tls_ca_file: None,
             passphrase_file: PathBuf::from("root.pass"),
             audit_log: None,
             argon2: Argon2Params::default(),
@@ -265,6 +287,8 @@ impl Config {
         resolve(&mut self.tls.key);
         resolve(&mut self.store.path);
         resolve(&mut self.store.passphrase_file);
+        self.store.password_file.iter_mut().for_each(resolve);
+        self.store.tls_ca_file.iter_mut().for_each(resolve);
         resolve(&mut self.audit.path);
         resolve(&mut self.root_key.pin_file);
         resolve(&mut self.eaas.signing_certificate);
@@ -285,6 +309,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
         self.eaas.validate().map_err(ConfigError::Invalid)?;
+        self.store.validate_kind()?;
         if self.tls.ca_files.is_empty() {
             return invalid(
                 "tls.ca_files must name at least one CA file (client certificates are required)",
@@ -423,7 +448,9 @@ impl Config {
             max_batch_items = self.limits.max_batch_items,
             max_response_bytes = self.limits.max_response_bytes,
             d_max_message_size = d.max_message_size,
+            store_kind = s(self.store.kind.name()),
             store_path = p(&self.store.path),
+            store_postgres = self.store.postgres_lines(),
             passphrase_file = p(&self.store.passphrase_file),
             audit_path = p(&self.audit.path),
             audit_max_file_bytes = self.audit.max_file_bytes,

@@ -91,7 +91,9 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
     }
 
     // Every write goes through a journal: Undo and a failed audit record roll the message's writes back.
-    let journal = Arc::new(JournalingStore::new(Arc::clone(&state.store)));
+    // Beneath it, updates are conditional on the revision the message first read (several nodes, one database).
+    let checked = Arc::new(crate::store::RevisionCheck::new(Arc::clone(&state.store)));
+    let journal = Arc::new(JournalingStore::new(checked as Arc<dyn ObjectStore>));
     // The message waits for the disk only if it wrote: a Get that clears Fresh does, later Gets do not.
     let tracking = Arc::new(crate::store::WriteTracking::new(
         Arc::clone(&journal) as Arc<dyn ObjectStore>

@@ -11,6 +11,7 @@ pub mod error;
 pub mod https;
 pub mod listener;
 pub mod managed;
+pub mod node_lock;
 pub mod operations;
 pub mod pki;
 pub mod root_custody;

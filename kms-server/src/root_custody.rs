@@ -52,27 +52,65 @@ pub fn open_store_reusing(
     let mut hsm = None;
     let store = SledStore::open_with_custody(
         &config.store.path,
-        |stored| {
-            let configured = configured_kind(config);
-            let kind = stored.unwrap_or(configured);
-            if kind != configured {
-                tracing::warn!(store = %kind, configured = %configured,
-                    "the store records another root key custody than [root_key] kind (an interrupted \
-                     `qkms store rewrap`?): opening it the way it records");
-            }
-            let custody = match (kind, &connected) {
-                (CustodyKind::Pkcs11, Some(existing)) => Custody::Hsm(Arc::clone(existing)),
-                _ => custody_for(config, kind)?,
-            };
-            if let Custody::Hsm(connected) = &custody {
-                hsm = Some(Arc::clone(connected));
-            }
-            Ok(custody)
-        },
+        |stored| choose_custody(config, stored, connected.as_ref(), &mut hsm),
         pool.clone(),
         &store_options(config),
     )?;
     Ok(OpenedStore { store, hsm })
+}
+
+/// The custody that opens a store recording `stored` (`None`: a new store, opened the configured way), reusing
+/// the HSM connection `connected` when there is one; `hsm` is given the HSM connection used.
+fn choose_custody(
+    config: &Config,
+    stored: Option<CustodyKind>,
+    connected: Option<&Arc<Hsm>>,
+    hsm: &mut Option<Arc<Hsm>>,
+) -> Result<Custody, StoreError> {
+    let configured = configured_kind(config);
+    let kind = stored.unwrap_or(configured);
+    if kind != configured {
+        tracing::warn!(store = %kind, configured = %configured,
+            "the store records another root key custody than [root_key] kind (an interrupted \
+             `qkms store rewrap`?): opening it the way it records");
+    }
+    let custody = match (kind, connected) {
+        (CustodyKind::Pkcs11, Some(existing)) => Custody::Hsm(Arc::clone(existing)),
+        _ => custody_for(config, kind)?,
+    };
+    if let Custody::Hsm(connected) = &custody {
+        *hsm = Some(Arc::clone(connected));
+    }
+    Ok(custody)
+}
+
+/// Opens the PostgreSQL store of `[store] url` (`[store] kind = "postgres"`) with the custody the database
+/// records. Unlike [`open_store`] it never makes a new store: a database without one is refused (fill it with
+/// `qkms store migrate`), so that a node pointed at the wrong database does not serve an empty store.
+pub fn open_postgres_store(
+    config: &Config,
+    pool: &EntropyPool,
+    connected: Option<Arc<Hsm>>,
+) -> Result<(crate::store::PgStore, Option<Arc<Hsm>>), StoreError> {
+    let options = config
+        .store
+        .postgres_options()
+        .map_err(|e| StoreError::Config(e.to_string()))?;
+    if !crate::store::PgStore::exists(&options, pool)? {
+        return Err(StoreError::Config(format!(
+            "the database {} holds no qkms store: make one with `qkms-server --init DIR`, then copy it with \
+             `qkms store migrate --from DIR/qkms.toml --to-postgres URL` (or fix [store] url)",
+            options.describe()
+        )));
+    }
+    let mut hsm = None;
+    let store = crate::store::PgStore::open_with_custody(
+        &options,
+        |stored| choose_custody(config, stored, connected.as_ref(), &mut hsm),
+        pool.clone(),
+        &config.store.argon2,
+    )?;
+    Ok((store, hsm))
 }
 
 /// The custody of `kind` from this configuration: the passphrase file's first line, or a connection to the HSM

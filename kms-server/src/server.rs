@@ -22,7 +22,7 @@ use crate::auth::Authenticator;
 use crate::config::{Config, ConfigError};
 use crate::listener::{self, ConnectionSettings, Dispatcher, ListenerError, Shared};
 use crate::state::{ServerSettings, ServerState};
-use crate::store::{RecoveringStore, RecoverySettings, StoreError};
+use crate::store::{ObjectStore, RecoveringStore, RecoverySettings, StoreError, StoreHealth};
 
 /// The server could not be built or started.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +54,8 @@ pub struct Server {
     hsm: Option<(Arc<hsm_bridge::Hsm>, Option<hsm_bridge::Seeder>)>,
     /// Entropy as a service, when served (its state is flushed periodically and at shutdown).
     eaas: Option<Arc<crate::eaas::EaasService>>,
+    /// A node sharing a database: its node-local files, held for the server's lifetime.
+    node_lock: Option<crate::node_lock::NodeLock>,
 }
 
 impl Server {
@@ -76,30 +78,18 @@ impl Server {
         };
         log_entropy(&entropy);
 
-        // A missing store is never made here: an empty store in its place would serve without the issuing CA
-        // and without every key (say, after a mount failed). Only `--init` (or `--dev`) makes one.
-        if !crate::store::SledStore::exists(&config.store.path) {
-            return Err(ServerError::Store {
-                path: config.store.path.display().to_string(),
-                error: StoreError::Config(
-                    "no store here: the directory is missing or holds no store; run `qkms-server --init DIR` to \
-                     make a new set-up, or fix [store] path (is a volume not mounted?)"
-                        .into(),
-                ),
-            });
-        }
         crate::setup::warn_about_exposed_secrets(config);
-        // The store reopens itself after a full disk (or another I/O failure): its opener keeps what reopening
-        // needs (the custody: the passphrase file, or the HSM connection made by the first open).
+        let node_lock = match config.store.kind {
+            crate::config::StoreKind::Postgres => Some(crate::node_lock::acquire(config).map_err(
+                |e| ServerError::Store {
+                    path: crate::store::postgres::redacted_url(&config.store.url),
+                    error: StoreError::Config(e.to_string()),
+                },
+            )?),
+            crate::config::StoreKind::Sled => None,
+        };
         let hsm_slot = Arc::new(std::sync::Mutex::new(rng_hsm));
-        let opener =
-            crate::root_custody::recovering_opener(config, &entropy, Arc::clone(&hsm_slot));
-        let store = RecoveringStore::open(&config.store.path, opener, RecoverySettings::default())
-            .map(Arc::new)
-            .map_err(|error| ServerError::Store {
-                path: config.store.path.display().to_string(),
-                error,
-            })?;
+        let (store, health) = open_object_store(config, &entropy, &hsm_slot)?;
         let connected = hsm_slot
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -126,7 +116,7 @@ impl Server {
         let tls = listener::tls_server_config(provider, client_cas, chain, key)?;
 
         let state = Arc::new(ServerState {
-            store: Arc::clone(&store) as Arc<dyn crate::store::ObjectStore>,
+            store,
             entropy,
             audit: Arc::new(audit),
             usage: Arc::default(),
@@ -167,8 +157,12 @@ impl Server {
             metrics.watch_hsm(Arc::clone(hsm));
         }
         let dispatcher = crate::https::Metrics::counting(&metrics, dispatcher);
+        let mut connection_settings = ConnectionSettings::from_config(&config.limits);
+        // A database store answers every read over the network: no handler may wait for it on an async worker.
+        connection_settings.inline_quick_operations =
+            config.store.kind == crate::config::StoreKind::Sled;
         let shared = Arc::new(Shared::new(
-            ConnectionSettings::from_config(&config.limits),
+            connection_settings,
             Authenticator::new(&config.auth)?,
             dispatcher,
             Arc::clone(&state.audit),
@@ -183,7 +177,7 @@ impl Server {
             state.entropy.clone(),
             Arc::clone(&state.usage),
             Arc::clone(&state.audit),
-            Arc::clone(&store),
+            health,
             eaas,
         );
         Ok(Self {
@@ -194,6 +188,7 @@ impl Server {
             listen: config.server.listen.clone(),
             https,
             hsm: hsm.map(|hsm| (hsm, seeder)),
+            node_lock,
         })
     }
 
@@ -231,6 +226,7 @@ impl Server {
             state: self.state,
             https,
             hsm: self.hsm,
+            _node_lock: self.node_lock,
         })
     }
 }
@@ -245,6 +241,8 @@ pub struct RunningServer {
     https: Option<crate::https::RunningHttps>,
     hsm: Option<(Arc<hsm_bridge::Hsm>, Option<hsm_bridge::Seeder>)>,
     eaas_flush: Option<JoinHandle<()>>,
+    /// Held, never read: released when the server is dropped or shut down.
+    _node_lock: Option<crate::node_lock::NodeLock>,
 }
 
 impl RunningServer {
@@ -389,4 +387,58 @@ fn read_certificates(
         path: path.display().to_string(),
         message: e.to_string(),
     })
+}
+
+/// The store `[store] kind` names, and its condition for `/health`.
+///
+/// sled: a missing store is never made here (an empty store in its place would serve without the issuing CA and
+/// without every key, say after a mount failed; only `--init` or `--dev` makes one), and the store reopens itself
+/// after a full disk (its opener keeps the custody: the passphrase file, or the HSM connection the first open
+/// made). PostgreSQL: the database must hold a store already (`qkms store migrate`), see
+/// [`crate::root_custody::open_postgres_store`].
+type OpenedObjectStore = (Arc<dyn ObjectStore>, Arc<dyn StoreHealth>);
+
+fn open_object_store(
+    config: &Config,
+    entropy: &EntropyPool,
+    hsm_slot: &Arc<std::sync::Mutex<Option<Arc<hsm_bridge::Hsm>>>>,
+) -> Result<OpenedObjectStore, ServerError> {
+    if config.store.kind == crate::config::StoreKind::Postgres {
+        let connected = hsm_slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let (store, hsm) = crate::root_custody::open_postgres_store(config, entropy, connected)
+            .map_err(|error| ServerError::Store {
+                path: crate::store::postgres::redacted_url(&config.store.url),
+                error,
+            })?;
+        if let Some(hsm) = hsm {
+            hsm_slot
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get_or_insert(hsm);
+        }
+        tracing::info!(database = %store.describe(), "object store: PostgreSQL");
+        let store = Arc::new(store);
+        return Ok((Arc::clone(&store) as Arc<dyn ObjectStore>, store));
+    }
+    if !crate::store::SledStore::exists(&config.store.path) {
+        return Err(ServerError::Store {
+            path: config.store.path.display().to_string(),
+            error: StoreError::Config(
+                "no store here: the directory is missing or holds no store; run `qkms-server --init DIR` to \
+                 make a new set-up, or fix [store] path (is a volume not mounted?)"
+                    .into(),
+            ),
+        });
+    }
+    let opener = crate::root_custody::recovering_opener(config, entropy, Arc::clone(hsm_slot));
+    let store = RecoveringStore::open(&config.store.path, opener, RecoverySettings::default())
+        .map(Arc::new)
+        .map_err(|error| ServerError::Store {
+            path: config.store.path.display().to_string(),
+            error,
+        })?;
+    Ok((Arc::clone(&store) as Arc<dyn ObjectStore>, store))
 }

@@ -1,22 +1,90 @@
-//! Locate through the indexes: the owner's objects only, never internal ones, in creation order.
+//! Locate through the indexes: the owner's objects only, never internal ones, in creation order. One suite, run
+//! against both stores (sled, and PostgreSQL started privately by `pg_support`): every case below exists once
+//! per backend (`sled::NAME`, `postgres::NAME`), so both must give the same answers for every filter.
+
+mod pg_options;
+mod pg_support;
 
 use entropy::{EntropyConfig, EntropyPool};
 use kmip::attributes::{Attribute, Attributes, Name};
 use kmip::enums::{CryptographicAlgorithm, ObjectType, State};
 use kms_server::store::{
-    Argon2Params, IndexQuery, Namespace, ObjectStore, RootKey, SledStore, StoreError, StoreOptions,
-    StoredObject,
+    Argon2Params, Custody, IndexQuery, Namespace, ObjectStore, PgStore, RootKey, SledStore,
+    StoreError, StoreOptions, StoredObject,
 };
 use kms_server::tenant::TenantId;
+use pg_options::PgOptions;
 
-fn store(dir: &std::path::Path) -> SledStore {
+/// A store under test and what it needs kept alive (temp dir, database server).
+struct Backend {
+    store: Box<dyn ObjectStore>,
+    _dir: Option<tempfile::TempDir>,
+    _database: Option<pg_support::PgServer>,
+}
+
+impl std::ops::Deref for Backend {
+    type Target = dyn ObjectStore;
+    fn deref(&self) -> &Self::Target {
+        &*self.store
+    }
+}
+
+fn sled_backend() -> Backend {
+    let dir = tempfile::tempdir().unwrap();
     let pool = EntropyPool::new(EntropyConfig::default()).unwrap();
     let options = StoreOptions {
         argon2: Argon2Params::insecure_for_tests(),
         ..StoreOptions::default()
     };
-    SledStore::open_with_root_key(dir, &RootKey::from_bytes([3; 32]), pool, &options).unwrap()
+    let store =
+        SledStore::open_with_root_key(dir.path(), &RootKey::from_bytes([3; 32]), pool, &options)
+            .unwrap();
+    Backend {
+        store: Box::new(store),
+        _dir: Some(dir),
+        _database: None,
+    }
 }
+
+fn postgres_backend() -> Backend {
+    let database = pg_support::PgServer::start();
+    database.create_database("locate");
+    let pool = EntropyPool::new(EntropyConfig::default()).unwrap();
+    let store = PgStore::open_with_custody(
+        &database.options("locate"),
+        |_| Ok(Custody::Raw(RootKey::from_bytes([3; 32]))),
+        pool,
+        &Argon2Params::insecure_for_tests(),
+    )
+    .unwrap();
+    Backend {
+        store: Box::new(store),
+        _dir: None,
+        _database: Some(database),
+    }
+}
+
+/// Each case once per backend.
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sled {
+            $( #[test] fn $case() { super::$case(super::sled_backend()); } )*
+        }
+        mod postgres {
+            $( #[test] fn $case() { super::$case(super::postgres_backend()); } )*
+        }
+    };
+}
+
+on_both_backends!(
+    locate_returns_the_owners_objects_in_creation_order,
+    locate_by_name_type_and_filter,
+    updates_reindex_and_removal_unindexes,
+    duplicate_inserts_and_missing_objects_are_typed_errors,
+    destroyed_objects_keep_their_metadata_and_indexes,
+    one_uid_in_three_namespaces_is_three_objects,
+    locate_pages_through_many_objects_in_order,
+);
 
 fn object(
     uid: &str,
@@ -51,8 +119,7 @@ fn alice() -> TenantId {
     TenantId("alice".into())
 }
 
-fn populated(dir: &std::path::Path) -> SledStore {
-    let s = store(dir);
+fn populated(s: Backend) -> Backend {
     s.insert(&object(
         "a1",
         "alice",
@@ -105,10 +172,8 @@ fn populated(dir: &std::path::Path) -> SledStore {
     s
 }
 
-#[test]
-fn locate_returns_the_owners_objects_in_creation_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = populated(dir.path());
+fn locate_returns_the_owners_objects_in_creation_order(backend: Backend) {
+    let s = populated(backend);
     assert_eq!(
         s.locate(&alice(), &IndexQuery::default(), &mut all)
             .unwrap(),
@@ -134,10 +199,8 @@ fn locate_returns_the_owners_objects_in_creation_order() {
         .is_empty());
 }
 
-#[test]
-fn locate_by_name_type_and_filter() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = populated(dir.path());
+fn locate_by_name_type_and_filter(backend: Backend) {
+    let s = populated(backend);
     let by_name = IndexQuery {
         name: Some("backup".into()),
         object_type: None,
@@ -175,10 +238,8 @@ fn locate_by_name_type_and_filter() {
     );
 }
 
-#[test]
-fn updates_reindex_and_removal_unindexes() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = populated(dir.path());
+fn updates_reindex_and_removal_unindexes(backend: Backend) {
+    let s = populated(backend);
     let mut renamed = s.get(Namespace::Tenant(&alice()), "a1").unwrap().unwrap();
     renamed
         .attributes
@@ -213,10 +274,8 @@ fn updates_reindex_and_removal_unindexes() {
     assert!(s.locate(&alice(), &query("db"), &mut all).unwrap() == ["a3"]);
 }
 
-#[test]
-fn duplicate_inserts_and_missing_objects_are_typed_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = populated(dir.path());
+fn duplicate_inserts_and_missing_objects_are_typed_errors(backend: Backend) {
+    let s = populated(backend);
     let again = object("a1", "alice", ObjectType::SymmetricKey, &[], false);
     assert!(matches!(s.insert(&again), Err(StoreError::AlreadyExists(uid)) if uid == "a1"));
     let ghost = object("ghost", "alice", ObjectType::SymmetricKey, &[], false);
@@ -234,10 +293,8 @@ fn duplicate_inserts_and_missing_objects_are_typed_errors() {
     assert_eq!(original.attributes.names().next().unwrap().value, "backup");
 }
 
-#[test]
-fn destroyed_objects_keep_their_metadata_and_indexes() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = populated(dir.path());
+fn destroyed_objects_keep_their_metadata_and_indexes(backend: Backend) {
+    let s = populated(backend);
     let mut destroyed = s.get(Namespace::Tenant(&alice()), "a3").unwrap().unwrap();
     destroyed.object = None;
     destroyed.attributes.set(Attribute::State(State::Destroyed));
@@ -252,5 +309,84 @@ fn destroyed_objects_keep_their_metadata_and_indexes() {
     assert_eq!(
         s.locate(&alice(), &by_type, &mut all).unwrap(),
         ["a1", "a3"]
+    );
+}
+
+fn one_uid_in_three_namespaces_is_three_objects(s: Backend) {
+    let bob = TenantId("bob".into());
+    s.insert(&object(
+        "k",
+        "alice",
+        ObjectType::SymmetricKey,
+        &["a"],
+        false,
+    ))
+    .unwrap();
+    s.insert(&object("k", "bob", ObjectType::SecretData, &["b"], false))
+        .unwrap();
+    s.insert(&object(
+        "k",
+        "alice",
+        ObjectType::SymmetricKey,
+        &["server"],
+        true,
+    ))
+    .unwrap();
+    let alices = s.get(Namespace::Tenant(&alice()), "k").unwrap().unwrap();
+    let bobs = s.get(Namespace::Tenant(&bob), "k").unwrap().unwrap();
+    let servers = s.get(Namespace::Server, "k").unwrap().unwrap();
+    assert_eq!(alices.attributes.names().next().unwrap().value, "a");
+    assert_eq!(bobs.attributes.names().next().unwrap().value, "b");
+    assert_eq!(servers.attributes.names().next().unwrap().value, "server");
+    assert!(servers.internal);
+    s.remove(Namespace::Tenant(&bob), "k").unwrap();
+    assert!(s.get(Namespace::Tenant(&bob), "k").unwrap().is_none());
+    assert!(s.get(Namespace::Tenant(&alice()), "k").unwrap().is_some());
+    assert!(s.get(Namespace::Server, "k").unwrap().is_some());
+    assert_eq!(
+        s.locate(&alice(), &IndexQuery::default(), &mut all)
+            .unwrap(),
+        ["k"]
+    );
+}
+
+/// More objects than one database page (512): all found, in creation order, filters applied across pages.
+fn locate_pages_through_many_objects_in_order(s: Backend) {
+    let uids: Vec<String> = (0..1100).map(|i| format!("many-{i:05}")).collect();
+    for (i, uid) in uids.iter().enumerate() {
+        let kind = if i % 2 == 0 {
+            ObjectType::SymmetricKey
+        } else {
+            ObjectType::SecretData
+        };
+        let name = if i % 3 == 0 { "third" } else { "other" };
+        s.insert(&object(uid, "alice", kind, &[name], false))
+            .unwrap();
+    }
+    assert_eq!(
+        s.locate(&alice(), &IndexQuery::default(), &mut all)
+            .unwrap(),
+        uids
+    );
+    let by_type = IndexQuery {
+        name: None,
+        object_type: Some(ObjectType::SecretData),
+    };
+    let odd: Vec<String> = uids.iter().skip(1).step_by(2).cloned().collect();
+    assert_eq!(s.locate(&alice(), &by_type, &mut all).unwrap(), odd);
+    let by_name = IndexQuery {
+        name: Some("third".into()),
+        object_type: None,
+    };
+    let thirds: Vec<String> = uids.iter().step_by(3).cloned().collect();
+    assert_eq!(s.locate(&alice(), &by_name, &mut all).unwrap(), thirds);
+    let mut tens = |a: &Attributes| {
+        a.names().next().is_some() && a.unique_identifier().is_some_and(|uid| uid.ends_with('0'))
+    };
+    let ending_in_zero: Vec<String> = uids.iter().filter(|u| u.ends_with('0')).cloned().collect();
+    assert_eq!(
+        s.locate(&alice(), &IndexQuery::default(), &mut tens)
+            .unwrap(),
+        ending_in_zero
     );
 }

@@ -37,17 +37,20 @@ fn profile_dir() -> PathBuf {
 
 /// Builds (if stale) and returns the `qkms-server` binary of this workspace and profile.
 pub fn server_binary() -> PathBuf {
+    binary("kms-server", "qkms-server")
+}
+
+/// Builds (if stale) and returns the `qkms` command-line binary of this workspace and profile.
+pub fn cli_binary() -> PathBuf {
+    binary("qkms-cli", "qkms")
+}
+
+/// Builds (if stale) and returns binary `bin` of workspace package `package`, this profile.
+fn binary(package: &str, bin: &str) -> PathBuf {
     let profile_dir = profile_dir();
     let mut build = Command::new(env!("CARGO"));
     build
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "kms-server",
-            "--bin",
-            "qkms-server",
-        ])
+        .args(["build", "--quiet", "-p", package, "--bin", bin])
         .current_dir(env!("CARGO_MANIFEST_DIR"));
     if profile_dir.file_name().is_some_and(|n| n == "release") {
         build.arg("--release");
@@ -58,9 +61,9 @@ pub fn server_binary() -> PathBuf {
     let status = build.status().expect("cargo runs");
     assert!(
         status.success(),
-        "cargo build -p kms-server --bin qkms-server failed"
+        "cargo build -p {package} --bin {bin} failed"
     );
-    let binary = profile_dir.join("qkms-server");
+    let binary = profile_dir.join(bin);
     assert!(
         binary.exists(),
         "{} missing after the build",
@@ -79,6 +82,12 @@ fn free_port() -> u16 {
 
 impl Server {
     pub fn start() -> Self {
+        Self::start_with(|_, _| {})
+    }
+
+    /// Like [`Server::start`]; `prepare` runs between `--init` and the start, given the set-up directory and its
+    /// parsed `qkms.toml` to change (e.g. to move the store to PostgreSQL).
+    pub fn start_with(prepare: impl FnOnce(&Path, &mut toml::Table)) -> Self {
         let binary = server_binary();
         let dir = tempfile::tempdir().expect("temp dir");
         let init_dir = dir.path().join("qkms");
@@ -96,6 +105,7 @@ impl Server {
         let config = init_dir.join("qkms.toml");
         let https_address = format!("127.0.0.1:{}", free_port());
         enable_https(&config, &https_address);
+        edit_config(&config, |table| prepare(&init_dir, table));
         let port = free_port();
         let address = format!("127.0.0.1:{port}");
         let log = dir.path().join("server.log");
@@ -158,19 +168,26 @@ impl Server {
     }
 }
 
-/// Turns on the HTTPS listener of the configuration `--init` wrote, on `address`.
-fn enable_https(config: &Path, address: &str) {
+/// Rewrites the TOML file `config` after `edit`.
+fn edit_config(config: &Path, edit: impl FnOnce(&mut toml::Table)) {
     let text = std::fs::read_to_string(config).expect("the configuration --init wrote");
     let mut table: toml::Table = text.parse().expect("--init writes valid TOML");
-    let https = table
-        .entry("https")
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()))
-        .as_table_mut()
-        .expect("[https] is a table");
-    https.insert("enabled".into(), toml::Value::Boolean(true));
-    https.insert("listen".into(), toml::Value::String(address.to_owned()));
+    edit(&mut table);
     std::fs::write(config, toml::to_string(&table).expect("TOML"))
         .expect("rewrite the configuration");
+}
+
+/// Turns on the HTTPS listener of the configuration `--init` wrote, on `address`.
+fn enable_https(config: &Path, address: &str) {
+    edit_config(config, |table| {
+        let https = table
+            .entry("https")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .expect("[https] is a table");
+        https.insert("enabled".into(), toml::Value::Boolean(true));
+        https.insert("listen".into(), toml::Value::String(address.to_owned()));
+    });
 }
 
 impl Drop for Server {
@@ -178,4 +195,40 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `qkms store migrate` of the set-up in `init_dir` into the PostgreSQL database at `url` (password in
+/// `password_file`, TLS with `ca_file`), and its `[store]` (in `table`) pointed there.
+pub fn move_store_to_postgres(
+    init_dir: &Path,
+    table: &mut toml::Table,
+    url: &str,
+    password_file: &Path,
+    ca_file: &Path,
+) {
+    let output = Command::new(cli_binary())
+        .args(["store", "migrate", "--from"])
+        .arg(init_dir.join("qkms.toml"))
+        .args(["--to-postgres", url, "--password-file"])
+        .arg(password_file)
+        .arg("--tls-ca-file")
+        .arg(ca_file)
+        .output()
+        .expect("qkms store migrate runs");
+    assert!(
+        output.status.success(),
+        "qkms store migrate: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let store = table
+        .get_mut("store")
+        .and_then(toml::Value::as_table_mut)
+        .expect("[store]");
+    store.insert("kind".into(), "postgres".into());
+    store.insert("url".into(), url.into());
+    store.insert(
+        "password_file".into(),
+        password_file.display().to_string().into(),
+    );
+    store.insert("tls_ca_file".into(), ca_file.display().to_string().into());
 }

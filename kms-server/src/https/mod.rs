@@ -40,7 +40,7 @@ use crate::audit::AuditLog;
 use crate::auth::AuthError;
 use crate::config::HttpsConfig;
 use crate::listener::{self, ListenerError, Shared};
-use crate::store::RecoveringStore;
+use crate::store::StoreHealth;
 use crate::tenant::Caller;
 use crate::usage::UsageMeter;
 
@@ -56,8 +56,8 @@ pub struct HttpsShared {
     pub usage: Arc<UsageMeter>,
     /// For the records of operator actions (entropy source resets).
     pub audit: Arc<AuditLog>,
-    /// For `/health`: whether the store's disk is full.
-    pub store: Arc<RecoveringStore>,
+    /// For `/health`: whether the store's disk is full or its database unreachable.
+    pub store: Arc<dyn StoreHealth>,
     /// Entropy as a service (`/v1/random`, `/v1/usage`), or why it is not served (disabled, no signing key).
     pub eaas: Result<Arc<crate::eaas::EaasService>, String>,
 }
@@ -110,7 +110,7 @@ impl HttpsListener {
         entropy: EntropyPool,
         usage: Arc<UsageMeter>,
         audit: Arc<AuditLog>,
-        store: Arc<RecoveringStore>,
+        store: Arc<dyn StoreHealth>,
         eaas: Result<Arc<crate::eaas::EaasService>, String>,
     ) -> Option<Self> {
         if !config.enabled {

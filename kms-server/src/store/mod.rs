@@ -1,4 +1,5 @@
-//! Where managed objects live: the `ObjectStore` trait and its sled implementation (the embedded default).
+//! Where managed objects live: the `ObjectStore` trait, its sled implementation (the embedded default) and its
+//! PostgreSQL implementation (`postgres/`: several nodes sharing one database).
 //!
 //! Key material is sealed at rest (AES-256-GCM under a data key wrapped by the root key); attributes are stored in
 //! the clear so Locate never needs to unseal. Writes are durable before they are acknowledged: a handler calls
@@ -11,7 +12,9 @@ mod index;
 mod insert_batch;
 mod namespace;
 mod namespace_migration;
+pub mod postgres;
 pub mod recovering;
+mod revision_check;
 pub mod root_key;
 mod seal;
 mod sled_meta;
@@ -27,7 +30,9 @@ use crate::tenant::TenantId;
 pub use custody::{Custody, CustodyKind};
 pub use group_commit::{GroupCommit, GroupCommitStats};
 pub use namespace::Namespace;
+pub use postgres::{PgStore, PostgresOptions};
 pub use recovering::{RecoveringStore, RecoverySettings, StoreCondition};
+pub use revision_check::RevisionCheck;
 pub use root_key::{Argon2Params, RootKey};
 pub use sled_store::{SledStore, StoreOptions};
 pub use write_tracking::WriteTracking;
@@ -65,6 +70,26 @@ pub struct IndexQuery {
     pub object_type: Option<kmip::enums::ObjectType>,
 }
 
+/// An object's revision in a store that counts its writes (PostgreSQL): what a conditional update compares.
+pub type Revision = u64;
+
+/// A store's condition for `/health` (the sled store's disk, the database's reachability).
+pub trait StoreHealth: Send + Sync + std::fmt::Debug {
+    fn condition(&self) -> StoreCondition;
+}
+
+impl StoreHealth for RecoveringStore {
+    fn condition(&self) -> StoreCondition {
+        RecoveringStore::condition(self)
+    }
+}
+
+impl StoreHealth for PgStore {
+    fn condition(&self) -> StoreCondition {
+        PgStore::condition(self)
+    }
+}
+
 /// A store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -82,6 +107,16 @@ pub enum StoreError {
          space is freed"
     )]
     DiskFull { path: String, cause: String },
+    /// A conditional update found the object changed since the request read it (another request, possibly on
+    /// another node, wrote it first): nothing was written.
+    #[error(
+        "object {uid:?} was changed by another request (perhaps on another node) after this one read it \
+         ({detail}); nothing was written: retry the request"
+    )]
+    Conflict { uid: String, detail: String },
+    /// The database (PostgreSQL store) failed or cannot be reached; the message says which and how.
+    #[error("database: {0}")]
+    Database(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("randomness unavailable: {0}")]
@@ -131,4 +166,24 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
 
     /// Returns once every write made before this call is on disk. Concurrent callers share flushes.
     fn wait_durable(&self) -> Result<(), StoreError>;
+
+    /// [`Self::get`] with the object's revision, from stores that keep one (`None` from the others).
+    fn get_with_revision(
+        &self,
+        namespace: Namespace<'_>,
+        uid: &str,
+    ) -> Result<Option<(StoredObject, Option<Revision>)>, StoreError> {
+        Ok(self.get(namespace, uid)?.map(|object| (object, None)))
+    }
+
+    /// [`Self::update`] applied only while the object is still at revision `expected` (when given; stores
+    /// without revisions ignore it), else [`StoreError::Conflict`]. Returns the new revision, if kept.
+    fn update_if(
+        &self,
+        object: &StoredObject,
+        expected: Option<Revision>,
+    ) -> Result<Option<Revision>, StoreError> {
+        let _ = expected;
+        self.update(object).map(|()| None)
+    }
 }

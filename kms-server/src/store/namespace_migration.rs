@@ -5,8 +5,8 @@ use super::codec;
 use super::{io_error, Namespace, StoreError};
 
 /// The trees objects and their attribute records live in, keyed by (namespace, uid).
-pub(super) const OBJECTS_TREE: &str = "objects_by_namespace";
-pub(super) const ATTRIBUTES_TREE: &str = "attributes_by_namespace";
+pub(crate) const OBJECTS_TREE: &str = "objects_by_namespace";
+pub(crate) const ATTRIBUTES_TREE: &str = "attributes_by_namespace";
 /// The trees of stores made before namespaces, keyed by uid alone.
 const LEGACY_OBJECTS_TREE: &str = "objects";
 const LEGACY_ATTRIBUTES_TREE: &str = "attributes";
@@ -15,7 +15,7 @@ const LEGACY_ATTRIBUTES_TREE: &str = "attributes";
 /// once: each record names its owner and whether it is the server's, which gives its namespace. The copy is
 /// idempotent (a crash part-way copies again at the next start) and flushed before the old trees are dropped.
 /// Index trees are unchanged (they are per owner and hold uids).
-pub(super) fn migrate_to_namespaces(db: &sled::Db) -> Result<(), StoreError> {
+pub(crate) fn migrate_to_namespaces(db: &sled::Db) -> Result<(), StoreError> {
     let names = db.tree_names();
     if !names
         .iter()

@@ -33,8 +33,9 @@ const CUSTODY_FIELDS: [&[u8]; 5] = [
     META_HSM_KEY_LABEL,
 ];
 
-/// The data key wrapped for one custody, with what unwrapping it needs besides the root key.
-struct Wrapping {
+/// The data key wrapped for one custody, with what unwrapping it needs besides the root key. The PostgreSQL store
+/// keeps the same entries (name -> bytes) in its `qkms_meta` table.
+pub(super) struct Wrapping {
     kind: CustodyKind,
     wrapped: Vec<u8>,
     /// Passphrase custody: argon2id parameters and salt.
@@ -46,7 +47,7 @@ struct Wrapping {
 impl Wrapping {
     /// Wraps `data_key` for `custody` (a passphrase gets a fresh salt from the pool; an HSM gets its root key
     /// generated if it has none yet).
-    fn new(
+    pub(super) fn new(
         custody: &Custody,
         data_key: &[u8; KEY_LEN],
         pool: &EntropyPool,
@@ -82,11 +83,18 @@ impl Wrapping {
 
     /// The stored wrapping of an existing store (its schema version checked).
     fn read(meta: &Tree) -> Result<Option<Self>, StoreError> {
-        let Some(wrapped) = meta.get(META_WRAPPED_DATA_KEY).map_err(io_error)? else {
+        Self::read_with(|key| Ok(meta.get(key).map_err(io_error)?.map(|v| v.to_vec())))
+    }
+
+    /// [`Self::read`] over any map of entries: `get` gives the value stored under a name.
+    pub(super) fn read_with(
+        get: impl Fn(&[u8]) -> Result<Option<Vec<u8>>, StoreError>,
+    ) -> Result<Option<Self>, StoreError> {
+        let Some(wrapped) = get(META_WRAPPED_DATA_KEY)? else {
             return Ok(None);
         };
         let field = |key: &[u8]| {
-            meta.get(key).map_err(io_error)?.ok_or_else(|| {
+            get(key)?.ok_or_else(|| {
                 StoreError::Corrupt(format!(
                     "store metadata lacks {:?}",
                     String::from_utf8_lossy(key)
@@ -130,7 +138,7 @@ impl Wrapping {
     }
 
     /// Unwraps with `custody`, which must be of the recorded kind.
-    fn unwrap(&self, custody: &Custody) -> Result<Zeroizing<[u8; KEY_LEN]>, StoreError> {
+    pub(super) fn unwrap(&self, custody: &Custody) -> Result<Zeroizing<[u8; KEY_LEN]>, StoreError> {
         if custody.kind() != self.kind {
             return Err(StoreError::RootKeyKindMismatch {
                 stored: self.kind.stored_name().into(),
@@ -161,26 +169,58 @@ impl Wrapping {
         }
     }
 
+    /// The meta entries of this wrapping (name, value).
+    pub(super) fn entries(&self) -> Vec<(&'static [u8], Vec<u8>)> {
+        let mut entries = vec![
+            (META_SCHEMA_VERSION, SCHEMA_VERSION.to_be_bytes().to_vec()),
+            (
+                META_ROOT_KEY_KIND,
+                self.kind.stored_name().as_bytes().to_vec(),
+            ),
+            (META_WRAPPED_DATA_KEY, self.wrapped.clone()),
+        ];
+        if let Some((params, salt)) = &self.argon2 {
+            entries.push((META_ARGON2_PARAMS, params.to_bytes().to_vec()));
+            entries.push((META_ARGON2_SALT, salt.clone()));
+        }
+        if let Some((mechanism, token, key_label)) = &self.hsm {
+            entries.push((META_HSM_MECHANISM, mechanism.name().as_bytes().to_vec()));
+            entries.push((META_HSM_TOKEN, token.as_bytes().to_vec()));
+            entries.push((META_HSM_KEY_LABEL, key_label.as_bytes().to_vec()));
+        }
+        entries
+    }
+
+    /// The custody kind this wrapping is for.
+    pub(super) fn kind(&self) -> CustodyKind {
+        self.kind
+    }
+
     /// The meta entries of this wrapping, as one atomic batch that also removes the other kinds' fields.
     fn batch(&self) -> sled::Batch {
         let mut batch = sled::Batch::default();
         for field in CUSTODY_FIELDS {
             batch.remove(field);
         }
-        batch.insert(META_SCHEMA_VERSION, &SCHEMA_VERSION.to_be_bytes()[..]);
-        batch.insert(META_ROOT_KEY_KIND, self.kind.stored_name().as_bytes());
-        batch.insert(META_WRAPPED_DATA_KEY, &self.wrapped[..]);
-        if let Some((params, salt)) = &self.argon2 {
-            batch.insert(META_ARGON2_PARAMS, &params.to_bytes()[..]);
-            batch.insert(META_ARGON2_SALT, &salt[..]);
-        }
-        if let Some((mechanism, token, key_label)) = &self.hsm {
-            batch.insert(META_HSM_MECHANISM, mechanism.name().as_bytes());
-            batch.insert(META_HSM_TOKEN, token.as_bytes());
-            batch.insert(META_HSM_KEY_LABEL, key_label.as_bytes());
+        for (name, value) in self.entries() {
+            batch.insert(name, value);
         }
         batch
     }
+}
+
+/// Meta entries as (name, value) pairs.
+pub(crate) type MetaEntries = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Every meta entry of the store at `db`: what `qkms store migrate` copies, unchanged.
+pub(crate) fn all_entries(db: &sled::Db) -> Result<MetaEntries, StoreError> {
+    let meta = db.open_tree("meta").map_err(io_error)?;
+    meta.iter()
+        .map(|entry| {
+            let (name, value) = entry.map_err(io_error)?;
+            Ok((name.to_vec(), value.to_vec()))
+        })
+        .collect()
 }
 
 /// The custody kind an existing store records; `None` for a new (empty) store.

@@ -117,14 +117,19 @@ impl ServerProcess {
 
     /// Like [`ServerProcess::start`]; the log goes to `DIR/NAME.log`.
     pub fn start_with_log(setup: &SetUp, name: &str) -> Result<Self, String> {
+        Self::start_from(&setup.config_file, setup.path().join(format!("{name}.log")))
+    }
+
+    /// Starts the binary on the configuration file `config_file` (one node of several sharing a database has
+    /// its own), logging to `log`.
+    pub fn start_from(config_file: &Path, log: PathBuf) -> Result<Self, String> {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port())
             .parse()
             .expect("a socket address");
-        let log = setup.path().join(format!("{name}.log"));
         let log_file = std::fs::File::create(&log).expect("log file");
         let child = Command::new(SERVER_BIN)
             .arg("--config")
-            .arg(&setup.config_file)
+            .arg(config_file)
             .arg("--listen")
             .arg(addr.to_string())
             .env("RUST_LOG", "info")

@@ -1,0 +1,369 @@
+//! The PostgreSQL store: several stateless qkms nodes share one database (`[store] kind = "postgres"`).
+//!
+//! The database sees exactly what sled holds: each object's clear attribute record and its blob sealed with
+//! AES-256-GCM under the data key (sealed here, in the node, before any byte leaves it), the data key wrapped by
+//! the root key (`qkms_meta`), and the Names and types Locate looks up. The root key never reaches the database.
+//!
+//! Across nodes: there is no cache (every read goes to the database, so no node serves an object another node
+//! has destroyed, revoked or changed once that change is acknowledged); writes are single statements committed
+//! before they return; updates made after a read of the same message are conditional on the revision read
+//! (`update_if`), so two nodes modifying one object never lose an update; failures that a retry cures
+//! (serialization failures, deadlocks, lost connections) are retried with a bounded backoff (`retry`).
+//!
+//! One module per concern: `connection` (pool, TLS, runtime bridge), `migrations` (versioned schema), `objects`
+//! (the row statements), `locate` (Locate's SQL), `meta` (the wrapped data key), `retry`, `copy` (`qkms store
+//! migrate` from sled).
+
+mod connection;
+pub mod copy;
+mod locate;
+mod meta;
+mod migrations;
+mod objects;
+pub mod retry;
+
+use std::fmt;
+use std::sync::Arc;
+
+use entropy::EntropyPool;
+use kmip::attributes::Attributes;
+use kmip::objects::ManagedObject;
+use zeroize::Zeroizing;
+
+use super::codec::{self, Record};
+use super::custody::{Custody, CustodyKind};
+use super::root_key::{Argon2Params, KEY_LEN};
+use super::seal::Sealer;
+use super::sled_meta::Wrapping;
+use super::{
+    IndexQuery, Namespace, ObjectStore, Revision, StoreCondition, StoreError, StoredObject,
+};
+use crate::tenant::TenantId;
+
+pub use connection::{redacted_url, PostgresOptions};
+pub use migrations::SCHEMA_VERSION;
+pub use retry::RetryPolicy;
+
+use connection::Connection;
+
+/// The PostgreSQL-backed [`ObjectStore`].
+pub struct PgStore {
+    connection: Connection,
+    sealer: Sealer,
+}
+
+impl fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgStore")
+            .field("connection", &self.connection)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The object type a record is filed under (from the attributes, else from the object), as stored.
+fn indexed_type(object: &StoredObject) -> Option<kmip::enums::ObjectType> {
+    object
+        .attributes
+        .object_type()
+        .or_else(|| object.object.as_ref().map(ManagedObject::object_type))
+}
+
+/// The distinct Name values of `attributes`, in first-seen order.
+fn names_of(attributes: &Attributes) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for name in attributes.names() {
+        if !names.contains(&name.value) {
+            names.push(name.value.clone());
+        }
+    }
+    names
+}
+
+fn revision(stored: i64) -> Revision {
+    u64::try_from(stored).unwrap_or_default()
+}
+
+impl PgStore {
+    /// Connects, migrates the schema, and opens (creating when the database holds none) the store whose root
+    /// key `choose` gives: it is told the custody kind the database records (`None` for a new store).
+    pub fn open_with_custody(
+        options: &PostgresOptions,
+        choose: impl FnOnce(Option<CustodyKind>) -> Result<Custody, StoreError>,
+        pool: EntropyPool,
+        argon2: &Argon2Params,
+    ) -> Result<Self, StoreError> {
+        let connection = Connection::new(options, pool.rustls_provider())?;
+        connection.run(|client, _| migrations::migrate(client))?;
+        let data_key = Self::data_key(&connection, choose, &pool, argon2)?;
+        Ok(Self {
+            connection,
+            sealer: Sealer::new(&data_key, pool),
+        })
+    }
+
+    /// Whether the database holds a qkms store (its schema and a wrapped data key). Connects, without
+    /// migrating anything.
+    pub fn exists(options: &PostgresOptions, pool: &EntropyPool) -> Result<bool, StoreError> {
+        let connection = Connection::new(options, pool.rustls_provider())?;
+        connection.run(|client, _| async move {
+            let row = client
+                .query_one(
+                    "SELECT COUNT(*) FROM information_schema.tables
+                     WHERE table_name = 'qkms_meta' AND table_schema = current_schema()",
+                    &[],
+                )
+                .await?;
+            if row.get::<_, i64>(0) == 0 {
+                return Ok(false);
+            }
+            Ok(!meta::read_all(&client).await?.is_empty())
+        })
+    }
+
+    fn data_key(
+        connection: &Connection,
+        choose: impl FnOnce(Option<CustodyKind>) -> Result<Custody, StoreError>,
+        pool: &EntropyPool,
+        argon2: &Argon2Params,
+    ) -> Result<Zeroizing<[u8; KEY_LEN]>, StoreError> {
+        let read = || -> Result<Option<Wrapping>, StoreError> {
+            let entries =
+                connection.run(|client, _| async move { meta::read_all(&client).await })?;
+            Wrapping::read_with(|name| Ok(entries.get(name).cloned()))
+        };
+        let existing = read()?;
+        let custody = choose(existing.as_ref().map(Wrapping::kind))?;
+        if let Some(wrapping) = existing {
+            return wrapping.unwrap(&custody);
+        }
+        let mut data_key = Zeroizing::new([0u8; KEY_LEN]);
+        pool.try_fill(data_key.as_mut())?;
+        let wrapping = Wrapping::new(&custody, &data_key, pool, argon2)?;
+        let entries: Arc<Vec<(Vec<u8>, Vec<u8>)>> = Arc::new(
+            wrapping
+                .entries()
+                .into_iter()
+                .map(|(name, value)| (name.to_vec(), value))
+                .collect(),
+        );
+        let created = connection.run(move |client, _| {
+            let entries = Arc::clone(&entries);
+            async move { meta::create(client, &entries).await }
+        })?;
+        if created {
+            return Ok(data_key);
+        }
+        // Another node created the store at the same moment: use its data key.
+        read()?
+            .ok_or_else(|| StoreError::Corrupt("qkms_meta lost its entries".into()))?
+            .unwrap(&custody)
+    }
+
+    /// Where the database is (no password), for messages.
+    pub fn describe(&self) -> &str {
+        self.connection.describe()
+    }
+
+    /// `/health`: failing while the database cannot be reached.
+    pub fn condition(&self) -> StoreCondition {
+        match self.connection.unreachable() {
+            None => StoreCondition::Ok,
+            Some((since, cause)) => StoreCondition::Failing { since, cause },
+        }
+    }
+
+    fn row(
+        &self,
+        object: &StoredObject,
+        blob: Option<Vec<u8>>,
+    ) -> Result<objects::Row, StoreError> {
+        let record = Record {
+            owner: object.owner.clone(),
+            internal: object.internal,
+            // The database orders by its own `created` column; the record's copy is not used here.
+            created: 0,
+            indexed_type: indexed_type(object),
+            attributes: object.attributes.clone(),
+        };
+        Ok(objects::Row {
+            storage_key: object.namespace().key(&object.uid),
+            uid: object.uid.clone(),
+            tenant: object.owner.0.clone(),
+            internal: object.internal,
+            object_type: record.indexed_type.map(|t| t.to_u32() as i32),
+            record: codec::encode_record(&record)?,
+            blob,
+            names: names_of(&object.attributes),
+        })
+    }
+
+    fn seal(
+        &self,
+        uid: &str,
+        object: Option<&ManagedObject>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        object
+            .map(|o| self.sealer.seal(uid, &codec::encode_object(o)?))
+            .transpose()
+    }
+
+    /// The blob an update stores: the stored one when the material is unchanged (attribute-only updates need
+    /// no nonce from the pool and keep working while it fails closed), else a newly sealed one.
+    fn reseal_if_changed(
+        &self,
+        storage_key: &[u8],
+        uid: &str,
+        object: Option<&ManagedObject>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(object) = object else {
+            return Ok(None);
+        };
+        let plain = codec::encode_object(object)?;
+        let key = storage_key.to_vec();
+        let existing = self.connection.run(move |client, _| {
+            let key = key.clone();
+            async move { objects::blob(&client, &key).await }
+        })?;
+        if let Some(existing) = existing {
+            if let Ok(old_plain) = self.sealer.open(uid, &existing) {
+                if old_plain.as_slice() == plain.as_slice() {
+                    return Ok(Some(existing));
+                }
+            }
+        }
+        self.sealer.seal(uid, &plain).map(Some)
+    }
+
+    fn decode(
+        &self,
+        namespace: Namespace<'_>,
+        uid: &str,
+        read: &objects::Read,
+    ) -> Result<StoredObject, StoreError> {
+        let record = codec::decode_record(&read.record)?;
+        let object = read
+            .blob
+            .as_deref()
+            .map(|blob| {
+                let plain = self.sealer.open(uid, blob)?;
+                codec::decode_object(uid, &plain)
+            })
+            .transpose()?;
+        let stored = StoredObject {
+            uid: uid.to_owned(),
+            owner: record.owner,
+            object,
+            attributes: record.attributes,
+            internal: record.internal,
+        };
+        if stored.namespace() != namespace {
+            return Err(StoreError::Corrupt(format!(
+                "object {uid:?} is stored in another namespace than its record names"
+            )));
+        }
+        Ok(stored)
+    }
+}
+
+impl ObjectStore for PgStore {
+    fn insert(&self, object: &StoredObject) -> Result<(), StoreError> {
+        let blob = self.seal(&object.uid, object.object.as_ref())?;
+        let row = Arc::new(self.row(object, blob)?);
+        self.connection.run(move |client, attempt| {
+            let row = Arc::clone(&row);
+            async move { objects::insert(&client, &row, attempt).await }
+        })
+    }
+
+    fn update(&self, object: &StoredObject) -> Result<(), StoreError> {
+        self.update_if(object, None).map(drop)
+    }
+
+    fn update_if(
+        &self,
+        object: &StoredObject,
+        expected: Option<Revision>,
+    ) -> Result<Option<Revision>, StoreError> {
+        let storage_key = object.namespace().key(&object.uid);
+        let blob = self.reseal_if_changed(&storage_key, &object.uid, object.object.as_ref())?;
+        let row = Arc::new(self.row(object, blob)?);
+        let expected = expected.map(|r| i64::try_from(r).unwrap_or(i64::MAX));
+        let updated = self.connection.run(move |client, _| {
+            let row = Arc::clone(&row);
+            async move { objects::update(&client, &row, expected).await }
+        })?;
+        Ok(Some(revision(updated)))
+    }
+
+    fn get(&self, namespace: Namespace<'_>, uid: &str) -> Result<Option<StoredObject>, StoreError> {
+        Ok(self
+            .get_with_revision(namespace, uid)?
+            .map(|(object, _)| object))
+    }
+
+    fn get_with_revision(
+        &self,
+        namespace: Namespace<'_>,
+        uid: &str,
+    ) -> Result<Option<(StoredObject, Option<Revision>)>, StoreError> {
+        let key = namespace.key(uid);
+        let read = self.connection.run(move |client, _| {
+            let key = key.clone();
+            async move { objects::get(&client, &key).await }
+        })?;
+        read.map(|read| {
+            let object = self.decode(namespace, uid, &read)?;
+            Ok((object, Some(revision(read.revision))))
+        })
+        .transpose()
+    }
+
+    fn remove(&self, namespace: Namespace<'_>, uid: &str) -> Result<(), StoreError> {
+        let key = namespace.key(uid);
+        let uid = uid.to_owned();
+        self.connection.run(move |client, attempt| {
+            let (key, uid) = (key.clone(), uid.clone());
+            async move { objects::remove(&client, &key, &uid, attempt).await }
+        })
+    }
+
+    fn locate(
+        &self,
+        owner: &TenantId,
+        query: &IndexQuery,
+        filter: &mut dyn FnMut(&Attributes) -> bool,
+    ) -> Result<Vec<String>, StoreError> {
+        let selection = Arc::new(locate::Selection {
+            tenant: owner.0.clone(),
+            name: query.name.clone(),
+            object_type: query.object_type.map(|t| t.to_u32() as i32),
+        });
+        let mut found = Vec::new();
+        let mut after = i64::MIN;
+        loop {
+            let page = {
+                let selection = Arc::clone(&selection);
+                self.connection.run(move |client, _| {
+                    let selection = Arc::clone(&selection);
+                    async move { locate::page(&client, &selection, after).await }
+                })?
+            };
+            let full = page.len() as i64 == locate::PAGE;
+            for candidate in page {
+                after = candidate.created;
+                let record = codec::decode_record(&candidate.record)?;
+                if filter(&record.attributes) {
+                    found.push(candidate.uid);
+                }
+            }
+            if !full {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// Nothing to wait for: every write above returned only once PostgreSQL committed it (WAL flushed).
+    fn wait_durable(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,189 @@
+//! The statements that write and read one object. Each write is ONE statement (data-modifying common table
+//! expressions keep an object row and its name rows together), so it is atomic without an explicit transaction
+//! and costs one round trip; PostgreSQL acknowledges it once its WAL record is flushed (`synchronous_commit`
+//! on, the default), which is why the store's `wait_durable` has nothing left to wait for.
+//!
+//! Updates are conditional when the caller knows the revision it read: `revision = $expected` is re-checked by
+//! PostgreSQL on the newest row version after waiting for a concurrent writer, so of two nodes updating one
+//! object from the same reading, the second matches no row and gets [`StoreError::Conflict`] (no lost update).
+
+use deadpool_postgres::Object;
+
+use super::retry::Failure;
+use crate::store::StoreError;
+
+/// One object row as written.
+#[derive(Clone, Debug)]
+pub(super) struct Row {
+    pub storage_key: Vec<u8>,
+    pub uid: String,
+    pub tenant: String,
+    pub internal: bool,
+    pub object_type: Option<i32>,
+    pub record: Vec<u8>,
+    pub blob: Option<Vec<u8>>,
+    /// Every Name value, without repeats.
+    pub names: Vec<String>,
+}
+
+/// One object row as read.
+#[derive(Debug)]
+pub(super) struct Read {
+    pub record: Vec<u8>,
+    pub blob: Option<Vec<u8>>,
+    pub revision: i64,
+}
+
+const INSERT: &str = "WITH inserted AS (
+        INSERT INTO qkms_objects (storage_key, uid, tenant, internal, object_type, revision, record, blob)
+        VALUES ($1, $2, $3, $4, $5, 1, $6, $7)
+        RETURNING storage_key
+    )
+    INSERT INTO qkms_names (storage_key, tenant, name)
+    SELECT inserted.storage_key, $3, n.name FROM inserted CROSS JOIN unnest($8::TEXT[]) AS n(name)";
+
+const SELECT: &str = "SELECT record, blob, revision FROM qkms_objects WHERE storage_key = $1";
+
+const SELECT_BLOB: &str = "SELECT blob FROM qkms_objects WHERE storage_key = $1";
+
+// The name rows are brought to the new set by two steps that commute (drop the names no longer there, add the
+// new ones unless present), so their order inside the statement does not matter.
+const UPDATE: &str = "WITH updated AS (
+        UPDATE qkms_objects
+        SET tenant = $2, internal = $3, object_type = COALESCE($4, object_type), record = $5, blob = $6,
+            revision = revision + 1
+        WHERE storage_key = $1 AND ($7::BIGINT IS NULL OR revision = $7::BIGINT)
+        RETURNING storage_key, revision
+    ),
+    dropped AS (
+        DELETE FROM qkms_names
+        WHERE storage_key = $1 AND NOT (name = ANY($8::TEXT[])) AND EXISTS (SELECT 1 FROM updated)
+    ),
+    added AS (
+        INSERT INTO qkms_names (storage_key, tenant, name)
+        SELECT updated.storage_key, $2, n.name FROM updated CROSS JOIN unnest($8::TEXT[]) AS n(name)
+        ON CONFLICT (storage_key, name) DO NOTHING
+    )
+    SELECT revision FROM updated";
+
+const REMOVE: &str = "WITH removed AS (
+        DELETE FROM qkms_objects WHERE storage_key = $1 RETURNING storage_key
+    ),
+    names AS (
+        DELETE FROM qkms_names WHERE storage_key = $1 AND EXISTS (SELECT 1 FROM removed)
+    )
+    SELECT COUNT(*) FROM removed";
+
+/// Inserts a new object. A retry (`attempt > 0`) that finds the same row already there is the first attempt's
+/// write, applied before its connection failed: success (uid creation is idempotent); a different row under the
+/// key is [`StoreError::AlreadyExists`].
+pub(super) async fn insert(client: &Object, row: &Row, attempt: u32) -> Result<(), Failure> {
+    let statement = client.prepare_cached(INSERT).await?;
+    let result = client
+        .execute(
+            &statement,
+            &[
+                &row.storage_key,
+                &row.uid,
+                &row.tenant,
+                &row.internal,
+                &row.object_type,
+                &row.record,
+                &row.blob,
+                &row.names,
+            ],
+        )
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let failure = Failure::from(e);
+            if !failure.is_unique_violation() {
+                return Err(failure);
+            }
+            if attempt > 0 {
+                if let Some(existing) = get(client, &row.storage_key).await? {
+                    if existing.record == row.record && existing.blob == row.blob {
+                        return Ok(());
+                    }
+                }
+            }
+            Err(StoreError::AlreadyExists(row.uid.clone()).into())
+        }
+    }
+}
+
+/// The object stored under `storage_key`.
+pub(super) async fn get(client: &Object, storage_key: &[u8]) -> Result<Option<Read>, Failure> {
+    let statement = client.prepare_cached(SELECT).await?;
+    let row = client.query_opt(&statement, &[&storage_key]).await?;
+    Ok(row.map(|row| Read {
+        record: row.get(0),
+        blob: row.get(1),
+        revision: row.get(2),
+    }))
+}
+
+/// The sealed blob stored under `storage_key` (`Ok(None)` when the object is absent or has no material).
+pub(super) async fn blob(client: &Object, storage_key: &[u8]) -> Result<Option<Vec<u8>>, Failure> {
+    let statement = client.prepare_cached(SELECT_BLOB).await?;
+    let row = client.query_opt(&statement, &[&storage_key]).await?;
+    Ok(row.and_then(|row| row.get(0)))
+}
+
+/// Replaces the object under `row.storage_key` if it is still at `expected` (any revision when `None`).
+/// Returns the new revision; [`StoreError::NotFound`] when absent, [`StoreError::Conflict`] when another write
+/// came first.
+pub(super) async fn update(
+    client: &Object,
+    row: &Row,
+    expected: Option<i64>,
+) -> Result<i64, Failure> {
+    let statement = client.prepare_cached(UPDATE).await?;
+    let updated = client
+        .query_opt(
+            &statement,
+            &[
+                &row.storage_key,
+                &row.tenant,
+                &row.internal,
+                &row.object_type,
+                &row.record,
+                &row.blob,
+                &expected,
+                &row.names,
+            ],
+        )
+        .await?;
+    if let Some(updated) = updated {
+        return Ok(updated.get(0));
+    }
+    match get(client, &row.storage_key).await? {
+        None => Err(StoreError::NotFound(row.uid.clone()).into()),
+        Some(now) => Err(StoreError::Conflict {
+            uid: row.uid.clone(),
+            detail: format!(
+                "read at revision {}, now at revision {}",
+                expected.unwrap_or_default(),
+                now.revision
+            ),
+        }
+        .into()),
+    }
+}
+
+/// Removes the object under `storage_key` and its names. A retry that finds nothing removed its own first
+/// attempt's work (applied before the connection failed): success.
+pub(super) async fn remove(
+    client: &Object,
+    storage_key: &[u8],
+    uid: &str,
+    attempt: u32,
+) -> Result<(), Failure> {
+    let statement = client.prepare_cached(REMOVE).await?;
+    let removed: i64 = client.query_one(&statement, &[&storage_key]).await?.get(0);
+    if removed == 0 && attempt == 0 {
+        return Err(StoreError::NotFound(uid.to_owned()).into());
+    }
+    Ok(())
+}
