@@ -110,7 +110,10 @@ fn invalid_settings_are_refused_with_the_reason() {
         ("[root_key]\nkind = \"pkcs11\"\n", "root_key.module"),
         ("[root_key]\nkind = \"tpm\"\n", "unknown variant"),
         ("[hsm.seed]\nbytes = 1\n", "hsm.seed.bytes"),
-        ("[tls]\non_entropy_failure = \"ignore\"\n", "unknown variant"),
+        (
+            "[tls]\non_entropy_failure = \"ignore\"\n",
+            "unknown variant",
+        ),
     ] {
         let error = Config::from_toml(text, Path::new("/"))
             .unwrap_err()
