@@ -4,6 +4,10 @@
 //! chain, signature, nonce, freshness, and the chain link when `--previous` is given) and only then writes the
 //! bytes and the envelope. `verify` checks a saved envelope later, against the data file and the previous
 //! envelope of the same server.
+//!
+//! `fetch --encrypt KEYID --decrypt-key FILE` asks for the bytes HPKE-encrypted to the X25519 public key the
+//! tenant registered under KEYID, verifies the envelope, and writes the bytes decrypted with FILE (the PKCS#8
+//! private key); `verify --decrypt-key FILE` opens a saved encrypted envelope to compare `--data` with it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -63,6 +67,31 @@ pub struct Connection {
     pub ca_certificates: Vec<rustls::pki_types::CertificateDer<'static>>,
     pub pool: entropy::EntropyPool,
     pub max_skew: Duration,
+    /// Ask for HPKE-encrypted bytes: the key identifier on the server and the private key that opens them.
+    pub recipient: Option<Recipient>,
+}
+
+/// The key pair of encrypted fetches: the identifier the tenant registered the public key under, and the
+/// private key.
+pub struct Recipient {
+    pub key_id: String,
+    pub key: Arc<eaas::hpke::X25519SecretKey>,
+}
+
+/// Reads an X25519 private key (PKCS#8, PEM or DER).
+pub fn read_decryption_key(path: &Path) -> Result<Arc<eaas::hpke::X25519SecretKey>, Error> {
+    let file = zeroize::Zeroizing::new(
+        std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?,
+    );
+    eaas::hpke::X25519SecretKey::from_pkcs8(&file)
+        .map(Arc::new)
+        .map_err(|e| {
+            format!(
+                "{}: not a PKCS#8 X25519 private key (openssl genpkey -algorithm X25519): {e}",
+                path.display()
+            )
+            .into()
+        })
 }
 
 impl Connection {
@@ -93,6 +122,7 @@ impl Connection {
             ca_certificates,
             pool,
             max_skew: Duration::from_secs(args.max_skew_secs),
+            recipient: None,
         })
     }
 
@@ -106,18 +136,52 @@ impl Connection {
         let mut nonce = [0u8; 32];
         self.pool.fill(&mut nonce)?;
         let nonce = hex::encode(nonce);
-        let envelope = eaas::fetch(
-            Arc::clone(&self.tls),
-            &self.address,
-            &self.server_name,
-            usize::try_from(bytes)?,
-            &nonce,
-        )
-        .await?;
+        let tls = Arc::clone(&self.tls);
+        let size = usize::try_from(bytes)?;
+        let envelope = match &self.recipient {
+            None => eaas::fetch(tls, &self.address, &self.server_name, size, &nonce).await?,
+            Some(recipient) => {
+                eaas::fetch_encrypted(
+                    tls,
+                    &self.address,
+                    &self.server_name,
+                    size,
+                    &nonce,
+                    &recipient.key_id,
+                )
+                .await?
+            }
+        };
         let mut options =
             eaas::VerifyOptions::new(self.ca_certificates.clone()).expect_nonce(&nonce);
         options.max_skew = self.max_skew;
         options.previous = previous;
+        options.decryption_key = self.recipient.as_ref().map(|r| Arc::clone(&r.key));
+        // An encrypted answer to a plain request, or the reverse, is not what was asked for.
+        match (&envelope.encryption, &self.recipient) {
+            (Some(encryption), None) => {
+                return Err(format!(
+                    "the server encrypted the bytes to {:?} though none was asked",
+                    encryption.key
+                )
+                .into())
+            }
+            (None, Some(recipient)) => {
+                return Err(format!(
+                    "the server sent the bytes unencrypted though encryption to {:?} was asked",
+                    recipient.key_id
+                )
+                .into())
+            }
+            (Some(encryption), Some(recipient)) if encryption.key != recipient.key_id => {
+                return Err(format!(
+                    "the bytes are encrypted to {:?}, not the {:?} asked for",
+                    encryption.key, recipient.key_id
+                )
+                .into())
+            }
+            _ => {}
+        }
         let verified = eaas::verify(&envelope, &options)?;
         if verified.data.len() as u64 != bytes {
             return Err(format!(
@@ -146,6 +210,13 @@ struct FetchArgs {
     /// The previous envelope of the same server: the new one must link to it.
     #[arg(long, value_name = "FILE")]
     previous: Option<PathBuf>,
+    /// Ask for the bytes HPKE-encrypted to the X25519 public key registered (KMIP Register) under this
+    /// Unique Identifier.
+    #[arg(long, value_name = "KEYID", requires = "decrypt_key")]
+    encrypt: Option<String>,
+    /// The X25519 private key (PKCS#8 PEM or DER) that decrypts them; the decrypted bytes are written.
+    #[arg(long, value_name = "FILE", requires = "encrypt")]
+    decrypt_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -165,6 +236,10 @@ struct VerifyArgs {
     /// The nonce the request sent (hex).
     #[arg(long, value_name = "HEX")]
     nonce: Option<String>,
+    /// The X25519 private key (PKCS#8 PEM or DER) of an encrypted envelope: `--data` is compared with the
+    /// decrypted bytes.
+    #[arg(long, value_name = "FILE")]
+    decrypt_key: Option<PathBuf>,
     /// Largest distance between the envelope's time and now, in seconds (a saved envelope is old: raise it).
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     max_skew_secs: u64,
@@ -183,7 +258,13 @@ pub fn read_envelope(path: &Path) -> Result<eaas::Envelope, Error> {
 }
 
 fn fetch(args: &FetchArgs) -> Result<(), Error> {
-    let connection = Connection::open(&args.connection)?;
+    let mut connection = Connection::open(&args.connection)?;
+    if let (Some(key_id), Some(path)) = (&args.encrypt, &args.decrypt_key) {
+        connection.recipient = Some(Recipient {
+            key_id: key_id.clone(),
+            key: read_decryption_key(path)?,
+        });
+    }
     let previous = args.previous.as_deref().map(read_envelope).transpose()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -194,11 +275,15 @@ fn fetch(args: &FetchArgs) -> Result<(), Error> {
     std::fs::write(&args.envelope, envelope.to_json())
         .map_err(|e| format!("{}: {e}", args.envelope.display()))?;
     println!(
-        "{} bytes from {} (sequence {}, {}), verified; provenance: {} ({})",
+        "{} bytes from {} (sequence {}, {}), verified{}; provenance: {} ({})",
         verified.data.len(),
         envelope.server,
         envelope.sequence,
         envelope.time,
+        match &envelope.encryption {
+            Some(encryption) => format!(", HPKE-decrypted (key {})", encryption.key),
+            None => String::new(),
+        },
         if envelope.provenance.quantum {
             "quantum"
         } else {
@@ -220,10 +305,20 @@ fn verify(args: &VerifyArgs) -> Result<(), Error> {
         .as_deref()
         .map(|path| std::fs::read(path).map_err(|e| format!("{}: {e}", path.display())))
         .transpose()?;
+    options.decryption_key = args
+        .decrypt_key
+        .as_deref()
+        .map(read_decryption_key)
+        .transpose()?;
     let verified = eaas::verify(&envelope, &options)?;
     println!(
-        "valid: {} bytes from {} (tenant {}, sequence {}, {}), chain hash {}",
+        "valid: {} {} from {} (tenant {}, sequence {}, {}), chain hash {}",
         verified.data.len(),
+        match (&envelope.encryption, verified.sealed) {
+            (None, _) => "bytes".to_owned(),
+            (Some(e), true) => format!("bytes HPKE-encrypted to key {} (not decrypted)", e.key),
+            (Some(e), false) => format!("bytes, HPKE-decrypted (key {})", e.key),
+        },
         envelope.server,
         envelope.tenant,
         envelope.sequence,

@@ -3,12 +3,21 @@
 //! The signature covers a canonical byte string, not the JSON text (JSON has many spellings of one value):
 //! the ASCII label `qkms-eaas-envelope-v1`, a zero byte, then every field below in this order, each as a 4-byte
 //! big-endian length and its bytes: version, server, tenant, sequence (decimal), time (the RFC 3339 text as
-//! sent), nonce (the hex text as sent), the 32-byte SHA-256 of the decoded data (so a server signs a 1 MiB
-//! envelope without hashing it twice, and a verifier holding the bytes elsewhere checks the digest), previous
-//! (hex), provenance.quantum
-//! (`true`/`false`), the number of provenance.sources (decimal) and each source id, provenance.seed_epoch
-//! (decimal), provenance.health, algorithm, certificate (base64 DER). The chain hash of an envelope is SHA-256
-//! over that byte string followed by the signature bytes; the next envelope's `previous` is its hex.
+//! sent), nonce (the hex text as sent), the 32-byte SHA-256 of the delivered data (see below; a server signs a
+//! 1 MiB envelope without hashing it twice, and a verifier holding the bytes elsewhere checks the digest),
+//! previous (hex), provenance.quantum (`true`/`false`), the number of provenance.sources (decimal) and each
+//! source id, provenance.seed_epoch (decimal), provenance.health, algorithm, certificate (base64 DER). An
+//! encrypted envelope appends four more: the ASCII word `encryption`, encryption.suite, encryption.key and
+//! encryption.enc (the base64 text as sent), so the signature covers the ciphertext (through the digest) and
+//! `enc`, and an envelope without `encryption` signs exactly what it signed before encryption existed. The chain
+//! hash of an envelope is SHA-256 over that byte string followed by the signature bytes; the next envelope's
+//! `previous` is its hex.
+//!
+//! The delivered data is what `data` holds once base64-decoded (or the body of an `application/octet-stream`
+//! answer): the random bytes themselves, or for an encrypted envelope the HPKE ciphertext of them (the random
+//! bytes followed by the 16-byte Poly1305 tag, [`crate::hpke`]). The digest is always over those delivered
+//! bytes, never over the plaintext of an encrypted envelope: a digest of a few secret bytes would give them
+//! away to anyone who tries every value.
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -42,6 +51,18 @@ pub struct EnvelopeProvenance {
     pub health: String,
 }
 
+/// How an encrypted envelope's data was encrypted: HPKE base mode to an X25519 public key the tenant registered.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvelopeEncryption {
+    /// The HPKE suite: [`crate::hpke::HPKE_SUITE`].
+    pub suite: String,
+    /// The KMIP Unique Identifier of the recipient's X25519 public key (the request's `encrypt`).
+    pub key: String,
+    /// The HPKE encapsulated key (the ephemeral X25519 public key), base64 (standard alphabet, padded).
+    pub enc: String,
+}
+
 /// One answer of `GET /v1/random`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,7 +78,8 @@ pub struct Envelope {
     pub time: String,
     /// The client's nonce, hex, exactly as sent (may be empty when the client sent none).
     pub nonce: String,
-    /// The random bytes, base64 (standard alphabet, padded).
+    /// The delivered data, base64 (standard alphabet, padded): the random bytes, or their HPKE ciphertext when
+    /// `encryption` is present.
     pub data: String,
     /// Hex SHA-256 chain hash of this server's previous envelope ([`GENESIS_PREVIOUS`] for the first).
     pub previous: String,
@@ -68,6 +90,11 @@ pub struct Envelope {
     pub certificate: String,
     /// The signature over [`Envelope::signed_bytes`], base64.
     pub signature: String,
+    /// Present when `data` is encrypted (`&encrypt=KEYID`); absent from the JSON otherwise. A client that does
+    /// not know this field refuses the envelope (unknown fields are refused) rather than taking ciphertext for
+    /// random bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<EnvelopeEncryption>,
 }
 
 impl Envelope {
@@ -107,6 +134,12 @@ impl Envelope {
         field(self.provenance.health.as_bytes());
         field(self.algorithm.as_bytes());
         field(self.certificate.as_bytes());
+        if let Some(encryption) = &self.encryption {
+            field(b"encryption");
+            field(encryption.suite.as_bytes());
+            field(encryption.key.as_bytes());
+            field(encryption.enc.as_bytes());
+        }
         out
     }
 
@@ -115,7 +148,7 @@ impl Envelope {
         Ok(chain_hash(&self.signed_bytes()?, &self.signature_bytes()?))
     }
 
-    /// The random bytes.
+    /// The delivered data (the random bytes, or their ciphertext when `encryption` is present).
     pub fn data_bytes(&self) -> Result<Vec<u8>, EaasError> {
         base64::engine::general_purpose::STANDARD
             .decode(&self.data)
@@ -137,13 +170,19 @@ impl Envelope {
     /// The `application/octet-stream` form: the envelope with `data` empty, as base64 of its JSON (the value
     /// of the [`ENVELOPE_HEADER`] header), and the data bytes (the body).
     pub fn split_for_octet_stream(&self) -> Result<(String, Vec<u8>), EaasError> {
-        let data = self.data_bytes()?;
-        let mut header = self.clone();
-        header.data = String::new();
-        Ok((
-            base64::engine::general_purpose::STANDARD.encode(header.to_json()),
-            data,
-        ))
+        Ok((self.octet_stream_header(), self.data_bytes()?))
+    }
+
+    /// The [`ENVELOPE_HEADER`] value of the `application/octet-stream` form: base64 of the JSON with `data` empty.
+    pub fn octet_stream_header(&self) -> String {
+        let json = if self.data.is_empty() {
+            self.to_json()
+        } else {
+            let mut header = self.clone();
+            header.data = String::new();
+            header.to_json()
+        };
+        base64::engine::general_purpose::STANDARD.encode(json)
     }
 
     /// The envelope back from the [`ENVELOPE_HEADER`] value and the body of an `application/octet-stream`
@@ -203,7 +242,18 @@ mod tests {
             algorithm: ALGORITHM_ED25519.into(),
             certificate: "AA==".into(),
             signature: "AA==".into(),
+            encryption: None,
         }
+    }
+
+    fn encrypted_sample() -> Envelope {
+        let mut envelope = sample();
+        envelope.encryption = Some(EnvelopeEncryption {
+            suite: crate::hpke::HPKE_SUITE.into(),
+            key: "key-1".into(),
+            enc: "AAAA".into(),
+        });
+        envelope
     }
 
     #[test]
@@ -226,6 +276,7 @@ mod tests {
             Box::new(|e| e.provenance.health = "degraded".into()),
             Box::new(|e| e.algorithm = "ML-DSA-65".into()),
             Box::new(|e| e.certificate = "AQ==".into()),
+            Box::new(|e| e.encryption = encrypted_sample().encryption),
         ];
         for (i, change) in variants.iter().enumerate() {
             let mut changed = base.clone();
@@ -242,6 +293,32 @@ mod tests {
             resigned.signed_bytes().unwrap(),
             base.signed_bytes().unwrap()
         );
+    }
+
+    #[test]
+    fn every_encryption_field_changes_the_signed_bytes() {
+        let base = encrypted_sample();
+        type Change = Box<dyn Fn(&mut EnvelopeEncryption)>;
+        let variants: Vec<Change> = vec![
+            Box::new(|e| e.suite.push('x')),
+            Box::new(|e| e.key.push('x')),
+            Box::new(|e| e.enc = "AAAB".into()),
+        ];
+        for (i, change) in variants.iter().enumerate() {
+            let mut changed = base.clone();
+            change(changed.encryption.as_mut().unwrap());
+            assert_ne!(
+                changed.signed_bytes().unwrap(),
+                base.signed_bytes().unwrap(),
+                "variant {i}"
+            );
+        }
+        // Without encryption, the signed bytes are those of the first envelope format.
+        let plain = sample().signed_bytes().unwrap();
+        assert!(base.signed_bytes().unwrap().starts_with(&plain));
+        assert!(!sample().to_json().contains("encryption"));
+        let json = base.to_json();
+        assert_eq!(Envelope::from_json(json.as_bytes()).unwrap(), base);
     }
 
     #[test]

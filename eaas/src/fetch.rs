@@ -27,6 +27,43 @@ pub async fn fetch(
     bytes: usize,
     nonce: &str,
 ) -> Result<Envelope, EaasError> {
+    fetch_query(tls, address, server_name, bytes, nonce, None).await
+}
+
+/// [`fetch`] with `&encrypt=KEY_ID`: the bytes come HPKE-encrypted to the X25519 public key the tenant
+/// registered under `key_id` (a KMIP Unique Identifier: letters, digits, `-`, `_`, `.`, `~`).
+pub async fn fetch_encrypted(
+    tls: Arc<rustls::ClientConfig>,
+    address: &str,
+    server_name: &str,
+    bytes: usize,
+    nonce: &str,
+    key_id: &str,
+) -> Result<Envelope, EaasError> {
+    if key_id.is_empty() || !key_id.bytes().all(is_unreserved) {
+        return Err(EaasError::Transport(format!(
+            "key identifier {key_id:?}: only letters, digits, '-', '_', '.' and '~' go into the query unescaped"
+        )));
+    }
+    fetch_query(tls, address, server_name, bytes, nonce, Some(key_id)).await
+}
+
+/// RFC 3986 unreserved characters.
+fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~')
+}
+
+async fn fetch_query(
+    tls: Arc<rustls::ClientConfig>,
+    address: &str,
+    server_name: &str,
+    bytes: usize,
+    nonce: &str,
+    key_id: Option<&str>,
+) -> Result<Envelope, EaasError> {
+    let encrypt = key_id
+        .map(|id| format!("&encrypt={id}"))
+        .unwrap_or_default();
     let name = ServerName::try_from(server_name.to_owned())
         .map_err(|e| EaasError::Transport(format!("server name {server_name:?}: {e}")))?;
     let exchange = async {
@@ -38,7 +75,7 @@ pub async fn fetch(
             .await
             .map_err(|e| EaasError::Transport(format!("TLS with {address}: {e}")))?;
         let request = format!(
-            "GET /v1/random?bytes={bytes}&nonce={nonce} HTTP/1.1\r\nHost: {server_name}\r\n\
+            "GET /v1/random?bytes={bytes}&nonce={nonce}{encrypt} HTTP/1.1\r\nHost: {server_name}\r\n\
              Accept: application/json\r\nConnection: close\r\n\r\n"
         );
         stream

@@ -16,19 +16,24 @@
 //! # Ok(()) }
 //! ```
 //!
+//! With `&encrypt=KEYID` ([`fetch_encrypted`]) the server encrypts the bytes with HPKE ([`hpke`]) to an X25519
+//! public key the tenant registered through KMIP, so they stay secret past a TLS-terminating proxy; give
+//! [`VerifyOptions::decryption_key`] to get them back.
+//!
 //! Several server nodes each sign with their own key and keep their own chain: `server` names the node, and a
 //! client that follows chains keeps the last envelope per `server` (see the README, "Entropy as a service").
 
 mod envelope;
 mod fetch;
+pub mod hpke;
 mod pulse;
 mod verify;
 
 pub use envelope::{
-    chain_hash, Envelope, EnvelopeProvenance, ALGORITHM_ED25519, ENVELOPE_HEADER, ENVELOPE_VERSION,
-    GENESIS_PREVIOUS,
+    chain_hash, Envelope, EnvelopeEncryption, EnvelopeProvenance, ALGORITHM_ED25519,
+    ENVELOPE_HEADER, ENVELOPE_VERSION, GENESIS_PREVIOUS,
 };
-pub use fetch::fetch;
+pub use fetch::{fetch, fetch_encrypted};
 pub use pulse::{verify_pulse, Pulse, GENESIS_PULSE};
 pub use verify::{verify, Verified, VerifyOptions};
 
@@ -53,6 +58,8 @@ pub enum EaasError {
     Chain(String),
     #[error("the data does not match the envelope: {0}")]
     Data(String),
+    #[error("the encrypted data does not open: {0}")]
+    Decryption(String),
     #[error("the server refused the request ({status}): {message}")]
     Refused { status: u16, message: String },
     #[error("transport: {0}")]

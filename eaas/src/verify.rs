@@ -1,4 +1,5 @@
-//! Checking an envelope: certificate chain, signature, nonce, freshness, chain link, data.
+//! Checking an envelope: certificate chain, signature, nonce, freshness, chain link, data, and opening an
+//! encrypted envelope's data with the recipient's X25519 key.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -9,6 +10,7 @@ use time::OffsetDateTime;
 use webpki::{anchor_from_trusted_cert, EndEntityCert, KeyUsage};
 
 use crate::envelope::{Envelope, ALGORITHM_ED25519, ENVELOPE_VERSION};
+use crate::hpke::{X25519SecretKey, HPKE_INFO, HPKE_SUITE};
 use crate::EaasError;
 
 /// OID 1.3.6.1.5.5.7.3.2 (id-kp-clientAuth), DER contents: the signing certificate carries no extended key
@@ -28,8 +30,12 @@ pub struct VerifyOptions {
     pub now: Option<SystemTime>,
     /// The same server's envelope just before this one: `previous` must be its chain hash.
     pub previous: Option<Envelope>,
-    /// Bytes the caller holds (say, a file written from an earlier fetch): they must equal the envelope's data.
+    /// Bytes the caller holds (say, a file written from an earlier fetch): they must equal the envelope's random
+    /// bytes (for an encrypted envelope, the plaintext: `decryption_key` is then needed).
     pub data: Option<Vec<u8>>,
+    /// The X25519 private key an encrypted envelope's data is opened with. An encrypted envelope verified
+    /// without it is checked (signature, chain, nonce, time) but its [`Verified::data`] is the ciphertext.
+    pub decryption_key: Option<std::sync::Arc<X25519SecretKey>>,
 }
 
 impl VerifyOptions {
@@ -41,6 +47,7 @@ impl VerifyOptions {
             now: None,
             previous: None,
             data: None,
+            decryption_key: None,
         }
     }
 
@@ -53,7 +60,11 @@ impl VerifyOptions {
 /// A verified envelope's contents.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verified {
+    /// The random bytes: the envelope's data, decrypted when it was encrypted and a decryption key was given.
+    /// When `sealed` is true this is still the HPKE ciphertext, not random bytes to use.
     pub data: Vec<u8>,
+    /// The envelope is encrypted and was not opened (no decryption key given).
+    pub sealed: bool,
     /// The envelope's chain hash: the next envelope's `previous`.
     pub chain_hash: String,
     pub time: OffsetDateTime,
@@ -122,7 +133,18 @@ pub fn verify(envelope: &Envelope, options: &VerifyOptions) -> Result<Verified, 
             )));
         }
     }
-    let data = envelope.data_bytes()?;
+    let delivered = envelope.data_bytes()?;
+    let (data, sealed) = match (&envelope.encryption, &options.decryption_key) {
+        (None, _) => (delivered, false),
+        (Some(encryption), Some(key)) => (open_data(envelope, encryption, key, &delivered)?, false),
+        (Some(encryption), None) if options.data.is_some() => {
+            return Err(EaasError::Data(format!(
+                "the envelope is encrypted to key {:?}: comparing the bytes held needs its decryption key",
+                encryption.key
+            )))
+        }
+        (Some(_), None) => (delivered, true),
+    };
     if let Some(held) = &options.data {
         if held != &data {
             return Err(EaasError::Data(format!(
@@ -138,9 +160,37 @@ pub fn verify(envelope: &Envelope, options: &VerifyOptions) -> Result<Verified, 
     }
     Ok(Verified {
         data,
+        sealed,
         chain_hash: envelope.chain_hash()?,
         time,
     })
+}
+
+/// The plaintext of an encrypted envelope's (already authenticated) data.
+fn open_data(
+    envelope: &Envelope,
+    encryption: &crate::envelope::EnvelopeEncryption,
+    key: &X25519SecretKey,
+    delivered: &[u8],
+) -> Result<Vec<u8>, EaasError> {
+    if encryption.suite != HPKE_SUITE {
+        return Err(EaasError::Malformed(format!(
+            "encryption suite {:?} (this client opens {HPKE_SUITE})",
+            encryption.suite
+        )));
+    }
+    let enc = base64::engine::general_purpose::STANDARD
+        .decode(&encryption.enc)
+        .map_err(|e| EaasError::Malformed(format!("encryption.enc is not base64: {e}")))?;
+    let plaintext = crate::hpke::open(key, &enc, HPKE_INFO, b"", delivered).map_err(|e| {
+        EaasError::Decryption(format!(
+            "envelope {} of {}, key {:?}: {e}",
+            envelope.sequence, envelope.server, encryption.key
+        ))
+    })?;
+    // The caller takes the bytes as a plain Vec (like an unencrypted envelope's); the copy under the
+    // Zeroizing guard is wiped here.
+    Ok(plaintext.to_vec())
 }
 
 /// The signing certificate (base64 DER) chains to the CA and was valid at `time` (RFC 3339), and `signature` by

@@ -7,7 +7,8 @@
 //! the token lacks CKM_AES_KEY_WRAP_PAD and the length allows) and C_UnwrapKey'd into the token as a sensitive,
 //! non-extractable token object; the transport object is destroyed at once. The HSM never chooses the key.
 //! SoftHSM2 unwraps RSA and EC private keys from PKCS#8 this way; a token that refuses is reported as such
-//! (`HsmError::Pkcs11` naming C_UnwrapKey), and the EC fallback "seed then generate" is in `held_pair`.
+//! (`HsmError::Pkcs11` naming C_UnwrapKey, `HsmError::refuses_unwrap`), and the fallback "seed then generate"
+//! is in `held_generate`.
 
 use aes_kw::{KeyInit, KwAes256, KwpAes256};
 use cryptoki::mechanism::aead::GcmParams;
@@ -47,7 +48,7 @@ impl HeldKind {
         }
     }
 
-    fn template(self) -> Vec<Attribute> {
+    pub(crate) fn template(self) -> Vec<Attribute> {
         let (key_type, encrypt, decrypt, sign) = match self {
             Self::Aes => (KeyType::AES, true, true, false),
             Self::Hmac => (KeyType::GENERIC_SECRET, false, false, true),

@@ -26,7 +26,7 @@ pub enum HeldCurve {
 
 impl HeldCurve {
     /// CKA_EC_PARAMS: the DER-encoded named-curve OID.
-    fn ec_params(self) -> Vec<u8> {
+    pub(crate) fn ec_params(self) -> Vec<u8> {
         match self {
             // 1.2.840.10045.3.1.7
             Self::P256 => vec![0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07],
@@ -36,7 +36,7 @@ impl HeldCurve {
     }
 
     /// Length of an uncompressed SEC1 point.
-    fn point_len(self) -> usize {
+    pub(crate) fn point_len(self) -> usize {
         match self {
             Self::P256 => 65,
             Self::P384 => 97,
@@ -176,7 +176,7 @@ impl Hsm {
 
 /// The uncompressed point from CKA_EC_POINT, which PKCS#11 specifies as a DER OCTET STRING (some tokens give
 /// the raw point): `04 len 04 X Y` or `04 X Y`.
-fn sec1_point(value: &[u8], point_len: usize) -> Option<Vec<u8>> {
+pub(crate) fn sec1_point(value: &[u8], point_len: usize) -> Option<Vec<u8>> {
     if value.len() == point_len && value.first() == Some(&0x04) {
         return Some(value.to_vec());
     }

@@ -67,6 +67,10 @@ kmip_enum! {
         QueryAsynchronousRequests = 0x39 => "QueryAsynchronousRequests",
         Process = 0x3A => "Process",
         Ping = 0x3B => "Ping",
+        /// Provisional (issue #18): ML-KEM encapsulation and decapsulation, numbered as a KMIP 3.0 draft
+        /// implementation numbers them; accepted from KMIP 2.1 on.
+        Encapsulate = 0x41 => "Encapsulate",
+        Decapsulate = 0x42 => "Decapsulate",
     }
 }
 

@@ -447,6 +447,7 @@ impl Config {
                 hsm_bridge::MechanismChoice::AesGcm => "aes-gcm",
             }),
             hold_keys = self.hsm.hold_keys,
+            generate_held_keys = self.hsm.generate_held_keys,
             rng_enabled = self.hsm.rng.enabled,
             rng_credited = self.hsm.rng.credited,
             rng_min_entropy = toml::Value::Float(self.hsm.rng.min_entropy_per_sample),

@@ -43,8 +43,9 @@ use undo::JournalingStore;
 /// Runs `wait`, which blocks on the disk. Quick messages (Get among them) are dispatched on an async worker of the
 /// listener, and only a message that turned out to write waits for a flush: on a multi-threaded runtime the
 /// worker hands its other connections to another thread first, so one flush never stalls them. Elsewhere (a
-/// blocking thread, no runtime, a single-threaded test runtime) it simply waits.
-fn off_the_async_workers<T>(wait: impl FnOnce() -> T) -> T {
+/// blocking thread, no runtime, a single-threaded test runtime) it simply waits. Handlers that run inline use it
+/// for any wait they cannot rule out beforehand (an HSM round trip).
+pub(crate) fn off_the_async_workers<T>(wait: impl FnOnce() -> T) -> T {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current() {
         Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
@@ -203,7 +204,7 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
                 BatchErrorContinuationOption::Continue => continue,
                 BatchErrorContinuationOption::Stop => break,
                 BatchErrorContinuationOption::Undo => {
-                    undo_earlier(&journal, &mut answered);
+                    undo_earlier(&ctx, &journal, &mut answered);
                     break;
                 }
             }
@@ -232,7 +233,7 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
             Err(Unflushed::Audit(message)) => audit_failure = Some(message),
             // Nothing written may be acknowledged unless it is on disk.
             Err(Unflushed::Store(message)) => {
-                roll_back_and_refuse(&journal, &mut answered, &message, |a| {
+                roll_back_and_refuse(&ctx, &journal, &mut answered, &message, |a| {
                     a.effect == Effect::Writes
                 });
             }
@@ -244,7 +245,7 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
         // message changed) and every success, read or write, becomes a General Failure naming the audit log.
         // The records already appended stay in the log: it may show an operation that was then undone, never an
         // acknowledged one it lacks.
-        roll_back_and_refuse(&journal, &mut answered, &message, |_| true);
+        roll_back_and_refuse(&ctx, &journal, &mut answered, &message, |_| true);
     }
     respond(answered.into_iter().map(|a| a.answer).collect())
 }
@@ -289,14 +290,31 @@ fn refused(item: &ResponseBatchItem) -> KmipError {
     )
 }
 
+/// Rolls the message's writes back; keys that rolled-back Creates made in an HSM are destroyed there too (once
+/// the store no longer names them), so the HSM keeps nothing the store forgot.
+fn roll_back(
+    ctx: &RequestContext<'_>,
+    journal: &JournalingStore,
+) -> Result<(), crate::store::StoreError> {
+    journal.roll_back()?;
+    for object in journal.take_held_inserted() {
+        if let Err(error) = crate::managed::hsm_held::destroy_in_hsm(ctx, &object) {
+            tracing::error!(uid = %object.uid, message = %error.message,
+                "a rolled-back Create could not destroy the key it made in the HSM");
+        }
+    }
+    Ok(())
+}
+
 /// Rolls the message's writes back and turns every success `which` selects into a General Failure saying why.
 fn roll_back_and_refuse(
+    ctx: &RequestContext<'_>,
     journal: &JournalingStore,
     answered: &mut [Answered],
     message: &str,
     which: impl Fn(&Answered) -> bool,
 ) {
-    let rolled_back = journal.roll_back();
+    let rolled_back = roll_back(ctx, journal);
     for item in answered
         .iter_mut()
         .filter(|a| a.answer.result_status == ResultStatus::Success && which(a))
@@ -312,8 +330,8 @@ fn roll_back_and_refuse(
 }
 
 /// Rolls the batch's writes back and marks its earlier successes Operation Undone (the failed item, last, stays).
-fn undo_earlier(journal: &JournalingStore, answered: &mut [Answered]) {
-    let rolled_back = journal.roll_back();
+fn undo_earlier(ctx: &RequestContext<'_>, journal: &JournalingStore, answered: &mut [Answered]) {
+    let rolled_back = roll_back(ctx, journal);
     let Some((_failed, earlier)) = answered.split_last_mut() else {
         return;
     };

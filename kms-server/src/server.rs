@@ -136,6 +136,7 @@ impl Server {
                 max_batch_items: config.limits.max_batch_items,
                 max_response_bytes: config.limits.max_response_bytes,
                 key_hsm,
+                generate_held_keys: config.hsm.generate_held_keys,
             },
         });
         // PIN-guarded tenants (the PKCS#11 user PIN): the check runs in front of the dispatcher.
@@ -176,7 +177,7 @@ impl Server {
             handshakes: Arc::clone(&shared.tls_handshakes),
             randomness: state.entropy.tls_randomness(config.tls.on_entropy_failure),
         });
-        let eaas = open_eaas(config, &state.entropy);
+        let eaas = open_eaas(config, &state);
         let eaas_service = eaas.as_ref().ok().cloned();
         let https = crate::https::HttpsListener::from_config(
             &config.https,
@@ -292,13 +293,16 @@ impl RunningServer {
 /// Entropy as a service, or why it is not served: `[eaas] enabled = false`, the HTTPS listener off, or the
 /// signing key missing (a set-up made before `--init` wrote one: the server still starts, and `/v1/random`
 /// answers 503 with this reason).
-fn open_eaas(config: &Config, pool: &EntropyPool) -> Result<Arc<crate::eaas::EaasService>, String> {
+fn open_eaas(
+    config: &Config,
+    state: &Arc<ServerState>,
+) -> Result<Arc<crate::eaas::EaasService>, String> {
     if !config.eaas.enabled || !config.https.enabled {
         return Err(
             "entropy as a service is disabled on this server ([eaas] enabled = false)".into(),
         );
     }
-    match crate::eaas::EaasService::open(&config.eaas, pool.clone()) {
+    match crate::eaas::EaasService::open(&config.eaas, Arc::clone(state)) {
         Ok(service) => {
             tracing::info!(
                 node = service.node(),

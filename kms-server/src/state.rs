@@ -36,6 +36,8 @@ pub struct ServerSettings {
     pub max_response_bytes: usize,
     /// The HSM KMIP clients may keep keys in (`[hsm] hold_keys`), see `managed::hsm_held`.
     pub key_hsm: Option<Arc<hsm_bridge::Hsm>>,
+    /// `[hsm] generate_held_keys`: held keys are generated inside the HSM after seeding it, never imported.
+    pub generate_held_keys: bool,
 }
 
 impl Default for ServerSettings {
@@ -46,6 +48,7 @@ impl Default for ServerSettings {
             max_batch_items: crate::config::LimitsConfig::DEFAULT_MAX_BATCH_ITEMS,
             max_response_bytes: crate::config::LimitsConfig::DEFAULT_MAX_RESPONSE_BYTES,
             key_hsm: None,
+            generate_held_keys: false,
         }
     }
 }

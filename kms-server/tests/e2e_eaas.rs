@@ -6,8 +6,11 @@
 //! - Bad parameters answer 400 naming the field; quotas answer 429 with Retry-After naming the limit;
 //!   `/v1/usage` shows the tenant's own usage (operators: everyone's); usage and the sequence survive a restart,
 //!   and a kill -9 never makes the server reuse a sequence number.
+//! - HPKE-encrypted envelopes (`eaas_encrypted`): they open with the registered key (in qkms and in Python's
+//!   `cryptography`) and only with it; unusable keys are 400 naming `encrypt`.
 
 mod e2e_support;
+mod eaas_encrypted;
 mod https_client;
 
 use std::path::Path;

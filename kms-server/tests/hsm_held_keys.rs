@@ -5,11 +5,17 @@
 //! every key usable; a restart with the HSM absent starts, fails held keys clearly and serves the others; a token
 //! removed while running fails held keys and they work again once it is back.
 //!
+//! `hsm_held_rollback`: a Create / Create Key Pair whose store write fails destroys the key it made in the HSM.
+//! `hsm_held_generated`: seed then generate (forced by `[hsm] generate_held_keys`) makes working keys and says so.
+//!
 //! The first test also runs the pool with the token's generator as an extra, uncredited source (`[hsm.rng]`).
 //!
 //! `SOFTHSM2_CONF` reaches the server through the environment it inherits when spawned, so the tests take turns.
 
 mod e2e_support;
+mod hsm_held_generated;
+mod hsm_held_rollback;
+mod operations_harness;
 
 use std::path::Path;
 use std::process::Command;

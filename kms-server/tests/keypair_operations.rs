@@ -351,6 +351,100 @@ fn keys_convert_between_formats_on_get() {
     assert_failed(&refused, ResultReason::KeyFormatTypeNotSupported);
 }
 
+/// KMIP Big Integers are two's complement: a Transparent RSA Private Key whose components come back from Get
+/// registers again, and the same key with an unsigned modulus (its top bit set, no leading zero byte) is
+/// refused as negative, naming the component, rather than read as a guessed magnitude.
+#[test]
+fn transparent_key_components_must_be_positive_big_integers() {
+    let h = Harness::new();
+    let (private, _) = create_pair(
+        &h,
+        V2_1,
+        key_pair_request(CryptographicAlgorithm::Rsa, 2048, false),
+    );
+    let ResponsePayload::Get(r) = h.ok(
+        &h.alice,
+        V2_1,
+        GetRequest {
+            key_format_type: Some(KeyFormatType::TransparentRsaPrivateKey),
+            ..get(&private)
+        },
+    ) else {
+        panic!()
+    };
+    let block = r.object.0.unwrap().key_block().cloned().unwrap();
+    let register = |block: KeyBlock| RegisterRequest {
+        object_type: ObjectType::PrivateKey,
+        attributes: Attributes::new(),
+        object: ObjectField(Some(ManagedObject::PrivateKey(block))),
+        protection_storage_masks: None,
+    };
+    h.ok(&h.alice, V2_1, register(block.clone()));
+
+    let mut unsigned = block;
+    let Some(KeyMaterial::TransparentRsaPrivateKey(parts)) =
+        unsigned.key_value.as_mut().map(|v| &mut v.material)
+    else {
+        panic!("a Transparent RSA Private Key")
+    };
+    assert_eq!(
+        parts.modulus[0], 0,
+        "a 2048-bit modulus needs its sign byte"
+    );
+    parts.modulus.remove(0);
+    let refused = h.one(&h.alice, V2_1, register(unsigned));
+    assert_failed(&refused, ResultReason::InvalidField);
+    assert!(
+        refused
+            .result_message
+            .as_deref()
+            .is_some_and(|m| m.contains("Modulus is a negative Big Integer")),
+        "{:?}",
+        refused.result_message
+    );
+}
+
+/// A Sign that names an elliptic-curve scheme is answered on the connection's own task, so the request's word is
+/// held against the key: naming ECDSA for an RSA key is refused as Invalid Field before the key is parsed, and
+/// the same key signs when the request names its own scheme.
+#[test]
+fn a_sign_naming_ecdsa_for_an_rsa_key_is_refused() {
+    use kmip::attributes::CryptographicParameters;
+    use kmip::enums::DigitalSignatureAlgorithm;
+    let h = Harness::new();
+    let (private, _) = create_pair(
+        &h,
+        V2_1,
+        key_pair_request(CryptographicAlgorithm::Rsa, 2048, true),
+    );
+    let claiming = |dsa| SignRequest {
+        cryptographic_parameters: Some(CryptographicParameters {
+            digital_signature_algorithm: Some(dsa),
+            ..CryptographicParameters::default()
+        }),
+        ..sign(&private, b"claims to be ECDSA")
+    };
+    let refused = h.one(
+        &h.alice,
+        V2_1,
+        claiming(DigitalSignatureAlgorithm::EcdsaWithSha256),
+    );
+    assert_failed(&refused, ResultReason::InvalidField);
+    assert!(
+        refused
+            .result_message
+            .as_deref()
+            .is_some_and(|m| m.contains("names an elliptic-curve signature")),
+        "{:?}",
+        refused.result_message
+    );
+    h.ok(
+        &h.alice,
+        V2_1,
+        claiming(DigitalSignatureAlgorithm::Sha256WithRsaEncryption),
+    );
+}
+
 #[test]
 fn unparseable_or_unsupported_pair_requests_are_typed_errors() {
     let h = Harness::new();

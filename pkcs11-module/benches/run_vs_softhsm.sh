@@ -12,9 +12,12 @@ cd "$(dirname "$0")/../.."
 if [ ! -e "${SOFTHSM2_MODULE:-/usr/lib/softhsm/libsofthsm2.so}" ] || ! command -v softhsm2-util >/dev/null; then
     apt-get install -y softhsm2
 fi
+if [ ! -e /usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so ] || ! command -v p11-kit >/dev/null; then
+    apt-get install -y p11-kit p11-kit-modules
+fi
 
 cargo build --release -p pkcs11-module -p kms-server
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
-echo "softhsm2: $(softhsm2-util --version)"
+echo "softhsm2: $(softhsm2-util --version), p11-kit: $(dpkg-query -W -f='${Version}' p11-kit 2>/dev/null || echo unknown)"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 cargo bench -p pkcs11-module --bench vs_softhsm -- "$@"

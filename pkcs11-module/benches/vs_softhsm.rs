@@ -12,9 +12,11 @@
 //!   (`tests/common/mod.rs`, built in this profile); the module `libqkms_pkcs11.so` of this profile.
 //! - SoftHSM2: a `softhsm2.conf` pointing at a fresh token directory, `softhsm2-util --init-token`;
 //!   the module `/usr/lib/softhsm/libsofthsm2.so` (override with `SOFTHSM2_MODULE`).
+//! - SoftHSM2 through `p11-kit remote` (`p11kit`): its own token served by `p11-kit server` in a child process,
+//!   reached through p11-kit's client module over a Unix socket: a network token's round trip without TLS.
 //!
 //! Arguments (after `--`): `--seconds S` (measurement per row, default 3), `--warmup S` (default 0.5),
-//! `--threads 1,4`, `--only qkms|softhsm`, `--ops random,ecdsa,rsa` (also `ecdsa384`, `rsa3072`,
+//! `--threads 1,4`, `--only qkms,softhsm,p11kit`, `--ops random,ecdsa,rsa` (also `ecdsa384`, `rsa3072`,
 //! `rsa-decrypt`, `rsa3072-decrypt`, `rsa-keygen`, `aes-gcm`).
 
 #[path = "../tests/common/mod.rs"]
@@ -56,7 +58,7 @@ impl Options {
             seconds: 3.0,
             warmup: 0.5,
             threads: vec![1, 4],
-            modules: vec!["qkms".into(), "softhsm".into()],
+            modules: vec!["qkms".into(), "softhsm".into(), "p11kit".into()],
             ops: vec!["random".into(), "ecdsa".into(), "rsa".into()],
         };
         let mut args = std::env::args().skip(1);
@@ -336,7 +338,7 @@ fn measure(module: &Loaded, op: Operation, threads: usize, options: &Options) ->
     })
 }
 
-/// A fresh SoftHSM2 token in `dir`; sets `SOFTHSM2_CONF` for this process (before its C_Initialize).
+/// A fresh SoftHSM2 token in `dir`; returns its `softhsm2.conf` (the `SOFTHSM2_CONF` of whoever loads it).
 fn softhsm_token(dir: &Path) -> PathBuf {
     let tokens = dir.join("tokens");
     std::fs::create_dir_all(&tokens).unwrap();
@@ -349,8 +351,8 @@ fn softhsm_token(dir: &Path) -> PathBuf {
         ),
     )
     .unwrap();
-    std::env::set_var("SOFTHSM2_CONF", &conf);
     let init = Command::new("softhsm2-util")
+        .env("SOFTHSM2_CONF", &conf)
         .args(["--init-token", "--free", "--label", "bench"])
         .args(["--so-pin", "12345678", "--pin", SOFTHSM_PIN])
         .output()
@@ -360,7 +362,53 @@ fn softhsm_token(dir: &Path) -> PathBuf {
         "softhsm2-util --init-token: {}",
         String::from_utf8_lossy(&init.stderr)
     );
+    conf
+}
+
+fn softhsm_module() -> PathBuf {
     std::env::var_os("SOFTHSM2_MODULE").map_or_else(|| PathBuf::from(SOFTHSM_MODULE), PathBuf::from)
+}
+
+/// p11-kit's client module, which forwards every C_ call over a Unix socket to a `p11-kit server`.
+const P11_KIT_CLIENT: &str = "/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so";
+
+/// SoftHSM2 served by `p11-kit server` in its own process (its own token in `dir`): the network-token
+/// equivalent of the qkms module, every call one round trip over a Unix socket. Sets
+/// `P11_KIT_SERVER_ADDRESS` for this process; the child is killed when the returned guard drops.
+fn p11_kit_server(dir: &Path) -> (ChildGuard, PathBuf) {
+    let conf = softhsm_token(dir);
+    let socket = dir.join("p11-kit.sock");
+    let child = Command::new("p11-kit")
+        .args(["server", "--foreground", "--name"])
+        .arg(&socket)
+        .arg("--provider")
+        .arg(softhsm_module())
+        .arg("pkcs11:token=bench")
+        .env("SOFTHSM2_CONF", &conf)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("p11-kit server runs (apt-get install p11-kit p11-kit-modules)");
+    let guard = ChildGuard(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "p11-kit server made no socket");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::env::set_var(
+        "P11_KIT_SERVER_ADDRESS",
+        format!("unix:path={}", socket.display()),
+    );
+    (guard, PathBuf::from(P11_KIT_CLIENT))
+}
+
+/// Kills a child process when dropped.
+struct ChildGuard(std::process::Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 fn main() {
@@ -373,6 +421,8 @@ fn main() {
     // Kept alive until the end: the server process and the token directory.
     let mut server = None;
     let softhsm_dir = tempfile::tempdir().unwrap();
+    let p11_kit_dir = tempfile::tempdir().unwrap();
+    let mut p11_kit = None;
     let mut modules = Vec::new();
     let mut logins = Vec::new();
     for name in &options.modules {
@@ -387,12 +437,21 @@ fn main() {
                 server = Some(started);
             }
             "softhsm" => {
-                let module = softhsm_token(softhsm_dir.path());
-                let (loaded, login) = load("SoftHSM2", &module, SOFTHSM_PIN);
+                let conf = softhsm_token(softhsm_dir.path());
+                // Read by SoftHSM2's C_Initialize in this process.
+                std::env::set_var("SOFTHSM2_CONF", &conf);
+                let (loaded, login) = load("SoftHSM2", &softhsm_module(), SOFTHSM_PIN);
                 modules.push(loaded);
                 logins.push(login);
             }
-            other => panic!("unknown module {other} (qkms, softhsm)"),
+            "p11kit" => {
+                let (guard, client) = p11_kit_server(p11_kit_dir.path());
+                let (loaded, login) = load("SoftHSM2 via p11-kit remote", &client, SOFTHSM_PIN);
+                modules.push(loaded);
+                logins.push(login);
+                p11_kit = Some(guard);
+            }
+            other => panic!("unknown module {other} (qkms, softhsm, p11kit)"),
         }
     }
 
@@ -420,6 +479,7 @@ fn main() {
     drop(logins);
     drop(modules);
     drop(server);
+    drop(p11_kit);
 }
 
 fn load_average() -> String {

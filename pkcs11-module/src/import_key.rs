@@ -4,7 +4,7 @@
 use cryptoki_sys::*;
 use kmip::attributes::{Attribute, Attributes, CryptographicUsageMask as Usage};
 use kmip::enums::{CryptographicAlgorithm, KeyFormatType, ObjectType};
-use kmip::objects::{KeyBlock, KeyMaterial, ManagedObject, RsaPrivateParts};
+use kmip::objects::{positive_big_integer, KeyBlock, KeyMaterial, ManagedObject, RsaPrivateParts};
 use zeroize::Zeroizing;
 
 use crate::error::{fail, Pkcs11Error, Result};
@@ -241,7 +241,13 @@ pub(crate) fn private_key(template: &Template) -> Result<Import> {
             "RSA keys are 2048 to 4096 bits",
         );
     }
-    let secret = |kind| template.get(kind).map(|v| Zeroizing::new(v.to_vec()));
+    // PKCS#11 big integers are unsigned; KMIP's are two's complement (a leading zero byte keeps a value whose
+    // top bit is set positive).
+    let secret = |kind| {
+        template
+            .get(kind)
+            .map(|v| Zeroizing::new(positive_big_integer(v)))
+    };
     let (p, q) = (secret(CKA_PRIME_1), secret(CKA_PRIME_2));
     if p.is_some() != q.is_some() {
         return fail(
@@ -272,9 +278,9 @@ pub(crate) fn private_key(template: &Template) -> Result<Import> {
     )?;
     attributes.push(mapping::public_half_attribute(&spki));
     let parts = RsaPrivateParts {
-        modulus: modulus.to_vec(),
-        private_exponent: Some(Zeroizing::new(private_exponent.to_vec())),
-        public_exponent: Some(exponent.to_vec()),
+        modulus: positive_big_integer(modulus),
+        private_exponent: Some(Zeroizing::new(positive_big_integer(private_exponent))),
+        public_exponent: Some(positive_big_integer(exponent)),
         p,
         q,
         prime_exponent_p: secret(CKA_EXPONENT_1),

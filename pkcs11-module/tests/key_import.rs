@@ -87,10 +87,20 @@ fn a_certificate_serial_number_may_be_der_or_the_bare_integer_bytes() {
 }
 
 /// An RSA-2048 private key made by Python `cryptography`, as PKCS#1 DER.
+/// A fresh RSA-2048 key from Python's `cryptography`, chosen so that at least one component is an unsigned
+/// value whose top bit is set and whose length is not a multiple of eight bytes: sent to KMIP without the
+/// leading zero byte a positive Big Integer needs, such a component is sign-extended into a different number
+/// (this once made 1 import in 12 fail, depending on the key).
 fn python_rsa_key() -> Vec<u8> {
     python(
         "from cryptography.hazmat.primitives import serialization\n\
-         k = rsa.generate_private_key(public_exponent=65537, key_size=2048)\n\
+         def tricky(v):\n    return v.bit_length() % 8 == 0 and (v.bit_length() // 8) % 8 != 0\n\
+         for _ in range(2000):\n\
+         \x20   k = rsa.generate_private_key(public_exponent=65537, key_size=2048)\n\
+         \x20   n = k.private_numbers()\n\
+         \x20   if any(tricky(v) for v in (n.d, n.dmp1, n.dmq1, n.iqmp)):\n\
+         \x20       break\n\
+         else:\n    raise SystemExit('no key with a sign-sensitive component in 2000 tries')\n\
          print(k.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL, \
          serialization.NoEncryption()).hex())",
     )

@@ -88,6 +88,10 @@ impl<'a> Field<'a> {
         })
     }
 
+    fn bytes(self) -> Option<&'a [u8]> {
+        (self.kind == BYTE_STRING).then_some(self.value)
+    }
+
     fn text(self) -> Option<&'a str> {
         (self.kind == TEXT_STRING)
             .then(|| std::str::from_utf8(self.value).ok())
@@ -170,16 +174,28 @@ pub fn check_response(bytes: &[u8], expect: Expect) -> Result<(), String> {
 
 /// The text field `tag` of the first batch item's payload (a Unique Identifier), after checking the response.
 pub fn payload_text(bytes: &[u8], tag: Tag) -> Result<String, String> {
+    payload_field(bytes, tag)?
+        .and_then(Field::text)
+        .map(str::to_owned)
+        .ok_or_else(|| format!("the response payload has no text field {tag:?}"))
+}
+
+/// The byte string `tag` of the first batch item's payload (Encapsulate's ciphertext).
+pub fn payload_bytes(bytes: &[u8], tag: Tag) -> Result<Vec<u8>, String> {
+    payload_field(bytes, tag)?
+        .and_then(Field::bytes)
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| format!("the response payload has no byte string {tag:?}"))
+}
+
+fn payload_field(bytes: &[u8], tag: Tag) -> Result<Option<Field<'_>>, String> {
     check_response(bytes, Expect::Success)?;
     let item = response_message(bytes)?
         .child(tags::BATCH_ITEM)?
         .ok_or("response without batch items")?;
     item.child(tags::RESPONSE_PAYLOAD)?
         .ok_or("response without a payload")?
-        .child(tag)?
-        .and_then(Field::text)
-        .map(str::to_owned)
-        .ok_or_else(|| format!("the response payload has no text field {tag:?}"))
+        .child(tag)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 
 mod check;
 mod connect;
+mod hpke_key;
 mod parse;
 mod report;
 mod requests;
@@ -34,15 +35,21 @@ pub enum BenchOp {
     /// RNG Retrieve of --rng-bytes bytes.
     Rng,
     /// Sign 32 bytes with a --key-type key pair (created and activated before the run): ECDSA with SHA-256
-    /// for P-256 and SHA-384 for P-384, PKCS#1 v1.5 with SHA-256 for RSA.
+    /// for P-256 and SHA-384 for P-384, PKCS#1 v1.5 with SHA-256 for RSA, pure ML-DSA for ML-DSA-65.
     Sign,
     /// Encrypt --data-bytes bytes with AES-256-GCM under one key (created before the run; IV from the server).
     Encrypt,
     /// Create Key Pair of the --key-type kind (durable).
     CreateKeyPair,
+    /// Encapsulate to an ML-KEM-768 public key (pair created before the run); each answer registers the
+    /// shared secret as a Secret Data (durable), as the provisional operation does.
+    Encapsulate,
+    /// Decapsulate one ML-KEM-768 ciphertext (made by an Encapsulate before the run); durable like Encapsulate.
+    Decapsulate,
     /// Entropy as a service: `GET /v1/random?bytes=--rng-bytes` on the HTTPS listener (keep-alive), each answer
     /// a signed JSON envelope checked for status 200 and its length. The address is the configuration's
-    /// `[https] listen` unless --addr is given.
+    /// `[https] listen` unless --addr is given. --octet-stream asks for raw bytes (envelope in a header);
+    /// --hpke registers an X25519 public key first and asks for HPKE-encrypted envelopes (`&encrypt=`).
     Eaas,
     /// Open the connections, prove each with one 16-byte RNG Retrieve, then hold them idle for --duration
     /// (for measuring the server's memory per idle connection).
@@ -60,6 +67,10 @@ pub enum KeyKind {
     Rsa2048,
     /// RSA 3072 bits.
     Rsa3072,
+    /// ML-DSA-65 (FIPS 204; Sign is pure ML-DSA, hedged).
+    MlDsa65,
+    /// ML-KEM-768 (FIPS 203; for create-key-pair).
+    MlKem768,
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +121,13 @@ pub struct BenchArgs {
     /// The server's process id, to report the CPU time it spent per operation (Linux /proc).
     #[arg(long)]
     server_pid: Option<u32>,
+    /// For --op eaas: `Accept: application/octet-stream` (raw bytes in the body, the envelope in a header).
+    #[arg(long)]
+    octet_stream: bool,
+    /// For --op eaas: register an X25519 public key (KMIP over HTTPS, before the clock starts) and ask for every
+    /// envelope HPKE-encrypted to it.
+    #[arg(long)]
+    hpke: bool,
     /// For --op sign and --op encrypt: make the key in the HSM with this token label (custom attribute
     /// `x-qkms-hsm`; the server needs `[hsm] hold_keys = true`), so every operation runs inside the HSM.
     #[arg(long, value_name = "TOKEN_LABEL")]

@@ -10,13 +10,13 @@ use kmip::enums::{
     RecommendedCurve,
 };
 use kmip::payloads::{
-    CreateKeyPairRequest, CreateRequest, EncryptRequest, GetRequest, RequestPayload,
-    RngRetrieveRequest, SignRequest,
+    CreateKeyPairRequest, CreateRequest, DecapsulateRequest, EncapsulateRequest, EncryptRequest,
+    GetRequest, RequestPayload, RngRetrieveRequest, SignRequest,
 };
 use kmip::{ProtocolVersion, RequestBatchItem, RequestMessage};
 use ttlv::tags;
 
-use super::check::{payload_text, Expect};
+use super::check::{payload_bytes, payload_text, Expect};
 use super::connect::Connector;
 use super::{BenchArgs, BenchError, BenchOp, KeyKind};
 
@@ -64,8 +64,10 @@ pub fn create_aes_256(active: bool) -> RequestPayload {
     })
 }
 
-/// Create Key Pair for signing: the private key may Sign, the public key Verify; `active` activates both.
+/// Create Key Pair for signing: the private key may Sign, the public key Verify (for ML-KEM: Decrypt, i.e.
+/// Decapsulate, and Encrypt, i.e. Encapsulate); `active` activates both.
 pub fn create_key_pair(kind: KeyKind, active: bool) -> RequestPayload {
+    use CryptographicUsageMask as M;
     // An EC pair names its curve (Recommended Curve), as every server expects: with only the algorithm and the
     // length, Cosmian KMS made X25519 keys and every ECDSA Sign failed (issue #14).
     let (algorithm, length, curve) = match kind {
@@ -81,6 +83,17 @@ pub fn create_key_pair(kind: KeyKind, active: bool) -> RequestPayload {
         ),
         KeyKind::Rsa2048 => (CryptographicAlgorithm::Rsa, 2048, None),
         KeyKind::Rsa3072 => (CryptographicAlgorithm::Rsa, 3072, None),
+        KeyKind::MlDsa65 => {
+            return post_quantum_pair(CryptographicAlgorithm::MlDsa65, M::SIGN, M::VERIFY, active)
+        }
+        KeyKind::MlKem768 => {
+            return post_quantum_pair(
+                CryptographicAlgorithm::MlKem768,
+                M::DECRYPT,
+                M::ENCRYPT,
+                active,
+            )
+        }
     };
     let mut common = vec![
         Attribute::CryptographicAlgorithm(algorithm),
@@ -101,6 +114,25 @@ pub fn create_key_pair(kind: KeyKind, active: bool) -> RequestPayload {
         common_attributes: Some(common.into()),
         private_key_attributes: Some(vec![usage(&[CryptographicUsageMask::SIGN])].into()),
         public_key_attributes: Some(vec![usage(&[CryptographicUsageMask::VERIFY])].into()),
+        ..CreateKeyPairRequest::default()
+    })
+}
+
+/// An ML-DSA or ML-KEM pair: the algorithm names the parameter set (no length, no curve).
+fn post_quantum_pair(
+    algorithm: CryptographicAlgorithm,
+    private: CryptographicUsageMask,
+    public: CryptographicUsageMask,
+    active: bool,
+) -> RequestPayload {
+    let mut common = vec![Attribute::CryptographicAlgorithm(algorithm)];
+    if active {
+        common.push(Attribute::ActivationDate(0));
+    }
+    RequestPayload::CreateKeyPair(CreateKeyPairRequest {
+        common_attributes: Some(common.into()),
+        private_key_attributes: Some(vec![usage(&[private])].into()),
+        public_key_attributes: Some(vec![usage(&[public])].into()),
         ..CreateKeyPairRequest::default()
     })
 }
@@ -157,14 +189,28 @@ pub async fn prepare(args: &BenchArgs, connector: &Connector) -> Result<Prepared
         expect: Expect::Success,
     };
     Ok(match args.op {
-        BenchOp::Eaas => Prepared {
-            request: format!(
-                "GET /v1/random?bytes={}&nonce=000102030405060708090a0b0c0d0e0f HTTP/1.1\r\nHost: localhost\r\n\r\n",
-                args.rng_bytes
-            )
-            .into_bytes(),
-            expect: Expect::HttpOk,
-        },
+        BenchOp::Eaas => {
+            let encrypt = if args.hpke {
+                let uid = super::hpke_key::register_recipient(v, connector).await?;
+                format!("&encrypt={uid}")
+            } else {
+                String::new()
+            };
+            let accept = if args.octet_stream {
+                "application/octet-stream"
+            } else {
+                "application/json"
+            };
+            Prepared {
+                request: format!(
+                    "GET /v1/random?bytes={}&nonce=000102030405060708090a0b0c0d0e0f{encrypt} HTTP/1.1\r\n\
+                     Host: localhost\r\nAccept: {accept}\r\n\r\n",
+                    args.rng_bytes
+                )
+                .into_bytes(),
+                expect: Expect::HttpOk,
+            }
+        }
         BenchOp::Create => success(encode(v, create_aes_256(false))?),
         BenchOp::CreateKeyPair => success(encode(v, create_key_pair(args.key_type, false))?),
         BenchOp::Idle => Prepared {
@@ -210,15 +256,20 @@ pub async fn prepare(args: &BenchArgs, connector: &Connector) -> Result<Prepared
             )
             .await?;
             let algorithm = match args.key_type {
-                KeyKind::P256 => DigitalSignatureAlgorithm::EcdsaWithSha256,
-                KeyKind::P384 => DigitalSignatureAlgorithm::EcdsaWithSha384,
+                KeyKind::P256 => Some(DigitalSignatureAlgorithm::EcdsaWithSha256),
+                KeyKind::P384 => Some(DigitalSignatureAlgorithm::EcdsaWithSha384),
                 KeyKind::Rsa2048 | KeyKind::Rsa3072 => {
-                    DigitalSignatureAlgorithm::Sha256WithRsaEncryption
+                    Some(DigitalSignatureAlgorithm::Sha256WithRsaEncryption)
+                }
+                // Pure ML-DSA: no parameters.
+                KeyKind::MlDsa65 => None,
+                KeyKind::MlKem768 => {
+                    return Err(setup_error("an ML-KEM key does not sign: use --key-type ml-dsa65"))
                 }
             };
             let sign = SignRequest {
                 unique_identifier: Some(uid),
-                cryptographic_parameters: Some(CryptographicParameters {
+                cryptographic_parameters: algorithm.map(|algorithm| CryptographicParameters {
                     digital_signature_algorithm: Some(algorithm),
                     ..CryptographicParameters::default()
                 }),
@@ -226,6 +277,48 @@ pub async fn prepare(args: &BenchArgs, connector: &Connector) -> Result<Prepared
                 ..SignRequest::default()
             };
             success(encode(v, sign.into())?)
+        }
+        BenchOp::Encapsulate | BenchOp::Decapsulate => {
+            let mut connection = connector.connect().await.map_err(setup_error)?;
+            let pair = encode(v, create_key_pair(KeyKind::MlKem768, true))?;
+            let response = connection
+                .exchange(&pair)
+                .await
+                .map_err(|e| setup_error(format!("creating the ML-KEM-768 pair: {e}")))?;
+            let uid = |tag| {
+                payload_text(response, tag)
+                    .map_err(|e| setup_error(format!("creating the ML-KEM-768 pair: {e}")))
+            };
+            let (private, public) = (
+                uid(tags::PRIVATE_KEY_UNIQUE_IDENTIFIER)?,
+                uid(tags::PUBLIC_KEY_UNIQUE_IDENTIFIER)?,
+            );
+            let encapsulate = encode(
+                v,
+                EncapsulateRequest {
+                    unique_identifier: Some(public),
+                    ..EncapsulateRequest::default()
+                }
+                .into(),
+            )?;
+            if args.op == BenchOp::Encapsulate {
+                return Ok(success(encapsulate));
+            }
+            let response = connection
+                .exchange(&encapsulate)
+                .await
+                .map_err(|e| setup_error(format!("encapsulating: {e}")))?;
+            let ciphertext = payload_bytes(response, tags::DATA)
+                .map_err(|e| setup_error(format!("encapsulating: {e}")))?;
+            success(encode(
+                v,
+                DecapsulateRequest {
+                    unique_identifier: Some(private),
+                    data: Some(ciphertext),
+                    ..DecapsulateRequest::default()
+                }
+                .into(),
+            )?)
         }
         BenchOp::Encrypt => {
             let uid = create_object(
@@ -267,6 +360,8 @@ mod tests {
                 create_key_pair(KeyKind::P384, true),
                 create_key_pair(KeyKind::Rsa2048, false),
                 create_key_pair(KeyKind::Rsa3072, false),
+                create_key_pair(KeyKind::MlDsa65, true),
+                create_key_pair(KeyKind::MlKem768, true),
             ] {
                 let bytes = encode(version, payload).unwrap();
                 let item = ttlv::binary::decode(&bytes).unwrap();

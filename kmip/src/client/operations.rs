@@ -89,6 +89,10 @@ operations! {
     rng_retrieve_with => RngRetrieve, RngRetrieveRequest, RngRetrieveResponse;
     /// RNG Seed.
     rng_seed => RngSeed, RngSeedRequest, RngSeedResponse;
+    /// Encapsulate (provisional, ML-KEM).
+    encapsulate => Encapsulate, EncapsulateRequest, EncapsulateResponse;
+    /// Decapsulate (provisional, ML-KEM).
+    decapsulate => Decapsulate, DecapsulateRequest, DecapsulateResponse;
 }
 
 impl Client {

@@ -65,6 +65,14 @@ kmip_enum! {
         McEliece8192128 = 0x36 => "McEliece_8192128",
         Ed25519 = 0x37 => "Ed25519",
         Ed448 = 0x38 => "Ed448",
+        /// Provisional values (no published KMIP table has them yet): ML-KEM as Cosmian KMS assigns it, ML-DSA
+        /// the next three (issue #18).
+        MlKem512 = 0x39 => "ML_KEM_512",
+        MlKem768 = 0x3A => "ML_KEM_768",
+        MlKem1024 = 0x3B => "ML_KEM_1024",
+        MlDsa44 = 0x3C => "ML_DSA_44",
+        MlDsa65 = 0x3D => "ML_DSA_65",
+        MlDsa87 = 0x3E => "ML_DSA_87",
     }
 }
 

@@ -9,6 +9,7 @@ pub mod derive_split;
 pub mod discover;
 pub mod endpoint_role;
 pub mod field;
+pub mod kem;
 pub mod lifecycle;
 pub mod locate;
 pub mod log_interop;
@@ -31,6 +32,7 @@ pub use derive_split::*;
 pub use discover::*;
 pub use endpoint_role::*;
 pub use field::{BigInteger, DateTime, EnumValue, Interval, TtlvField};
+pub use kem::*;
 pub use lifecycle::*;
 pub use locate::*;
 pub use log_interop::*;
@@ -225,4 +227,6 @@ payloads! {
     Hash => Hash, HashRequest, HashResponse;
     RngRetrieve => RngRetrieve, RngRetrieveRequest, RngRetrieveResponse;
     RngSeed => RngSeed, RngSeedRequest, RngSeedResponse;
+    Encapsulate => Encapsulate, EncapsulateRequest, EncapsulateResponse;
+    Decapsulate => Decapsulate, DecapsulateRequest, DecapsulateResponse;
 }

@@ -81,6 +81,10 @@ impl RootKeyConfig {
 pub struct HsmConfig {
     /// Whether KMIP clients may ask for keys held in this HSM (`x-qkms-hsm` = its token label). Default false.
     pub hold_keys: bool,
+    /// Held keys are always made by "seed then generate" inside the HSM (C_SeedRandom with pool bytes, then
+    /// C_GenerateKey / C_GenerateKeyPair) instead of imported with C_UnwrapKey. Default false: imported, and
+    /// generated only where the token refuses C_UnwrapKey for the held-key template.
+    pub generate_held_keys: bool,
     /// `[hsm.seed]`: pool output pushed into the HSM's RNG with C_SeedRandom.
     pub seed: hsm_bridge::SeedSettings,
     /// `[hsm.rng]`: the HSM's own C_GenerateRandom as one more (by default uncredited) entropy source.

@@ -89,6 +89,7 @@ impl PrivateKey {
                 public_key: None,
             }
             .to_pkcs8_der(),
+            Self::MlKem(_) | Self::MlDsa(_) => return super::pq_keys::to_pkcs8_der(self),
         }
         .map_err(|error| CryptoError::InvalidKey(format!("PKCS#8 encoding failed: {error}")))?;
         Ok(zeroizing(document.as_bytes()))
@@ -122,9 +123,7 @@ impl PrivateKey {
             )
             .map_err(|e| CryptoError::malformed(WHAT, e));
         }
-        Err(CryptoError::Unsupported(format!(
-            "private key algorithm {algorithm}"
-        )))
+        super::pq_keys::private_from_pkcs8(algorithm, der_bytes)
     }
 
     /// PKCS#1 `RSAPrivateKey` DER (RSA keys only).
@@ -287,6 +286,7 @@ impl PublicKey {
             Self::EcP256(key) => key.to_public_key_der(),
             Self::EcP384(key) => key.to_public_key_der(),
             Self::Ed25519(key) => key.to_public_key_der(),
+            Self::MlKem(_) | Self::MlDsa(_) => return super::pq_keys::to_spki_der(self),
         }
         .map_err(|error| {
             CryptoError::InvalidKey(format!("SubjectPublicKeyInfo encoding failed: {error}"))
@@ -320,9 +320,7 @@ impl PublicKey {
             }
             .map_err(|e| CryptoError::malformed(WHAT, e));
         }
-        Err(CryptoError::Unsupported(format!(
-            "public key algorithm {algorithm}"
-        )))
+        super::pq_keys::public_from_spki(algorithm, der_bytes)
     }
 
     /// PKCS#1 `RSAPublicKey` DER (RSA keys only).
@@ -393,6 +391,7 @@ impl PublicKey {
             Self::EcP256(key) => Ok(key.to_sec1_bytes().into_vec()),
             Self::EcP384(key) => Ok(key.to_sec1_bytes().into_vec()),
             Self::Ed25519(key) => Ok(key.as_bytes().to_vec()),
+            Self::MlKem(_) | Self::MlDsa(_) => super::pq_keys::subject_public_key_bytes(self),
         }
     }
 }

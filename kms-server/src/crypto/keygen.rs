@@ -9,6 +9,8 @@ use rsa::traits::PublicKeyParts;
 use rsa::{BoxedUint, PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 use zeroize::Zeroizing;
 
+use super::ml_dsa::{MlDsaLevel, MlDsaPrivateKey, MlDsaPublicKey};
+use super::ml_kem::{MlKemLevel, MlKemPrivateKey, MlKemPublicKey};
 use super::CryptoError;
 
 /// RSA modulus sizes we generate. 1024 is accepted only because KMIP conformance cases still ask for it.
@@ -37,9 +39,15 @@ impl EcCurve {
 /// What kind of key pair to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyPairSpec {
-    Rsa { bits: usize },
+    Rsa {
+        bits: usize,
+    },
     Ec(EcCurve),
     Ed25519,
+    /// ML-KEM (FIPS 203), from a 64-byte pool seed.
+    MlKem(MlKemLevel),
+    /// ML-DSA (FIPS 204), from a 32-byte pool seed.
+    MlDsa(MlDsaLevel),
 }
 
 /// A private key. Zeroized on drop (each inner type zeroizes itself); `Debug` shows only the kind and size.
@@ -49,6 +57,8 @@ pub enum PrivateKey {
     EcP256(p256::SecretKey),
     EcP384(p384::SecretKey),
     Ed25519(Box<ed25519_dalek::SigningKey>),
+    MlKem(Box<MlKemPrivateKey>),
+    MlDsa(Box<MlDsaPrivateKey>),
 }
 
 /// A public key.
@@ -58,6 +68,8 @@ pub enum PublicKey {
     EcP256(p256::PublicKey),
     EcP384(p384::PublicKey),
     Ed25519(ed25519_dalek::VerifyingKey),
+    MlKem(MlKemPublicKey),
+    MlDsa(MlDsaPublicKey),
 }
 
 impl PrivateKey {
@@ -68,6 +80,8 @@ impl PrivateKey {
             Self::EcP256(key) => PublicKey::EcP256(key.public_key()),
             Self::EcP384(key) => PublicKey::EcP384(key.public_key()),
             Self::Ed25519(key) => PublicKey::Ed25519(key.verifying_key()),
+            Self::MlKem(key) => PublicKey::MlKem(key.public_key()),
+            Self::MlDsa(key) => PublicKey::MlDsa(key.public_key()),
         }
     }
 
@@ -80,6 +94,8 @@ impl PrivateKey {
             Self::EcP256(_) => KeyPairSpec::Ec(EcCurve::P256),
             Self::EcP384(_) => KeyPairSpec::Ec(EcCurve::P384),
             Self::Ed25519(_) => KeyPairSpec::Ed25519,
+            Self::MlKem(key) => KeyPairSpec::MlKem(key.level()),
+            Self::MlDsa(key) => KeyPairSpec::MlDsa(key.level()),
         }
     }
 
@@ -112,6 +128,8 @@ impl PublicKey {
             Self::EcP256(_) => KeyPairSpec::Ec(EcCurve::P256),
             Self::EcP384(_) => KeyPairSpec::Ec(EcCurve::P384),
             Self::Ed25519(_) => KeyPairSpec::Ed25519,
+            Self::MlKem(key) => KeyPairSpec::MlKem(key.level()),
+            Self::MlDsa(key) => KeyPairSpec::MlDsa(key.level()),
         }
     }
 
@@ -144,6 +162,12 @@ pub fn generate_key_pair(pool: &EntropyPool, spec: KeyPairSpec) -> Result<Privat
                 ed25519_dalek::SigningKey::generate(rng)
             })?)))
         }
+        KeyPairSpec::MlKem(level) => Ok(PrivateKey::MlKem(Box::new(MlKemPrivateKey::generate(
+            pool, level,
+        )?))),
+        KeyPairSpec::MlDsa(level) => Ok(PrivateKey::MlDsa(Box::new(MlDsaPrivateKey::generate(
+            pool, level,
+        )?))),
     }
 }
 

@@ -4,7 +4,8 @@
 //! One file per concern: [`keygen`] (key generation and the key types), [`key_formats`] (PKCS#1, PKCS#8, SEC1,
 //! SubjectPublicKeyInfo, transparent components), [`symmetric`] (AES modes), [`chacha`] (ChaCha20 and
 //! ChaCha20-Poly1305), [`asymmetric`] (RSA encryption), [`signature`], [`mac`], [`hash`], [`wrap`] (AES key
-//! wrap, RSA-OAEP wrap) and [`certificate`] (X.509 issuance).
+//! wrap, RSA-OAEP wrap), [`certificate`] (X.509 issuance), and the post-quantum [`ml_kem`] (FIPS 203) and
+//! [`ml_dsa`] (FIPS 204).
 
 pub mod asymmetric;
 pub mod certificate;
@@ -16,6 +17,10 @@ pub mod hash;
 pub mod key_formats;
 pub mod keygen;
 pub mod mac;
+pub mod ml_dsa;
+mod ml_dsa_message;
+pub mod ml_kem;
+mod pq_keys;
 pub mod rsa_params;
 pub mod secret_sharing;
 pub mod signature;

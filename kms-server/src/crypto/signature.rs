@@ -1,4 +1,4 @@
-//! Signatures: RSA PKCS#1 v1.5 and PSS, ECDSA on P-256/P-384, Ed25519; over data or over a digest the caller
+//! Signatures: RSA PKCS#1 v1.5 and PSS, ECDSA on P-256/P-384, Ed25519, ML-DSA (pure and HashML-DSA); over data or over a digest the caller
 //! computed. ECDSA signatures are DER (`Ecdsa-Sig-Value`, what OpenSSL and KMIP clients exchange); the fixed
 //! r ‖ s form (PKCS#11) converts with [`ecdsa_der_to_fixed`] / [`ecdsa_fixed_to_der`].
 //!
@@ -15,6 +15,7 @@ use sha2::{Sha224, Sha256, Sha384, Sha512};
 use super::ecdsa_hedged;
 use super::hash::{self, with_digest, HashAlgorithm};
 use super::keygen::{rsa_bits, EcCurve, PrivateKey, PublicKey};
+use super::ml_dsa::MlDsaInput;
 use super::CryptoError;
 
 /// A signature scheme with its hash.
@@ -32,6 +33,27 @@ pub enum SignatureAlgorithm {
     Ecdsa(HashAlgorithm),
     /// Pure Ed25519 (data only; no pre-hashed variant).
     Ed25519,
+    /// ML-DSA (FIPS 204), hedged: pure ML-DSA over the data when no hash is named, HashML-DSA with the named
+    /// hash (over data, or over a digest the caller computed); empty context (see [`super::ml_dsa`]).
+    MlDsa(Option<HashAlgorithm>),
+}
+
+impl SignatureAlgorithm {
+    /// The ML-DSA input for this request.
+    fn ml_dsa_input<'a>(
+        pre_hash: Option<HashAlgorithm>,
+        input: SignInput<'a>,
+    ) -> Result<MlDsaInput<'a>, CryptoError> {
+        match (pre_hash, input) {
+            (None, SignInput::Data(data)) => Ok(MlDsaInput::Pure(data)),
+            (Some(hash), SignInput::Data(data)) => Ok(MlDsaInput::PreHashData(hash, data)),
+            (Some(hash), SignInput::Digest(digest)) => Ok(MlDsaInput::PreHashDigest(hash, digest)),
+            (None, SignInput::Digest(_)) => Err(CryptoError::InvalidInput(
+                "pure ML-DSA signs the message itself; name a Hashing Algorithm for HashML-DSA over a digest"
+                    .into(),
+            )),
+        }
+    }
 }
 
 /// What is signed: the message itself, or its digest under the algorithm's hash.
@@ -135,6 +157,11 @@ pub fn sign(
                 "Ed25519 over a pre-computed digest".into(),
             )),
         },
+        (SignatureAlgorithm::MlDsa(pre_hash), PrivateKey::MlDsa(key)) => key.sign(
+            pool,
+            &[],
+            SignatureAlgorithm::ml_dsa_input(pre_hash, input)?,
+        ),
         (algorithm, key) => Err(wrong_key(algorithm, key.spec())),
     }
 }
@@ -199,6 +226,11 @@ pub fn verify(
                 "Ed25519 over a pre-computed digest".into(),
             )),
         },
+        (SignatureAlgorithm::MlDsa(pre_hash), PublicKey::MlDsa(key)) => key.verify(
+            &[],
+            SignatureAlgorithm::ml_dsa_input(pre_hash, input)?,
+            signature,
+        ),
         (algorithm, key) => Err(wrong_key(algorithm, key.spec())),
     }
 }

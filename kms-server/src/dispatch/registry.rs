@@ -32,7 +32,7 @@ use ttlv::tags;
 use crate::error::KmipError;
 use crate::operations::{
     activate, adjust_attribute, attributes, certify, check, create, create_key_pair, derive_key,
-    destroy, discover_versions, encrypt, export, get, hash, import, interop, locate, log, mac,
+    destroy, discover_versions, encrypt, export, get, hash, import, interop, kem, locate, log, mac,
     query, register, rekey, revoke, rng, set_endpoint_role, sign, split_key,
 };
 use crate::state::RequestContext;
@@ -312,7 +312,7 @@ operations! {
         target unique_identifier, names [unique_identifier] -, asks _, answer (bytes data);
     Decrypt: encrypt::decrypt, Reads, Offloaded,
         target unique_identifier, names [unique_identifier] -, asks _, answer (bytes data);
-    Sign: sign::sign, Reads, Offloaded,
+    Sign: sign::sign, Reads, (inline_if sign::is_quick),
         target unique_identifier, names [unique_identifier] -, asks _, answer (bytes signature_data);
     SignatureVerify: sign::signature_verify, Reads, Offloaded,
         target unique_identifier, names [unique_identifier] -, asks _, answer _;
@@ -326,6 +326,11 @@ operations! {
         target _, names _ -, asks _, answer _;
     Interop: interop::interop, Reads, Inline,
         target _, names _ -, asks _, answer _;
+    // Provisional (issue #18): each registers the shared secret as a new Secret Data, named in the answer.
+    Encapsulate: kem::encapsulate, Writes, Offloaded,
+        target unique_identifier, names [unique_identifier] placeholder, asks _, answer (bytes data);
+    Decapsulate: kem::decapsulate, Writes, Offloaded,
+        target unique_identifier, names [unique_identifier] placeholder, asks _, answer _;
 }
 
 #[cfg(test)]

@@ -17,6 +17,8 @@ pub struct JournalingStore {
     /// (the object's place, the object before the batch touched it; `None` when the batch created it), first
     /// touch only.
     before: Mutex<Vec<(Place, Option<StoredObject>)>>,
+    /// New objects whose key a Create put into an HSM: a roll-back must destroy those keys there too.
+    held_inserted: Mutex<Vec<StoredObject>>,
 }
 
 /// Where an object lives: its namespace (owned) and uid.
@@ -57,6 +59,7 @@ impl JournalingStore {
         Self {
             inner,
             before: Mutex::new(Vec::new()),
+            held_inserted: Mutex::new(Vec::new()),
         }
     }
 
@@ -73,6 +76,16 @@ impl JournalingStore {
     }
 
     /// Puts every object the batch wrote back as it was, newest change first.
+    /// The objects this message inserted whose keys live in an HSM (taken: asked once, after a roll-back).
+    pub fn take_held_inserted(&self) -> Vec<StoredObject> {
+        std::mem::take(
+            &mut *self
+                .held_inserted
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
     pub fn roll_back(&self) -> Result<(), StoreError> {
         let journal =
             std::mem::take(&mut *self.before.lock().unwrap_or_else(PoisonError::into_inner));
@@ -96,6 +109,12 @@ impl ObjectStore for JournalingStore {
     fn insert(&self, object: &StoredObject) -> Result<(), StoreError> {
         // Remembered only once inserted: a refused insert (uid taken) must not roll back someone's object.
         self.inner.insert(object)?;
+        if crate::managed::hsm_held::is_held(object) {
+            self.held_inserted
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(object.clone());
+        }
         self.remember(Place::of(object.namespace(), &object.uid), || Ok(None))
     }
 

@@ -8,8 +8,14 @@
 //! head and the usage counters reach the state file every `usage_flush_secs` and at shutdown. After a kill -9
 //! the next envelope's sequence jumps past the reserved block and its `previous` names the last recorded head:
 //! a client following the chain sees the gap (documented in the README).
+//!
+//! With `&encrypt=KEYID` the bytes are HPKE-encrypted ([`eaas::hpke`]) to the caller's registered X25519 public
+//! key ([`recipient`]) before signing: the envelope's data is the ciphertext, its `encryption` names the suite,
+//! the key and `enc`, and the ephemeral HPKE key is 32 bytes drawn from the pool like the data.
 
 pub mod beacon;
+mod metrics;
+pub mod recipient;
 pub mod state_file;
 pub mod usage;
 
@@ -108,11 +114,18 @@ pub struct EaasService {
     beacon: Mutex<BeaconState>,
     pulse_files: PulseFiles,
     counters: Counters,
+    /// The KMIP objects (recipient keys of encrypted envelopes).
+    keys: Arc<crate::state::ServerState>,
 }
 
 impl EaasService {
-    /// Loads the signing key and the state file (refusing a state file of another node).
-    pub fn open(config: &EaasConfig, pool: EntropyPool) -> Result<Self, EaasSetupError> {
+    /// Loads the signing key and the state file (refusing a state file of another node). `state` gives the pool
+    /// and the KMIP objects (an encrypted envelope's recipient key).
+    pub fn open(
+        config: &EaasConfig,
+        keys: Arc<crate::state::ServerState>,
+    ) -> Result<Self, EaasSetupError> {
+        let pool = keys.entropy.clone();
         let key = EaasSigningKey::from_files(&config.signing_certificate, &config.signing_key)?;
         let node = key.node_id();
         let state_file = StateFile::new(&config.state_file);
@@ -151,6 +164,7 @@ impl EaasService {
             state_file,
             key,
             counters: Counters::default(),
+            keys,
         };
         // A pulse recorded in the state but whose file a crash prevented: write it now.
         if let Some(last) = &service.lock_beacon().last {
@@ -274,8 +288,30 @@ impl EaasService {
         &self.config
     }
 
-    /// Checks the request, draws `bytes` from the pool, and returns the signed envelope.
-    pub fn issue(&self, tenant: &str, bytes: u64, nonce: &str) -> Result<eaas::Envelope, Refusal> {
+    /// Checks the request, draws `bytes` from the pool, encrypts them to the caller's key `encrypt` when one
+    /// is named, and returns the signed envelope.
+    pub fn issue(
+        &self,
+        caller: &crate::tenant::Caller,
+        bytes: u64,
+        nonce: &str,
+        encrypt: Option<&str>,
+    ) -> Result<eaas::Envelope, Refusal> {
+        let (mut envelope, delivered) = self.issue_unencoded(caller, bytes, nonce, encrypt)?;
+        envelope.data = base64::engine::general_purpose::STANDARD.encode(&delivered[..]);
+        Ok(envelope)
+    }
+
+    /// [`Self::issue`] with the delivered bytes apart and `data` left empty: the `application/octet-stream`
+    /// form, which sends the bytes as they are (no base64 round trip).
+    pub fn issue_unencoded(
+        &self,
+        caller: &crate::tenant::Caller,
+        bytes: u64,
+        nonce: &str,
+        encrypt: Option<&str>,
+    ) -> Result<(eaas::Envelope, Zeroizing<Vec<u8>>), Refusal> {
+        let tenant = &caller.tenant.to_string();
         check_nonce(nonce)?;
         if bytes == 0 {
             return Err(Refusal::BadRequest {
@@ -283,6 +319,10 @@ impl EaasService {
                 message: "bytes must be at least 1".into(),
             });
         }
+        // Before anything is metered: a bad key costs the tenant nothing.
+        let recipient = encrypt
+            .map(|id| recipient::resolve(&self.keys, caller, id))
+            .transpose()?;
         let limits = self.config.limits_for(tenant);
         let now = OffsetDateTime::now_utc();
         self.lock_meter()
@@ -303,7 +343,26 @@ impl EaasService {
                 return Err(Refusal::PoolFailed(error.to_string()));
             }
         };
-        let digest = Sha256::digest(&data[..]);
+        // The digest is over what is delivered: the ciphertext of an encrypted envelope (eaas/src/envelope.rs).
+        let (delivered, digest, encryption) = match &recipient {
+            None => {
+                let digest = Sha256::digest(&data[..]);
+                (data, digest, None)
+            }
+            Some(recipient) => match recipient::seal(&self.pool, recipient, &data) {
+                Ok((ciphertext, encryption)) => {
+                    let digest = Sha256::digest(&ciphertext);
+                    (Zeroizing::new(ciphertext), digest, Some(encryption))
+                }
+                Err(refusal) => {
+                    if matches!(refusal, Refusal::PoolFailed(_)) {
+                        self.counters.refused_pool.fetch_add(1, Ordering::Relaxed);
+                    }
+                    self.lock_meter().refund(tenant, bytes, now);
+                    return Err(refusal);
+                }
+            },
+        };
         let mut envelope = eaas::Envelope {
             version: eaas::ENVELOPE_VERSION,
             server: self.node.clone(),
@@ -311,7 +370,7 @@ impl EaasService {
             sequence: 0,
             time: String::new(),
             nonce: nonce.to_owned(),
-            data: base64::engine::general_purpose::STANDARD.encode(&data[..]),
+            data: String::new(),
             previous: String::new(),
             provenance: eaas::EnvelopeProvenance {
                 quantum: provenance.quantum,
@@ -327,8 +386,8 @@ impl EaasService {
             algorithm: eaas::ALGORITHM_ED25519.into(),
             certificate: self.certificate_base64.clone(),
             signature: String::new(),
+            encryption,
         };
-        drop(data);
         // Sequence, time, link and signature under one lock: the chain is a line.
         let mut chain = self.lock_chain();
         if chain.next_sequence >= chain.reserved_until {
@@ -353,7 +412,7 @@ impl EaasService {
         envelope.signature = base64::engine::general_purpose::STANDARD.encode(signature);
         self.counters.envelopes.fetch_add(1, Ordering::Relaxed);
         self.counters.bytes.fetch_add(bytes, Ordering::Relaxed);
-        Ok(envelope)
+        Ok((envelope, delivered))
     }
 
     /// `/v1/usage`: one tenant's record, or every tenant's (operators).
@@ -372,48 +431,6 @@ impl EaasService {
                 }))).collect::<serde_json::Map<_, _>>(),
             }),
         }
-    }
-
-    /// Prometheus lines for `/metrics`.
-    pub fn render_metrics(&self) -> String {
-        let mut out = String::new();
-        let c = &self.counters;
-        out.push_str(
-            "# HELP qkms_eaas_envelopes_total Signed random-bytes envelopes served by this node.\n",
-        );
-        out.push_str("# TYPE qkms_eaas_envelopes_total counter\n");
-        out.push_str(&format!(
-            "qkms_eaas_envelopes_total {}\n",
-            c.envelopes.load(Ordering::Relaxed)
-        ));
-        out.push_str(
-            "# HELP qkms_eaas_bytes_total Random bytes served in envelopes by this node.\n",
-        );
-        out.push_str("# TYPE qkms_eaas_bytes_total counter\n");
-        out.push_str(&format!(
-            "qkms_eaas_bytes_total {}\n",
-            c.bytes.load(Ordering::Relaxed)
-        ));
-        out.push_str("# HELP qkms_eaas_refused_total Envelope requests refused, by reason.\n");
-        out.push_str("# TYPE qkms_eaas_refused_total counter\n");
-        out.push_str(&format!(
-            "qkms_eaas_refused_total{{reason=\"over_limit\"}} {}\n",
-            c.refused_over_limit.load(Ordering::Relaxed)
-        ));
-        out.push_str(&format!(
-            "qkms_eaas_refused_total{{reason=\"pool_failed\"}} {}\n",
-            c.refused_pool.load(Ordering::Relaxed)
-        ));
-        out.push_str("# HELP qkms_eaas_tenant_bytes_total Random bytes served per tenant (durable across restarts).\n");
-        out.push_str("# TYPE qkms_eaas_tenant_bytes_total counter\n");
-        for (tenant, record) in &self.lock_meter().records {
-            out.push_str(&format!(
-                "qkms_eaas_tenant_bytes_total{{tenant=\"{}\"}} {}\n",
-                tenant.replace('\\', "\\\\").replace('"', "\\\""),
-                record.total_bytes
-            ));
-        }
-        out
     }
 
     /// Writes the chain head and usage counters now.

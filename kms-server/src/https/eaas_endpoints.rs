@@ -1,5 +1,9 @@
 //! `GET /v1/random` and `GET /v1/usage`: entropy as a service ([`crate::eaas`]).
 //!
+//! `encrypt=KEYID` asks for the bytes HPKE-encrypted to the caller's registered X25519 public key
+//! ([`crate::eaas::recipient`]); a missing key, another tenant's, or one that is not an X25519 public key is a 400
+//! naming `encrypt`.
+//!
 //! Errors are JSON (`{"error": ..., "field"|"limit": ...}`): 400 naming the bad parameter, 429 with Retry-After
 //! naming the limit, 503 naming the pool's failure or the state file, 403 for a certificate that names no
 //! tenant. Parameters are parsed by hand from the raw query so that an unknown or repeated one is refused by
@@ -85,33 +89,33 @@ fn unavailable(connection: &ConnectionContext, reason: &str) -> Response {
 struct RandomQuery {
     bytes: u64,
     nonce: String,
+    /// The Unique Identifier of the caller's X25519 public key to HPKE-encrypt the bytes to.
+    encrypt: Option<String>,
 }
 
 fn parse_random_query(query: Option<&str>) -> Result<RandomQuery, (String, String)> {
     let mut bytes = None;
     let mut nonce = None;
+    let mut encrypt = None;
     for pair in query
         .unwrap_or("")
         .split('&')
         .filter(|pair| !pair.is_empty())
     {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let slot =
-            match name {
-                "bytes" => &mut bytes,
-                "nonce" => &mut nonce,
-                "encrypt" => return Err((
-                    "encrypt".into(),
-                    "encrypt: HPKE-encrypted envelopes are not served yet; ask over TLS without it"
-                        .into(),
-                )),
-                other => {
-                    return Err((
-                        other.into(),
-                        format!("unknown parameter {other:?}: /v1/random takes bytes and nonce"),
-                    ))
-                }
-            };
+        let slot = match name {
+            "bytes" => &mut bytes,
+            "nonce" => &mut nonce,
+            "encrypt" => &mut encrypt,
+            other => {
+                return Err((
+                    other.into(),
+                    format!(
+                        "unknown parameter {other:?}: /v1/random takes bytes, nonce and encrypt"
+                    ),
+                ))
+            }
+        };
         if slot.replace(value.to_owned()).is_some() {
             return Err((name.into(), format!("{name} is given twice")));
         }
@@ -130,6 +134,7 @@ fn parse_random_query(query: Option<&str>) -> Result<RandomQuery, (String, Strin
     Ok(RandomQuery {
         bytes,
         nonce: nonce.unwrap_or_default(),
+        encrypt,
     })
 }
 
@@ -155,34 +160,36 @@ pub async fn random(
         Ok(request) => request,
         Err((field, message)) => return bad_request(&connection, &field, message),
     };
-    let tenant = caller.tenant.to_string();
-    // Drawing and signing up to 16 MiB is blocking work: off the async workers.
-    let issued =
-        tokio::task::spawn_blocking(move || service.issue(&tenant, request.bytes, &request.nonce))
-            .await;
+    // Drawing, encrypting and signing up to 16 MiB is blocking work: off the async workers. The octet-stream
+    // form takes the bytes as they are; the JSON form has them base64-encoded into `data`.
+    let issued = tokio::task::spawn_blocking(move || {
+        let encrypt = request.encrypt.as_deref();
+        if raw {
+            service
+                .issue_unencoded(&caller, request.bytes, &request.nonce, encrypt)
+                .map(|(envelope, mut delivered)| (envelope, Some(std::mem::take(&mut *delivered))))
+        } else {
+            service
+                .issue(&caller, request.bytes, &request.nonce, encrypt)
+                .map(|envelope| (envelope, None))
+        }
+    })
+    .await;
     match issued {
-        Ok(Ok(envelope)) if raw => match envelope.split_for_octet_stream() {
-            Ok((header, data)) => (
-                StatusCode::OK,
-                [
-                    (CONTENT_TYPE, "application/octet-stream".to_owned()),
-                    (CACHE_CONTROL, "no-store".to_owned()),
-                ],
-                [(
-                    axum::http::HeaderName::from_static(eaas::ENVELOPE_HEADER),
-                    header,
-                )],
-                data,
-            )
-                .into_response(),
-            Err(error) => json_error(
-                &connection,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                serde_json::json!({ "error": error.to_string() }),
-                None,
-            ),
-        },
-        Ok(Ok(envelope)) => (
+        Ok(Ok((envelope, Some(body)))) => (
+            StatusCode::OK,
+            [
+                (CONTENT_TYPE, "application/octet-stream".to_owned()),
+                (CACHE_CONTROL, "no-store".to_owned()),
+            ],
+            [(
+                axum::http::HeaderName::from_static(eaas::ENVELOPE_HEADER),
+                envelope.octet_stream_header(),
+            )],
+            body,
+        )
+            .into_response(),
+        Ok(Ok((envelope, None))) => (
             StatusCode::OK,
             [
                 (CONTENT_TYPE, "application/json"),
@@ -319,6 +326,9 @@ mod tests {
     fn query_parameters_are_checked_by_name() {
         let ok = parse_random_query(Some("bytes=32&nonce=00ff")).unwrap();
         assert_eq!((ok.bytes, ok.nonce.as_str()), (32, "00ff"));
+        assert_eq!(ok.encrypt, None);
+        let encrypted = parse_random_query(Some("bytes=32&encrypt=k-1")).unwrap();
+        assert_eq!(encrypted.encrypt.as_deref(), Some("k-1"));
         let field = |q: &str| parse_random_query(Some(q)).err().map(|(field, _)| field);
         assert_eq!(field("nonce=00"), Some("bytes".into()));
         assert_eq!(field("bytes=+3"), Some("bytes".into()));
@@ -327,7 +337,7 @@ mod tests {
         assert_eq!(field("bytes=99999999999999999999999"), Some("bytes".into()));
         assert_eq!(field("bytes=1&bytes=2"), Some("bytes".into()));
         assert_eq!(field("bytes=1&size=2"), Some("size".into()));
-        assert_eq!(field("bytes=1&encrypt=k"), Some("encrypt".into()));
+        assert_eq!(field("bytes=1&encrypt=k&encrypt=j"), Some("encrypt".into()));
         assert_eq!(parse_random_query(None).err().unwrap().0, "bytes");
     }
 }

@@ -30,6 +30,7 @@ pub fn prepare_object(
         ManagedObject::PrivateKey(block) => {
             let unwrapped = super::wrapping::unwrap_block(ctx, block)?;
             if unwrapped == Unwrapped::Clear {
+                refuse_negative_components(block)?;
                 let spec = private_key_of(ctx.version, block)?.spec();
                 fill_algorithm(block, spec);
             }
@@ -37,6 +38,7 @@ pub fn prepare_object(
         ManagedObject::PublicKey(block) => {
             let unwrapped = super::wrapping::unwrap_block(ctx, block)?;
             if unwrapped == Unwrapped::Clear {
+                refuse_negative_components(block)?;
                 let spec = public_key_of(ctx.version, block)?.spec();
                 fill_algorithm(block, spec);
             }
@@ -49,6 +51,60 @@ pub fn prepare_object(
         _ => {}
     }
     Ok(Vec::new())
+}
+
+/// KMIP Big Integers are two's complement (1.4 §9.1.1.4): a key component whose top bit is set needs a
+/// leading zero byte. One sent without it is negative, and reading it as unsigned would be a guess: sign
+/// extension to a multiple of eight bytes has already added 0xFF bytes that no reader can tell from the
+/// value's own (found through a PKCS#11 import whose components were 127 or 255 bytes long).
+fn refuse_negative_components(block: &kmip::objects::KeyBlock) -> Result<(), KmipError> {
+    use kmip::objects::KeyMaterial;
+    let Some(value) = &block.key_value else {
+        return Ok(());
+    };
+    let components: Vec<(&str, &[u8])> = match &value.material {
+        KeyMaterial::TransparentRsaPrivateKey(parts) => [
+            ("Modulus", Some(&parts.modulus[..])),
+            (
+                "Private Exponent",
+                parts.private_exponent.as_deref().map(|v| &v[..]),
+            ),
+            ("Public Exponent", parts.public_exponent.as_deref()),
+            ("P", parts.p.as_deref().map(|v| &v[..])),
+            ("Q", parts.q.as_deref().map(|v| &v[..])),
+            (
+                "Prime Exponent P",
+                parts.prime_exponent_p.as_deref().map(|v| &v[..]),
+            ),
+            (
+                "Prime Exponent Q",
+                parts.prime_exponent_q.as_deref().map(|v| &v[..]),
+            ),
+            (
+                "CRT Coefficient",
+                parts.crt_coefficient.as_deref().map(|v| &v[..]),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| (name, v)))
+        .collect(),
+        KeyMaterial::TransparentRsaPublicKey {
+            modulus,
+            public_exponent,
+        } => vec![("Modulus", modulus), ("Public Exponent", public_exponent)],
+        KeyMaterial::TransparentEcPrivateKey { d, .. } => vec![("D", &d[..])],
+        _ => Vec::new(),
+    };
+    match components
+        .iter()
+        .find(|(_, value)| value.first().is_some_and(|b| b & 0x80 != 0))
+    {
+        Some((name, _)) => Err(KmipError::invalid_field(format!(
+            "the key's {name} is a negative Big Integer: key components are positive (a Big Integer is \
+             two's complement, so a value whose top bit is set needs a leading zero byte)"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// A key's algorithm and length come from the key itself where the client left them out.

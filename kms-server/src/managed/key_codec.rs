@@ -112,6 +112,9 @@ pub fn private_key_of(version: ProtocolVersion, block: &KeyBlock) -> Result<Priv
         (KeyFormatType::Pkcs8, KeyMaterial::Bytes(der)) => {
             PrivateKey::from_pkcs8_der(der).map_err(error)
         }
+        (KeyFormatType::Raw, KeyMaterial::Bytes(bytes)) => {
+            super::pq_key_codec::private_from_raw(version, block, bytes)
+        }
         (KeyFormatType::EcPrivateKey, KeyMaterial::Bytes(der)) => {
             // SEC1 names its curve inside; try both curves we support.
             PrivateKey::from_sec1_der(EcCurve::P256, der)
@@ -164,6 +167,9 @@ pub fn public_key_of(version: ProtocolVersion, block: &KeyBlock) -> Result<Publi
         (KeyFormatType::X509, KeyMaterial::Bytes(der)) => {
             PublicKey::from_spki_der(der).map_err(error)
         }
+        (KeyFormatType::Raw, KeyMaterial::Bytes(bytes)) => {
+            super::pq_key_codec::public_from_raw(version, block, bytes)
+        }
         (
             _,
             KeyMaterial::TransparentRsaPublicKey {
@@ -212,6 +218,9 @@ pub fn algorithm_and_length(spec: KeyPairSpec) -> (CryptographicAlgorithm, i32) 
         KeyPairSpec::Ec(EcCurve::P256) => (CryptographicAlgorithm::Ec, 256),
         KeyPairSpec::Ec(EcCurve::P384) => (CryptographicAlgorithm::Ec, 384),
         KeyPairSpec::Ed25519 => (CryptographicAlgorithm::Ed25519, 255),
+        KeyPairSpec::MlKem(_) | KeyPairSpec::MlDsa(_) => {
+            super::pq_key_codec::algorithm_and_length(spec)
+        }
     }
 }
 
@@ -220,6 +229,8 @@ pub fn algorithm_and_length(spec: KeyPairSpec) -> (CryptographicAlgorithm, i32) 
 pub fn default_private_format(spec: KeyPairSpec) -> KeyFormatType {
     match spec {
         KeyPairSpec::Rsa { .. } => KeyFormatType::Pkcs1,
+        // The seed: what FIPS 203 / 204 recommend keeping.
+        KeyPairSpec::MlKem(_) | KeyPairSpec::MlDsa(_) => KeyFormatType::Raw,
         _ => KeyFormatType::Pkcs8,
     }
 }
@@ -251,6 +262,11 @@ pub fn private_key_block(
             KeyMaterial::Bytes(key.to_pkcs1_der().map_err(error)?)
         }
         KeyFormatType::Pkcs8 => KeyMaterial::Bytes(key.to_pkcs8_der().map_err(error)?),
+        KeyFormatType::Raw | KeyFormatType::Opaque
+            if matches!(key, PrivateKey::MlKem(_) | PrivateKey::MlDsa(_)) =>
+        {
+            KeyMaterial::Bytes(super::pq_key_codec::private_bytes(version, key, format)?)
+        }
         KeyFormatType::EcPrivateKey if matches!(key.spec(), KeyPairSpec::Ec(_)) => {
             KeyMaterial::Bytes(key.to_sec1_der().map_err(error)?)
         }
@@ -303,6 +319,11 @@ pub fn public_key_block(
         }
         KeyFormatType::X509 => {
             KeyMaterial::Bytes(Zeroizing::new(key.to_spki_der().map_err(error)?))
+        }
+        KeyFormatType::Raw if matches!(key, PublicKey::MlKem(_) | PublicKey::MlDsa(_)) => {
+            KeyMaterial::Bytes(Zeroizing::new(
+                key.to_subject_public_key_bytes().map_err(error)?,
+            ))
         }
         KeyFormatType::TransparentRsaPublicKey if matches!(key, PublicKey::Rsa(_)) => {
             let t = key.to_transparent_rsa().map_err(error)?;

@@ -48,6 +48,17 @@ pub fn key_pair_spec(
             message,
         )
     };
+    if let Some(spec) = post_quantum_spec(algorithm) {
+        let (_, expected) = crate::managed::key_codec::algorithm_and_length(spec);
+        return match length {
+            None => Ok(spec),
+            Some(l) if l == i64::from(expected) => Ok(spec),
+            Some(l) => Err(unsupported(format!(
+                "an {} key pair has Cryptographic Length {expected} (its parameter set), not {l}",
+                algorithm.name()
+            ))),
+        };
+    }
     use CryptographicAlgorithm as A;
     match algorithm {
         A::Rsa => match length {
@@ -68,16 +79,35 @@ pub fn key_pair_spec(
         },
         A::Ed25519 => Ok(KeyPairSpec::Ed25519),
         other => Err(unsupported(format!(
-            "Create Key Pair makes RSA, EC and Ed25519 keys; {} is not supported",
+            "Create Key Pair makes RSA, EC, Ed25519, ML-KEM and ML-DSA keys; {} is not supported",
             other.name()
         ))),
     }
 }
 
+/// The post-quantum key pair an algorithm names (the parameter set is part of the algorithm).
+pub fn post_quantum_spec(algorithm: CryptographicAlgorithm) -> Option<KeyPairSpec> {
+    use crate::crypto::ml_dsa::MlDsaLevel;
+    use crate::crypto::ml_kem::MlKemLevel;
+    use CryptographicAlgorithm as A;
+    Some(match algorithm {
+        A::MlKem512 => KeyPairSpec::MlKem(MlKemLevel::MlKem512),
+        A::MlKem768 => KeyPairSpec::MlKem(MlKemLevel::MlKem768),
+        A::MlKem1024 => KeyPairSpec::MlKem(MlKemLevel::MlKem1024),
+        A::MlDsa44 => KeyPairSpec::MlDsa(MlDsaLevel::MlDsa44),
+        A::MlDsa65 => KeyPairSpec::MlDsa(MlDsaLevel::MlDsa65),
+        A::MlDsa87 => KeyPairSpec::MlDsa(MlDsaLevel::MlDsa87),
+        _ => return None,
+    })
+}
+
 /// Whether a key of this algorithm and length resists a quantum adversary (Grover halves symmetric strength;
-/// Shor breaks RSA and elliptic curves): AES-256 and HMAC keys of at least 256 bits.
+/// Shor breaks RSA and elliptic curves): AES-256 and HMAC keys of at least 256 bits, and ML-KEM / ML-DSA keys.
 pub fn is_quantum_safe(algorithm: Option<CryptographicAlgorithm>, length: Option<i32>) -> bool {
     use CryptographicAlgorithm as A;
+    if algorithm.and_then(post_quantum_spec).is_some() {
+        return true;
+    }
     match algorithm {
         Some(A::Aes) => length.is_some_and(|l| l >= 256),
         Some(A::HmacSha256 | A::HmacSha384 | A::HmacSha512) => length.is_none_or(|l| l >= 256),

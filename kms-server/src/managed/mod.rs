@@ -15,11 +15,13 @@ pub mod key_pairs;
 pub mod key_specs;
 pub mod key_use;
 pub mod lifecycle;
+pub mod pq_key_codec;
 pub mod provenance;
 pub mod rendering;
 pub mod streams;
 pub mod template;
 pub mod wrapping;
+pub mod x25519_keys;
 
 use kmip::{ProtocolVersion, ResultReason};
 

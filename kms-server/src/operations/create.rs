@@ -12,7 +12,7 @@ use crate::error::KmipError;
 use crate::managed::hsm_held;
 use crate::managed::key_specs::key_spec;
 use crate::managed::provenance::{check_object_type, initial_attributes, provenance_attributes};
-use crate::managed::{attribute_policy as policy, entropy_error, new_uid, store_error, versioned};
+use crate::managed::{attribute_policy as policy, entropy_error, new_uid, versioned};
 use crate::state::RequestContext;
 use crate::store::StoredObject;
 
@@ -94,9 +94,10 @@ pub fn create(
         internal: false,
     };
     if let Some(hsm) = &hsm {
+        // A secret key has no public half: nothing comes back.
         hsm_held::hold(ctx, hsm, &mut stored)?;
     }
-    ctx.state.store.insert(&stored).map_err(store_error)?;
+    hsm_held::insert_or_roll_back(ctx, &[&stored])?;
     Ok(CreateResponse {
         object_type: ObjectType::SymmetricKey,
         unique_identifier: uid,

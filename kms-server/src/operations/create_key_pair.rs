@@ -142,11 +142,20 @@ pub fn create_key_pair(
         merged(&common, &public_template),
     )?;
     if let Some(hsm) = &hsm {
-        crate::managed::hsm_held::hold(ctx, hsm, &mut pair.private)?;
+        let generated_public = crate::managed::hsm_held::hold(ctx, hsm, &mut pair.private)?;
+        if let Some(public_key) = generated_public {
+            // The HSM generated the pair (seed then generate): its public key replaces the software one; on
+            // failure the HSM object must not outlive the refused request.
+            if let Err(error) =
+                crate::managed::hsm_held::replace_public_key(ctx, &mut pair.public, &public_key)
+            {
+                let _ = crate::managed::hsm_held::destroy_in_hsm(ctx, &pair.private);
+                return Err(error);
+            }
+        }
         crate::managed::hsm_held::mark(&mut pair.public.attributes, hsm.label());
     }
-    ctx.state.store.insert(&pair.private).map_err(store_error)?;
-    ctx.state.store.insert(&pair.public).map_err(store_error)?;
+    crate::managed::hsm_held::insert_or_roll_back(ctx, &[&pair.private, &pair.public])?;
     Ok(CreateKeyPairResponse {
         private_key_unique_identifier: pair.private.uid,
         public_key_unique_identifier: pair.public.uid,

@@ -20,6 +20,7 @@ pub mod get;
 pub mod hash;
 pub mod import;
 pub mod interop;
+pub mod kem;
 pub mod locate;
 pub mod log;
 pub mod mac;

@@ -1,5 +1,6 @@
 //! Query: the operations this server dispatches (in the request's version), the object types it manages, who
-//! it is, and its entropy sources with their live health (the OS fallback labelled "not quantum").
+//! it is, its entropy sources with their live health (the OS fallback labelled "not quantum"), and which of its
+//! post-quantum wire choices are provisional.
 
 use entropy::status::PoolStatus;
 use kmip::attributes::StructuredValue;
@@ -69,6 +70,14 @@ pub fn operations(answered: &[Operation], version: ProtocolVersion) -> Vec<Opera
         .collect()
 }
 
+/// The post-quantum wire choices no published KMIP version defines yet (issue #18), said in Query's Server
+/// Information so a client can tell they may change when KMIP 3.0 is published.
+pub const PROVISIONAL_POST_QUANTUM: &str = "provisional until KMIP 3.0: Cryptographic Algorithm \
+     ML_KEM_512/768/1024 = 0x39-0x3B (Cosmian KMS's values), ML_DSA_44/65/87 = 0x3C-0x3E; operations \
+     Encapsulate = 0x41, Decapsulate = 0x42 (shared secret returned as a Secret Data); ML-KEM/ML-DSA keys: \
+     Raw = seed (private) or FIPS 203/204 encoding (public), Opaque = FIPS 203/204 expanded private key, \
+     PKCS#8 / X.509 = RFC 9935 / RFC 9881";
+
 fn text(tag: ttlv::Tag, value: impl Into<String>) -> Item {
     Item::new(tag, Value::TextString(value.into()))
 }
@@ -99,6 +108,7 @@ pub fn server_information(status: &PoolStatus) -> Item {
         pool.push_str(&format!("; last failure: {failure}"));
     }
     children.push(text(tags::VENDOR_EXTENSION, pool));
+    children.push(text(tags::VENDOR_EXTENSION, PROVISIONAL_POST_QUANTUM));
     for source in &status.sources {
         let kind = match serde_json::to_value(source.kind) {
             Ok(serde_json::Value::String(s)) => s,

@@ -2,8 +2,8 @@
 //! Key or Split Key, stored as given (format included) with the server's attributes added. Wrapped keys are
 //! unwrapped on the way in when the server holds the wrapping key, and stored as registered (with their Key
 //! Wrapping Data) when it does not; keys and certificates must parse (`import_export::prepare_object`, DSA
-//! keys `dsa_keys`). A 1.x Template is registered by `template`, and named Templates' attributes are applied
-//! (`template`).
+//! keys `dsa_keys`, X25519 public keys `x25519_keys`). A 1.x Template is registered by `template`, and named
+//! Templates' attributes are applied (`template`).
 
 use kmip::attributes::{Attributes, KnownAttribute};
 use kmip::enums::ObjectType;
@@ -80,6 +80,9 @@ pub fn register(
     )?;
     let derived = if crate::managed::dsa_keys::is_dsa(&object) {
         crate::managed::dsa_keys::prepare(ctx, &mut object)?;
+        Vec::new()
+    } else if crate::managed::x25519_keys::is_x25519(&object) {
+        crate::managed::x25519_keys::prepare(ctx, &mut object)?;
         Vec::new()
     } else {
         crate::managed::client_objects::prepare_object(ctx, &mut object)?

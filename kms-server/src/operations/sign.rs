@@ -1,4 +1,5 @@
-//! Sign and Signature Verify: RSA PKCS#1 v1.5 and PSS (any salt length), ECDSA, Ed25519; over data or a digest
+//! Sign and Signature Verify: RSA PKCS#1 v1.5 and PSS (any salt length), ECDSA, Ed25519, ML-DSA (pure, or
+//! HashML-DSA when a Hashing Algorithm is named); over data or a digest
 //! the client computed; one-shot or in parts (the parts' data is gathered, the result computed at the final part).
 
 use kmip::attributes::{CryptographicParameters, CryptographicUsageMask};
@@ -93,6 +94,20 @@ fn scheme(
             crate::crypto::EcCurve::P384 => HashingAlgorithm::Sha384,
         })?),
         (None, KeyPairSpec::Ed25519) => SignatureAlgorithm::Ed25519,
+        // Pure ML-DSA unless a Hashing Algorithm names HashML-DSA's pre-hash.
+        (None, KeyPairSpec::MlDsa(_)) => SignatureAlgorithm::MlDsa(
+            p.hashing_algorithm
+                .map(|h| hash_algorithm(version, h))
+                .transpose()?,
+        ),
+        (None, KeyPairSpec::MlKem(_)) => {
+            return Err(versioned(
+                version,
+                ResultReason::IncompatibleCryptographicUsageMask,
+                ResultReason::InvalidField,
+                "an ML-KEM key encapsulates and decapsulates; it does not sign",
+            ))
+        }
     };
     let salt = match (algorithm, p.salt_length) {
         (SignatureAlgorithm::RsaPss(_), Some(len)) => Some(
@@ -121,9 +136,74 @@ fn signing_input(
     }
 }
 
+/// The most bytes a Sign answered on the connection's own task may carry (Data or Digested Data).
+pub const INLINE_SIGN_BYTES: usize = 16 * 1024;
+
+/// Whether a Sign runs on the connection's own task (the registry's `runs` column): a one-shot elliptic-curve
+/// signature over a small input. An ECDSA or Ed25519 signature costs tens of microseconds, less than handing the
+/// message to a blocking thread and back (two thread wake-ups: measured, most of a P-256 C_Sign's round trip
+/// through the PKCS#11 module). RSA signatures (milliseconds) and anything that names no EC scheme go to the
+/// blocking pool. The request's word is checked against the key before any key is parsed ([`claimed_scheme_fits`]),
+/// so naming ECDSA for an RSA key gets an error, not an RSA signature on an async worker; an HSM-held key's
+/// round trip leaves the async worker first.
+pub fn is_quick(request: &SignRequest) -> bool {
+    let one_shot = request.correlation_value.is_none()
+        && request.init_indicator.is_none()
+        && request.final_indicator.is_none();
+    let size = request.data.as_ref().map_or(0, Vec::len)
+        + request.digested_data.as_ref().map_or(0, Vec::len);
+    one_shot
+        && size <= INLINE_SIGN_BYTES
+        && names_ec_scheme(request.cryptographic_parameters.as_ref())
+}
+
+/// Whether Cryptographic Parameters name an elliptic-curve signature (ECDSA or EdDSA) and nothing RSA.
+fn names_ec_scheme(p: Option<&CryptographicParameters>) -> bool {
+    use kmip::enums::CryptographicAlgorithm as A;
+    let Some(p) = p else { return false };
+    let by_dsa = p.digital_signature_algorithm.map(|d| {
+        matches!(
+            d,
+            D::EcdsaWithSha1
+                | D::EcdsaWithSha224
+                | D::EcdsaWithSha256
+                | D::EcdsaWithSha384
+                | D::EcdsaWithSha512
+        )
+    });
+    let by_algorithm = p
+        .cryptographic_algorithm
+        .map(|a| matches!(a, A::Ec | A::Ecdsa | A::Ed25519));
+    match (by_dsa, by_algorithm) {
+        (Some(dsa), Some(algorithm)) => dsa && algorithm,
+        (Some(ec), None) | (None, Some(ec)) => ec,
+        (None, None) => false,
+    }
+}
+
+/// A request that names an elliptic-curve scheme must be for an elliptic-curve key: checked on the stored
+/// algorithm before the key is parsed (parsing an RSA key is itself costly work for an async worker).
+fn claimed_scheme_fits(request: &SignRequest, object: &StoredObject) -> Result<(), KmipError> {
+    use kmip::enums::CryptographicAlgorithm as A;
+    let key_algorithm = match object.object.as_ref() {
+        Some(ManagedObject::PrivateKey(block)) => block.cryptographic_algorithm,
+        _ => None,
+    };
+    if names_ec_scheme(request.cryptographic_parameters.as_ref())
+        && matches!(key_algorithm, Some(A::Rsa | A::Dsa))
+    {
+        return Err(KmipError::invalid_field(format!(
+            "{} is an RSA or DSA key; the request names an elliptic-curve signature",
+            object.uid
+        )));
+    }
+    Ok(())
+}
+
 pub fn sign(ctx: &RequestContext<'_>, request: SignRequest) -> Result<SignResponse, KmipError> {
     let uid = target(&request.unique_identifier)?.to_owned();
     let mut object = key_use::load_for(ctx, &uid, KeyUse::Protect(CryptographicUsageMask::SIGN))?;
+    claimed_scheme_fits(&request, &object)?;
     // A key held in an HSM signs there (`hsm_held`); any other private key here.
     let held = crate::managed::hsm_held::held(ctx, &object)?;
     let (key, spec) = match (&held, object.object.as_ref()) {
@@ -164,7 +244,10 @@ pub fn sign(ctx: &RequestContext<'_>, request: SignRequest) -> Result<SignRespon
     let (algorithm, salt) = scheme(ctx.version, spec, &p, request.digested_data.is_some())?;
     let pool = &ctx.state.entropy;
     let signature = match (&held, &key, algorithm, salt) {
-        (Some(held), _, _, _) => held.sign(ctx.version, spec, algorithm, salt, sign_input)?,
+        // The HSM round trip may be slow: off the async worker if this Sign was answered inline.
+        (Some(held), _, _, _) => crate::dispatch::off_the_async_workers(|| {
+            held.sign(ctx.version, spec, algorithm, salt, sign_input)
+        })?,
         (None, Some(key), SignatureAlgorithm::RsaPss(hash), Some(salt)) => {
             rsa_params::pss_sign(pool, key, hash, salt, sign_input)
                 .map_err(|e| crypto_error(ctx.version, e))?
@@ -249,4 +332,71 @@ pub fn signature_verify(
     .map_err(|e| crypto_error(ctx.version, e))?;
     response.validity_indicator = Some(validity::indicator(valid));
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use kmip::enums::CryptographicAlgorithm as A;
+
+    use super::*;
+
+    fn ecdsa(data: usize) -> SignRequest {
+        SignRequest {
+            cryptographic_parameters: Some(CryptographicParameters {
+                digital_signature_algorithm: Some(D::EcdsaWithSha256),
+                ..CryptographicParameters::default()
+            }),
+            digested_data: Some(vec![7; data]),
+            ..SignRequest::default()
+        }
+    }
+
+    #[test]
+    fn only_one_shot_elliptic_curve_signatures_of_small_inputs_run_inline() {
+        assert!(is_quick(&ecdsa(32)));
+        assert!(is_quick(&ecdsa(INLINE_SIGN_BYTES)));
+        assert!(!is_quick(&ecdsa(INLINE_SIGN_BYTES + 1)));
+        let by_algorithm = |a| SignRequest {
+            cryptographic_parameters: Some(CryptographicParameters {
+                cryptographic_algorithm: Some(a),
+                ..CryptographicParameters::default()
+            }),
+            ..ecdsa(32)
+        };
+        assert!(is_quick(&by_algorithm(A::Ed25519)));
+        assert!(is_quick(&by_algorithm(A::Ecdsa)));
+        assert!(!is_quick(&by_algorithm(A::Rsa)));
+        // Naming ECDSA and RSA at once is not a claim of a quick signature.
+        let mixed = SignRequest {
+            cryptographic_parameters: Some(CryptographicParameters {
+                cryptographic_algorithm: Some(A::Rsa),
+                digital_signature_algorithm: Some(D::EcdsaWithSha256),
+                ..CryptographicParameters::default()
+            }),
+            ..ecdsa(32)
+        };
+        assert!(!is_quick(&mixed));
+        let rsa = SignRequest {
+            cryptographic_parameters: Some(CryptographicParameters {
+                digital_signature_algorithm: Some(D::Sha256WithRsaEncryption),
+                ..CryptographicParameters::default()
+            }),
+            ..ecdsa(32)
+        };
+        assert!(!is_quick(&rsa));
+        // Nothing named: the key decides, so the blocking pool.
+        assert!(!is_quick(&SignRequest {
+            cryptographic_parameters: None,
+            ..ecdsa(32)
+        }));
+        // Parts of a stream wait for their final part: the blocking pool.
+        assert!(!is_quick(&SignRequest {
+            init_indicator: Some(true),
+            ..ecdsa(32)
+        }));
+        assert!(!is_quick(&SignRequest {
+            correlation_value: Some(vec![1]),
+            ..ecdsa(32)
+        }));
+    }
 }

@@ -2,6 +2,7 @@
 //! set-up directory, and typed request builders.
 #![allow(dead_code)] // each test binary uses a different part of this helper
 
+pub mod post_quantum;
 pub mod process;
 pub mod requests;
 

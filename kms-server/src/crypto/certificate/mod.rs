@@ -296,8 +296,11 @@ fn rcgen_san(name: &SubjectAltName) -> Result<SanType, CryptoError> {
 
 /// The rcgen algorithm (which fixes the SubjectPublicKeyInfo algorithm identifier and the signature
 /// algorithm) and our signature scheme for a key.
-fn algorithms(key: &PublicKey) -> (&'static rcgen::SignatureAlgorithm, SignatureAlgorithm) {
-    match key {
+/// Post-quantum keys are refused: rcgen knows no ML-KEM / ML-DSA algorithm identifiers.
+fn algorithms(
+    key: &PublicKey,
+) -> Result<(&'static rcgen::SignatureAlgorithm, SignatureAlgorithm), CryptoError> {
+    Ok(match key {
         PublicKey::Rsa(_) => (
             &rcgen::PKCS_RSA_SHA256,
             SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha256),
@@ -311,7 +314,13 @@ fn algorithms(key: &PublicKey) -> (&'static rcgen::SignatureAlgorithm, Signature
             SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha384),
         ),
         PublicKey::Ed25519(_) => (&rcgen::PKCS_ED25519, SignatureAlgorithm::Ed25519),
-    }
+        PublicKey::MlKem(_) | PublicKey::MlDsa(_) => {
+            return Err(CryptoError::Unsupported(format!(
+                "certificates for {:?} keys",
+                key.spec()
+            )))
+        }
+    })
 }
 
 /// A subject public key in the form rcgen writes into the certificate.
@@ -324,7 +333,7 @@ impl SubjectKey {
     fn new(key: &PublicKey) -> Result<Self, CryptoError> {
         Ok(Self {
             bytes: key.to_subject_public_key_bytes()?,
-            algorithm: algorithms(key).0,
+            algorithm: algorithms(key)?.0,
         })
     }
 }
@@ -353,7 +362,7 @@ struct PoolSigner {
 impl PoolSigner {
     fn new(pool: &EntropyPool, key: &PrivateKey) -> Result<Self, CryptoError> {
         let public = key.public_key();
-        let (algorithm, scheme) = algorithms(&public);
+        let (algorithm, scheme) = algorithms(&public)?;
         Ok(Self {
             pool: pool.clone(),
             key: key.clone(),

@@ -1,16 +1,19 @@
 //! Keys held in an HSM on a client's behalf (issue #16 part 3): a Create / Create Key Pair whose template
 //! carries the custom attribute `x-qkms-hsm` (1.x; 2.x Vendor Attribute `x` / `qkms-hsm`) naming the token
 //! label of the HSM `[hsm] hold_keys` allows makes the key from the entropy pool as usual, imports it into that
-//! HSM (`hsm_bridge::held_object`: C_UnwrapKey under a one-time transport key, sensitive and non-extractable)
-//! and stores no key value: the object keeps a reference instead (`x-qkms-hsm`, `x-qkms-hsm-key-id` = the
+//! HSM (`hsm_bridge::held_object`: C_UnwrapKey under a one-time transport key, sensitive and non-extractable;
+//! where the token refuses that, or `[hsm] generate_held_keys` says so, seed then generate: `generate`) and
+//! stores no key value: the object keeps a reference instead (`x-qkms-hsm`, `x-qkms-hsm-key-id` = the
 //! CKA_ID in hex, and the standard Key Value Present = false / Key Value Location = a PKCS#11 URI), plus
 //! `x-qkms-key-origin` saying where the material came from.
 //!
-//! The handlers call in here at a few points: `take_request` (templates), `hold` (before storing), `held`
+//! The handlers call in here at a few points: `take_request` (templates), `hold` (before storing),
+//! `insert_or_roll_back` (storing: a write that fails destroys the HSM object again), `held`
 //! (Encrypt / Decrypt / Sign / MAC route to the HSM), `refuse_get` (Get and Export), `destroy_in_hsm` (Destroy).
 //! Access control is untouched: a held key is a stored object of its tenant like any other, so another tenant's
 //! held key is the same "not found" as a missing one. Public keys of held pairs stay in the store in clear.
 
+mod generate;
 mod operations;
 
 use std::sync::Arc;
@@ -132,18 +135,21 @@ pub fn take_request(
     }
 }
 
-/// Imports the new object's key into `hsm` and replaces its value by the reference. AES and HMAC keys, RSA
-/// and EC private keys can be held; anything else is refused before the HSM is touched.
+/// Puts the new object's key into `hsm` (imported, or seed then generate: `generate`) and replaces its value by
+/// the reference. AES and HMAC keys, RSA and EC private keys can be held; anything else is refused before the
+/// HSM is touched. Returns the HSM's public key when the HSM generated a pair: the caller stores it in place of
+/// the public key it made in software ([`replace_public_key`]).
 pub fn hold(
     ctx: &RequestContext<'_>,
     hsm: &Hsm,
     object: &mut StoredObject,
-) -> Result<(), KmipError> {
+) -> Result<Option<PublicKey>, KmipError> {
     let version = ctx.version;
     let algorithm = object.attributes.cryptographic_algorithm();
-    let (kind, material) = match (&object.object, algorithm) {
+    let (kind, pair, material) = match (&object.object, algorithm) {
         (Some(ManagedObject::SymmetricKey(block)), Some(A::Aes)) => (
             HeldKind::Aes,
+            None,
             zeroize::Zeroizing::new(symmetric_bytes(block)?.to_vec()),
         ),
         (
@@ -151,6 +157,7 @@ pub fn hold(
             Some(A::HmacSha1 | A::HmacSha224 | A::HmacSha256 | A::HmacSha384 | A::HmacSha512),
         ) => (
             HeldKind::Hmac,
+            None,
             zeroize::Zeroizing::new(symmetric_bytes(block)?.to_vec()),
         ),
         (Some(ManagedObject::PrivateKey(block)), _) => {
@@ -159,9 +166,13 @@ pub fn hold(
                 KeyPairSpec::Rsa { .. } => HeldKind::Rsa,
                 KeyPairSpec::Ec(_) => HeldKind::Ec,
                 KeyPairSpec::Ed25519 => return Err(not_holdable("an Ed25519 key")),
+                KeyPairSpec::MlKem(_) | KeyPairSpec::MlDsa(_) => {
+                    return Err(not_holdable("a post-quantum key"))
+                }
             };
             (
                 kind,
+                Some(key.spec()),
                 key.to_pkcs8_der().map_err(|e| crypto_error(version, e))?,
             )
         }
@@ -172,10 +183,16 @@ pub fn hold(
             )))
         }
     };
-    let id = hsm
-        .import_held_key(&ctx.state.entropy, kind, &object.uid, &material)
-        .map_err(|e| hsm_error(&object.uid, &e))?;
+    let placed = generate::place(ctx, hsm, object, kind, pair, &material)?;
+    drop(material);
     object.object = None;
+    if placed.origin != hsm_bridge::held::ORIGIN_POOL_UNWRAPPED {
+        // The HSM's key is not the value the server drew: that value's digest describes nothing held.
+        object
+            .attributes
+            .remove(&kmip::attributes::KnownAttribute::Digest.into(), None);
+    }
+    let id = placed.id;
     mark(&mut object.attributes, hsm.label());
     let attributes = &mut object.attributes;
     attributes.push(server_custom(
@@ -184,7 +201,7 @@ pub fn hold(
     ));
     attributes.push(server_custom(
         &format!("x-{KEY_ORIGIN_ATTRIBUTE}"),
-        hsm_bridge::held::ORIGIN_POOL_UNWRAPPED.to_owned(),
+        placed.origin.to_owned(),
     ));
     attributes.set(Attribute::KeyValuePresent(false));
     attributes.set(Attribute::KeyValueLocation(KeyValueLocation {
@@ -196,6 +213,51 @@ pub fn hold(
         ),
         location_type: KeyValueLocationType::Uri,
     }));
+    Ok(placed.public)
+}
+
+pub use generate::replace_public_key;
+
+/// Stores the objects of a new key (one, or a pair's two), of which one may hold its key in an HSM (`hold` made
+/// the HSM object already). If a write fails, what was written is removed again and the HSM object is
+/// destroyed, so a failed Create / Create Key Pair leaves its key neither in the store nor in the HSM; the
+/// answer is the store's error, saying whether that rollback succeeded.
+pub fn insert_or_roll_back(
+    ctx: &RequestContext<'_>,
+    objects: &[&StoredObject],
+) -> Result<(), KmipError> {
+    for (index, object) in objects.iter().enumerate() {
+        let Err(error) = ctx.state.store.insert(object) else {
+            continue;
+        };
+        let mut error = super::store_error(error);
+        for written in &objects[..index] {
+            if let Err(removal) = ctx.state.store.remove(
+                crate::store::Namespace::Tenant(&written.owner),
+                &written.uid,
+            ) {
+                tracing::error!(uid = %written.uid, %removal, "a failed Create left an object behind");
+            }
+        }
+        for held_object in objects.iter().filter(|o| is_held(o)) {
+            let rolled_back = destroy_in_hsm(ctx, held_object);
+            error.message = match rolled_back {
+                Ok(()) => format!(
+                    "{}; the key made in the HSM for {} was destroyed again",
+                    error.message, held_object.uid
+                ),
+                Err(failure) => {
+                    tracing::error!(uid = %held_object.uid, message = %failure.message,
+                        "a failed Create could not destroy the key it made in the HSM");
+                    format!(
+                        "{}; the key made in the HSM for {} (label {:?}) could not be destroyed: {}",
+                        error.message, held_object.uid, held_object.uid, failure.message
+                    )
+                }
+            };
+        }
+        return Err(error);
+    }
     Ok(())
 }
 
