@@ -143,8 +143,9 @@ fn refuses_every_draw_while_the_only_source_is_stuck_and_names_it() {
         matches!(caught, Err(EntropyError::NoHealthySource { .. })),
         "{caught:?}"
     );
-    // TLS protocol randomness (not key material) falls back to the OS generator so clients can still connect
-    // and read existing keys; the key-material paths above stay refused.
+    // TLS randomness falls back to the OS generator under the default `[tls] on_entropy_failure = "os-fallback"`
+    // (counted as not quantum) so clients can still connect and read existing keys; the key-material paths above
+    // stay refused. `tests/tls_groups.rs` covers the `refuse` policy.
     let mut tls_random = [0u8; 32];
     pool.rustls_provider()
         .secure_random

@@ -91,6 +91,9 @@ pub struct TlsConfig {
     /// Extra DNS names or IP addresses for the server certificate `--init` makes (besides localhost,
     /// 127.0.0.1 and ::1). Default none.
     pub host_names: Vec<String>,
+    /// While the entropy pool fails closed: handshakes draw from the OS generator (logged, counted as not
+    /// quantum) or are refused. Default `os-fallback`.
+    pub on_entropy_failure: entropy::tls::OnEntropyFailure,
 }
 
 impl Default for TlsConfig {
@@ -101,6 +104,7 @@ impl Default for TlsConfig {
             certificate: PathBuf::from("pki/server.pem"),
             key: PathBuf::from("pki/server.key"),
             host_names: Vec::new(),
+            on_entropy_failure: entropy::tls::OnEntropyFailure::default(),
         }
     }
 }
@@ -428,6 +432,7 @@ impl Config {
             certificate = p(&self.tls.certificate),
             key = p(&self.tls.key),
             host_names = list(self.tls.host_names.iter().map(|h| s(h)).collect()),
+            tls_on_entropy_failure = s(self.tls.on_entropy_failure.name()),
             mapping = s(match self.auth.tenant_mapping {
                 TenantMapping::SubjectCn => "subject-cn",
                 TenantMapping::Fingerprint => "fingerprint",

@@ -22,6 +22,7 @@ pub mod state;
 pub mod store;
 pub mod store_rewrap;
 pub mod tenant;
+pub mod tls;
 pub mod usage;
 pub mod user_pin;
 

@@ -101,7 +101,7 @@ impl Server {
         let key_hsm = crate::managed::hsm_held::key_holding_hsm(config, hsm.as_ref())?;
         let audit = open_audit(config)?;
 
-        let provider = entropy.rustls_provider();
+        let provider = entropy.rustls_provider_with(config.tls.on_entropy_failure);
         let mut client_cas = Vec::new();
         for ca_file in &config.tls.ca_files {
             client_cas.extend(read_certificates(ca_file)?);
@@ -167,6 +167,10 @@ impl Server {
             dispatcher,
             Arc::clone(&state.audit),
         ));
+        metrics.watch_tls(crate::https::TlsMetricsSource {
+            handshakes: Arc::clone(&shared.tls_handshakes),
+            randomness: state.entropy.tls_randomness(config.tls.on_entropy_failure),
+        });
         let eaas = open_eaas(config, &state);
         let eaas_service = eaas.as_ref().ok().cloned();
         let https = crate::https::HttpsListener::from_config(

@@ -3,9 +3,10 @@
 //! 800-90B health tests reject).
 //!
 //! The server starts and names the failing source; Create and RNG Retrieve fail closed with a message naming it,
-//! while Get and Locate of existing objects keep working: TLS protocol randomness falls back to the (labelled) OS
-//! generator (`entropy::tls`), and attribute-only updates (a Get clearing Fresh) reuse the sealed blob instead of
-//! drawing a fresh nonce (`store::sled_store`).
+//! while Get and Locate of existing objects keep working: TLS randomness, handshake secrets included, falls back to
+//! the (labelled, counted) OS generator under the default `[tls] on_entropy_failure = "os-fallback"`
+//! (`entropy::tls`), and attribute-only updates (a Get clearing Fresh) reuse the sealed blob instead of drawing a
+//! fresh nonce (`store::sled_store`). Under `on_entropy_failure = "refuse"` handshakes are refused instead.
 
 mod e2e_support;
 
@@ -166,4 +167,38 @@ async fn get_keeps_working_while_create_and_rng_retrieve_fail_closed() {
             .unique_identifiers;
         assert_eq!(found, std::slice::from_ref(&prepared.uid));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_on_entropy_failure_refuse_refuses_handshakes_while_the_pool_fails() {
+    let mut prepared = prepare().await;
+    prepared.setup.rewrite_config(|config| {
+        config.tls.on_entropy_failure = entropy::tls::OnEntropyFailure::Refuse;
+    });
+    let refusing = ServerProcess::start_with_log(&prepared.setup, "refuse")
+        .unwrap_or_else(|log| panic!("the server must start with a failing source: {log}"));
+    let refused = refusing
+        .connect_as_version(&prepared.setup.client, ProtocolVersion::V2_1)
+        .await;
+    let refused = match refused {
+        Err(error) => error.to_string(),
+        // TLS 1.3 can finish the client's side before the server's refusal arrives: the first exchange fails.
+        Ok(mut client) => match client.get(get(&prepared.uid)).await {
+            Err(error) => error.to_string(),
+            Ok(_) => panic!("a handshake completed under refuse while the pool fails closed"),
+        },
+    };
+    assert!(!refused.is_empty());
+    // The server logs the refusal (the client may see the alert before the line is written).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !refusing.log().contains("on_entropy_failure = \"refuse\"")
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let log = refusing.log();
+    assert!(
+        log.contains("on_entropy_failure = \"refuse\"") && log.contains("TLS handshake refused"),
+        "the server logs the refused handshake:\n{log}"
+    );
 }

@@ -27,7 +27,9 @@ pub const PROTOCOL_VERSION: ProtocolVersion = ProtocolVersion::V2_1;
 
 type TlsStream = StreamOwned<ClientConnection, TcpStream>;
 
-/// The process's TLS generator (see [`crate::tls_random`]); it re-seeds itself after fork().
+/// The process's TLS generator (see [`crate::tls_random`]); it re-seeds itself after fork(). rustls' protocol
+/// randomness and the ephemeral secrets of every key-exchange group (X25519MLKEM768 first; `entropy::tls`) come
+/// from it.
 fn tls_provider() -> Result<Arc<CryptoProvider>> {
     static RANDOM: OnceLock<std::result::Result<InlineTlsRandom, String>> = OnceLock::new();
     let random = RANDOM
@@ -36,10 +38,7 @@ fn tls_provider() -> Result<Arc<CryptoProvider>> {
         })
         .as_ref()
         .map_err(|e| Pkcs11Error::Config(format!("entropy: {e}")))?;
-    Ok(Arc::new(CryptoProvider {
-        secure_random: random,
-        ..rustls::crypto::ring::default_provider()
-    }))
+    Ok(Arc::new(entropy::tls::provider_with_random(random)))
 }
 
 /// One token's way to the server.

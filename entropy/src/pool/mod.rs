@@ -72,8 +72,8 @@ struct PoolInner {
     /// Boot id, pid and the persisted start counter: what makes every instantiation's input unique.
     uniqueness: Uniqueness,
     additional: AdditionalInput,
-    /// The rustls provider, built once per pool (see [`crate::tls`]).
-    rustls_provider: std::sync::OnceLock<Arc<rustls::crypto::CryptoProvider>>,
+    /// The rustls providers, built once per pool and failure policy (see [`crate::tls`]): `[os-fallback, refuse]`.
+    tls: [std::sync::OnceLock<crate::tls::PoolTls>; 2],
 }
 
 /// Uncredited additional input (`add_input`): folded into a running SHA-256 digest that every instance mixes in
@@ -206,7 +206,7 @@ impl EntropyPool {
                 failure: Mutex::new(None),
                 uniqueness,
                 additional: AdditionalInput::default(),
-                rustls_provider: std::sync::OnceLock::new(),
+                tls: Default::default(),
             }),
         })
     }
@@ -321,13 +321,35 @@ impl EntropyPool {
         })
     }
 
-    /// The rustls provider drawing from this pool (see [`crate::tls`]).
+    /// The rustls provider drawing every handshake secret from this pool, falling back to the OS generator
+    /// (counted) while the pool fails closed (see [`crate::tls`]). Clients use this one.
     pub fn rustls_provider(&self) -> Arc<rustls::crypto::CryptoProvider> {
-        Arc::clone(
-            self.inner
-                .rustls_provider
-                .get_or_init(|| crate::tls::provider_for(self.clone())),
-        )
+        self.rustls_provider_with(crate::tls::OnEntropyFailure::OsFallback)
+    }
+
+    /// The rustls provider drawing from this pool with the given policy for a pool that fails closed.
+    pub fn rustls_provider_with(
+        &self,
+        on_failure: crate::tls::OnEntropyFailure,
+    ) -> Arc<rustls::crypto::CryptoProvider> {
+        Arc::clone(&self.tls(on_failure).provider)
+    }
+
+    /// The random source behind [`rustls_provider_with`](Self::rustls_provider_with)`(on_failure)`: its
+    /// fallback and refusal counters, and the draws of kms-server's handshake signer.
+    pub fn tls_randomness(
+        &self,
+        on_failure: crate::tls::OnEntropyFailure,
+    ) -> &'static crate::tls::TlsRandomness {
+        self.tls(on_failure).randomness
+    }
+
+    fn tls(&self, on_failure: crate::tls::OnEntropyFailure) -> &crate::tls::PoolTls {
+        let slot = match on_failure {
+            crate::tls::OnEntropyFailure::OsFallback => 0,
+            crate::tls::OnEntropyFailure::Refuse => 1,
+        };
+        self.inner.tls[slot].get_or_init(|| crate::tls::provider_for(self.clone(), on_failure))
     }
 }
 

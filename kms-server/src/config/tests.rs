@@ -16,6 +16,24 @@ fn empty_file_is_the_documented_defaults_resolved_against_the_directory() {
     assert!(config.entropy.sources.is_empty());
     assert!(!config.https.enabled);
     assert_eq!(config.https.listen, "127.0.0.1:8443");
+    assert_eq!(
+        config.tls.on_entropy_failure,
+        entropy::tls::OnEntropyFailure::OsFallback
+    );
+}
+
+#[test]
+fn tls_on_entropy_failure_is_written_documented_and_read_back() {
+    let mut config = Config::default();
+    config.tls.on_entropy_failure = entropy::tls::OnEntropyFailure::Refuse;
+    let text = config.documented_toml().unwrap();
+    assert!(text.contains("on_entropy_failure = \"refuse\""), "{text}");
+    assert!(text.contains("\"os-fallback\" or \"refuse\""), "{text}");
+    let parsed = Config::from_toml(&text, Path::new("/")).unwrap();
+    assert_eq!(
+        parsed.tls.on_entropy_failure,
+        entropy::tls::OnEntropyFailure::Refuse
+    );
 }
 
 #[test]
@@ -92,6 +110,10 @@ fn invalid_settings_are_refused_with_the_reason() {
         ("[root_key]\nkind = \"pkcs11\"\n", "root_key.module"),
         ("[root_key]\nkind = \"tpm\"\n", "unknown variant"),
         ("[hsm.seed]\nbytes = 1\n", "hsm.seed.bytes"),
+        (
+            "[tls]\non_entropy_failure = \"ignore\"\n",
+            "unknown variant",
+        ),
     ] {
         let error = Config::from_toml(text, Path::new("/"))
             .unwrap_err()

@@ -58,15 +58,50 @@ pub fn sign_p384(
     sign_hedged::<p384::NistP384>(pool, &secret.to_nonzero_scalar(), prehash)
 }
 
+/// [`sign_p256`] with hedging bytes the caller drew: the TLS handshake signer (`crate::tls::signing`) draws
+/// them through the TLS randomness and its `[tls] on_entropy_failure` policy rather than the pool directly.
+pub fn sign_p256_with_added_entropy(
+    secret: &p256::SecretKey,
+    prehash: &[u8],
+    added_entropy: &[u8; 32],
+) -> Result<p256::ecdsa::Signature, CryptoError> {
+    sign_with_added_entropy::<p256::NistP256>(
+        &secret.to_nonzero_scalar(),
+        prehash,
+        &FieldBytes::<p256::NistP256>::from(*added_entropy),
+    )
+}
+
+/// [`sign_p384`] with hedging bytes the caller drew (see [`sign_p256_with_added_entropy`]).
+pub fn sign_p384_with_added_entropy(
+    secret: &p384::SecretKey,
+    prehash: &[u8],
+    added_entropy: &[u8; 48],
+) -> Result<p384::ecdsa::Signature, CryptoError> {
+    sign_with_added_entropy::<p384::NistP384>(
+        &secret.to_nonzero_scalar(),
+        prehash,
+        &FieldBytes::<p384::NistP384>::from(*added_entropy),
+    )
+}
+
 fn sign_hedged<C: HedgedCurve>(
     pool: &EntropyPool,
     d: &NonZeroScalar<C>,
     prehash: &[u8],
 ) -> Result<Signature<C>, CryptoError> {
-    let z = bits2field::<C>(prehash)?;
     let mut added_entropy = Zeroizing::new(FieldBytes::<C>::default());
     pool.fill(&mut added_entropy)?;
-    Ok(sign_prehashed_rfc6979::<C, C::NonceDigest>(d, &z, &added_entropy).0)
+    sign_with_added_entropy(d, prehash, &added_entropy)
+}
+
+fn sign_with_added_entropy<C: HedgedCurve>(
+    d: &NonZeroScalar<C>,
+    prehash: &[u8],
+    added_entropy: &FieldBytes<C>,
+) -> Result<Signature<C>, CryptoError> {
+    let z = bits2field::<C>(prehash)?;
+    Ok(sign_prehashed_rfc6979::<C, C::NonceDigest>(d, &z, added_entropy).0)
 }
 
 /// The digest as field bytes: its leftmost field-size bytes, or left-padded with zeros when shorter (the

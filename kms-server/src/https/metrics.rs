@@ -39,6 +39,8 @@ pub struct Metrics {
     https_refused: [AtomicU64; 6],
     /// The HSM of `[root_key]`, whose seeding counters are shown.
     hsm: std::sync::OnceLock<Arc<hsm_bridge::Hsm>>,
+    /// The TLS handshake counters and TLS randomness shown (`tls_metrics`).
+    tls: std::sync::OnceLock<super::tls_metrics::TlsMetricsSource>,
 }
 
 /// The 4xx statuses counted in `https_refused`, in slot order.
@@ -55,6 +57,7 @@ impl Default for Metrics {
             https_connections: AtomicU64::new(0),
             https_refused: Default::default(),
             hsm: std::sync::OnceLock::new(),
+            tls: std::sync::OnceLock::new(),
         }
     }
 }
@@ -116,6 +119,11 @@ impl Metrics {
     /// Shows `hsm`'s seeding counters from now on (the first HSM given; the server has one).
     pub fn watch_hsm(&self, hsm: Arc<hsm_bridge::Hsm>) {
         let _ = self.hsm.set(hsm);
+    }
+
+    /// Shows the TLS handshake counters and TLS randomness counters from now on (the first given).
+    pub fn watch_tls(&self, source: super::tls_metrics::TlsMetricsSource) {
+        let _ = self.tls.set(source);
     }
 
     /// The seeding status of the watched HSMs.
@@ -201,6 +209,7 @@ impl Metrics {
             );
         }
         render_entropy(&mut out, entropy);
+        super::tls_metrics::render(&mut out, self.tls.get());
         super::hsm_metrics::render(&mut out, &self.hsm_status());
         render_usage(&mut out, usage);
         out

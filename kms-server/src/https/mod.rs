@@ -17,6 +17,7 @@ mod hsm_metrics;
 mod kmip_endpoint;
 mod metrics;
 mod routes;
+mod tls_metrics;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,6 +36,7 @@ use tokio_rustls::TlsAcceptor;
 
 pub use encoding::{MessageEncoding, SUPPORTED_CONTENT_TYPES};
 pub use metrics::Metrics;
+pub use tls_metrics::TlsMetricsSource;
 
 use crate::audit::AuditLog;
 use crate::auth::AuthError;
@@ -250,6 +252,10 @@ async fn handle(
         }
     };
     drop(ticket);
+    shared
+        .connection
+        .tls_handshakes
+        .record(crate::tls::TlsListener::Https, stream.get_ref().1);
     let Ok(_slot) = slots.try_acquire_owned() else {
         tracing::warn!(%peer, "HTTPS connection limit reached: closing");
         return;

@@ -5,8 +5,9 @@
 //! TLS_AES_128_GCM_SHA256, and TLS 1.2 with the ECDHE-ECDSA and ECDHE-RSA AES-GCM suites. rustls cannot offer the
 //! TLS 1.2 RSA-key-exchange CBC suites those profiles also list (TLS_RSA_WITH_AES_256_CBC_SHA256 and friends):
 //! rustls implements neither static-RSA key exchange nor CBC, on purpose. Clients limited to those suites cannot
-//! connect. The provider is the entropy pool's, so rustls' own randomness (hello randoms, ticket keys) comes from
-//! the pool; see `entropy::tls` for what ring still draws from the OS.
+//! connect. The provider is the entropy pool's: rustls' own randomness (hello randoms, ticket keys) and every
+//! ephemeral key-exchange secret (X25519MLKEM768 first, then X25519, P-256, P-384) come from the pool, and the
+//! server's ECDSA handshake signature is qkms' hedged signer (`crate::tls::signing`); see `entropy::tls`.
 
 pub mod admission;
 mod connection;
@@ -94,6 +95,8 @@ pub struct Shared {
     pub handshakes: Arc<HandshakeGate>,
     /// Memory for requests being read or answered (both listeners).
     pub request_memory: RequestMemory,
+    /// Completed handshakes by listener, group and version (both listeners; `/metrics`).
+    pub tls_handshakes: Arc<crate::tls::HandshakeCounters>,
 }
 
 impl Shared {
@@ -114,6 +117,7 @@ impl Shared {
                 settings.max_handshakes_per_address,
             ),
             request_memory: RequestMemory::new(settings.max_pending_request_bytes),
+            tls_handshakes: Arc::default(),
             settings,
             authenticator,
             dispatcher,
@@ -172,12 +176,18 @@ pub fn tls_server_config(
         WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
             .build()
             .map_err(|e| ListenerError::Tls(format!("client certificate verifier: {e}")))?;
+    // The handshake signature: qkms' hedged ECDSA over the provider's (the pool's) randomness for EC keys.
+    let signing_key = crate::tls::server_signing_key(provider.secure_random, &key)
+        .map_err(|e| ListenerError::Tls(format!("server private key: {e}")))?;
+    let certified = rustls::sign::CertifiedKey::new(certificate_chain, signing_key);
+    certified
+        .keys_match()
+        .map_err(|e| ListenerError::Tls(format!("server certificate or key: {e}")))?;
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| ListenerError::Tls(e.to_string()))?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(certificate_chain, key)
-        .map_err(|e| ListenerError::Tls(format!("server certificate or key: {e}")))?;
+        .with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(certified)));
     // KMIP clients send small messages over long-lived connections; session resumption is not worth the
     // ticket-key state.
     config.send_tls13_tickets = 0;
@@ -269,6 +279,9 @@ async fn handle(
             }
         };
     drop(ticket);
+    shared
+        .tls_handshakes
+        .record(crate::tls::TlsListener::Ttlv, stream.get_ref().1);
     let Ok(_slot) = slots.try_acquire_owned() else {
         tracing::warn!(%peer, max = shared.settings.max_connections, "connection limit reached: closing");
         return;

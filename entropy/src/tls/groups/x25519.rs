@@ -1,0 +1,90 @@
+//! X25519 (RFC 7748) over `x25519-dalek`, the scalar being 32 bytes drawn from the source.
+//!
+//! `StaticSecret` is only the type that can be built from given bytes (`EphemeralSecret` insists on drawing
+//! them itself from an infallible RNG); each exchange still makes a fresh one and drops (zeroizes) it after
+//! one agreement. Its public key uses the base-point table.
+
+use rustls::crypto::{ActiveKeyExchange, SecureRandom, SharedSecret, SupportedKxGroup};
+use rustls::{Error, NamedGroup};
+use x25519_dalek::{PublicKey, StaticSecret};
+use zeroize::Zeroizing;
+
+use super::{draw, invalid_share};
+
+/// An X25519 public value is 32 bytes.
+pub(super) const SHARE_LEN: usize = 32;
+
+/// The X25519 group.
+#[derive(Debug)]
+pub struct X25519 {
+    random: &'static dyn SecureRandom,
+}
+
+impl X25519 {
+    pub fn new(random: &'static dyn SecureRandom) -> Self {
+        Self { random }
+    }
+}
+
+impl SupportedKxGroup for X25519 {
+    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error> {
+        Ok(Box::new(X25519Exchange::generate(self.random)?))
+    }
+
+    fn ffdhe_group(&self) -> Option<rustls::ffdhe_groups::FfdheGroup<'static>> {
+        None
+    }
+
+    fn name(&self) -> NamedGroup {
+        NamedGroup::X25519
+    }
+}
+
+/// One ephemeral X25519 key pair.
+pub(super) struct X25519Exchange {
+    secret: StaticSecret,
+    public: [u8; SHARE_LEN],
+}
+
+impl X25519Exchange {
+    pub(super) fn generate(random: &dyn SecureRandom) -> Result<Self, Error> {
+        let mut scalar = Zeroizing::new([0u8; 32]);
+        draw(random, scalar.as_mut())?;
+        let secret = StaticSecret::from(*scalar);
+        let public = PublicKey::from(&secret).to_bytes();
+        Ok(Self { secret, public })
+    }
+
+    pub(super) fn public(&self) -> &[u8; SHARE_LEN] {
+        &self.public
+    }
+
+    /// The shared secret with the peer's public value; a low-order point (all-zero result) is refused, as
+    /// RFC 8446 §7.4.2 asks.
+    pub(super) fn agree(&self, peer: &[u8]) -> Result<Zeroizing<[u8; 32]>, Error> {
+        let peer: [u8; SHARE_LEN] = peer.try_into().map_err(|_| invalid_share())?;
+        let shared = self.secret.diffie_hellman(&PublicKey::from(peer));
+        if !shared.was_contributory() {
+            return Err(invalid_share());
+        }
+        Ok(Zeroizing::new(shared.to_bytes()))
+    }
+}
+
+impl ActiveKeyExchange for X25519Exchange {
+    fn complete(self: Box<Self>, peer_pub_key: &[u8]) -> Result<SharedSecret, Error> {
+        Ok(SharedSecret::from(&self.agree(peer_pub_key)?[..]))
+    }
+
+    fn pub_key(&self) -> &[u8] {
+        &self.public
+    }
+
+    fn ffdhe_group(&self) -> Option<rustls::ffdhe_groups::FfdheGroup<'static>> {
+        None
+    }
+
+    fn group(&self) -> NamedGroup {
+        NamedGroup::X25519
+    }
+}
