@@ -3,9 +3,10 @@
 //!
 //! Why: mimalloc 3 keeps freed pages for `purge_delay` ms (1000 by default) and purges them lazily, on later
 //! allocator activity. A thread that frees a lot and then idles (the argon2id derivation at start, a
-//! blocking-pool worker after a burst of sled writes) never triggers that purge, so its pages stay resident: measured, the server held 146 MB at rest after opening a 115k-object store and ~260 MB under
-//! sustained Create load, against 65 MB and ~160 MB with purging at once, at the same Create rate
-//! (BENCHMARKS.md, "The sled store at scale"). `[server] allocator_purge_delay_ms` sets the delay.
+//! blocking-pool worker after a burst of sled writes) never triggers that purge, so its pages stay resident.
+//! Measured, the server held 146 MB at rest after opening a 115k-object store and 273 MB under sustained Create
+//! load, against 65 MB and 163 MB with purging at once, at the same Create rate (BENCHMARKS.md, "The sled store
+//! at scale"). `[server] allocator_purge_delay_ms` sets the delay.
 //!
 //! This calls mimalloc's C API (`mi_option_set`), the one C boundary here. `libmimalloc-sys` (pinned in
 //! Cargo.lock) builds mimalloc 3.x unless its `v2` feature is on; the option number is the same in 2.x and 3.x's
@@ -26,9 +27,9 @@ pub fn set_purge_delay_ms(delay_ms: u32) {
 }
 
 /// The purge delay mimalloc uses now, in milliseconds.
-pub fn purge_delay_ms() -> i64 {
+pub fn purge_delay_ms() -> c_long {
     // SAFETY: `mi_option_get` reads one integer of mimalloc's option table; no pointers are involved.
-    i64::from(unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) })
+    unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) }
 }
 
 #[cfg(test)]
