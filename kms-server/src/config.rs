@@ -64,6 +64,14 @@ pub struct ServerConfig {
     pub vendor_identification: String,
     /// The largest RNG Retrieve a client may ask for, in bytes. Default 16 MiB.
     pub max_rng_retrieve: usize,
+    /// Milliseconds the allocator keeps freed memory before returning it to the OS (see
+    /// [`crate::allocator`]). Default 0 (at once); at most 10000.
+    pub allocator_purge_delay_ms: u32,
+}
+
+impl ServerConfig {
+    /// The largest accepted `allocator_purge_delay_ms`.
+    pub const MAX_ALLOCATOR_PURGE_DELAY_MS: u32 = 10_000;
 }
 
 impl Default for ServerConfig {
@@ -72,6 +80,7 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:5696".into(),
             vendor_identification: format!("qkms {}", env!("CARGO_PKG_VERSION")),
             max_rng_retrieve: 16 * 1024 * 1024,
+            allocator_purge_delay_ms: 0,
         }
     }
 }
@@ -184,9 +193,24 @@ pub struct StoreConfig {
     /// has it); setting both is an error. Default unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_log: Option<PathBuf>,
+    /// sled's page cache in MiB: the bound on the store's cached pages (the server's largest memory user).
+    /// Default 64; between 1 and 65536.
+    pub cache_mb: u64,
     /// argon2id cost for deriving the root key, used when the store is created (an existing store keeps the
     /// parameters it was created with). Default 64 MiB, 3 passes, 1 lane.
     pub argon2: Argon2Params,
+}
+
+impl StoreConfig {
+    /// The default sled page cache, in MiB (see BENCHMARKS.md, "The sled store at scale").
+    pub const DEFAULT_CACHE_MB: u64 = 64;
+    /// The largest accepted `cache_mb` (64 GiB).
+    pub const MAX_CACHE_MB: u64 = 65536;
+
+    /// The page cache in bytes.
+    pub fn cache_bytes(&self) -> u64 {
+        self.cache_mb * 1024 * 1024
+    }
 }
 
 impl Default for StoreConfig {
@@ -200,6 +224,7 @@ impl Default for StoreConfig {
             tls_ca_file: None,
             passphrase_file: PathBuf::from("root.pass"),
             audit_log: None,
+            cache_mb: Self::DEFAULT_CACHE_MB,
             argon2: Argon2Params::default(),
         }
     }
@@ -371,6 +396,18 @@ impl Config {
                 AuditConfig::MIN_FILE_BYTES
             )));
         }
+        if self.server.allocator_purge_delay_ms > ServerConfig::MAX_ALLOCATOR_PURGE_DELAY_MS {
+            return Err(ConfigError::Invalid(format!(
+                "server.allocator_purge_delay_ms must be at most {}",
+                ServerConfig::MAX_ALLOCATOR_PURGE_DELAY_MS
+            )));
+        }
+        if !(1..=StoreConfig::MAX_CACHE_MB).contains(&self.store.cache_mb) {
+            return Err(ConfigError::Invalid(format!(
+                "store.cache_mb must be between 1 and {}",
+                StoreConfig::MAX_CACHE_MB
+            )));
+        }
         for fingerprint in self.auth.fingerprints.keys() {
             if crate::auth::normalise_fingerprint(fingerprint).is_none() {
                 return Err(ConfigError::Invalid(format!(
@@ -427,6 +464,7 @@ impl Config {
             listen = s(&self.server.listen),
             vendor = s(&self.server.vendor_identification),
             max_rng = self.server.max_rng_retrieve,
+            purge_delay = self.server.allocator_purge_delay_ms,
             ca_files = list(self.tls.ca_files.iter().map(|f| p(f)).collect()),
             ca_key = p(&self.tls.ca_key),
             certificate = p(&self.tls.certificate),
@@ -457,6 +495,7 @@ impl Config {
             store_path = p(&self.store.path),
             store_postgres = self.store.postgres_lines(),
             passphrase_file = p(&self.store.passphrase_file),
+            store_cache_mb = self.store.cache_mb,
             audit_path = p(&self.audit.path),
             audit_max_file_bytes = self.audit.max_file_bytes,
             argon2_memory = self.store.argon2.memory_kib,

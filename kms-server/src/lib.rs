@@ -1,6 +1,7 @@
 //! `qkms-server`: a KMIP server over mutually authenticated TLS whose keys are seeded from the `entropy` pool and
 //! sealed at rest in sled.
 
+pub mod allocator;
 pub mod audit;
 pub mod auth;
 pub mod config;

@@ -225,6 +225,7 @@ fn run(args: RunArgs) -> Result<(), String> {
         }
     };
     let config = Config::load(&config_file).map_err(|e| e.to_string())?;
+    kms_server::allocator::set_purge_delay_ms(config.server.allocator_purge_delay_ms);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -24,6 +24,7 @@ pub struct OpenedStore {
 pub fn store_options(config: &Config) -> StoreOptions {
     StoreOptions {
         argon2: config.store.argon2,
+        cache_capacity_bytes: config.store.cache_bytes(),
         ..StoreOptions::default()
     }
 }

@@ -46,6 +46,8 @@ fn documented_template_parses_back_to_the_same_configuration() {
         .fingerprints
         .insert("ab".repeat(32), "tenant-x".into());
     config.limits.idle_timeout_secs = 7;
+    config.store.cache_mb = 512;
+    config.server.allocator_purge_delay_ms = 100;
     config.https.enabled = true;
     config.https.listen = "0.0.0.0:9443".into();
     config.audit.path = "logs/qkms-audit.log".into();
@@ -114,10 +116,38 @@ fn invalid_settings_are_refused_with_the_reason() {
             "[tls]\non_entropy_failure = \"ignore\"\n",
             "unknown variant",
         ),
+        ("[store]\ncache_mb = 0\n", "store.cache_mb"),
+        (
+            "[server]\nallocator_purge_delay_ms = 10001\n",
+            "allocator_purge_delay_ms",
+        ),
+        ("[store]\ncache_mb = 65537\n", "store.cache_mb"),
+        ("[store]\ncache_mb = -1\n", "cache_mb"),
     ] {
         let error = Config::from_toml(text, Path::new("/"))
             .unwrap_err()
             .to_string();
         assert!(error.contains(needle), "{text}: {error}");
     }
+}
+
+#[test]
+fn the_store_cache_size_reaches_the_sled_options() {
+    let default = Config::from_toml("", Path::new("/d")).unwrap();
+    assert_eq!(default.store.cache_mb, 64);
+    assert_eq!(
+        crate::root_custody::store_options(&default).cache_capacity_bytes,
+        64 * 1024 * 1024
+    );
+    assert_eq!(
+        crate::store::StoreOptions::default().cache_capacity_bytes,
+        64 * 1024 * 1024
+    );
+    assert_eq!(default.server.allocator_purge_delay_ms, 0);
+    let set = Config::from_toml("[store]\ncache_mb = 200\n", Path::new("/d")).unwrap();
+    assert_eq!(set.store.cache_mb, 200);
+    assert_eq!(
+        crate::root_custody::store_options(&set).cache_capacity_bytes,
+        200 * 1024 * 1024
+    );
 }
