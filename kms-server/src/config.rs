@@ -65,7 +65,7 @@ pub struct ServerConfig {
     /// The largest RNG Retrieve a client may ask for, in bytes. Default 16 MiB.
     pub max_rng_retrieve: usize,
     /// Milliseconds the allocator keeps freed memory before returning it to the OS (see
-    /// [`crate::allocator`]). Default 0 (at once); at most 10000.
+    /// [`crate::allocator`]). Default 100; at most 10000.
     pub allocator_purge_delay_ms: u32,
 }
 
@@ -80,7 +80,7 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:5696".into(),
             vendor_identification: format!("qkms {}", env!("CARGO_PKG_VERSION")),
             max_rng_retrieve: 16 * 1024 * 1024,
-            allocator_purge_delay_ms: 0,
+            allocator_purge_delay_ms: 100,
         }
     }
 }

@@ -143,7 +143,7 @@ fn the_store_cache_size_reaches_the_sled_options() {
         crate::store::StoreOptions::default().cache_capacity_bytes,
         64 * 1024 * 1024
     );
-    assert_eq!(default.server.allocator_purge_delay_ms, 0);
+    assert_eq!(default.server.allocator_purge_delay_ms, 100);
     let set = Config::from_toml("[store]\ncache_mb = 200\n", Path::new("/d")).unwrap();
     assert_eq!(set.store.cache_mb, 200);
     assert_eq!(
