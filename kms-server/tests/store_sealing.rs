@@ -77,18 +77,37 @@ fn material(object: &StoredObject) -> Vec<u8> {
     }
 }
 
+/// Runs `open` until the database's file lock is free: sled's I/O threads may hold it a moment after the last
+/// handle of a closed store is dropped (as `store_disk_full.rs` does for its reopen).
+fn released<T, E: std::fmt::Display>(mut open: impl FnMut() -> Result<T, E>) -> Result<T, E> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match open() {
+            Err(error)
+                if error.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 #[test]
 fn no_key_bytes_or_data_key_on_disk_and_objects_survive_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let root = [0x5C; 32];
     let keys: Vec<Vec<u8>> = (0..20).map(key_bytes).collect();
     {
-        let store = SledStore::open_with_root_key(
-            dir.path(),
-            &RootKey::from_bytes(root),
-            pool(),
-            &options(),
-        )
+        let store = released(|| {
+            SledStore::open_with_root_key(
+                dir.path(),
+                &RootKey::from_bytes(root),
+                pool(),
+                &options(),
+            )
+        })
         .unwrap();
         for (i, key) in keys.iter().enumerate() {
             store
@@ -99,7 +118,7 @@ fn no_key_bytes_or_data_key_on_disk_and_objects_survive_reopen() {
     }
     // The data key, unwrapped the way the store does it, from the metadata the store wrote.
     let data_key = {
-        let db = sled::open(dir.path()).unwrap();
+        let db = released(|| sled::open(dir.path())).unwrap();
         let wrapped = db
             .open_tree("meta")
             .unwrap()
@@ -127,9 +146,10 @@ fn no_key_bytes_or_data_key_on_disk_and_objects_survive_reopen() {
     // Attributes stay in the clear (Locate reads them without unsealing): the scan does find a name.
     assert!(!files_containing(dir.path(), b"name-k3").is_empty());
 
-    let store =
+    let store = released(|| {
         SledStore::open_with_root_key(dir.path(), &RootKey::from_bytes(root), pool(), &options())
-            .unwrap();
+    })
+    .unwrap();
     for (i, key) in keys.iter().enumerate() {
         let object = store
             .get(
@@ -148,21 +168,25 @@ fn passphrase_store_reopens_with_its_passphrase_only() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store =
-            SledStore::open(dir.path(), b"operator passphrase", pool(), &options()).unwrap();
+            released(|| SledStore::open(dir.path(), b"operator passphrase", pool(), &options()))
+                .unwrap();
         store.insert(&symmetric_key("k", key_bytes(1))).unwrap();
         store.wait_durable().unwrap();
     }
-    let wrong = SledStore::open(dir.path(), b"operator passphrasE", pool(), &options());
+    let wrong =
+        released(|| SledStore::open(dir.path(), b"operator passphrasE", pool(), &options()));
     assert!(
         matches!(wrong, Err(StoreError::WrongRootKey(_))),
         "{wrong:?}"
     );
-    let raw = SledStore::open_with_root_key(
-        dir.path(),
-        &RootKey::from_bytes([0; 32]),
-        pool(),
-        &options(),
-    );
+    let raw = released(|| {
+        SledStore::open_with_root_key(
+            dir.path(),
+            &RootKey::from_bytes([0; 32]),
+            pool(),
+            &options(),
+        )
+    });
     assert!(
         matches!(raw, Err(StoreError::RootKeyKindMismatch { .. })),
         "{raw:?}"
@@ -176,7 +200,8 @@ fn passphrase_store_reopens_with_its_passphrase_only() {
         },
         ..options()
     };
-    let store = SledStore::open(dir.path(), b"operator passphrase", pool(), &changed).unwrap();
+    let store =
+        released(|| SledStore::open(dir.path(), b"operator passphrase", pool(), &changed)).unwrap();
     assert_eq!(
         material(
             &store
@@ -193,13 +218,15 @@ fn a_blob_moved_to_another_record_does_not_open() {
     let dir = tempfile::tempdir().unwrap();
     let root = RootKey::from_bytes([1; 32]);
     {
-        let store = SledStore::open_with_root_key(dir.path(), &root, pool(), &options()).unwrap();
+        let store =
+            released(|| SledStore::open_with_root_key(dir.path(), &root, pool(), &options()))
+                .unwrap();
         store.insert(&symmetric_key("a", key_bytes(1))).unwrap();
         store.insert(&symmetric_key("b", key_bytes(2))).unwrap();
         store.wait_durable().unwrap();
     }
     {
-        let db = sled::open(dir.path()).unwrap();
+        let db = released(|| sled::open(dir.path())).unwrap();
         let objects = db.open_tree("objects_by_namespace").unwrap();
         let alice = TenantId("alice".into());
         let blob_a = objects
@@ -211,7 +238,8 @@ fn a_blob_moved_to_another_record_does_not_open() {
             .unwrap();
         db.flush().unwrap();
     }
-    let store = SledStore::open_with_root_key(dir.path(), &root, pool(), &options()).unwrap();
+    let store =
+        released(|| SledStore::open_with_root_key(dir.path(), &root, pool(), &options())).unwrap();
     assert!(store
         .get(Namespace::Tenant(&TenantId("alice".into())), "a")
         .unwrap()
