@@ -17,6 +17,7 @@ pub mod recovering;
 mod revision_check;
 pub mod root_key;
 mod seal;
+mod sealed_object;
 mod sled_meta;
 pub mod sled_store;
 mod uid_locks;

@@ -26,6 +26,7 @@ use super::insert_batch::InsertBatcher;
 use super::namespace_migration::{migrate_to_namespaces, ATTRIBUTES_TREE, OBJECTS_TREE};
 use super::root_key::{Argon2Params, RootKey};
 use super::seal::Sealer;
+use super::sealed_object;
 use super::sled_meta;
 use super::uid_locks::UidLocks;
 use super::{io_error, IndexQuery, Namespace, ObjectStore, StoreError, StoredObject};
@@ -241,36 +242,20 @@ impl SledStore {
         uid: &str,
         object: Option<&ManagedObject>,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        object
-            .map(|o| {
-                let plain = codec::encode_object(o)?;
-                self.sealer.seal(uid, &plain)
-            })
-            .transpose()
+        sealed_object::seal(&self.sealer, uid, object)
     }
 
-    /// The sealed blob an update should store: the existing one when the material is unchanged (attribute-only
-    /// updates such as Activate, Revoke or a Get clearing Fresh), so they need no fresh nonce from the pool and keep
-    /// working while the pool fails closed; a newly sealed one otherwise.
+    /// See [`sealed_object::reseal_if_changed`].
     fn reseal_if_changed(
         &self,
         key: &[u8],
         uid: &str,
         object: Option<&ManagedObject>,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        let Some(object) = object else {
-            return Ok(None);
-        };
-        let plain = codec::encode_object(object)?;
-        let existing = self.trees.objects.get(key).map_err(io_error)?;
-        if let Some(existing) = existing {
-            if let Ok(old_plain) = self.sealer.open(uid, &existing) {
-                if old_plain.as_slice() == plain.as_slice() {
-                    return Ok(Some(existing.to_vec()));
-                }
-            }
-        }
-        self.sealer.seal(uid, &plain).map(Some)
+        sealed_object::reseal_if_changed(&self.sealer, uid, object, || {
+            let existing = self.trees.objects.get(key).map_err(io_error)?;
+            Ok(existing.map(|blob| blob.to_vec()))
+        })
     }
 
     fn decode_stored(
@@ -280,26 +265,7 @@ impl SledStore {
         record: &[u8],
         blob: Option<&[u8]>,
     ) -> Result<StoredObject, StoreError> {
-        let record = codec::decode_record(record)?;
-        let object = blob
-            .map(|b| {
-                let plain = self.sealer.open(uid, b)?;
-                codec::decode_object(uid, &plain)
-            })
-            .transpose()?;
-        let stored = StoredObject {
-            uid: uid.to_owned(),
-            owner: record.owner,
-            object,
-            attributes: record.attributes,
-            internal: record.internal,
-        };
-        if stored.namespace() != namespace {
-            return Err(StoreError::Corrupt(format!(
-                "object {uid:?} is stored in another namespace than its record names"
-            )));
-        }
-        Ok(stored)
+        sealed_object::decode(&self.sealer, namespace, uid, record, blob)
     }
 
     fn trees(&self) -> (&Tree, &Tree, &Tree, &Tree, &Tree) {

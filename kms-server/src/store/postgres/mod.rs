@@ -34,6 +34,7 @@ use super::codec::{self, Record};
 use super::custody::{Custody, CustodyKind};
 use super::root_key::{Argon2Params, KEY_LEN};
 use super::seal::Sealer;
+use super::sealed_object;
 use super::sled_meta::Wrapping;
 use super::{
     IndexQuery, Namespace, ObjectStore, Revision, StoreCondition, StoreError, StoredObject,
@@ -202,36 +203,23 @@ impl PgStore {
         uid: &str,
         object: Option<&ManagedObject>,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        object
-            .map(|o| self.sealer.seal(uid, &codec::encode_object(o)?))
-            .transpose()
+        sealed_object::seal(&self.sealer, uid, object)
     }
 
-    /// The blob an update stores: the stored one when the material is unchanged (attribute-only updates need
-    /// no nonce from the pool and keep working while it fails closed), else a newly sealed one.
+    /// See [`sealed_object::reseal_if_changed`].
     fn reseal_if_changed(
         &self,
         storage_key: &[u8],
         uid: &str,
         object: Option<&ManagedObject>,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        let Some(object) = object else {
-            return Ok(None);
-        };
-        let plain = codec::encode_object(object)?;
-        let key = storage_key.to_vec();
-        let existing = self.connection.run(move |client, _| {
-            let key = key.clone();
-            async move { objects::blob(&client, &key).await }
-        })?;
-        if let Some(existing) = existing {
-            if let Ok(old_plain) = self.sealer.open(uid, &existing) {
-                if old_plain.as_slice() == plain.as_slice() {
-                    return Ok(Some(existing));
-                }
-            }
-        }
-        self.sealer.seal(uid, &plain).map(Some)
+        sealed_object::reseal_if_changed(&self.sealer, uid, object, || {
+            let key = storage_key.to_vec();
+            self.connection.run(move |client, _| {
+                let key = key.clone();
+                async move { objects::blob(&client, &key).await }
+            })
+        })
     }
 
     fn decode(
@@ -240,28 +228,13 @@ impl PgStore {
         uid: &str,
         read: &objects::Read,
     ) -> Result<StoredObject, StoreError> {
-        let record = codec::decode_record(&read.record)?;
-        let object = read
-            .blob
-            .as_deref()
-            .map(|blob| {
-                let plain = self.sealer.open(uid, blob)?;
-                codec::decode_object(uid, &plain)
-            })
-            .transpose()?;
-        let stored = StoredObject {
-            uid: uid.to_owned(),
-            owner: record.owner,
-            object,
-            attributes: record.attributes,
-            internal: record.internal,
-        };
-        if stored.namespace() != namespace {
-            return Err(StoreError::Corrupt(format!(
-                "object {uid:?} is stored in another namespace than its record names"
-            )));
-        }
-        Ok(stored)
+        sealed_object::decode(
+            &self.sealer,
+            namespace,
+            uid,
+            &read.record,
+            read.blob.as_deref(),
+        )
     }
 }
 
