@@ -2,12 +2,13 @@
 
 use ttlv::{Tag, Value};
 
+use super::certificate_values::{AlternativeName, X509CertificateIdentifier, X509Names};
 use super::name::{AttributeName, KnownAttribute};
 use super::usage_mask::CryptographicUsageMask;
 use super::values::{
-    AlternativeName, ApplicationSpecificInformation, CryptographicDomainParameters,
-    CryptographicParameters, CustomAttribute, Digest, KeyValueLocation, Link, Name,
-    RandomNumberGenerator, RevocationReason, UsageLimits, X509CertificateIdentifier, X509Names,
+    ApplicationSpecificInformation, CryptographicDomainParameters, CryptographicParameters,
+    CustomAttribute, Digest, KeyValueLocation, Link, Name, RandomNumberGenerator, RevocationReason,
+    UsageLimits,
 };
 use crate::enums::{
     CertificateType, CryptographicAlgorithm, DigitalSignatureAlgorithm, KeyFormatType, ObjectType,

@@ -5,9 +5,10 @@
 use ttlv::{tags, Item, Tag, Value};
 
 use super::attribute::{Attribute, UnknownAttribute};
+use super::certificate_values::X509Names;
 use super::name::{AttributeName, KnownAttribute};
 use super::usage_mask::CryptographicUsageMask;
-use super::values::{text_item, CustomAttribute, StructuredValue, X509Names};
+use super::values::{text_item, CustomAttribute, StructuredValue};
 use crate::enums::KmipEnumeration;
 use crate::error::DecodeError;
 use crate::fields::{self, Fields};

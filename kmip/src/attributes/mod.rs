@@ -6,6 +6,7 @@
 //! [`Attributes::to_ttlv`] and [`AttributeName::to_reference`] leave it out).
 
 mod attribute;
+mod certificate_values;
 mod codec;
 mod collection;
 mod name;
@@ -14,13 +15,13 @@ mod usage_mask;
 mod values;
 
 pub use attribute::{Attribute, DateTime, UnknownAttribute};
+pub use certificate_values::{AlternativeName, X509CertificateIdentifier, X509Names};
 pub use collection::Attributes;
 pub use name::{AttributeName, KnownAttribute};
 pub use reference::{decode_references, encode_references};
 pub use usage_mask::CryptographicUsageMask;
 pub use values::{
-    AlternativeName, ApplicationSpecificInformation, CryptographicDomainParameters,
-    CryptographicParameters, CustomAttribute, Digest, KeyValueLocation, Link, Name,
-    RandomNumberGenerator, RevocationReason, StructuredValue, UsageLimits,
-    X509CertificateIdentifier, X509Names,
+    ApplicationSpecificInformation, CryptographicDomainParameters, CryptographicParameters,
+    CustomAttribute, Digest, KeyValueLocation, Link, Name, RandomNumberGenerator, RevocationReason,
+    StructuredValue, UsageLimits,
 };
