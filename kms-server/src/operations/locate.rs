@@ -40,7 +40,9 @@ pub fn locate(
     let mut found = ctx
         .state
         .store
-        .locate(&ctx.caller.tenant, &search.index, &mut |a| search.matches(a))
+        .locate(&ctx.caller.tenant, &search.index, &mut |a| {
+            search.matches(a)
+        })
         .map_err(store_error)?;
     found.reverse();
     let located = i32::try_from(found.len()).unwrap_or(i32::MAX);
@@ -140,7 +142,13 @@ fn stored_states(
     let mut states: Vec<State> = State::ALL
         .iter()
         .copied()
-        .filter(|s| if is_destroyed(s) { want_destroyed } else { want_online })
+        .filter(|s| {
+            if is_destroyed(s) {
+                want_destroyed
+            } else {
+                want_online
+            }
+        })
         .collect();
     let mut stateless = want_online;
     for value in filters.iter().flat_map(|f| &f.values) {

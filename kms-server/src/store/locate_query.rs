@@ -190,8 +190,14 @@ mod tests {
             ))
         };
         assert_eq!(of(&[]), StoredState::Missing);
-        assert_eq!(of(&[State::Active, State::Active]), StoredState::One(State::Active));
-        assert_eq!(of(&[State::Active, State::Compromised]), StoredState::Several);
+        assert_eq!(
+            of(&[State::Active, State::Active]),
+            StoredState::One(State::Active)
+        );
+        assert_eq!(
+            of(&[State::Active, State::Compromised]),
+            StoredState::Several
+        );
         assert!(!set.admits(of(&[])));
         assert!(set.admits(of(&[State::Active])));
         assert!(!set.admits(of(&[State::Compromised])));

@@ -64,21 +64,43 @@ fn states() -> Vec<(&'static str, Vec<Attribute>)> {
     use State as S;
     vec![
         ("pre", vec![A::State(S::PreActive)]),
-        ("pre-later", vec![A::State(S::PreActive), A::ActivationDate(FUTURE)]),
-        ("pre-now-active", vec![A::State(S::PreActive), A::ActivationDate(PAST)]),
+        (
+            "pre-later",
+            vec![A::State(S::PreActive), A::ActivationDate(FUTURE)],
+        ),
+        (
+            "pre-now-active",
+            vec![A::State(S::PreActive), A::ActivationDate(PAST)],
+        ),
         (
             "pre-now-deactivated",
-            vec![A::State(S::PreActive), A::ActivationDate(PAST), A::DeactivationDate(PAST)],
+            vec![
+                A::State(S::PreActive),
+                A::ActivationDate(PAST),
+                A::DeactivationDate(PAST),
+            ],
         ),
-        ("active", vec![A::State(S::Active), A::DeactivationDate(FUTURE)]),
-        ("active-now-deactivated", vec![A::State(S::Active), A::DeactivationDate(PAST)]),
+        (
+            "active",
+            vec![A::State(S::Active), A::DeactivationDate(FUTURE)],
+        ),
+        (
+            "active-now-deactivated",
+            vec![A::State(S::Active), A::DeactivationDate(PAST)],
+        ),
         ("deactivated", vec![A::State(S::Deactivated)]),
         ("compromised", vec![A::State(S::Compromised)]),
         ("destroyed", vec![A::State(S::Destroyed)]),
-        ("destroyed-compromised", vec![A::State(S::DestroyedCompromised)]),
+        (
+            "destroyed-compromised",
+            vec![A::State(S::DestroyedCompromised)],
+        ),
         ("stateless", vec![]),
         // Never written by the server (State is single-valued), but a store must not lose it.
-        ("two-states", vec![A::State(S::Active), A::State(S::Compromised)]),
+        (
+            "two-states",
+            vec![A::State(S::Active), A::State(S::Compromised)],
+        ),
     ]
 }
 
@@ -99,7 +121,11 @@ pub fn state_filters_follow_date_transitions_and_the_storage_mask(backend: Backe
         s,
         state(State::Deactivated),
         None,
-        &["pre-now-deactivated", "active-now-deactivated", "deactivated"],
+        &[
+            "pre-now-deactivated",
+            "active-now-deactivated",
+            "deactivated",
+        ],
     );
     check(
         s,
@@ -178,9 +204,13 @@ pub fn object_group_filters_need_each_group(backend: Backend) {
     let active = Attribute::State(State::Active);
     s.insert(&with("ab", vec![active.clone(), group("a"), group("b")]))
         .unwrap();
-    s.insert(&with("a", vec![active.clone(), group("a")])).unwrap();
-    s.insert(&with("b-pre", vec![Attribute::State(State::PreActive), group("b")]))
+    s.insert(&with("a", vec![active.clone(), group("a")]))
         .unwrap();
+    s.insert(&with(
+        "b-pre",
+        vec![Attribute::State(State::PreActive), group("b")],
+    ))
+    .unwrap();
     s.insert(&with("none", vec![active.clone()])).unwrap();
     check(s, vec![group("a")], None, &["ab", "a"]);
     check(s, vec![group("b")], None, &["ab", "b-pre"]);
@@ -267,13 +297,22 @@ pub fn date_filters_match_one_value_or_a_range(backend: Backend) {
         .unwrap() as i64;
     check(
         s,
-        vec![initial(0), initial(5_000), last_change(0), last_change(1_000 + last)],
+        vec![
+            initial(0),
+            initial(5_000),
+            last_change(0),
+            last_change(1_000 + last),
+        ],
         None,
         &["early"],
     );
     check(
         s,
-        vec![initial(0), initial(5_000), Attribute::State(State::Compromised)],
+        vec![
+            initial(0),
+            initial(5_000),
+            Attribute::State(State::Compromised),
+        ],
         None,
         &["early", "late"],
     );
@@ -284,7 +323,10 @@ pub fn date_filters_match_one_value_or_a_range(backend: Backend) {
         &[],
     );
     // An update changes the dates the index holds.
-    let mut changed = s.get(Namespace::Tenant(&alice()), "early").unwrap().unwrap();
+    let mut changed = s
+        .get(Namespace::Tenant(&alice()), "early")
+        .unwrap()
+        .unwrap();
     changed.attributes.set(Attribute::InitialDate(7_000));
     s.update(&changed).unwrap();
     check(s, vec![initial(1_000)], None, &[]);
@@ -328,7 +370,10 @@ pub fn combined_filters_page_in_creation_order(backend: Backend) {
         None,
         &expected,
     );
-    let odd: Vec<String> = (0..1_200).filter(|i| i % 2 == 1).map(|i| format!("k{i:05}")).collect();
+    let odd: Vec<String> = (0..1_200)
+        .filter(|i| i % 2 == 1)
+        .map(|i| format!("k{i:05}"))
+        .collect();
     let odd: Vec<&str> = odd.iter().map(String::as_str).collect();
     check(s, vec![Attribute::ObjectGroup("odd".into())], None, &odd);
 }

@@ -95,7 +95,10 @@ fn populate(store: &dyn ObjectStore) {
     store
         .insert(&with(
             "c1",
-            vec![Attribute::State(State::Compromised), Attribute::InitialDate(20)],
+            vec![
+                Attribute::State(State::Compromised),
+                Attribute::InitialDate(20),
+            ],
         ))
         .unwrap();
     store
@@ -111,8 +114,18 @@ fn populate(store: &dyn ObjectStore) {
 }
 
 fn found_as_populated(store: &dyn ObjectStore) {
-    check(store, vec![Attribute::ObjectGroup("g".into())], None, &["g1", "g2"]);
-    check(store, vec![Attribute::State(State::Compromised)], None, &["c1"]);
+    check(
+        store,
+        vec![Attribute::ObjectGroup("g".into())],
+        None,
+        &["g1", "g2"],
+    );
+    check(
+        store,
+        vec![Attribute::State(State::Compromised)],
+        None,
+        &["c1"],
+    );
     check(
         store,
         vec![Attribute::InitialDate(15), Attribute::InitialDate(30)],

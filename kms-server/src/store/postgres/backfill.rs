@@ -88,7 +88,10 @@ pub(super) fn run(connection: &Connection) -> Result<u64, StoreError> {
         if seen == 0 {
             break;
         }
-        tracing::info!(indexed, "Locate columns backfilled for older rows (one pass)");
+        tracing::info!(
+            indexed,
+            "Locate columns backfilled for older rows (one pass)"
+        );
     }
     connection.run(|client, _| async move {
         client

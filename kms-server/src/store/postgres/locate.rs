@@ -106,10 +106,7 @@ impl Selection {
     }
 
     /// The parameters of [`Self::sql`] for the page after `after`, with their types.
-    fn parameters<'a>(
-        &'a self,
-        after: &'a i64,
-    ) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
+    fn parameters<'a>(&'a self, after: &'a i64) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
         let mut parameters: Vec<(&(dyn ToSql + Sync), Type)> = vec![
             (&self.tenant, Type::TEXT),
             (after, Type::INT8),
@@ -172,10 +169,7 @@ pub(super) async fn explain(
 ) -> Result<String, Failure> {
     let after = i64::MIN;
     let rows = client
-        .query_typed(
-            &format!("EXPLAIN {sql}"),
-            &selection.parameters(&after),
-        )
+        .query_typed(&format!("EXPLAIN {sql}"), &selection.parameters(&after))
         .await?;
     Ok(rows
         .iter()

@@ -166,7 +166,11 @@ impl PgStore {
 
     /// The plan PostgreSQL picks for the first page of a Locate (`EXPLAIN`), to check which index serves a
     /// query (tests, and operators investigating a slow Locate).
-    pub fn explain_locate(&self, owner: &TenantId, query: &IndexQuery) -> Result<String, StoreError> {
+    pub fn explain_locate(
+        &self,
+        owner: &TenantId,
+        query: &IndexQuery,
+    ) -> Result<String, StoreError> {
         let selection = Arc::new(locate::Selection::new(&owner.0, query));
         let sql: Arc<str> = selection.sql().into();
         self.connection.run(move |client, _| {
