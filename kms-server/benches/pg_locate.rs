@@ -42,7 +42,7 @@ fn open(database: &pg_support::PgServer) -> PgStore {
 }
 
 fn object(i: usize) -> StoredObject {
-    let state = if i % 100 == 0 {
+    let state = if i.is_multiple_of(100) {
         State::Compromised
     } else {
         State::Active
