@@ -3,6 +3,9 @@
 //! allowing at least those usages; multi-valued attributes match when the object has each value asked for.
 //! Results are newest first, then Offset Items and Maximum Items apply; Located Items counts all matches.
 //! Destroyed objects are found only when the Storage Status Mask asks for them.
+//!
+//! [`Search`] turns the request into what the store can answer from its indexes (Name, type, the stored States
+//! a match can have, Object Groups, date ranges: PostgreSQL does it in SQL) and the exact filter, which decides.
 
 use kmip::attributes::{Attribute, AttributeName, Attributes};
 use kmip::enums::State;
