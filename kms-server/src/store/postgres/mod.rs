@@ -2,7 +2,8 @@
 //!
 //! The database sees exactly what sled holds: each object's clear attribute record and its blob sealed with
 //! AES-256-GCM under the data key (sealed here, in the node, before any byte leaves it), the data key wrapped by
-//! the root key (`qkms_meta`), and the Names and types Locate looks up. The root key never reaches the database.
+//! the root key (`qkms_meta`), and what Locate looks up (type, stored State, Names, Object Groups, dates). The root
+//! key never reaches the database.
 //!
 //! Across nodes: there is no cache (every read goes to the database, so no node serves an object another node
 //! has destroyed, revoked or changed once that change is acknowledged); writes are single statements committed
