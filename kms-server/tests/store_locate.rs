@@ -1,9 +1,13 @@
 //! Locate through the indexes: the owner's objects only, never internal ones, in creation order. One suite, run
 //! against both stores (sled, and PostgreSQL started privately by `pg_support`): every case below exists once
-//! per backend (`sled::NAME`, `postgres::NAME`), so both must give the same answers for every filter.
+//! per backend (`sled::NAME`, `postgres::NAME`), so both must give the same answers for every filter. The State,
+//! Object Group and date cases are in `store_locate_filters/`; the PostgreSQL-only ones (index plans, the
+//! backfill of rows from schema version 1) in `store_locate_postgres/`.
 
 mod pg_options;
 mod pg_support;
+mod store_locate_filters;
+mod store_locate_postgres;
 
 use entropy::{EntropyConfig, EntropyPool};
 use kmip::attributes::{Attribute, Attributes, Name};
@@ -14,6 +18,7 @@ use kms_server::store::{
 };
 use kms_server::tenant::TenantId;
 use pg_options::PgOptions;
+use store_locate_filters::*;
 
 /// A store under test and what it needs kept alive (temp dir, database server).
 struct Backend {
@@ -84,6 +89,10 @@ on_both_backends!(
     destroyed_objects_keep_their_metadata_and_indexes,
     one_uid_in_three_namespaces_is_three_objects,
     locate_pages_through_many_objects_in_order,
+    state_filters_follow_date_transitions_and_the_storage_mask,
+    object_group_filters_need_each_group,
+    date_filters_match_one_value_or_a_range,
+    combined_filters_page_in_creation_order,
 );
 
 fn object(
@@ -203,15 +212,15 @@ fn locate_by_name_type_and_filter(backend: Backend) {
     let s = populated(backend);
     let by_name = IndexQuery {
         name: Some("backup".into()),
-        object_type: None,
+        ..IndexQuery::default()
     };
     assert_eq!(
         s.locate(&alice(), &by_name, &mut all).unwrap(),
         ["a1", "a2"]
     );
     let by_type = IndexQuery {
-        name: None,
         object_type: Some(ObjectType::SymmetricKey),
+        ..IndexQuery::default()
     };
     assert_eq!(
         s.locate(&alice(), &by_type, &mut all).unwrap(),
@@ -220,11 +229,12 @@ fn locate_by_name_type_and_filter(backend: Backend) {
     let both = IndexQuery {
         name: Some("db".into()),
         object_type: Some(ObjectType::SymmetricKey),
+        ..IndexQuery::default()
     };
     assert_eq!(s.locate(&alice(), &both, &mut all).unwrap(), ["a3"]);
     let no_such_name = IndexQuery {
         name: Some("back".into()),
-        object_type: None,
+        ..IndexQuery::default()
     };
     assert!(s
         .locate(&alice(), &no_such_name, &mut all)
@@ -247,7 +257,7 @@ fn updates_reindex_and_removal_unindexes(backend: Backend) {
     s.update(&renamed).unwrap();
     let query = |name: &str| IndexQuery {
         name: Some(name.into()),
-        object_type: None,
+        ..IndexQuery::default()
     };
     assert_eq!(
         s.locate(&alice(), &query("backup"), &mut all).unwrap(),
@@ -303,8 +313,8 @@ fn destroyed_objects_keep_their_metadata_and_indexes(backend: Backend) {
     assert!(back.object.is_none());
     assert_eq!(back.attributes.state(), Some(State::Destroyed));
     let by_type = IndexQuery {
-        name: None,
         object_type: Some(ObjectType::SymmetricKey),
+        ..IndexQuery::default()
     };
     assert_eq!(
         s.locate(&alice(), &by_type, &mut all).unwrap(),
@@ -369,14 +379,14 @@ fn locate_pages_through_many_objects_in_order(s: Backend) {
         uids
     );
     let by_type = IndexQuery {
-        name: None,
         object_type: Some(ObjectType::SecretData),
+        ..IndexQuery::default()
     };
     let odd: Vec<String> = uids.iter().skip(1).step_by(2).cloned().collect();
     assert_eq!(s.locate(&alice(), &by_type, &mut all).unwrap(), odd);
     let by_name = IndexQuery {
         name: Some("third".into()),
-        object_type: None,
+        ..IndexQuery::default()
     };
     let thirds: Vec<String> = uids.iter().step_by(3).cloned().collect();
     assert_eq!(s.locate(&alice(), &by_name, &mut all).unwrap(), thirds);

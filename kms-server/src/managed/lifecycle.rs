@@ -37,6 +37,33 @@ pub fn apply_date_transitions(attributes: &mut Attributes, now: i64) -> bool {
     }
 }
 
+/// The stored States an object may have for [`apply_date_transitions`] to show it in `shown` (Locate filters on
+/// the shown State; a store indexes the stored one). Derived from the transition function itself, by trying
+/// every stored State with an Activation and a Deactivation Date absent, past or future.
+pub fn stored_states_shown_as(shown: State) -> Vec<State> {
+    let now = 0;
+    let dates = [None, Some(now - 1), Some(now + 1)];
+    State::ALL
+        .iter()
+        .copied()
+        .filter(|&stored| {
+            dates.iter().any(|&activation| {
+                dates.iter().any(|&deactivation| {
+                    let mut attributes: Attributes = vec![Attribute::State(stored)].into();
+                    if let Some(d) = activation {
+                        attributes.push(Attribute::ActivationDate(d));
+                    }
+                    if let Some(d) = deactivation {
+                        attributes.push(Attribute::DeactivationDate(d));
+                    }
+                    apply_date_transitions(&mut attributes, now);
+                    attributes.state() == Some(shown)
+                })
+            })
+        })
+        .collect()
+}
+
 /// Sets an attribute and stamps the Last Change Date.
 pub fn set_changed(attributes: &mut Attributes, attribute: Attribute, now: i64) {
     attributes.set(attribute);
@@ -65,6 +92,20 @@ mod tests {
         a.push(Attribute::DeactivationDate(20));
         assert!(apply_date_transitions(&mut a, 25));
         assert_eq!(a.state(), Some(State::Deactivated));
+    }
+
+    #[test]
+    fn only_pre_active_and_active_objects_change_state_by_dates() {
+        use State as S;
+        assert_eq!(stored_states_shown_as(S::PreActive), [S::PreActive]);
+        assert_eq!(stored_states_shown_as(S::Active), [S::PreActive, S::Active]);
+        assert_eq!(
+            stored_states_shown_as(S::Deactivated),
+            [S::PreActive, S::Active, S::Deactivated]
+        );
+        for other in [S::Compromised, S::Destroyed, S::DestroyedCompromised] {
+            assert_eq!(stored_states_shown_as(other), [other]);
+        }
     }
 
     #[test]

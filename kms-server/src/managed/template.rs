@@ -145,6 +145,7 @@ fn find(ctx: &RequestContext<'_>, name: &str) -> Result<Vec<Template>, KmipError
     let query = IndexQuery {
         name: Some(name.to_owned()),
         object_type: Some(ObjectType::Template),
+        ..IndexQuery::default()
     };
     let uids = ctx
         .state

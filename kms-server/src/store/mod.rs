@@ -10,6 +10,7 @@ pub mod custody;
 mod group_commit;
 mod index;
 mod insert_batch;
+pub mod locate_query;
 mod namespace;
 mod namespace_migration;
 pub mod postgres;
@@ -30,6 +31,7 @@ use crate::tenant::TenantId;
 
 pub use custody::{Custody, CustodyKind};
 pub use group_commit::{GroupCommit, GroupCommitStats};
+pub use locate_query::{DateRange, IndexQuery, StoredState, StoredStates};
 pub use namespace::Namespace;
 pub use postgres::{PgStore, PostgresOptions};
 pub use recovering::{RecoveringStore, RecoverySettings, StoreCondition};
@@ -60,15 +62,6 @@ impl StoredObject {
             Namespace::Tenant(&self.owner)
         }
     }
-}
-
-/// Which objects a Locate considers before its attribute filter runs: the cheap, indexed part of the query.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct IndexQuery {
-    /// Only objects with a Name equal to this value.
-    pub name: Option<String>,
-    /// Only objects of this type.
-    pub object_type: Option<kmip::enums::ObjectType>,
 }
 
 /// An object's revision in a store that counts its writes (PostgreSQL): what a conditional update compares.

@@ -454,7 +454,8 @@ impl ObjectStore for SledStore {
                     .is_none_or(|name| record.attributes.names().any(|n| &n.value == name))
                 && query
                     .object_type
-                    .is_none_or(|wanted| record.indexed_type == Some(wanted));
+                    .is_none_or(|wanted| record.indexed_type == Some(wanted))
+                && query.admits(&record.attributes);
             if matches && filter(&record.attributes) {
                 found.push(uid);
             }

@@ -277,6 +277,22 @@ impl PgServer {
             .to_owned()
     }
 
+    /// Like [`Self::psql`], but a failing statement is `Err` with psql's message instead of a panic.
+    pub fn try_psql(&self, database: &str, sql: &str) -> Result<String, String> {
+        let out = self.run(
+            Command::new(self.bin.join("psql"))
+                .arg("-h")
+                .arg(&self.data)
+                .args(["-p", &self.port.to_string(), "-U", USER, "-d", database])
+                .args(["-v", "ON_ERROR_STOP=1", "-At", "-c", sql]),
+        );
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+        }
+    }
+
     /// A new empty database; its URL (no password: that goes in the password file).
     pub fn create_database(&self, name: &str) -> String {
         self.psql("postgres", &format!("CREATE DATABASE {name}"));

@@ -6,6 +6,7 @@
 //! largest. Rows already there are left alone, so the copy can be re-run after an interruption; at the end the
 //! counts and a SHA-256 digest over every (key, record, blob) are compared on both sides, and any difference (an
 //! object changed in the database since, or another store's rows) is an error naming the first that differs.
+//! Each row is written with its Locate columns and rows (`facts`), as the store's own inserts write them.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,7 +14,8 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use super::connection::{Connection, PostgresOptions};
-use super::{meta, migrations};
+use super::facts::Facts;
+use super::{backfill, meta, migrations};
 use crate::store::codec;
 use crate::store::namespace_migration::{migrate_to_namespaces, ATTRIBUTES_TREE, OBJECTS_TREE};
 use crate::store::{io_error, sled_meta, StoreError};
@@ -33,14 +35,24 @@ pub struct CopyReport {
 const BATCH: usize = 256;
 
 const INSERT_COPY: &str = "WITH inserted AS (
-        INSERT INTO qkms_objects (storage_key, uid, tenant, internal, object_type, created, revision, record, blob)
-        VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8)
+        INSERT INTO qkms_objects (storage_key, uid, tenant, internal, object_type, created, revision, record, blob,
+            state, indexed_revision)
+        VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $10, 1)
         ON CONFLICT (storage_key) DO NOTHING
         RETURNING storage_key
     ),
     named AS (
         INSERT INTO qkms_names (storage_key, tenant, name)
         SELECT inserted.storage_key, $3, n.name FROM inserted CROSS JOIN unnest($9::TEXT[]) AS n(name)
+    ),
+    grouped AS (
+        INSERT INTO qkms_groups (storage_key, tenant, object_group)
+        SELECT inserted.storage_key, $3, g.object_group FROM inserted CROSS JOIN unnest($11::TEXT[]) AS g(object_group)
+    ),
+    dated AS (
+        INSERT INTO qkms_dates (storage_key, tenant, tag, value)
+        SELECT inserted.storage_key, $3, d.tag, d.value
+        FROM inserted CROSS JOIN unnest($12::INTEGER[], $13::BIGINT[]) AS d(tag, value)
     )
     SELECT COUNT(*) FROM inserted";
 
@@ -55,7 +67,8 @@ struct Entry {
     created: i64,
     record: Vec<u8>,
     blob: Option<Vec<u8>>,
-    names: Vec<String>,
+    /// The Locate columns and rows, derived as every write path derives them.
+    facts: Facts,
 }
 
 /// The uid inside a storage key (see `store::namespace`).
@@ -114,6 +127,8 @@ pub fn copy_sled_to_postgres(
     }
     let connection = Connection::new(options, provider)?;
     connection.run(|client, _| migrations::migrate(client))?;
+    // A re-run into a database an older release migrated into: its rows get their Locate columns first.
+    backfill::run(&connection)?;
 
     // The meta entries: written when the database has none, else they must be these very ones.
     let existing = connection.run(|client, _| async move { meta::read_all(&client).await })?;
@@ -154,12 +169,6 @@ pub fn copy_sled_to_postgres(
         let decoded = codec::decode_record(&record)?;
         let created = i64::try_from(decoded.created).unwrap_or(i64::MAX);
         max_created = max_created.max(created);
-        let mut names: Vec<String> = Vec::new();
-        for name in decoded.attributes.names() {
-            if !names.contains(&name.value) {
-                names.push(name.value.clone());
-            }
-        }
         batch.push(Entry {
             uid: uid_of(&key)?,
             key: key.to_vec(),
@@ -169,7 +178,7 @@ pub fn copy_sled_to_postgres(
             created,
             record: record.to_vec(),
             blob,
-            names,
+            facts: Facts::of(&decoded.attributes),
         });
         count += 1;
         if batch.len() == BATCH {
@@ -227,7 +236,11 @@ fn write_batch(connection: &Connection, batch: Vec<Entry>) -> Result<u64, StoreE
                             &e.created,
                             &e.record,
                             &e.blob,
-                            &e.names,
+                            &e.facts.names,
+                            &e.facts.state,
+                            &e.facts.groups,
+                            &e.facts.date_tags,
+                            &e.facts.date_values,
                         ],
                     )
                     .await?;

@@ -8,7 +8,10 @@
 //! that CockroachDB or YugabyteDB could serve it.
 //!
 //! What the tables hold is what sled holds: the wrapped data key and its metadata (`qkms_meta`), each object's
-//! clear attribute record and its sealed blob (`qkms_objects`), and the names Locate looks up (`qkms_names`).
+//! clear attribute record and its sealed blob (`qkms_objects`), and what Locate looks up: the stored State
+//! (`qkms_objects.state`), Names, Object Groups and dates (`qkms_names`, `qkms_groups`, `qkms_dates`). Rows
+//! written before version 2 get their Locate columns from the start-up backfill (`backfill`), in Rust, since
+//! SQL cannot decode the records.
 
 use deadpool_postgres::Object;
 
@@ -23,16 +26,17 @@ struct Migration {
 }
 
 /// Every migration, oldest first. Append only: a released migration is never edited.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "objects, names, meta",
-    statements: &[
-        "CREATE TABLE qkms_meta (name BYTEA PRIMARY KEY, value BYTEA NOT NULL)",
-        "CREATE SEQUENCE qkms_created_seq",
-        // storage_key: the object's (namespace, uid) as store::namespace encodes it (the sled key).
-        // record: the clear attribute record (store::codec), blob: the sealed object (store::seal).
-        // revision: bumped by every update; conditional updates compare it (no lost update across nodes).
-        "CREATE TABLE qkms_objects (
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "objects, names, meta",
+        statements: &[
+            "CREATE TABLE qkms_meta (name BYTEA PRIMARY KEY, value BYTEA NOT NULL)",
+            "CREATE SEQUENCE qkms_created_seq",
+            // storage_key: the object's (namespace, uid) as store::namespace encodes it (the sled key).
+            // record: the clear attribute record (store::codec), blob: the sealed object (store::seal).
+            // revision: bumped by every update; conditional updates compare it (no lost update across nodes).
+            "CREATE TABLE qkms_objects (
             storage_key BYTEA PRIMARY KEY,
             uid TEXT NOT NULL,
             tenant TEXT NOT NULL,
@@ -43,20 +47,59 @@ const MIGRATIONS: &[Migration] = &[Migration {
             record BYTEA NOT NULL,
             blob BYTEA
         )",
-        "CREATE INDEX qkms_objects_by_tenant ON qkms_objects (tenant, internal, created)",
-        "CREATE INDEX qkms_objects_by_type ON qkms_objects (tenant, object_type, created)",
-        "CREATE TABLE qkms_names (
+            "CREATE INDEX qkms_objects_by_tenant ON qkms_objects (tenant, internal, created)",
+            "CREATE INDEX qkms_objects_by_type ON qkms_objects (tenant, object_type, created)",
+            "CREATE TABLE qkms_names (
             storage_key BYTEA NOT NULL,
             tenant TEXT NOT NULL,
             name TEXT NOT NULL,
             PRIMARY KEY (storage_key, name)
         )",
-        "CREATE INDEX qkms_names_by_name ON qkms_names (tenant, name)",
-    ],
-}];
+            "CREATE INDEX qkms_names_by_name ON qkms_names (tenant, name)",
+        ],
+    },
+    Migration {
+        version: 2,
+        description: "Locate columns: state, object groups, dates",
+        statements: &[
+            // state: the stored State (0 none, -1 several different ones, else the KMIP enumeration value).
+            "ALTER TABLE qkms_objects ADD COLUMN state INTEGER NOT NULL DEFAULT 0",
+            "CREATE INDEX qkms_objects_by_state ON qkms_objects (tenant, state, created)",
+            // indexed_revision: the revision the Locate columns and rows were derived from; 0 until the start-up
+            // backfill (`backfill`) has indexed a row written before this migration. It has no default, so a node
+            // of an older release (which does not write it) can no longer insert, and the check refuses its updates
+            // of indexed rows (it bumps `revision` alone): no row is left with stale Locate columns.
+            "ALTER TABLE qkms_objects ADD COLUMN indexed_revision BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE qkms_objects ALTER COLUMN indexed_revision DROP DEFAULT",
+            "ALTER TABLE qkms_objects ADD CONSTRAINT qkms_objects_indexed_current
+            CHECK (indexed_revision = 0 OR indexed_revision = revision)",
+            "CREATE TABLE qkms_groups (
+            storage_key BYTEA NOT NULL,
+            tenant TEXT NOT NULL,
+            object_group TEXT NOT NULL,
+            PRIMARY KEY (storage_key, object_group)
+        )",
+            "CREATE INDEX qkms_groups_by_group ON qkms_groups (tenant, object_group)",
+            // tag: the date attribute's KMIP tag (Initial Date 0x420021...), value: seconds since the epoch.
+            "CREATE TABLE qkms_dates (
+            storage_key BYTEA NOT NULL,
+            tenant TEXT NOT NULL,
+            tag INTEGER NOT NULL,
+            value BIGINT NOT NULL,
+            PRIMARY KEY (storage_key, tag, value)
+        )",
+            "CREATE INDEX qkms_dates_by_value ON qkms_dates (tenant, tag, value)",
+            // Backfills finished (by name): a node starting after one is recorded here skips it.
+            "CREATE TABLE qkms_backfills (
+            name TEXT PRIMARY KEY,
+            finished_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT CURRENT_TIMESTAMP
+        )",
+        ],
+    },
+];
 
 /// The newest schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 const CREATE_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS qkms_schema_migrations (
     version INTEGER PRIMARY KEY,

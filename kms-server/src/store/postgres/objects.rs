@@ -1,6 +1,6 @@
 //! The statements that write and read one object. Each write is ONE statement (data-modifying common table
-//! expressions keep an object row and its name rows together), so it is atomic without an explicit transaction
-//! and costs one round trip; PostgreSQL acknowledges it once its WAL record is flushed (`synchronous_commit`
+//! expressions keep an object row and its Locate rows (names, groups, dates: see `facts`) together), so it is
+//! atomic without an explicit transaction and costs one round trip; PostgreSQL acknowledges it once its WAL record is flushed (`synchronous_commit`
 //! on, the default), which is why the store's `wait_durable` has nothing left to wait for.
 //!
 //! Updates are conditional when the caller knows the revision it read: `revision = $expected` is re-checked by
@@ -9,6 +9,7 @@
 
 use deadpool_postgres::Object;
 
+use super::facts::Facts;
 use super::retry::Failure;
 use crate::store::StoreError;
 
@@ -22,8 +23,8 @@ pub(super) struct Row {
     pub object_type: Option<i32>,
     pub record: Vec<u8>,
     pub blob: Option<Vec<u8>>,
-    /// Every Name value, without repeats.
-    pub names: Vec<String>,
+    /// What Locate's SQL filters on.
+    pub facts: Facts,
 }
 
 /// One object row as read.
@@ -35,34 +36,66 @@ pub(super) struct Read {
 }
 
 const INSERT: &str = "WITH inserted AS (
-        INSERT INTO qkms_objects (storage_key, uid, tenant, internal, object_type, revision, record, blob)
-        VALUES ($1, $2, $3, $4, $5, 1, $6, $7)
+        INSERT INTO qkms_objects (storage_key, uid, tenant, internal, object_type, revision, record, blob, state,
+            indexed_revision)
+        VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $9, 1)
         RETURNING storage_key
+    ),
+    named AS (
+        INSERT INTO qkms_names (storage_key, tenant, name)
+        SELECT inserted.storage_key, $3, n.name FROM inserted CROSS JOIN unnest($8::TEXT[]) AS n(name)
+    ),
+    grouped AS (
+        INSERT INTO qkms_groups (storage_key, tenant, object_group)
+        SELECT inserted.storage_key, $3, g.object_group FROM inserted CROSS JOIN unnest($10::TEXT[]) AS g(object_group)
     )
-    INSERT INTO qkms_names (storage_key, tenant, name)
-    SELECT inserted.storage_key, $3, n.name FROM inserted CROSS JOIN unnest($8::TEXT[]) AS n(name)";
+    INSERT INTO qkms_dates (storage_key, tenant, tag, value)
+    SELECT inserted.storage_key, $3, d.tag, d.value
+    FROM inserted CROSS JOIN unnest($11::INTEGER[], $12::BIGINT[]) AS d(tag, value)";
 
 const SELECT: &str = "SELECT record, blob, revision FROM qkms_objects WHERE storage_key = $1";
 
 const SELECT_BLOB: &str = "SELECT blob FROM qkms_objects WHERE storage_key = $1";
 
-// The name rows are brought to the new set by two steps that commute (drop the names no longer there, add the
-// new ones unless present), so their order inside the statement does not matter.
+// The name, group and date rows are brought to the new sets by two steps each that commute (drop the rows no
+// longer there, add the new ones unless present), so their order inside the statement does not matter. The
+// Locate columns are stamped with the new revision (`indexed_revision`, see `migrations`).
 const UPDATE: &str = "WITH updated AS (
         UPDATE qkms_objects
         SET tenant = $2, internal = $3, object_type = COALESCE($4, object_type), record = $5, blob = $6,
-            revision = revision + 1
+            revision = revision + 1, state = $9, indexed_revision = revision + 1
         WHERE storage_key = $1 AND ($7::BIGINT IS NULL OR revision = $7::BIGINT)
         RETURNING storage_key, revision
     ),
-    dropped AS (
+    names_dropped AS (
         DELETE FROM qkms_names
         WHERE storage_key = $1 AND NOT (name = ANY($8::TEXT[])) AND EXISTS (SELECT 1 FROM updated)
     ),
-    added AS (
+    names_added AS (
         INSERT INTO qkms_names (storage_key, tenant, name)
         SELECT updated.storage_key, $2, n.name FROM updated CROSS JOIN unnest($8::TEXT[]) AS n(name)
         ON CONFLICT (storage_key, name) DO NOTHING
+    ),
+    groups_dropped AS (
+        DELETE FROM qkms_groups
+        WHERE storage_key = $1 AND NOT (object_group = ANY($10::TEXT[])) AND EXISTS (SELECT 1 FROM updated)
+    ),
+    groups_added AS (
+        INSERT INTO qkms_groups (storage_key, tenant, object_group)
+        SELECT updated.storage_key, $2, g.object_group FROM updated CROSS JOIN unnest($10::TEXT[]) AS g(object_group)
+        ON CONFLICT (storage_key, object_group) DO NOTHING
+    ),
+    dates_dropped AS (
+        DELETE FROM qkms_dates
+        WHERE storage_key = $1
+            AND (tag, value) NOT IN (SELECT d.tag, d.value FROM unnest($11::INTEGER[], $12::BIGINT[]) AS d(tag, value))
+            AND EXISTS (SELECT 1 FROM updated)
+    ),
+    dates_added AS (
+        INSERT INTO qkms_dates (storage_key, tenant, tag, value)
+        SELECT updated.storage_key, $2, d.tag, d.value
+        FROM updated CROSS JOIN unnest($11::INTEGER[], $12::BIGINT[]) AS d(tag, value)
+        ON CONFLICT (storage_key, tag, value) DO NOTHING
     )
     SELECT revision FROM updated";
 
@@ -71,6 +104,12 @@ const REMOVE: &str = "WITH removed AS (
     ),
     names AS (
         DELETE FROM qkms_names WHERE storage_key = $1 AND EXISTS (SELECT 1 FROM removed)
+    ),
+    groups AS (
+        DELETE FROM qkms_groups WHERE storage_key = $1 AND EXISTS (SELECT 1 FROM removed)
+    ),
+    dates AS (
+        DELETE FROM qkms_dates WHERE storage_key = $1 AND EXISTS (SELECT 1 FROM removed)
     )
     SELECT COUNT(*) FROM removed";
 
@@ -90,7 +129,11 @@ pub(super) async fn insert(client: &Object, row: &Row, attempt: u32) -> Result<(
                 &row.object_type,
                 &row.record,
                 &row.blob,
-                &row.names,
+                &row.facts.names,
+                &row.facts.state,
+                &row.facts.groups,
+                &row.facts.date_tags,
+                &row.facts.date_values,
             ],
         )
         .await;
@@ -151,7 +194,11 @@ pub(super) async fn update(
                 &row.record,
                 &row.blob,
                 &expected,
-                &row.names,
+                &row.facts.names,
+                &row.facts.state,
+                &row.facts.groups,
+                &row.facts.date_tags,
+                &row.facts.date_values,
             ],
         )
         .await?;
@@ -172,7 +219,7 @@ pub(super) async fn update(
     }
 }
 
-/// Removes the object under `storage_key` and its names. A retry that finds nothing removed its own first
+/// Removes the object under `storage_key` and its Locate rows. A retry that finds nothing removed its own first
 /// attempt's work (applied before the connection failed): success.
 pub(super) async fn remove(
     client: &Object,
