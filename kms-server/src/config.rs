@@ -141,7 +141,8 @@ pub struct AuthConfig {
     pub fingerprints: BTreeMap<String, String>,
     /// Tenants (after mapping) that also hold the operator role. Default none.
     pub operators: Vec<String>,
-    /// The user-PIN file (PIN-guarded tenants, see `user_pin`). Default `user-pins.json` beside the store.
+    /// The user-PIN file (PIN-guarded tenants, see `user_pin`). Default `user-pins.json` beside the store. With
+    /// a PostgreSQL store the records are in the database; those of this file it lacks are copied in at start.
     pub user_pins: Option<PathBuf>,
 }
 

@@ -368,7 +368,7 @@ fn user_pin(
                 pins.location()
             );
         }
-        PinAction::Status => match pins.status(&tenant_id) {
+        PinAction::Status => match pins.try_status(&tenant_id).map_err(|e| e.to_string())? {
             Some(status) => println!(
                 "tenant {tenant:?}: {} of {} tries left",
                 status.tries_left, status.max_tries

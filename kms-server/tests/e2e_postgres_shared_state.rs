@@ -329,3 +329,29 @@ async fn usage_counters_of_several_nodes_add_up_in_the_database_and_in_metrics()
     );
     drop(first);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_copies_in_the_pins_of_its_file_that_the_database_lacks() {
+    let cluster = Cluster::new(|_| {});
+    // A database without the PIN (copied before this release, say), a node whose user-pins.json guards pkcs11.
+    cluster.sql("DELETE FROM qkms_user_pins");
+    let pin_file = kms_server::user_pin::file_of(&cluster.setup.config);
+    cluster.node_config_with(1, |config| config.auth.user_pins = Some(pin_file));
+    let node = cluster.start_node(1);
+    let mut client = node.connect(&cluster.pkcs11_client()).await;
+    let refusal = present(&mut client, "000000").await.unwrap_err();
+    assert!(refusal.contains("tries left: 4 of 5"), "{refusal}");
+    present(&mut client, &cluster.pkcs11_pin()).await.expect("the right PIN");
+    // A PIN-less message of the guarded tenant only reaches public objects.
+    let response = client
+        .send(&RequestMessage::new(
+            ProtocolVersion::V2_1,
+            vec![RequestBatchItem::new(create_aes(256, "no-pin", vec![]))],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        response.items[0].result_reason,
+        Some(ResultReason::PermissionDenied)
+    );
+}

@@ -40,7 +40,8 @@ pub fn file_of(config: &Config) -> PathBuf {
 }
 
 /// The registry of a configuration: `user-pins.json` ([`file_of`]) with the embedded store, the database with
-/// `[store] kind = "postgres"` (`database`, or a new connection when none is given: the command-line tools).
+/// `[store] kind = "postgres"` (`database`, or a new connection when none is given: the command-line tools),
+/// after copying in the file's records the database lacks.
 pub fn open(
     config: &Config,
     pool: &EntropyPool,
@@ -60,9 +61,22 @@ pub fn open(
                         .map_err(|e| PinError::Database(e.to_string()))?
                 }
             };
+            // A tenant the file guards is never unguarded by the move to a database: records the database
+            // lacks are copied in (those it has keep their record and the tries counted there).
+            let file = file_of(config);
+            if file.exists() {
+                let report = database.copy_user_pins(&PinFile::open(&file)?)?;
+                if report.copied > 0 {
+                    tracing::info!(
+                        copied = report.copied,
+                        file = %file.display(),
+                        "user PIN records copied into the database"
+                    );
+                }
+            }
             let location = format!("the database {}", database.describe());
             Ok(UserPins::with_store(
-                Box::new(database.user_pins()),
+                Box::new(database.user_pins()?),
                 location,
                 pool,
             ))

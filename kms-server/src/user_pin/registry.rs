@@ -185,10 +185,15 @@ impl UserPins {
         self.store.guards(tenant)
     }
 
+    /// The tries left (`None`: not guarded).
+    pub fn try_status(&self, tenant: &TenantId) -> Result<Option<PinStatus>, PinError> {
+        Ok(self.store.get(tenant)?.as_ref().map(PinRecord::status))
+    }
+
     /// The tries left (`None`: not guarded, or the records cannot be read now).
     pub fn status(&self, tenant: &TenantId) -> Option<PinStatus> {
-        match self.store.get(tenant) {
-            Ok(record) => record.as_ref().map(PinRecord::status),
+        match self.try_status(tenant) {
+            Ok(status) => status,
             Err(error) => {
                 tracing::error!(%error, %tenant, "user PIN status cannot be read");
                 None

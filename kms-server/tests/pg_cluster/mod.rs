@@ -61,6 +61,11 @@ impl Cluster {
     /// The configuration of node `n`: the shared one with node-local files of its own (and its own HTTPS
     /// address). Written once; later calls return the same.
     pub fn node_config(&self, n: usize) -> NodeConfig {
+        self.node_config_with(n, |_| {})
+    }
+
+    /// [`Self::node_config`], with `edit` applied when the file is first written.
+    pub fn node_config_with(&self, n: usize, edit: impl FnOnce(&mut Config)) -> NodeConfig {
         let file = self.setup.path().join(format!("node-{n}.toml"));
         if file.exists() {
             let config = Config::load(&file).unwrap();
@@ -76,6 +81,7 @@ impl Cluster {
         if config.https.enabled {
             config.https.listen = free_loopback_address();
         }
+        edit(&mut config);
         std::fs::write(&file, config.documented_toml().unwrap()).unwrap();
         let config = Config::load(&file).unwrap();
         NodeConfig { file, config }

@@ -6,12 +6,13 @@
 //! each count (the row lock orders them) and none counts past the lock. The answer waits for the commit. A
 //! retry after a lost connection may count a try twice (never zero times): the safe side for a PIN.
 //!
-//! Which tenants are guarded is asked for every message, so it is read from a list refreshed at most every
-//! [`GUARDED_REFRESH`]: a PIN set on one node guards the tenant on every node within that time (no restart).
-//! A tenant already guarded stays guarded while the database cannot be read. Everything else (the record,
-//! the counter) is read from the database at every check.
+//! Which tenants are guarded is asked for every message, so it is read from a list read at start and refreshed
+//! every [`GUARDED_REFRESH`] by one thread while the others use the last one: a PIN set on one node guards the
+//! tenant on every node within about that time (no restart). A tenant already guarded stays guarded while the
+//! database cannot be read. Everything else (the record, the counter) is read from the database at every check.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,8 @@ const COLUMNS: &str = "salt, hash, memory_kib, iterations, max_tries, failures";
 pub struct SharedPins {
     database: Database,
     guarded: Mutex<Guarded>,
+    /// Whether a thread is reading the list now (the others use the last one meanwhile).
+    refreshing: AtomicBool,
 }
 
 impl std::fmt::Debug for SharedPins {
@@ -44,20 +47,28 @@ impl std::fmt::Debug for SharedPins {
 
 struct Guarded {
     tenants: BTreeSet<String>,
-    /// When the list was last read (`None`: never).
-    read_at: Option<Instant>,
+    /// When the list was last read.
+    read_at: Instant,
 }
 
 impl Database {
-    /// The user PINs kept in this database.
-    pub fn user_pins(&self) -> SharedPins {
-        SharedPins {
+    /// The user PINs kept in this database, with the list of guarded tenants read now (so that no message is
+    /// ever checked against an empty list).
+    pub fn user_pins(&self) -> Result<SharedPins, PinError> {
+        let mut pins = SharedPins {
             database: self.clone(),
             guarded: Mutex::new(Guarded {
                 tenants: BTreeSet::new(),
-                read_at: None,
+                read_at: Instant::now(),
             }),
-        }
+            refreshing: AtomicBool::new(false),
+        };
+        let tenants = pins.guarded_tenants()?;
+        pins.guarded
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .tenants = tenants;
+        Ok(pins)
     }
 }
 
@@ -126,20 +137,23 @@ impl SharedPins {
 
 impl PinStore for SharedPins {
     fn guards(&self, tenant: &TenantId) -> bool {
-        let mut guarded = self.guarded.lock().unwrap_or_else(PoisonError::into_inner);
-        let stale = guarded
-            .read_at
-            .is_none_or(|at| at.elapsed() >= GUARDED_REFRESH);
-        if stale {
-            match self.guarded_tenants() {
+        let lock = || self.guarded.lock().unwrap_or_else(PoisonError::into_inner);
+        let stale = lock().read_at.elapsed() >= GUARDED_REFRESH;
+        // One thread reads the list, without holding the lock (a database that does not answer delays only it).
+        if stale && !self.refreshing.swap(true, Ordering::AcqRel) {
+            let fresh = self.guarded_tenants();
+            let mut guarded = lock();
+            match fresh {
                 Ok(tenants) => guarded.tenants = tenants,
                 Err(error) => {
                     tracing::error!(%error, "the list of PIN-guarded tenants cannot be read; the last one stays")
                 }
             }
-            guarded.read_at = Some(Instant::now());
+            guarded.read_at = Instant::now();
+            drop(guarded);
+            self.refreshing.store(false, Ordering::Release);
         }
-        guarded.tenants.contains(&tenant.0)
+        lock().tenants.contains(&tenant.0)
     }
 
     fn get(&self, tenant: &TenantId) -> Result<Option<PinRecord>, PinError> {
@@ -294,7 +308,7 @@ impl Database {
         &self,
         file: &dyn PinStore,
     ) -> Result<PinCopyReport, PinError> {
-        let pins = self.user_pins();
+        let pins = self.user_pins()?;
         let records = file.all()?;
         let mut copied = 0;
         for (tenant, record) in &records {
