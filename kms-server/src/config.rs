@@ -478,6 +478,11 @@ impl Config {
             }),
             operators = list(self.auth.operators.iter().map(|o| s(o)).collect()),
             fingerprints = fingerprints,
+            // Written only when set (unset, the default follows [store] path).
+            user_pins = match &self.auth.user_pins {
+                Some(file) => format!("user_pins = {}", p(file)),
+                None => "# user_pins = \"user-pins.json\"".to_owned(),
+            },
             max_message_size = self.limits.max_message_size,
             max_depth = self.limits.max_depth,
             max_items = self.limits.max_items,

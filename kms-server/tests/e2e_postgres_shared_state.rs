@@ -339,7 +339,11 @@ async fn a_node_copies_in_the_pins_of_its_file_that_the_database_lacks() {
     cluster.node_config_with(1, |config| config.auth.user_pins = Some(pin_file));
     let node = cluster.start_node(1);
     let mut client = node.connect(&cluster.pkcs11_client()).await;
-    let refusal = present(&mut client, "000000").await.unwrap_err();
+    let refusal = present(&mut client, "000000")
+        .await
+        .map_err(|refusal| refusal)
+        .err()
+        .unwrap_or_else(|| panic!("a wrong PIN accepted; node log:\n{}", node.log()));
     assert!(refusal.contains("tries left: 4 of 5"), "{refusal}");
     present(&mut client, &cluster.pkcs11_pin()).await.expect("the right PIN");
     // A PIN-less message of the guarded tenant only reaches public objects.
