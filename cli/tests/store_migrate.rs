@@ -61,7 +61,10 @@ fn an_init_set_up_is_copied_verified_and_reopened_with_its_own_root_key() {
     );
     assert!(second.contains("in the database (0 copied now"), "{second}");
     assert_eq!(
-        db.psql("migrated", "SELECT tenant || ' ' || failures FROM qkms_user_pins"),
+        db.psql(
+            "migrated",
+            "SELECT tenant || ' ' || failures FROM qkms_user_pins"
+        ),
         "pkcs11 0"
     );
     let digest = |out: &str| out.split("both sides: ").nth(1).map(|d| d[..64].to_owned());

@@ -131,15 +131,16 @@ impl Server {
         });
         // PIN-guarded tenants (the PKCS#11 user PIN): the check runs in front of the dispatcher. Their records
         // are in user-pins.json, or in the database the nodes share.
-        let pins = crate::user_pin::open(config, &state.entropy, database.as_ref()).map_err(|e| {
-            ServerError::File {
-                path: match &database {
-                    Some(database) => database.describe().to_owned(),
-                    None => crate::user_pin::file_of(config).display().to_string(),
-                },
-                message: e.to_string(),
-            }
-        })?;
+        let pins =
+            crate::user_pin::open(config, &state.entropy, database.as_ref()).map_err(|e| {
+                ServerError::File {
+                    path: match &database {
+                        Some(database) => database.describe().to_owned(),
+                        None => crate::user_pin::file_of(config).display().to_string(),
+                    },
+                    message: e.to_string(),
+                }
+            })?;
         let dispatcher: Dispatcher = crate::user_pin::guarded(Arc::new(pins), Arc::clone(&state));
         // PKCS#11 session objects: destroyed when the connection holding their lease ends (and, for those an
         // earlier run left, here, before anything is served).
@@ -220,11 +221,9 @@ impl Server {
             Arc::clone(&self.state.audit),
             receiver.clone(),
         ));
-        let usage_flush = self
-            .state
-            .usage
-            .is_shared()
-            .then(|| tokio::spawn(Arc::clone(&self.state.usage).flush_periodically(receiver.clone())));
+        let usage_flush = self.state.usage.is_shared().then(|| {
+            tokio::spawn(Arc::clone(&self.state.usage).flush_periodically(receiver.clone()))
+        });
         let eaas_flush = self.eaas.map(|eaas| {
             tokio::spawn(Arc::clone(&eaas).run_beacon(receiver.clone()));
             tokio::spawn(eaas.flush_periodically(receiver.clone()))

@@ -86,13 +86,21 @@ pub struct UsageMeter {
 struct Shared {
     ledger: Box<dyn UsageLedger>,
     flushing: Mutex<Flushing>,
+    /// Held by the flush under way (one at a time; `flushing` is not held while the ledger works).
+    sending: Mutex<()>,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Flushing> {
+        self.flushing.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 #[derive(Default)]
 struct Flushing {
     /// The number of the last batch sent.
     sequence: u64,
-    /// A batch sent but not confirmed: sent again, with its number, before anything newer.
+    /// The batch being sent, or sent but not confirmed: sent again, with its number, before anything newer.
     unconfirmed: Option<UsageTable>,
     /// Every node's totals at the last flush.
     totals: UsageTable,
@@ -125,6 +133,7 @@ impl UsageMeter {
             ledger: Some(Shared {
                 ledger,
                 flushing: Mutex::default(),
+                sending: Mutex::default(),
             }),
         }
     }
@@ -157,7 +166,7 @@ impl UsageMeter {
             return self.lock_tenants().clone();
         };
         // Lock order: flushing, then tenants (as in flush).
-        let flushing = shared.flushing.lock().unwrap_or_else(PoisonError::into_inner);
+        let flushing = shared.lock();
         let mut table = flushing.totals.clone();
         if let Some(unconfirmed) = &flushing.unconfirmed {
             merge_into(&mut table, unconfirmed);
@@ -167,34 +176,33 @@ impl UsageMeter {
     }
 
     /// Adds what this node counted since the last flush to the ledger and reads every node's totals (blocking:
-    /// a database round trip). Nothing to do without a ledger. A failure keeps the batch for the next flush.
+    /// a database round trip, made without holding the lock [`Self::snapshot`] takes). Nothing to do without a
+    /// ledger. A failure keeps the batch, sent again with its number at the next flush.
     pub fn flush(&self) -> Result<(), String> {
         let Some(shared) = &self.ledger else {
             return Ok(());
         };
-        let mut flushing = shared.flushing.lock().unwrap_or_else(PoisonError::into_inner);
-        let batch = match flushing.unconfirmed.take() {
-            Some(batch) => batch,
-            None => {
+        let _one_at_a_time = shared
+            .sending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (sequence, batch) = {
+            let mut flushing = shared.lock();
+            if flushing.unconfirmed.is_none() {
                 let batch = std::mem::take(&mut *self.lock_tenants());
                 if !batch.is_empty() {
                     flushing.sequence += 1;
-                }
-                batch
-            }
-        };
-        match shared.ledger.add(flushing.sequence, &batch) {
-            Ok(totals) => {
-                flushing.totals = totals;
-                Ok(())
-            }
-            Err(error) => {
-                if !batch.is_empty() {
                     flushing.unconfirmed = Some(batch);
                 }
-                Err(error)
             }
-        }
+            let batch = flushing.unconfirmed.clone().unwrap_or_default();
+            (flushing.sequence, batch)
+        };
+        let totals = shared.ledger.add(sequence, &batch)?;
+        let mut flushing = shared.lock();
+        flushing.totals = totals;
+        flushing.unconfirmed = None;
+        Ok(())
     }
 
     /// Flushes every [`FLUSH_INTERVAL`] until shutdown, then once more (nothing without a ledger).
@@ -295,21 +303,39 @@ mod tests {
         let a = TenantId("a".into());
         // Another node's counts, already in the ledger.
         let mut other = UsageTable::new();
-        other.insert(a.clone(), TenantUsage { operations: 10, ..TenantUsage::default() });
+        other.insert(
+            a.clone(),
+            TenantUsage {
+                operations: 10,
+                ..TenantUsage::default()
+            },
+        );
         ledger.add(1_000, &other).unwrap();
         let meter = UsageMeter::shared(Box::new(std::sync::Arc::clone(&ledger)));
         meter.record(&a, UsageDelta::default());
-        assert_eq!(meter.tenant(&a).operations, 1, "not flushed yet: this node's count");
+        assert_eq!(
+            meter.tenant(&a).operations,
+            1,
+            "not flushed yet: this node's count"
+        );
         meter.flush().unwrap();
         assert_eq!(meter.tenant(&a).operations, 11);
-        ledger.failing.store(true, std::sync::atomic::Ordering::SeqCst);
+        ledger
+            .failing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         meter.record(&a, UsageDelta::default());
         assert!(meter.flush().is_err());
         meter.record(&a, UsageDelta::default());
-        ledger.failing.store(false, std::sync::atomic::Ordering::SeqCst);
+        ledger
+            .failing
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         meter.flush().unwrap();
         meter.flush().unwrap();
-        assert_eq!(meter.tenant(&a).operations, 13, "the unconfirmed batch was added once");
+        assert_eq!(
+            meter.tenant(&a).operations,
+            13,
+            "the unconfirmed batch was added once"
+        );
         assert_eq!(ledger.added.lock().unwrap().0[&a].operations, 13);
     }
 }

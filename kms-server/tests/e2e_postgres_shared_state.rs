@@ -129,7 +129,9 @@ async fn wrong_pins_spread_over_nodes_lock_the_tenant_on_all_and_a_reset_on_one_
     }
     // Five wrong PINs, spread over the three nodes, count down one counter.
     for (attempt, left) in [4, 3, 2, 1].into_iter().enumerate() {
-        let refusal = present(&mut clients[attempt % 3], "000000").await.unwrap_err();
+        let refusal = present(&mut clients[attempt % 3], "000000")
+            .await
+            .unwrap_err();
         assert!(
             refusal.contains(&format!("user PIN incorrect (tries left: {left} of 5)")),
             "{refusal}"
@@ -152,7 +154,9 @@ async fn wrong_pins_spread_over_nodes_lock_the_tenant_on_all_and_a_reset_on_one_
     let first = nodes.remove(0);
     assert!(first.stop(), "graceful stop");
     let again = cluster.start_node(1);
-    let refusal = present(&mut again.connect(&token).await, &pin).await.unwrap_err();
+    let refusal = present(&mut again.connect(&token).await, &pin)
+        .await
+        .unwrap_err();
     assert!(refusal.contains("user PIN locked"), "{refusal}");
     assert!(
         user_pin("status", &cluster.node_config(2).file).contains("0 of 5 tries left"),
@@ -175,7 +179,9 @@ async fn wrong_pins_spread_over_nodes_lock_the_tenant_on_all_and_a_reset_on_one_
         let node = [&again, &nodes[0], &nodes[1]][n % 3];
         let mut client = node.connect(&token).await;
         tries.push(tokio::spawn(async move {
-            present(&mut client, &format!("99999{n}")).await.unwrap_err()
+            present(&mut client, &format!("99999{n}"))
+                .await
+                .unwrap_err()
         }));
     }
     let mut incorrect = 0;
@@ -190,8 +196,15 @@ async fn wrong_pins_spread_over_nodes_lock_the_tenant_on_all_and_a_reset_on_one_
             panic!("{refusal}");
         }
     }
-    assert_eq!((incorrect + locked, locked >= 4), (9, true), "{incorrect} incorrect");
-    assert!(incorrect <= 4, "{incorrect} incorrect answers: one counter of five tries");
+    assert_eq!(
+        (incorrect + locked, locked >= 4),
+        (9, true),
+        "{incorrect} incorrect"
+    );
+    assert!(
+        incorrect <= 4,
+        "{incorrect} incorrect answers: one counter of five tries"
+    );
     assert_eq!(
         cluster.sql("SELECT failures FROM qkms_user_pins WHERE tenant = 'pkcs11'"),
         "5"
@@ -225,7 +238,10 @@ async fn an_eaas_day_quota_holds_for_requests_spread_over_two_nodes() {
     let refusal = json(&response);
     assert_eq!(refusal["limit"], "bytes_per_day");
     assert!(
-        refusal["error"].as_str().unwrap_or_default().contains("64 of 100 bytes used today")
+        refusal["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("64 of 100 bytes used today")
             || response.text().contains("64 of 100 bytes used today"),
         "{}",
         response.text()
@@ -254,15 +270,26 @@ async fn an_eaas_day_quota_holds_for_requests_spread_over_two_nodes() {
     for request in requests {
         statuses.push(request.await.unwrap());
     }
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 10, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 10, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        10,
+        "{statuses:?}"
+    );
     assert_eq!(
         cluster.sql("SELECT bytes FROM qkms_eaas_days WHERE tenant = 'burst'"),
         "100"
     );
     // An operator sees every tenant's figures, the same on both nodes.
     let all = json(&https_get(two, &ops, "/v1/usage").await);
-    assert_eq!(all["tenants"]["burst"]["usage"]["total_bytes"], 100, "{all}");
+    assert_eq!(
+        all["tenants"]["burst"]["usage"]["total_bytes"], 100,
+        "{all}"
+    );
     let metrics = https_get(one, &ops, "/metrics").await.text();
     assert!(
         metrics.contains("qkms_eaas_tenant_bytes_total{tenant=\"burst\"} 100"),
@@ -304,7 +331,10 @@ async fn usage_counters_of_several_nodes_add_up_in_the_database_and_in_metrics()
                 break;
             }
             assert!(seen < 8, "{seen} operations counted, 8 made");
-            assert!(Instant::now() < deadline, "{addr}: {seen} of 8 operations after 15 s");
+            assert!(
+                Instant::now() < deadline,
+                "{addr}: {seen} of 8 operations after 15 s"
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -341,11 +371,12 @@ async fn a_node_copies_in_the_pins_of_its_file_that_the_database_lacks() {
     let mut client = node.connect(&cluster.pkcs11_client()).await;
     let refusal = present(&mut client, "000000")
         .await
-        .map_err(|refusal| refusal)
         .err()
         .unwrap_or_else(|| panic!("a wrong PIN accepted; node log:\n{}", node.log()));
     assert!(refusal.contains("tries left: 4 of 5"), "{refusal}");
-    present(&mut client, &cluster.pkcs11_pin()).await.expect("the right PIN");
+    present(&mut client, &cluster.pkcs11_pin())
+        .await
+        .expect("the right PIN");
     // A PIN-less message of the guarded tenant only reaches public objects.
     let response = client
         .send(&RequestMessage::new(

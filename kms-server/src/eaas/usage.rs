@@ -92,7 +92,12 @@ pub trait QuotaLedger: Send + Sync + std::fmt::Debug {
 }
 
 /// The refusal of a quota hit.
-pub fn quota_refusal(hit: QuotaHit, limits: EaasLimits, bytes: u64, now: OffsetDateTime) -> OverLimit {
+pub fn quota_refusal(
+    hit: QuotaHit,
+    limits: EaasLimits,
+    bytes: u64,
+    now: OffsetDateTime,
+) -> OverLimit {
     match hit {
         QuotaHit::Day { used } => OverLimit {
             limit: "bytes_per_day",
@@ -208,7 +213,12 @@ impl Meter {
     }
 
     /// One token of the tenant's request-rate bucket (one second of burst).
-    fn take_token(&mut self, tenant: &str, limits: EaasLimits, clock: Instant) -> Result<(), OverLimit> {
+    fn take_token(
+        &mut self,
+        tenant: &str,
+        limits: EaasLimits,
+        clock: Instant,
+    ) -> Result<(), OverLimit> {
         if limits.requests_per_second == 0 {
             return Ok(());
         }

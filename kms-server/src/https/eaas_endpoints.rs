@@ -253,9 +253,14 @@ pub async fn usage(
     let body = match tokio::task::spawn_blocking(move || service.usage(tenant.as_deref())).await {
         Ok(Ok(body)) => body,
         Ok(Err(error)) => {
-            return unavailable(&connection, &format!("the usage records cannot be read: {error}"))
+            return unavailable(
+                &connection,
+                &format!("the usage records cannot be read: {error}"),
+            )
         }
-        Err(error) => return unavailable(&connection, &format!("the usage request failed: {error}")),
+        Err(error) => {
+            return unavailable(&connection, &format!("the usage request failed: {error}"))
+        }
     };
     (
         StatusCode::OK,

@@ -23,8 +23,7 @@ pub trait PinStore: Send + Sync {
     fn get(&self, tenant: &TenantId) -> Result<Option<PinRecord>, PinError>;
     /// Counts one wrong PIN against `checked` (durably, before it returns): the failures now recorded, or
     /// `None` when the record is no longer `checked` or is locked already.
-    fn add_failure(&self, tenant: &TenantId, checked: &PinRecord)
-        -> Result<Option<u32>, PinError>;
+    fn add_failure(&self, tenant: &TenantId, checked: &PinRecord) -> Result<Option<u32>, PinError>;
     /// After a right PIN: clears the failures of `checked` unless it is locked (or replaced) meanwhile;
     /// whether the PIN may be accepted.
     fn clear_failures(&self, tenant: &TenantId, checked: &PinRecord) -> Result<bool, PinError>;
@@ -104,11 +103,7 @@ impl PinStore for PinFile {
         Ok(self.lock().tenants.get(&tenant.0).cloned())
     }
 
-    fn add_failure(
-        &self,
-        tenant: &TenantId,
-        checked: &PinRecord,
-    ) -> Result<Option<u32>, PinError> {
+    fn add_failure(&self, tenant: &TenantId, checked: &PinRecord) -> Result<Option<u32>, PinError> {
         let mut counted = None;
         self.change(|contents| {
             if let Some(record) = contents.tenants.get_mut(&tenant.0) {

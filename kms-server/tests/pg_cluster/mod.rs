@@ -35,10 +35,9 @@ impl Cluster {
         let pool = entropy::EntropyPool::new(entropy::EntropyConfig::default()).unwrap();
         copy_sled_to_postgres(&setup.config.store.path, &options, pool.rustls_provider())
             .expect("copy to PostgreSQL");
-        let pin_file = kms_server::user_pin::PinFile::open(&kms_server::user_pin::file_of(
-            &setup.config,
-        ))
-        .unwrap();
+        let pin_file =
+            kms_server::user_pin::PinFile::open(&kms_server::user_pin::file_of(&setup.config))
+                .unwrap();
         let copied = Database::connect(&options, &pool)
             .unwrap()
             .copy_user_pins(&pin_file)

@@ -172,11 +172,7 @@ impl PinStore for SharedPins {
         })
     }
 
-    fn add_failure(
-        &self,
-        tenant: &TenantId,
-        checked: &PinRecord,
-    ) -> Result<Option<u32>, PinError> {
+    fn add_failure(&self, tenant: &TenantId, checked: &PinRecord) -> Result<Option<u32>, PinError> {
         let rows = self.conditional(
             "UPDATE qkms_user_pins SET failures = failures + 1
              WHERE tenant = $1 AND salt = $2 AND hash = $3 AND failures < max_tries
@@ -304,15 +300,17 @@ impl Database {
     /// Copies the records of `file` into the database. A tenant the database already has keeps its record (a
     /// re-run never undoes tries counted by the nodes); afterwards every tenant of the file must be in the
     /// database.
-    pub fn copy_user_pins(
-        &self,
-        file: &dyn PinStore,
-    ) -> Result<PinCopyReport, PinError> {
+    pub fn copy_user_pins(&self, file: &dyn PinStore) -> Result<PinCopyReport, PinError> {
         let pins = self.user_pins()?;
         let records = file.all()?;
         let mut copied = 0;
         for (tenant, record) in &records {
-            if upsert(&pins, &TenantId(tenant.clone()), record.clone(), Conflict::Keep)? {
+            if upsert(
+                &pins,
+                &TenantId(tenant.clone()),
+                record.clone(),
+                Conflict::Keep,
+            )? {
                 copied += 1;
             }
         }

@@ -152,7 +152,10 @@ impl UsageLedger for SharedUsage {
         let columns = Arc::new(Columns {
             tenants: batch.keys().map(|t| t.0.clone()).collect(),
             operations: batch.values().map(|u| to_i64(u.operations)).collect(),
-            failed: batch.values().map(|u| to_i64(u.failed_operations)).collect(),
+            failed: batch
+                .values()
+                .map(|u| to_i64(u.failed_operations))
+                .collect(),
             keys: batch.values().map(|u| to_i64(u.keys_created)).collect(),
             random: batch
                 .values()
@@ -240,7 +243,14 @@ async fn charge(mut client: Object, c: &Charge) -> Result<Result<(), QuotaHit>, 
         .query_opt(&month_sql, &[&c.tenant, &c.month, &c.bytes, &c.per_month])
         .await?;
     if charged.is_none() {
-        let used = used(&transaction, "qkms_eaas_months", "month", &c.tenant, &c.month).await?;
+        let used = used(
+            &transaction,
+            "qkms_eaas_months",
+            "month",
+            &c.tenant,
+            &c.month,
+        )
+        .await?;
         transaction.rollback().await?;
         return Ok(Err(QuotaHit::Month { used }));
     }
