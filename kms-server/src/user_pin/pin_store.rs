@@ -192,3 +192,43 @@ fn file_error(path: &Path, error: impl std::fmt::Display) -> PinError {
         message: error.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(salt: &str, failures: u32) -> PinRecord {
+        PinRecord {
+            salt: salt.into(),
+            hash: "00".into(),
+            memory_kib: 8,
+            iterations: 1,
+            max_tries: 2,
+            failures,
+        }
+    }
+
+    #[test]
+    fn failures_count_against_the_checked_pin_and_never_past_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = PinFile::open(&dir.path().join("pins.json")).unwrap();
+        let tenant = TenantId("t".into());
+        let checked = record("aa", 0);
+        file.set(&tenant, checked.clone()).unwrap();
+        assert_eq!(file.add_failure(&tenant, &checked).unwrap(), Some(1));
+        // A failure of a PIN that was replaced meanwhile does not count against the new one.
+        assert_eq!(file.add_failure(&tenant, &record("bb", 0)).unwrap(), None);
+        assert_eq!(file.add_failure(&tenant, &checked).unwrap(), Some(2));
+        // Locked: no more counting, and a right PIN checked before the lock does not clear it.
+        assert_eq!(file.add_failure(&tenant, &checked).unwrap(), None);
+        assert!(!file.clear_failures(&tenant, &checked).unwrap());
+        let reopened = PinFile::open(file.path()).unwrap();
+        assert_eq!(reopened.get(&tenant).unwrap().unwrap().failures, 2);
+        reopened.reset(&tenant).unwrap();
+        assert!(reopened.clear_failures(&tenant, &checked).unwrap());
+        assert!(matches!(
+            reopened.reset(&TenantId("nobody".into())),
+            Err(PinError::NoSuchTenant(_))
+        ));
+    }
+}
