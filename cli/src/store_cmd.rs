@@ -100,6 +100,21 @@ fn run_migrate(args: MigrateArgs) -> Result<(), Box<dyn std::error::Error>> {
         report.objects - report.copied,
         report.digest
     );
+    // The PIN-guarded tenants' records and retry counters: shared through the database from now on.
+    let pin_path = kms_server::user_pin::file_of(&config);
+    let pin_file = kms_server::user_pin::PinFile::open(&pin_path)
+        .map_err(|e| format!("{}: {e}", pin_path.display()))?;
+    let database = kms_server::store::postgres::Database::connect(&options, &pool)?;
+    let pins = database
+        .copy_user_pins(&pin_file)
+        .map_err(|e| format!("{}: {e}", pin_path.display()))?;
+    println!(
+        "{} user PIN records in {} and in the database ({} copied now; a tenant already there keeps its record \
+         and retry counter)",
+        pins.records,
+        pin_path.display(),
+        pins.copied
+    );
     println!(
         "next: in {} set [store] kind = \"postgres\" and url = \"{}\" (with password_file and tls_ca_file), \
          and give each node its own [audit] path",

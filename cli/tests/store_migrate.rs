@@ -54,6 +54,19 @@ fn an_init_set_up_is_copied_verified_and_reopened_with_its_own_root_key() {
     assert!(first.contains("copied now, 0 there already"), "{first}");
     let second = migrate(&report.config_file, &db);
     assert!(second.contains("(0 copied now"), "{second}");
+    // The user PINs --init set (tenant pkcs11) too, once: a re-run keeps the database's record.
+    assert!(
+        first.contains("1 user PIN records") && first.contains("(1 copied now"),
+        "{first}"
+    );
+    assert!(second.contains("in the database (0 copied now"), "{second}");
+    assert_eq!(
+        db.psql(
+            "migrated",
+            "SELECT tenant || ' ' || failures FROM qkms_user_pins"
+        ),
+        "pkcs11 0"
+    );
     let digest = |out: &str| out.split("both sides: ").nth(1).map(|d| d[..64].to_owned());
     assert_eq!(digest(&first), digest(&second));
 

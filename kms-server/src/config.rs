@@ -141,7 +141,8 @@ pub struct AuthConfig {
     pub fingerprints: BTreeMap<String, String>,
     /// Tenants (after mapping) that also hold the operator role. Default none.
     pub operators: Vec<String>,
-    /// The user-PIN file (PIN-guarded tenants, see `user_pin`). Default `user-pins.json` beside the store.
+    /// The user-PIN file (PIN-guarded tenants, see `user_pin`). Default `user-pins.json` beside the store. With
+    /// a PostgreSQL store the records are in the database; those of this file it lacks are copied in at start.
     pub user_pins: Option<PathBuf>,
 }
 
@@ -477,6 +478,11 @@ impl Config {
             }),
             operators = list(self.auth.operators.iter().map(|o| s(o)).collect()),
             fingerprints = fingerprints,
+            // Written only when set (unset, the default follows [store] path).
+            user_pins = match &self.auth.user_pins {
+                Some(file) => format!("user_pins = {}", p(file)),
+                None => "# user_pins = \"user-pins.json\"".to_owned(),
+            },
             max_message_size = self.limits.max_message_size,
             max_depth = self.limits.max_depth,
             max_items = self.limits.max_items,

@@ -148,9 +148,10 @@ enum Command {
         #[arg(long, value_name = "FILE", default_value = "qkms.toml")]
         config: PathBuf,
     },
-    /// Manage a tenant's PKCS#11 user PIN, which the server checks (user-pins.json): `set` guards the tenant
-    /// with the PIN in --pin-file, `reset` unlocks it after too many wrong PINs, `status` prints the tries left.
-    /// Restart the server afterwards.
+    /// Manage a tenant's PKCS#11 user PIN, which the server checks (user-pins.json, or the database with
+    /// [store] kind = "postgres"): `set` guards the tenant with the PIN in --pin-file, `reset` unlocks it after
+    /// too many wrong PINs, `status` prints the tries left. Restart the server afterwards (not needed with
+    /// PostgreSQL: every node reads the records from the database).
     UserPin {
         action: PinAction,
         /// The tenant (certificate subject CN under subject-CN mapping).
@@ -328,11 +329,16 @@ fn user_pin(
     config_file: &Path,
 ) -> Result<(), String> {
     use kms_server::tenant::TenantId;
-    use kms_server::user_pin::{PinRecord, UserPins};
+    use kms_server::user_pin::PinRecord;
     let config = Config::load(config_file).map_err(|e| e.to_string())?;
     let pool = entropy::EntropyPool::new(config.entropy.clone()).map_err(|e| e.to_string())?;
-    let file = kms_server::user_pin::file_of(&config);
-    let pins = UserPins::open(&file, &pool).map_err(|e| e.to_string())?;
+    // user-pins.json, or the database every node shares ([store] kind = "postgres").
+    let pins = kms_server::user_pin::open(&config, &pool, None).map_err(|e| e.to_string())?;
+    // Nodes on a database read the records at every check: no restart needed.
+    let restart = match config.store.kind {
+        kms_server::config::StoreKind::Sled => "; restart the server",
+        kms_server::config::StoreKind::Postgres => "",
+    };
     let tenant_id = TenantId(tenant.to_owned());
     match action {
         PinAction::Set => {
@@ -350,13 +356,19 @@ fn user_pin(
             let record =
                 PinRecord::new(&pool, pin.as_bytes(), max_tries).map_err(|e| e.to_string())?;
             pins.set(&tenant_id, record).map_err(|e| e.to_string())?;
-            println!("tenant {tenant:?} is PIN-guarded ({max_tries} tries); restart the server");
+            println!(
+                "tenant {tenant:?} is PIN-guarded ({max_tries} tries) in {}{restart}",
+                pins.location()
+            );
         }
         PinAction::Reset => {
             pins.reset(&tenant_id).map_err(|e| e.to_string())?;
-            println!("tenant {tenant:?}: PIN unlocked; restart the server");
+            println!(
+                "tenant {tenant:?}: PIN unlocked in {}{restart}",
+                pins.location()
+            );
         }
-        PinAction::Status => match pins.status(&tenant_id) {
+        PinAction::Status => match pins.try_status(&tenant_id).map_err(|e| e.to_string())? {
             Some(status) => println!(
                 "tenant {tenant:?}: {} of {} tries left",
                 status.tries_left, status.max_tries

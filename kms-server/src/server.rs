@@ -89,7 +89,7 @@ impl Server {
             crate::config::StoreKind::Sled => None,
         };
         let hsm_slot = Arc::new(std::sync::Mutex::new(rng_hsm));
-        let (store, health) = open_object_store(config, &entropy, &hsm_slot)?;
+        let (store, health, database) = open_object_store(config, &entropy, &hsm_slot)?;
         let connected = hsm_slot
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -119,7 +119,7 @@ impl Server {
             store,
             entropy,
             audit: Arc::new(audit),
-            usage: Arc::default(),
+            usage: Arc::new(usage_meter(database.as_ref())?),
             settings: ServerSettings {
                 vendor_identification: config.server.vendor_identification.clone(),
                 max_rng_retrieve: config.server.max_rng_retrieve,
@@ -129,14 +129,18 @@ impl Server {
                 generate_held_keys: config.hsm.generate_held_keys,
             },
         });
-        // PIN-guarded tenants (the PKCS#11 user PIN): the check runs in front of the dispatcher.
-        let pin_file = crate::user_pin::file_of(config);
-        let pins = crate::user_pin::UserPins::open(&pin_file, &state.entropy).map_err(|e| {
-            ServerError::File {
-                path: pin_file.display().to_string(),
-                message: e.to_string(),
-            }
-        })?;
+        // PIN-guarded tenants (the PKCS#11 user PIN): the check runs in front of the dispatcher. Their records
+        // are in user-pins.json, or in the database the nodes share.
+        let pins =
+            crate::user_pin::open(config, &state.entropy, database.as_ref()).map_err(|e| {
+                ServerError::File {
+                    path: match &database {
+                        Some(database) => database.describe().to_owned(),
+                        None => crate::user_pin::file_of(config).display().to_string(),
+                    },
+                    message: e.to_string(),
+                }
+            })?;
         let dispatcher: Dispatcher = crate::user_pin::guarded(Arc::new(pins), Arc::clone(&state));
         // PKCS#11 session objects: destroyed when the connection holding their lease ends (and, for those an
         // earlier run left, here, before anything is served).
@@ -171,7 +175,7 @@ impl Server {
             handshakes: Arc::clone(&shared.tls_handshakes),
             randomness: state.entropy.tls_randomness(config.tls.on_entropy_failure),
         });
-        let eaas = open_eaas(config, &state);
+        let eaas = open_eaas(config, &state, database.as_ref());
         let eaas_service = eaas.as_ref().ok().cloned();
         let https = crate::https::HttpsListener::from_config(
             &config.https,
@@ -217,6 +221,9 @@ impl Server {
             Arc::clone(&self.state.audit),
             receiver.clone(),
         ));
+        let usage_flush = self.state.usage.is_shared().then(|| {
+            tokio::spawn(Arc::clone(&self.state.usage).flush_periodically(receiver.clone()))
+        });
         let eaas_flush = self.eaas.map(|eaas| {
             tokio::spawn(Arc::clone(&eaas).run_beacon(receiver.clone()));
             tokio::spawn(eaas.flush_periodically(receiver.clone()))
@@ -224,6 +231,7 @@ impl Server {
         let task = tokio::spawn(listener::serve(tcp, self.tls, self.shared, receiver));
         Ok(RunningServer {
             eaas_flush,
+            usage_flush,
             local_addr,
             shutdown,
             task,
@@ -245,6 +253,8 @@ pub struct RunningServer {
     https: Option<crate::https::RunningHttps>,
     hsm: Option<(Arc<hsm_bridge::Hsm>, Option<hsm_bridge::Seeder>)>,
     eaas_flush: Option<JoinHandle<()>>,
+    /// Adds the usage counters to the shared database (nodes on PostgreSQL).
+    usage_flush: Option<JoinHandle<()>>,
     /// Held, never read: released when the server is dropped or shut down.
     _node_lock: Option<crate::node_lock::NodeLock>,
 }
@@ -285,6 +295,10 @@ impl RunningServer {
             // The flush task writes the chain head and usage once more when it sees the shutdown signal.
             let _ = flush.await;
         }
+        if let Some(flush) = self.usage_flush {
+            // The last counts reach the database before shutdown ends.
+            let _ = flush.await;
+        }
     }
 }
 
@@ -294,13 +308,18 @@ impl RunningServer {
 fn open_eaas(
     config: &Config,
     state: &Arc<ServerState>,
+    database: Option<&crate::store::postgres::Database>,
 ) -> Result<Arc<crate::eaas::EaasService>, String> {
     if !config.eaas.enabled || !config.https.enabled {
         return Err(
             "entropy as a service is disabled on this server ([eaas] enabled = false)".into(),
         );
     }
-    match crate::eaas::EaasService::open(&config.eaas, Arc::clone(state)) {
+    // Nodes sharing a database meter through it, so quotas hold across them.
+    let ledger = database.map(|database| {
+        Box::new(database.quota_ledger()) as Box<dyn crate::eaas::usage::QuotaLedger>
+    });
+    match crate::eaas::EaasService::open(&config.eaas, Arc::clone(state), ledger) {
         Ok(service) => {
             tracing::info!(
                 node = service.node(),
@@ -400,7 +419,27 @@ fn read_certificates(
 /// after a full disk (its opener keeps the custody: the passphrase file, or the HSM connection the first open
 /// made). PostgreSQL: the database must hold a store already (`qkms store migrate`), see
 /// [`crate::root_custody::open_postgres_store`].
-type OpenedObjectStore = (Arc<dyn ObjectStore>, Arc<dyn StoreHealth>);
+type OpenedObjectStore = (
+    Arc<dyn ObjectStore>,
+    Arc<dyn StoreHealth>,
+    Option<crate::store::postgres::Database>,
+);
+
+/// The per-tenant usage counters: this node's, or (nodes sharing a database) every node's, added up there.
+fn usage_meter(
+    database: Option<&crate::store::postgres::Database>,
+) -> Result<crate::usage::UsageMeter, ServerError> {
+    let Some(database) = database else {
+        return Ok(crate::usage::UsageMeter::new());
+    };
+    let ledger = database
+        .usage_ledger()
+        .map_err(|error| ServerError::Store {
+            path: database.describe().to_owned(),
+            error,
+        })?;
+    Ok(crate::usage::UsageMeter::shared(Box::new(ledger)))
+}
 
 fn open_object_store(
     config: &Config,
@@ -424,8 +463,13 @@ fn open_object_store(
                 .get_or_insert(hsm);
         }
         tracing::info!(database = %store.describe(), "object store: PostgreSQL");
+        let database = store.database();
         let store = Arc::new(store);
-        return Ok((Arc::clone(&store) as Arc<dyn ObjectStore>, store));
+        return Ok((
+            Arc::clone(&store) as Arc<dyn ObjectStore>,
+            store,
+            Some(database),
+        ));
     }
     if !crate::store::SledStore::exists(&config.store.path) {
         return Err(ServerError::Store {
@@ -444,5 +488,5 @@ fn open_object_store(
             path: config.store.path.display().to_string(),
             error,
         })?;
-    Ok((Arc::clone(&store) as Arc<dyn ObjectStore>, store))
+    Ok((Arc::clone(&store) as Arc<dyn ObjectStore>, store, None))
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use super::EaasService;
 
 impl EaasService {
-    /// Prometheus lines for `/metrics`.
+    /// Prometheus lines for `/metrics` (blocking with a shared ledger: call it off the async workers).
     pub fn render_metrics(&self) -> String {
         let mut out = String::new();
         let c = &self.counters;
@@ -38,7 +38,12 @@ impl EaasService {
         ));
         out.push_str("# HELP qkms_eaas_tenant_bytes_total Random bytes served per tenant (durable across restarts).\n");
         out.push_str("# TYPE qkms_eaas_tenant_bytes_total counter\n");
-        for (tenant, record) in &self.lock_meter().records {
+        // Every node's, with a shared ledger (blocking: a database read).
+        let records = self.records(None).unwrap_or_else(|error| {
+            tracing::warn!(%error, "entropy as a service: per-tenant bytes not in /metrics");
+            Default::default()
+        });
+        for (tenant, record) in &records {
             out.push_str(&format!(
                 "qkms_eaas_tenant_bytes_total{{tenant=\"{}\"}} {}\n",
                 tenant.replace('\\', "\\\\").replace('"', "\\\""),

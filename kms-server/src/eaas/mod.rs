@@ -9,11 +9,16 @@
 //! the next envelope's sequence jumps past the reserved block and its `previous` names the last recorded head:
 //! a client following the chain sees the gap (documented in the README).
 //!
+//! Nodes sharing a PostgreSQL database meter through it ([`usage::QuotaLedger`]): each request is charged to
+//! the tenant's day and month rows in one transaction before any byte is drawn, so quotas hold across nodes;
+//! the chain, its sequence and the beacon stay the node's own (in its state file).
+//!
 //! With `&encrypt=KEYID` the bytes are HPKE-encrypted ([`eaas::hpke`]) to the caller's registered X25519 public
 //! key ([`recipient`]) before signing: the envelope's data is the ciphertext, its `encryption` names the suite,
 //! the key and `enc`, and the ephemeral HPKE key is 32 bytes drawn from the pool like the data.
 
 pub mod beacon;
+mod metering;
 mod metrics;
 pub mod recipient;
 pub mod state_file;
@@ -21,7 +26,7 @@ pub mod usage;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -36,7 +41,7 @@ use crate::config::EaasConfig;
 use crate::pki::eaas_signing::EaasSigningKey;
 use beacon::PulseFiles;
 use state_file::{PersistedState, StateFile, StateFileError};
-use usage::{Meter, OverLimit};
+use usage::{Meter, OverLimit, QuotaLedger};
 
 /// Sequence numbers reserved per durable write of the state file.
 const SEQUENCE_BLOCK: u64 = 4096;
@@ -111,6 +116,8 @@ pub struct EaasService {
     state_file: StateFile,
     chain: Mutex<Chain>,
     meter: Mutex<Meter>,
+    /// The shared day and month counters (nodes on one database); `None`: `meter`'s, in the state file.
+    ledger: Option<Box<dyn QuotaLedger>>,
     beacon: Mutex<BeaconState>,
     pulse_files: PulseFiles,
     counters: Counters,
@@ -120,10 +127,12 @@ pub struct EaasService {
 
 impl EaasService {
     /// Loads the signing key and the state file (refusing a state file of another node). `state` gives the pool
-    /// and the KMIP objects (an encrypted envelope's recipient key).
+    /// and the KMIP objects (an encrypted envelope's recipient key); `ledger`, the counters nodes share (else
+    /// they are the state file's).
     pub fn open(
         config: &EaasConfig,
         keys: Arc<crate::state::ServerState>,
+        ledger: Option<Box<dyn QuotaLedger>>,
     ) -> Result<Self, EaasSetupError> {
         let pool = keys.entropy.clone();
         let key = EaasSigningKey::from_files(&config.signing_certificate, &config.signing_key)?;
@@ -154,7 +163,12 @@ impl EaasService {
                 reserved_until: state.sequence_reserved_until,
                 previous,
             }),
-            meter: Mutex::new(Meter::from_records(state.usage)),
+            // With a ledger the state file's counters (from before the database) are not used.
+            meter: Mutex::new(match ledger {
+                None => Meter::from_records(state.usage),
+                Some(_) => Meter::default(),
+            }),
+            ledger,
             beacon: Mutex::new(BeaconState {
                 pending: Zeroizing::new(hex::decode(&state.beacon_pending).unwrap_or_default()),
                 pending_quantum: state.beacon_pending_quantum,
@@ -325,20 +339,13 @@ impl EaasService {
             .transpose()?;
         let limits = self.config.limits_for(tenant);
         let now = OffsetDateTime::now_utc();
-        self.lock_meter()
-            .admit(tenant, limits, bytes, now, Instant::now())
-            .inspect_err(|_| {
-                self.counters
-                    .refused_over_limit
-                    .fetch_add(1, Ordering::Relaxed);
-            })
-            .map_err(Refusal::OverLimit)?;
+        self.charge(tenant, limits, bytes, now)?;
         // admit() refused anything over max_bytes_per_request (at most 16 MiB): the allocation is bounded.
         let mut data = Zeroizing::new(vec![0u8; bytes as usize]);
         let provenance = match self.pool.fill(&mut data) {
             Ok(provenance) => provenance,
             Err(error) => {
-                self.lock_meter().refund(tenant, bytes, now);
+                self.refund(tenant, bytes, now);
                 self.counters.refused_pool.fetch_add(1, Ordering::Relaxed);
                 return Err(Refusal::PoolFailed(error.to_string()));
             }
@@ -358,7 +365,7 @@ impl EaasService {
                     if matches!(refusal, Refusal::PoolFailed(_)) {
                         self.counters.refused_pool.fetch_add(1, Ordering::Relaxed);
                     }
-                    self.lock_meter().refund(tenant, bytes, now);
+                    self.refund(tenant, bytes, now);
                     return Err(refusal);
                 }
             },
@@ -394,7 +401,7 @@ impl EaasService {
             let reserved_until = chain.next_sequence + SEQUENCE_BLOCK;
             if let Err(error) = self.persist(reserved_until, &chain.previous) {
                 drop(chain);
-                self.lock_meter().refund(tenant, bytes, now);
+                self.refund(tenant, bytes, now);
                 return Err(Refusal::State(error.to_string()));
             }
             chain.reserved_until = reserved_until;
@@ -413,24 +420,6 @@ impl EaasService {
         self.counters.envelopes.fetch_add(1, Ordering::Relaxed);
         self.counters.bytes.fetch_add(bytes, Ordering::Relaxed);
         Ok((envelope, delivered))
-    }
-
-    /// `/v1/usage`: one tenant's record, or every tenant's (operators).
-    pub fn usage(&self, tenant: Option<&str>) -> serde_json::Value {
-        let meter = self.lock_meter();
-        match tenant {
-            Some(tenant) => serde_json::json!({
-                "tenant": tenant,
-                "limits": self.config.limits_for(tenant),
-                "usage": meter.records.get(tenant).cloned().unwrap_or_default(),
-            }),
-            None => serde_json::json!({
-                "tenants": meter.records.iter().map(|(tenant, record)| (tenant.clone(), serde_json::json!({
-                    "limits": self.config.limits_for(tenant),
-                    "usage": record,
-                }))).collect::<serde_json::Map<_, _>>(),
-            }),
-        }
     }
 
     /// Writes the chain head and usage counters now.

@@ -1,5 +1,10 @@
 //! Per-tenant metering and quotas for `/v1/random`: a token bucket for requests per second, bytes per UTC day
 //! and month, and a per-day history for `/v1/usage`.
+//!
+//! Alone, a node keeps the counters in memory ([`Meter`], persisted in its state file). Nodes sharing a
+//! database charge every request to a [`QuotaLedger`] instead (PostgreSQL: one transaction of conditional
+//! increments of the tenant's day and month rows), so a quota holds across nodes; the request rate stays a
+//! per-node token bucket (a cluster of N nodes lets a tenant through at up to N times its rate).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -9,7 +14,7 @@ use time::OffsetDateTime;
 use crate::config::EaasLimits;
 
 /// Days of history kept per tenant (older days are dropped; the totals keep counting).
-const HISTORY_DAYS: usize = 400;
+pub const HISTORY_DAYS: usize = 400;
 
 /// One day's figures.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -47,10 +52,7 @@ impl TenantRecord {
         let entry = self.days.entry(day.to_owned()).or_default();
         entry.requests = entry.requests.saturating_add(1);
         entry.bytes = entry.bytes.saturating_add(bytes);
-        while self.days.len() > HISTORY_DAYS {
-            let oldest = self.days.keys().next().cloned().expect("non-empty");
-            self.days.remove(&oldest);
-        }
+        trim_history(self);
     }
 }
 
@@ -63,6 +65,82 @@ pub struct OverLimit {
     pub message: String,
     /// Seconds until the request could succeed (`None` for a request that never can).
     pub retry_after_secs: Option<u64>,
+}
+
+/// Which quota a shared charge ran into, and how much of it was used before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuotaHit {
+    Day { used: u64 },
+    Month { used: u64 },
+}
+
+/// The day and month counters every node shares.
+pub trait QuotaLedger: Send + Sync + std::fmt::Debug {
+    /// Charges one request of `bytes` to `tenant` on `day` (`YYYY-MM-DD`, UTC) unless that would pass its
+    /// `bytes_per_day` or `bytes_per_month` (0: unlimited): all or nothing, atomic across nodes.
+    fn charge(
+        &self,
+        tenant: &str,
+        day: &str,
+        bytes: u64,
+        limits: EaasLimits,
+    ) -> Result<Result<(), QuotaHit>, String>;
+    /// Takes back a charge whose request was not served.
+    fn refund(&self, tenant: &str, day: &str, bytes: u64) -> Result<(), String>;
+    /// The records of `tenant`, or of every tenant (its last [`HISTORY_DAYS`] days).
+    fn records(&self, tenant: Option<&str>) -> Result<BTreeMap<String, TenantRecord>, String>;
+}
+
+/// The refusal of a quota hit.
+pub fn quota_refusal(
+    hit: QuotaHit,
+    limits: EaasLimits,
+    bytes: u64,
+    now: OffsetDateTime,
+) -> OverLimit {
+    match hit {
+        QuotaHit::Day { used } => OverLimit {
+            limit: "bytes_per_day",
+            message: format!(
+                "bytes_per_day quota: {used} of {} bytes used today (UTC), {bytes} more asked",
+                limits.bytes_per_day
+            ),
+            retry_after_secs: Some(seconds_to_next_day(now)),
+        },
+        QuotaHit::Month { used } => OverLimit {
+            limit: "bytes_per_month",
+            message: format!(
+                "bytes_per_month quota: {used} of {} bytes used this month (UTC), {bytes} more asked",
+                limits.bytes_per_month
+            ),
+            retry_after_secs: Some(seconds_to_next_month(now)),
+        },
+    }
+}
+
+/// The refusal of a request over `max_bytes_per_request`, if it is.
+fn check_size(limits: EaasLimits, bytes: u64) -> Result<(), OverLimit> {
+    if bytes > limits.max_bytes_per_request {
+        return Err(OverLimit {
+            limit: "max_bytes_per_request",
+            message: format!(
+                "bytes={bytes} is over this tenant's max_bytes_per_request of {}",
+                limits.max_bytes_per_request
+            ),
+            retry_after_secs: None,
+        });
+    }
+    Ok(())
+}
+
+/// Keeps the last [`HISTORY_DAYS`] days of `record`.
+pub fn trim_history(record: &mut TenantRecord) {
+    while record.days.len() > HISTORY_DAYS {
+        let Some(oldest) = record.days.keys().next().cloned() else {
+            break;
+        };
+        record.days.remove(&oldest);
+    }
 }
 
 /// The in-memory meter; the service persists `records` at every flush.
@@ -98,72 +176,73 @@ impl Meter {
         now: OffsetDateTime,
         clock: Instant,
     ) -> Result<(), OverLimit> {
-        if bytes > limits.max_bytes_per_request {
-            return Err(OverLimit {
-                limit: "max_bytes_per_request",
-                message: format!(
-                    "bytes={bytes} is over this tenant's max_bytes_per_request of {}",
-                    limits.max_bytes_per_request
-                ),
-                retry_after_secs: None,
-            });
-        }
+        check_size(limits, bytes)?;
         let day = day_key(now);
         let record = self.records.get(tenant).cloned().unwrap_or_default();
         if limits.bytes_per_day > 0 {
             let used = record.day(&day).bytes;
             if used.saturating_add(bytes) > limits.bytes_per_day {
-                return Err(OverLimit {
-                    limit: "bytes_per_day",
-                    message: format!(
-                        "bytes_per_day quota: {used} of {} bytes used today (UTC), {bytes} more asked",
-                        limits.bytes_per_day
-                    ),
-                    retry_after_secs: Some(seconds_to_next_day(now)),
-                });
+                return Err(quota_refusal(QuotaHit::Day { used }, limits, bytes, now));
             }
         }
         if limits.bytes_per_month > 0 {
             let used = record.month_bytes(&day[..7]);
             if used.saturating_add(bytes) > limits.bytes_per_month {
-                return Err(OverLimit {
-                    limit: "bytes_per_month",
-                    message: format!(
-                        "bytes_per_month quota: {used} of {} bytes used this month (UTC), {bytes} more asked",
-                        limits.bytes_per_month
-                    ),
-                    retry_after_secs: Some(seconds_to_next_month(now)),
-                });
+                return Err(quota_refusal(QuotaHit::Month { used }, limits, bytes, now));
             }
         }
-        if limits.requests_per_second > 0 {
-            let rate = limits.requests_per_second as f64;
-            let bucket = self.buckets.entry(tenant.to_owned()).or_insert(Bucket {
-                tokens: rate,
-                refilled: clock,
-            });
-            let elapsed = clock
-                .saturating_duration_since(bucket.refilled)
-                .as_secs_f64();
-            bucket.tokens = (bucket.tokens + elapsed * rate).min(rate);
-            bucket.refilled = clock;
-            if bucket.tokens < 1.0 {
-                return Err(OverLimit {
-                    limit: "requests_per_second",
-                    message: format!(
-                        "requests_per_second limit of {} reached",
-                        limits.requests_per_second
-                    ),
-                    retry_after_secs: Some(1),
-                });
-            }
-            bucket.tokens -= 1.0;
-        }
+        self.take_token(tenant, limits, clock)?;
         self.records
             .entry(tenant.to_owned())
             .or_default()
             .charge(&day, bytes);
         self.dirty = true;
+        Ok(())
+    }
+
+    /// The checks a shared ledger cannot make: the request's size and this node's request rate.
+    pub fn admit_locally(
+        &mut self,
+        tenant: &str,
+        limits: EaasLimits,
+        bytes: u64,
+        clock: Instant,
+    ) -> Result<(), OverLimit> {
+        check_size(limits, bytes)?;
+        self.take_token(tenant, limits, clock)
+    }
+
+    /// One token of the tenant's request-rate bucket (one second of burst).
+    fn take_token(
+        &mut self,
+        tenant: &str,
+        limits: EaasLimits,
+        clock: Instant,
+    ) -> Result<(), OverLimit> {
+        if limits.requests_per_second == 0 {
+            return Ok(());
+        }
+        let rate = limits.requests_per_second as f64;
+        let bucket = self.buckets.entry(tenant.to_owned()).or_insert(Bucket {
+            tokens: rate,
+            refilled: clock,
+        });
+        let elapsed = clock
+            .saturating_duration_since(bucket.refilled)
+            .as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * rate).min(rate);
+        bucket.refilled = clock;
+        if bucket.tokens < 1.0 {
+            return Err(OverLimit {
+                limit: "requests_per_second",
+                message: format!(
+                    "requests_per_second limit of {} reached",
+                    limits.requests_per_second
+                ),
+                retry_after_secs: Some(1),
+            });
+        }
+        bucket.tokens -= 1.0;
         Ok(())
     }
 

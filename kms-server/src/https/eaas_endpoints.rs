@@ -248,10 +248,19 @@ pub async fn usage(
             format!("unknown parameter {name:?}: /v1/usage takes none"),
         );
     }
-    let body = if caller.role == Role::Operator {
-        service.usage(None)
-    } else {
-        service.usage(Some(&caller.tenant.to_string()))
+    // With a shared ledger the records come from the database: off the async workers.
+    let tenant = (caller.role != Role::Operator).then(|| caller.tenant.to_string());
+    let body = match tokio::task::spawn_blocking(move || service.usage(tenant.as_deref())).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(error)) => {
+            return unavailable(
+                &connection,
+                &format!("the usage records cannot be read: {error}"),
+            )
+        }
+        Err(error) => {
+            return unavailable(&connection, &format!("the usage request failed: {error}"))
+        }
     };
     (
         StatusCode::OK,

@@ -85,7 +85,11 @@ async fn metrics_endpoint(State(connection): State<Arc<ConnectionContext>>) -> R
         .metrics
         .render(&shared.entropy.status(), &shared.usage.snapshot());
     if let Ok(eaas) = &shared.eaas {
-        body.push_str(&eaas.render_metrics());
+        // With a shared ledger the per-tenant bytes are read from the database: off the async workers.
+        let eaas = Arc::clone(eaas);
+        if let Ok(lines) = tokio::task::spawn_blocking(move || eaas.render_metrics()).await {
+            body.push_str(&lines);
+        }
     }
     (
         StatusCode::OK,

@@ -1,14 +1,16 @@
-//! The user PINs of PIN-guarded tenants and their retry counters, in one JSON file beside the store.
+//! The user PINs of PIN-guarded tenants and their retry counters, kept by a [`PinStore`]: one JSON file beside
+//! the store, or the PostgreSQL database every node shares (`[store] kind = "postgres"`).
 //!
 //! Each record keeps an argon2id hash of the PIN (never the PIN), its salt and cost, the number of tries allowed
-//! and the consecutive failures so far. A failure is written to disk (temporary file, fsync, rename) before the
-//! client hears "incorrect", so a crash or restart never gives an attacker extra tries; once the failures reach
-//! the limit the PIN is locked, even for the right PIN, until an operator resets it
-//! (`qkms-server user-pin reset`). A PIN verified once is remembered in memory as an HMAC under a per-process
-//! key, so the module can send the PIN with every request without costing an argon2id run each time.
+//! and the consecutive failures so far. A failure is recorded durably (file: temporary file, fsync, rename;
+//! database: a committed conditional increment) before the client hears "incorrect", so a crash, a restart or
+//! another node never gives an attacker extra tries; once the failures reach the limit the PIN is locked, even
+//! for the right PIN, until an operator resets it (`qkms-server user-pin reset`). A PIN verified once is
+//! remembered in memory as an HMAC under a per-process key, so the module can send the PIN with every request
+//! without costing an argon2id run each time; the record is still read at every check, so a lock or a reset
+//! made on another node counts at once.
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -18,6 +20,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use super::pin_store::{PinFile, PinStore};
 use crate::tenant::TenantId;
 
 /// The file name used when `[auth] user_pins` is not set: beside the store, in the data directory.
@@ -40,6 +43,8 @@ pub enum PinError {
     Entropy(#[from] entropy::EntropyError),
     #[error("no user PIN is set for tenant {0}")]
     NoSuchTenant(String),
+    #[error("user PINs in the database: {0}")]
+    Database(String),
 }
 
 /// One tenant's PIN.
@@ -55,12 +60,6 @@ pub struct PinRecord {
     pub max_tries: u32,
     /// Consecutive wrong PINs since the last right one.
     pub failures: u32,
-}
-
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PinFile {
-    tenants: BTreeMap<String, PinRecord>,
 }
 
 /// The outcome of presenting a PIN.
@@ -80,14 +79,15 @@ pub struct PinStatus {
 
 /// The registry the server consults for every message of a guarded tenant.
 pub struct UserPins {
-    path: PathBuf,
+    store: Box<dyn PinStore>,
+    /// Where the records are, for messages.
+    location: String,
     state: Mutex<State>,
-    /// Draws the salt of new records and the cache key.
+    /// Draws the cache key.
     pool: EntropyPool,
 }
 
 struct State {
-    file: PinFile,
     verified: HashMap<String, [u8; 32]>,
     /// Key of the in-memory "already verified" HMACs; never leaves the process. Drawn at the first verified PIN
     /// (not at start: the server starts even while its entropy sources fail; without a key nothing is cached).
@@ -97,7 +97,7 @@ struct State {
 impl std::fmt::Debug for UserPins {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UserPins")
-            .field("path", &self.path)
+            .field("location", &self.location)
             .finish_non_exhaustive()
     }
 }
@@ -125,6 +125,11 @@ impl PinRecord {
         Ok(bool::from(actual.as_slice().ct_eq(&expected)))
     }
 
+    /// Whether `other` is the same PIN (salt and hash): failures count against the PIN that was checked.
+    pub fn same_pin(&self, other: &PinRecord) -> bool {
+        self.salt == other.salt && self.hash == other.hash
+    }
+
     fn status(&self) -> PinStatus {
         PinStatus {
             tries_left: self.max_tries.saturating_sub(self.failures),
@@ -150,117 +155,131 @@ fn hash(
 }
 
 impl UserPins {
-    /// Loads `path`; a missing file is an empty registry (no tenant is PIN-guarded).
+    /// Loads the file at `path`; a missing file is an empty registry (no tenant is PIN-guarded).
     pub fn open(path: &Path, pool: &EntropyPool) -> Result<Self, PinError> {
-        let file = match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| file_error(path, e))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => PinFile::default(),
-            Err(e) => return Err(file_error(path, e)),
-        };
-        Ok(Self {
-            path: path.to_owned(),
+        let file = PinFile::open(path)?;
+        let location = path.display().to_string();
+        Ok(Self::with_store(Box::new(file), location, pool))
+    }
+
+    /// A registry over `store` (`location` names it in messages).
+    pub fn with_store(store: Box<dyn PinStore>, location: String, pool: &EntropyPool) -> Self {
+        Self {
+            store,
+            location,
             state: Mutex::new(State {
-                file,
                 verified: HashMap::new(),
                 cache_key: None,
             }),
             pool: pool.clone(),
-        })
+        }
+    }
+
+    /// Where the records are (a file, or the database), for messages.
+    pub fn location(&self) -> &str {
+        &self.location
     }
 
     /// Whether `tenant`'s private objects need its user PIN.
     pub fn guards(&self, tenant: &TenantId) -> bool {
-        self.lock().file.tenants.contains_key(&tenant.0)
+        self.store.guards(tenant)
     }
 
+    /// The tries left (`None`: not guarded).
+    pub fn try_status(&self, tenant: &TenantId) -> Result<Option<PinStatus>, PinError> {
+        Ok(self.store.get(tenant)?.as_ref().map(PinRecord::status))
+    }
+
+    /// The tries left (`None`: not guarded, or the records cannot be read now).
     pub fn status(&self, tenant: &TenantId) -> Option<PinStatus> {
-        self.lock()
-            .file
-            .tenants
-            .get(&tenant.0)
-            .map(PinRecord::status)
+        match self.try_status(tenant) {
+            Ok(status) => status,
+            Err(error) => {
+                tracing::error!(%error, %tenant, "user PIN status cannot be read");
+                None
+            }
+        }
     }
 
     /// Checks `pin` for `tenant`, counting a wrong one (durably, before answering).
     pub fn verify(&self, tenant: &TenantId, pin: &[u8]) -> Result<PinCheck, PinError> {
-        let mut state = self.lock();
-        let record = state
-            .file
-            .tenants
-            .get(&tenant.0)
-            .cloned()
+        let record = self
+            .store
+            .get(tenant)?
             .ok_or_else(|| PinError::NoSuchTenant(tenant.0.clone()))?;
         if record.failures >= record.max_tries {
             return Ok(PinCheck::Locked);
         }
-        let presented = state.cache_key.as_ref().map(|key| tag(key, tenant, pin));
-        if let (Some(presented), Some(known)) = (&presented, state.verified.get(&tenant.0)) {
-            if bool::from(known.ct_eq(presented)) {
-                return Ok(PinCheck::Verified);
-            }
-        }
-        if record.matches(pin)? {
-            if record.failures != 0 {
-                self.save_failures(&mut state, tenant, 0)?;
-            }
-            if state.cache_key.is_none() {
-                let mut key = Zeroizing::new([0u8; 32]);
-                if self.pool.fill(key.as_mut()).is_ok() {
-                    state.cache_key = Some(key);
-                }
-            }
-            if let Some(key) = &state.cache_key {
-                let verified = tag(key, tenant, pin);
-                state.verified.insert(tenant.0.clone(), verified);
-            }
+        if self.known(tenant, pin) {
             return Ok(PinCheck::Verified);
         }
-        let failures = record.failures + 1;
-        self.save_failures(&mut state, tenant, failures)?;
-        state.verified.remove(&tenant.0);
-        Ok(match record.max_tries.saturating_sub(failures) {
-            0 => PinCheck::Locked,
-            tries_left => PinCheck::Incorrect { tries_left },
-        })
+        if record.matches(pin)? {
+            if !self.store.clear_failures(tenant, &record)? {
+                // Locked (or replaced) by another request between the read and now.
+                return self.settled(tenant);
+            }
+            self.remember(tenant, pin);
+            return Ok(PinCheck::Verified);
+        }
+        self.lock().verified.remove(&tenant.0);
+        match self.store.add_failure(tenant, &record)? {
+            Some(failures) => Ok(match record.max_tries.saturating_sub(failures) {
+                0 => PinCheck::Locked,
+                tries_left => PinCheck::Incorrect { tries_left },
+            }),
+            None => self.settled(tenant),
+        }
+    }
+
+    /// The answer when the record changed under a check: locked, or (replaced) incorrect with what is left.
+    fn settled(&self, tenant: &TenantId) -> Result<PinCheck, PinError> {
+        match self.store.get(tenant)?.map(|record| record.status()) {
+            Some(status) if status.tries_left > 0 => Ok(PinCheck::Incorrect {
+                tries_left: status.tries_left,
+            }),
+            Some(_) => Ok(PinCheck::Locked),
+            None => Err(PinError::NoSuchTenant(tenant.0.clone())),
+        }
+    }
+
+    /// Whether `pin` was verified for `tenant` by this process since its last failure.
+    fn known(&self, tenant: &TenantId, pin: &[u8]) -> bool {
+        let state = self.lock();
+        let presented = state.cache_key.as_ref().map(|key| tag(key, tenant, pin));
+        match (&presented, state.verified.get(&tenant.0)) {
+            (Some(presented), Some(known)) => bool::from(known.ct_eq(presented)),
+            _ => false,
+        }
+    }
+
+    fn remember(&self, tenant: &TenantId, pin: &[u8]) {
+        let mut state = self.lock();
+        if state.cache_key.is_none() {
+            let mut key = Zeroizing::new([0u8; 32]);
+            if self.pool.fill(key.as_mut()).is_ok() {
+                state.cache_key = Some(key);
+            }
+        }
+        if let Some(key) = &state.cache_key {
+            let verified = tag(key, tenant, pin);
+            state.verified.insert(tenant.0.clone(), verified);
+        }
     }
 
     /// Clears `tenant`'s failure count (an operator's unlock).
     pub fn reset(&self, tenant: &TenantId) -> Result<(), PinError> {
-        let mut state = self.lock();
-        if !state.file.tenants.contains_key(&tenant.0) {
-            return Err(PinError::NoSuchTenant(tenant.0.clone()));
-        }
-        self.save_failures(&mut state, tenant, 0)
+        self.store.reset(tenant)
     }
 
-    /// Sets (or replaces) `tenant`'s PIN record and writes the file.
+    /// Sets (or replaces) `tenant`'s PIN record, durably.
     pub fn set(&self, tenant: &TenantId, record: PinRecord) -> Result<(), PinError> {
-        let mut state = self.lock();
-        let mut file = state.file.clone();
-        file.tenants.insert(tenant.0.clone(), record);
-        write_file(&self.path, &file)?;
-        state.file = file;
-        state.verified.remove(&tenant.0);
-        Ok(())
-    }
-
-    fn save_failures(
-        &self,
-        state: &mut State,
-        tenant: &TenantId,
-        failures: u32,
-    ) -> Result<(), PinError> {
-        let mut file = state.file.clone();
-        if let Some(record) = file.tenants.get_mut(&tenant.0) {
-            record.failures = failures;
-        }
-        write_file(&self.path, &file)?;
-        state.file = file;
+        self.store.set(tenant, record)?;
+        self.lock().verified.remove(&tenant.0);
         Ok(())
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // The state is replaced whole after each successful write, so a panic elsewhere leaves it consistent.
+        // Only the verified-PIN cache: a panic elsewhere leaves it consistent.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -274,42 +293,6 @@ fn tag(key: &[u8; 32], tenant: &TenantId, pin: &[u8]) -> [u8; 32] {
     mac.update(&[0]);
     mac.update(pin);
     mac.finalize().into_bytes().into()
-}
-
-/// Writes the registry durably: a 0600 temporary file, fsync, rename over the old one, fsync of the directory.
-fn write_file(path: &Path, file: &PinFile) -> Result<(), PinError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let text = serde_json::to_vec_pretty(file).map_err(|e| file_error(path, e))?;
-    let temporary = path.with_extension("json.tmp");
-    let mut out = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&temporary)
-        .map_err(|e| file_error(&temporary, e))?;
-    out.write_all(&text)
-        .and_then(|()| out.sync_all())
-        .map_err(|e| file_error(&temporary, e))?;
-    std::fs::rename(&temporary, path).map_err(|e| file_error(path, e))?;
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| file_error(dir, e))?;
-    }
-    Ok(())
-}
-
-fn file_error(path: &Path, error: impl std::fmt::Display) -> PinError {
-    PinError::File {
-        path: path.to_owned(),
-        message: error.to_string(),
-    }
 }
 
 #[cfg(test)]

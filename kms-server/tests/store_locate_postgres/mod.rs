@@ -135,14 +135,16 @@ fn found_as_populated(store: &dyn ObjectStore) {
 }
 
 /// Takes the database back to schema version 1, as an older release left it: the rows keep their records and
-/// names, the Locate columns and tables are gone.
+/// names, the Locate columns and tables (version 2) and the shared node state (version 3 on) are gone.
 const TO_VERSION_1: &str = "
+    DROP TABLE qkms_user_pins; DROP TABLE qkms_tenant_usage; DROP TABLE qkms_usage_flushes;
+    DROP SEQUENCE qkms_node_seq; DROP TABLE qkms_eaas_days; DROP TABLE qkms_eaas_months;
     DROP TABLE qkms_groups; DROP TABLE qkms_dates; DROP TABLE qkms_backfills;
     ALTER TABLE qkms_objects DROP CONSTRAINT qkms_objects_indexed_current;
     DROP INDEX qkms_objects_by_state;
     ALTER TABLE qkms_objects DROP COLUMN state;
     ALTER TABLE qkms_objects DROP COLUMN indexed_revision;
-    DELETE FROM qkms_schema_migrations WHERE description = 'Locate columns: state, object groups, dates'";
+    DELETE FROM qkms_schema_migrations WHERE version > 1";
 
 #[test]
 fn rows_from_schema_version_1_are_backfilled_by_nodes_starting_at_once() {

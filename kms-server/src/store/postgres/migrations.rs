@@ -11,7 +11,8 @@
 //! clear attribute record and its sealed blob (`qkms_objects`), and what Locate looks up: the stored State
 //! (`qkms_objects.state`), Names, Object Groups and dates (`qkms_names`, `qkms_groups`, `qkms_dates`). Rows
 //! written before version 2 get their Locate columns from the start-up backfill (`backfill`), in Rust, since
-//! SQL cannot decode the records.
+//! SQL cannot decode the records. Beside the objects, the node state every node shares (version 3): user PINs,
+//! usage counters and entropy-as-a-service metering (`shared_pins`, `shared_usage`).
 
 use deadpool_postgres::Object;
 
@@ -96,10 +97,54 @@ const MIGRATIONS: &[Migration] = &[
         )",
         ],
     },
+    Migration {
+    version: 3,
+    description: "node state shared by every node: user PINs, usage counters, entropy-as-a-service metering",
+    statements: &[
+        // One row per PIN-guarded tenant (user_pin::PinRecord): the argon2id hash, never the PIN; `failures` is
+        // counted with conditional increments, so tries spread over nodes add up.
+        "CREATE TABLE qkms_user_pins (
+            tenant TEXT PRIMARY KEY,
+            salt TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            memory_kib INTEGER NOT NULL,
+            iterations INTEGER NOT NULL,
+            max_tries INTEGER NOT NULL,
+            failures INTEGER NOT NULL
+        )",
+        // Per-tenant KMIP usage (usage::TenantUsage), every node's flushed deltas added up.
+        "CREATE TABLE qkms_tenant_usage (
+            tenant TEXT PRIMARY KEY,
+            operations BIGINT NOT NULL,
+            failed_operations BIGINT NOT NULL,
+            keys_created BIGINT NOT NULL,
+            random_bytes_served BIGINT NOT NULL
+        )",
+        // The last delta batch each running node added (node numbers from qkms_node_seq): a batch retried after
+        // a lost connection is recognised and not added twice.
+        "CREATE SEQUENCE qkms_node_seq",
+        "CREATE TABLE qkms_usage_flushes (node BIGINT PRIMARY KEY, sequence BIGINT NOT NULL)",
+        // Entropy-as-a-service metering per UTC day and month (quotas are conditional increments of these rows).
+        "CREATE TABLE qkms_eaas_days (
+            tenant TEXT NOT NULL,
+            day TEXT NOT NULL,
+            requests BIGINT NOT NULL,
+            bytes BIGINT NOT NULL,
+            PRIMARY KEY (tenant, day)
+        )",
+        "CREATE TABLE qkms_eaas_months (
+            tenant TEXT NOT NULL,
+            month TEXT NOT NULL,
+            requests BIGINT NOT NULL,
+            bytes BIGINT NOT NULL,
+            PRIMARY KEY (tenant, month)
+        )",
+    ],
+},
 ];
 
 /// The newest schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 const CREATE_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS qkms_schema_migrations (
     version INTEGER PRIMARY KEY,

@@ -14,7 +14,9 @@
 //! One module per concern: `connection` (pool, TLS, runtime bridge), `migrations` (versioned schema), `objects`
 //! (the row statements), `facts` (what Locate's SQL filters on, derived from the attributes), `locate` (Locate's
 //! SQL), `backfill` (Locate columns for rows older than them), `meta` (the wrapped data key), `retry`, `copy`
-//! (`qkms store migrate` from sled).
+//! (`qkms store migrate` from sled); and, beside the objects, the node state every node shares through
+//! [`Database`]: `shared_pins` (user PINs and their retry counters), `shared_usage` (usage counters,
+//! entropy-as-a-service metering and quotas).
 
 mod backfill;
 mod connection;
@@ -25,6 +27,8 @@ mod meta;
 mod migrations;
 mod objects;
 pub mod retry;
+mod shared_pins;
+mod shared_usage;
 
 use std::fmt;
 use std::sync::Arc;
@@ -48,13 +52,47 @@ use crate::tenant::TenantId;
 pub use connection::{redacted_url, PostgresOptions};
 pub use migrations::SCHEMA_VERSION;
 pub use retry::RetryPolicy;
+pub use shared_pins::{PinCopyReport, SharedPins, GUARDED_REFRESH};
+pub use shared_usage::{SharedQuotas, SharedUsage};
 
 use connection::Connection;
 
 /// The PostgreSQL-backed [`ObjectStore`].
 pub struct PgStore {
-    connection: Connection,
+    connection: Arc<Connection>,
     sealer: Sealer,
+}
+
+/// The store's database, for the node state every node shares beside the objects (user PINs, usage counters,
+/// entropy-as-a-service metering): the same pool, runtime and retry policy as the objects.
+#[derive(Clone)]
+pub struct Database {
+    connection: Arc<Connection>,
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database")
+            .field("connection", &self.connection)
+            .finish()
+    }
+}
+
+impl Database {
+    /// Connects and brings the schema up to date, for tools that need the shared state without the objects
+    /// (`qkms-server user-pin`). Connection and TLS as the store's.
+    pub fn connect(options: &PostgresOptions, pool: &EntropyPool) -> Result<Self, StoreError> {
+        let connection = Connection::new(options, pool.rustls_provider())?;
+        connection.run(|client, _| migrations::migrate(client))?;
+        Ok(Self {
+            connection: Arc::new(connection),
+        })
+    }
+
+    /// Where the database is (no password), for messages.
+    pub fn describe(&self) -> &str {
+        self.connection.describe()
+    }
 }
 
 impl fmt::Debug for PgStore {
@@ -97,7 +135,7 @@ impl PgStore {
         }
         let data_key = Self::data_key(&connection, choose, &pool, argon2)?;
         Ok(Self {
-            connection,
+            connection: Arc::new(connection),
             sealer: Sealer::new(&data_key, pool),
         })
     }
@@ -178,6 +216,13 @@ impl PgStore {
             let (selection, sql) = (Arc::clone(&selection), Arc::clone(&sql));
             async move { locate::explain(&client, &selection, &sql).await }
         })
+    }
+
+    /// The database, for the state shared beside the objects.
+    pub fn database(&self) -> Database {
+        Database {
+            connection: Arc::clone(&self.connection),
+        }
     }
 
     /// `/health`: failing while the database cannot be reached.
