@@ -67,6 +67,9 @@ pub struct ServerConfig {
     /// Milliseconds the allocator keeps freed memory before returning it to the OS (see
     /// [`crate::allocator`]). Default 100; at most 10000.
     pub allocator_purge_delay_ms: u32,
+    /// Whether the allocator's memory may be backed by transparent huge pages. Default false: a 2 MiB page stays
+    /// resident while any part of it is in use (see [`crate::allocator`]).
+    pub allocator_transparent_huge_pages: bool,
 }
 
 impl ServerConfig {
@@ -81,6 +84,7 @@ impl Default for ServerConfig {
             vendor_identification: format!("qkms {}", env!("CARGO_PKG_VERSION")),
             max_rng_retrieve: 16 * 1024 * 1024,
             allocator_purge_delay_ms: 100,
+            allocator_transparent_huge_pages: false,
         }
     }
 }
@@ -195,7 +199,7 @@ pub struct StoreConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_log: Option<PathBuf>,
     /// sled's page cache in MiB: the bound on the store's cached pages (the server's largest memory user).
-    /// Default 64; between 1 and 65536.
+    /// Default 16; between 1 and 65536.
     pub cache_mb: u64,
     /// argon2id cost for deriving the root key, used when the store is created (an existing store keeps the
     /// parameters it was created with). Default 64 MiB, 3 passes, 1 lane.
@@ -204,7 +208,7 @@ pub struct StoreConfig {
 
 impl StoreConfig {
     /// The default sled page cache, in MiB (see BENCHMARKS.md, "The sled store at scale").
-    pub const DEFAULT_CACHE_MB: u64 = 64;
+    pub const DEFAULT_CACHE_MB: u64 = 16;
     /// The largest accepted `cache_mb` (64 GiB).
     pub const MAX_CACHE_MB: u64 = 65536;
 
@@ -466,6 +470,7 @@ impl Config {
             vendor = s(&self.server.vendor_identification),
             max_rng = self.server.max_rng_retrieve,
             purge_delay = self.server.allocator_purge_delay_ms,
+            transparent_huge_pages = self.server.allocator_transparent_huge_pages,
             ca_files = list(self.tls.ca_files.iter().map(|f| p(f)).collect()),
             ca_key = p(&self.tls.ca_key),
             certificate = p(&self.tls.certificate),

@@ -21,6 +21,9 @@ use kms_server::setup::{self, InitOptions};
 
 /// mimalloc rather than glibc malloc: a KMIP message allocates many small short-lived buffers on several
 /// threads, where glibc's arenas spent ~15 % of the server's CPU (`_int_malloc`, `malloc_consolidate`).
+/// The `system-allocator` feature leaves it out, so that a heap profiler that hooks `malloc` (heaptrack) sees
+/// every allocation; that build is for measuring only.
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -227,6 +230,11 @@ fn run(args: RunArgs) -> Result<(), String> {
     };
     let config = Config::load(&config_file).map_err(|e| e.to_string())?;
     kms_server::allocator::set_purge_delay_ms(config.server.allocator_purge_delay_ms);
+    if !config.server.allocator_transparent_huge_pages {
+        if let Err(error) = kms_server::allocator::disable_transparent_huge_pages() {
+            tracing::warn!(%error, "transparent huge pages stay allowed");
+        }
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -240,6 +248,9 @@ async fn serve(config: Config, listen: Option<String>) -> Result<(), String> {
         .start(listen.as_deref())
         .await
         .map_err(|e| e.to_string())?;
+    // Start-up's transient memory (argon2id, sled's snapshot) was freed on this thread, which from now on only
+    // waits for a signal: purge it now, or it stays resident (see kms_server::allocator).
+    kms_server::allocator::release_freed_memory();
     wait_for_termination().await?;
     tracing::info!("shutting down");
     running.shutdown().await;

@@ -48,6 +48,7 @@ fn documented_template_parses_back_to_the_same_configuration() {
     config.limits.idle_timeout_secs = 7;
     config.store.cache_mb = 512;
     config.server.allocator_purge_delay_ms = 100;
+    config.server.allocator_transparent_huge_pages = true;
     config.https.enabled = true;
     config.https.listen = "0.0.0.0:9443".into();
     config.audit.path = "logs/qkms-audit.log".into();
@@ -134,16 +135,17 @@ fn invalid_settings_are_refused_with_the_reason() {
 #[test]
 fn the_store_cache_size_reaches_the_sled_options() {
     let default = Config::from_toml("", Path::new("/d")).unwrap();
-    assert_eq!(default.store.cache_mb, 64);
+    assert_eq!(default.store.cache_mb, 16);
     assert_eq!(
         crate::root_custody::store_options(&default).cache_capacity_bytes,
-        64 * 1024 * 1024
+        16 * 1024 * 1024
     );
     assert_eq!(
         crate::store::StoreOptions::default().cache_capacity_bytes,
-        64 * 1024 * 1024
+        16 * 1024 * 1024
     );
     assert_eq!(default.server.allocator_purge_delay_ms, 100);
+    assert!(!default.server.allocator_transparent_huge_pages);
     let set = Config::from_toml("[store]\ncache_mb = 200\n", Path::new("/d")).unwrap();
     assert_eq!(set.store.cache_mb, 200);
     assert_eq!(

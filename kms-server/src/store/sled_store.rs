@@ -37,7 +37,7 @@ use crate::tenant::TenantId;
 pub struct StoreOptions {
     /// argon2id cost when a passphrase store is created (an existing store uses its stored parameters).
     pub argon2: Argon2Params,
-    /// sled page cache size in bytes (`[store] cache_mb`). Default 64 MiB.
+    /// sled page cache size in bytes (`[store] cache_mb`). Default 16 MiB.
     pub cache_capacity_bytes: u64,
     /// sled's own background flush period; durability never depends on it (`wait_durable` flushes).
     /// Default `Some(500)`.
@@ -48,7 +48,7 @@ impl Default for StoreOptions {
     fn default() -> Self {
         Self {
             argon2: Argon2Params::default(),
-            cache_capacity_bytes: 64 * 1024 * 1024,
+            cache_capacity_bytes: 16 * 1024 * 1024,
             background_flush_ms: Some(500),
         }
     }
