@@ -89,7 +89,7 @@ impl Server {
             crate::config::StoreKind::Sled => None,
         };
         let hsm_slot = Arc::new(std::sync::Mutex::new(rng_hsm));
-        let (store, health) = open_object_store(config, &entropy, &hsm_slot)?;
+        let (store, health, database) = open_object_store(config, &entropy, &hsm_slot)?;
         let connected = hsm_slot
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -99,7 +99,7 @@ impl Server {
             .as_ref()
             .and_then(|hsm| crate::root_custody::start_seeding(config, hsm, &entropy));
         let key_hsm = crate::managed::hsm_held::key_holding_hsm(config, hsm.as_ref())?;
-        let audit = open_audit(config)?;
+        let audit = open_audit(config, database.as_deref())?;
 
         let provider = entropy.rustls_provider_with(config.tls.on_entropy_failure);
         let mut client_cas = Vec::new();
@@ -317,7 +317,8 @@ fn open_eaas(
     }
 }
 
-/// How often the audit records of read-only messages (which do not wait for a sync, see `dispatch`) are synced.
+/// How often the audit records of read-only messages (which do not wait for a sync, see `dispatch`) are synced
+/// (and, for a log in the database, how often its claim's heartbeat is considered).
 const AUDIT_SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Syncs the audit log every [`AUDIT_SYNC_INTERVAL`] until shutdown, so read-only messages' records reach the disk
@@ -335,7 +336,7 @@ async fn sync_audit_periodically(
             _ = shutdown.changed() => break,
         }
         let audit = Arc::clone(&audit);
-        match tokio::task::spawn_blocking(move || audit.wait_durable()).await {
+        match tokio::task::spawn_blocking(move || audit.tick()).await {
             Ok(Ok(())) => {}
             // The audit log's health state logs when a failure starts and ends (and /health shows it).
             Ok(Err(error)) => tracing::debug!(%error, "audit log sync failed"),
@@ -378,10 +379,20 @@ fn log_entropy(pool: &EntropyPool) {
     }
 }
 
-/// The audit log of this set-up (`[audit]`), its chain continued.
-fn open_audit(config: &Config) -> Result<crate::audit::AuditLog, ServerError> {
-    crate::audit::AuditLog::open_with(&config.audit.path, config.audit.options())
-        .map_err(|error| ServerError::Audit(error.to_string()))
+/// The audit log of this set-up (`[audit]`), its chain continued: in files, or with a PostgreSQL store this
+/// node's chain in the database (`[audit] node_id`, default from the listen address).
+fn open_audit(
+    config: &Config,
+    database: Option<&crate::store::postgres::PgStore>,
+) -> Result<crate::audit::AuditLog, ServerError> {
+    match database {
+        Some(store) => {
+            let node_id = config.audit.node_id(&config.server.listen);
+            crate::audit::AuditLog::open_in_database(store, &node_id)
+        }
+        None => crate::audit::AuditLog::open_with(&config.audit.path, config.audit.options()),
+    }
+    .map_err(|error| ServerError::Audit(error.to_string()))
 }
 
 fn read_certificates(
@@ -400,7 +411,11 @@ fn read_certificates(
 /// after a full disk (its opener keeps the custody: the passphrase file, or the HSM connection the first open
 /// made). PostgreSQL: the database must hold a store already (`qkms store migrate`), see
 /// [`crate::root_custody::open_postgres_store`].
-type OpenedObjectStore = (Arc<dyn ObjectStore>, Arc<dyn StoreHealth>);
+type OpenedObjectStore = (
+    Arc<dyn ObjectStore>,
+    Arc<dyn StoreHealth>,
+    Option<Arc<crate::store::postgres::PgStore>>,
+);
 
 fn open_object_store(
     config: &Config,
@@ -425,7 +440,11 @@ fn open_object_store(
         }
         tracing::info!(database = %store.describe(), "object store: PostgreSQL");
         let store = Arc::new(store);
-        return Ok((Arc::clone(&store) as Arc<dyn ObjectStore>, store));
+        return Ok((
+            Arc::clone(&store) as Arc<dyn ObjectStore>,
+            Arc::clone(&store) as Arc<dyn StoreHealth>,
+            Some(store),
+        ));
     }
     if !crate::store::SledStore::exists(&config.store.path) {
         return Err(ServerError::Store {
@@ -444,5 +463,5 @@ fn open_object_store(
             path: config.store.path.display().to_string(),
             error,
         })?;
-    Ok((Arc::clone(&store) as Arc<dyn ObjectStore>, store))
+    Ok((Arc::clone(&store) as Arc<dyn ObjectStore>, store, None))
 }

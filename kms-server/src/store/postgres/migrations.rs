@@ -8,7 +8,9 @@
 //! that CockroachDB or YugabyteDB could serve it.
 //!
 //! What the tables hold is what sled holds: the wrapped data key and its metadata (`qkms_meta`), each object's
-//! clear attribute record and its sealed blob (`qkms_objects`), and the names Locate looks up (`qkms_names`).
+//! clear attribute record and its sealed blob (`qkms_objects`), and the names Locate looks up (`qkms_names`);
+//! and the audit log: one hash-chained sequence of records per node (`qkms_audit`), and per node who holds its
+//! chain and how far it reached (`qkms_audit_nodes`), see `audit_table`.
 
 use deadpool_postgres::Object;
 
@@ -23,16 +25,17 @@ struct Migration {
 }
 
 /// Every migration, oldest first. Append only: a released migration is never edited.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "objects, names, meta",
-    statements: &[
-        "CREATE TABLE qkms_meta (name BYTEA PRIMARY KEY, value BYTEA NOT NULL)",
-        "CREATE SEQUENCE qkms_created_seq",
-        // storage_key: the object's (namespace, uid) as store::namespace encodes it (the sled key).
-        // record: the clear attribute record (store::codec), blob: the sealed object (store::seal).
-        // revision: bumped by every update; conditional updates compare it (no lost update across nodes).
-        "CREATE TABLE qkms_objects (
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "objects, names, meta",
+        statements: &[
+            "CREATE TABLE qkms_meta (name BYTEA PRIMARY KEY, value BYTEA NOT NULL)",
+            "CREATE SEQUENCE qkms_created_seq",
+            // storage_key: the object's (namespace, uid) as store::namespace encodes it (the sled key).
+            // record: the clear attribute record (store::codec), blob: the sealed object (store::seal).
+            // revision: bumped by every update; conditional updates compare it (no lost update across nodes).
+            "CREATE TABLE qkms_objects (
             storage_key BYTEA PRIMARY KEY,
             uid TEXT NOT NULL,
             tenant TEXT NOT NULL,
@@ -43,20 +46,45 @@ const MIGRATIONS: &[Migration] = &[Migration {
             record BYTEA NOT NULL,
             blob BYTEA
         )",
-        "CREATE INDEX qkms_objects_by_tenant ON qkms_objects (tenant, internal, created)",
-        "CREATE INDEX qkms_objects_by_type ON qkms_objects (tenant, object_type, created)",
-        "CREATE TABLE qkms_names (
+            "CREATE INDEX qkms_objects_by_tenant ON qkms_objects (tenant, internal, created)",
+            "CREATE INDEX qkms_objects_by_type ON qkms_objects (tenant, object_type, created)",
+            "CREATE TABLE qkms_names (
             storage_key BYTEA NOT NULL,
             tenant TEXT NOT NULL,
             name TEXT NOT NULL,
             PRIMARY KEY (storage_key, name)
         )",
-        "CREATE INDEX qkms_names_by_name ON qkms_names (tenant, name)",
-    ],
-}];
+            "CREATE INDEX qkms_names_by_name ON qkms_names (tenant, name)",
+        ],
+    },
+    Migration {
+        version: 2,
+        description: "audit chains, one per node",
+        statements: &[
+            // One row per node that ever wrote a chain. owner: the process holding the chain now ('' when
+            // released); heartbeat_ms: the database's clock (ms since the epoch) at the holder's last write or
+            // heartbeat (a holder silent for longer than the lease may be replaced); head_sequence: the last
+            // sequence committed, updated in the same transaction as the records (so `verify` notices records
+            // cut off the end).
+            "CREATE TABLE qkms_audit_nodes (
+                node_id TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                heartbeat_ms BIGINT NOT NULL,
+                head_sequence BIGINT NOT NULL
+            )",
+            // record: the JSON text of one audit record, exactly as a line of the file log (audit::record).
+            "CREATE TABLE qkms_audit (
+                node_id TEXT NOT NULL,
+                sequence BIGINT NOT NULL,
+                record TEXT NOT NULL,
+                PRIMARY KEY (node_id, sequence)
+            )",
+        ],
+    },
+];
 
 /// The newest schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 const CREATE_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS qkms_schema_migrations (
     version INTEGER PRIMARY KEY,

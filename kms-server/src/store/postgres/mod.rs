@@ -12,8 +12,9 @@
 //!
 //! One module per concern: `connection` (pool, TLS, runtime bridge), `migrations` (versioned schema), `objects`
 //! (the row statements), `locate` (Locate's SQL), `meta` (the wrapped data key), `retry`, `copy` (`qkms store
-//! migrate` from sled).
+//! migrate` from sled), `audit_table` (the nodes' audit chains).
 
+mod audit_table;
 mod connection;
 pub mod copy;
 mod locate;
@@ -41,6 +42,7 @@ use super::{
 };
 use crate::tenant::TenantId;
 
+pub use audit_table::{AuditTable, StoredChain, LEASE as AUDIT_LEASE};
 pub use connection::{redacted_url, PostgresOptions};
 pub use migrations::SCHEMA_VERSION;
 pub use retry::RetryPolicy;
@@ -49,7 +51,7 @@ use connection::Connection;
 
 /// The PostgreSQL-backed [`ObjectStore`].
 pub struct PgStore {
-    connection: Connection,
+    connection: Arc<Connection>,
     sealer: Sealer,
 }
 
@@ -93,7 +95,7 @@ impl PgStore {
         pool: EntropyPool,
         argon2: &Argon2Params,
     ) -> Result<Self, StoreError> {
-        let connection = Connection::new(options, pool.rustls_provider())?;
+        let connection = Arc::new(Connection::new(options, pool.rustls_provider())?);
         connection.run(|client, _| migrations::migrate(client))?;
         let data_key = Self::data_key(&connection, choose, &pool, argon2)?;
         Ok(Self {
@@ -158,6 +160,42 @@ impl PgStore {
         read()?
             .ok_or_else(|| StoreError::Corrupt("qkms_meta lost its entries".into()))?
             .unwrap(&custody)
+    }
+
+    /// Claims node `node_id`'s audit chain for this process (see [`AuditTable`]; `host` names this machine in
+    /// the claim) and returns the chain's last record (sequence, JSON text) and the head sequence its claim row
+    /// recorded. Refused while another live process holds it.
+    pub fn claim_audit_chain(
+        &self,
+        node_id: &str,
+        host: &str,
+    ) -> Result<(AuditTable, Option<(u64, String)>, u64), StoreError> {
+        AuditTable::claim(Arc::clone(&self.connection), node_id, host)
+    }
+
+    /// Every node's audit chain in the database (`qkms audit verify`). Connects without migrating anything.
+    pub fn read_audit_chains(
+        options: &PostgresOptions,
+        provider: Arc<rustls::crypto::CryptoProvider>,
+    ) -> Result<Vec<StoredChain>, StoreError> {
+        let connection = Connection::new(options, provider)?;
+        let present = connection.run(|client, _| async move {
+            let row = client
+                .query_one(
+                    "SELECT COUNT(*) FROM information_schema.tables
+                     WHERE table_name = 'qkms_audit' AND table_schema = current_schema()",
+                    &[],
+                )
+                .await?;
+            Ok(row.get::<_, i64>(0) > 0)
+        })?;
+        if !present {
+            return Err(StoreError::Config(format!(
+                "{}: the database holds no audit table (no qkms-server of this release has started on it)",
+                connection.describe()
+            )));
+        }
+        AuditTable::read_all(&connection)
     }
 
     /// Where the database is (no password), for messages.
