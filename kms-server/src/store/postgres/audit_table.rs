@@ -330,11 +330,16 @@ async fn chain_end(
     Ok((last, to_u64(head.get(0))))
 }
 
-/// The claim check, the heartbeat and the head move in the same statement as the records.
-const WRITE: &str = "WITH claimed AS (
+/// The claim check, the heartbeat and the head move in the same statement as the records, and the statement
+/// sets `synchronous_commit` for its own transaction (`set_config(..., true)`: `$6` is `on` or `off`), so a
+/// commit costs one round trip either way. The `settings` CTE is referenced so that it is evaluated.
+const WRITE: &str = "WITH settings AS (
+        SELECT set_config('synchronous_commit', $6, true) AS value
+    ),
+    claimed AS (
         UPDATE qkms_audit_nodes SET heartbeat_ms = CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT),
             head_sequence = CASE WHEN head_sequence > $3 THEN head_sequence ELSE $3 END
-        WHERE node_id = $1 AND owner = $2
+        WHERE node_id = $1 AND owner = $2 AND (SELECT COUNT(*) FROM settings) = 1
         RETURNING node_id
     ),
     written AS (
@@ -346,7 +351,7 @@ const WRITE: &str = "WITH claimed AS (
     SELECT (SELECT COUNT(*) FROM claimed), (SELECT COUNT(*) FROM written)";
 
 async fn write(
-    mut client: Object,
+    client: Object,
     node_id: &str,
     owner: &str,
     records: &[(u64, String)],
@@ -368,21 +373,14 @@ async fn write(
     let head = records.last().map_or(0, |(sequence, _)| to_i64(*sequence));
     let sequences: Vec<i64> = records.iter().map(|(s, _)| to_i64(*s)).collect();
     let texts: Vec<&str> = records.iter().map(|(_, t)| t.as_str()).collect();
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
-        [&node_id, &owner, &head, &sequences, &texts];
-    let row = if durable {
-        let statement = client.prepare_cached(WRITE).await?;
-        client.query_one(&statement, &params).await?
-    } else {
-        let transaction = client.transaction().await?;
-        transaction
-            .batch_execute("SET LOCAL synchronous_commit TO OFF")
-            .await?;
-        let statement = transaction.prepare_cached(WRITE).await?;
-        let row = transaction.query_one(&statement, &params).await?;
-        transaction.commit().await?;
-        row
-    };
+    let commit = if durable { "on" } else { "off" };
+    let statement = client.prepare_cached(WRITE).await?;
+    let row = client
+        .query_one(
+            &statement,
+            &[&node_id, &owner, &head, &sequences, &texts, &commit],
+        )
+        .await?;
     let (claimed, written): (i64, i64) = (row.get(0), row.get(1));
     if claimed != 1 {
         return Err(StoreError::Database(format!(
