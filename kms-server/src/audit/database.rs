@@ -6,19 +6,21 @@
 //! No file log is written on such a node: the database is the log.
 //!
 //! Group commit, as the file log's group fsync: appends only chain the record and queue it (in memory, bounded);
-//! a waiter becomes the leader of one commit that writes every queued record in ONE statement (see
-//! `store::postgres::audit_table`), while later waiters wait for the next. A message that changed something
+//! a waiter becomes the leader of one commit that writes every free queued record in ONE statement (see
+//! `store::postgres::audit_table`); up to four commits are in flight at once, and waiters whose records are
+//! taken wait for them (`commit_queue` keeps the books). A message that changed something
 //! waits for a durable commit; a read-only message only for its records to be committed (`synchronous_commit`
 //! off for a commit carrying only such records: visible at once, flushed within PostgreSQL's WAL writer delay,
 //! or by the next durable commit, which flushes the WAL up to itself). A failed commit keeps its records queued,
 //! in order (the next commit retries them, skipping any the failed one did store), so the chain never has a gap;
-//! every waiter whose records it carried is answered with the failure, and the dispatcher refuses its message.
+//! every waiter that may have had records in it is answered with the failure, and the dispatcher refuses its
+//! message.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use super::commit_queue::CommitQueue;
 use super::record::{AuditRecord, GENESIS_HASH};
 use super::verify::ChainCheck;
 use super::{lock, AuditError};
@@ -30,6 +32,8 @@ use crate::store::GroupCommitStats;
 const MAX_QUEUED: usize = 100_000;
 /// Records written by one commit, at most (more wait for the next).
 const MAX_PER_COMMIT: usize = 5_000;
+/// Commits of this node in flight at once, at most.
+const MAX_IN_FLIGHT: usize = 4;
 /// The periodic task refreshes the claim's heartbeat at least this often (well inside the lease).
 const HEARTBEAT: Duration = Duration::from_secs(2);
 
@@ -42,28 +46,20 @@ pub(super) enum Level {
     Durable,
 }
 
-/// The chain's head and the queue, under one lock.
+/// The chain's head and the commits' bookkeeping, under one lock.
 #[derive(Debug)]
 struct Queue {
     next_sequence: u64,
     previous_hash: String,
-    /// Chained, not yet committed: (sequence, JSON text).
-    queued: VecDeque<(u64, String)>,
-    /// Every record up to this sequence is committed / committed and flushed.
-    written: u64,
-    durable: u64,
-    /// A waiter wants the next commit durable.
+    commits: CommitQueue,
+    /// A waiter wants a durable commit.
     durable_wanted: bool,
-    /// A leader is committing now.
-    committing: bool,
     /// Commits started so far; the last that failed and why.
     rounds: u64,
     failed: Option<(u64, AuditError)>,
-    /// A commit failed: some of its records may be stored already (checked before the next).
-    uncertain: bool,
     last_commit: Instant,
     appended: u64,
-    commits: u64,
+    finished: u64,
 }
 
 /// This node's chain in the database.
@@ -152,17 +148,13 @@ impl DatabaseLog {
             queue: Mutex::new(Queue {
                 next_sequence,
                 previous_hash,
-                queued: VecDeque::new(),
-                written: next_sequence - 1,
-                durable: next_sequence - 1,
+                commits: CommitQueue::new(next_sequence - 1),
                 durable_wanted: false,
-                committing: false,
                 rounds: 0,
                 failed: None,
-                uncertain: false,
                 last_commit: Instant::now(),
                 appended: 0,
-                commits: 0,
+                finished: 0,
             }),
             committed: Condvar::new(),
         })
@@ -174,7 +166,7 @@ impl DatabaseLog {
         build: impl FnOnce(u64, String) -> AuditRecord,
     ) -> Result<u64, AuditError> {
         let mut queue = lock(&self.queue);
-        if queue.queued.len() >= MAX_QUEUED {
+        if queue.commits.len() >= MAX_QUEUED {
             return Err(database_error(
                 &self.table,
                 format!("{MAX_QUEUED} records wait for the database already"),
@@ -183,59 +175,59 @@ impl DatabaseLog {
         let record = build(queue.next_sequence, queue.previous_hash.clone());
         let text = serde_json::to_string(&record)
             .map_err(|e| database_error(&self.table, format!("cannot encode record: {e}")))?;
-        queue.queued.push_back((record.sequence, text));
+        queue.commits.push(text);
         queue.next_sequence += 1;
         queue.previous_hash = record.hash;
         queue.appended += 1;
         Ok(record.sequence)
     }
 
-    /// Returns once every record appended before the call is committed at `level`, leading a commit or
-    /// waiting for the one under way.
+    /// Returns once every record appended before the call is committed at `level`, leading a commit (up to
+    /// [`MAX_IN_FLIGHT`] at once) or waiting for those under way.
     pub(super) fn wait(&self, level: Level) -> Result<(), AuditError> {
         let mut queue = lock(&self.queue);
         let target = queue.next_sequence - 1;
         let entered = queue.rounds;
         loop {
             let reached = match level {
-                Level::Written => queue.written,
-                Level::Durable => queue.durable,
+                Level::Written => queue.commits.written(),
+                Level::Durable => queue.commits.durable(),
             };
             if reached >= target {
                 return Ok(());
             }
             if let Some((round, error)) = &queue.failed {
-                // A commit that started after this call carried its records, and failed.
+                // A commit that started after this call (it may have carried its records) failed.
                 if *round > entered {
                     return Err(error.clone());
                 }
             }
+            let durable = level == Level::Durable || queue.durable_wanted;
+            let room = queue.commits.in_flight() < MAX_IN_FLIGHT;
+            // Records to take, or (for a durable wait whose records were committed without a flush) a flush
+            // once nothing else is in flight.
+            if room && (queue.commits.has_free() || (durable && queue.commits.in_flight() == 0)) {
+                queue = self.commit_round(queue, durable);
+                continue;
+            }
             if level == Level::Durable {
                 queue.durable_wanted = true;
             }
-            if queue.committing {
-                queue = self
-                    .committed
-                    .wait(queue)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                continue;
-            }
-            queue = self.commit_round(queue, false);
+            queue = self
+                .committed
+                .wait(queue)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
     }
 
     /// The periodic task: commits anything queued, durably, and heartbeats when nothing was committed lately.
     pub(super) fn tick(&self) -> Result<(), AuditError> {
         let queue = lock(&self.queue);
-        let idle = queue.queued.is_empty() && queue.durable >= queue.next_sequence - 1;
-        if idle && queue.last_commit.elapsed() < HEARTBEAT {
-            return Ok(());
-        }
-        if !idle {
+        if queue.commits.len() > 0 {
             drop(queue);
             return self.wait(Level::Durable);
         }
-        if queue.committing {
+        if queue.last_commit.elapsed() < HEARTBEAT || queue.commits.in_flight() > 0 {
             return Ok(());
         }
         let entered = queue.rounds;
@@ -246,45 +238,31 @@ impl DatabaseLog {
         }
     }
 
-    /// Leads one commit of the queued records (durable if anyone wants it, or `force`d as a heartbeat); the
-    /// lock is released while the database works and held again on return.
+    /// Leads one commit of the first free records (with none, a heartbeat); the lock is released while the
+    /// database works and held again on return.
     fn commit_round<'a>(
         &'a self,
         mut queue: std::sync::MutexGuard<'a, Queue>,
-        force: bool,
+        durable: bool,
     ) -> std::sync::MutexGuard<'a, Queue> {
-        queue.committing = true;
         queue.rounds += 1;
-        let round = queue.rounds;
-        let durable = queue.durable_wanted || force;
-        queue.durable_wanted = false;
-        let records: Arc<Vec<(u64, String)>> =
-            Arc::new(queue.queued.iter().take(MAX_PER_COMMIT).cloned().collect());
-        let recheck = queue.uncertain;
+        let number = queue.rounds;
+        if durable {
+            queue.durable_wanted = false;
+        }
+        let round = queue.commits.take(MAX_PER_COMMIT, durable);
         drop(queue);
-        let outcome = self.table.append(Arc::clone(&records), durable, recheck);
+        let records = Arc::new(round.records.clone());
+        let outcome = self.table.append(records, round.durable, round.recheck);
         let mut queue = lock(&self.queue);
-        queue.committing = false;
-        queue.commits += 1;
+        queue.finished += 1;
+        queue.commits.finish(&round, outcome.is_ok());
         match outcome {
             Ok(()) => {
-                let last = records
-                    .last()
-                    .map_or(queue.written, |(sequence, _)| *sequence);
-                queue.queued.drain(..records.len());
-                queue.written = queue.written.max(last);
-                if durable {
-                    // A durable commit flushes the WAL up to itself: every earlier commit is on disk too.
-                    queue.durable = queue.written;
-                }
-                queue.uncertain = false;
                 queue.failed = None;
                 queue.last_commit = Instant::now();
             }
-            Err(error) => {
-                queue.uncertain = true;
-                queue.failed = Some((round, database_error(&self.table, error)));
-            }
+            Err(error) => queue.failed = Some((number, database_error(&self.table, error))),
         }
         self.committed.notify_all();
         queue
@@ -294,7 +272,7 @@ impl DatabaseLog {
         let queue = lock(&self.queue);
         GroupCommitStats {
             writes: queue.appended,
-            flushes: queue.commits,
+            flushes: queue.finished,
         }
     }
 }

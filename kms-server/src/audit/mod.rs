@@ -29,6 +29,7 @@
 //!
 //! Files are created mode 0600 and missing directories 0700, set explicitly whatever the umask.
 
+mod commit_queue;
 mod database;
 mod file_log;
 mod files;
