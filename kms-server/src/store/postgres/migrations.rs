@@ -107,10 +107,12 @@ async fn current_version(client: &Object) -> Result<i32, Failure> {
 pub(super) async fn migrate(mut client: Object) -> Result<i32, Failure> {
     match client.batch_execute(CREATE_VERSIONS).await {
         Ok(()) => {}
-        // Two nodes creating the table at once: the loser sees a duplicate; the table is there either way.
+        // Two nodes creating the table at once: the loser sees a duplicate (of the table, or of its row type
+        // in pg_type: 42710); the table is there either way.
         Err(e)
             if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
-                || e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_TABLE) => {}
+                || e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_TABLE)
+                || e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_OBJECT) => {}
         Err(e) => return Err(e.into()),
     }
     let found = current_version(&client).await?;
