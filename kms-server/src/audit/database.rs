@@ -24,7 +24,7 @@ use super::commit_queue::CommitQueue;
 use super::record::{AuditRecord, GENESIS_HASH};
 use super::verify::ChainCheck;
 use super::{lock, AuditError};
-use crate::store::postgres::{AuditTable, PgStore, PostgresOptions};
+use crate::store::postgres::{AuditTable, ClaimedChain, PgStore, PostgresOptions};
 use crate::store::GroupCommitStats;
 
 /// Records queued and not yet committed, at most: past this (a database away for long while requests keep
@@ -105,7 +105,11 @@ impl DatabaseLog {
     /// altered last line).
     pub(super) fn open(store: &PgStore, node_id: &str) -> Result<Self, AuditError> {
         let database = || store.describe().to_owned();
-        let (table, last, head) = store
+        let ClaimedChain {
+            table,
+            last,
+            head_sequence: head,
+        } = store
             .claim_audit_chain(node_id, &host_name())
             .map_err(|e| AuditError::Database {
                 database: database(),

@@ -49,6 +49,15 @@ impl std::fmt::Debug for AuditTable {
     }
 }
 
+/// A chain this process has just claimed: the hold on it, its last record (sequence, text) and the head
+/// sequence its claim row recorded.
+#[derive(Debug)]
+pub struct ClaimedChain {
+    pub table: AuditTable,
+    pub last: Option<(u64, String)>,
+    pub head_sequence: u64,
+}
+
 /// A node's chain as stored: its claim row and its records in sequence order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredChain {
@@ -104,7 +113,7 @@ impl AuditTable {
         connection: Arc<Connection>,
         node_id: &str,
         host: &str,
-    ) -> Result<(Self, Option<(u64, String)>, u64), StoreError> {
+    ) -> Result<ClaimedChain, StoreError> {
         let owner = owner_token(host);
         let deadline = Instant::now() + LEASE + Duration::from_secs(2);
         let mut first_seen: Option<i64> = None;
@@ -147,15 +156,15 @@ impl AuditTable {
             let id = id.clone();
             async move { chain_end(&client, &id).await }
         })?;
-        Ok((
-            Self {
+        Ok(ClaimedChain {
+            table: Self {
                 connection,
                 node_id: node_id.to_owned(),
                 owner,
             },
             last,
-            head,
-        ))
+            head_sequence: head,
+        })
     }
 
     pub fn node_id(&self) -> &str {

@@ -42,7 +42,7 @@ use super::{
 };
 use crate::tenant::TenantId;
 
-pub use audit_table::{AuditTable, StoredChain, LEASE as AUDIT_LEASE};
+pub use audit_table::{AuditTable, ClaimedChain, StoredChain, LEASE as AUDIT_LEASE};
 pub use connection::{redacted_url, PostgresOptions};
 pub use migrations::SCHEMA_VERSION;
 pub use retry::RetryPolicy;
@@ -165,11 +165,7 @@ impl PgStore {
     /// Claims node `node_id`'s audit chain for this process (see [`AuditTable`]; `host` names this machine in
     /// the claim) and returns the chain's last record (sequence, JSON text) and the head sequence its claim row
     /// recorded. Refused while another live process holds it.
-    pub fn claim_audit_chain(
-        &self,
-        node_id: &str,
-        host: &str,
-    ) -> Result<(AuditTable, Option<(u64, String)>, u64), StoreError> {
+    pub fn claim_audit_chain(&self, node_id: &str, host: &str) -> Result<ClaimedChain, StoreError> {
         AuditTable::claim(Arc::clone(&self.connection), node_id, host)
     }
 
