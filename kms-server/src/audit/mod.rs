@@ -28,6 +28,11 @@
 //! `verify` prints so that operators can anchor it elsewhere.
 //!
 //! Files are created mode 0600 and missing directories 0700, set explicitly whatever the umask.
+//!
+//! With a PostgreSQL store (several nodes on one database) the records go to the database instead, one chain per
+//! node, same record format and hash, same fail-closed contract (`database`); no file is written then.
+//! [`AuditLog::wait_written`] is what a read-only message waits for: nothing for the file log (its append
+//! already reached the page cache), a commit for the database.
 
 mod commit_queue;
 mod database;
