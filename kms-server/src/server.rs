@@ -285,6 +285,16 @@ impl RunningServer {
             // The flush task writes the chain head and usage once more when it sees the shutdown signal.
             let _ = flush.await;
         }
+        // Records still queued (refusals, reads since the last periodic sync) reach the log before the process
+        // ends: synced for the file log, committed for a log in the database.
+        let audit = Arc::clone(&self.state.audit);
+        match tokio::task::spawn_blocking(move || audit.wait_durable()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::error!(%error, "audit log: the last records could not be made durable")
+            }
+            Err(error) => tracing::error!(%error, "audit log: the final sync task failed"),
+        }
     }
 }
 
