@@ -117,7 +117,7 @@ fn run_migrate(args: MigrateArgs) -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "next: in {} set [store] kind = \"postgres\" and url = \"{}\" (with password_file and tls_ca_file), \
-         and give each node its own [audit] path",
+         and give each node its own directory for [store] path (its audit chain goes to the database)",
         args.from.display(),
         options.describe()
     );

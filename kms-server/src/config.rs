@@ -246,6 +246,11 @@ pub struct AuditConfig {
     /// (then `.000002`, ...) and a new one continues the chain. Rotated files are never deleted by qkms.
     /// Default 67108864 (64 MiB); at least 4096.
     pub max_file_bytes: u64,
+    /// PostgreSQL store only: the name of this node's audit chain in the database. Stable across restarts for
+    /// one chain per node; two live nodes never share one (the second refuses to start). Default: this host's
+    /// name and the KMIP listen address, `HOST/ADDRESS:PORT`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_id: Option<String>,
 }
 
 impl Default for AuditConfig {
@@ -253,6 +258,7 @@ impl Default for AuditConfig {
         Self {
             path: PathBuf::from(crate::audit::AUDIT_LOG_FILE),
             max_file_bytes: crate::audit::DEFAULT_MAX_FILE_BYTES,
+            node_id: None,
         }
     }
 }
@@ -260,6 +266,16 @@ impl Default for AuditConfig {
 impl AuditConfig {
     /// The smallest `max_file_bytes` accepted: a few records per file.
     pub const MIN_FILE_BYTES: u64 = 4096;
+
+    /// Longest `node_id` accepted.
+    pub const MAX_NODE_ID_BYTES: usize = 200;
+
+    /// The node id of this node's chain in the database: `[audit] node_id`, else derived from `listen`.
+    pub fn node_id(&self, listen: &str) -> String {
+        self.node_id
+            .clone()
+            .unwrap_or_else(|| crate::audit::default_node_id(listen))
+    }
 
     /// The log's options.
     pub fn options(&self) -> crate::audit::AuditOptions {
@@ -401,6 +417,17 @@ impl Config {
                 AuditConfig::MIN_FILE_BYTES
             )));
         }
+        if let Some(id) = &self.audit.node_id {
+            if id.trim().is_empty()
+                || id.len() > AuditConfig::MAX_NODE_ID_BYTES
+                || id.chars().any(char::is_control)
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "audit.node_id {id:?} must be 1 to {} bytes of printable text",
+                    AuditConfig::MAX_NODE_ID_BYTES
+                )));
+            }
+        }
         if self.server.allocator_purge_delay_ms > ServerConfig::MAX_ALLOCATOR_PURGE_DELAY_MS {
             return Err(ConfigError::Invalid(format!(
                 "server.allocator_purge_delay_ms must be at most {}",
@@ -509,6 +536,10 @@ impl Config {
             store_cache_mb = self.store.cache_mb,
             audit_path = p(&self.audit.path),
             audit_max_file_bytes = self.audit.max_file_bytes,
+            audit_node_id = match &self.audit.node_id {
+                Some(id) => format!("node_id = {}", s(id)),
+                None => "# node_id = \"node-1\"".to_owned(),
+            },
             argon2_memory = self.store.argon2.memory_kib,
             argon2_iterations = self.store.argon2.iterations,
             argon2_parallelism = self.store.argon2.parallelism,

@@ -218,6 +218,13 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
     // message's records are appended (in the page cache, safe from a server crash) and synced by the server's
     // periodic audit sync instead of by every read (while a sync fails, `AuditLog::append` retries it first and
     // fails, so reads are refused above).
+    if audit_failure.is_none() && !tracking.wrote() {
+        // A read-only message: its records need only be written where a crash of this process cannot lose them
+        // (the file log's append did that; a log in the database commits them now, not necessarily flushed).
+        if let Err(error) = off_the_async_workers(|| state.audit.wait_written()) {
+            audit_failure = Some(not_audited(&error));
+        }
+    }
     if audit_failure.is_none() && tracking.wrote() {
         let flushed = off_the_async_workers(|| {
             state

@@ -242,7 +242,11 @@ fn run(args: RunArgs) -> Result<(), String> {
     runtime.block_on(serve(config, args.listen))
 }
 
-async fn serve(config: Config, listen: Option<String>) -> Result<(), String> {
+async fn serve(mut config: Config, listen: Option<String>) -> Result<(), String> {
+    if let Some(listen) = &listen {
+        // What the server listens on, for everything derived from it (the default audit node id).
+        config.server.listen = listen.clone();
+    }
     let server = Server::build(&config).map_err(|e| e.to_string())?;
     let running = server
         .start(listen.as_deref())

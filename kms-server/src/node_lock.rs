@@ -1,10 +1,11 @@
 //! Node-local files of a node sharing a database: held exclusively for the process's lifetime.
 //!
 //! Why: with `[store] kind = "postgres"` several nodes run from the same set-up, but some files stay per node:
-//! the hash-chained audit log (two writers would interleave and break the chain), and the directory of `[store]
-//! path` (the session-lease journal, whose sweep at start-up would destroy another live node's session objects,
-//! and the entropy counter). sled locks its own directory; a database does not, so a node takes an advisory
-//! lock beside each, and a second node configured with the same paths refuses to start, naming them.
+//! the directory of `[store] path` (the session-lease journal, whose sweep at start-up would destroy another
+//! live node's session objects, and the entropy counter). sled locks its own directory; a database does not, so
+//! a node takes an advisory lock there, and a second node configured with the same path refuses to start,
+//! naming it. (The audit log of such a node is in the database, one chain per node, claimed there: see
+//! `store::postgres::audit_table`.)
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
@@ -22,7 +23,7 @@ pub struct NodeLock {
 pub enum NodeLockError {
     #[error(
         "{path}: another qkms-server on this machine uses the same {what}; each node sharing the database needs \
-         its own [audit] path and its own directory for [store] path"
+         its own directory for [store] path"
     )]
     Taken { path: String, what: &'static str },
     #[error("{path}: cannot lock: {cause}")]
@@ -58,18 +59,13 @@ fn beside(path: &Path, name: &str) -> PathBuf {
     path.with_file_name(format!("{name}.lock"))
 }
 
-/// Takes this node's locks: beside the audit log and in the directory of `[store] path`.
+/// Takes this node's lock in the directory of `[store] path`.
 pub fn acquire(config: &Config) -> Result<NodeLock, NodeLockError> {
-    let audit_name = config
-        .audit
-        .path
-        .file_name()
-        .map_or_else(|| "audit".into(), |n| n.to_string_lossy().into_owned());
     Ok(NodeLock {
-        _files: vec![
-            lock(beside(&config.audit.path, &audit_name), "audit log")?,
-            lock(beside(&config.store.path, "qkms-node"), "node directory")?,
-        ],
+        _files: vec![lock(
+            beside(&config.store.path, "qkms-node"),
+            "node directory",
+        )?],
     })
 }
 
@@ -85,16 +81,13 @@ mod tests {
         config.store.path = dir.path().join("store");
         let first = acquire(&config).unwrap();
         match acquire(&config) {
-            Err(NodeLockError::Taken { what, .. }) => assert_eq!(what, "audit log"),
-            other => panic!("expected a refusal, got {other:?}"),
-        }
-        let mut other_audit = config.clone();
-        other_audit.audit.path = dir.path().join("node2").join("audit.log");
-        match acquire(&other_audit) {
             Err(NodeLockError::Taken { what, .. }) => assert_eq!(what, "node directory"),
             other => panic!("expected a refusal, got {other:?}"),
         }
-        drop(first);
+        let mut elsewhere = config.clone();
+        elsewhere.store.path = dir.path().join("node2").join("store");
+        let second = acquire(&elsewhere).unwrap();
+        drop((first, second));
         acquire(&config).unwrap();
     }
 }

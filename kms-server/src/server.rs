@@ -89,7 +89,9 @@ impl Server {
             crate::config::StoreKind::Sled => None,
         };
         let hsm_slot = Arc::new(std::sync::Mutex::new(rng_hsm));
-        let (store, health, database) = open_object_store(config, &entropy, &hsm_slot)?;
+        let (store, health, pg_store) = open_object_store(config, &entropy, &hsm_slot)?;
+        // Nodes on PostgreSQL share their usage counters, PINs and EaaS metering through the database.
+        let database = pg_store.as_ref().map(|store| store.database());
         let connected = hsm_slot
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -99,7 +101,7 @@ impl Server {
             .as_ref()
             .and_then(|hsm| crate::root_custody::start_seeding(config, hsm, &entropy));
         let key_hsm = crate::managed::hsm_held::key_holding_hsm(config, hsm.as_ref())?;
-        let audit = open_audit(config)?;
+        let audit = open_audit(config, pg_store.as_deref())?;
 
         let provider = entropy.rustls_provider_with(config.tls.on_entropy_failure);
         let mut client_cas = Vec::new();
@@ -299,6 +301,16 @@ impl RunningServer {
             // The last counts reach the database before shutdown ends.
             let _ = flush.await;
         }
+        // Records still queued (refusals, reads since the last periodic sync) reach the log before the process
+        // ends: synced for the file log, committed for a log in the database.
+        let audit = Arc::clone(&self.state.audit);
+        match tokio::task::spawn_blocking(move || audit.wait_durable()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::error!(%error, "audit log: the last records could not be made durable")
+            }
+            Err(error) => tracing::error!(%error, "audit log: the final sync task failed"),
+        }
     }
 }
 
@@ -336,7 +348,8 @@ fn open_eaas(
     }
 }
 
-/// How often the audit records of read-only messages (which do not wait for a sync, see `dispatch`) are synced.
+/// How often the audit records of read-only messages (which do not wait for a sync, see `dispatch`) are synced
+/// (and, for a log in the database, how often its claim's heartbeat is considered).
 const AUDIT_SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Syncs the audit log every [`AUDIT_SYNC_INTERVAL`] until shutdown, so read-only messages' records reach the disk
@@ -354,7 +367,7 @@ async fn sync_audit_periodically(
             _ = shutdown.changed() => break,
         }
         let audit = Arc::clone(&audit);
-        match tokio::task::spawn_blocking(move || audit.wait_durable()).await {
+        match tokio::task::spawn_blocking(move || audit.tick()).await {
             Ok(Ok(())) => {}
             // The audit log's health state logs when a failure starts and ends (and /health shows it).
             Ok(Err(error)) => tracing::debug!(%error, "audit log sync failed"),
@@ -397,10 +410,20 @@ fn log_entropy(pool: &EntropyPool) {
     }
 }
 
-/// The audit log of this set-up (`[audit]`), its chain continued.
-fn open_audit(config: &Config) -> Result<crate::audit::AuditLog, ServerError> {
-    crate::audit::AuditLog::open_with(&config.audit.path, config.audit.options())
-        .map_err(|error| ServerError::Audit(error.to_string()))
+/// The audit log of this set-up (`[audit]`), its chain continued: in files, or with a PostgreSQL store this
+/// node's chain in the database (`[audit] node_id`, default from the listen address).
+fn open_audit(
+    config: &Config,
+    database: Option<&crate::store::postgres::PgStore>,
+) -> Result<crate::audit::AuditLog, ServerError> {
+    match database {
+        Some(store) => {
+            let node_id = config.audit.node_id(&config.server.listen);
+            crate::audit::AuditLog::open_in_database(store, &node_id)
+        }
+        None => crate::audit::AuditLog::open_with(&config.audit.path, config.audit.options()),
+    }
+    .map_err(|error| ServerError::Audit(error.to_string()))
 }
 
 fn read_certificates(
@@ -422,7 +445,7 @@ fn read_certificates(
 type OpenedObjectStore = (
     Arc<dyn ObjectStore>,
     Arc<dyn StoreHealth>,
-    Option<crate::store::postgres::Database>,
+    Option<Arc<crate::store::postgres::PgStore>>,
 );
 
 /// The per-tenant usage counters: this node's, or (nodes sharing a database) every node's, added up there.
@@ -463,12 +486,11 @@ fn open_object_store(
                 .get_or_insert(hsm);
         }
         tracing::info!(database = %store.describe(), "object store: PostgreSQL");
-        let database = store.database();
         let store = Arc::new(store);
         return Ok((
             Arc::clone(&store) as Arc<dyn ObjectStore>,
-            store,
-            Some(database),
+            Arc::clone(&store) as Arc<dyn StoreHealth>,
+            Some(store),
         ));
     }
     if !crate::store::SledStore::exists(&config.store.path) {

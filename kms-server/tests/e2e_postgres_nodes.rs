@@ -5,82 +5,20 @@
 //!
 //! Each node is started from the same set-up (PKI, root-key passphrase, database) with its own configuration
 //! file that differs only in its node-local files (`[store] path`'s directory: session-lease journal and entropy
-//! counter; `[audit] path`: one audit chain per node), the set-up's `user-pins.json` named explicitly.
+//! counter), the set-up's `user-pins.json` named explicitly (`pg_cluster`). Each node's audit chain is in the
+//! database (`e2e_postgres_audit.rs` checks it).
 
 mod e2e_support;
+mod pg_cluster;
 mod pg_options;
 mod pg_support;
 
-use pg_options::PgOptions;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use e2e_support::*;
 use kmip::client::Client;
 use kmip::ProtocolVersion;
-use kms_server::config::StoreKind;
-use kms_server::store::postgres::copy::copy_sled_to_postgres;
-use pg_support::PgServer;
-
-/// A set-up made by `--init`, copied into a fresh database, and node configurations pointing at it.
-struct Cluster {
-    setup: SetUp,
-    database: PgServer,
-}
-
-impl Cluster {
-    fn new() -> Self {
-        let mut setup = SetUp::init();
-        let database = PgServer::start();
-        database.create_database("cluster");
-        let options = database.options("cluster");
-        let provider = entropy::EntropyPool::new(entropy::EntropyConfig::default())
-            .unwrap()
-            .rustls_provider();
-        copy_sled_to_postgres(&setup.config.store.path, &options, provider)
-            .expect("copy to PostgreSQL");
-        let (url, password, ca) = (
-            database.url("cluster"),
-            database.password_file.clone(),
-            database.ca_file.clone(),
-        );
-        setup.rewrite_config(|c| {
-            c.store.kind = StoreKind::Postgres;
-            c.store.url = url;
-            c.store.password_file = Some(password);
-            c.store.tls_ca_file = Some(ca);
-        });
-        Self { setup, database }
-    }
-
-    /// The configuration file of node `n`: the shared one with node-local files of its own.
-    fn node_config(&self, n: usize) -> PathBuf {
-        let local = self.setup.path().join(format!("node-{n}"));
-        std::fs::create_dir_all(&local).unwrap();
-        let mut config = self.setup.config.clone();
-        config.store.path = local.join("store");
-        config.audit.path = local.join("audit.log");
-        config.eaas.state_file = local.join("eaas-state.json");
-        config.auth.user_pins = Some(
-            self.setup
-                .config
-                .store
-                .path
-                .with_file_name(kms_server::user_pin::DEFAULT_FILE),
-        );
-        let file = self.setup.path().join(format!("node-{n}.toml"));
-        std::fs::write(&file, config.documented_toml().unwrap()).unwrap();
-        file
-    }
-
-    fn start_node(&self, n: usize) -> ServerProcess {
-        ServerProcess::start_from(
-            &self.node_config(n),
-            self.setup.path().join(format!("node-{n}.log")),
-        )
-        .unwrap_or_else(|log| panic!("node {n} did not start:\n{log}"))
-    }
-}
+use pg_cluster::Cluster;
 
 async fn locate_named(client: &mut Client, name: &str) -> Vec<String> {
     client
@@ -92,7 +30,7 @@ async fn locate_named(client: &mut Client, name: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_nodes_share_every_object_and_change_at_once() {
-    let cluster = Cluster::new();
+    let cluster = Cluster::new(|_| {});
     let nodes: Vec<ServerProcess> = (1..=3).map(|n| cluster.start_node(n)).collect();
     let mut clients = Vec::new();
     for node in &nodes {
@@ -177,7 +115,7 @@ async fn create_until_failure(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_node_killed_under_create_load_loses_no_acknowledged_object() {
-    let cluster = Cluster::new();
+    let cluster = Cluster::new(|_| {});
     let doomed = cluster.start_node(1);
     let survivor = cluster.start_node(2);
     let mut writers = Vec::new();
@@ -226,7 +164,7 @@ async fn a_node_killed_under_create_load_loses_no_acknowledged_object() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_database_restart_gives_clear_errors_then_service_without_restarting_qkms() {
-    let cluster = Cluster::new();
+    let cluster = Cluster::new(|_| {});
     let node = cluster.start_node(1);
     let mut client = node.connect(&cluster.setup.client).await;
     let before = client
@@ -277,7 +215,7 @@ async fn a_database_restart_gives_clear_errors_then_service_without_restarting_q
 
 #[test]
 fn bad_database_settings_stop_start_up_with_the_cause() {
-    let mut cluster = Cluster::new();
+    let mut cluster = Cluster::new(|_| {});
     let start = |cluster: &Cluster| {
         ServerProcess::start_from(
             &cluster.setup.config_file,
@@ -329,7 +267,10 @@ fn bad_database_settings_stop_start_up_with_the_cause() {
     )
     .unwrap_or_else(|log| panic!("{log}"));
     let log = start(&cluster);
-    assert!(log.contains("needs its own [audit] path"), "{log}");
+    assert!(
+        log.contains("needs its own directory for [store] path"),
+        "{log}"
+    );
     drop(first);
 
     // A newer schema.

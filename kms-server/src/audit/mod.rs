@@ -28,7 +28,15 @@
 //! `verify` prints so that operators can anchor it elsewhere.
 //!
 //! Files are created mode 0600 and missing directories 0700, set explicitly whatever the umask.
+//!
+//! With a PostgreSQL store (several nodes on one database) the records go to the database instead, one chain per
+//! node, same record format and hash, same fail-closed contract (`database`); no file is written then.
+//! [`AuditLog::wait_written`] is what a read-only message waits for: nothing for the file log (its append
+//! already reached the page cache), a commit for the database.
 
+mod commit_queue;
+mod database;
+mod file_log;
 mod files;
 mod health;
 mod record;
@@ -36,21 +44,22 @@ mod refusals;
 mod verify;
 
 use std::fmt;
-use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use kmip::ResultReason;
 
+pub use database::{default_node_id, verify_database, DatabaseReport, NodeReport};
 pub use files::rotated_path;
 pub use health::AuditHealth;
 pub use record::{AuditRecord, CURRENT_VERSION, GENESIS_HASH};
 pub use refusals::operation_name;
 pub use verify::{verify, VerifyReport};
 
-use crate::store::GroupCommit;
 use crate::tenant::{Role, TenantId};
+use database::{DatabaseLog, Level};
+use file_log::FileLog;
 use health::{HealthTracker, Step};
 
 /// The audit log's default file name, beside the store.
@@ -89,7 +98,7 @@ pub struct AuditEntry<'a> {
 }
 
 /// Audit log failures.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum AuditError {
     #[error("audit log {path}: {message}")]
     Io { path: PathBuf, message: String },
@@ -102,6 +111,18 @@ pub enum AuditError {
         file: PathBuf,
         line: u64,
         sequence: Option<u64>,
+        reason: String,
+    },
+    /// The log in the database cannot be written or read (the database's own words).
+    #[error("audit log in the database {database}: {message}")]
+    Database { database: String, message: String },
+    /// A node's chain in the database is broken: the node, the first sequence that fails, and why.
+    #[error(
+        "audit chain of node {node:?} in the database broken at sequence {sequence}: {reason}"
+    )]
+    ChainBroken {
+        node: String,
+        sequence: u64,
         reason: String,
     },
 }
@@ -117,8 +138,10 @@ impl AuditError {
     /// The cause without the file's path, for a Result Message sent to a client.
     pub fn cause(&self) -> &str {
         match self {
-            Self::Io { message, .. } => message,
-            Self::Head { reason, .. } | Self::Broken { reason, .. } => reason,
+            Self::Io { message, .. } | Self::Database { message, .. } => message,
+            Self::Head { reason, .. }
+            | Self::Broken { reason, .. }
+            | Self::ChainBroken { reason, .. } => reason,
         }
     }
 }
@@ -138,41 +161,29 @@ impl Default for AuditOptions {
     }
 }
 
-/// Where the next record goes.
-#[derive(Debug)]
-struct ChainHead {
-    /// The current file; `None` after a rotation renamed it but could not create its successor (retried by the
-    /// next append).
-    file: Option<File>,
-    /// File length after the last complete record.
-    length: u64,
-    /// A failed write left bytes past `length` that could not be cut off yet (retried before the next write).
-    needs_cut: bool,
-    next_sequence: u64,
-    previous_hash: String,
-    /// The number the next rotated file gets.
-    next_rotation: u64,
+/// Where the records go.
+enum Sink {
+    File(FileLog),
+    Database(DatabaseLog),
 }
 
-/// The open audit log: appends are serialised (the chain is a sequence); syncs are shared (group commit).
+/// The open audit log: in files, or (PostgreSQL store) in the database. Appends are serialised (the chain is a
+/// sequence); making them durable is shared among concurrent callers (group commit).
 pub struct AuditLog {
-    path: PathBuf,
-    options: AuditOptions,
-    head: Mutex<ChainHead>,
-    /// The current file for syncing, so that syncing never waits for the append lock (replaced on rotation).
-    sync_handle: Mutex<Arc<File>>,
-    commit: GroupCommit,
+    sink: Sink,
     health: HealthTracker,
 }
 
 impl fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuditLog")
-            .field("path", &self.path)
-            .field("options", &self.options)
-            .field("commit", &self.commit.stats())
-            .field("health", &self.health.health())
-            .finish_non_exhaustive()
+        let mut out = f.debug_struct("AuditLog");
+        match &self.sink {
+            Sink::File(file) => out
+                .field("path", &file.path())
+                .field("commit", &file.commit.stats()),
+            Sink::Database(database) => out.field("database", database),
+        };
+        out.field("health", &self.health.health()).finish()
     }
 }
 
@@ -201,60 +212,66 @@ struct Fields {
     detail: Option<String>,
 }
 
+impl Fields {
+    /// The record with these fields at `sequence` after `previous_hash`, hashed.
+    fn chain(self, sequence: u64, previous_hash: String) -> AuditRecord {
+        let mut targets = self.targets;
+        targets.truncate(MAX_TARGETS);
+        let mut record = AuditRecord {
+            version: CURRENT_VERSION,
+            sequence,
+            time: self.time,
+            tenant: self.tenant,
+            role: self.role,
+            operation: self.operation,
+            objects: self.objects,
+            targets: targets
+                .iter()
+                .map(|t| record::bounded(t, MAX_TARGET_BYTES))
+                .collect(),
+            result: self.result,
+            detail: self.detail.map(|d| record::bounded(&d, MAX_DETAIL_BYTES)),
+            previous_hash,
+            hash: String::new(),
+        };
+        record.hash = record.compute_hash();
+        record
+    }
+}
+
 impl AuditLog {
     /// Opens the log at `path` with the default options; see [`AuditLog::open_with`].
     pub fn open(path: impl AsRef<Path>) -> Result<Self, AuditError> {
         Self::open_with(path, AuditOptions::default())
     }
 
-    /// Opens (creating if absent, with its directory) the log whose current file is `path` and continues its
-    /// chain from the newest record: the current file's last, or the newest rotated file's when the current file
-    /// is empty or missing. A final line left incomplete by a crash mid-write (never acknowledged: its sync had
-    /// not completed) is cut off; a last record whose own hash does not match is refused, as tampering.
+    /// Opens (creating if absent, with its directory) the file log whose current file is `path` and continues
+    /// its chain from the newest record (see `file_log`).
     pub fn open_with(path: impl AsRef<Path>, options: AuditOptions) -> Result<Self, AuditError> {
-        let path = path.as_ref().to_owned();
-        let directory = files::directory_of(&path);
-        files::create_private_dir(directory)
-            .map_err(|e| AuditError::io(&path, "cannot create its directory", e))?;
-        let rotated = files::rotated_files(&path)
-            .map_err(|e| AuditError::io(&path, "cannot list the rotated files", e))?;
-        let file =
-            files::open_append(&path).map_err(|e| AuditError::io(&path, "cannot open", e))?;
-        let mut tail = verify::recover_tail(&path, &file, true)?;
-        if tail.last.is_none() {
-            if let Some((_, newest)) = rotated.last() {
-                let rotated_file =
-                    File::open(newest).map_err(|e| AuditError::io(newest, "cannot open", e))?;
-                tail.last = verify::recover_tail(newest, &rotated_file, false)?.last;
-            }
-        }
-        let (next_sequence, previous_hash) = match tail.last {
-            Some(last) => (last.sequence + 1, last.hash),
-            None => (1, GENESIS_HASH.to_owned()),
-        };
-        let sync_handle = file
-            .try_clone()
-            .map_err(|e| AuditError::io(&path, "cannot duplicate handle", e))?;
         Ok(Self {
-            head: Mutex::new(ChainHead {
-                file: Some(file),
-                length: tail.length,
-                needs_cut: false,
-                next_sequence,
-                previous_hash,
-                next_rotation: rotated.last().map_or(1, |(number, _)| number + 1),
-            }),
-            path,
-            options,
-            sync_handle: Mutex::new(Arc::new(sync_handle)),
-            commit: GroupCommit::new(),
+            sink: Sink::File(FileLog::open(path.as_ref(), options)?),
             health: HealthTracker::default(),
         })
     }
 
-    /// The current file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The log of this node in the database of `store` (PostgreSQL store): claims the chain of `node_id` (refused
+    /// while another live process holds it) and continues it (see `database`).
+    pub fn open_in_database(
+        store: &crate::store::postgres::PgStore,
+        node_id: &str,
+    ) -> Result<Self, AuditError> {
+        Ok(Self {
+            sink: Sink::Database(DatabaseLog::open(store, node_id)?),
+            health: HealthTracker::default(),
+        })
+    }
+
+    /// The current file (`None` for a log in the database).
+    pub fn path(&self) -> Option<&Path> {
+        match &self.sink {
+            Sink::File(file) => Some(file.path()),
+            Sink::Database(_) => None,
+        }
     }
 
     /// `Ok`, or what fails and since when.
@@ -262,9 +279,11 @@ impl AuditLog {
         self.health.health()
     }
 
-    /// Appends one record (one `write` of one line; no sync: see [`AuditLog::wait_durable`]) and returns its
-    /// sequence number. Any failure is returned, the file left ending in a complete record, and the health
-    /// state set until an append succeeds again.
+    /// Appends one record and returns its sequence number: to the file (one `write` of one line, no sync), or
+    /// to the queue of records the next commit writes to the database. It is durable after
+    /// [`AuditLog::wait_durable`]; for a log in the database it is written only after [`AuditLog::wait_written`]
+    /// (or `wait_durable`). Any failure is returned, the chain left where it was, and the health state set until
+    /// an append succeeds again.
     pub fn append(&self, entry: AuditEntry<'_>) -> Result<u64, AuditError> {
         self.append_fields(Fields {
             time: entry.time,
@@ -282,47 +301,22 @@ impl AuditLog {
     }
 
     fn append_fields(&self, fields: Fields) -> Result<u64, AuditError> {
-        if self.health.sync_failing() {
-            // Records appended now could not be made durable either: retry the sync first.
-            self.wait_durable()?;
-        }
-        let mut head = lock(&self.head);
-        let mut targets = fields.targets;
-        targets.truncate(MAX_TARGETS);
-        let mut record = AuditRecord {
-            version: CURRENT_VERSION,
-            sequence: head.next_sequence,
-            time: fields.time,
-            tenant: fields.tenant,
-            role: fields.role,
-            operation: fields.operation,
-            objects: fields.objects,
-            targets: targets
-                .iter()
-                .map(|t| record::bounded(t, MAX_TARGET_BYTES))
-                .collect(),
-            result: fields.result,
-            detail: fields.detail.map(|d| record::bounded(&d, MAX_DETAIL_BYTES)),
-            previous_hash: head.previous_hash.clone(),
-            hash: String::new(),
+        let appended = match &self.sink {
+            Sink::File(file) => {
+                if self.health.sync_failing() {
+                    // Records appended now could not be made durable either: retry the sync first.
+                    self.wait_durable()?;
+                }
+                file.append(|sequence, previous| fields.chain(sequence, previous))
+            }
+            Sink::Database(database) => {
+                database.append(|sequence, previous| fields.chain(sequence, previous))
+            }
         };
-        record.hash = record.compute_hash();
-        let mut line = serde_json::to_vec(&record).map_err(|e| AuditError::Io {
-            path: self.path.clone(),
-            message: format!("cannot encode record: {e}"),
-        })?;
-        line.push(b'\n');
-        let written = self.write_line(&mut head, &line);
-        if written.is_ok() {
-            head.next_sequence += 1;
-            head.previous_hash = record.hash;
-        }
-        drop(head);
-        match written {
-            Ok(()) => {
+        match appended {
+            Ok(sequence) => {
                 self.health.succeeded(Step::Append);
-                self.commit.record_write();
-                Ok(record.sequence)
+                Ok(sequence)
             }
             Err(error) => {
                 tracing::debug!(%error, "audit log append failed");
@@ -332,109 +326,45 @@ impl AuditLog {
         }
     }
 
-    /// Writes one complete line at the end of the current file (rotating first when it would grow past the
-    /// limit), or leaves the file as it was.
-    fn write_line(&self, head: &mut ChainHead, line: &[u8]) -> Result<(), AuditError> {
-        let io = |context: &str, e| AuditError::io(&self.path, context, e);
-        if head.needs_cut {
-            if let Some(file) = &head.file {
-                file.set_len(head.length)
-                    .map_err(|e| io("cannot cut back a partial record", e))?;
-            }
-            head.needs_cut = false;
-        }
-        let full = head.length > 0 && head.length + line.len() as u64 > self.options.max_file_bytes;
-        if full {
-            self.rotate(head)?;
-        }
-        if head.file.is_none() {
-            self.start_new_file(head)?;
-        }
-        let Some(file) = head.file.as_mut() else {
-            return Err(io(
-                "no current file",
-                io::Error::other("rotation incomplete"),
-            ));
-        };
-        if let Err(error) = file.write_all(line) {
-            // ENOSPC, EIO or a short write: cut the partial line back off so the file ends in a complete record.
-            if file.set_len(head.length).is_err() {
-                head.needs_cut = true;
-            }
-            return Err(io("cannot append", error));
-        }
-        head.length += line.len() as u64;
-        Ok(())
-    }
-
-    /// Closes off the current file: synced (its records durable before it is renamed), renamed to the next
-    /// rotated name (never over an existing file), the directory synced, then a new current file started.
-    fn rotate(&self, head: &mut ChainHead) -> Result<(), AuditError> {
-        if let Some(file) = &head.file {
-            file.sync_data()
-                .map_err(|e| AuditError::io(&self.path, "cannot sync before rotating", e))?;
-            let rotated = files::rotated_path(&self.path, head.next_rotation);
-            if rotated.exists() {
-                return Err(AuditError::io(
-                    &rotated,
-                    "cannot rotate",
-                    io::Error::new(
-                        io::ErrorKind::AlreadyExists,
-                        "refusing to overwrite a rotated file",
-                    ),
-                ));
-            }
-            std::fs::rename(&self.path, &rotated)
-                .map_err(|e| AuditError::io(&self.path, "cannot rotate", e))?;
-            head.file = None;
-            head.length = 0;
-            head.next_rotation += 1;
-            tracing::info!(rotated = %rotated.display(), "audit log rotated");
-        }
-        self.start_new_file(head)
-    }
-
-    /// Creates the current file after a rotation; its records continue the chain. An empty file left by an
-    /// earlier attempt that failed after creating it is taken over; one with content is not ours to continue.
-    fn start_new_file(&self, head: &mut ChainHead) -> Result<(), AuditError> {
-        let io = |context: &str, e| AuditError::io(&self.path, context, e);
-        let file =
-            files::open_append(&self.path).map_err(|e| io("cannot create after rotating", e))?;
-        let length = file
-            .metadata()
-            .map_err(|e| io("cannot stat after rotating", e))?
-            .len();
-        if length != 0 {
-            return Err(io(
-                "cannot continue after rotating",
-                io::Error::other("a non-empty file appeared in its place"),
-            ));
-        }
-        files::sync_dir(files::directory_of(&self.path))
-            .map_err(|e| io("cannot sync its directory after rotating", e))?;
-        let sync_handle = file
-            .try_clone()
-            .map_err(|e| io("cannot duplicate handle", e))?;
-        *lock(&self.sync_handle) = Arc::new(sync_handle);
-        head.file = Some(file);
-        head.length = 0;
-        Ok(())
-    }
-
-    /// Returns once every record appended before this call is on disk; concurrent callers share one sync. A
-    /// failure is returned and kept in the health state until a sync succeeds.
+    /// Returns once every record appended before this call is durable (file: synced; database: committed with
+    /// its WAL flushed); concurrent callers share one sync or commit. A failure is returned and kept in the
+    /// health state until a sync (commit) succeeds.
     pub fn wait_durable(&self) -> Result<(), AuditError> {
-        let synced = self.commit.wait_durable(|| {
-            let file = Arc::clone(&lock(&self.sync_handle));
-            file.sync_data()
-        });
-        match synced {
+        let done = match &self.sink {
+            Sink::File(file) => file.wait_durable(),
+            Sink::Database(database) => database.wait(Level::Durable),
+        };
+        self.note_commit(done)
+    }
+
+    /// Returns once every record appended before this call is written where a crash of this process cannot
+    /// lose it: at once for the file log (the append wrote it to the kernel's page cache); for the database,
+    /// once committed (with `synchronous_commit` off when no durable record is waiting: a read's record). What
+    /// the dispatcher waits for before answering a message that changed nothing.
+    pub fn wait_written(&self) -> Result<(), AuditError> {
+        match &self.sink {
+            Sink::File(_) => Ok(()),
+            Sink::Database(database) => self.note_commit(database.wait(Level::Written)),
+        }
+    }
+
+    /// The server's periodic task: makes read records durable soon (file: sync; database: durable commit of
+    /// anything queued), and for the database keeps this node's claim on its chain alive.
+    pub fn tick(&self) -> Result<(), AuditError> {
+        let done = match &self.sink {
+            Sink::File(file) => file.wait_durable(),
+            Sink::Database(database) => database.tick(),
+        };
+        self.note_commit(done)
+    }
+
+    fn note_commit(&self, done: Result<(), AuditError>) -> Result<(), AuditError> {
+        match done {
             Ok(()) => {
                 self.health.succeeded(Step::Sync);
                 Ok(())
             }
             Err(error) => {
-                let error = AuditError::io(&self.path, "cannot sync", error);
                 tracing::debug!(%error, "audit log sync failed");
                 self.health.failed(Step::Sync, error.cause().to_owned());
                 Err(error)
@@ -442,9 +372,12 @@ impl AuditLog {
         }
     }
 
-    /// Appends and syncs so far.
+    /// Appends and syncs (database: commits) so far.
     pub fn commit_stats(&self) -> crate::store::GroupCommitStats {
-        self.commit.stats()
+        match &self.sink {
+            Sink::File(file) => file.commit.stats(),
+            Sink::Database(database) => database.stats(),
+        }
     }
 }
 

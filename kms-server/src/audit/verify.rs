@@ -21,11 +21,81 @@ pub struct VerifyReport {
     pub head_hash: String,
 }
 
-/// Where the chain stands while it is read.
-struct Chain {
+/// Where the chain stands while it is read, and the checks each next record must pass (shared by the file log
+/// and the chains in the database).
+pub(super) struct ChainCheck {
     expected_sequence: u64,
     previous_hash: String,
     records: u64,
+    seen_version: u32,
+}
+
+impl ChainCheck {
+    pub(super) fn new() -> Self {
+        Self {
+            expected_sequence: 1,
+            previous_hash: GENESIS_HASH.to_owned(),
+            records: 0,
+            seen_version: 0,
+        }
+    }
+
+    /// Records checked so far (= the last sequence).
+    pub(super) fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// The last record's hash ([`GENESIS_HASH`] before any).
+    pub(super) fn head_hash(&self) -> &str {
+        &self.previous_hash
+    }
+
+    /// Checks that `record` continues the chain (shape, version order, next sequence, previous hash, own hash)
+    /// and moves the chain on; otherwise says why not.
+    pub(super) fn next(&mut self, record: &AuditRecord) -> Result<(), String> {
+        record.check_shape()?;
+        if record.version < self.seen_version {
+            return Err(format!(
+                "a version {} record after a version {} one",
+                record.version, self.seen_version
+            ));
+        }
+        self.seen_version = record.version;
+        let expected = self.expected_sequence;
+        if record.sequence != expected {
+            let what = if record.sequence > expected {
+                format!(
+                    "{} record(s) missing (deleted, or a rotated file lost)",
+                    record.sequence - expected
+                )
+            } else {
+                "records were inserted, repeated or reordered".to_owned()
+            };
+            return Err(format!(
+                "expected sequence {expected}, found {}: {what}",
+                record.sequence
+            ));
+        }
+        if record.previous_hash != self.previous_hash {
+            return Err(format!(
+                "previous hash {} does not match the hash of record {} ({})",
+                record.previous_hash,
+                expected - 1,
+                self.previous_hash
+            ));
+        }
+        let computed = record.compute_hash();
+        if record.hash != computed {
+            return Err(format!(
+                "stored hash {} but the contents hash to {computed}: the record was altered",
+                record.hash
+            ));
+        }
+        self.previous_hash = record.hash.clone();
+        self.expected_sequence += 1;
+        self.records += 1;
+        Ok(())
+    }
 }
 
 fn parse(line: &[u8]) -> Result<AuditRecord, String> {
@@ -61,11 +131,7 @@ pub fn verify(path: impl AsRef<Path>) -> Result<VerifyReport, AuditError> {
         // Nothing at all: say so as an open failure rather than "0 records, OK".
         File::open(path).map_err(|e| AuditError::io(path, "cannot open", e))?;
     }
-    let mut chain = Chain {
-        expected_sequence: 1,
-        previous_hash: GENESIS_HASH.to_owned(),
-        records: 0,
-    };
+    let mut chain = ChainCheck::new();
     for file in &files {
         verify_file(file, &mut chain)?;
     }
@@ -81,12 +147,11 @@ pub fn verify(path: impl AsRef<Path>) -> Result<VerifyReport, AuditError> {
     })
 }
 
-fn verify_file(path: &Path, chain: &mut Chain) -> Result<(), AuditError> {
+fn verify_file(path: &Path, chain: &mut ChainCheck) -> Result<(), AuditError> {
     let file = File::open(path).map_err(|e| AuditError::io(path, "cannot open", e))?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let mut line = Vec::with_capacity(512);
     let mut number = 0u64;
-    let mut seen_version = 0u32;
     loop {
         line.clear();
         let read = reader
@@ -110,61 +175,9 @@ fn verify_file(path: &Path, chain: &mut Chain) -> Result<(), AuditError> {
         }
         let record = parse(&line[..line.len() - 1]).map_err(|reason| broken(None, reason))?;
         let sequence = Some(record.sequence);
-        record
-            .check_shape()
+        chain
+            .next(&record)
             .map_err(|reason| broken(sequence, reason))?;
-        if record.version < seen_version {
-            return Err(broken(
-                sequence,
-                format!(
-                    "a version {} record after a version {seen_version} one",
-                    record.version
-                ),
-            ));
-        }
-        seen_version = record.version;
-        let expected = chain.expected_sequence;
-        if record.sequence != expected {
-            let what = if record.sequence > expected {
-                format!(
-                    "{} record(s) missing (deleted, or a rotated file lost)",
-                    record.sequence - expected
-                )
-            } else {
-                "records were inserted, repeated or reordered".to_owned()
-            };
-            return Err(broken(
-                sequence,
-                format!(
-                    "expected sequence {expected}, found {}: {what}",
-                    record.sequence
-                ),
-            ));
-        }
-        if record.previous_hash != chain.previous_hash {
-            return Err(broken(
-                sequence,
-                format!(
-                    "previous hash {} does not match the hash of record {} ({})",
-                    record.previous_hash,
-                    expected - 1,
-                    chain.previous_hash
-                ),
-            ));
-        }
-        let computed = record.compute_hash();
-        if record.hash != computed {
-            return Err(broken(
-                sequence,
-                format!(
-                    "stored hash {} but the contents hash to {computed}: the record was altered",
-                    record.hash
-                ),
-            ));
-        }
-        chain.previous_hash = record.hash;
-        chain.expected_sequence += 1;
-        chain.records += 1;
     }
 }
 

@@ -79,12 +79,24 @@ fn the_audit_section_has_its_defaults_and_the_old_store_key_still_works() {
     let old = Config::from_toml("[store]\naudit_log = \"old.log\"\n", Path::new("/d")).unwrap();
     assert_eq!(old.audit.path, PathBuf::from("/d/old.log"));
     assert_eq!(old.store.audit_log, None);
+    // The node id of a chain in the database: set, written and read back; else from the listen address.
+    let mut named = Config::from_toml("[audit]\nnode_id = \"node-7\"\n", Path::new("/d")).unwrap();
+    assert_eq!(named.audit.node_id(&named.server.listen), "node-7");
+    let text = named.documented_toml().unwrap();
+    assert!(text.contains("node_id = \"node-7\""), "{text}");
+    named.audit.node_id = None;
+    assert!(named
+        .audit
+        .node_id("127.0.0.1:5696")
+        .ends_with("/127.0.0.1:5696"));
     for (text, needle) in [
         (
             "[store]\naudit_log = \"a\"\n[audit]\npath = \"b\"\n",
             "set twice",
         ),
         ("[audit]\nmax_file_bytes = 100\n", "max_file_bytes"),
+        ("[audit]\nnode_id = \" \"\n", "audit.node_id"),
+        ("[audit]\nnode_id = \"a\\nb\"\n", "audit.node_id"),
     ] {
         let error = Config::from_toml(text, Path::new("/"))
             .unwrap_err()

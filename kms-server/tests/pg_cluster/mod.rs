@@ -1,6 +1,7 @@
 //! Several `qkms-server` processes on one PostgreSQL database: a set-up made by `--init`, copied into a fresh
 //! database as `qkms store migrate` does (the sled store and `user-pins.json`), and one configuration file per
-//! node that differs only in its node-local files (and its HTTPS address, when `[https]` is on).
+//! node that differs only in its node-local files (and its HTTPS address, when `[https]` is on). Each node's
+//! audit chain is in the database (node id from its listen address unless the test names one).
 #![allow(dead_code)] // each test binary uses a different part of this helper
 
 use std::path::PathBuf;
@@ -87,11 +88,13 @@ impl Cluster {
     }
 
     pub fn start_node(&self, n: usize) -> ServerProcess {
-        ServerProcess::start_from(
-            &self.node_config(n).file,
-            self.setup.path().join(format!("node-{n}.log")),
-        )
-        .unwrap_or_else(|log| panic!("node {n} did not start:\n{log}"))
+        self.start_from(n, &self.node_config(n).file)
+    }
+
+    /// Starts node `n` from the configuration file `config` (made by [`Cluster::node_config_with`]).
+    pub fn start_from(&self, n: usize, config: &std::path::Path) -> ServerProcess {
+        ServerProcess::start_from(config, self.setup.path().join(format!("node-{n}.log")))
+            .unwrap_or_else(|log| panic!("node {n} did not start:\n{log}"))
     }
 
     /// The PKCS#11 token's machine identity made by `--init` (tenant "pkcs11", PIN-guarded).

@@ -13,6 +13,8 @@
 //! written before version 2 get their Locate columns from the start-up backfill (`backfill`), in Rust, since
 //! SQL cannot decode the records. Beside the objects, the node state every node shares (version 3): user PINs,
 //! usage counters and entropy-as-a-service metering (`shared_pins`, `shared_usage`).
+//! And the audit log (version 4): one hash-chained sequence of records per node (`qkms_audit`), and per node
+//! who holds its chain and how far it reached (`qkms_audit_nodes`), see `audit_table`.
 
 use deadpool_postgres::Object;
 
@@ -141,10 +143,34 @@ const MIGRATIONS: &[Migration] = &[
         )",
     ],
 },
+    Migration {
+        version: 4,
+        description: "audit chains, one per node",
+        statements: &[
+            // One row per node that ever wrote a chain. owner: the process holding the chain now ('' when
+            // released); heartbeat_ms: the database's clock (ms since the epoch) at the holder's last write or
+            // heartbeat (a holder silent for longer than the lease may be replaced); head_sequence: the last
+            // sequence committed, updated in the same transaction as the records (so `verify` notices records
+            // cut off the end).
+            "CREATE TABLE qkms_audit_nodes (
+                node_id TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                heartbeat_ms BIGINT NOT NULL,
+                head_sequence BIGINT NOT NULL
+            )",
+            // record: the JSON text of one audit record, exactly as a line of the file log (audit::record).
+            "CREATE TABLE qkms_audit (
+                node_id TEXT NOT NULL,
+                sequence BIGINT NOT NULL,
+                record TEXT NOT NULL,
+                PRIMARY KEY (node_id, sequence)
+            )",
+        ],
+    },
 ];
 
 /// The newest schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 const CREATE_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS qkms_schema_migrations (
     version INTEGER PRIMARY KEY,
@@ -167,10 +193,12 @@ async fn current_version(client: &Object) -> Result<i32, Failure> {
 pub(super) async fn migrate(mut client: Object) -> Result<i32, Failure> {
     match client.batch_execute(CREATE_VERSIONS).await {
         Ok(()) => {}
-        // Two nodes creating the table at once: the loser sees a duplicate; the table is there either way.
+        // Two nodes creating the table at once: the loser sees a duplicate (of the table, or of its row type
+        // in pg_type: 42710); the table is there either way.
         Err(e)
             if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
-                || e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_TABLE) => {}
+                || e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_TABLE)
+                || e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_OBJECT) => {}
         Err(e) => return Err(e.into()),
     }
     let found = current_version(&client).await?;

@@ -14,10 +14,11 @@
 //! One module per concern: `connection` (pool, TLS, runtime bridge), `migrations` (versioned schema), `objects`
 //! (the row statements), `facts` (what Locate's SQL filters on, derived from the attributes), `locate` (Locate's
 //! SQL), `backfill` (Locate columns for rows older than them), `meta` (the wrapped data key), `retry`, `copy`
-//! (`qkms store migrate` from sled); and, beside the objects, the node state every node shares through
-//! [`Database`]: `shared_pins` (user PINs and their retry counters), `shared_usage` (usage counters,
-//! entropy-as-a-service metering and quotas).
+//! (`qkms store migrate` from sled), `audit_table` (the nodes' audit chains); and, beside the objects, the node
+//! state every node shares through [`Database`]: `shared_pins` (user PINs and their retry counters),
+//! `shared_usage` (usage counters, entropy-as-a-service metering and quotas).
 
+mod audit_table;
 mod backfill;
 mod connection;
 pub mod copy;
@@ -49,6 +50,7 @@ use super::{
 };
 use crate::tenant::TenantId;
 
+pub use audit_table::{AuditTable, ClaimedChain, StoredChain, LEASE as AUDIT_LEASE};
 pub use connection::{redacted_url, PostgresOptions};
 pub use migrations::SCHEMA_VERSION;
 pub use retry::RetryPolicy;
@@ -124,7 +126,7 @@ impl PgStore {
         pool: EntropyPool,
         argon2: &Argon2Params,
     ) -> Result<Self, StoreError> {
-        let connection = Connection::new(options, pool.rustls_provider())?;
+        let connection = Arc::new(Connection::new(options, pool.rustls_provider())?);
         connection.run(|client, _| migrations::migrate(client))?;
         let backfilled = backfill::run(&connection)?;
         if backfilled > 0 {
@@ -135,7 +137,7 @@ impl PgStore {
         }
         let data_key = Self::data_key(&connection, choose, &pool, argon2)?;
         Ok(Self {
-            connection: Arc::new(connection),
+            connection,
             sealer: Sealer::new(&data_key, pool),
         })
     }
@@ -196,6 +198,38 @@ impl PgStore {
         read()?
             .ok_or_else(|| StoreError::Corrupt("qkms_meta lost its entries".into()))?
             .unwrap(&custody)
+    }
+
+    /// Claims node `node_id`'s audit chain for this process (see [`AuditTable`]; `host` names this machine in
+    /// the claim) and returns the chain's last record (sequence, JSON text) and the head sequence its claim row
+    /// recorded. Refused while another live process holds it.
+    pub fn claim_audit_chain(&self, node_id: &str, host: &str) -> Result<ClaimedChain, StoreError> {
+        AuditTable::claim(Arc::clone(&self.connection), node_id, host)
+    }
+
+    /// Every node's audit chain in the database (`qkms audit verify`). Connects without migrating anything.
+    pub fn read_audit_chains(
+        options: &PostgresOptions,
+        provider: Arc<rustls::crypto::CryptoProvider>,
+    ) -> Result<Vec<StoredChain>, StoreError> {
+        let connection = Connection::new(options, provider)?;
+        let present = connection.run(|client, _| async move {
+            let row = client
+                .query_one(
+                    "SELECT COUNT(*) FROM information_schema.tables
+                     WHERE table_name = 'qkms_audit' AND table_schema = current_schema()",
+                    &[],
+                )
+                .await?;
+            Ok(row.get::<_, i64>(0) > 0)
+        })?;
+        if !present {
+            return Err(StoreError::Config(format!(
+                "{}: the database holds no audit table (no qkms-server of this release has started on it)",
+                connection.describe()
+            )));
+        }
+        AuditTable::read_all(&connection)
     }
 
     /// Where the database is (no password), for messages.

@@ -1,0 +1,365 @@
+//! The audit log in the database (PostgreSQL store): this node's chain in `qkms_audit`, one row per record
+//! holding the same JSON text as a line of the file log, so that hashing and verification are shared.
+//!
+//! Why in the database: nodes are stateless; their audit belongs where their objects are, backed up and
+//! replicated with them, and checked in one place (`qkms audit verify --config` reads every node's chain).
+//! No file log is written on such a node: the database is the log.
+//!
+//! Group commit, as the file log's group fsync: appends only chain the record and queue it (in memory, bounded);
+//! a waiter becomes the leader of one commit that writes every free queued record in ONE statement (see
+//! `store::postgres::audit_table`); up to four commits are in flight at once, and waiters whose records are
+//! taken wait for them (`commit_queue` keeps the books). A message that changed something
+//! waits for a durable commit; a read-only message only for its records to be committed (`synchronous_commit`
+//! off for a commit carrying only such records: visible at once, flushed within PostgreSQL's WAL writer delay,
+//! or by the next durable commit, which flushes the WAL up to itself). A failed commit keeps its records queued,
+//! in order (the next commit retries them, skipping any the failed one did store), so the chain never has a gap;
+//! every waiter that may have had records in it is answered with the failure, and the dispatcher refuses its
+//! message.
+
+use std::fmt;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use super::commit_queue::CommitQueue;
+use super::record::{AuditRecord, GENESIS_HASH};
+use super::verify::ChainCheck;
+use super::{lock, AuditError};
+use crate::store::postgres::{AuditTable, ClaimedChain, PgStore, PostgresOptions};
+use crate::store::GroupCommitStats;
+
+/// Records queued and not yet committed, at most: past this (a database away for long while requests keep
+/// coming), appends fail and requests are refused rather than memory growing.
+const MAX_QUEUED: usize = 100_000;
+/// Records written by one commit, at most (more wait for the next).
+const MAX_PER_COMMIT: usize = 5_000;
+/// Commits of this node in flight at once, at most.
+const MAX_IN_FLIGHT: usize = 4;
+/// The periodic task refreshes the claim's heartbeat at least this often (well inside the lease).
+const HEARTBEAT: Duration = Duration::from_secs(2);
+
+/// What a waiter needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Level {
+    /// Committed (visible in the database; a crash of this process cannot lose it).
+    Written,
+    /// Committed with the WAL flushed.
+    Durable,
+}
+
+/// The chain's head and the commits' bookkeeping, under one lock.
+#[derive(Debug)]
+struct Queue {
+    next_sequence: u64,
+    previous_hash: String,
+    commits: CommitQueue,
+    /// A waiter wants a durable commit.
+    durable_wanted: bool,
+    /// Commits started so far; the last that failed and why.
+    rounds: u64,
+    failed: Option<(u64, AuditError)>,
+    last_commit: Instant,
+    appended: u64,
+    finished: u64,
+}
+
+/// This node's chain in the database.
+pub(super) struct DatabaseLog {
+    table: AuditTable,
+    queue: Mutex<Queue>,
+    committed: Condvar,
+}
+
+impl fmt::Debug for DatabaseLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseLog")
+            .field("table", &self.table)
+            .finish_non_exhaustive()
+    }
+}
+
+/// This machine's host name (for the default node id and the claim's owner).
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+/// The node id used when `[audit] node_id` is not set: this host's name and the KMIP listen address
+/// (`HOST/ADDRESS:PORT`), distinct for nodes on different hosts or ports.
+pub fn default_node_id(listen: &str) -> String {
+    format!("{}/{listen}", host_name())
+}
+
+fn database_error(table: &AuditTable, error: impl fmt::Display) -> AuditError {
+    AuditError::Database {
+        database: table.describe().to_owned(),
+        message: error.to_string(),
+    }
+}
+
+impl DatabaseLog {
+    /// Claims `node_id`'s chain and continues it from its last record, which must match its own hash and the
+    /// head the claim row recorded (else the chain was altered or cut: refused, as the file log refuses an
+    /// altered last line).
+    pub(super) fn open(store: &PgStore, node_id: &str) -> Result<Self, AuditError> {
+        let database = || store.describe().to_owned();
+        let ClaimedChain {
+            table,
+            last,
+            head_sequence: head,
+        } = store
+            .claim_audit_chain(node_id, &host_name())
+            .map_err(|e| AuditError::Database {
+                database: database(),
+                message: e.to_string(),
+            })?;
+        let refuse = |reason: String| AuditError::ChainBroken {
+            node: node_id.to_owned(),
+            sequence: head,
+            reason: format!("{reason}; cannot continue the chain (run `qkms audit verify`)"),
+        };
+        let (next_sequence, previous_hash) = match last {
+            None if head == 0 => (1, GENESIS_HASH.to_owned()),
+            None => {
+                return Err(refuse(format!(
+                    "the chain reached sequence {head} but holds no records"
+                )))
+            }
+            Some((sequence, text)) => {
+                let record: AuditRecord = serde_json::from_str(&text)
+                    .map_err(|e| refuse(format!("the last record does not parse: {e}")))?;
+                if record.sequence != sequence
+                    || record.check_shape().is_err()
+                    || record.compute_hash() != record.hash
+                {
+                    return Err(refuse(format!(
+                        "the last record (sequence {sequence}) does not match its hash: the chain was altered"
+                    )));
+                }
+                if sequence != head {
+                    return Err(refuse(format!(
+                        "the chain reached sequence {head} but ends at {sequence}: records were deleted"
+                    )));
+                }
+                (sequence + 1, record.hash)
+            }
+        };
+        tracing::info!(node_id, database = %store.describe(), next_sequence, "audit log: this node's chain in the database");
+        Ok(Self {
+            table,
+            queue: Mutex::new(Queue {
+                next_sequence,
+                previous_hash,
+                commits: CommitQueue::new(next_sequence - 1),
+                durable_wanted: false,
+                rounds: 0,
+                failed: None,
+                last_commit: Instant::now(),
+                appended: 0,
+                finished: 0,
+            }),
+            committed: Condvar::new(),
+        })
+    }
+
+    /// Chains the record `build` makes and queues it.
+    pub(super) fn append(
+        &self,
+        build: impl FnOnce(u64, String) -> AuditRecord,
+    ) -> Result<u64, AuditError> {
+        let mut queue = lock(&self.queue);
+        if queue.commits.len() >= MAX_QUEUED {
+            return Err(database_error(
+                &self.table,
+                format!("{MAX_QUEUED} records wait for the database already"),
+            ));
+        }
+        let record = build(queue.next_sequence, queue.previous_hash.clone());
+        let text = serde_json::to_string(&record)
+            .map_err(|e| database_error(&self.table, format!("cannot encode record: {e}")))?;
+        queue.commits.push(text);
+        queue.next_sequence += 1;
+        queue.previous_hash = record.hash;
+        queue.appended += 1;
+        Ok(record.sequence)
+    }
+
+    /// Returns once every record appended before the call is committed at `level`, leading a commit (up to
+    /// [`MAX_IN_FLIGHT`] at once) or waiting for those under way.
+    pub(super) fn wait(&self, level: Level) -> Result<(), AuditError> {
+        let mut queue = lock(&self.queue);
+        let target = queue.next_sequence - 1;
+        let entered = queue.rounds;
+        loop {
+            let reached = match level {
+                Level::Written => queue.commits.written(),
+                Level::Durable => queue.commits.durable(),
+            };
+            if reached >= target {
+                return Ok(());
+            }
+            if let Some((round, error)) = &queue.failed {
+                // A commit that started after this call (it may have carried its records) failed.
+                if *round > entered {
+                    return Err(error.clone());
+                }
+            }
+            let durable = level == Level::Durable || queue.durable_wanted;
+            let room = queue.commits.in_flight() < MAX_IN_FLIGHT;
+            // Records to take, or (for a durable wait whose records were committed without a flush) a flush
+            // once nothing else is in flight.
+            if room && (queue.commits.has_free() || (durable && queue.commits.in_flight() == 0)) {
+                queue = self.commit_round(queue, durable);
+                continue;
+            }
+            if level == Level::Durable {
+                queue.durable_wanted = true;
+            }
+            queue = self
+                .committed
+                .wait(queue)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    /// The periodic task: commits anything queued, durably, and heartbeats when nothing was committed lately.
+    pub(super) fn tick(&self) -> Result<(), AuditError> {
+        let queue = lock(&self.queue);
+        if queue.commits.len() > 0 {
+            drop(queue);
+            return self.wait(Level::Durable);
+        }
+        if queue.last_commit.elapsed() < HEARTBEAT || queue.commits.in_flight() > 0 {
+            return Ok(());
+        }
+        let entered = queue.rounds;
+        let queue = self.commit_round(queue, true);
+        match &queue.failed {
+            Some((round, error)) if *round > entered => Err(error.clone()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Leads one commit of the first free records (with none, a heartbeat); the lock is released while the
+    /// database works and held again on return.
+    fn commit_round<'a>(
+        &'a self,
+        mut queue: std::sync::MutexGuard<'a, Queue>,
+        durable: bool,
+    ) -> std::sync::MutexGuard<'a, Queue> {
+        queue.rounds += 1;
+        let number = queue.rounds;
+        if durable {
+            queue.durable_wanted = false;
+        }
+        let round = queue.commits.take(MAX_PER_COMMIT, durable);
+        drop(queue);
+        let records = Arc::new(round.records.clone());
+        let outcome = self.table.append(records, round.durable, round.recheck);
+        let mut queue = lock(&self.queue);
+        queue.finished += 1;
+        queue.commits.finish(&round, outcome.is_ok());
+        match outcome {
+            Ok(()) => {
+                queue.failed = None;
+                queue.last_commit = Instant::now();
+            }
+            Err(error) => queue.failed = Some((number, database_error(&self.table, error))),
+        }
+        self.committed.notify_all();
+        queue
+    }
+
+    pub(super) fn stats(&self) -> GroupCommitStats {
+        let queue = lock(&self.queue);
+        GroupCommitStats {
+            writes: queue.appended,
+            flushes: queue.finished,
+        }
+    }
+}
+
+/// What `qkms audit verify` saw of one node's chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeReport {
+    pub node_id: String,
+    pub records: u64,
+    /// The last record's hash: keep a copy elsewhere to detect truncation beyond the claim row's head.
+    pub head_hash: String,
+}
+
+/// Every node's chain in the database, verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatabaseReport {
+    pub database: String,
+    pub nodes: Vec<NodeReport>,
+}
+
+/// Checks every node's chain in the database `options` names: each row's record well-formed and at the row's
+/// sequence, sequences 1, 2, 3... without gaps, previous-hash links, each record's own hash, and the chain
+/// reaching the head sequence its claim row recorded (records cut off the end). Reports the first break:
+/// node, sequence, why.
+pub fn verify_database(
+    options: &PostgresOptions,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> Result<DatabaseReport, AuditError> {
+    let database = options.describe();
+    let chains =
+        PgStore::read_audit_chains(options, provider).map_err(|e| AuditError::Database {
+            database: database.clone(),
+            message: e.to_string(),
+        })?;
+    let mut nodes = Vec::with_capacity(chains.len());
+    for chain in chains {
+        let node = chain.node_id.clone();
+        let broken = |sequence: u64, reason: String| AuditError::ChainBroken {
+            node: node.clone(),
+            sequence,
+            reason,
+        };
+        let mut check = ChainCheck::new();
+        for (row_sequence, text) in &chain.records {
+            let record: AuditRecord = serde_json::from_str(text)
+                .map_err(|e| broken(*row_sequence, format!("not a valid audit record: {e}")))?;
+            if record.sequence != *row_sequence {
+                return Err(broken(
+                    *row_sequence,
+                    format!(
+                        "the row at sequence {row_sequence} holds record {}: the record was altered or moved",
+                        record.sequence
+                    ),
+                ));
+            }
+            check
+                .next(&record)
+                .map_err(|reason| broken(*row_sequence, reason))?;
+        }
+        let reached = check.records();
+        match chain.head_sequence {
+            None => {
+                return Err(broken(
+                    1,
+                    "records of a node that never claimed a chain (inserted by hand)".into(),
+                ))
+            }
+            Some(head) if head > reached => {
+                return Err(broken(
+                    reached + 1,
+                    format!(
+                        "the node committed up to sequence {head} but the chain ends at {reached}: records were \
+                         deleted from the end"
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
+        nodes.push(NodeReport {
+            node_id: chain.node_id,
+            records: reached,
+            head_hash: check.head_hash().to_owned(),
+        });
+    }
+    Ok(DatabaseReport { database, nodes })
+}
