@@ -313,12 +313,13 @@ async fn health(
 async fn a_database_stopped_under_load_refuses_writes_then_recovers_with_every_record() {
     let cluster = Cluster::new(|_| {});
     let https = free_loopback_address();
-    let config = cluster.node_config_with(1, |c| {
-        c.audit.node_id = Some("outage".into());
-        c.https.enabled = true;
-        c.https.listen = https.clone();
-    })
-    .file;
+    let config = cluster
+        .node_config_with(1, |c| {
+            c.audit.node_id = Some("outage".into());
+            c.https.enabled = true;
+            c.https.listen = https.clone();
+        })
+        .file;
     let https: std::net::SocketAddr = https.parse().unwrap();
     let node = cluster.start_from(1, &config);
     assert_eq!(health(https, &cluster, &node).await.0, 200);
