@@ -55,10 +55,37 @@ fn x25519_cases(c: &mut Criterion<ThreadCpuTime>) {
     group.bench_function("shared-secret/montgomery-ladder (x25519-dalek)", |b| {
         b.iter(|| x25519_dalek::x25519(black_box(scalar), black_box(peer)))
     });
+    // The Edwards path's parts: the conversion in (an inversion and a square root), the multiplication, the
+    // conversion out (an inversion).
+    let montgomery = curve25519_dalek::montgomery::MontgomeryPoint(peer);
+    let edwards = montgomery
+        .to_edwards(0)
+        .expect("an honest share is on the curve");
+    group.bench_function("parts/to-edwards", |b| {
+        b.iter(|| black_box(montgomery).to_edwards(0))
+    });
+    group.bench_function("parts/edwards-mul-clamped", |b| {
+        b.iter(|| black_box(edwards).mul_clamped(black_box(scalar)))
+    });
+    group.bench_function("parts/to-montgomery", |b| {
+        b.iter(|| black_box(edwards).to_montgomery())
+    });
     group.bench_function("public-value/base-point-table", |b| {
         b.iter(|| {
             curve25519_dalek::montgomery::MontgomeryPoint::mul_base_clamped(black_box(scalar))
         })
+    });
+    // Larger base-point tables (fewer additions, more entries to read in constant time), built once.
+    use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+    use curve25519_dalek::edwards::{EdwardsBasepointTableRadix32, EdwardsBasepointTableRadix64};
+    use curve25519_dalek::traits::BasepointTable;
+    let radix32 = EdwardsBasepointTableRadix32::create(&ED25519_BASEPOINT_POINT);
+    let radix64 = EdwardsBasepointTableRadix64::create(&ED25519_BASEPOINT_POINT);
+    group.bench_function("public-value/radix-32-table", |b| {
+        b.iter(|| radix32.mul_base_clamped(black_box(scalar)).to_montgomery())
+    });
+    group.bench_function("public-value/radix-64-table", |b| {
+        b.iter(|| radix64.mul_base_clamped(black_box(scalar)).to_montgomery())
     });
     group.finish();
 }
