@@ -7,9 +7,10 @@
 //! j·16^i·G for every nibble position i, so k·G is 65 mixed additions (an affine point added to a projective
 //! one, cheaper than a full addition) and no doubling, for a table of 33 KiB (P-256) instead of 25 KiB.
 //! Measured (BENCHMARKS.md, issue #18, thread CPU time): P-256 k·G 26.0 µs against the crate table's 30.8 µs,
-//! P-384 91.5 against 108.5 µs; 4 µs of every TLS handshake's server CPU, kept because the handshake goal (90 % of
-//! ring's rate) is not reached without it. (Issue #13 deleted the 0.13 version of this file; on 0.13's field arithmetic it ran at
-//! 16 µs, twice the 0.14 table's speed: most of that gap was the field arithmetic, not the table.)
+//! P-384 91.5 against 108.5 µs; 4 µs of every TLS handshake's server CPU, kept because the handshake goal (90 %
+//! of ring's rate) is not met yet and this is one of its few levers. Issue #13 deleted the 0.13 version of this
+//! file; on 0.13's field arithmetic it ran at 16 µs, twice the 0.14 table's speed: most of that gap was the
+//! field arithmetic, not the table.
 //!
 //! Method (the signed radix-16 fixed-base method of curve25519-dalek's base-point tables): the scalar is recoded
 //! into ⌈bits/4⌉ + 1 signed digits d_i ∈ [-8, 8] with k = Σ d_i·16^i, then k·G = Σ d_i·(16^i·G).
