@@ -1,9 +1,12 @@
 //! ECDSA signing on P-256 and P-384 with a hedged RFC 6979 nonce.
 //!
 //! The nonce is k = RFC 6979 HMAC_DRBG(d, bits2field(h)) with a field-sized string of fresh pool bytes as the
-//! "additional data" (RFC 6979 §3.6), computed by `ecdsa::hazmat::sign_prehashed_rfc6979`; k·G uses the curve
-//! crate's precomputed base-point table (`p256`/`p384` 0.14, feature `precomputed-tables`). A weak pool alone or
-//! a fault in the derivation alone cannot repeat or bias k.
+//! "additional data" (RFC 6979 §3.6, the `rfc6979` crate's `KGenerator`, as `ecdsa::hazmat` uses it). A weak
+//! pool alone or a fault in the derivation alone cannot repeat or bias k. The signature itself is the textbook
+//! r = x(k·G) mod n, s = k⁻¹(z + r·d) mod n, with k·G from our fixed-base table ([`super::ec_fixed_base`], 15 %
+//! faster than the curve crates' own table, BENCHMARKS.md issue #18) and the curve crate's constant-time
+//! scalar inversion; `ecdsa::hazmat::sign_prehashed` computes the same with the crate's table, and the tests
+//! check both against NIST CAVP and RFC 6979 vectors.
 //!
 //! Why not the crate's `SigningKey`: building one from a `SecretKey` computes the public key, a second full
 //! scalar multiplication per signature, and its `sign_prehash_with_rng` takes the digest as is, while KMIP
@@ -11,32 +14,45 @@
 //! refused here). The signature is the textbook (r, s) with no low-S normalisation (`NORMALIZE_S` is false for
 //! the NIST curves; ECDSA verifiers, OpenSSL included, accept both s and n - s).
 //!
-//! Until the move to the `elliptic-curve` 0.14 generation this module used a hand-written fixed-base table
-//! (`ec_fixed_base.rs`), because 0.13 had none; BENCHMARKS.md compares the two.
+//! Constant time in d and k: the table lookup, the inversion and the scalar arithmetic are constant time; the
+//! only branches are on public facts (k = 0 or r = 0 or s = 0, each with probability about 2⁻²⁵⁶, retried with
+//! the next k as RFC 6979 prescribes).
 
 use ecdsa::elliptic_curve::array::typenum::Unsigned;
+use ecdsa::elliptic_curve::ff::PrimeField as _;
+use ecdsa::elliptic_curve::group::Curve as _;
+use ecdsa::elliptic_curve::ops::{Invert as _, Reduce};
+use ecdsa::elliptic_curve::point::AffineCoordinates;
 use ecdsa::elliptic_curve::{CurveArithmetic, FieldBytes, FieldBytesSize, NonZeroScalar};
-use ecdsa::hazmat::sign_prehashed_rfc6979;
 use ecdsa::{EcdsaCurve, Signature};
 use entropy::EntropyPool;
 use sha2::digest::{block_api::BlockSizeUser, Digest};
 use sha2::{Sha256, Sha384};
 use zeroize::Zeroizing;
 
+use super::ec_fixed_base::{self, FixedBaseTable};
 use super::CryptoError;
 
 /// A curve with the hash its RFC 6979 derivation uses (the one the `ecdsa` crate pairs with it, so nonces are
 /// derived exactly as before).
 trait HedgedCurve: EcdsaCurve + CurveArithmetic {
     type NonceDigest: Digest + BlockSizeUser;
+    /// The fixed-base table k·G is computed with.
+    fn generator_table() -> &'static FixedBaseTable<Self>;
 }
 
 impl HedgedCurve for p256::NistP256 {
     type NonceDigest = Sha256;
+    fn generator_table() -> &'static FixedBaseTable<Self> {
+        ec_fixed_base::p256_table()
+    }
 }
 
 impl HedgedCurve for p384::NistP384 {
     type NonceDigest = Sha384;
+    fn generator_table() -> &'static FixedBaseTable<Self> {
+        ec_fixed_base::p384_table()
+    }
 }
 
 /// Signs a message digest with a P-256 key (the digest of any length is truncated or left-padded to 32 bytes as
@@ -101,7 +117,48 @@ fn sign_with_added_entropy<C: HedgedCurve>(
     added_entropy: &FieldBytes<C>,
 ) -> Result<Signature<C>, CryptoError> {
     let z = bits2field::<C>(prehash)?;
-    Ok(sign_prehashed_rfc6979::<C, C::NonceDigest>(d, &z, added_entropy).0)
+    Ok(sign_rfc6979(d, &z, added_entropy))
+}
+
+/// The RFC 6979 signature of the field-sized digest `z` with `additional_data` in the nonce derivation (§3.6;
+/// empty: the deterministic nonce of RFC 6979's vectors).
+fn sign_rfc6979<C: HedgedCurve>(
+    d: &NonZeroScalar<C>,
+    z: &FieldBytes<C>,
+    additional_data: &[u8],
+) -> Signature<C> {
+    let order = C::ORDER;
+    let mut nonces = rfc6979::KGenerator::<C::NonceDigest, C::Uint>::new(
+        &d.to_repr(),
+        z,
+        additional_data,
+        &order,
+    );
+    loop {
+        let mut k_bytes = Zeroizing::new(FieldBytes::<C>::default());
+        nonces.fill_next_k(&mut k_bytes);
+        // `fill_next_k` only returns 0 < k < n; a zero r or s (probability ~2^-256) takes the next k.
+        if let Some(k) = NonZeroScalar::<C>::from_repr(*k_bytes).into_option() {
+            if let Some(signature) = sign_with_nonce(d, &k, z) {
+                return signature;
+            }
+        }
+    }
+}
+
+/// (r, s) for the nonce k and the digest z (already field-sized): r = x(k·G) mod n, s = k⁻¹(z + r·d) mod n;
+/// `None` when r or s is zero.
+fn sign_with_nonce<C: HedgedCurve>(
+    d: &NonZeroScalar<C>,
+    k: &NonZeroScalar<C>,
+    z: &FieldBytes<C>,
+) -> Option<Signature<C>> {
+    let z = <C::Scalar as Reduce<FieldBytes<C>>>::reduce(z);
+    let k_inverse = k.invert();
+    let big_r = C::generator_table().mul(k).to_affine();
+    let r = <C::Scalar as Reduce<FieldBytes<C>>>::reduce(&big_r.x());
+    let s = *k_inverse * (z + r * d.as_ref());
+    Signature::from_scalars(r, s).ok()
 }
 
 /// The digest as field bytes: its leftmost field-size bytes, or left-padded with zeros when shorter (the
@@ -127,7 +184,7 @@ mod tests {
     use ecdsa::elliptic_curve::ff::PrimeField;
     use ecdsa::elliptic_curve::sec1::{FromSec1Point, ModulusSize, ToSec1Point};
     use ecdsa::elliptic_curve::{AffinePoint, PublicKey};
-    use ecdsa::hazmat::{sign_prehashed, verify_prehashed};
+    use ecdsa::hazmat::{sign_prehashed, sign_prehashed_rfc6979, verify_prehashed};
 
     fn hex(text: &str) -> Vec<u8> {
         hex::decode(text.trim()).expect("hex in the test data")
@@ -174,6 +231,9 @@ mod tests {
             let (signature, _) = sign_prehashed::<C>(&d, &scalar::<C>(k), &z).unwrap();
             assert_eq!(signature.r().to_repr().as_slice(), r.as_slice(), "R");
             assert_eq!(signature.s().to_repr().as_slice(), s.as_slice(), "S");
+            // Ours, with the fixed-base table: the same signature.
+            let ours = sign_with_nonce::<C>(&d, &scalar::<C>(k), &z).unwrap();
+            assert_eq!(ours, signature);
         }
         records.len()
     }
@@ -203,6 +263,9 @@ mod tests {
             let z = bits2field::<p256::NistP256>(&Sha256::digest(message)).unwrap();
             let (signature, _) = sign_prehashed_rfc6979::<p256::NistP256, Sha256>(&d, &z, &[]);
             assert_eq!(signature.to_bytes().as_slice(), hex(expected).as_slice());
+            // Ours (fixed-base table, own nonce loop): the same deterministic signature.
+            let ours = sign_rfc6979::<p256::NistP256>(&d, &z, &[]);
+            assert_eq!(ours.to_bytes().as_slice(), hex(expected).as_slice());
         }
     }
 

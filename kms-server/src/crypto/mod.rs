@@ -11,6 +11,7 @@ pub mod asymmetric;
 pub mod certificate;
 pub mod chacha;
 pub mod derivation;
+pub mod ec_fixed_base;
 pub mod ecdsa_hedged;
 mod gcm;
 pub mod hash;

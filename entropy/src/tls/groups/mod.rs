@@ -7,10 +7,12 @@
 //! the source and derives the key deterministically from them (X25519 scalar, NIST scalar by rejection
 //! sampling, ML-KEM-768 seed `d || z` and encapsulation message `m`), so the same bytes give the same key
 //! share: `tests/tls_groups.rs` proves it with a deterministic source. The arithmetic is RustCrypto's
-//! (`x25519-dalek`, `p256`, `p384`, `ml-kem`); one file per family.
+//! (`curve25519-dalek`, `p256`, `p384`, `ml-kem`); one file per family, and the X25519 function itself in
+//! [`x25519_function`] (Edwards form, vectorised).
 
 mod nist;
 mod x25519;
+pub mod x25519_function;
 mod x25519_mlkem768;
 
 use rustls::crypto::{SecureRandom, SupportedKxGroup};

@@ -1,14 +1,17 @@
-//! X25519 (RFC 7748) over `x25519-dalek`, the scalar being 32 bytes drawn from the source.
+//! X25519 (RFC 7748) on curve25519-dalek, the scalar being 32 bytes drawn from the source.
 //!
-//! `StaticSecret` is only the type that can be built from given bytes (`EphemeralSecret` insists on drawing
-//! them itself from an infallible RNG); each exchange still makes a fresh one and drops (zeroizes) it after
-//! one agreement. Its public key uses the base-point table.
+//! Each exchange keeps its scalar in a `Zeroizing` buffer for one agreement. The public value is the clamped
+//! scalar times the base point by curve25519-dalek's precomputed Edwards base-point table (what `x25519-dalek`'s
+//! `PublicKey::from` computes); the shared secret by [`x25519`](super::x25519_function::x25519), the Edwards
+//! form's vectorised multiplication where the CPU has AVX2, equal to the Montgomery ladder's result.
 
+use curve25519_dalek::montgomery::MontgomeryPoint;
 use rustls::crypto::{ActiveKeyExchange, SecureRandom, SharedSecret, SupportedKxGroup};
 use rustls::{Error, NamedGroup};
-use x25519_dalek::{PublicKey, StaticSecret};
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use super::x25519_function::x25519;
 use super::{draw, invalid_share};
 
 /// An X25519 public value is 32 bytes.
@@ -42,7 +45,7 @@ impl SupportedKxGroup for X25519 {
 
 /// One ephemeral X25519 key pair.
 pub(super) struct X25519Exchange {
-    secret: StaticSecret,
+    scalar: Zeroizing<[u8; 32]>,
     public: [u8; SHARE_LEN],
 }
 
@@ -50,9 +53,8 @@ impl X25519Exchange {
     pub(super) fn generate(random: &dyn SecureRandom) -> Result<Self, Error> {
         let mut scalar = Zeroizing::new([0u8; 32]);
         draw(random, scalar.as_mut())?;
-        let secret = StaticSecret::from(*scalar);
-        let public = PublicKey::from(&secret).to_bytes();
-        Ok(Self { secret, public })
+        let public = MontgomeryPoint::mul_base_clamped(*scalar).to_bytes();
+        Ok(Self { scalar, public })
     }
 
     pub(super) fn public(&self) -> &[u8; SHARE_LEN] {
@@ -63,11 +65,12 @@ impl X25519Exchange {
     /// RFC 8446 §7.4.2 asks.
     pub(super) fn agree(&self, peer: &[u8]) -> Result<Zeroizing<[u8; 32]>, Error> {
         let peer: [u8; SHARE_LEN] = peer.try_into().map_err(|_| invalid_share())?;
-        let shared = self.secret.diffie_hellman(&PublicKey::from(peer));
-        if !shared.was_contributory() {
+        let shared = Zeroizing::new(x25519(*self.scalar, peer));
+        // Constant time in the secret, as `x25519-dalek`'s `was_contributory`.
+        if bool::from(shared.ct_eq(&[0u8; 32])) {
             return Err(invalid_share());
         }
-        Ok(Zeroizing::new(shared.to_bytes()))
+        Ok(shared)
     }
 }
 
