@@ -60,6 +60,8 @@ enum Message {
 pub(crate) struct Seeder {
     requests: mpsc::Sender<Message>,
     published: Arc<Published>,
+    /// Joined when the pool goes (see `Drop`).
+    worker: Option<std::thread::JoinHandle<()>>,
 }
 
 /// What the seeding thread publishes for the pool's status and reseed policy.
@@ -161,13 +163,14 @@ impl Seeder {
             published: Arc::clone(&published),
             epoch: 0,
         };
-        std::thread::Builder::new()
+        let worker = std::thread::Builder::new()
             .name("qkms-entropy-seeder".into())
             .spawn(move || worker.run(inbox))
             .map_err(|e| EntropyError::SeederStopped(format!("cannot start: {e}")))?;
         Ok(Self {
             requests,
             published,
+            worker: Some(worker),
         })
     }
 
@@ -294,6 +297,23 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+/// The seeding thread ends when its inbox closes; the pool waits for it, so the sources it owns (a device, an HSM
+/// session and its PKCS#11 library) are closed before the pool's owner goes on. Left running, a thread finalizing
+/// an HSM library while the process exits raced that library's own exit-time destructors (a crash at exit seen
+/// with SoftHSM2).
+impl Drop for Seeder {
+    fn drop(&mut self) {
+        let (closed, _) = mpsc::channel();
+        drop(std::mem::replace(&mut self.requests, closed));
+        if let Some(worker) = self.worker.take() {
+            // Never on the seeding thread itself (a source owning the last pool handle would join itself).
+            if worker.thread().id() != std::thread::current().id() {
+                let _ = worker.join();
+            }
+        }
+    }
 }
 
 impl Worker {
