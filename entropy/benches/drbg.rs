@@ -3,47 +3,15 @@
 //! Each case is measured twice: in wall-clock time (criterion's default) and in the benchmark thread's CPU time
 //! (`CLOCK_THREAD_CPUTIME_ID`), which gives bytes per core-second even when other processes share the cores.
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::measurement::Measurement;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use entropy::drbg::{CtrDrbg, Drbg, HmacDrbgSha256, HmacDrbgSha512};
-use nix::time::{clock_gettime, ClockId};
 
 const REQUEST_SIZES: [usize; 3] = [32, 4 * 1024, 64 * 1024];
 
-/// CPU time consumed by the calling thread, in nanoseconds.
-struct ThreadCpuTime;
-
-fn thread_cpu_nanos() -> u64 {
-    let t = clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID)
-        .expect("Linux always has a thread CPU-time clock");
-    t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64
-}
-
-impl Measurement for ThreadCpuTime {
-    type Intermediate = u64;
-    type Value = u64;
-
-    fn start(&self) -> u64 {
-        thread_cpu_nanos()
-    }
-    fn end(&self, start: u64) -> u64 {
-        thread_cpu_nanos() - start
-    }
-    fn add(&self, a: &u64, b: &u64) -> u64 {
-        a + b
-    }
-    fn zero(&self) -> u64 {
-        0
-    }
-    fn to_f64(&self, value: &u64) -> f64 {
-        *value as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        // Values are nanoseconds, exactly what the wall-clock formatter (times and byte throughputs) expects.
-        static WALL: WallTime = WallTime;
-        WALL.formatter()
-    }
-}
+#[path = "support/thread_cpu_time.rs"]
+mod thread_cpu_time;
+use thread_cpu_time::ThreadCpuTime;
 
 fn drbgs() -> Vec<(&'static str, Box<dyn Drbg>)> {
     let (entropy_input, nonce) = ([0x5au8; 48], [0xa5u8; 16]);

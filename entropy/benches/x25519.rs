@@ -4,45 +4,13 @@
 //!
 //! `cargo bench -p entropy --bench x25519`
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{criterion_group, criterion_main, Criterion};
 use entropy::tls::groups::x25519_function::x25519;
-use nix::time::{clock_gettime, ClockId};
 use std::hint::black_box;
 
-/// CPU time consumed by the calling thread, in nanoseconds.
-struct ThreadCpuTime;
-
-fn thread_cpu_nanos() -> u64 {
-    let t = clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID)
-        .expect("Linux always has a thread CPU-time clock");
-    t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64
-}
-
-impl Measurement for ThreadCpuTime {
-    type Intermediate = u64;
-    type Value = u64;
-
-    fn start(&self) -> u64 {
-        thread_cpu_nanos()
-    }
-    fn end(&self, start: u64) -> u64 {
-        thread_cpu_nanos() - start
-    }
-    fn add(&self, a: &u64, b: &u64) -> u64 {
-        a + b
-    }
-    fn zero(&self) -> u64 {
-        0
-    }
-    fn to_f64(&self, value: &u64) -> f64 {
-        *value as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        static WALL: WallTime = WallTime;
-        WALL.formatter()
-    }
-}
+#[path = "support/thread_cpu_time.rs"]
+mod thread_cpu_time;
+use thread_cpu_time::ThreadCpuTime;
 
 fn x25519_cases(c: &mut Criterion<ThreadCpuTime>) {
     let scalar = [0x4bu8; 32];
