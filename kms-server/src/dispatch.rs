@@ -231,11 +231,14 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
                 .audit
                 .wait_durable()
                 .map_err(|e| Unflushed::Audit(not_audited(&e)))?;
-            state.store.wait_durable().map_err(|e| {
-                // As clients see store errors (a full disk is named without the server's paths).
-                let e = crate::managed::store_error(e).message;
-                Unflushed::Store(format!("the change could not be made durable: {e}"))
-            })
+            state
+                .store
+                .wait_durable_through(tracking.durability_mark())
+                .map_err(|e| {
+                    // As clients see store errors (a full disk is named without the server's paths).
+                    let e = crate::managed::store_error(e).message;
+                    Unflushed::Store(format!("the change could not be made durable: {e}"))
+                })
         });
         match flushed {
             Ok(()) => {}

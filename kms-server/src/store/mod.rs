@@ -7,6 +7,7 @@
 
 mod codec;
 pub mod custody;
+pub mod deferred_durability;
 mod group_commit;
 mod index;
 mod insert_batch;
@@ -160,6 +161,14 @@ pub trait ObjectStore: Send + Sync + std::fmt::Debug {
 
     /// Returns once every write made before this call is on disk. Concurrent callers share flushes.
     fn wait_durable(&self) -> Result<(), StoreError>;
+
+    /// Returns once the writes this store made with durability deferred, up to `mark` (the highest mark a
+    /// `deferred_durability` scope collected; 0: none), and every write made before this call otherwise, are on
+    /// disk. A store that defers nothing just waits for everything.
+    fn wait_durable_through(&self, mark: u64) -> Result<(), StoreError> {
+        let _ = mark;
+        self.wait_durable()
+    }
 
     /// [`Self::get`] with the object's revision, from stores that keep one (`None` from the others).
     fn get_with_revision(

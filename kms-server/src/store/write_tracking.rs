@@ -1,12 +1,14 @@
 //! An [`ObjectStore`] view that notes whether anything was written through it, so a request message can wait
 //! for the disk only when it changed something (a Get that clears Fresh does; every later Get of that key does
-//! not).
+//! not). Its writes are made inside a `deferred_durability` scope: the dispatcher waits for durability before it
+//! acknowledges anything, so the store may leave a write's flush to that wait ([`WriteTracking::durability_mark`]).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use kmip::attributes::Attributes;
 
+use super::deferred_durability::deferring;
 use super::{IndexQuery, Namespace, ObjectStore, StoreError, StoredObject};
 use crate::tenant::TenantId;
 
@@ -15,6 +17,8 @@ use crate::tenant::TenantId;
 pub struct WriteTracking {
     inner: Arc<dyn ObjectStore>,
     wrote: AtomicBool,
+    /// The highest mark of a write whose durability the store deferred (0: none).
+    mark: AtomicU64,
 }
 
 impl WriteTracking {
@@ -22,7 +26,13 @@ impl WriteTracking {
         Self {
             inner,
             wrote: AtomicBool::new(false),
+            mark: AtomicU64::new(0),
         }
+    }
+
+    /// What to pass to the store's `wait_durable_through` before acknowledging the writes made through this view.
+    pub fn durability_mark(&self) -> u64 {
+        self.mark.load(Ordering::Acquire)
     }
 
     /// Whether a write was attempted through this view (a failed one counts: it may have been applied in part
@@ -34,17 +44,23 @@ impl WriteTracking {
     fn note_write(&self) {
         self.wrote.store(true, Ordering::Release);
     }
+
+    /// Makes one write through the inner store, letting it defer the write's durability.
+    fn write<T>(&self, write: impl FnOnce() -> T) -> T {
+        self.note_write();
+        let (result, mark) = deferring(write);
+        self.mark.fetch_max(mark, Ordering::AcqRel);
+        result
+    }
 }
 
 impl ObjectStore for WriteTracking {
     fn insert(&self, object: &StoredObject) -> Result<(), StoreError> {
-        self.note_write();
-        self.inner.insert(object)
+        self.write(|| self.inner.insert(object))
     }
 
     fn update(&self, object: &StoredObject) -> Result<(), StoreError> {
-        self.note_write();
-        self.inner.update(object)
+        self.write(|| self.inner.update(object))
     }
 
     fn get(&self, namespace: Namespace<'_>, uid: &str) -> Result<Option<StoredObject>, StoreError> {
@@ -52,8 +68,7 @@ impl ObjectStore for WriteTracking {
     }
 
     fn remove(&self, namespace: Namespace<'_>, uid: &str) -> Result<(), StoreError> {
-        self.note_write();
-        self.inner.remove(namespace, uid)
+        self.write(|| self.inner.remove(namespace, uid))
     }
 
     fn locate(

@@ -181,7 +181,8 @@ impl AuditTable {
     /// database's default); otherwise `synchronous_commit` is off for this transaction (visible at once, on
     /// disk within the WAL writer's delay; a later durable commit flushes it too). `recheck`: an earlier
     /// attempt may have committed some of these records before its connection failed; those already stored
-    /// are skipped (retries on a new connection recheck too). With no records this is a heartbeat.
+    /// are skipped (retries on a new connection recheck too). With no records this is a heartbeat. A durable
+    /// commit also makes the object writes deferred before it durable (its flush covers their commit records).
     pub fn append(
         &self,
         records: Arc<Vec<(u64, String)>>,
@@ -189,7 +190,9 @@ impl AuditTable {
         recheck: bool,
     ) -> Result<(), StoreError> {
         let (id, owner) = (self.node_id.clone(), self.owner.clone());
-        self.connection.run(move |client, attempt| {
+        // Object writes whose flush was deferred to this commit (see `durability`): those finished before it starts.
+        let deferred = self.connection.durability.snapshot();
+        let written = self.connection.run(move |client, attempt| {
             let (records, id, owner) = (Arc::clone(&records), id.clone(), owner.clone());
             async move {
                 write(
@@ -202,7 +205,11 @@ impl AuditTable {
                 )
                 .await
             }
-        })
+        });
+        if written.is_ok() && durable {
+            self.connection.durability.covered(deferred);
+        }
+        written
     }
 
     /// Every node's chain, by node id (for `qkms audit verify`).

@@ -21,6 +21,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, R
 use tokio_postgres::config::SslMode;
 use zeroize::Zeroizing;
 
+use super::durability::Durability;
 use super::retry::{Failure, Kind, RetryPolicy};
 use crate::store::StoreError;
 
@@ -104,6 +105,8 @@ pub(super) struct Connection {
     describe: String,
     /// Since when and why the database could not be reached (cleared by the next success): `/health`.
     unreachable: Arc<Mutex<Option<(SystemTime, String)>>>,
+    /// Which object writes committed without their WAL flush are durable by now (store and audit table).
+    pub(super) durability: Durability,
 }
 
 impl fmt::Debug for Connection {
@@ -200,6 +203,7 @@ impl Connection {
             retry: options.retry,
             describe: options.describe(),
             unreachable: Arc::default(),
+            durability: Durability::default(),
         })
     }
 

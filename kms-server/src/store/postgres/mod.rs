@@ -7,12 +7,13 @@
 //!
 //! Across nodes: there is no cache (every read goes to the database, so no node serves an object another node
 //! has destroyed, revoked or changed once that change is acknowledged); writes are single statements committed
-//! before they return; updates made after a read of the same message are conditional on the revision read
+//! before they return (durably, or, for a request message whose audit records are committed durably in this
+//! database before it is acknowledged, with the flush left to that commit: `durability`); updates made after a read of the same message are conditional on the revision read
 //! (`update_if`), so two nodes modifying one object never lose an update; failures that a retry cures
 //! (serialization failures, deadlocks, lost connections) are retried with a bounded backoff (`retry`).
 //!
 //! One module per concern: `connection` (pool, TLS, runtime bridge), `migrations` (versioned schema), `objects`
-//! (the row statements), `facts` (what Locate's SQL filters on, derived from the attributes), `locate` (Locate's
+//! (the row statements), `durability` (which deferred writes a durable commit has covered), `facts` (what Locate's SQL filters on, derived from the attributes), `locate` (Locate's
 //! SQL), `backfill` (Locate columns for rows older than them), `meta` (the wrapped data key), `retry`, `copy`
 //! (`qkms store migrate` from sled), `audit_table` (the nodes' audit chains); and, beside the objects, the node
 //! state every node shares through [`Database`]: `shared_pins` (user PINs and their retry counters),
@@ -22,6 +23,7 @@ mod audit_table;
 mod backfill;
 mod connection;
 pub mod copy;
+mod durability;
 mod facts;
 mod locate;
 mod meta;
@@ -46,7 +48,8 @@ use super::seal::Sealer;
 use super::sealed_object;
 use super::sled_meta::Wrapping;
 use super::{
-    IndexQuery, Namespace, ObjectStore, Revision, StoreCondition, StoreError, StoredObject,
+    deferred_durability, IndexQuery, Namespace, ObjectStore, Revision, StoreCondition, StoreError,
+    StoredObject,
 };
 use crate::tenant::TenantId;
 
@@ -58,6 +61,7 @@ pub use shared_pins::{PinCopyReport, SharedPins, GUARDED_REFRESH};
 pub use shared_usage::{SharedQuotas, SharedUsage};
 
 use connection::Connection;
+use objects::Commit;
 
 /// The PostgreSQL-backed [`ObjectStore`].
 pub struct PgStore {
@@ -203,8 +207,12 @@ impl PgStore {
     /// Claims node `node_id`'s audit chain for this process (see [`AuditTable`]; `host` names this machine in
     /// the claim) and returns the chain's last record (sequence, JSON text) and the head sequence its claim row
     /// recorded. Refused while another live process holds it.
+    /// From then on, object writes made inside the dispatcher's deferral scope commit without waiting for their
+    /// WAL flush: the durable commit of their message's audit records flushes it.
     pub fn claim_audit_chain(&self, node_id: &str, host: &str) -> Result<ClaimedChain, StoreError> {
-        AuditTable::claim(Arc::clone(&self.connection), node_id, host)
+        let claimed = AuditTable::claim(Arc::clone(&self.connection), node_id, host)?;
+        self.connection.durability.enable_deferral();
+        Ok(claimed)
     }
 
     /// Every node's audit chain in the database (`qkms audit verify`). Connects without migrating anything.
@@ -316,6 +324,30 @@ impl PgStore {
         })
     }
 
+    /// How the caller's write commits: deferred when it promised to wait for durability and this node's audit log
+    /// will make it durable (see `durability`).
+    fn commit(&self) -> Commit {
+        if self.connection.durability.deferral_enabled() && deferred_durability::allowed() {
+            Commit::Deferred
+        } else {
+            Commit::Durable
+        }
+    }
+
+    /// Runs one write committed as `commit` says; a deferred one, once its statement has returned (whatever the
+    /// outcome: a failed attempt may have committed before its connection broke), is numbered for the caller.
+    fn write<T>(
+        &self,
+        commit: Commit,
+        run: impl FnOnce() -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let result = run();
+        if commit == Commit::Deferred {
+            deferred_durability::note(self.connection.durability.finished());
+        }
+        result
+    }
+
     fn decode(
         &self,
         namespace: Namespace<'_>,
@@ -336,9 +368,12 @@ impl ObjectStore for PgStore {
     fn insert(&self, object: &StoredObject) -> Result<(), StoreError> {
         let blob = self.seal(&object.uid, object.object.as_ref())?;
         let row = Arc::new(self.row(object, blob)?);
-        self.connection.run(move |client, attempt| {
-            let row = Arc::clone(&row);
-            async move { objects::insert(&client, &row, attempt).await }
+        let commit = self.commit();
+        self.write(commit, || {
+            self.connection.run(move |client, attempt| {
+                let row = Arc::clone(&row);
+                async move { objects::insert(&client, &row, commit, attempt).await }
+            })
         })
     }
 
@@ -355,9 +390,12 @@ impl ObjectStore for PgStore {
         let blob = self.reseal_if_changed(&storage_key, &object.uid, object.object.as_ref())?;
         let row = Arc::new(self.row(object, blob)?);
         let expected = expected.map(|r| i64::try_from(r).unwrap_or(i64::MAX));
-        let updated = self.connection.run(move |client, _| {
-            let row = Arc::clone(&row);
-            async move { objects::update(&client, &row, expected).await }
+        let commit = self.commit();
+        let updated = self.write(commit, || {
+            self.connection.run(move |client, _| {
+                let row = Arc::clone(&row);
+                async move { objects::update(&client, &row, expected, commit).await }
+            })
         })?;
         Ok(Some(revision(updated)))
     }
@@ -388,9 +426,12 @@ impl ObjectStore for PgStore {
     fn remove(&self, namespace: Namespace<'_>, uid: &str) -> Result<(), StoreError> {
         let key = namespace.key(uid);
         let uid = uid.to_owned();
-        self.connection.run(move |client, attempt| {
-            let (key, uid) = (key.clone(), uid.clone());
-            async move { objects::remove(&client, &key, &uid, attempt).await }
+        let commit = self.commit();
+        self.write(commit, || {
+            self.connection.run(move |client, attempt| {
+                let (key, uid) = (key.clone(), uid.clone());
+                async move { objects::remove(&client, &key, &uid, commit, attempt).await }
+            })
         })
     }
 
@@ -428,8 +469,21 @@ impl ObjectStore for PgStore {
         }
     }
 
-    /// Nothing to wait for: every write above returned only once PostgreSQL committed it (WAL flushed).
+    /// Every write made before this call durable: those committed durably already are; deferred ones are unless
+    /// no durable commit has covered them yet, and then this flushes.
     fn wait_durable(&self) -> Result<(), StoreError> {
+        self.wait_durable_through(self.connection.durability.snapshot())
+    }
+
+    fn wait_durable_through(&self, mark: u64) -> Result<(), StoreError> {
+        let books = &self.connection.durability;
+        if books.is_durable(mark) {
+            return Ok(());
+        }
+        let snapshot = books.snapshot();
+        self.connection
+            .run(|client, _| async move { durability::flush(&client).await })?;
+        books.covered(snapshot);
         Ok(())
     }
 }

@@ -1,7 +1,10 @@
 //! The statements that write and read one object. Each write is ONE statement (data-modifying common table
 //! expressions keep an object row and its Locate rows (names, groups, dates: see `facts`) together), so it is
-//! atomic without an explicit transaction and costs one round trip; PostgreSQL acknowledges it once its WAL record is flushed (`synchronous_commit`
-//! on, the default), which is why the store's `wait_durable` has nothing left to wait for.
+//! atomic without an explicit transaction and costs one round trip. How it commits is the caller's choice
+//! ([`Commit`]): durably (PostgreSQL acknowledges it once its WAL record is flushed), or deferred (the statement
+//! sets `synchronous_commit` off for its own transaction: committed and visible at once, flushed by the next
+//! durable commit, see `durability`). The `settings` CTE that does so is referenced by the statement's first write,
+//! so that PostgreSQL evaluates it.
 //!
 //! Updates are conditional when the caller knows the revision it read: `revision = $expected` is re-checked by
 //! PostgreSQL on the newest row version after waiting for a concurrent writer, so of two nodes updating one
@@ -12,6 +15,25 @@ use deadpool_postgres::Object;
 use super::facts::Facts;
 use super::retry::Failure;
 use crate::store::StoreError;
+
+/// How a write's transaction commits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Commit {
+    /// Once its WAL record is flushed (`synchronous_commit` on).
+    Durable,
+    /// At once; a later durable commit flushes it (`synchronous_commit` off for this transaction).
+    Deferred,
+}
+
+impl Commit {
+    /// The value of `synchronous_commit` for the write's transaction.
+    fn setting(self) -> &'static str {
+        match self {
+            Commit::Durable => "on",
+            Commit::Deferred => "off",
+        }
+    }
+}
 
 /// One object row as written.
 #[derive(Clone, Debug)]
@@ -35,10 +57,14 @@ pub(super) struct Read {
     pub revision: i64,
 }
 
-const INSERT: &str = "WITH inserted AS (
+const INSERT: &str = "WITH settings AS (
+        SELECT set_config('synchronous_commit', $13, true) AS value
+    ),
+    inserted AS (
         INSERT INTO qkms_objects (storage_key, uid, tenant, internal, object_type, revision, record, blob, state,
             indexed_revision)
-        VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $9, 1)
+        SELECT $1::BYTEA, $2::TEXT, $3::TEXT, $4::BOOLEAN, $5::INTEGER, 1, $6::BYTEA, $7::BYTEA, $9::INTEGER, 1
+        FROM settings
         RETURNING storage_key
     ),
     named AS (
@@ -60,11 +86,15 @@ const SELECT_BLOB: &str = "SELECT blob FROM qkms_objects WHERE storage_key = $1"
 // The name, group and date rows are brought to the new sets by two steps each that commute (drop the rows no
 // longer there, add the new ones unless present), so their order inside the statement does not matter. The
 // Locate columns are stamped with the new revision (`indexed_revision`, see `migrations`).
-const UPDATE: &str = "WITH updated AS (
+const UPDATE: &str = "WITH settings AS (
+        SELECT set_config('synchronous_commit', $13, true) AS value
+    ),
+    updated AS (
         UPDATE qkms_objects
         SET tenant = $2, internal = $3, object_type = COALESCE($4, object_type), record = $5, blob = $6,
             revision = revision + 1, state = $9, indexed_revision = revision + 1
         WHERE storage_key = $1 AND ($7::BIGINT IS NULL OR revision = $7::BIGINT)
+            AND (SELECT COUNT(*) FROM settings) = 1
         RETURNING storage_key, revision
     ),
     names_dropped AS (
@@ -99,8 +129,12 @@ const UPDATE: &str = "WITH updated AS (
     )
     SELECT revision FROM updated";
 
-const REMOVE: &str = "WITH removed AS (
-        DELETE FROM qkms_objects WHERE storage_key = $1 RETURNING storage_key
+const REMOVE: &str = "WITH settings AS (
+        SELECT set_config('synchronous_commit', $2, true) AS value
+    ),
+    removed AS (
+        DELETE FROM qkms_objects WHERE storage_key = $1 AND (SELECT COUNT(*) FROM settings) = 1
+        RETURNING storage_key
     ),
     names AS (
         DELETE FROM qkms_names WHERE storage_key = $1 AND EXISTS (SELECT 1 FROM removed)
@@ -116,7 +150,12 @@ const REMOVE: &str = "WITH removed AS (
 /// Inserts a new object. A retry (`attempt > 0`) that finds the same row already there is the first attempt's
 /// write, applied before its connection failed: success (uid creation is idempotent); a different row under the
 /// key is [`StoreError::AlreadyExists`].
-pub(super) async fn insert(client: &Object, row: &Row, attempt: u32) -> Result<(), Failure> {
+pub(super) async fn insert(
+    client: &Object,
+    row: &Row,
+    commit: Commit,
+    attempt: u32,
+) -> Result<(), Failure> {
     let statement = client.prepare_cached(INSERT).await?;
     let result = client
         .execute(
@@ -134,6 +173,7 @@ pub(super) async fn insert(client: &Object, row: &Row, attempt: u32) -> Result<(
                 &row.facts.groups,
                 &row.facts.date_tags,
                 &row.facts.date_values,
+                &commit.setting(),
             ],
         )
         .await;
@@ -181,6 +221,7 @@ pub(super) async fn update(
     client: &Object,
     row: &Row,
     expected: Option<i64>,
+    commit: Commit,
 ) -> Result<i64, Failure> {
     let statement = client.prepare_cached(UPDATE).await?;
     let updated = client
@@ -199,6 +240,7 @@ pub(super) async fn update(
                 &row.facts.groups,
                 &row.facts.date_tags,
                 &row.facts.date_values,
+                &commit.setting(),
             ],
         )
         .await?;
@@ -225,10 +267,14 @@ pub(super) async fn remove(
     client: &Object,
     storage_key: &[u8],
     uid: &str,
+    commit: Commit,
     attempt: u32,
 ) -> Result<(), Failure> {
     let statement = client.prepare_cached(REMOVE).await?;
-    let removed: i64 = client.query_one(&statement, &[&storage_key]).await?.get(0);
+    let removed: i64 = client
+        .query_one(&statement, &[&storage_key, &commit.setting()])
+        .await?
+        .get(0);
     if removed == 0 && attempt == 0 {
         return Err(StoreError::NotFound(uid.to_owned()).into());
     }
