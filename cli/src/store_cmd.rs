@@ -115,6 +115,25 @@ fn run_migrate(args: MigrateArgs) -> Result<(), Box<dyn std::error::Error>> {
         pin_path.display(),
         pins.copied
     );
+    // The entropy-as-a-service usage history (quotas and totals): shared through the database from now on.
+    let eaas_path = &config.eaas.state_file;
+    let eaas_state = kms_server::eaas::state_file::StateFile::new(eaas_path)
+        .load()
+        .map_err(|e| e.to_string())?;
+    let eaas = database
+        .copy_eaas_usage(&eaas_state.server, &eaas_state.usage)
+        .map_err(|e| format!("{}: {e}", eaas_path.display()))?;
+    println!(
+        "entropy-as-a-service usage in {}: {} tenants, {} days ({})",
+        eaas_path.display(),
+        eaas.tenants,
+        eaas.days,
+        match (eaas.tenants, eaas.copied) {
+            (0, _) => "nothing to copy",
+            (_, true) => "added to the database's counters now",
+            (_, false) => "already added by an earlier run: nothing added",
+        }
+    );
     println!(
         "next: in {} set [store] kind = \"postgres\" and url = \"{}\" (with password_file and tls_ca_file), \
          and give each node its own directory for [store] path (its audit chain goes to the database)",

@@ -1,6 +1,7 @@
 //! `qkms store migrate --from DIR/qkms.toml --to-postgres URL`, the binary against a private PostgreSQL
 //! (kms-server's `pg_support`): every object of an `--init` set-up copied and verified, a second run copies
-//! nothing and agrees, and the copy opens with the set-up's own root key.
+//! nothing and agrees, and the copy opens with the set-up's own root key; the node's entropy-as-a-service usage
+//! history is added to the shared counters once.
 
 #[path = "../../kms-server/tests/pg_options/mod.rs"]
 mod pg_options;
@@ -96,4 +97,86 @@ fn an_init_set_up_is_copied_verified_and_reopened_with_its_own_root_key() {
         assert!(object.internal);
         assert!(object.object.is_some(), "sealed material opens: {uid}");
     }
+}
+
+#[test]
+fn the_entropy_service_usage_history_is_added_to_the_shared_counters_once() {
+    use kms_server::eaas::state_file::{PersistedState, StateFile};
+    use kms_server::eaas::usage::{DayUsage, TenantRecord};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut base = Config::default();
+    base.store.argon2 = Argon2Params::insecure_for_tests();
+    let report = setup::init(
+        dir.path(),
+        &InitOptions {
+            host_names: base.tls.host_names.clone(),
+            base,
+        },
+    )
+    .unwrap();
+    let config = Config::load(&report.config_file).unwrap();
+    // A node's state file: two tenants, days over two months, and totals older than the days kept.
+    let mut state = PersistedState {
+        server: "node-7f3a".into(),
+        ..PersistedState::default()
+    };
+    let mut alice = TenantRecord {
+        total_requests: 9,
+        total_bytes: 9_000,
+        ..TenantRecord::default()
+    };
+    alice.days.insert(
+        "2026-11-29".into(),
+        DayUsage {
+            requests: 2,
+            bytes: 2_000,
+        },
+    );
+    alice.days.insert(
+        "2026-12-01".into(),
+        DayUsage {
+            requests: 3,
+            bytes: 3_000,
+        },
+    );
+    let mut bob = TenantRecord {
+        total_requests: 1,
+        total_bytes: 64,
+        ..TenantRecord::default()
+    };
+    bob.days.insert(
+        "2026-12-06".into(),
+        DayUsage {
+            requests: 1,
+            bytes: 64,
+        },
+    );
+    state.usage.insert("alice".into(), alice);
+    state.usage.insert("bob".into(), bob);
+    StateFile::new(&config.eaas.state_file)
+        .store(&state)
+        .unwrap();
+
+    let db = pg_support::PgServer::start();
+    db.create_database("migrated");
+    let first = migrate(&report.config_file, &db);
+    assert!(
+        first.contains("2 tenants, 3 days (added to the database's counters now)"),
+        "{first}"
+    );
+    let second = migrate(&report.config_file, &db);
+    assert!(
+        second.contains("already added by an earlier run"),
+        "{second}"
+    );
+    let table = |sql: &str| db.psql("migrated", sql).replace('|', " ");
+    assert_eq!(
+        table("SELECT tenant, day, requests, bytes FROM qkms_eaas_days ORDER BY tenant, day"),
+        "alice 2026-11-29 2 2000\nalice 2026-12-01 3 3000\nbob 2026-12-06 1 64"
+    );
+    assert_eq!(
+        table("SELECT tenant, month, requests, bytes FROM qkms_eaas_months ORDER BY tenant, month"),
+        "alice 0000-00 4 4000\nalice 2026-11 2 2000\nalice 2026-12 3 3000\nbob 2026-12 1 64"
+    );
 }

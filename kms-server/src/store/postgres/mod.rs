@@ -17,13 +17,15 @@
 //! SQL), `backfill` (Locate columns for rows older than them), `meta` (the wrapped data key), `retry`, `copy`
 //! (`qkms store migrate` from sled), `audit_table` (the nodes' audit chains); and, beside the objects, the node
 //! state every node shares through [`Database`]: `shared_pins` (user PINs and their retry counters),
-//! `shared_usage` (usage counters, entropy-as-a-service metering and quotas).
+//! `shared_usage` (usage counters, entropy-as-a-service metering and quotas), `eaas_usage_copy` (a node's
+//! entropy-as-a-service usage history added to those once, by `qkms store migrate`).
 
 mod audit_table;
 mod backfill;
 mod connection;
 pub mod copy;
 mod durability;
+mod eaas_usage_copy;
 mod facts;
 mod locate;
 mod meta;
@@ -55,6 +57,7 @@ use crate::tenant::TenantId;
 
 pub use audit_table::{AuditTable, ClaimedChain, StoredChain, LEASE as AUDIT_LEASE};
 pub use connection::{redacted_url, PostgresOptions};
+pub use eaas_usage_copy::{EaasUsageCopy, EARLIER as EAAS_EARLIER_MONTH};
 pub use migrations::SCHEMA_VERSION;
 pub use retry::RetryPolicy;
 pub use shared_pins::{PinCopyReport, SharedPins, GUARDED_REFRESH};
