@@ -11,7 +11,7 @@ bench() { # CONFIG ADDR PID OP CONNECTIONS
   "$BIN/qkms" bench --config "$1" --addr "$2" --server-name localhost --duration "${SECONDS_EACH}s" --op "$4" \
     --connections "$5" --server-pid "$3" 2>&1 | tail -8
 }
-wait_listening() { for _ in $(seq 150); do grep -q "listening for KMIP" "$1" && return; sleep 0.2; done; cat "$1"; exit 1; }
+wait_listening() { for _ in $(seq 150); do grep -q "listening for KMIP" "$1" 2>/dev/null && return; sleep 0.2; done; cat "$1"; exit 1; }
 if [ "$1" = setup ]; then
   if [ -f $B/pg/data/postmaster.pid ]; then su postgres -c "$PGBIN/pg_ctl -D $B/pg/data -w stop" >/dev/null || true; fi
   rm -rf $B; mkdir -p $B/pg; cd $B; chown postgres pg

@@ -9,6 +9,8 @@
 //! the WAL flushed). A durable commit flushes the WAL up to itself, so it makes durable its own records and
 //! every record committed before it started (`Round::prefix`). A failed commit frees its records to be taken
 //! again, marked as attempted: the next commit of them first skips those that did reach the table.
+//! (The database log now runs one commit at a time, `database::MAX_IN_FLIGHT`: PostgreSQL serialises a node's
+//! commits on its claim row anyway. The books still allow several.)
 
 use std::collections::VecDeque;
 
