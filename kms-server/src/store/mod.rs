@@ -9,6 +9,7 @@ mod codec;
 pub mod custody;
 mod group_commit;
 mod index;
+mod index_migration;
 mod insert_batch;
 pub mod locate_query;
 mod namespace;
