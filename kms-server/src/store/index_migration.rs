@@ -20,8 +20,10 @@ pub(crate) const OWNER_TYPE_INDEX: &str = "index_type";
 /// Layout 1's owner index.
 const LEGACY_OWNER_INDEX: &str = "index_owner";
 
-/// Brings the store at `db` to [`LAYOUT`] (see the module comment); refuses a store of a later layout.
-pub(crate) fn migrate_to_owner_type_index(db: &sled::Db) -> Result<(), StoreError> {
+/// Brings the store at `db` to [`LAYOUT`] (see the module comment); refuses a store of a later layout. Returns
+/// whether it moved a layout-1 store: the move reads every record and drops a tree, which leaves sled holding
+/// those pages in memory (551 MB at rest for 1.15M objects instead of ~170 MB), so the caller reopens the database afterwards.
+pub(crate) fn migrate_to_owner_type_index(db: &sled::Db) -> Result<bool, StoreError> {
     let layout = sled_meta::sled_layout(db)?;
     if layout > LAYOUT {
         return Err(StoreError::Corrupt(format!(
@@ -39,7 +41,7 @@ pub(crate) fn migrate_to_owner_type_index(db: &sled::Db) -> Result<(), StoreErro
             sled_meta::set_sled_layout(db, LAYOUT)?;
             db.flush().map_err(io_error)?;
         }
-        return Ok(());
+        return Ok(false);
     }
     let attributes = db.open_tree(ATTRIBUTES_TREE).map_err(io_error)?;
     let owner_type = db.open_tree(OWNER_TYPE_INDEX).map_err(io_error)?;
@@ -67,5 +69,5 @@ pub(crate) fn migrate_to_owner_type_index(db: &sled::Db) -> Result<(), StoreErro
         untyped_entries_added = added,
         "store: Locate's owner index folded into the owner-type index (sled layout {LAYOUT})"
     );
-    Ok(())
+    Ok(true)
 }

@@ -393,4 +393,27 @@ mod tests {
             other => panic!("{:?}", other.map(|_| ())),
         }
     }
+
+    #[test]
+    fn the_sled_layout_is_recorded_but_never_copied_to_another_store() {
+        let (db, pool) = fresh();
+        let params = Argon2Params::insecure_for_tests();
+        data_key(
+            &db,
+            &Custody::Raw(RootKey::from_bytes([7; KEY_LEN])),
+            &pool,
+            &params,
+        )
+        .unwrap();
+        assert_eq!(sled_layout(&db).unwrap(), 1, "absent means layout 1");
+        let copied = all_entries(&db).unwrap();
+        set_sled_layout(&db, 2).unwrap();
+        assert_eq!(sled_layout(&db).unwrap(), 2);
+        assert_eq!(all_entries(&db).unwrap(), copied);
+        db.open_tree("meta")
+            .unwrap()
+            .insert(META_SLED_LAYOUT, &b"x"[..])
+            .unwrap();
+        assert!(matches!(sled_layout(&db), Err(StoreError::Corrupt(_))));
+    }
 }

@@ -149,12 +149,16 @@ impl SledStore {
         pool: EntropyPool,
         options: &StoreOptions,
     ) -> Result<Self, StoreError> {
-        let db = open_db(path, options)?;
+        let mut db = open_db(path, options)?;
         let custody = choose(sled_meta::stored_kind(&db)?)?;
         let data_key = sled_meta::data_key(&db, &custody, &pool, &options.argon2)?;
-        let tree = |name: &str| db.open_tree(name).map_err(io_error);
         migrate_to_namespaces(&db)?;
-        migrate_to_owner_type_index(&db)?;
+        if migrate_to_owner_type_index(&db)? {
+            // The move left every page it read in memory; a fresh open holds only what the store needs.
+            drop(db);
+            db = open_db(path, options)?;
+        }
+        let tree = |name: &str| db.open_tree(name).map_err(io_error);
         let trees = Trees {
             objects: tree(OBJECTS_TREE)?,
             attributes: tree(ATTRIBUTES_TREE)?,
