@@ -1,7 +1,7 @@
 //! The PostgreSQL store on its own: start-up refusals (newer schema, wrong password, unreachable, untrusted
 //! certificate), nothing in clear in a database dump, no lost update between two nodes, a database restart
-//! survived without reopening, and the copy from a sled store (`qkms store migrate`). Each test starts a private
-//! PostgreSQL (`pg_support`).
+//! survived without reopening, and the copy from a sled store (`qkms store migrate`, from a store of the older sled
+//! layout). Each test starts a private PostgreSQL (`pg_support`).
 
 mod pg_options;
 mod pg_support;
@@ -337,6 +337,25 @@ fn a_restarted_database_is_reported_then_used_again_without_reopening() {
         .is_none());
 }
 
+/// Rewrites the closed sled store at `dir` (typed objects only) in the layout stores had before sled layout 2: an
+/// owner index (`lp(owner) || created -> uid`) beside the type index, and no layout version in `meta`.
+fn rewrite_in_sled_layout_1(dir: &std::path::Path) {
+    let db = sled::open(dir).unwrap();
+    let owner_type = db.open_tree("index_type").unwrap();
+    let owner_index = db.open_tree("index_owner").unwrap();
+    for entry in owner_type.iter() {
+        let (key, uid) = entry.unwrap();
+        let owner_len = u32::from_be_bytes(key[..4].try_into().unwrap()) as usize;
+        let (owner_part, rest) = key.split_at(4 + owner_len);
+        owner_index
+            .insert([owner_part, &rest[4..]].concat(), uid)
+            .unwrap();
+    }
+    let meta = db.open_tree("meta").unwrap();
+    assert!(meta.remove("sled_layout_version").unwrap().is_some());
+    db.flush().unwrap();
+}
+
 #[test]
 fn a_sled_store_is_copied_unchanged_verified_and_the_copy_can_be_rerun() {
     let db = PgServer::start();
@@ -363,9 +382,23 @@ fn a_sled_store_is_copied_unchanged_verified_and_the_copy_can_be_rerun() {
         sled.insert(&internal).unwrap();
         sled.wait_durable().unwrap();
     }
+    rewrite_in_sled_layout_1(dir.path());
     let provider = pool().rustls_provider();
     let first = copy_sled_to_postgres(dir.path(), &options, Arc::clone(&provider)).unwrap();
     assert_eq!((first.objects, first.copied), (41, 41));
+    // A server start moves the sled store to layout 2 in between: the re-run still finds the same store.
+    drop(
+        SledStore::open_with_root_key(
+            dir.path(),
+            &RootKey::from_bytes(ROOT),
+            pool(),
+            &StoreOptions {
+                argon2: Argon2Params::insecure_for_tests(),
+                ..StoreOptions::default()
+            },
+        )
+        .unwrap(),
+    );
     let again = copy_sled_to_postgres(dir.path(), &options, Arc::clone(&provider)).unwrap();
     assert_eq!((again.objects, again.copied), (41, 0));
     assert_eq!(again.digest, first.digest);

@@ -10,6 +10,7 @@ pub mod custody;
 pub mod deferred_durability;
 mod group_commit;
 mod index;
+mod index_migration;
 mod insert_batch;
 pub mod locate_query;
 mod namespace;

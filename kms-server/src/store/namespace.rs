@@ -13,6 +13,7 @@
 //! `0x01 || len(tenant) (u32 BE) || tenant || uid` in a tenant's: the length prefix makes every key decode to
 //! exactly one (namespace, uid) pair.
 
+use super::StoreError;
 use crate::tenant::TenantId;
 
 /// Whose objects a uid is looked up among.
@@ -50,6 +51,24 @@ impl Namespace<'_> {
     }
 }
 
+/// The uid a storage key holds (whichever namespace it is in).
+pub(crate) fn uid_of_storage_key(key: &[u8]) -> Result<String, StoreError> {
+    let corrupt = || StoreError::Corrupt(format!("storage key {} is malformed", hex::encode(key)));
+    let rest = match key.first() {
+        Some(&SERVER_TAG) => &key[1..],
+        Some(&TENANT_TAG) => {
+            let len = key
+                .get(1..5)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(u32::from_be_bytes)
+                .ok_or_else(corrupt)? as usize;
+            key.get(5 + len..).ok_or_else(corrupt)?
+        }
+        _ => return Err(corrupt()),
+    };
+    String::from_utf8(rest.to_vec()).map_err(|_| corrupt())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +93,22 @@ mod tests {
             Namespace::Tenant(&a).key("k"),
             Namespace::Tenant(&a).key("k")
         );
+    }
+
+    #[test]
+    fn every_key_gives_back_its_uid_and_malformed_keys_are_corrupt() {
+        let ab = TenantId("ab".into());
+        for key in [
+            Namespace::Server.key("u-1"),
+            Namespace::Tenant(&ab).key("u-1"),
+        ] {
+            assert_eq!(uid_of_storage_key(&key).unwrap(), "u-1");
+        }
+        for bad in [&b""[..], b"\x02u", b"\x01\x00\x00\x00\x09ab"] {
+            assert!(matches!(
+                uid_of_storage_key(bad),
+                Err(StoreError::Corrupt(_))
+            ));
+        }
     }
 }

@@ -23,6 +23,9 @@ const META_WRAPPED_DATA_KEY: &[u8] = b"wrapped_data_key";
 const META_HSM_MECHANISM: &[u8] = b"hsm_wrap_mechanism";
 const META_HSM_TOKEN: &[u8] = b"hsm_token_label";
 const META_HSM_KEY_LABEL: &[u8] = b"hsm_key_label";
+/// How the sled store lays out its trees (see [`super::index_migration`]): a sled-only entry, absent in stores
+/// made before layout 2 and never copied to PostgreSQL.
+const META_SLED_LAYOUT: &[u8] = b"sled_layout_version";
 
 /// Every custody-specific field: a custody change removes those the new kind does not write.
 const CUSTODY_FIELDS: [&[u8]; 5] = [
@@ -212,15 +215,39 @@ impl Wrapping {
 /// Meta entries as (name, value) pairs.
 pub(crate) type MetaEntries = Vec<(Vec<u8>, Vec<u8>)>;
 
-/// Every meta entry of the store at `db`: what `qkms store migrate` copies, unchanged.
+/// Every meta entry of the store at `db` but the sled layout version: what `qkms store migrate` copies, unchanged.
 pub(crate) fn all_entries(db: &sled::Db) -> Result<MetaEntries, StoreError> {
     let meta = db.open_tree("meta").map_err(io_error)?;
     meta.iter()
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .map_or(true, |(name, _)| name.as_ref() != META_SLED_LAYOUT)
+        })
         .map(|entry| {
             let (name, value) = entry.map_err(io_error)?;
             Ok((name.to_vec(), value.to_vec()))
         })
         .collect()
+}
+
+/// The tree layout the store records (1 for a store made before the entry existed).
+pub(super) fn sled_layout(db: &sled::Db) -> Result<u32, StoreError> {
+    let meta = db.open_tree("meta").map_err(io_error)?;
+    match meta.get(META_SLED_LAYOUT).map_err(io_error)? {
+        None => Ok(1),
+        Some(bytes) => <[u8; 4]>::try_from(bytes.as_ref())
+            .map(u32::from_be_bytes)
+            .map_err(|_| StoreError::Corrupt("sled layout version is not 4 bytes".into())),
+    }
+}
+
+/// Records the tree layout (the caller flushes).
+pub(super) fn set_sled_layout(db: &sled::Db, layout: u32) -> Result<(), StoreError> {
+    let meta = db.open_tree("meta").map_err(io_error)?;
+    meta.insert(META_SLED_LAYOUT, &layout.to_be_bytes()[..])
+        .map_err(io_error)?;
+    Ok(())
 }
 
 /// The custody kind an existing store records; `None` for a new (empty) store.
@@ -365,5 +392,28 @@ mod tests {
             }
             other => panic!("{:?}", other.map(|_| ())),
         }
+    }
+
+    #[test]
+    fn the_sled_layout_is_recorded_but_never_copied_to_another_store() {
+        let (db, pool) = fresh();
+        let params = Argon2Params::insecure_for_tests();
+        data_key(
+            &db,
+            &Custody::Raw(RootKey::from_bytes([7; KEY_LEN])),
+            &pool,
+            &params,
+        )
+        .unwrap();
+        assert_eq!(sled_layout(&db).unwrap(), 1, "absent means layout 1");
+        let copied = all_entries(&db).unwrap();
+        set_sled_layout(&db, 2).unwrap();
+        assert_eq!(sled_layout(&db).unwrap(), 2);
+        assert_eq!(all_entries(&db).unwrap(), copied);
+        db.open_tree("meta")
+            .unwrap()
+            .insert(META_SLED_LAYOUT, &b"x"[..])
+            .unwrap();
+        assert!(matches!(sled_layout(&db), Err(StoreError::Corrupt(_))));
     }
 }

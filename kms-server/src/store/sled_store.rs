@@ -1,11 +1,13 @@
 //! The embedded store: one sled database.
 //!
 //! Trees: `objects_by_namespace` (storage key -> sealed object blob), `attributes_by_namespace` (storage key ->
-//! clear attribute record; the storage key is the object's (namespace, uid), see [`super::namespace`]), `index_owner`,
-//! `index_name`, `index_type` (see [`super::index`]) and `meta` (schema version, root-key kind, argon2 parameters
-//! and salt, the wrapped data key). Every write touches its trees in one sled transaction, so a crash never leaves
-//! an index entry without its record. sled is crash-consistent at flush boundaries: whatever a completed
-//! `flush()` covered is recovered after a crash (even SIGKILL or power loss).
+//! clear attribute record; the storage key is the object's (namespace, uid), see [`super::namespace`]),
+//! `index_name` and `index_type` (the owner-type index; see [`super::index`]) and `meta` (schema version, sled
+//! layout version, root-key kind, argon2 parameters and salt, the wrapped data key). An object is three tree
+//! entries plus one per distinct Name: resident memory in sled 0.34 grows with the number of entries, so none is
+//! kept that another implies. Every write touches its trees in one sled transaction, so a crash never leaves an
+//! index entry without its record. sled is crash-consistent at flush boundaries: whatever a completed `flush()`
+//! covered is recovered after a crash (even SIGKILL or power loss).
 
 use std::fmt;
 use std::io;
@@ -21,7 +23,8 @@ use zeroize::Zeroizing;
 use super::codec::{self, Record};
 use super::custody::{Custody, CustodyKind};
 use super::group_commit::{GroupCommit, GroupCommitStats};
-use super::index::{self, IndexKeys};
+use super::index::{self, CreationOrder, IndexKeys};
+use super::index_migration::{migrate_to_owner_type_index, OWNER_TYPE_INDEX};
 use super::insert_batch::InsertBatcher;
 use super::namespace_migration::{migrate_to_namespaces, ATTRIBUTES_TREE, OBJECTS_TREE};
 use super::root_key::{Argon2Params, RootKey};
@@ -58,9 +61,8 @@ impl Default for StoreOptions {
 struct Trees {
     objects: Tree,
     attributes: Tree,
-    by_owner: Tree,
     by_name: Tree,
-    by_type: Tree,
+    by_owner_type: Tree,
 }
 
 /// The sled-backed [`ObjectStore`].
@@ -147,17 +149,21 @@ impl SledStore {
         pool: EntropyPool,
         options: &StoreOptions,
     ) -> Result<Self, StoreError> {
-        let db = open_db(path, options)?;
+        let mut db = open_db(path, options)?;
         let custody = choose(sled_meta::stored_kind(&db)?)?;
         let data_key = sled_meta::data_key(&db, &custody, &pool, &options.argon2)?;
-        let tree = |name: &str| db.open_tree(name).map_err(io_error);
         migrate_to_namespaces(&db)?;
+        if migrate_to_owner_type_index(&db)? {
+            // The move left every page it read in memory; a fresh open holds only what the store needs.
+            drop(db);
+            db = open_db(path, options)?;
+        }
+        let tree = |name: &str| db.open_tree(name).map_err(io_error);
         let trees = Trees {
             objects: tree(OBJECTS_TREE)?,
             attributes: tree(ATTRIBUTES_TREE)?,
-            by_owner: tree("index_owner")?,
             by_name: tree("index_name")?,
-            by_type: tree("index_type")?,
+            by_owner_type: tree(OWNER_TYPE_INDEX)?,
         };
         Ok(Self {
             sealer: Sealer::new(&data_key, pool),
@@ -215,7 +221,7 @@ impl SledStore {
     /// conflict rewrites the same values.
     fn apply_inserts(&self, batch: &[PreparedInsert]) -> Result<(), String> {
         self.trees()
-            .transaction(|(objects, attributes, by_owner, by_name, by_type)| {
+            .transaction(|(objects, attributes, by_name, by_owner_type)| {
                 for insert in batch {
                     let uid = insert.uid.as_str();
                     attributes.insert(&insert.key[..], &insert.record[..])?;
@@ -223,9 +229,8 @@ impl SledStore {
                         objects.insert(&insert.key[..], &blob[..])?;
                     }
                     for (tree, keys) in [
-                        (by_owner, &insert.index_keys.owner),
                         (by_name, &insert.index_keys.name),
-                        (by_type, &insert.index_keys.object_type),
+                        (by_owner_type, &insert.index_keys.owner_type),
                     ] {
                         for key in keys {
                             tree.insert(&key[..], uid)?;
@@ -268,15 +273,9 @@ impl SledStore {
         sealed_object::decode(&self.sealer, namespace, uid, record, blob)
     }
 
-    fn trees(&self) -> (&Tree, &Tree, &Tree, &Tree, &Tree) {
+    fn trees(&self) -> (&Tree, &Tree, &Tree, &Tree) {
         let t = &self.trees;
-        (
-            &t.objects,
-            &t.attributes,
-            &t.by_owner,
-            &t.by_name,
-            &t.by_type,
-        )
+        (&t.objects, &t.attributes, &t.by_name, &t.by_owner_type)
     }
 }
 
@@ -325,7 +324,7 @@ impl ObjectStore for SledStore {
             .or_else(|| object.object.as_ref().map(ManagedObject::object_type));
         let _exclusive = self.uid_locks.write(uid);
         self.trees()
-            .transaction(|(objects, attributes, by_owner, by_name, by_type)| {
+            .transaction(|(objects, attributes, by_name, by_owner_type)| {
                 let Some(old) = attributes.get(key)? else {
                     return abort(StoreError::NotFound(uid.to_owned()));
                 };
@@ -346,9 +345,8 @@ impl ObjectStore for SledStore {
                 };
                 let (old_keys, new_keys) = (IndexKeys::of(&old), IndexKeys::of(&new));
                 for (tree, old_keys, new_keys) in [
-                    (by_owner, &old_keys.owner, &new_keys.owner),
                     (by_name, &old_keys.name, &new_keys.name),
-                    (by_type, &old_keys.object_type, &new_keys.object_type),
+                    (by_owner_type, &old_keys.owner_type, &new_keys.owner_type),
                 ] {
                     for key in old_keys.iter().filter(|k| !new_keys.contains(k)) {
                         tree.remove(&key[..])?;
@@ -389,7 +387,7 @@ impl ObjectStore for SledStore {
         let key = key.as_slice();
         let _exclusive = self.uid_locks.write(uid);
         self.trees()
-            .transaction(|(objects, attributes, by_owner, by_name, by_type)| {
+            .transaction(|(objects, attributes, by_name, by_owner_type)| {
                 let Some(old) = attributes.remove(key)? else {
                     return abort(StoreError::NotFound(uid.to_owned()));
                 };
@@ -398,11 +396,7 @@ impl ObjectStore for SledStore {
                     Err(e) => return abort(e),
                 };
                 let keys = IndexKeys::of(&old);
-                for (tree, keys) in [
-                    (by_owner, &keys.owner),
-                    (by_name, &keys.name),
-                    (by_type, &keys.object_type),
-                ] {
+                for (tree, keys) in [(by_name, &keys.name), (by_owner_type, &keys.owner_type)] {
                     for key in keys {
                         tree.remove(&key[..])?;
                     }
@@ -422,17 +416,31 @@ impl ObjectStore for SledStore {
         filter: &mut dyn FnMut(&Attributes) -> bool,
     ) -> Result<Vec<String>, StoreError> {
         let t = &self.trees;
-        let (tree, prefix) = match (&query.name, query.object_type) {
-            (Some(name), _) => (&t.by_name, index::name_prefix(owner, name)),
-            (None, Some(object_type)) => (&t.by_type, index::type_prefix(owner, object_type)),
-            (None, None) => (&t.by_owner, index::owner_prefix(owner)),
-        };
+        // Each scan yields index entries in creation order; `key_len` is the length of this query's keys.
+        let (entries, key_len): (Box<dyn Iterator<Item = _>>, usize) =
+            match (&query.name, query.object_type) {
+                (Some(name), _) => {
+                    let prefix = index::name_prefix(owner, name);
+                    (Box::new(t.by_name.scan_prefix(&prefix)), prefix.len() + 8)
+                }
+                (None, Some(object_type)) => {
+                    let prefix = index::type_prefix(owner, object_type);
+                    (
+                        Box::new(t.by_owner_type.scan_prefix(&prefix)),
+                        prefix.len() + 8,
+                    )
+                }
+                (None, None) => (
+                    Box::new(CreationOrder::new(&t.by_owner_type, owner).map_err(io_error)?),
+                    index::owner_type_key_len(owner),
+                ),
+            };
         let mut found = Vec::new();
-        for entry in tree.scan_prefix(&prefix) {
+        for entry in entries {
             let (key, uid) = entry.map_err(io_error)?;
             // A name prefix also matches longer names' keys only if lengths agree; the length prefix rules
             // that out, but the creation suffix must be exactly 8 bytes for the key to be this prefix's.
-            if key.len() != prefix.len() + 8 {
+            if key.len() != key_len {
                 continue;
             }
             let uid = String::from_utf8(uid.to_vec())

@@ -17,6 +17,7 @@ use super::connection::{Connection, PostgresOptions};
 use super::facts::Facts;
 use super::{backfill, meta, migrations};
 use crate::store::codec;
+use crate::store::namespace::uid_of_storage_key;
 use crate::store::namespace_migration::{migrate_to_namespaces, ATTRIBUTES_TREE, OBJECTS_TREE};
 use crate::store::{io_error, sled_meta, StoreError};
 
@@ -72,23 +73,6 @@ struct Entry {
 }
 
 /// The uid inside a storage key (see `store::namespace`).
-fn uid_of(key: &[u8]) -> Result<String, StoreError> {
-    let corrupt = || StoreError::Corrupt(format!("storage key {} is malformed", hex::encode(key)));
-    let rest = match key.first() {
-        Some(0x00) => &key[1..],
-        Some(0x01) => {
-            let len = key
-                .get(1..5)
-                .and_then(|b| <[u8; 4]>::try_from(b).ok())
-                .map(u32::from_be_bytes)
-                .ok_or_else(corrupt)? as usize;
-            key.get(5 + len..).ok_or_else(corrupt)?
-        }
-        _ => return Err(corrupt()),
-    };
-    String::from_utf8(rest.to_vec()).map_err(|_| corrupt())
-}
-
 fn digest_row(digest: &mut Sha256, key: &[u8], record: &[u8], blob: Option<&[u8]>) {
     for part in [Some(key), Some(record), blob] {
         match part {
@@ -170,7 +154,7 @@ pub fn copy_sled_to_postgres(
         let created = i64::try_from(decoded.created).unwrap_or(i64::MAX);
         max_created = max_created.max(created);
         batch.push(Entry {
-            uid: uid_of(&key)?,
+            uid: uid_of_storage_key(&key)?,
             key: key.to_vec(),
             tenant: decoded.owner.0,
             internal: decoded.internal,
@@ -292,24 +276,5 @@ fn database_digest(connection: &Connection) -> Result<(u64, String), StoreError>
         if !full {
             return Ok((count, hex::encode(digest.finalize())));
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::Namespace;
-    use crate::tenant::TenantId;
-
-    #[test]
-    fn uids_come_back_out_of_storage_keys() {
-        let tenant = TenantId("alice".into());
-        assert_eq!(
-            uid_of(&Namespace::Tenant(&tenant).key("k-1")).unwrap(),
-            "k-1"
-        );
-        assert_eq!(uid_of(&Namespace::Server.key("ca")).unwrap(), "ca");
-        assert!(uid_of(&[0x01, 0, 0, 0, 9, b'a']).is_err());
-        assert!(uid_of(&[0x07]).is_err());
     }
 }
