@@ -27,6 +27,7 @@
 
 use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::montgomery::MontgomeryPoint;
+use zeroize::Zeroize;
 
 /// `X25519(scalar, u)`: the u-coordinate of [clamp(scalar)]·P for the point P with u-coordinate `u` (on the
 /// curve or its twist), as RFC 7748 §5 defines it. The all-zero result (a low-order input) is the caller's to
@@ -48,9 +49,11 @@ pub fn public_and_shared(scalar: [u8; 32], u: [u8; 32]) -> ([u8; 32], [u8; 32]) 
     match point.to_edwards(0) {
         Some(edwards) => {
             let shared = edwards.mul_clamped(scalar);
-            // One u-coordinate per point, in order.
-            let both = EdwardsPoint::to_montgomery_batch(&[public, shared]);
-            (both[0].to_bytes(), both[1].to_bytes())
+            // One u-coordinate per point, in order; the heap copy of the secret is wiped before it is freed.
+            let mut both = EdwardsPoint::to_montgomery_batch(&[public, shared]);
+            let values = (both[0].to_bytes(), both[1].to_bytes());
+            both.zeroize();
+            values
         }
         None => (
             public.to_montgomery().to_bytes(),
