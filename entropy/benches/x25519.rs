@@ -1,11 +1,12 @@
 //! The X25519 function on one core, in the thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`, as `drbg.rs`): the
-//! TLS groups' computation (`entropy::tls::groups::x25519_function`, Edwards form, AVX2 where the CPU has it)
-//! against `x25519-dalek`'s Montgomery ladder, and the base-point multiplication a key share costs.
+//! TLS groups' computation (`entropy::tls::groups::x25519_function`, Edwards form, AVX-512 IFMA or AVX2 where
+//! the CPU has it) against `x25519-dalek`'s Montgomery ladder, the base-point multiplication a key share costs,
+//! and a server's whole side (public value and shared secret, separately and with one batched inversion).
 //!
 //! `cargo bench -p entropy --bench x25519`
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use entropy::tls::groups::x25519_function::x25519;
+use entropy::tls::groups::x25519_function::{public_and_shared, x25519};
 use std::hint::black_box;
 
 #[path = "support/thread_cpu_time.rs"]
@@ -42,6 +43,18 @@ fn x25519_cases(c: &mut Criterion<ThreadCpuTime>) {
         b.iter(|| {
             curve25519_dalek::montgomery::MontgomeryPoint::mul_base_clamped(black_box(scalar))
         })
+    });
+    // A server's whole side: its public value and the shared secret.
+    group.bench_function("server-side/separately", |b| {
+        b.iter(|| {
+            (
+                curve25519_dalek::montgomery::MontgomeryPoint::mul_base_clamped(black_box(scalar)),
+                x25519(black_box(scalar), black_box(peer)),
+            )
+        })
+    });
+    group.bench_function("server-side/together (one inversion)", |b| {
+        b.iter(|| public_and_shared(black_box(scalar), black_box(peer)))
     });
     // Larger base-point tables (fewer additions, more entries to read in constant time), built once.
     use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;

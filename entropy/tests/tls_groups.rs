@@ -110,6 +110,28 @@ fn x25519_share_is_the_drawn_scalar_times_the_base_point() {
     );
 }
 
+/// The server's side (public value and shared secret computed together) also answers with the drawn scalar
+/// times the base point, and its secret is that scalar times the client's point.
+#[test]
+fn x25519_server_share_is_the_drawn_scalar_times_the_base_point() {
+    let random = Replay::leaked(5);
+    let provider = provider_with_random(random);
+    let client = [0x21u8; 32];
+    let client_share = x25519_dalek::x25519(client, x25519_dalek::X25519_BASEPOINT_BYTES);
+    let completed = group(&provider, NamedGroup::X25519)
+        .start_and_complete(&client_share)
+        .unwrap();
+    let scalar: [u8; 32] = random.drawn()[..32].try_into().unwrap();
+    assert_eq!(
+        completed.pub_key,
+        x25519_dalek::x25519(scalar, x25519_dalek::X25519_BASEPOINT_BYTES)
+    );
+    assert_eq!(
+        completed.secret.secret_bytes(),
+        x25519_dalek::x25519(scalar, client_share)
+    );
+}
+
 #[test]
 fn hybrid_client_share_is_the_mlkem_key_from_the_drawn_seed_then_x25519() {
     let random = Replay::leaked(4);

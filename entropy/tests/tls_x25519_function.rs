@@ -2,11 +2,13 @@
 //! the Montgomery ladder for twist points) gives exactly RFC 7748's X25519: its test vectors (single, with a
 //! set top bit, and iterated), `x25519-dalek`'s ladder on every low-order input and their non-canonical
 //! encodings, small curve and twist points, and random scalars and u-coordinates (about half of them twist
-//! points); and the X25519 group still refuses a low-order share (all-zero shared secret).
+//! points); the server's combined computation (`public_and_shared`, one batched inversion) gives the same two
+//! values as two separate calls on all of those inputs; and the X25519 group still refuses a low-order share
+//! (all-zero shared secret).
 
 use curve25519_dalek::constants::X25519_LOW_ORDER_POINTS;
 use curve25519_dalek::montgomery::MontgomeryPoint;
-use entropy::tls::groups::x25519_function::x25519;
+use entropy::tls::groups::x25519_function::{public_and_shared, x25519};
 use entropy::tls::provider_with_random;
 use proptest::prelude::*;
 use rustls::crypto::{GetRandomFailed, SecureRandom};
@@ -19,6 +21,26 @@ fn bytes(text: &str) -> [u8; 32] {
 /// The reference: `x25519-dalek`'s function (RFC 7748 §5's ladder).
 fn ladder(scalar: [u8; 32], u: [u8; 32]) -> [u8; 32] {
     x25519_dalek::x25519(scalar, u)
+}
+
+/// The server's combined computation against the ladder's public value (scalar times u = 9) and shared
+/// secret; returns the shared secret.
+fn check_public_and_shared(scalar: [u8; 32], u: [u8; 32]) -> [u8; 32] {
+    let (public, shared) = public_and_shared(scalar, u);
+    let base = curve25519_dalek::constants::X25519_BASEPOINT.to_bytes();
+    assert_eq!(
+        public,
+        ladder(scalar, base),
+        "public value, u = {}",
+        hex::encode(u)
+    );
+    assert_eq!(
+        shared,
+        ladder(scalar, u),
+        "shared secret, u = {}",
+        hex::encode(u)
+    );
+    shared
 }
 
 /// Whether `u` has a point on the curve itself (the Edwards path) rather than on its twist (the ladder).
@@ -57,6 +79,8 @@ fn rfc7748_section_6_1_diffie_hellman() {
     assert_eq!(x25519(bob, base), bob_public);
     assert_eq!(x25519(alice, bob_public), shared);
     assert_eq!(x25519(bob, alice_public), shared);
+    assert_eq!(public_and_shared(alice, bob_public), (alice_public, shared));
+    assert_eq!(public_and_shared(bob, alice_public), (bob_public, shared));
 }
 
 /// RFC 7748 §5.2's iteration (k, u) <- (X25519(k, u), k), 1,000 times (every u is an earlier output, so a
@@ -69,6 +93,9 @@ fn rfc7748_iterated_vectors() {
         assert!(on_curve(u), "step {step}");
         let result = x25519(k, u);
         assert_eq!(result, ladder(k, u), "step {step}");
+        if step % 50 == 0 {
+            assert_eq!(check_public_and_shared(k, u), result, "step {step}");
+        }
         u = k;
         k = result;
         if step == 1 {
@@ -117,6 +144,8 @@ fn low_order_inputs_give_zero_as_the_ladder_does() {
         for &u in &inputs {
             assert_eq!(x25519(scalar, u), [0u8; 32], "{}", hex::encode(u));
             assert_eq!(ladder(scalar, u), [0u8; 32]);
+            // The identity's zero denominator must not spoil the public value batched with it.
+            assert_eq!(check_public_and_shared(scalar, u), [0u8; 32]);
         }
     }
 }
@@ -139,6 +168,7 @@ fn small_and_twist_inputs_agree_with_the_ladder() {
     for scalar in [[0x77u8; 32], [0x01; 32], [0xfe; 32]] {
         for &u in &inputs {
             assert_eq!(x25519(scalar, u), ladder(scalar, u), "{}", hex::encode(u));
+            check_public_and_shared(scalar, u);
         }
     }
 }
@@ -150,6 +180,8 @@ proptest! {
     #[test]
     fn random_inputs_agree_with_the_ladder(scalar in any::<[u8; 32]>(), u in any::<[u8; 32]>()) {
         prop_assert_eq!(x25519(scalar, u), ladder(scalar, u));
+        let base = curve25519_dalek::constants::X25519_BASEPOINT.to_bytes();
+        prop_assert_eq!(public_and_shared(scalar, u), (ladder(scalar, base), ladder(scalar, u)));
     }
 }
 
@@ -189,5 +221,8 @@ fn the_x25519_group_refuses_every_low_order_share() {
         [9u8; 32],
         curve25519_dalek::constants::X25519_BASEPOINT.to_bytes(),
     );
-    assert!(group.start_and_complete(&honest).is_ok());
+    let completed = group.start_and_complete(&honest).unwrap();
+    // The server path (public value and secret computed together) agrees with the client's ladder.
+    let public: [u8; 32] = completed.pub_key.as_slice().try_into().unwrap();
+    assert_eq!(completed.secret.secret_bytes(), ladder([9u8; 32], public));
 }

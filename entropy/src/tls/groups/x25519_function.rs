@@ -18,9 +18,16 @@
 //! Constant time: the one branch (curve or twist) depends on the peer's public value only; both paths are
 //! constant time in the secret scalar (curve25519-dalek's windowed multiplication reads its table with
 //! conditional selects; the ladder swaps conditionally), and the conversions are constant-time field arithmetic
-//! (inversion by a fixed addition chain). The AVX2/serial dispatch depends on the CPU only.
+//! (inversion by a fixed addition chain). The AVX-512 IFMA/AVX2/serial dispatch depends on the CPU only.
+//!
+//! A server computes its public value and the shared secret together ([`public_and_shared`]): both Edwards
+//! points go back to u-coordinates through one batched inversion (Montgomery's trick, curve25519-dalek's
+//! `to_montgomery_batch`), one inversion fewer per handshake. The batch leaves a zero denominator (the
+//! identity, from a low-order peer) at zero, so each result is still exactly the single conversion's.
 
+use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::montgomery::MontgomeryPoint;
+use zeroize::Zeroize;
 
 /// `X25519(scalar, u)`: the u-coordinate of [clamp(scalar)]·P for the point P with u-coordinate `u` (on the
 /// curve or its twist), as RFC 7748 §5 defines it. The all-zero result (a low-order input) is the caller's to
@@ -30,5 +37,27 @@ pub fn x25519(scalar: [u8; 32], u: [u8; 32]) -> [u8; 32] {
     match point.to_edwards(0) {
         Some(edwards) => edwards.mul_clamped(scalar).to_montgomery().to_bytes(),
         None => point.mul_clamped(scalar).to_bytes(),
+    }
+}
+
+/// `(X25519(scalar, 9), X25519(scalar, u))`: our public value and the shared secret with the peer's `u`, as
+/// [`x25519`] computes each, the two conversions back to u-coordinates sharing one field inversion. The
+/// all-zero shared secret is the caller's to refuse.
+pub fn public_and_shared(scalar: [u8; 32], u: [u8; 32]) -> ([u8; 32], [u8; 32]) {
+    let public = EdwardsPoint::mul_base_clamped(scalar);
+    let point = MontgomeryPoint(u);
+    match point.to_edwards(0) {
+        Some(edwards) => {
+            let shared = edwards.mul_clamped(scalar);
+            // One u-coordinate per point, in order; the heap copy of the secret is wiped before it is freed.
+            let mut both = EdwardsPoint::to_montgomery_batch(&[public, shared]);
+            let values = (both[0].to_bytes(), both[1].to_bytes());
+            both.zeroize();
+            values
+        }
+        None => (
+            public.to_montgomery().to_bytes(),
+            point.mul_clamped(scalar).to_bytes(),
+        ),
     }
 }

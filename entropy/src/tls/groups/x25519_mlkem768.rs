@@ -73,12 +73,11 @@ impl SupportedKxGroup for X25519MlKem768 {
         let (ciphertext, mlkem_secret) =
             encapsulation_key.encapsulate_deterministic(&B32::from(*message));
         let mlkem_secret = Zeroizing::new(<[u8; 32]>::from(mlkem_secret));
-        let x25519 = X25519Exchange::generate(self.random)?;
-        let x25519_secret = x25519.agree(x25519_peer)?;
+        let (x25519_public, x25519_secret) = X25519Exchange::respond(self.random, x25519_peer)?;
 
         let mut pub_key = Vec::with_capacity(CT_LEN + X25519_LEN);
         pub_key.extend_from_slice(&ciphertext);
-        pub_key.extend_from_slice(x25519.public());
+        pub_key.extend_from_slice(&x25519_public);
         Ok(CompletedKeyExchange {
             group: NamedGroup::X25519MLKEM768,
             pub_key,
