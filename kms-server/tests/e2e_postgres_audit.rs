@@ -13,13 +13,13 @@ mod pg_support;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use e2e_support::*;
-use kmip::client::{Client, ClientError};
+use kmip::client::Client;
 use kmip::ProtocolVersion;
 use kms_server::audit::AuditRecord;
-use pg_cluster::Cluster;
+use pg_cluster::{create_for, Cluster};
 
 /// Runs `qkms audit verify --config CONFIG`: (success, stdout and stderr).
 fn verify(config: &Path) -> (bool, String) {
@@ -227,30 +227,6 @@ async fn a_second_live_node_with_the_same_id_is_refused_and_a_killed_ones_chain_
     );
 }
 
-/// Creates for `limit`: (acknowledged uids, refusal messages).
-async fn create_for(
-    mut client: Client,
-    tag: String,
-    limit: Duration,
-) -> (Vec<String>, Vec<String>) {
-    let started = Instant::now();
-    let (mut acked, mut refused) = (Vec::new(), Vec::new());
-    let mut n = 0;
-    while started.elapsed() < limit {
-        n += 1;
-        match client
-            .create(create_aes(256, &format!("{tag}-{n}"), vec![]))
-            .await
-        {
-            Ok(response) => acked.push(response.unique_identifier),
-            Err(ClientError::Operation { message, .. }) => refused.push(message),
-            // The connection itself went (a killed server).
-            Err(_) => break,
-        }
-    }
-    (acked, refused)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_node_killed_under_load_leaves_a_verified_chain_with_every_acknowledged_create() {
     let cluster = Cluster::new(|_| {});
@@ -265,6 +241,7 @@ async fn a_node_killed_under_load_leaves_a_verified_chain_with_every_acknowledge
             client,
             format!("load-{w}"),
             Duration::from_secs(5),
+            Duration::ZERO,
         )));
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -330,6 +307,7 @@ async fn a_database_stopped_under_load_refuses_writes_then_recovers_with_every_r
             client,
             format!("load-{w}"),
             Duration::from_secs(8),
+            Duration::ZERO,
         )));
     }
     tokio::time::sleep(Duration::from_millis(1000)).await;

@@ -3,35 +3,14 @@
 # the audit moved into the database) vs in the database (this build). Run as root (initdb runs as postgres).
 # Usage: pg_audit.sh setup; pg_audit.sh VERSION BINDIR PORT   (e.g. before /tmp/before 47011; after target/release 47012)
 set -euo pipefail
+source "$(dirname "$0")/private_postgres.sh"
 if [ "$1" = setup ]; then
 B=/tmp/pgaudit-bench
 PGBIN=/usr/lib/postgresql/15/bin
 PORT=55532
 mkdir -p $B; cd $B
 rm -rf pg before-dir after-dir
-mkdir pg && chown postgres pg
-# TLS material for the database
-openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=bench-ca 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost 2>/dev/null
-printf "subjectAltName=IP:127.0.0.1,DNS:localhost\n" > ext.cnf
-openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile ext.cnf 2>/dev/null
-echo bench-pass-Ae3 > db.pass; chmod 600 db.pass
-echo bench-pass-Ae3 > pg/pw; chown postgres pg/pw
-su postgres -c "$PGBIN/initdb -D $B/pg/data -U qkms --auth-host=scram-sha-256 --auth-local=trust --pwfile=$B/pg/pw" >/dev/null
-cp server.crt server.key pg/data/ && chown postgres pg/data/server.* && chmod 600 pg/data/server.key
-cat >> pg/data/postgresql.conf <<CONF
-port = $PORT
-listen_addresses = '127.0.0.1'
-unix_socket_directories = '$B/pg'
-ssl = on
-ssl_cert_file = 'server.crt'
-ssl_key_file = 'server.key'
-max_connections = 200
-CONF
-echo "hostssl all all 127.0.0.1/32 scram-sha-256" > pg/data/pg_hba.conf
-echo "local all all trust" >> pg/data/pg_hba.conf
-chown postgres pg/data/*
-su postgres -c "$PGBIN/pg_ctl -D $B/pg/data -l $B/pg/log -w start" >/dev/null
+private_postgres $B $PORT
 for v in before after; do  # one database per build: the older one refuses schema 2
   psql -h $B/pg -p $PORT -U qkms -d postgres -c "CREATE DATABASE rq_$v" >/dev/null
 done

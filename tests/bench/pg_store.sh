@@ -4,6 +4,7 @@
 # Usage: pg_store.sh setup                 private PostgreSQL 15 on 127.0.0.1:55533 (TLS, scram), database rq
 #        pg_store.sh run BINDIR [SECONDS]  e.g. pg_store.sh run target/release 10
 set -euo pipefail
+source "$(dirname "$0")/private_postgres.sh"
 B=/tmp/pgstore-bench
 PGBIN=/usr/lib/postgresql/15/bin
 PORT=55533
@@ -14,28 +15,8 @@ bench() { # CONFIG ADDR PID OP CONNECTIONS
 wait_listening() { for _ in $(seq 150); do grep -q "listening for KMIP" "$1" 2>/dev/null && return; sleep 0.2; done; cat "$1"; exit 1; }
 if [ "$1" = setup ]; then
   if [ -f $B/pg/data/postmaster.pid ]; then su postgres -c "$PGBIN/pg_ctl -D $B/pg/data -w stop" >/dev/null || true; fi
-  rm -rf $B; mkdir -p $B/pg; cd $B; chown postgres pg
-  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=bench-ca 2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost 2>/dev/null
-  printf "subjectAltName=IP:127.0.0.1,DNS:localhost\n" > ext.cnf
-  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile ext.cnf 2>/dev/null
-  echo bench-pass-Ae3 > db.pass; chmod 600 db.pass
-  echo bench-pass-Ae3 > pg/pw; chown postgres pg/pw
-  su postgres -c "$PGBIN/initdb -D $B/pg/data -U qkms --auth-host=scram-sha-256 --auth-local=trust --pwfile=$B/pg/pw" >/dev/null
-  cp server.crt server.key pg/data/ && chown postgres pg/data/server.* && chmod 600 pg/data/server.key
-  cat >> pg/data/postgresql.conf <<CONF
-port = $PORT
-listen_addresses = '127.0.0.1'
-unix_socket_directories = '$B/pg'
-ssl = on
-ssl_cert_file = 'server.crt'
-ssl_key_file = 'server.key'
-max_connections = 200
-CONF
-  echo "hostssl all all 127.0.0.1/32 scram-sha-256" > pg/data/pg_hba.conf
-  echo "local all all trust" >> pg/data/pg_hba.conf
-  chown postgres pg/data/*
-  su postgres -c "$PGBIN/pg_ctl -D $B/pg/data -l $B/pg/log -w start" >/dev/null
+  rm -rf $B
+  private_postgres $B $PORT
   psql -h $B/pg -p $PORT -U qkms -d postgres -c "CREATE DATABASE rq" >/dev/null
   exit 0
 fi

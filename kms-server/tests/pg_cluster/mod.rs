@@ -5,10 +5,12 @@
 #![allow(dead_code)] // each test binary uses a different part of this helper
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use crate::e2e_support::*;
 use crate::pg_options::PgOptions;
 use crate::pg_support::PgServer;
+use kmip::client::{Client, ClientError};
 use kms_server::config::{Config, StoreKind};
 use kms_server::pki::files::ClientBundle;
 use kms_server::store::postgres::copy::copy_sled_to_postgres;
@@ -118,4 +120,32 @@ impl Cluster {
     pub fn sql(&self, query: &str) -> String {
         self.database.psql("cluster", query).trim().to_owned()
     }
+}
+
+/// Creates AES keys on `client` until `limit`, waiting `pause` after each, or until the connection itself goes (a
+/// killed server): (acknowledged uids, messages of the Creates refused, e.g. while the database was away).
+pub async fn create_for(
+    mut client: Client,
+    tag: String,
+    limit: Duration,
+    pause: Duration,
+) -> (Vec<String>, Vec<String>) {
+    let started = Instant::now();
+    let (mut acked, mut refused) = (Vec::new(), Vec::new());
+    let mut n = 0;
+    while started.elapsed() < limit {
+        n += 1;
+        match client
+            .create(create_aes(256, &format!("{tag}-{n}"), vec![]))
+            .await
+        {
+            Ok(response) => acked.push(response.unique_identifier),
+            Err(ClientError::Operation { message, .. }) => refused.push(message),
+            Err(_) => break,
+        }
+        if !pause.is_zero() {
+            tokio::time::sleep(pause).await;
+        }
+    }
+    (acked, refused)
 }

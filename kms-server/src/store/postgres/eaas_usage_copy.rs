@@ -13,6 +13,7 @@ use std::sync::Arc;
 use deadpool_postgres::Object;
 
 use super::retry::Failure;
+use super::shared_usage::to_i64;
 use super::Database;
 use crate::eaas::usage::TenantRecord;
 use crate::store::StoreError;
@@ -33,10 +34,6 @@ pub struct EaasUsageCopy {
 
 /// One counter row: (tenant, day or month, requests, bytes).
 type Rows = (Vec<String>, Vec<String>, Vec<i64>, Vec<i64>);
-
-fn to_i64(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
 
 /// The file's usage as day rows and month rows (months summed from the days, plus [`EARLIER`]).
 fn rows(usage: &BTreeMap<String, TenantRecord>) -> (Rows, Rows) {

@@ -24,7 +24,8 @@ use crate::store::StoreError;
 use crate::tenant::TenantId;
 use crate::usage::{TenantUsage, UsageLedger, UsageTable};
 
-fn to_i64(value: u64) -> i64 {
+/// A counter as a `BIGINT` (saturating).
+pub(super) fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
