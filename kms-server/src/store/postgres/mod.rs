@@ -5,14 +5,18 @@
 //! the root key (`qkms_meta`), and what Locate looks up (type, stored State, Names, Object Groups, dates). The root
 //! key never reaches the database.
 //!
-//! Across nodes: there is no cache (every read goes to the database, so no node serves an object another node
-//! has destroyed, revoked or changed once that change is acknowledged); writes are single statements committed
-//! before they return; updates made after a read of the same message are conditional on the revision read
+//! Across nodes: each node may cache the object rows it read (`object_cache`: the sealed rows, bounded by bytes;
+//! `[store] object_cache_mb = 0` turns it off), kept coherent through the database (`cache_coherence`): every
+//! change is logged with a seq, each caching node renews a lease and reports how far it has applied the log, and a
+//! change is acknowledged only once every other node holding a lease has dropped the changed row (or its lease
+//! has run out, after which it serves nothing from its cache), so no node serves an object another node has
+//! destroyed, revoked or changed once that change is acknowledged. Locate and everything else always read the
+//! database. Writes are single statements committed before they return; updates made after a read of the same message are conditional on the revision read
 //! (`update_if`), so two nodes modifying one object never lose an update; failures that a retry cures
 //! (serialization failures, deadlocks, lost connections) are retried with a bounded backoff (`retry`).
 //!
 //! One module per concern: `connection` (pool, TLS, runtime bridge), `migrations` (versioned schema), `objects`
-//! (the row statements), `facts` (what Locate's SQL filters on, derived from the attributes), `locate` (Locate's
+//! (the row statements), `object_cache` and `cache_coherence` (the node's cache of rows and its leases), `facts` (what Locate's SQL filters on, derived from the attributes), `locate` (Locate's
 //! SQL), `backfill` (Locate columns for rows older than them), `meta` (the wrapped data key), `retry`, `copy`
 //! (`qkms store migrate` from sled), `audit_table` (the nodes' audit chains); and, beside the objects, the node
 //! state every node shares through [`Database`]: `shared_pins` (user PINs and their retry counters),
@@ -20,12 +24,14 @@
 
 mod audit_table;
 mod backfill;
+mod cache_coherence;
 mod connection;
 pub mod copy;
 mod facts;
 mod locate;
 mod meta;
 mod migrations;
+mod object_cache;
 mod objects;
 pub mod retry;
 mod shared_pins;
@@ -33,6 +39,7 @@ mod shared_usage;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use entropy::EntropyPool;
 use kmip::attributes::Attributes;
@@ -51,18 +58,21 @@ use super::{
 use crate::tenant::TenantId;
 
 pub use audit_table::{AuditTable, ClaimedChain, StoredChain, LEASE as AUDIT_LEASE};
+pub use cache_coherence::CacheOptions as ObjectCacheOptions;
 pub use connection::{redacted_url, PostgresOptions};
 pub use migrations::SCHEMA_VERSION;
 pub use retry::RetryPolicy;
 pub use shared_pins::{PinCopyReport, SharedPins, GUARDED_REFRESH};
 pub use shared_usage::{SharedQuotas, SharedUsage};
 
+use cache_coherence::Coherence;
 use connection::Connection;
 
 /// The PostgreSQL-backed [`ObjectStore`].
 pub struct PgStore {
     connection: Arc<Connection>,
     sealer: Sealer,
+    coherence: Coherence,
 }
 
 /// The store's database, for the node state every node shares beside the objects (user PINs, usage counters,
@@ -101,6 +111,7 @@ impl fmt::Debug for PgStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PgStore")
             .field("connection", &self.connection)
+            .field("coherence", &self.coherence)
             .finish_non_exhaustive()
     }
 }
@@ -136,9 +147,45 @@ impl PgStore {
             );
         }
         let data_key = Self::data_key(&connection, choose, &pool, argon2)?;
+        let mut node = [0u8; 16];
+        pool.try_fill(&mut node)?;
+        let handle = connection
+            .handle()
+            .ok_or_else(|| StoreError::Io("the database runtime is shut down".into()))?;
+        let coherence = Coherence::start(
+            hex::encode(node),
+            options.object_cache,
+            connection.pool(),
+            &handle,
+        );
         Ok(Self {
             connection,
             sealer: Sealer::new(&data_key, pool),
+            coherence,
+        })
+    }
+
+    /// What the node's object cache holds now (rows, bytes); `None` when it is off (`object_cache_mb = 0`).
+    pub fn object_cache_usage(&self) -> Option<(usize, u64)> {
+        self.coherence.cache().map(|c| (c.len(), c.weight()))
+    }
+
+    /// This node's id among the caching nodes (`qkms_cache_nodes`).
+    pub fn cache_node_id(&self) -> &str {
+        self.coherence.node_id()
+    }
+
+    /// After a change committed (`seq`: its place in the change log; `None` when unknown): drops the row from
+    /// this node's cache, then waits until every other node holding a cache lease has dropped it too.
+    fn changed(&self, storage_key: &[u8], seq: Option<i64>) -> Result<(), StoreError> {
+        if let Some(cache) = self.coherence.cache() {
+            cache.invalidate([storage_key], None);
+        }
+        let node_id: Arc<str> = self.coherence.node_id().into();
+        let (pause, limit) = (self.coherence.confirm_pause(), self.coherence.confirm_limit());
+        self.connection.run(move |client, _| {
+            let node_id = Arc::clone(&node_id);
+            async move { cache_coherence::wait_for_others(&client, &node_id, seq, pause, limit).await }
         })
     }
 
@@ -355,10 +402,11 @@ impl ObjectStore for PgStore {
         let blob = self.reseal_if_changed(&storage_key, &object.uid, object.object.as_ref())?;
         let row = Arc::new(self.row(object, blob)?);
         let expected = expected.map(|r| i64::try_from(r).unwrap_or(i64::MAX));
-        let updated = self.connection.run(move |client, _| {
+        let (updated, seq) = self.connection.run(move |client, _| {
             let row = Arc::clone(&row);
             async move { objects::update(&client, &row, expected).await }
         })?;
+        self.changed(&storage_key, seq)?;
         Ok(Some(revision(updated)))
     }
 
@@ -374,11 +422,24 @@ impl ObjectStore for PgStore {
         uid: &str,
     ) -> Result<Option<(StoredObject, Option<Revision>)>, StoreError> {
         let key = namespace.key(uid);
-        let read = self.connection.run(move |client, _| {
+        let cache = self.coherence.cache();
+        if let Some(row) = cache.and_then(|c| c.lookup(&key)) {
+            let object = self.decode(namespace, uid, &row)?;
+            return Ok(Some((object, Some(revision(row.revision)))));
+        }
+        let ticket = cache.map(object_cache::ObjectCache::ticket);
+        let read = {
             let key = key.clone();
-            async move { objects::get(&client, &key).await }
-        })?;
+            self.connection.run(move |client, _| {
+                let key = key.clone();
+                async move { objects::get(&client, &key).await }
+            })?
+        };
         read.map(|read| {
+            let read = Arc::new(read);
+            if let (Some(cache), Some(ticket)) = (cache, ticket) {
+                cache.fill(ticket, &key, Arc::clone(&read));
+            }
             let object = self.decode(namespace, uid, &read)?;
             Ok((object, Some(revision(read.revision))))
         })
@@ -388,10 +449,14 @@ impl ObjectStore for PgStore {
     fn remove(&self, namespace: Namespace<'_>, uid: &str) -> Result<(), StoreError> {
         let key = namespace.key(uid);
         let uid = uid.to_owned();
-        self.connection.run(move |client, attempt| {
-            let (key, uid) = (key.clone(), uid.clone());
-            async move { objects::remove(&client, &key, &uid, attempt).await }
-        })
+        let seq = {
+            let key = key.clone();
+            self.connection.run(move |client, attempt| {
+                let (key, uid) = (key.clone(), uid.clone());
+                async move { objects::remove(&client, &key, &uid, attempt).await }
+            })?
+        };
+        self.changed(&key, seq)
     }
 
     fn locate(
@@ -431,5 +496,25 @@ impl ObjectStore for PgStore {
     /// Nothing to wait for: every write above returned only once PostgreSQL committed it (WAL flushed).
     fn wait_durable(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+}
+
+impl Drop for PgStore {
+    /// Stops the watcher and removes this node's lease row, so that writers elsewhere stop waiting for it at once
+    /// (best effort, one second at most: otherwise its lease runs out).
+    fn drop(&mut self) {
+        self.coherence.stop();
+        if self.coherence.cache().is_none() {
+            return;
+        }
+        let node_id = self.coherence.node_id().to_owned();
+        let left = self
+            .connection
+            .run_once(Duration::from_secs(1), move |client| async move {
+                cache_coherence::leave(&client, &node_id).await
+            });
+        if let Err(error) = left {
+            tracing::debug!(%error, "object cache: the node's lease row stays until it runs out");
+        }
     }
 }
