@@ -54,6 +54,11 @@ fn state(attributes: &Attributes) -> Option<State> {
     })
 }
 
+/// A Description to create keys with (Modify Attribute changes an attribute the key has).
+fn described() -> Vec<Attribute> {
+    vec![Attribute::Description("as created".into())]
+}
+
 async fn describe(client: &mut Client, uid: &str, text: &str) {
     client
         .modify_attribute(ModifyAttributeRequest {
@@ -92,7 +97,7 @@ async fn a_change_on_one_node_is_served_by_a_node_that_cached_the_key_as_soon_as
 
     for round in 0..10 {
         let uid = one
-            .create(create_aes(256, &format!("cached-{round}"), vec![]))
+            .create(create_aes(256, &format!("cached-{round}"), described()))
             .await
             .expect("Create on node 1")
             .unique_identifier;
@@ -145,7 +150,7 @@ async fn a_frozen_node_delays_a_change_at_most_its_lease_and_does_not_serve_its_
     let mut on_writer = writer.connect(&cluster.setup.client).await;
     let mut on_frozen = frozen.connect(&cluster.setup.client).await;
     let uid = on_writer
-        .create(create_aes(256, "frozen-test", vec![]))
+        .create(create_aes(256, "frozen-test", described()))
         .await
         .unwrap()
         .unique_identifier;
@@ -199,7 +204,7 @@ async fn a_node_stopped_cleanly_removes_its_lease_and_is_not_waited_for() {
     assert_eq!(cluster.sql("SELECT COUNT(*) FROM qkms_cache_nodes"), "1");
     let mut client = staying.connect(&cluster.setup.client).await;
     let uid = client
-        .create(create_aes(256, "after-leave", vec![]))
+        .create(create_aes(256, "after-leave", described()))
         .await
         .unwrap()
         .unique_identifier;
