@@ -87,7 +87,8 @@ fn wait_for_leases(cluster: &Cluster, n: usize) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_change_on_one_node_is_served_by_a_node_that_cached_the_key_as_soon_as_it_is_acknowledged() {
+async fn a_change_on_one_node_is_served_by_a_node_that_cached_the_key_as_soon_as_it_is_acknowledged(
+) {
     let cluster = cluster();
     let nodes: Vec<ServerProcess> = (1..=3).map(|n| start(&cluster, n)).collect();
     wait_for_leases(&cluster, 3);
@@ -105,12 +106,24 @@ async fn a_change_on_one_node_is_served_by_a_node_that_cached_the_key_as_soon_as
         for _ in 0..2 {
             assert_eq!(material(&two.get(get(&uid)).await.expect("Get")).len(), 32);
         }
-        assert_eq!(state(&attributes(&mut two, &uid).await), Some(State::PreActive));
+        assert_eq!(
+            state(&attributes(&mut two, &uid).await),
+            Some(State::PreActive)
+        );
 
         three.activate(&uid).await.expect("Activate on node 3");
-        assert_eq!(state(&attributes(&mut two, &uid).await), Some(State::Active), "round {round}");
+        assert_eq!(
+            state(&attributes(&mut two, &uid).await),
+            Some(State::Active),
+            "round {round}"
+        );
 
-        describe(&mut three, &uid, &format!("modified on node 3, round {round}")).await;
+        describe(
+            &mut three,
+            &uid,
+            &format!("modified on node 3, round {round}"),
+        )
+        .await;
         assert_eq!(
             description(&attributes(&mut two, &uid).await),
             Some(format!("modified on node 3, round {round}"))
@@ -187,7 +200,11 @@ async fn a_frozen_node_delays_a_change_at_most_its_lease_and_does_not_serve_its_
     std::thread::sleep(Duration::from_millis(200));
     let started = Instant::now();
     describe(&mut on_writer, &uid, "after the thaw").await;
-    assert!(started.elapsed() < Duration::from_millis(LEASE_MS / 2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(LEASE_MS / 2),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(
         description(&attributes(&mut on_frozen, &uid).await).as_deref(),
         Some("after the thaw")
@@ -210,5 +227,9 @@ async fn a_node_stopped_cleanly_removes_its_lease_and_is_not_waited_for() {
         .unique_identifier;
     let started = Instant::now();
     describe(&mut client, &uid, "no wait").await;
-    assert!(started.elapsed() < Duration::from_millis(LEASE_MS / 2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(LEASE_MS / 2),
+        "{:?}",
+        started.elapsed()
+    );
 }

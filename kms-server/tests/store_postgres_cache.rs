@@ -160,7 +160,11 @@ fn a_row_changed_or_removed_on_another_node_is_never_served_stale_after_the_chan
         .psql("stale", "SELECT seq FROM qkms_change_counter")
         .parse()
         .unwrap();
-    assert_eq!(changes, 40 * 8, "every update and removal, and nothing else, is logged");
+    assert_eq!(
+        changes,
+        40 * 8,
+        "every update and removal, and nothing else, is logged"
+    );
 }
 
 #[test]
@@ -191,7 +195,8 @@ fn repeated_gets_are_served_from_memory_and_every_get_reads_the_database_with_th
     }
 
     // The node without a cache holds no lease, yet its changes reach the caching node's cache.
-    off.update(&key("hot", "changed by the node without a cache")).unwrap();
+    off.update(&key("hot", "changed by the node without a cache"))
+        .unwrap();
     assert_eq!(
         read(&on, "hot"),
         Some(("changed by the node without a cache".into(), 100))
@@ -209,7 +214,11 @@ fn a_write_waits_for_a_silent_lease_at_most_until_it_runs_out() {
     // Alone, a write does not wait.
     let started = Instant::now();
     node.update(&key("w", "v1")).unwrap();
-    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
 
     // A node that holds a lease for 1.5 s more and never reports (frozen): the write waits for it, until then.
     db.psql(
@@ -233,8 +242,15 @@ fn a_write_waits_for_a_silent_lease_at_most_until_it_runs_out() {
     let started = Instant::now();
     let refused = node.update(&key("w", "v3")).unwrap_err().to_string();
     assert!(refused.contains("did not confirm"), "{refused}");
-    assert!(started.elapsed() >= Duration::from_secs(2), "{:?}", started.elapsed());
-    db.psql("silent", "DELETE FROM qkms_cache_nodes WHERE node_id = 'frozen'");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    db.psql(
+        "silent",
+        "DELETE FROM qkms_cache_nodes WHERE node_id = 'frozen'",
+    );
 
     // A node that closes removes its lease row.
     let id = node.cache_node_id().to_owned();

@@ -87,8 +87,14 @@ impl StoreConfig {
             Some(path) => lines.push(format!("tls_ca_file = {}", p(path))),
         }
         lines.push(format!("object_cache_mb = {}", self.object_cache_mb));
-        lines.push(format!("object_cache_poll_ms = {}", self.object_cache_poll_ms));
-        lines.push(format!("object_cache_lease_ms = {}", self.object_cache_lease_ms));
+        lines.push(format!(
+            "object_cache_poll_ms = {}",
+            self.object_cache_poll_ms
+        ));
+        lines.push(format!(
+            "object_cache_lease_ms = {}",
+            self.object_cache_lease_ms
+        ));
         lines.join("\n")
     }
 
@@ -170,12 +176,43 @@ mod tests {
 
         let defaults = Config::default().documented_toml().unwrap();
         assert!(
-            defaults.contains("\n# tls_ca_file = \"db-ca.pem\"\n# File holding"),
+            defaults.contains("\n# tls_ca_file = \"db-ca.pem\"\nobject_cache_mb = 32\n"),
             "{defaults}"
         );
 
         config.store.url.clear();
         let refused = config.validate().unwrap_err().to_string();
         assert!(refused.contains("needs [store] url"), "{refused}");
+    }
+
+    #[test]
+    fn object_cache_settings_reach_the_store_options_and_bad_values_are_refused() {
+        let defaults = Config::default().documented_toml().unwrap();
+        assert!(defaults.contains("\nobject_cache_mb = 32\n"), "{defaults}");
+        let mut config = Config::default();
+        config.store.kind = StoreKind::Postgres;
+        config.store.url = "postgresql://qkms@db.example:5432/qkms".into();
+        config.store.object_cache_mb = 0;
+        config.store.object_cache_poll_ms = 10;
+        config.store.object_cache_lease_ms = 3000;
+        config.validate().unwrap();
+        let options = config.store.postgres_options().unwrap();
+        assert_eq!(options.object_cache.bytes, 0, "0 turns the cache off");
+        assert_eq!(options.object_cache.poll, Duration::from_millis(10));
+        assert_eq!(options.object_cache.lease, Duration::from_secs(3));
+        for (mb, poll, lease, named) in [
+            (65537, 5, 5000, "object_cache_mb"),
+            (32, 0, 5000, "object_cache_poll_ms"),
+            (32, 1001, 600_000, "object_cache_poll_ms"),
+            (32, 5, 999, "object_cache_lease_ms"),
+            (32, 100, 1999, "object_cache_lease_ms"),
+        ] {
+            let mut bad = config.clone();
+            bad.store.object_cache_mb = mb;
+            bad.store.object_cache_poll_ms = poll;
+            bad.store.object_cache_lease_ms = lease;
+            let refused = bad.validate().unwrap_err().to_string();
+            assert!(refused.contains(named), "{refused}");
+        }
     }
 }

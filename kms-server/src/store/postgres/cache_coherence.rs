@@ -219,9 +219,16 @@ impl Drop for Coherence {
 
 /// How many other nodes with a running lease have not yet applied change `seq` (`None`: the current counter,
 /// for a write whose seq is unknown).
-pub(super) async fn lagging(client: &Object, node_id: &str, seq: Option<i64>) -> Result<i64, Failure> {
+pub(super) async fn lagging(
+    client: &Object,
+    node_id: &str,
+    seq: Option<i64>,
+) -> Result<i64, Failure> {
     let statement = client.prepare_cached(&LAGGING_SQL).await?;
-    Ok(client.query_one(&statement, &[&node_id, &seq]).await?.get(0))
+    Ok(client
+        .query_one(&statement, &[&node_id, &seq])
+        .await?
+        .get(0))
 }
 
 /// Waits until no other live node lags behind `seq` (see the module comment), checking every `pause`, for at
@@ -353,7 +360,10 @@ impl Watcher {
                 let client = self.client().await?;
                 let statement = client.prepare_cached(&POLL_SQL).await?;
                 let rows = client
-                    .query(&statement, &[&&*node_id, &lease, &applied, &CHANGES_PER_POLL])
+                    .query(
+                        &statement,
+                        &[&&*node_id, &lease, &applied, &CHANGES_PER_POLL],
+                    )
                     .await?;
                 let renewed: i64 = rows.first().map_or(0, |r| r.get(0));
                 if renewed == 0 {
@@ -363,14 +373,17 @@ impl Watcher {
                     return Ok(true);
                 }
                 if lapsed(boot_now()) {
-                    return Err(StoreError::Io("the renewal took longer than the lease".into()).into());
+                    return Err(
+                        StoreError::Io("the renewal took longer than the lease".into()).into(),
+                    );
                 }
                 let mut keys: Vec<Vec<u8>> = Vec::new();
                 let mut last = applied;
                 for row in &rows {
-                    if let (Some(seq), Some(key)) =
-                        (row.get::<_, Option<i64>>(1), row.get::<_, Option<Vec<u8>>>(2))
-                    {
+                    if let (Some(seq), Some(key)) = (
+                        row.get::<_, Option<i64>>(1),
+                        row.get::<_, Option<Vec<u8>>>(2),
+                    ) {
                         last = last.max(seq);
                         keys.push(key);
                     }

@@ -182,7 +182,10 @@ impl PgStore {
             cache.invalidate([storage_key], None);
         }
         let node_id: Arc<str> = self.coherence.node_id().into();
-        let (pause, limit) = (self.coherence.confirm_pause(), self.coherence.confirm_limit());
+        let (pause, limit) = (
+            self.coherence.confirm_pause(),
+            self.coherence.confirm_limit(),
+        );
         self.connection.run(move |client, _| {
             let node_id = Arc::clone(&node_id);
             async move { cache_coherence::wait_for_others(&client, &node_id, seq, pause, limit).await }

@@ -81,7 +81,9 @@ pub(super) fn boot_now() -> Option<Duration> {
 impl ObjectCache {
     /// An empty cache of at most `capacity` bytes, not serving until its first lease.
     pub(super) fn new(capacity: u64) -> Self {
-        let estimated_rows = usize::try_from(capacity / 512).unwrap_or(usize::MAX).max(16);
+        let estimated_rows = usize::try_from(capacity / 512)
+            .unwrap_or(usize::MAX)
+            .max(16);
         Self {
             rows: Rows::with_weighter(estimated_rows, capacity, RowWeight),
             capacity,
@@ -101,7 +103,8 @@ impl ObjectCache {
     pub(super) fn lookup(&self, key: &[u8]) -> Option<Row> {
         let gate = self.gate();
         let row = self.rows.get(key)?;
-        let serving = matches!((gate.serving_until, boot_now()), (Some(until), Some(now)) if now < until);
+        let serving =
+            matches!((gate.serving_until, boot_now()), (Some(until), Some(now)) if now < until);
         serving.then_some(row)
     }
 
@@ -188,10 +191,18 @@ mod tests {
         for i in 0..5000u32 {
             let ticket = cache.ticket();
             cache.fill(ticket, &i.to_be_bytes(), row(300, 1));
-            assert!(cache.weight() <= 64 * 1024, "{} bytes after {i}", cache.weight());
+            assert!(
+                cache.weight() <= 64 * 1024,
+                "{} bytes after {i}",
+                cache.weight()
+            );
         }
         assert!(cache.len() > 50, "the cache keeps rows: {}", cache.len());
-        assert!(cache.len() < 5000 * 100 / 300, "rows were evicted: {}", cache.len());
+        assert!(
+            cache.len() < 5000 * 100 / 300,
+            "rows were evicted: {}",
+            cache.len()
+        );
     }
 
     #[test]
@@ -227,6 +238,9 @@ mod tests {
         cache.restart(boot_now().unwrap() + Duration::from_secs(60));
         assert_eq!(cache.len(), 0);
         cache.fill(ticket, b"k", row(10, 1));
-        assert!(cache.lookup(b"k").is_none(), "a fill from before the restart");
+        assert!(
+            cache.lookup(b"k").is_none(),
+            "a fill from before the restart"
+        );
     }
 }
