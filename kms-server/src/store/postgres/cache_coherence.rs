@@ -27,6 +27,22 @@
 //! connection of its own (not a pooled one handed out per statement), so it notices, stops serving and joins
 //! again from scratch.
 //!
+//! Clocks: leases are timed by the database's clock (`lease_until_ms`) and, on the node, by CLOCK_BOOTTIME from
+//! the moment the renewal was sent. The node's quarter of margin covers the database's clock stepping forward
+//! (or, on a distributed SQL database, its gateways' clocks differing: CockroachDB's default maximum offset is
+//! 500 ms) by less than that margin; a larger forward step could let a writer skip a lease the node still trusts.
+//!
+//! What it costs: a cache hit is a shared lock, a hash lookup and a clock read (the row is then unsealed as after a
+//! database read). Every node sends one small statement per poll. A change costs, besides its own statement (now
+//! with two more CTEs), one statement that finds no other node lagging (one node), or a few polls' wait (several).
+//! And changes to objects, which touch disjoint rows otherwise, all take the counter row's lock from their bump to
+//! their commit: with `synchronous_commit` on, that includes the WAL flush, so changes (not Creates) commit one
+//! flush after another instead of sharing flushes; a commit that does not wait for the flush
+//! (`synchronous_commit` off, made durable before the acknowledgment by a later flush) holds it only briefly.
+//! An alternative that avoids the single row (a sequence) would let a change with a lower seq commit after a
+//! higher one that a watcher has already passed; finding such gaps portably needs either waiting on them (a
+//! rolled-back change leaves one for ever) or the database's snapshot internals.
+//!
 //! Pruning (every second, by every node, cache on or off): change rows below every live node's `seen_seq` and
 //! older than [`KEEP_CHANGES`] (so a node joining at the same moment, which needs the changes after the counter
 //! it read, finds them), and node rows whose lease ran out long ago. A node removes its own row when it closes.
@@ -307,6 +323,10 @@ impl Watcher {
                 self.last_prune = Some(Instant::now());
                 if let Err(failure) = self.prune().await {
                     tracing::debug!(error = %failure.into_store_error(1), "object cache: pruning failed");
+                    self.client = None;
+                }
+                if self.cache.is_none() {
+                    // Without a cache the connection is only needed once a second: back to the pool.
                     self.client = None;
                 }
             }

@@ -32,7 +32,7 @@ pub struct PostgresOptions {
     pub url: String,
     /// The password, when not in the URL (read from `[store] password_file`).
     pub password: Option<Zeroizing<String>>,
-    /// Connections kept open at most. Default 16.
+    /// Connections kept open at most (one more while the object cache is on, for its watcher). Default 16.
     pub pool_size: usize,
     /// PEM file of the CA(s) that sign the database server's certificate: TLS is then required and the server's
     /// name checked. `None`: no TLS (only for a database on the same host or a private network).
@@ -192,7 +192,8 @@ impl Connection {
             .build()
             .map_err(|e| StoreError::Io(format!("cannot start the database runtime: {e}")))?;
         let pool = Pool::builder(manager)
-            .max_size(options.pool_size.max(1))
+            // One more for the object cache's watcher, which keeps a connection of its own.
+            .max_size(options.pool_size.max(1) + usize::from(options.object_cache.bytes > 0))
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(options.connect_timeout))
             .create_timeout(Some(options.connect_timeout))

@@ -405,10 +405,17 @@ impl ObjectStore for PgStore {
         let blob = self.reseal_if_changed(&storage_key, &object.uid, object.object.as_ref())?;
         let row = Arc::new(self.row(object, blob)?);
         let expected = expected.map(|r| i64::try_from(r).unwrap_or(i64::MAX));
-        let (updated, seq) = self.connection.run(move |client, _| {
+        let updated = self.connection.run(move |client, _| {
             let row = Arc::clone(&row);
             async move { objects::update(&client, &row, expected).await }
-        })?;
+        });
+        if let (Err(StoreError::Conflict { .. } | StoreError::NotFound(_)), Some(cache)) =
+            (&updated, self.coherence.cache())
+        {
+            // Changed or removed by a change not yet confirmed here: the caller's next read goes to the database.
+            cache.invalidate([storage_key.as_slice()], None);
+        }
+        let (updated, seq) = updated?;
         self.changed(&storage_key, seq)?;
         Ok(Some(revision(updated)))
     }
