@@ -52,6 +52,7 @@ use std::time::{Duration, Instant};
 
 use deadpool_postgres::{Object, Pool};
 
+use super::connection::Connection;
 use super::object_cache::{boot_now, ObjectCache};
 use super::retry::Failure;
 use crate::store::StoreError;
@@ -210,16 +211,52 @@ impl Coherence {
     }
 
     /// The longest [`Self::confirm`] waits.
-    pub(super) fn confirm_limit(&self) -> Duration {
+    fn confirm_limit(&self) -> Duration {
         self.options.lease * 2
     }
 
     /// How long [`Self::confirm`] sleeps between its checks.
-    pub(super) fn confirm_pause(&self) -> Duration {
+    fn confirm_pause(&self) -> Duration {
         (self.options.poll / 2).max(Duration::from_millis(1))
     }
 
-    /// Stops the watcher (the node's row is removed by [`leave`]).
+    /// After a change committed (`seq`: its place in the change log; `None` when unknown): drops the row from
+    /// this node's cache, then waits until every other node holding a cache lease has dropped it too.
+    pub(super) fn changed(
+        &self,
+        connection: &Connection,
+        storage_key: &[u8],
+        seq: Option<i64>,
+    ) -> Result<(), StoreError> {
+        if let Some(cache) = self.cache() {
+            cache.invalidate([storage_key], None);
+        }
+        let node_id = Arc::clone(&self.node_id);
+        let (pause, limit) = (self.confirm_pause(), self.confirm_limit());
+        connection.run(move |client, _| {
+            let node_id = Arc::clone(&node_id);
+            async move { wait_for_others(&client, &node_id, seq, pause, limit).await }
+        })
+    }
+
+    /// Stops the watcher and removes this node's lease row, so that writers elsewhere stop waiting for it at once
+    /// (best effort, one second at most: otherwise its lease runs out). For a node closing.
+    pub(super) fn leave(&mut self, connection: &Connection) {
+        self.stop();
+        if self.cache.is_none() {
+            return;
+        }
+        let node_id = Arc::clone(&self.node_id);
+        let left = connection.run_once(Duration::from_secs(1), move |client| async move {
+            client.execute(LEAVE, &[&&*node_id]).await?;
+            Ok(())
+        });
+        if let Err(error) = left {
+            tracing::debug!(%error, "object cache: the node's lease row stays until it runs out");
+        }
+    }
+
+    /// Stops the watcher.
     pub(super) fn stop(&mut self) {
         if let Some(watcher) = self.watcher.take() {
             watcher.abort();
@@ -235,11 +272,7 @@ impl Drop for Coherence {
 
 /// How many other nodes with a running lease have not yet applied change `seq` (`None`: the current counter,
 /// for a write whose seq is unknown).
-pub(super) async fn lagging(
-    client: &Object,
-    node_id: &str,
-    seq: Option<i64>,
-) -> Result<i64, Failure> {
+async fn lagging(client: &Object, node_id: &str, seq: Option<i64>) -> Result<i64, Failure> {
     let statement = client.prepare_cached(&LAGGING_SQL).await?;
     Ok(client
         .query_one(&statement, &[&node_id, &seq])
@@ -249,7 +282,7 @@ pub(super) async fn lagging(
 
 /// Waits until no other live node lags behind `seq` (see the module comment), checking every `pause`, for at
 /// most `limit`.
-pub(super) async fn wait_for_others(
+async fn wait_for_others(
     client: &Object,
     node_id: &str,
     seq: Option<i64>,
@@ -272,12 +305,6 @@ pub(super) async fn wait_for_others(
         }
         tokio::time::sleep(pause).await;
     }
-}
-
-/// Removes the node's row (a clean close: writers stop waiting for it at once).
-pub(super) async fn leave(client: &Object, node_id: &str) -> Result<(), Failure> {
-    client.execute(LEAVE, &[&node_id]).await?;
-    Ok(())
 }
 
 /// The watcher task's state.

@@ -39,7 +39,6 @@ mod shared_usage;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use entropy::EntropyPool;
 use kmip::attributes::Attributes;
@@ -175,21 +174,9 @@ impl PgStore {
         self.coherence.node_id()
     }
 
-    /// After a change committed (`seq`: its place in the change log; `None` when unknown): drops the row from
-    /// this node's cache, then waits until every other node holding a cache lease has dropped it too.
+    /// After a change committed: see [`Coherence::changed`].
     fn changed(&self, storage_key: &[u8], seq: Option<i64>) -> Result<(), StoreError> {
-        if let Some(cache) = self.coherence.cache() {
-            cache.invalidate([storage_key], None);
-        }
-        let node_id: Arc<str> = self.coherence.node_id().into();
-        let (pause, limit) = (
-            self.coherence.confirm_pause(),
-            self.coherence.confirm_limit(),
-        );
-        self.connection.run(move |client, _| {
-            let node_id = Arc::clone(&node_id);
-            async move { cache_coherence::wait_for_others(&client, &node_id, seq, pause, limit).await }
-        })
+        self.coherence.changed(&self.connection, storage_key, seq)
     }
 
     /// Whether the database holds a qkms store (its schema and a wrapped data key). Connects, without
@@ -510,21 +497,7 @@ impl ObjectStore for PgStore {
 }
 
 impl Drop for PgStore {
-    /// Stops the watcher and removes this node's lease row, so that writers elsewhere stop waiting for it at once
-    /// (best effort, one second at most: otherwise its lease runs out).
     fn drop(&mut self) {
-        self.coherence.stop();
-        if self.coherence.cache().is_none() {
-            return;
-        }
-        let node_id = self.coherence.node_id().to_owned();
-        let left = self
-            .connection
-            .run_once(Duration::from_secs(1), move |client| async move {
-                cache_coherence::leave(&client, &node_id).await
-            });
-        if let Err(error) = left {
-            tracing::debug!(%error, "object cache: the node's lease row stays until it runs out");
-        }
+        self.coherence.leave(&self.connection);
     }
 }
