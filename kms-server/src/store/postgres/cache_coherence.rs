@@ -18,7 +18,7 @@
 //! (the log before it may have been pruned) and only then empties the cache and serves again.
 //!
 //! Writers: after a change committed, the writing node drops its own row and then waits until every OTHER node
-//! whose lease still runs (database clock) has reported `seen_seq >= seq` ([`Coherence::confirm`]). A node that
+//! whose lease still runs (database clock) has reported `seen_seq >= seq` ([`Coherence::changed`]). A node that
 //! cannot report (frozen, cut off) stops serving when its lease runs out, so the wait is bounded by the lease;
 //! past twice the lease the write reports an error (committed, but not confirmed everywhere).
 //!
