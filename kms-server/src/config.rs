@@ -193,6 +193,12 @@ pub struct StoreConfig {
     /// server's name checked (rustls). Default unset: no TLS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_ca_file: Option<PathBuf>,
+    /// `postgres`: the node's object cache in MiB (sealed rows as Get read them); 0 turns it off. Default 32.
+    pub object_cache_mb: u64,
+    /// `postgres`: how often the node renews its cache lease and reads the change log, in ms. Default 5.
+    pub object_cache_poll_ms: u64,
+    /// `postgres`: how long a renewal keeps the node's cache lease, in ms. Default 5000.
+    pub object_cache_lease_ms: u64,
     /// File holding the root-key passphrase (first line; keep it mode 0600). Default `root.pass`.
     pub passphrase_file: PathBuf,
     /// Deprecated: the audit log's path, now `[audit] path`. Still read (a file written by an earlier `--init`
@@ -228,6 +234,9 @@ impl Default for StoreConfig {
             password_file: None,
             pool_size: store_kind::default_pool_size(),
             tls_ca_file: None,
+            object_cache_mb: store_kind::DEFAULT_OBJECT_CACHE_MB,
+            object_cache_poll_ms: store_kind::DEFAULT_OBJECT_CACHE_POLL_MS,
+            object_cache_lease_ms: store_kind::DEFAULT_OBJECT_CACHE_LEASE_MS,
             passphrase_file: PathBuf::from("root.pass"),
             audit_log: None,
             cache_mb: Self::DEFAULT_CACHE_MB,

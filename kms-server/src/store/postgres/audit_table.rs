@@ -27,7 +27,7 @@ use crate::store::StoreError;
 pub const LEASE: Duration = Duration::from_secs(10);
 
 /// The database's clock in milliseconds since the epoch (portable: no PostgreSQL-only functions).
-const NOW_MS: &str = "CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT)";
+pub(super) const NOW_MS: &str = "CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT)";
 
 /// Rows read per page by [`AuditTable::read_all`].
 const PAGE: i64 = 5000;
