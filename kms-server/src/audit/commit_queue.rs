@@ -13,10 +13,12 @@
 //! commits on its claim row anyway. The books still allow several.)
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 #[derive(Debug)]
 struct Entry {
-    text: String,
+    /// Shared with the rounds that carry it (a commit of thousands of records clones pointers under the lock).
+    text: Arc<str>,
     taken: bool,
     committed: bool,
     durable: bool,
@@ -37,7 +39,7 @@ pub(super) struct CommitQueue {
 /// One commit's share: consecutive records, whether it flushes the WAL, and the written prefix when it started.
 #[derive(Debug)]
 pub(super) struct Round {
-    pub records: Vec<(u64, String)>,
+    pub records: Vec<(u64, Arc<str>)>,
     pub durable: bool,
     /// Some records were sent by a commit that failed: check which reached the table first.
     pub recheck: bool,
@@ -67,9 +69,9 @@ impl CommitQueue {
     }
 
     /// Queues the next record of the chain (sequence `durable + len + 1`).
-    pub(super) fn push(&mut self, text: String) {
+    pub(super) fn push(&mut self, text: impl Into<Arc<str>>) {
         self.entries.push_back(Entry {
-            text,
+            text: text.into(),
             taken: false,
             committed: false,
             durable: false,

@@ -185,7 +185,7 @@ impl AuditTable {
     /// commit also makes the object writes deferred before it durable (its flush covers their commit records).
     pub fn append(
         &self,
-        records: Arc<Vec<(u64, String)>>,
+        records: Arc<Vec<(u64, Arc<str>)>>,
         durable: bool,
         recheck: bool,
     ) -> Result<(), StoreError> {
@@ -370,11 +370,11 @@ async fn write(
     client: Object,
     node_id: &str,
     owner: &str,
-    records: &[(u64, String)],
+    records: &[(u64, Arc<str>)],
     durable: bool,
     recheck: bool,
 ) -> Result<(), Failure> {
-    let mut records: Vec<&(u64, String)> = records.iter().collect();
+    let mut records: Vec<&(u64, Arc<str>)> = records.iter().collect();
     if recheck && !records.is_empty() {
         let (first, last) = (records[0].0, records[records.len() - 1].0);
         let stored = client
@@ -388,7 +388,7 @@ async fn write(
     }
     let head = records.last().map_or(0, |(sequence, _)| to_i64(*sequence));
     let sequences: Vec<i64> = records.iter().map(|(s, _)| to_i64(*s)).collect();
-    let texts: Vec<&str> = records.iter().map(|(_, t)| t.as_str()).collect();
+    let texts: Vec<&str> = records.iter().map(|(_, t)| &**t).collect();
     let commit = if durable { "on" } else { "off" };
     let statement = client.prepare_cached(WRITE).await?;
     let row = client

@@ -2,8 +2,9 @@
 //! server's entropy-backed crypto provider, and the bridge from the synchronous [`ObjectStore`] calls to the async
 //! client.
 //!
-//! Why a runtime of its own: handlers call the store synchronously (from the server's blocking pool: with a
-//! database store no handler runs on an async worker), and tokio refuses to block on one of its futures inside
+//! Why a runtime of its own: handlers call the store synchronously (from the server's blocking pool, or inline on
+//! a listener worker for a quick message such as Get, whose wait for the database then first hands the worker's
+//! other connections to another thread: `blocking_wait`), and tokio refuses to block on one of its futures inside
 //! its own runtime. A small dedicated runtime owns the connections' tasks, timers and I/O; the calling thread
 //! polls its statement's future itself in that runtime's context, parked while waiting (as it waits for a disk
 //! flush with sled).
@@ -326,8 +327,12 @@ impl Connection {
             .runtime
             .as_ref()
             .ok_or_else(|| StoreError::Io("the database runtime is shut down".into()))?;
-        let _context = runtime.enter();
-        park_on(future)
+        // Called on a listener worker (a quick message answered inline, when its row was not cached), the wait
+        // first hands the worker's other connections to another thread.
+        crate::blocking_wait::off_the_async_workers(|| {
+            let _context = runtime.enter();
+            park_on(future)
+        })
     }
 }
 
