@@ -234,7 +234,7 @@ mod tests {
         assert!(!reads.recheck);
         queue.finish(&reads, true);
         assert_eq!((queue.written(), queue.durable(), queue.len()), (12, 10, 2));
-        queue.push("r2".into());
+        queue.push("r2");
         let next = queue.take(10, true);
         assert_eq!(sequences(&next), [13]);
         queue.finish(&next, true);

@@ -100,10 +100,19 @@ const FORGET_NODE_AFTER_LEASES: u32 = 20;
 
 const NOW_MS: &str = super::audit_table::NOW_MS;
 
+// The join and the renewals commit without waiting for their WAL flush (`synchronous_commit` off for their own
+// transaction, as the object statements do): 200 durable commits a second per node would each flush the WAL, and
+// would flush along every deferred write of the node before its audit commit could. What a crash of the database
+// could lose of them does not matter: the crash drops the watcher's connection, and the node stops serving from
+// its cache at its next poll and joins again (see the module comment).
 static JOIN_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "INSERT INTO qkms_cache_nodes (node_id, lease_until_ms, seen_seq)
-         SELECT $1::TEXT, {NOW_MS} + $2::BIGINT, seq FROM qkms_change_counter WHERE id = 1
+        "WITH settings AS (
+            SELECT set_config('synchronous_commit', 'off', true) AS value
+        )
+        INSERT INTO qkms_cache_nodes (node_id, lease_until_ms, seen_seq)
+         SELECT $1::TEXT, {NOW_MS} + $2::BIGINT, seq FROM qkms_change_counter
+         WHERE id = 1 AND (SELECT COUNT(*) FROM settings) = 1
          ON CONFLICT (node_id) DO UPDATE SET lease_until_ms = excluded.lease_until_ms, seen_seq = excluded.seen_seq
          RETURNING seen_seq"
     )
@@ -112,9 +121,12 @@ static JOIN_SQL: LazyLock<String> = LazyLock::new(|| {
 // One row always (the LEFT JOIN), saying whether the node's row was renewed, then the changes after $3 if any.
 static POLL_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH renewed AS (
+        "WITH settings AS (
+            SELECT set_config('synchronous_commit', 'off', true) AS value
+        ),
+        renewed AS (
             UPDATE qkms_cache_nodes SET lease_until_ms = {NOW_MS} + $2::BIGINT, seen_seq = $3::BIGINT
-            WHERE node_id = $1::TEXT
+            WHERE node_id = $1::TEXT AND (SELECT COUNT(*) FROM settings) = 1
             RETURNING node_id
         )
         SELECT r.renewed, c.seq, c.storage_key
