@@ -12,39 +12,12 @@ mod pg_options;
 mod pg_support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use e2e_support::*;
 use kms_server::audit::AuditRecord;
 use kms_server::config::ReadsAnsweredAfter;
-use pg_cluster::Cluster;
-
-fn verify(config: &Path) -> (bool, String) {
-    let output = Command::new(qkms_binary())
-        .args(["audit", "verify", "--config"])
-        .arg(config)
-        .output()
-        .expect("qkms runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
-}
-
-fn chain(cluster: &Cluster, node_id: &str) -> Vec<AuditRecord> {
-    cluster
-        .database
-        .psql(
-            "cluster",
-            &format!("SELECT record FROM qkms_audit WHERE node_id = '{node_id}' ORDER BY sequence"),
-        )
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("a record"))
-        .collect()
-}
+use pg_cluster::{verify, Cluster};
 
 /// Successful Gets of `uid` the records show.
 fn gets_recorded(records: &[AuditRecord], uid: &str) -> usize {
@@ -91,6 +64,18 @@ async fn get_for(
     total
 }
 
+/// Node 1 started from `config`, and a key created on it.
+async fn node_with_a_key(cluster: &Cluster, config: &Path) -> (ServerProcess, String) {
+    let node = cluster.start_from(1, config);
+    let mut client = node.connect(&cluster.setup.client).await;
+    let uid = client
+        .create(create_aes(256, "read-often", vec![]))
+        .await
+        .unwrap()
+        .unique_identifier;
+    (node, uid)
+}
+
 /// This node's spool directory (one per node id under `audit-spool` beside `[store] path`).
 fn spool_of(cluster: &Cluster, n: usize) -> PathBuf {
     let config = cluster.node_config(n).config;
@@ -109,13 +94,7 @@ async fn reads_answered_while_the_database_was_frozen_are_recorded_after_a_kill_
     let config = cluster
         .node_config_with(1, |c| c.audit.node_id = Some("spooled".into()))
         .file;
-    let node = cluster.start_from(1, &config);
-    let mut client = node.connect(&cluster.setup.client).await;
-    let uid = client
-        .create(create_aes(256, "read-often", vec![]))
-        .await
-        .unwrap()
-        .unique_identifier;
+    let (node, uid) = node_with_a_key(&cluster, &config).await;
     // The first Get clears the key's Fresh flag (a write); the next ones only read, from the node's cache.
     let (before, refused) = get_for(&node, &cluster, &uid, 4, Duration::from_millis(500)).await;
     assert!(
@@ -137,7 +116,7 @@ async fn reads_answered_while_the_database_was_frozen_are_recorded_after_a_kill_
     });
     // The commit the killed node had under way, if any, lands or not; either way the spool has the rest.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let stored = gets_recorded(&chain(&cluster, "spooled"), &uid);
+    let stored = gets_recorded(&cluster.chain("spooled"), &uid);
     assert!(
         stored < before + during,
         "the database already holds all {stored} records: nothing for the spool to prove"
@@ -150,7 +129,7 @@ async fn reads_answered_while_the_database_was_frozen_are_recorded_after_a_kill_
         "{}",
         node.log()
     );
-    let recorded = gets_recorded(&chain(&cluster, "spooled"), &uid);
+    let recorded = gets_recorded(&cluster.chain("spooled"), &uid);
     assert!(
         recorded >= before + during,
         "{} Gets answered ({before} before the outage, {during} during it), {recorded} recorded",
@@ -174,13 +153,7 @@ async fn with_reads_answered_after_their_commit_no_read_is_answered_while_the_da
             c.audit.answer_reads_after = ReadsAnsweredAfter::Committed
         })
         .file;
-    let node = cluster.start_from(1, &config);
-    let mut client = node.connect(&cluster.setup.client).await;
-    let uid = client
-        .create(create_aes(256, "read-often", vec![]))
-        .await
-        .unwrap()
-        .unique_identifier;
+    let (node, uid) = node_with_a_key(&cluster, &config).await;
     let (before, refused) = get_for(&node, &cluster, &uid, 2, Duration::from_millis(300)).await;
     assert!(before > 0 && refused == 0);
     assert!(
@@ -211,7 +184,7 @@ async fn a_spool_that_does_not_continue_the_chain_stops_the_node_from_starting()
     let mut client = node.connect(&cluster.setup.client).await;
     client.create(create_aes(256, "one", vec![])).await.unwrap();
     assert!(tokio::task::block_in_place(|| node.stop()), "clean stop");
-    let records = chain(&cluster, "gapped");
+    let records = cluster.chain("gapped");
     let mut last = records.last().unwrap().clone();
     // A record two past the head: the one between is missing.
     last.sequence += 2;
