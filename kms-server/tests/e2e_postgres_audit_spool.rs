@@ -212,3 +212,58 @@ async fn a_spool_that_does_not_continue_the_chain_stops_the_node_from_starting()
     let (ok, text) = verify(&config);
     assert!(ok, "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_database_crash_under_read_load_leaves_every_answered_read_in_a_chain_without_gaps() {
+    let cluster = Cluster::new(|_| {});
+    // Commits not waited for stay in PostgreSQL's memory for long: the crash loses the reads' last commits.
+    cluster.sql("ALTER SYSTEM SET wal_writer_delay = '10s'");
+    cluster.sql("SELECT pg_reload_conf()");
+    let config = cluster
+        .node_config_with(1, |c| c.audit.node_id = Some("crashed".into()))
+        .file;
+    let (node, uid) = node_with_a_key(&cluster, &config).await;
+    let load = {
+        let mut clients = Vec::new();
+        for _ in 0..4 {
+            clients.push(node.connect(&cluster.setup.client).await);
+        }
+        let uid = uid.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let mut tasks = Vec::new();
+            for mut client in clients {
+                let uid = uid.clone();
+                tasks.push(tokio::spawn(async move {
+                    let mut answered = 0;
+                    while started.elapsed() < Duration::from_secs(4) {
+                        if client.get(get(&uid)).await.is_ok() {
+                            answered += 1;
+                        }
+                    }
+                    answered
+                }));
+            }
+            let mut total = 0;
+            for task in tasks {
+                total += task.await.unwrap();
+            }
+            total
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    tokio::task::block_in_place(|| {
+        cluster.database.stop_immediately();
+        std::thread::sleep(Duration::from_millis(300));
+        cluster.database.restart();
+    });
+    let answered: usize = load.await.unwrap();
+    assert!(tokio::task::block_in_place(|| node.stop()), "clean stop");
+    let recorded = gets_recorded(&cluster.chain("crashed"), &uid);
+    assert!(
+        recorded >= answered,
+        "{answered} Gets answered, {recorded} recorded"
+    );
+    let (ok, text) = verify(&config);
+    assert!(ok, "{text}");
+}

@@ -140,6 +140,22 @@ impl CommitQueue {
         round
     }
 
+    /// The database's chain ends at `head`, not where the next commit's records follow (a crash of the database
+    /// lost commits that were not flushed yet; `head` is never below `durable`): the records after it are free to
+    /// be taken again, and every record not durable is rechecked first (which also skips any the database has
+    /// beyond what was thought committed).
+    pub(super) fn forget_after(&mut self, head: u64) {
+        let first = head.min(self.written) + 1;
+        for sequence in first..=self.durable + self.entries.len() as u64 {
+            let index = self.index(sequence);
+            let entry = &mut self.entries[index];
+            entry.committed = false;
+            entry.attempted = true;
+        }
+        self.written = self.written.min(head);
+        self.next_free = self.next_free.min(head + 1);
+    }
+
     /// Notes how `round` ended and moves `written` and `durable` on.
     pub(super) fn finish(&mut self, round: &Round, committed: bool) {
         self.in_flight -= 1;
@@ -225,6 +241,22 @@ mod tests {
         assert!(retry.recheck);
         queue.finish(&retry, true);
         assert_eq!((queue.written(), queue.durable(), queue.len()), (13, 13, 0));
+    }
+
+    #[test]
+    fn records_a_crash_of_the_database_lost_are_taken_again_and_rechecked() {
+        let mut queue = queue_of(4);
+        let reads = queue.take(10, false);
+        queue.finish(&reads, true);
+        assert_eq!((queue.written(), queue.durable()), (14, 10));
+        // The database kept only 11 and 12.
+        queue.forget_after(12);
+        assert_eq!(queue.written(), 12);
+        let again = queue.take(10, true);
+        assert_eq!(sequences(&again), [13, 14]);
+        assert!(again.recheck);
+        queue.finish(&again, true);
+        assert_eq!((queue.written(), queue.durable(), queue.len()), (14, 14, 0));
     }
 
     #[test]

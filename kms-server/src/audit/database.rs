@@ -33,7 +33,7 @@ use super::record::{AuditRecord, GENESIS_HASH};
 use super::spool::{Spool, Spooled};
 use super::verify::ChainCheck;
 use super::{lock, AuditError};
-use crate::store::postgres::{AuditTable, ClaimedChain, PgStore, PostgresOptions};
+use crate::store::postgres::{Appended, AuditTable, ClaimedChain, PgStore, PostgresOptions};
 use crate::store::GroupCommitStats;
 
 /// Records queued and not yet committed, at most: past this (a database away for long while requests keep
@@ -356,10 +356,35 @@ impl DatabaseLog {
         let outcome = self.table.append(records, round.durable, round.recheck);
         let mut queue = lock(&self.queue);
         queue.finished += 1;
-        queue.commits.finish(&round, outcome.is_ok());
-        self.note_backlog(&queue);
+        queue
+            .commits
+            .finish(&round, matches!(outcome, Ok(Appended::Written)));
         match outcome {
-            Ok(()) => {
+            Ok(Appended::Behind { head }) if head >= queue.commits.durable() => {
+                // The database lost commits that were not flushed (it crashed): what it lacks is still queued
+                // here (only durable records leave the queue), so the next commit sends it again.
+                tracing::warn!(
+                    head,
+                    written = queue.commits.written(),
+                    "audit log: the database lost this node's last records (not yet flushed when it stopped); \
+                     committing them again"
+                );
+                queue.commits.forget_after(head);
+            }
+            Ok(Appended::Behind { head }) => {
+                let durable = queue.commits.durable();
+                queue.failed = Some((
+                    number,
+                    database_error(
+                        &self.table,
+                        format!(
+                            "the database's chain of this node ends at sequence {head}, before records it had \
+                             flushed (up to {durable}): records were deleted; run `qkms audit verify`"
+                        ),
+                    ),
+                ));
+            }
+            Ok(Appended::Written) => {
                 queue.failed = None;
                 queue.last_commit = Instant::now();
                 // Only what is flushed leaves the spool: a crash of the database loses commits not yet flushed.
@@ -370,6 +395,7 @@ impl DatabaseLog {
             }
             Err(error) => queue.failed = Some((number, database_error(&self.table, error))),
         }
+        self.note_backlog(&queue);
         self.committed.notify_all();
         queue
     }
@@ -474,9 +500,18 @@ fn ship_spooled(
         return Ok(None);
     };
     for batch in records.chunks(MAX_PER_COMMIT) {
-        table
+        match table
             .append(Arc::new(batch.to_vec()), true, true)
-            .map_err(|e| database_error(table, e))?;
+            .map_err(|e| database_error(table, e))?
+        {
+            Appended::Written => {}
+            Appended::Behind { head: now } => {
+                return Err(refuse(
+                    now,
+                    format!("the database's chain moved to {now} while the spool was committed"),
+                ))
+            }
+        }
     }
     Ok(Some((last, previous)))
 }

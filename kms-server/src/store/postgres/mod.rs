@@ -63,7 +63,7 @@ use super::{
 };
 use crate::tenant::TenantId;
 
-pub use audit_table::{AuditTable, ClaimedChain, StoredChain, LEASE as AUDIT_LEASE};
+pub use audit_table::{Appended, AuditTable, ClaimedChain, StoredChain, LEASE as AUDIT_LEASE};
 pub use cache_coherence::CacheOptions as ObjectCacheOptions;
 pub use connection::{redacted_url, PostgresOptions};
 pub use eaas_usage_copy::{EaasUsageCopy, EARLIER as EAAS_EARLIER_MONTH};
