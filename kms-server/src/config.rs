@@ -193,6 +193,12 @@ pub struct StoreConfig {
     /// server's name checked (rustls). Default unset: no TLS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_ca_file: Option<PathBuf>,
+    /// `postgres`: the node's object cache in MiB (sealed rows as Get read them); 0 turns it off. Default 32.
+    pub object_cache_mb: u64,
+    /// `postgres`: how often the node renews its cache lease and reads the change log, in ms. Default 5.
+    pub object_cache_poll_ms: u64,
+    /// `postgres`: how long a renewal keeps the node's cache lease, in ms. Default 5000.
+    pub object_cache_lease_ms: u64,
     /// File holding the root-key passphrase (first line; keep it mode 0600). Default `root.pass`.
     pub passphrase_file: PathBuf,
     /// Deprecated: the audit log's path, now `[audit] path`. Still read (a file written by an earlier `--init`
@@ -228,6 +234,9 @@ impl Default for StoreConfig {
             password_file: None,
             pool_size: store_kind::default_pool_size(),
             tls_ca_file: None,
+            object_cache_mb: store_kind::DEFAULT_OBJECT_CACHE_MB,
+            object_cache_poll_ms: store_kind::DEFAULT_OBJECT_CACHE_POLL_MS,
+            object_cache_lease_ms: store_kind::DEFAULT_OBJECT_CACHE_LEASE_MS,
             passphrase_file: PathBuf::from("root.pass"),
             audit_log: None,
             cache_mb: Self::DEFAULT_CACHE_MB,
@@ -252,6 +261,33 @@ pub struct AuditConfig {
     /// name and the KMIP listen address, `HOST/ADDRESS:PORT`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node_id: Option<String>,
+    /// PostgreSQL store only: what a message that changed nothing waits for before its answer. Default
+    /// `spooled`.
+    pub answer_reads_after: ReadsAnsweredAfter,
+}
+
+/// `[audit] answer_reads_after`: when the records of a message that changed nothing are safe enough to answer it
+/// (a node whose audit chain is in the database; the file log answers once the record is written to its file).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadsAnsweredAfter {
+    /// Once appended to the node-local spool (`audit-spool` beside `[store] path`): a crash of the process
+    /// cannot lose them, the next start commits what the database lacks; the spool's disk lost together with
+    /// the process loses the records of the last moments.
+    #[default]
+    Spooled,
+    /// Once committed to the database (a round trip per group of reads; Get on PostgreSQL at about a third of
+    /// the rate).
+    Committed,
+}
+
+impl ReadsAnsweredAfter {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Spooled => "spooled",
+            Self::Committed => "committed",
+        }
+    }
 }
 
 impl Default for AuditConfig {
@@ -260,6 +296,7 @@ impl Default for AuditConfig {
             path: PathBuf::from(crate::audit::AUDIT_LOG_FILE),
             max_file_bytes: crate::audit::DEFAULT_MAX_FILE_BYTES,
             node_id: None,
+            answer_reads_after: ReadsAnsweredAfter::default(),
         }
     }
 }

@@ -40,20 +40,7 @@ use budget::ResponseBudget;
 use registry::Effect;
 use undo::JournalingStore;
 
-/// Runs `wait`, which blocks on the disk. Quick messages (Get among them) are dispatched on an async worker of the
-/// listener, and only a message that turned out to write waits for a flush: on a multi-threaded runtime the
-/// worker hands its other connections to another thread first, so one flush never stalls them. Elsewhere (a
-/// blocking thread, no runtime, a single-threaded test runtime) it simply waits. Handlers that run inline use it
-/// for any wait they cannot rule out beforehand (an HSM round trip).
-pub(crate) fn off_the_async_workers<T>(wait: impl FnOnce() -> T) -> T {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    match Handle::try_current() {
-        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(wait)
-        }
-        _ => wait(),
-    }
-}
+pub(crate) use crate::blocking_wait::off_the_async_workers;
 
 /// One answered item, with what the end of the message needs to know about it.
 struct Answered {
@@ -221,7 +208,12 @@ pub fn dispatch(state: &ServerState, caller: &Caller, request: RequestMessage) -
     if audit_failure.is_none() && !tracking.wrote() {
         // A read-only message: its records need only be written where a crash of this process cannot lose them
         // (the file log's append did that; a log in the database commits them now, not necessarily flushed).
-        if let Err(error) = off_the_async_workers(|| state.audit.wait_written()) {
+        let written = if state.audit.written_needs_a_wait() {
+            off_the_async_workers(|| state.audit.wait_written())
+        } else {
+            state.audit.wait_written()
+        };
+        if let Err(error) = written {
             audit_failure = Some(not_audited(&error));
         }
     }

@@ -4,6 +4,7 @@
 pub mod allocator;
 pub mod audit;
 pub mod auth;
+pub mod blocking_wait;
 pub mod config;
 pub mod crypto;
 pub mod dispatch;

@@ -166,10 +166,7 @@ impl Server {
             metrics.watch_hsm(Arc::clone(hsm));
         }
         let dispatcher = crate::https::Metrics::counting(&metrics, dispatcher);
-        let mut connection_settings = ConnectionSettings::from_config(&config.limits);
-        // A database store answers every read over the network: no handler may wait for it on an async worker.
-        connection_settings.inline_quick_operations =
-            config.store.kind == crate::config::StoreKind::Sled;
+        let connection_settings = ConnectionSettings::from_config(&config.limits);
         let shared = Arc::new(Shared::new(
             connection_settings,
             Authenticator::new(&config.auth)?,
@@ -422,7 +419,11 @@ fn open_audit(
     match database {
         Some(store) => {
             let node_id = config.audit.node_id(&config.server.listen);
-            crate::audit::AuditLog::open_in_database(store, &node_id)
+            let spool = crate::audit::spool_dir_of(&config.store.path);
+            let spool = (config.audit.answer_reads_after
+                == crate::config::ReadsAnsweredAfter::Spooled)
+                .then_some(spool.as_path());
+            crate::audit::AuditLog::open_in_database(store, &node_id, spool)
         }
         None => crate::audit::AuditLog::open_with(&config.audit.path, config.audit.options()),
     }

@@ -11,43 +11,13 @@ mod pg_options;
 mod pg_support;
 
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use e2e_support::*;
 use kmip::client::Client;
 use kmip::ProtocolVersion;
 use kms_server::audit::AuditRecord;
-use pg_cluster::{create_for, Cluster};
-
-/// Runs `qkms audit verify --config CONFIG`: (success, stdout and stderr).
-fn verify(config: &Path) -> (bool, String) {
-    let output = Command::new(qkms_binary())
-        .args(["audit", "verify", "--config"])
-        .arg(config)
-        .output()
-        .expect("qkms runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
-}
-
-/// Node `node_id`'s chain as stored, in sequence order.
-fn chain(cluster: &Cluster, node_id: &str) -> Vec<AuditRecord> {
-    cluster
-        .database
-        .psql(
-            "cluster",
-            &format!("SELECT record FROM qkms_audit WHERE node_id = '{node_id}' ORDER BY sequence"),
-        )
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("a record"))
-        .collect()
-}
+use pg_cluster::{create_for, verify, Cluster};
 
 /// The uids that Success records of Create in `records` name.
 fn created(records: &[AuditRecord]) -> BTreeSet<String> {
@@ -108,7 +78,7 @@ async fn three_nodes_keep_their_own_chains_and_verify_reads_them_from_the_databa
     assert!(ok, "{text}");
     assert!(text.contains("3 node chain(s)"), "{text}");
     for id in &ids {
-        let records = chain(&cluster, id);
+        let records = cluster.chain(id);
         // 2 x (Create, Get), Locate, the failed Get: 6 records each, and the requests of the connection.
         assert!(records.len() >= 6, "{records:?}");
         assert!(
@@ -214,7 +184,7 @@ async fn a_second_live_node_with_the_same_id_is_refused_and_a_killed_ones_chain_
     let second = cluster.start_from(2, &second_config);
     let mut client = second.connect(&cluster.setup.client).await;
     some_operations(&mut client, "second").await;
-    let records = chain(&cluster, "same-node");
+    let records = cluster.chain("same-node");
     assert_eq!(created(&records).len(), 4);
     let (ok, text) = verify(&second_config);
     assert!(ok, "{text}");
@@ -259,7 +229,7 @@ async fn a_node_killed_under_load_leaves_a_verified_chain_with_every_acknowledge
     );
     let (ok, text) = verify(&config);
     assert!(ok, "{text}");
-    let recorded = created(&chain(&cluster, "doomed"));
+    let recorded = created(&cluster.chain("doomed"));
     let missing: Vec<&String> = acked.difference(&recorded).collect();
     assert!(
         missing.is_empty(),
@@ -354,7 +324,7 @@ async fn a_database_stopped_under_load_refuses_writes_then_recovers_with_every_r
     );
     let (ok, text) = verify(&config);
     assert!(ok, "{text}");
-    let recorded = created(&chain(&cluster, "outage"));
+    let recorded = created(&cluster.chain("outage"));
     let missing: Vec<&String> = acked.difference(&recorded).collect();
     assert!(
         missing.is_empty(),

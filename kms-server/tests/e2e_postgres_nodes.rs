@@ -1,5 +1,5 @@
 //! Several `qkms-server` processes on one PostgreSQL database, with real clients over real TLS: what one node
-//! does the others see at once (no cache), a node killed with SIGKILL under Create load loses nothing it
+//! does the others see at once (their object caches included; `e2e_postgres_cache.rs` tests those further), a node killed with SIGKILL under Create load loses nothing it
 //! acknowledged, a database restart is answered with clear errors and then served again without
 //! restarting qkms, and a bad database configuration stops start-up with a message naming the cause.
 //!
@@ -51,7 +51,7 @@ async fn three_nodes_share_every_object_and_change_at_once() {
         assert_eq!(locate_named(client, "shared-key").await, vec![uid.clone()]);
     }
 
-    // A change on node 2 is what node 1 reads next (no node caches objects).
+    // A change on node 2 is what node 1 reads next (node 1's cache dropped the row before node 2 acknowledged).
     clients[1]
         .add_attribute(kmip::payloads::AddAttributeRequest {
             unique_identifier: Some(uid.clone()),

@@ -13,10 +13,12 @@
 //! commits on its claim row anyway. The books still allow several.)
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 #[derive(Debug)]
 struct Entry {
-    text: String,
+    /// Shared with the rounds that carry it (a commit of thousands of records clones pointers under the lock).
+    text: Arc<str>,
     taken: bool,
     committed: bool,
     durable: bool,
@@ -37,7 +39,7 @@ pub(super) struct CommitQueue {
 /// One commit's share: consecutive records, whether it flushes the WAL, and the written prefix when it started.
 #[derive(Debug)]
 pub(super) struct Round {
-    pub records: Vec<(u64, String)>,
+    pub records: Vec<(u64, Arc<str>)>,
     pub durable: bool,
     /// Some records were sent by a commit that failed: check which reached the table first.
     pub recheck: bool,
@@ -67,9 +69,9 @@ impl CommitQueue {
     }
 
     /// Queues the next record of the chain (sequence `durable + len + 1`).
-    pub(super) fn push(&mut self, text: String) {
+    pub(super) fn push(&mut self, text: impl Into<Arc<str>>) {
         self.entries.push_back(Entry {
-            text,
+            text: text.into(),
             taken: false,
             committed: false,
             durable: false,
@@ -136,6 +138,22 @@ impl CommitQueue {
         }
         self.in_flight += 1;
         round
+    }
+
+    /// The database's chain ends at `head`, not where the next commit's records follow (a crash of the database
+    /// lost commits that were not flushed yet; `head` is never below `durable`): the records after it are free to
+    /// be taken again, and every record not durable is rechecked first (which also skips any the database has
+    /// beyond what was thought committed).
+    pub(super) fn forget_after(&mut self, head: u64) {
+        let first = head.min(self.written) + 1;
+        for sequence in first..=self.durable + self.entries.len() as u64 {
+            let index = self.index(sequence);
+            let entry = &mut self.entries[index];
+            entry.committed = false;
+            entry.attempted = true;
+        }
+        self.written = self.written.min(head);
+        self.next_free = self.next_free.min(head + 1);
     }
 
     /// Notes how `round` ended and moves `written` and `durable` on.
@@ -226,13 +244,29 @@ mod tests {
     }
 
     #[test]
+    fn records_a_crash_of_the_database_lost_are_taken_again_and_rechecked() {
+        let mut queue = queue_of(4);
+        let reads = queue.take(10, false);
+        queue.finish(&reads, true);
+        assert_eq!((queue.written(), queue.durable()), (14, 10));
+        // The database kept only 11 and 12.
+        queue.forget_after(12);
+        assert_eq!(queue.written(), 12);
+        let again = queue.take(10, true);
+        assert_eq!(sequences(&again), [13, 14]);
+        assert!(again.recheck);
+        queue.finish(&again, true);
+        assert_eq!((queue.written(), queue.durable(), queue.len()), (14, 14, 0));
+    }
+
+    #[test]
     fn an_asynchronous_commit_makes_records_written_not_durable() {
         let mut queue = queue_of(2);
         let reads = queue.take(10, false);
         assert!(!reads.recheck);
         queue.finish(&reads, true);
         assert_eq!((queue.written(), queue.durable(), queue.len()), (12, 10, 2));
-        queue.push("r2".into());
+        queue.push("r2");
         let next = queue.take(10, true);
         assert_eq!(sequences(&next), [13]);
         queue.finish(&next, true);

@@ -41,12 +41,13 @@ mod files;
 mod health;
 mod record;
 mod refusals;
+mod spool;
 mod verify;
 
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use kmip::ResultReason;
 
@@ -55,6 +56,7 @@ pub use files::rotated_path;
 pub use health::AuditHealth;
 pub use record::{AuditRecord, CURRENT_VERSION, GENESIS_HASH};
 pub use refusals::operation_name;
+pub use spool::spool_dir_of;
 pub use verify::{verify, VerifyReport};
 
 use crate::tenant::{Role, TenantId};
@@ -164,7 +166,7 @@ impl Default for AuditOptions {
 /// Where the records go.
 enum Sink {
     File(FileLog),
-    Database(DatabaseLog),
+    Database(Arc<DatabaseLog>),
 }
 
 /// The open audit log: in files, or (PostgreSQL store) in the database. Appends are serialised (the chain is a
@@ -255,13 +257,15 @@ impl AuditLog {
     }
 
     /// The log of this node in the database of `store` (PostgreSQL store): claims the chain of `node_id` (refused
-    /// while another live process holds it) and continues it (see `database`).
+    /// while another live process holds it) and continues it (see `database`). With `spool_dir` (node-local,
+    /// see [`spool_dir_of`]) every record is spooled there first and read-only messages do not wait for a commit.
     pub fn open_in_database(
         store: &crate::store::postgres::PgStore,
         node_id: &str,
+        spool_dir: Option<&Path>,
     ) -> Result<Self, AuditError> {
         Ok(Self {
-            sink: Sink::Database(DatabaseLog::open(store, node_id)?),
+            sink: Sink::Database(DatabaseLog::open(store, node_id, spool_dir)?),
             health: HealthTracker::default(),
         })
     }
@@ -338,14 +342,25 @@ impl AuditLog {
     }
 
     /// Returns once every record appended before this call is written where a crash of this process cannot
-    /// lose it: at once for the file log (the append wrote it to the kernel's page cache); for the database,
-    /// once committed (with `synchronous_commit` off when no durable record is waiting: a read's record). What
-    /// the dispatcher waits for before answering a message that changed nothing.
+    /// lose it: at once for the file log (the append wrote it to the kernel's page cache) and for a spooled
+    /// database log (the append wrote it to the spool) unless its backlog is long; for the database without a
+    /// spool (or with a long backlog), once committed (with
+    /// `synchronous_commit` off when no durable record is waiting: a read's record). What the dispatcher waits
+    /// for before answering a message that changed nothing.
     pub fn wait_written(&self) -> Result<(), AuditError> {
         match &self.sink {
-            Sink::File(_) => Ok(()),
-            Sink::Database(database) => self.note_commit(database.wait(Level::Written)),
+            Sink::Database(database) if database.reads_wait() => {
+                self.note_commit(database.wait(Level::Written))
+            }
+            // The append wrote the record to the file log or to the database log's spool.
+            _ => Ok(()),
         }
+    }
+
+    /// Whether [`AuditLog::wait_written`] may wait (for a database commit): callers on an async worker then call it
+    /// off the worker.
+    pub fn written_needs_a_wait(&self) -> bool {
+        matches!(&self.sink, Sink::Database(database) if database.reads_wait())
     }
 
     /// The server's periodic task: makes read records durable soon (file: sync; database: durable commit of

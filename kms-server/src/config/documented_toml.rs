@@ -70,6 +70,7 @@ impl Config {
                 Some(id) => format!("node_id = {}", s(id)),
                 None => "# node_id = \"node-1\"".to_owned(),
             },
+            audit_answer_reads_after = s(self.audit.answer_reads_after.name()),
             argon2_memory = self.store.argon2.memory_kib,
             argon2_iterations = self.store.argon2.iterations,
             argon2_parallelism = self.store.argon2.parallelism,

@@ -1,5 +1,5 @@
-//! `[store] kind` and the PostgreSQL settings beside it (`url`, `password_file`, `pool_size`, `tls_ca_file`):
-//! which store a node uses, and how it reaches a shared database.
+//! `[store] kind` and the PostgreSQL settings beside it (`url`, `password_file`, `pool_size`, `tls_ca_file`,
+//! `object_cache_*`): which store a node uses, how it reaches a shared database, and its object cache.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 use super::{ConfigError, StoreConfig};
-use crate::store::postgres::{PostgresOptions, RetryPolicy};
+use crate::store::postgres::{ObjectCacheOptions, PostgresOptions, RetryPolicy};
 
 /// Where objects live.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -36,6 +36,11 @@ pub(super) fn default_pool_size() -> usize {
     DEFAULT_POOL_SIZE
 }
 
+/// The default `[store] object_cache_mb`, `object_cache_poll_ms` and `object_cache_lease_ms`.
+pub const DEFAULT_OBJECT_CACHE_MB: u64 = 32;
+pub const DEFAULT_OBJECT_CACHE_POLL_MS: u64 = 5;
+pub const DEFAULT_OBJECT_CACHE_LEASE_MS: u64 = 5000;
+
 impl StoreConfig {
     /// The PostgreSQL connection options of `[store]` (the password read from `password_file`).
     pub fn postgres_options(&self) -> Result<PostgresOptions, ConfigError> {
@@ -55,6 +60,11 @@ impl StoreConfig {
             tls_ca_file: self.tls_ca_file.clone(),
             connect_timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
+            object_cache: ObjectCacheOptions {
+                bytes: self.object_cache_mb * 1024 * 1024,
+                poll: Duration::from_millis(self.object_cache_poll_ms),
+                lease: Duration::from_millis(self.object_cache_lease_ms),
+            },
         })
     }
 
@@ -76,6 +86,15 @@ impl StoreConfig {
             None => lines.push("# tls_ca_file = \"db-ca.pem\"".to_owned()),
             Some(path) => lines.push(format!("tls_ca_file = {}", p(path))),
         }
+        lines.push(format!("object_cache_mb = {}", self.object_cache_mb));
+        lines.push(format!(
+            "object_cache_poll_ms = {}",
+            self.object_cache_poll_ms
+        ));
+        lines.push(format!(
+            "object_cache_lease_ms = {}",
+            self.object_cache_lease_ms
+        ));
         lines.join("\n")
     }
 
@@ -92,6 +111,26 @@ impl StoreConfig {
                     "[store] pool_size must be between 1 and 1024".into(),
                 ));
             }
+        }
+        if self.object_cache_mb > StoreConfig::MAX_CACHE_MB {
+            return Err(ConfigError::Invalid(format!(
+                "[store] object_cache_mb must be between 0 and {}",
+                StoreConfig::MAX_CACHE_MB
+            )));
+        }
+        if !(1..=1000).contains(&self.object_cache_poll_ms) {
+            return Err(ConfigError::Invalid(
+                "[store] object_cache_poll_ms must be between 1 and 1000".into(),
+            ));
+        }
+        if !(1000..=600_000).contains(&self.object_cache_lease_ms)
+            || self.object_cache_lease_ms < 20 * self.object_cache_poll_ms
+        {
+            return Err(ConfigError::Invalid(
+                "[store] object_cache_lease_ms must be between 1000 and 600000 and at least 20 times \
+                 object_cache_poll_ms"
+                    .into(),
+            ));
         }
         Ok(())
     }
@@ -137,12 +176,43 @@ mod tests {
 
         let defaults = Config::default().documented_toml().unwrap();
         assert!(
-            defaults.contains("\n# tls_ca_file = \"db-ca.pem\"\n# File holding"),
+            defaults.contains("\n# tls_ca_file = \"db-ca.pem\"\nobject_cache_mb = 32\n"),
             "{defaults}"
         );
 
         config.store.url.clear();
         let refused = config.validate().unwrap_err().to_string();
         assert!(refused.contains("needs [store] url"), "{refused}");
+    }
+
+    #[test]
+    fn object_cache_settings_reach_the_store_options_and_bad_values_are_refused() {
+        let defaults = Config::default().documented_toml().unwrap();
+        assert!(defaults.contains("\nobject_cache_mb = 32\n"), "{defaults}");
+        let mut config = Config::default();
+        config.store.kind = StoreKind::Postgres;
+        config.store.url = "postgresql://qkms@db.example:5432/qkms".into();
+        config.store.object_cache_mb = 0;
+        config.store.object_cache_poll_ms = 10;
+        config.store.object_cache_lease_ms = 3000;
+        config.validate().unwrap();
+        let options = config.store.postgres_options().unwrap();
+        assert_eq!(options.object_cache.bytes, 0, "0 turns the cache off");
+        assert_eq!(options.object_cache.poll, Duration::from_millis(10));
+        assert_eq!(options.object_cache.lease, Duration::from_secs(3));
+        for (mb, poll, lease, named) in [
+            (65537, 5, 5000, "object_cache_mb"),
+            (32, 0, 5000, "object_cache_poll_ms"),
+            (32, 1001, 600_000, "object_cache_poll_ms"),
+            (32, 5, 999, "object_cache_lease_ms"),
+            (32, 100, 1999, "object_cache_lease_ms"),
+        ] {
+            let mut bad = config.clone();
+            bad.store.object_cache_mb = mb;
+            bad.store.object_cache_poll_ms = poll;
+            bad.store.object_cache_lease_ms = lease;
+            let refused = bad.validate().unwrap_err().to_string();
+            assert!(refused.contains(named), "{refused}");
+        }
     }
 }

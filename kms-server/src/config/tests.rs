@@ -89,6 +89,26 @@ fn the_audit_section_has_its_defaults_and_the_old_store_key_still_works() {
         .audit
         .node_id("127.0.0.1:5696")
         .ends_with("/127.0.0.1:5696"));
+    // When reads are answered on a database store: spooled by default, committed when set; written back.
+    assert_eq!(
+        named.audit.answer_reads_after,
+        crate::config::ReadsAnsweredAfter::Spooled
+    );
+    assert!(text.contains("answer_reads_after = \"spooled\""), "{text}");
+    let committed = Config::from_toml(
+        "[audit]\nanswer_reads_after = \"committed\"\n",
+        Path::new("/d"),
+    )
+    .unwrap();
+    assert_eq!(
+        committed.audit.answer_reads_after,
+        crate::config::ReadsAnsweredAfter::Committed
+    );
+    let again = Config::from_toml(&committed.documented_toml().unwrap(), Path::new("/d")).unwrap();
+    assert_eq!(
+        again.audit.answer_reads_after,
+        committed.audit.answer_reads_after
+    );
     for (text, needle) in [
         (
             "[store]\naudit_log = \"a\"\n[audit]\npath = \"b\"\n",
@@ -97,6 +117,10 @@ fn the_audit_section_has_its_defaults_and_the_old_store_key_still_works() {
         ("[audit]\nmax_file_bytes = 100\n", "max_file_bytes"),
         ("[audit]\nnode_id = \" \"\n", "audit.node_id"),
         ("[audit]\nnode_id = \"a\\nb\"\n", "audit.node_id"),
+        (
+            "[audit]\nanswer_reads_after = \"never\"\n",
+            "answer_reads_after",
+        ),
     ] {
         let error = Config::from_toml(text, Path::new("/"))
             .unwrap_err()

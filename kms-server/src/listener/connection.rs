@@ -197,7 +197,7 @@ async fn answer(bytes: Vec<u8>, caller: &Result<Caller, AuthError>, shared: &Arc
             Ok(decoded) => decoded,
             Err(next) => return next,
         };
-        if shared.settings.inline_quick_operations && runs_inline(&request.1) {
+        if runs_inline(&request.1) {
             // A handler's panic gets the same answer inline as on a blocking thread (a General Failure), and
             // the connection stays open.
             return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -57,10 +57,6 @@ pub struct ConnectionSettings {
     pub max_handshakes: usize,
     pub max_handshakes_per_address: usize,
     pub max_pending_request_bytes: usize,
-    /// Whether small messages of quick operations may run on the connection's async task (see
-    /// `connection::runs_inline`). True with sled, whose reads come from memory; false when the store is a
-    /// database, where even a Get waits a network round trip that must not hold an async worker.
-    pub inline_quick_operations: bool,
 }
 
 impl ConnectionSettings {
@@ -75,7 +71,6 @@ impl ConnectionSettings {
             max_handshakes: limits.max_handshakes,
             max_handshakes_per_address: limits.max_handshakes_per_address,
             max_pending_request_bytes: limits.max_pending_request_bytes,
-            inline_quick_operations: true,
         }
     }
 }

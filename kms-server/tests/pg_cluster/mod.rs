@@ -4,13 +4,15 @@
 //! audit chain is in the database (node id from its listen address unless the test names one).
 #![allow(dead_code)] // each test binary uses a different part of this helper
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::e2e_support::*;
 use crate::pg_options::PgOptions;
 use crate::pg_support::PgServer;
 use kmip::client::{Client, ClientError};
+use kms_server::audit::AuditRecord;
 use kms_server::config::{Config, StoreKind};
 use kms_server::pki::files::ClientBundle;
 use kms_server::store::postgres::copy::copy_sled_to_postgres;
@@ -116,6 +118,20 @@ impl Cluster {
         std::fs::read_to_string(self.setup.path().join(kms_server::setup::PKCS11_PIN_FILE)).unwrap()
     }
 
+    /// Node `node_id`'s audit chain as stored, in sequence order.
+    pub fn chain(&self, node_id: &str) -> Vec<AuditRecord> {
+        self.database
+            .psql(
+                "cluster",
+                &format!(
+                    "SELECT record FROM qkms_audit WHERE node_id = '{node_id}' ORDER BY sequence"
+                ),
+            )
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("a record"))
+            .collect()
+    }
+
     /// One value of a SQL query on the cluster's database.
     pub fn sql(&self, query: &str) -> String {
         self.database.psql("cluster", query).trim().to_owned()
@@ -148,4 +164,19 @@ pub async fn create_for(
         }
     }
     (acked, refused)
+}
+
+/// Runs `qkms audit verify --config CONFIG`: (success, stdout and stderr).
+pub fn verify(config: &Path) -> (bool, String) {
+    let output = Command::new(qkms_binary())
+        .args(["audit", "verify", "--config"])
+        .arg(config)
+        .output()
+        .expect("qkms runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
 }

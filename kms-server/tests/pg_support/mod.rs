@@ -329,6 +329,42 @@ impl PgServer {
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
+
+    /// Stops every process of the database (SIGSTOP: the postmaster and its children): statements sent to it
+    /// hang, connections stay open. [`Self::thaw`] continues them.
+    pub fn freeze(&self) {
+        self.signal_all("-STOP");
+    }
+
+    pub fn thaw(&self) {
+        self.signal_all("-CONT");
+    }
+
+    fn signal_all(&self, signal: &str) {
+        let pid =
+            std::fs::read_to_string(self.data.join("postmaster.pid")).expect("postmaster.pid");
+        let postmaster = pid
+            .lines()
+            .next()
+            .expect("the postmaster's pid")
+            .trim()
+            .to_owned();
+        let children = Command::new("pgrep")
+            .args(["-P", &postmaster])
+            .output()
+            .expect("pgrep runs");
+        let mut pids: Vec<String> = String::from_utf8_lossy(&children.stdout)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        pids.push(postmaster);
+        let status = Command::new("kill")
+            .arg(signal)
+            .args(&pids)
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} {pids:?}");
+    }
 }
 
 impl Drop for PgServer {

@@ -135,8 +135,10 @@ fn found_as_populated(store: &dyn ObjectStore) {
 }
 
 /// Takes the database back to schema version 1, as an older release left it: the rows keep their records and
-/// names, the Locate columns and tables (version 2), the shared node state (3) and the audit tables (4) are gone.
+/// names, the Locate columns and tables (version 2), the shared node state (3), the audit tables (4) and the
+/// object caches' change log and leases (5) are gone.
 const TO_VERSION_1: &str = "
+    DROP TABLE qkms_change_counter; DROP TABLE qkms_object_changes; DROP TABLE qkms_cache_nodes;
     DROP TABLE qkms_audit; DROP TABLE qkms_audit_nodes;
     DROP TABLE qkms_user_pins; DROP TABLE qkms_tenant_usage; DROP TABLE qkms_usage_flushes;
     DROP SEQUENCE qkms_node_seq; DROP TABLE qkms_eaas_days; DROP TABLE qkms_eaas_months;

@@ -27,7 +27,7 @@ use crate::store::StoreError;
 pub const LEASE: Duration = Duration::from_secs(10);
 
 /// The database's clock in milliseconds since the epoch (portable: no PostgreSQL-only functions).
-const NOW_MS: &str = "CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT)";
+pub(super) const NOW_MS: &str = "CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT)";
 
 /// Rows read per page by [`AuditTable::read_all`].
 const PAGE: i64 = 5000;
@@ -183,12 +183,16 @@ impl AuditTable {
     /// attempt may have committed some of these records before its connection failed; those already stored
     /// are skipped (retries on a new connection recheck too). With no records this is a heartbeat. A durable
     /// commit also makes the object writes deferred before it durable (its flush covers their commit records).
+    ///
+    /// The records must continue the chain where the database has it: when the database's head is short of the
+    /// first record (it lost commits that were not flushed yet: a crash), nothing is written and
+    /// [`Appended::Behind`] says where the chain ends there, so that the caller sends the lost records again.
     pub fn append(
         &self,
-        records: Arc<Vec<(u64, String)>>,
+        records: Arc<Vec<(u64, Arc<str>)>>,
         durable: bool,
         recheck: bool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Appended, StoreError> {
         let (id, owner) = (self.node_id.clone(), self.owner.clone());
         // Object writes whose flush was deferred to this commit (see `durability`): those finished before it starts.
         let deferred = self.connection.durability.snapshot();
@@ -206,7 +210,7 @@ impl AuditTable {
                 .await
             }
         });
-        if written.is_ok() && durable {
+        if matches!(written, Ok(Appended::Written)) && durable {
             self.connection.durability.covered(deferred);
         }
         written
@@ -346,7 +350,8 @@ async fn chain_end(
     Ok((last, to_u64(head.get(0))))
 }
 
-/// The claim check, the heartbeat and the head move in the same statement as the records, and the statement
+/// The claim check, the heartbeat and the head move in the same statement as the records (which must start right
+/// after the head, `$7`; NULL for a heartbeat), and the statement
 /// sets `synchronous_commit` for its own transaction (`set_config(..., true)`: `$6` is `on` or `off`), so a
 /// commit costs one round trip either way. The `settings` CTE is referenced so that it is evaluated.
 const WRITE: &str = "WITH settings AS (
@@ -355,7 +360,8 @@ const WRITE: &str = "WITH settings AS (
     claimed AS (
         UPDATE qkms_audit_nodes SET heartbeat_ms = CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT),
             head_sequence = CASE WHEN head_sequence > $3 THEN head_sequence ELSE $3 END
-        WHERE node_id = $1 AND owner = $2 AND (SELECT COUNT(*) FROM settings) = 1
+        WHERE node_id = $1 AND owner = $2 AND ($7::BIGINT IS NULL OR head_sequence = $7::BIGINT)
+            AND (SELECT COUNT(*) FROM settings) = 1
         RETURNING node_id
     ),
     written AS (
@@ -366,15 +372,24 @@ const WRITE: &str = "WITH settings AS (
     )
     SELECT (SELECT COUNT(*) FROM claimed), (SELECT COUNT(*) FROM written)";
 
+/// What an append did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Appended {
+    /// The records (or the heartbeat) were committed.
+    Written,
+    /// Nothing was written: the database's chain ends at `head`, before the first record.
+    Behind { head: u64 },
+}
+
 async fn write(
     client: Object,
     node_id: &str,
     owner: &str,
-    records: &[(u64, String)],
+    records: &[(u64, Arc<str>)],
     durable: bool,
     recheck: bool,
-) -> Result<(), Failure> {
-    let mut records: Vec<&(u64, String)> = records.iter().collect();
+) -> Result<Appended, Failure> {
+    let mut records: Vec<&(u64, Arc<str>)> = records.iter().collect();
     if recheck && !records.is_empty() {
         let (first, last) = (records[0].0, records[records.len() - 1].0);
         let stored = client
@@ -387,18 +402,33 @@ async fn write(
         records.retain(|(sequence, _)| !stored.contains(sequence));
     }
     let head = records.last().map_or(0, |(sequence, _)| to_i64(*sequence));
+    let follows: Option<i64> = records.first().map(|(sequence, _)| to_i64(*sequence) - 1);
     let sequences: Vec<i64> = records.iter().map(|(s, _)| to_i64(*s)).collect();
-    let texts: Vec<&str> = records.iter().map(|(_, t)| t.as_str()).collect();
+    let texts: Vec<&str> = records.iter().map(|(_, t)| &**t).collect();
     let commit = if durable { "on" } else { "off" };
     let statement = client.prepare_cached(WRITE).await?;
     let row = client
         .query_one(
             &statement,
-            &[&node_id, &owner, &head, &sequences, &texts, &commit],
+            &[
+                &node_id, &owner, &head, &sequences, &texts, &commit, &follows,
+            ],
         )
         .await?;
     let (claimed, written): (i64, i64) = (row.get(0), row.get(1));
     if claimed != 1 {
+        let holder = client
+            .query_opt(
+                "SELECT owner, head_sequence FROM qkms_audit_nodes WHERE node_id = $1",
+                &[&node_id],
+            )
+            .await?;
+        if let Some(holder) = holder.filter(|h| h.get::<_, String>(0) == owner) {
+            // Still ours: the database's chain ends before these records.
+            return Ok(Appended::Behind {
+                head: to_u64(holder.get(1)),
+            });
+        }
         return Err(StoreError::Database(format!(
             "this process no longer holds the audit chain of node id {node_id:?} (another process claimed it): \
              nothing more can be recorded here; restart this node with its own [audit] node_id"
@@ -412,5 +442,5 @@ async fn write(
         ))
         .into());
     }
-    Ok(())
+    Ok(Appended::Written)
 }

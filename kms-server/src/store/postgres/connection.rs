@@ -2,8 +2,9 @@
 //! server's entropy-backed crypto provider, and the bridge from the synchronous [`ObjectStore`] calls to the async
 //! client.
 //!
-//! Why a runtime of its own: handlers call the store synchronously (from the server's blocking pool: with a
-//! database store no handler runs on an async worker), and tokio refuses to block on one of its futures inside
+//! Why a runtime of its own: handlers call the store synchronously (from the server's blocking pool, or inline on
+//! a listener worker for a quick message such as Get, whose wait for the database then first hands the worker's
+//! other connections to another thread: `blocking_wait`), and tokio refuses to block on one of its futures inside
 //! its own runtime. A small dedicated runtime owns the connections' tasks, timers and I/O; the calling thread
 //! polls its statement's future itself in that runtime's context, parked while waiting (as it waits for a disk
 //! flush with sled).
@@ -21,6 +22,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, R
 use tokio_postgres::config::SslMode;
 use zeroize::Zeroizing;
 
+use super::cache_coherence::CacheOptions;
 use super::durability::Durability;
 use super::retry::{Failure, Kind, RetryPolicy};
 use crate::store::StoreError;
@@ -32,7 +34,7 @@ pub struct PostgresOptions {
     pub url: String,
     /// The password, when not in the URL (read from `[store] password_file`).
     pub password: Option<Zeroizing<String>>,
-    /// Connections kept open at most. Default 16.
+    /// Connections kept open at most (one more while the object cache is on, for its watcher). Default 16.
     pub pool_size: usize,
     /// PEM file of the CA(s) that sign the database server's certificate: TLS is then required and the server's
     /// name checked. `None`: no TLS (only for a database on the same host or a private network).
@@ -41,6 +43,8 @@ pub struct PostgresOptions {
     /// Default 5 s.
     pub connect_timeout: Duration,
     pub retry: RetryPolicy,
+    /// The node's object cache (size, poll interval, lease; see `cache_coherence`).
+    pub object_cache: CacheOptions,
 }
 
 impl fmt::Debug for PostgresOptions {
@@ -50,6 +54,7 @@ impl fmt::Debug for PostgresOptions {
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("pool_size", &self.pool_size)
             .field("tls_ca_file", &self.tls_ca_file)
+            .field("object_cache", &self.object_cache)
             .finish_non_exhaustive()
     }
 }
@@ -64,6 +69,7 @@ impl PostgresOptions {
             tls_ca_file: None,
             connect_timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
+            object_cache: CacheOptions::default(),
         }
     }
 
@@ -190,7 +196,8 @@ impl Connection {
             .build()
             .map_err(|e| StoreError::Io(format!("cannot start the database runtime: {e}")))?;
         let pool = Pool::builder(manager)
-            .max_size(options.pool_size.max(1))
+            // One more for the object cache's watcher, which keeps a connection of its own.
+            .max_size(options.pool_size.max(1) + usize::from(options.object_cache.bytes > 0))
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(options.connect_timeout))
             .create_timeout(Some(options.connect_timeout))
@@ -277,6 +284,37 @@ impl Connection {
         })
     }
 
+    /// The pool, for a task that keeps one connection of its own (the object cache's watcher).
+    pub(super) fn pool(&self) -> Pool {
+        self.pool.clone()
+    }
+
+    /// The database runtime, to spawn a task on (the object cache's watcher).
+    pub(super) fn handle(&self) -> Option<tokio::runtime::Handle> {
+        self.runtime.as_ref().map(|r| r.handle().clone())
+    }
+
+    /// Runs `attempt` once on a pooled connection, giving up after `limit`: for best-effort steps that must not
+    /// hold anything up (a node leaving).
+    pub(super) fn run_once<T, F, Fut>(&self, limit: Duration, attempt: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Object) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, Failure>> + Send,
+    {
+        let pool = self.pool.clone();
+        self.block_on(async move {
+            let work = async move { attempt(pool.get().await?).await };
+            match tokio::time::timeout(limit, work).await {
+                Ok(result) => result.map_err(|failure| failure.into_store_error(1)),
+                Err(_) => Err(StoreError::Database(format!(
+                    "no answer from the database within {} ms",
+                    limit.as_millis()
+                ))),
+            }
+        })
+    }
+
     /// Runs `future` on this thread, in the database runtime's context (its timers, its I/O driver and its
     /// tasks: the connections' tasks run there), parking the thread between polls. The calling thread does the
     /// work itself rather than handing it to the runtime and waiting for an answer: that saves two thread
@@ -289,8 +327,12 @@ impl Connection {
             .runtime
             .as_ref()
             .ok_or_else(|| StoreError::Io("the database runtime is shut down".into()))?;
-        let _context = runtime.enter();
-        park_on(future)
+        // Called on a listener worker (a quick message answered inline, when its row was not cached), the wait
+        // first hands the worker's other connections to another thread.
+        crate::blocking_wait::off_the_async_workers(|| {
+            let _context = runtime.enter();
+            park_on(future)
+        })
     }
 }
 

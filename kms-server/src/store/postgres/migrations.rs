@@ -14,7 +14,10 @@
 //! SQL cannot decode the records. Beside the objects, the node state every node shares (version 3): user PINs,
 //! usage counters and entropy-as-a-service metering (`shared_pins`, `shared_usage`).
 //! And the audit log (version 4): one hash-chained sequence of records per node (`qkms_audit`), and per node
-//! who holds its chain and how far it reached (`qkms_audit_nodes`), see `audit_table`.
+//! who holds its chain and how far it reached (`qkms_audit_nodes`), see `audit_table`. And what keeps the nodes'
+//! object caches coherent (version 5): a change counter, the log of changed storage keys, and each caching
+//! node's lease and how far it has read the log (`qkms_change_counter`, `qkms_object_changes`,
+//! `qkms_cache_nodes`), see `cache_coherence`.
 
 use deadpool_postgres::Object;
 
@@ -167,10 +170,45 @@ const MIGRATIONS: &[Migration] = &[
             )",
         ],
     },
+    Migration {
+        version: 5,
+        description: "object cache coherence: change counter, change log, cache leases",
+        statements: &[
+            // One row (id 1): the seq of the last change to an object row. Every change bumps it in its own
+            // statement, and its row lock, held to commit, makes changes commit in seq order.
+            "CREATE TABLE qkms_change_counter (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL)",
+            "INSERT INTO qkms_change_counter (id, seq) VALUES (1, 0)",
+            // One row per change of an object row (update or remove; creates are not logged): which storage key,
+            // and the database's clock (ms since the epoch) when, for pruning.
+            "CREATE TABLE qkms_object_changes (
+                seq BIGINT PRIMARY KEY,
+                storage_key BYTEA NOT NULL,
+                changed_ms BIGINT NOT NULL
+            )",
+            // One row per node with an object cache: until when (database clock, ms) its lease runs, and the last
+            // change whose invalidation it has applied.
+            "CREATE TABLE qkms_cache_nodes (
+                node_id TEXT PRIMARY KEY,
+                lease_until_ms BIGINT NOT NULL,
+                seen_seq BIGINT NOT NULL
+            )",
+        ],
+    },
+    Migration {
+        version: 6,
+        description: "audit chains keyed by node id in byte order",
+        statements: &[
+            // Every audit commit inserts its records into the primary key (node_id, sequence); with the
+            // database's collation each comparison of node ids went through the locale's rules. Byte order costs
+            // a memcmp (PostgreSQL's CPU per record of a flood of Gets' records: 4.1 -> 3.6 µs, BENCHMARKS.md).
+            // Node ids are only ever compared for equality, which byte order keeps. Rebuilds the index.
+            "ALTER TABLE qkms_audit ALTER COLUMN node_id TYPE TEXT COLLATE \"C\"",
+        ],
+    },
 ];
 
 /// The newest schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 4;
+pub const SCHEMA_VERSION: i32 = 6;
 
 const CREATE_VERSIONS: &str = "CREATE TABLE IF NOT EXISTS qkms_schema_migrations (
     version INTEGER PRIMARY KEY,

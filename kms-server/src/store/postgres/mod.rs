@@ -5,15 +5,21 @@
 //! the root key (`qkms_meta`), and what Locate looks up (type, stored State, Names, Object Groups, dates). The root
 //! key never reaches the database.
 //!
-//! Across nodes: there is no cache (every read goes to the database, so no node serves an object another node
-//! has destroyed, revoked or changed once that change is acknowledged); writes are single statements committed
-//! before they return (durably, or, for a request message whose audit records are committed durably in this
-//! database before it is acknowledged, with the flush left to that commit: `durability`); updates made after a read of the same message are conditional on the revision read
+//! Across nodes: each node may cache the object rows it read (`object_cache`: the sealed rows, bounded by bytes;
+//! `[store] object_cache_mb = 0` turns it off), kept coherent through the database (`cache_coherence`): every
+//! change is logged with a seq, each caching node renews a lease and reports how far it has applied the log, and a
+//! change is acknowledged only once every other node holding a lease has dropped the changed row (or its lease
+//! has run out, after which it serves nothing from its cache), so no node serves an object another node has
+//! destroyed, revoked or changed once that change is acknowledged. Locate and everything else always read the
+//! database. Writes are single statements committed before they return (durably, or, for a request message whose audit
+//! records are committed durably in this database before it is acknowledged, with the flush left to that commit:
+//! `durability`); updates made after a read of the same message are conditional on the revision read
 //! (`update_if`), so two nodes modifying one object never lose an update; failures that a retry cures
 //! (serialization failures, deadlocks, lost connections) are retried with a bounded backoff (`retry`).
 //!
 //! One module per concern: `connection` (pool, TLS, runtime bridge), `migrations` (versioned schema), `objects`
-//! (the row statements), `durability` (which deferred writes a durable commit has covered), `facts` (what Locate's SQL filters on, derived from the attributes), `locate` (Locate's
+//! (the row statements), `durability` (which deferred writes a durable commit has covered), `object_cache` and
+//! `cache_coherence` (the node's cache of rows and its leases), `facts` (what Locate's SQL filters on, derived from the attributes), `locate` (Locate's
 //! SQL), `backfill` (Locate columns for rows older than them), `meta` (the wrapped data key), `retry`, `copy`
 //! (`qkms store migrate` from sled), `audit_table` (the nodes' audit chains); and, beside the objects, the node
 //! state every node shares through [`Database`]: `shared_pins` (user PINs and their retry counters),
@@ -22,6 +28,7 @@
 
 mod audit_table;
 mod backfill;
+mod cache_coherence;
 mod connection;
 pub mod copy;
 mod durability;
@@ -30,6 +37,7 @@ mod facts;
 mod locate;
 mod meta;
 mod migrations;
+mod object_cache;
 mod objects;
 pub mod retry;
 mod shared_pins;
@@ -55,7 +63,8 @@ use super::{
 };
 use crate::tenant::TenantId;
 
-pub use audit_table::{AuditTable, ClaimedChain, StoredChain, LEASE as AUDIT_LEASE};
+pub use audit_table::{Appended, AuditTable, ClaimedChain, StoredChain, LEASE as AUDIT_LEASE};
+pub use cache_coherence::CacheOptions as ObjectCacheOptions;
 pub use connection::{redacted_url, PostgresOptions};
 pub use eaas_usage_copy::{EaasUsageCopy, EARLIER as EAAS_EARLIER_MONTH};
 pub use migrations::SCHEMA_VERSION;
@@ -63,6 +72,7 @@ pub use retry::RetryPolicy;
 pub use shared_pins::{PinCopyReport, SharedPins, GUARDED_REFRESH};
 pub use shared_usage::{SharedQuotas, SharedUsage};
 
+use cache_coherence::Coherence;
 use connection::Connection;
 use objects::Commit;
 
@@ -70,6 +80,7 @@ use objects::Commit;
 pub struct PgStore {
     connection: Arc<Connection>,
     sealer: Sealer,
+    coherence: Coherence,
 }
 
 /// The store's database, for the node state every node shares beside the objects (user PINs, usage counters,
@@ -108,6 +119,7 @@ impl fmt::Debug for PgStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PgStore")
             .field("connection", &self.connection)
+            .field("coherence", &self.coherence)
             .finish_non_exhaustive()
     }
 }
@@ -143,10 +155,37 @@ impl PgStore {
             );
         }
         let data_key = Self::data_key(&connection, choose, &pool, argon2)?;
+        let mut node = [0u8; 16];
+        pool.try_fill(&mut node)?;
+        let handle = connection
+            .handle()
+            .ok_or_else(|| StoreError::Io("the database runtime is shut down".into()))?;
+        let coherence = Coherence::start(
+            hex::encode(node),
+            options.object_cache,
+            connection.pool(),
+            &handle,
+        );
         Ok(Self {
             connection,
             sealer: Sealer::new(&data_key, pool),
+            coherence,
         })
+    }
+
+    /// What the node's object cache holds now (rows, bytes); `None` when it is off (`object_cache_mb = 0`).
+    pub fn object_cache_usage(&self) -> Option<(usize, u64)> {
+        self.coherence.cache().map(|c| (c.len(), c.weight()))
+    }
+
+    /// This node's id among the caching nodes (`qkms_cache_nodes`).
+    pub fn cache_node_id(&self) -> &str {
+        self.coherence.node_id()
+    }
+
+    /// After a change committed: see [`Coherence::changed`].
+    fn changed(&self, storage_key: &[u8], seq: Option<i64>) -> Result<(), StoreError> {
+        self.coherence.changed(&self.connection, storage_key, seq)
     }
 
     /// Whether the database holds a qkms store (its schema and a wrapped data key). Connects, without
@@ -399,7 +438,15 @@ impl ObjectStore for PgStore {
                 let row = Arc::clone(&row);
                 async move { objects::update(&client, &row, expected, commit).await }
             })
-        })?;
+        });
+        if let (Err(StoreError::Conflict { .. } | StoreError::NotFound(_)), Some(cache)) =
+            (&updated, self.coherence.cache())
+        {
+            // Changed or removed by a change not yet confirmed here: the caller's next read goes to the database.
+            cache.invalidate([storage_key.as_slice()], None);
+        }
+        let (updated, seq) = updated?;
+        self.changed(&storage_key, seq)?;
         Ok(Some(revision(updated)))
     }
 
@@ -415,11 +462,24 @@ impl ObjectStore for PgStore {
         uid: &str,
     ) -> Result<Option<(StoredObject, Option<Revision>)>, StoreError> {
         let key = namespace.key(uid);
-        let read = self.connection.run(move |client, _| {
+        let cache = self.coherence.cache();
+        if let Some(row) = cache.and_then(|c| c.lookup(&key)) {
+            let object = self.decode(namespace, uid, &row)?;
+            return Ok(Some((object, Some(revision(row.revision)))));
+        }
+        let ticket = cache.map(object_cache::ObjectCache::ticket);
+        let read = {
             let key = key.clone();
-            async move { objects::get(&client, &key).await }
-        })?;
+            self.connection.run(move |client, _| {
+                let key = key.clone();
+                async move { objects::get(&client, &key).await }
+            })?
+        };
         read.map(|read| {
+            let read = Arc::new(read);
+            if let (Some(cache), Some(ticket)) = (cache, ticket) {
+                cache.fill(ticket, &key, Arc::clone(&read));
+            }
             let object = self.decode(namespace, uid, &read)?;
             Ok((object, Some(revision(read.revision))))
         })
@@ -430,12 +490,16 @@ impl ObjectStore for PgStore {
         let key = namespace.key(uid);
         let uid = uid.to_owned();
         let commit = self.commit();
-        self.write(commit, || {
-            self.connection.run(move |client, attempt| {
-                let (key, uid) = (key.clone(), uid.clone());
-                async move { objects::remove(&client, &key, &uid, commit, attempt).await }
-            })
-        })
+        let seq = {
+            let key = key.clone();
+            self.write(commit, || {
+                self.connection.run(move |client, attempt| {
+                    let (key, uid) = (key.clone(), uid.clone());
+                    async move { objects::remove(&client, &key, &uid, commit, attempt).await }
+                })
+            })?
+        };
+        self.changed(&key, seq)
     }
 
     fn locate(
@@ -488,5 +552,11 @@ impl ObjectStore for PgStore {
             .run(|client, _| async move { durability::flush(&client).await })?;
         books.covered(snapshot);
         Ok(())
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.coherence.leave(&self.connection);
     }
 }

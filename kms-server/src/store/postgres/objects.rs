@@ -6,6 +6,9 @@
 //! durable commit, see `durability`). The `settings` CTE that does so is referenced by the statement's first write,
 //! so that PostgreSQL evaluates it.
 //!
+//! Updates and removals also log the change for the nodes' object caches (the `change_counted` and
+//! `change_logged` CTEs, see `cache_coherence`) and return its seq.
+//!
 //! Updates are conditional when the caller knows the revision it read: `revision = $expected` is re-checked by
 //! PostgreSQL on the newest row version after waiting for a concurrent writer, so of two nodes updating one
 //! object from the same reading, the second matches no row and gets [`StoreError::Conflict`] (no lost update).
@@ -126,8 +129,16 @@ const UPDATE: &str = "WITH settings AS (
         SELECT updated.storage_key, $2, d.tag, d.value
         FROM updated CROSS JOIN unnest($11::INTEGER[], $12::BIGINT[]) AS d(tag, value)
         ON CONFLICT (storage_key, tag, value) DO NOTHING
+    ),
+    change_counted AS (
+        UPDATE qkms_change_counter SET seq = seq + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM updated)
+        RETURNING seq
+    ),
+    change_logged AS (
+        INSERT INTO qkms_object_changes (seq, storage_key, changed_ms)
+        SELECT seq, $1, CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT) FROM change_counted
     )
-    SELECT revision FROM updated";
+    SELECT revision, (SELECT seq FROM change_counted) FROM updated";
 
 const REMOVE: &str = "WITH settings AS (
         SELECT set_config('synchronous_commit', $2, true) AS value
@@ -144,8 +155,16 @@ const REMOVE: &str = "WITH settings AS (
     ),
     dates AS (
         DELETE FROM qkms_dates WHERE storage_key = $1 AND EXISTS (SELECT 1 FROM removed)
+    ),
+    change_counted AS (
+        UPDATE qkms_change_counter SET seq = seq + 1 WHERE id = 1 AND EXISTS (SELECT 1 FROM removed)
+        RETURNING seq
+    ),
+    change_logged AS (
+        INSERT INTO qkms_object_changes (seq, storage_key, changed_ms)
+        SELECT seq, $1, CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT) FROM change_counted
     )
-    SELECT COUNT(*) FROM removed";
+    SELECT (SELECT COUNT(*) FROM removed), (SELECT seq FROM change_counted)";
 
 /// Inserts a new object. A retry (`attempt > 0`) that finds the same row already there is the first attempt's
 /// write, applied before its connection failed: success (uid creation is idempotent); a different row under the
@@ -215,14 +234,14 @@ pub(super) async fn blob(client: &Object, storage_key: &[u8]) -> Result<Option<V
 }
 
 /// Replaces the object under `row.storage_key` if it is still at `expected` (any revision when `None`).
-/// Returns the new revision; [`StoreError::NotFound`] when absent, [`StoreError::Conflict`] when another write
-/// came first.
+/// Returns the new revision and the change's seq (`cache_coherence`); [`StoreError::NotFound`] when absent,
+/// [`StoreError::Conflict`] when another write came first.
 pub(super) async fn update(
     client: &Object,
     row: &Row,
     expected: Option<i64>,
     commit: Commit,
-) -> Result<i64, Failure> {
+) -> Result<(i64, Option<i64>), Failure> {
     let statement = client.prepare_cached(UPDATE).await?;
     let updated = client
         .query_opt(
@@ -245,7 +264,7 @@ pub(super) async fn update(
         )
         .await?;
     if let Some(updated) = updated {
-        return Ok(updated.get(0));
+        return Ok((updated.get(0), updated.get(1)));
     }
     match get(client, &row.storage_key).await? {
         None => Err(StoreError::NotFound(row.uid.clone()).into()),
@@ -261,22 +280,23 @@ pub(super) async fn update(
     }
 }
 
-/// Removes the object under `storage_key` and its Locate rows. A retry that finds nothing removed its own first
-/// attempt's work (applied before the connection failed): success.
+/// Removes the object under `storage_key` and its Locate rows; returns the change's seq (`cache_coherence`).
+/// A retry that finds nothing removed its own first attempt's work (applied before the connection failed):
+/// success, its seq unknown (`None`).
 pub(super) async fn remove(
     client: &Object,
     storage_key: &[u8],
     uid: &str,
     commit: Commit,
     attempt: u32,
-) -> Result<(), Failure> {
+) -> Result<Option<i64>, Failure> {
     let statement = client.prepare_cached(REMOVE).await?;
-    let removed: i64 = client
+    let row = client
         .query_one(&statement, &[&storage_key, &commit.setting()])
-        .await?
-        .get(0);
+        .await?;
+    let removed: i64 = row.get(0);
     if removed == 0 && attempt == 0 {
         return Err(StoreError::NotFound(uid.to_owned()).into());
     }
-    Ok(())
+    Ok(row.get(1))
 }
