@@ -13,10 +13,12 @@ use crate::store::Argon2Params;
 mod documented_toml;
 mod eaas;
 mod limits;
+mod reads_answered_after;
 mod root_key;
 mod store_kind;
 pub use eaas::{EaasConfig, EaasLimits, EaasTenantLimits, EAAS_MAX_BYTES_PER_REQUEST};
 pub use limits::LimitsConfig;
+pub use reads_answered_after::ReadsAnsweredAfter;
 pub use root_key::{HsmConfig, RootKeyConfig, RootKeyKind};
 pub use store_kind::{StoreKind, DEFAULT_POOL_SIZE};
 
@@ -264,30 +266,6 @@ pub struct AuditConfig {
     /// PostgreSQL store only: what a message that changed nothing waits for before its answer. Default
     /// `spooled`.
     pub answer_reads_after: ReadsAnsweredAfter,
-}
-
-/// `[audit] answer_reads_after`: when the records of a message that changed nothing are safe enough to answer it
-/// (a node whose audit chain is in the database; the file log answers once the record is written to its file).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ReadsAnsweredAfter {
-    /// Once appended to the node-local spool (`audit-spool` beside `[store] path`): a crash of the process
-    /// cannot lose them, the next start commits what the database lacks; the spool's disk lost together with
-    /// the process loses the records of the last moments.
-    #[default]
-    Spooled,
-    /// Once committed to the database (a round trip per group of reads; Get on PostgreSQL at about a third of
-    /// the rate).
-    Committed,
-}
-
-impl ReadsAnsweredAfter {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Spooled => "spooled",
-            Self::Committed => "committed",
-        }
-    }
 }
 
 impl Default for AuditConfig {

@@ -30,17 +30,17 @@ use std::time::{Duration, Instant};
 
 use super::commit_queue::CommitQueue;
 use super::record::{AuditRecord, GENESIS_HASH};
-use super::spool::{Spool, Spooled};
-use super::verify::ChainCheck;
+use super::spool::Spool;
+use super::spool_shipping::ship_spooled;
 use super::{lock, AuditError};
-use crate::store::postgres::{Appended, AuditTable, ClaimedChain, PgStore, PostgresOptions};
+use crate::store::postgres::{Appended, AuditTable, ClaimedChain, PgStore};
 use crate::store::GroupCommitStats;
 
 /// Records queued and not yet committed, at most: past this (a database away for long while requests keep
 /// coming), appends fail and requests are refused rather than memory growing.
 const MAX_QUEUED: usize = 100_000;
 /// Records written by one commit, at most (more wait for the next).
-const MAX_PER_COMMIT: usize = 5_000;
+pub(super) const MAX_PER_COMMIT: usize = 5_000;
 /// Commits of this node in flight at once, at most. One: every commit also moves this node's claim row (heartbeat,
 /// head sequence), so PostgreSQL runs a node's commits one after another anyway, each holding that row's lock until
 /// its WAL flush; several in flight only split the queued records into smaller commits waiting on each other. One
@@ -129,7 +129,7 @@ pub fn default_node_id(listen: &str) -> String {
     format!("{}/{listen}", host_name())
 }
 
-fn database_error(table: &AuditTable, error: impl fmt::Display) -> AuditError {
+pub(super) fn database_error(table: &AuditTable, error: impl fmt::Display) -> AuditError {
     AuditError::Database {
         database: table.describe().to_owned(),
         message: error.to_string(),
@@ -440,161 +440,4 @@ fn commit_what_nobody_waits_for(log: Weak<DatabaseLog>) {
             std::thread::sleep(COMMITTER_BACKOFF);
         }
     }
-}
-
-/// Commits the records `found` in the spool past the database's head `head` (whose hash is `head_hash`), after
-/// checking that they continue the chain; returns the new head and its hash (`None`: nothing to commit). A spool
-/// whose record at `head` differs from the database's, or whose records past it do not link, belongs to a chain
-/// that was continued elsewhere or altered: refused, naming the spool, so that no record is dropped silently.
-fn ship_spooled(
-    table: &AuditTable,
-    node_id: &str,
-    spool: &Spool,
-    found: Vec<Spooled>,
-    head: u64,
-    head_hash: &str,
-) -> Result<Option<(u64, String)>, AuditError> {
-    let refuse = |sequence: u64, reason: String| {
-        AuditError::ChainBroken {
-        node: node_id.to_owned(),
-        sequence,
-        reason: format!(
-            "{reason}; the spool {} holds records the database lacks (move it aside to start without them, after \
-             keeping a copy)",
-            spool.dir().display()
-        ),
-    }
-    };
-    let mut previous = head_hash.to_owned();
-    let mut expected = head + 1;
-    let mut records = Vec::new();
-    for spooled in found {
-        if spooled.sequence == head && head > 0 && spooled.record.hash != head_hash {
-            return Err(refuse(
-                head,
-                "the spooled record at the database's head differs from the database's".into(),
-            ));
-        }
-        if spooled.sequence <= head {
-            continue;
-        }
-        let record = &spooled.record;
-        if spooled.sequence != expected
-            || record.previous_hash != previous
-            || record.check_shape().is_err()
-            || record.compute_hash() != record.hash
-        {
-            return Err(refuse(
-                spooled.sequence,
-                format!(
-                    "the spooled record {} does not continue the chain at {expected}",
-                    spooled.sequence
-                ),
-            ));
-        }
-        previous = record.hash.clone();
-        expected += 1;
-        records.push((spooled.sequence, Arc::<str>::from(spooled.text)));
-    }
-    let Some(&(last, _)) = records.last() else {
-        return Ok(None);
-    };
-    for batch in records.chunks(MAX_PER_COMMIT) {
-        match table
-            .append(Arc::new(batch.to_vec()), true, true)
-            .map_err(|e| database_error(table, e))?
-        {
-            Appended::Written => {}
-            Appended::Behind { head: now } => {
-                return Err(refuse(
-                    now,
-                    format!("the database's chain moved to {now} while the spool was committed"),
-                ))
-            }
-        }
-    }
-    Ok(Some((last, previous)))
-}
-
-/// What `qkms audit verify` saw of one node's chain.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NodeReport {
-    pub node_id: String,
-    pub records: u64,
-    /// The last record's hash: keep a copy elsewhere to detect truncation beyond the claim row's head.
-    pub head_hash: String,
-}
-
-/// Every node's chain in the database, verified.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DatabaseReport {
-    pub database: String,
-    pub nodes: Vec<NodeReport>,
-}
-
-/// Checks every node's chain in the database `options` names: each row's record well-formed and at the row's
-/// sequence, sequences 1, 2, 3... without gaps, previous-hash links, each record's own hash, and the chain
-/// reaching the head sequence its claim row recorded (records cut off the end). Reports the first break:
-/// node, sequence, why.
-pub fn verify_database(
-    options: &PostgresOptions,
-    provider: Arc<rustls::crypto::CryptoProvider>,
-) -> Result<DatabaseReport, AuditError> {
-    let database = options.describe();
-    let chains =
-        PgStore::read_audit_chains(options, provider).map_err(|e| AuditError::Database {
-            database: database.clone(),
-            message: e.to_string(),
-        })?;
-    let mut nodes = Vec::with_capacity(chains.len());
-    for chain in chains {
-        let node = chain.node_id.clone();
-        let broken = |sequence: u64, reason: String| AuditError::ChainBroken {
-            node: node.clone(),
-            sequence,
-            reason,
-        };
-        let mut check = ChainCheck::new();
-        for (row_sequence, text) in &chain.records {
-            let record: AuditRecord = serde_json::from_str(text)
-                .map_err(|e| broken(*row_sequence, format!("not a valid audit record: {e}")))?;
-            if record.sequence != *row_sequence {
-                return Err(broken(
-                    *row_sequence,
-                    format!(
-                        "the row at sequence {row_sequence} holds record {}: the record was altered or moved",
-                        record.sequence
-                    ),
-                ));
-            }
-            check
-                .next(&record)
-                .map_err(|reason| broken(*row_sequence, reason))?;
-        }
-        let reached = check.records();
-        match chain.head_sequence {
-            None => {
-                return Err(broken(
-                    1,
-                    "records of a node that never claimed a chain (inserted by hand)".into(),
-                ))
-            }
-            Some(head) if head > reached => {
-                return Err(broken(
-                    reached + 1,
-                    format!(
-                        "the node committed up to sequence {head} but the chain ends at {reached}: records were \
-                         deleted from the end"
-                    ),
-                ))
-            }
-            Some(_) => {}
-        }
-        nodes.push(NodeReport {
-            node_id: chain.node_id,
-            records: reached,
-            head_hash: check.head_hash().to_owned(),
-        });
-    }
-    Ok(DatabaseReport { database, nodes })
 }

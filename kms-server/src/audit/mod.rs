@@ -42,7 +42,9 @@ mod health;
 mod record;
 mod refusals;
 mod spool;
+mod spool_shipping;
 mod verify;
+mod verify_database;
 
 use std::fmt;
 use std::io;
@@ -51,13 +53,14 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use kmip::ResultReason;
 
-pub use database::{default_node_id, verify_database, DatabaseReport, NodeReport};
+pub use database::default_node_id;
 pub use files::rotated_path;
 pub use health::AuditHealth;
 pub use record::{AuditRecord, CURRENT_VERSION, GENESIS_HASH};
 pub use refusals::operation_name;
 pub use spool::spool_dir_of;
 pub use verify::{verify, VerifyReport};
+pub use verify_database::{verify_database, DatabaseReport, NodeReport};
 
 use crate::tenant::{Role, TenantId};
 use database::{DatabaseLog, Level};
