@@ -61,7 +61,6 @@ pub(super) struct Spool {
 /// A record read back from the spool.
 #[derive(Debug)]
 pub(super) struct Spooled {
-    pub sequence: u64,
     pub text: String,
     pub record: AuditRecord,
 }
@@ -116,7 +115,6 @@ impl Spool {
                 };
                 last = record.sequence;
                 records.push(Spooled {
-                    sequence: record.sequence,
                     text: String::from_utf8_lossy(line).into_owned(),
                     record,
                 });
@@ -265,7 +263,7 @@ mod tests {
         drop(spool);
         let (mut spool, found) = Spool::open(dir.path(), "node-a").unwrap();
         assert_eq!(
-            found.iter().map(|s| s.sequence).collect::<Vec<_>>(),
+            found.iter().map(|s| s.record.sequence).collect::<Vec<_>>(),
             vec![1, 2, 3, 4, 5]
         );
         // Another node's spool is another directory.

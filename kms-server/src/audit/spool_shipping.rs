@@ -37,32 +37,32 @@ pub(super) fn ship_spooled(
     let mut expected = head + 1;
     let mut records = Vec::new();
     for spooled in found {
-        if spooled.sequence == head && head > 0 && spooled.record.hash != head_hash {
+        if spooled.record.sequence == head && head > 0 && spooled.record.hash != head_hash {
             return Err(refuse(
                 head,
                 "the spooled record at the database's head differs from the database's".into(),
             ));
         }
-        if spooled.sequence <= head {
+        if spooled.record.sequence <= head {
             continue;
         }
         let record = &spooled.record;
-        if spooled.sequence != expected
+        if spooled.record.sequence != expected
             || record.previous_hash != previous
             || record.check_shape().is_err()
             || record.compute_hash() != record.hash
         {
             return Err(refuse(
-                spooled.sequence,
+                spooled.record.sequence,
                 format!(
                     "the spooled record {} does not continue the chain at {expected}",
-                    spooled.sequence
+                    spooled.record.sequence
                 ),
             ));
         }
         previous = record.hash.clone();
         expected += 1;
-        records.push((spooled.sequence, Arc::<str>::from(spooled.text)));
+        records.push((spooled.record.sequence, Arc::<str>::from(spooled.text)));
     }
     let Some(&(last, _)) = records.last() else {
         return Ok(None);
