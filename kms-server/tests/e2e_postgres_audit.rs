@@ -93,8 +93,15 @@ async fn three_nodes_keep_their_own_chains_and_verify_reads_them_from_the_databa
     let where_ = |id: &str, sequence: u64| format!("node_id = '{id}' AND sequence = {sequence}");
     let saved = cluster.database.psql(
         "cluster",
-        &format!("SELECT record FROM qkms_audit WHERE {}", where_(first, 2)),
+        &format!(
+            "SELECT encode(hash, 'hex') || ' ' || record FROM qkms_audit WHERE {}",
+            where_(first, 2)
+        ),
     );
+    let (saved_hash, saved) = saved.split_once(' ').expect("the row's hash and record");
+    // Stored without its hashes in hex (schema 7): 32 bytes of hash beside it.
+    assert_eq!(saved_hash.len(), 64, "{saved_hash}");
+    assert!(!saved.contains("hash"), "{saved}");
     cluster.database.psql(
         "cluster",
         &format!("DELETE FROM qkms_audit WHERE {}", where_(first, 2)),
@@ -110,7 +117,8 @@ async fn three_nodes_keep_their_own_chains_and_verify_reads_them_from_the_databa
     cluster.database.psql(
         "cluster",
         &format!(
-            "INSERT INTO qkms_audit (node_id, sequence, record) VALUES ('{first}', 2, '{quoted}')"
+            "INSERT INTO qkms_audit (node_id, sequence, record, hash)
+             VALUES ('{first}', 2, '{quoted}', decode('{saved_hash}', 'hex'))"
         ),
     );
     assert!(verify(&config).0, "restored");
@@ -329,5 +337,57 @@ async fn a_database_stopped_under_load_refuses_writes_then_recovers_with_every_r
     assert!(
         missing.is_empty(),
         "acknowledged without a record: {missing:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_chain_written_before_schema_7_verifies_and_continues_in_the_shorter_rows() {
+    let cluster = Cluster::new(|_| {});
+    let config = cluster
+        .node_config_with(1, |c| c.audit.node_id = Some("upgraded".into()))
+        .file;
+    let node = cluster.start_from(1, &config);
+    some_operations(&mut node.connect(&cluster.setup.client).await, "before").await;
+    drop(node);
+    let before = cluster.chain("upgraded");
+
+    // The database as a build of schema 6 left it: every row holds its whole text, no hash column.
+    cluster.sql(&format!(
+        "UPDATE qkms_audit AS a SET hash = NULL, record = left(record, -1)
+            || ',\"previous_hash\":\"' || COALESCE(
+                (SELECT encode(b.hash, 'hex') FROM qkms_audit AS b
+                 WHERE b.node_id = a.node_id AND b.sequence = a.sequence - 1), '{}')
+            || '\",\"hash\":\"' || encode(hash, 'hex') || '\"}}'",
+        kms_server::audit::GENESIS_HASH
+    ));
+    cluster.sql("ALTER TABLE qkms_audit DROP COLUMN hash");
+    cluster.sql("DELETE FROM qkms_schema_migrations WHERE version = 7");
+    let whole: Vec<AuditRecord> = cluster
+        .database
+        .psql("cluster", "SELECT record FROM qkms_audit ORDER BY sequence")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a whole record"))
+        .collect();
+    assert_eq!(whole, before, "the rows hold what a schema 6 build wrote");
+    // The CLI of this build verifies a schema 6 database as it is.
+    let (ok, text) = verify(&config);
+    assert!(ok, "{text}");
+
+    // This build migrates it and continues the chain after the last whole row, in the shorter form.
+    let node = cluster.start_from(1, &config);
+    some_operations(&mut node.connect(&cluster.setup.client).await, "after").await;
+    drop(node);
+    assert_eq!(
+        cluster.sql("SELECT COUNT(*) FROM qkms_audit WHERE hash IS NULL"),
+        before.len().to_string()
+    );
+    let after = cluster.chain("upgraded");
+    assert!(after.len() >= before.len() + 6, "{after:?}");
+    assert_eq!(after[..before.len()], before[..]);
+    let (ok, text) = verify(&config);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains(&format!("{} records, chain OK", after.len())),
+        "{text}"
     );
 }

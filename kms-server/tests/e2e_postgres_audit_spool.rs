@@ -4,7 +4,8 @@
 //! before it could commit them, reach the database when the node starts again, and `qkms audit verify` accepts
 //! the chain. A spool that does not continue the chain in the database stops the node from starting. With
 //! `answer_reads_after = "committed"` no read is answered while the database is frozen (the control: the first
-//! test's reads were answered because of the spool).
+//! test's reads were answered because of the spool). Under a stream of reads the spool keeps only what the
+//! database may lack: its segments are deleted once committed (by the committer thread, off the requests' path).
 
 mod e2e_support;
 mod pg_cluster;
@@ -140,6 +141,63 @@ async fn reads_answered_while_the_database_was_frozen_are_recorded_after_a_kill_
     // The chain continues where the spool ended.
     let (after, refused) = get_for(&node, &cluster, &uid, 2, Duration::from_millis(200)).await;
     assert!(after > 0 && refused == 0);
+    drop(node);
+    let (ok, text) = verify(&config);
+    assert!(ok, "{text}");
+}
+
+/// The spool's segments, by name.
+fn segments(spool: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(spool)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".jsonl"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn under_a_stream_of_reads_committed_segments_leave_the_spool() {
+    let cluster = Cluster::new(|_| {});
+    let config = cluster
+        .node_config_with(1, |c| c.audit.node_id = Some("streaming".into()))
+        .file;
+    let (node, uid) = node_with_a_key(&cluster, &config).await;
+    let spool = spool_of(&cluster, 1);
+    let first = segments(&spool);
+    assert_eq!(first.len(), 1, "{first:?}");
+    // A segment closes once all of it is committed and it holds 2 MiB (a quarter segment: ~5,500 Gets' records).
+    let started = Instant::now();
+    let mut answered = 0;
+    while segments(&spool).contains(&first[0]) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the first segment is still there after {answered} Gets: {:?}",
+            segments(&spool)
+        );
+        let (gets, refused) = get_for(&node, &cluster, &uid, 4, Duration::from_millis(500)).await;
+        assert_eq!(refused, 0);
+        answered += gets;
+    }
+    let left: u64 = segments(&spool)
+        .iter()
+        .map(|n| std::fs::metadata(spool.join(n)).unwrap().len())
+        .sum();
+    assert!(
+        left < 2 * (8 << 20),
+        "{left} bytes left in the spool after {answered} Gets"
+    );
+    // The last ones within the committer's next round.
+    let mut recorded = 0;
+    for _ in 0..50 {
+        recorded = gets_recorded(&cluster.chain("streaming"), &uid);
+        if recorded == answered {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(recorded, answered, "every Get answered is in the database");
     drop(node);
     let (ok, text) = verify(&config);
     assert!(ok, "{text}");

@@ -3,11 +3,13 @@
 //! change returned, even while a reader keeps refilling the other's cache; repeated Gets are served from memory
 //! (a row changed behind qkms's back stays as read) and with `object_cache_mb = 0` every Get reads the database; a write waits for a
 //! node that holds a lease but stopped reporting, at most its lease, and reports an error if a lease keeps being
-//! held without reporting; a node that closes removes its lease row.
+//! held without reporting; a node that closes removes its lease row; an idle node writes its lease row every
+//! eighth of its lease, not at every poll, and keeps serving from its cache across many leases.
 
 mod pg_options;
 mod pg_support;
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -200,6 +202,49 @@ fn repeated_gets_are_served_from_memory_and_every_get_reads_the_database_with_th
     assert_eq!(
         read(&on, "hot"),
         Some(("changed by the node without a cache".into(), 100))
+    );
+}
+
+#[test]
+fn an_idle_node_renews_its_lease_every_eighth_of_it_not_at_every_poll_and_keeps_serving() {
+    let db = PgServer::start();
+    db.create_database("renewals");
+    // A lease of 800 ms: a renewal every 100 ms; a poll every 5 ms.
+    let node = open(&cached(&db, "renewals", 800));
+    wait_for_leases(&db, "renewals", 1);
+    node.insert(&key("r", "v0")).unwrap();
+    assert_eq!(read(&node, "r"), Some(("v0".into(), 1)));
+    // Changed behind qkms's back: the node serves what it read for as long as its lease keeps being renewed (a
+    // lapse would empty the cache and the next Get would read revision 99).
+    db.psql(
+        "renewals",
+        "UPDATE qkms_objects SET revision = 99, indexed_revision = 99 WHERE uid = 'r'",
+    );
+    let started = Instant::now();
+    let (mut samples, mut leases) = (0usize, BTreeSet::new());
+    while samples < 80 || started.elapsed() < Duration::from_millis(2400) {
+        leases.insert(db.psql("renewals", "SELECT lease_until_ms FROM qkms_cache_nodes"));
+        samples += 1;
+        assert_eq!(
+            read(&node, "r"),
+            Some(("v0".into(), 1)),
+            "served from the cache throughout"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let renewals_due = (started.elapsed().as_millis() / 100) as usize;
+    // Writing the row at every poll would show a new lease in nearly every sample.
+    assert!(
+        leases.len() <= renewals_due + 3 && leases.len() * 2 < samples,
+        "{} distinct leases in {samples} samples over {:?}",
+        leases.len(),
+        started.elapsed()
+    );
+    assert!(
+        leases.len() >= renewals_due / 2,
+        "the lease keeps being renewed: {} distinct leases over {:?}",
+        leases.len(),
+        started.elapsed()
     );
 }
 

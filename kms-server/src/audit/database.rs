@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use super::commit_queue::CommitQueue;
 use super::record::{AuditRecord, GENESIS_HASH};
-use super::spool::Spool;
+use super::spool::{remove_segments, Spool};
 use super::spool_shipping::ship_spooled;
 use super::{lock, AuditError};
 use crate::store::postgres::{Appended, AuditTable, ClaimedChain, PgStore};
@@ -91,6 +91,8 @@ struct Queue {
     spool: Option<Spool>,
     /// The committer thread waits for records (append wakes it).
     committer_idle: bool,
+    /// Spool segments the database holds all of, for the committer thread to delete (see `spool`).
+    removable: Vec<std::path::PathBuf>,
 }
 
 /// This node's chain in the database.
@@ -203,7 +205,7 @@ impl DatabaseLog {
                     next_sequence = last + 1;
                     previous_hash = hash;
                 }
-                spool.committed_through(next_sequence - 1);
+                remove_segments(spool.committed_through(next_sequence - 1));
                 Some(spool)
             }
         };
@@ -217,6 +219,7 @@ impl DatabaseLog {
             queue: Mutex::new(Queue {
                 spool,
                 committer_idle: false,
+                removable: Vec::new(),
                 next_sequence,
                 previous_hash,
                 commits: CommitQueue::new(next_sequence - 1),
@@ -390,7 +393,8 @@ impl DatabaseLog {
                 // Only what is flushed leaves the spool: a crash of the database loses commits not yet flushed.
                 let durable = queue.commits.durable();
                 if let Some(spool) = queue.spool.as_mut() {
-                    spool.committed_through(durable);
+                    let done = spool.committed_through(durable);
+                    queue.removable.extend(done);
                 }
             }
             Err(error) => queue.failed = Some((number, database_error(&self.table, error))),
@@ -434,7 +438,11 @@ fn commit_what_nobody_waits_for(log: Weak<DatabaseLog>) {
         }
         std::thread::sleep(COMMITTER_GATHER);
         let Some(log) = log.upgrade() else { return };
-        if has_free(&log) && log.wait(Level::Written).is_err() {
+        let failed = has_free(&log) && log.wait(Level::Written).is_err();
+        // Segments the commits (its own or waiters') emptied, deleted here rather than under the queue's lock.
+        let removable = std::mem::take(&mut lock(&log.queue).removable);
+        remove_segments(removable);
+        if failed {
             // The waiters and the periodic task report the failure; the records stay queued and spooled.
             drop(log);
             std::thread::sleep(COMMITTER_BACKOFF);

@@ -15,6 +15,7 @@ use kmip::client::{Client, ClientError};
 use kms_server::audit::AuditRecord;
 use kms_server::config::{Config, StoreKind};
 use kms_server::pki::files::ClientBundle;
+use kms_server::store::postgres::audit_rows::from_row;
 use kms_server::store::postgres::copy::copy_sled_to_postgres;
 use kms_server::store::postgres::Database;
 
@@ -118,17 +119,25 @@ impl Cluster {
         std::fs::read_to_string(self.setup.path().join(kms_server::setup::PKCS11_PIN_FILE)).unwrap()
     }
 
-    /// Node `node_id`'s audit chain as stored, in sequence order.
+    /// Node `node_id`'s audit chain as stored, in sequence order (each row's text rebuilt with its hashes).
     pub fn chain(&self, node_id: &str) -> Vec<AuditRecord> {
+        let mut previous = kms_server::audit::GENESIS_HASH.to_owned();
         self.database
             .psql(
                 "cluster",
                 &format!(
-                    "SELECT record FROM qkms_audit WHERE node_id = '{node_id}' ORDER BY sequence"
+                    "SELECT COALESCE(encode(hash, 'hex'), '-') || ' ' || record FROM qkms_audit
+                     WHERE node_id = '{node_id}' ORDER BY sequence"
                 ),
             )
             .lines()
-            .map(|line| serde_json::from_str(line).expect("a record"))
+            .map(|line| {
+                let (hash, record) = line.split_once(' ').expect("hash and record");
+                let hash = (hash != "-").then(|| hex::decode(hash).expect("hex"));
+                let (text, own) = from_row(record.to_owned(), hash.as_deref(), &previous);
+                previous = own;
+                serde_json::from_str(&text).expect("a record")
+            })
             .collect()
     }
 

@@ -19,8 +19,10 @@ use std::time::{Duration, Instant};
 
 use deadpool_postgres::Object;
 
+use super::audit_rows::{from_row, to_row};
 use super::connection::Connection;
 use super::retry::Failure;
+use crate::audit::GENESIS_HASH;
 use crate::store::StoreError;
 
 /// A holder that has not written or heartbeaten for this long may be replaced.
@@ -216,8 +218,24 @@ impl AuditTable {
         written
     }
 
-    /// Every node's chain, by node id (for `qkms audit verify`).
+    /// Every node's chain, by node id (for `qkms audit verify`, which may meet a database of schema 6, before
+    /// the `hash` column: its rows all hold whole texts).
     pub(super) fn read_all(connection: &Connection) -> Result<Vec<StoredChain>, StoreError> {
+        let with_hashes = connection.run(|client, _| async move {
+            let row = client
+                .query_one(
+                    "SELECT COUNT(*) FROM information_schema.columns
+                     WHERE table_name = 'qkms_audit' AND column_name = 'hash' AND table_schema = current_schema()",
+                    &[],
+                )
+                .await?;
+            Ok(row.get::<_, i64>(0) > 0)
+        })?;
+        let select = if with_hashes {
+            "SELECT node_id, sequence, record, hash FROM qkms_audit"
+        } else {
+            "SELECT node_id, sequence, record, CAST(NULL AS BYTEA) FROM qkms_audit"
+        };
         let heads = connection.run(|client, _| async move {
             let rows = client
                 .query(
@@ -239,6 +257,8 @@ impl AuditTable {
             })
             .collect();
         let mut after = (String::new(), i64::MIN);
+        // The hash of the last row read (of node `after.0`): the next record's previous hash (see `audit_rows`).
+        let mut before = String::new();
         loop {
             let from = after.clone();
             let page = connection.run(move |client, _| {
@@ -246,19 +266,34 @@ impl AuditTable {
                 async move {
                     let rows = client
                         .query(
-                            "SELECT node_id, sequence, record FROM qkms_audit WHERE (node_id, sequence) > ($1, $2)
-                             ORDER BY node_id, sequence LIMIT $3",
+                            &format!(
+                                "{select} WHERE (node_id, sequence) > ($1, $2) ORDER BY node_id, sequence LIMIT $3"
+                            ),
                             &[&from.0, &from.1, &PAGE],
                         )
                         .await?;
                     Ok(rows
                         .iter()
-                        .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1), r.get::<_, String>(2)))
+                        .map(|r| {
+                            (
+                                r.get::<_, String>(0),
+                                r.get::<_, i64>(1),
+                                r.get::<_, String>(2),
+                                r.get::<_, Option<Vec<u8>>>(3),
+                            )
+                        })
                         .collect::<Vec<_>>())
                 }
             })?;
             let full = page.len() as i64 == PAGE;
-            for (node_id, sequence, record) in page {
+            for (node_id, sequence, record, hash) in page {
+                let previous = if node_id == after.0 {
+                    &before
+                } else {
+                    GENESIS_HASH
+                };
+                let (record, own) = from_row(record, hash.as_deref(), previous);
+                before = own;
                 after = (node_id.clone(), sequence);
                 let index = match chains.iter().position(|c| c.node_id == node_id) {
                     Some(index) => index,
@@ -334,13 +369,22 @@ async fn chain_end(
     client: &Object,
     node_id: &str,
 ) -> Result<(Option<(u64, String)>, u64), Failure> {
-    let last = client
-        .query_opt(
-            "SELECT sequence, record FROM qkms_audit WHERE node_id = $1 ORDER BY sequence DESC LIMIT 1",
+    // The last row, and the one before for its previous hash (see `audit_rows`).
+    let mut rows = client
+        .query(
+            "SELECT sequence, record, hash FROM qkms_audit WHERE node_id = $1 ORDER BY sequence DESC LIMIT 2",
             &[&node_id],
         )
         .await?
-        .map(|r| (to_u64(r.get(0)), r.get::<_, String>(1)));
+        .into_iter()
+        .map(|r| (to_u64(r.get(0)), r.get::<_, String>(1), r.get::<_, Option<Vec<u8>>>(2)));
+    let (last, before) = (rows.next(), rows.next());
+    let previous = before.map_or_else(
+        || GENESIS_HASH.to_owned(),
+        |(_, record, hash)| from_row(record, hash.as_deref(), GENESIS_HASH).1,
+    );
+    let last = last
+        .map(|(sequence, record, hash)| (sequence, from_row(record, hash.as_deref(), &previous).0));
     let head = client
         .query_one(
             "SELECT head_sequence FROM qkms_audit_nodes WHERE node_id = $1",
@@ -351,7 +395,8 @@ async fn chain_end(
 }
 
 /// The claim check, the heartbeat and the head move in the same statement as the records (which must start right
-/// after the head, `$7`; NULL for a heartbeat), and the statement
+/// after the head, `$7`; NULL for a heartbeat; `$5` and `$8` hold them as rows keep them, see `audit_rows`), and the
+/// statement
 /// sets `synchronous_commit` for its own transaction (`set_config(..., true)`: `$6` is `on` or `off`), so a
 /// commit costs one round trip either way. The `settings` CTE is referenced so that it is evaluated.
 const WRITE: &str = "WITH settings AS (
@@ -365,9 +410,9 @@ const WRITE: &str = "WITH settings AS (
         RETURNING node_id
     ),
     written AS (
-        INSERT INTO qkms_audit (node_id, sequence, record)
-        SELECT claimed.node_id, r.sequence, r.record
-        FROM claimed CROSS JOIN unnest($4::BIGINT[], $5::TEXT[]) AS r(sequence, record)
+        INSERT INTO qkms_audit (node_id, sequence, record, hash)
+        SELECT claimed.node_id, r.sequence, r.record, r.hash
+        FROM claimed CROSS JOIN unnest($4::BIGINT[], $5::TEXT[], $8::BYTEA[]) AS r(sequence, record, hash)
         RETURNING sequence
     )
     SELECT (SELECT COUNT(*) FROM claimed), (SELECT COUNT(*) FROM written)";
@@ -404,14 +449,15 @@ async fn write(
     let head = records.last().map_or(0, |(sequence, _)| to_i64(*sequence));
     let follows: Option<i64> = records.first().map(|(sequence, _)| to_i64(*sequence) - 1);
     let sequences: Vec<i64> = records.iter().map(|(s, _)| to_i64(*s)).collect();
-    let texts: Vec<&str> = records.iter().map(|(_, t)| &**t).collect();
+    let (texts, hashes): (Vec<String>, Vec<Option<Vec<u8>>>) =
+        records.iter().map(|(_, text)| to_row(text)).unzip();
     let commit = if durable { "on" } else { "off" };
     let statement = client.prepare_cached(WRITE).await?;
     let row = client
         .query_one(
             &statement,
             &[
-                &node_id, &owner, &head, &sequences, &texts, &commit, &follows,
+                &node_id, &owner, &head, &sequences, &texts, &commit, &follows, &hashes,
             ],
         )
         .await?;

@@ -26,6 +26,7 @@
 //! `shared_usage` (usage counters, entropy-as-a-service metering and quotas), `eaas_usage_copy` (a node's
 //! entropy-as-a-service usage history added to those once, by `qkms store migrate`).
 
+pub mod audit_rows;
 mod audit_table;
 mod backfill;
 mod cache_coherence;
