@@ -3,6 +3,8 @@
 # connections), all from one build, in one run. Run as root (initdb runs as postgres).
 # Usage: pg_store.sh setup                 private PostgreSQL 15 on 127.0.0.1:55533 (TLS, scram), database rq
 #        pg_store.sh run BINDIR [SECONDS]  e.g. pg_store.sh run target/release 10
+# SETTLE=N (default 30): seconds of quiet before every Get phase, for sled and PostgreSQL alike, so that Get is not
+# measured while the store still digests the Create phase (PostgreSQL vacuums and checkpoints its rows, sled flushes).
 set -euo pipefail
 source "$(dirname "$0")/private_postgres.sh"
 B=/tmp/pgstore-bench
@@ -21,7 +23,7 @@ if [ "$1" = setup ]; then
   exit 0
 fi
 [ "$1" = run ] || { echo "usage: $0 setup | run BINDIR [SECONDS]" >&2; exit 2; }
-BIN=$(cd "$2" && pwd); SECONDS_EACH=${3:-10}
+BIN=$(cd "$2" && pwd); SECONDS_EACH=${3:-10}; SETTLE=${SETTLE:-30}
 cd $B
 rm -rf sled-dir pg-dir
 "$BIN/qkms-server" --init sled-dir >/dev/null
@@ -49,6 +51,7 @@ for what in sled pg; do
   "$BIN/qkms-server" --config $what-dir/qkms.toml --listen 127.0.0.1:47101 > $what-dir/server.log 2>&1 &
   PID=$!; wait_listening $what-dir/server.log
   for op in create get; do
+    [ $op = get ] && sleep "$SETTLE"
     echo "== $what, one node, $op, 16 connections (load $(cut -d' ' -f1 /proc/loadavg))"
     bench $what-dir/qkms.toml 127.0.0.1:47101 $PID $op 16
   done
@@ -60,6 +63,7 @@ P1=$!
 P2=$!
 wait_listening pg-dir/node1.log; wait_listening pg-dir/node2.log
 for op in create get; do
+  [ $op = get ] && sleep "$SETTLE"
   echo "== pg, two nodes, $op, 8 + 8 connections (load $(cut -d' ' -f1 /proc/loadavg))"
   bench pg-dir/qkms.toml 127.0.0.1:47102 $P1 $op 8 > pg-dir/n1.$op &
   BP=$!
