@@ -31,9 +31,6 @@ pub const LEASE: Duration = Duration::from_secs(10);
 /// The database's clock in milliseconds since the epoch (portable: no PostgreSQL-only functions).
 pub(super) const NOW_MS: &str = "CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT)";
 
-/// Rows read per page by [`AuditTable::read_all`].
-const PAGE: i64 = 5000;
-
 /// This process's hold on one node's chain, and the statements that write it.
 pub struct AuditTable {
     connection: Arc<Connection>,
@@ -58,17 +55,6 @@ pub struct ClaimedChain {
     pub table: AuditTable,
     pub last: Option<(u64, String)>,
     pub head_sequence: u64,
-}
-
-/// A node's chain as stored: its claim row and its records in sequence order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredChain {
-    pub node_id: String,
-    /// The last sequence the node committed (`qkms_audit_nodes.head_sequence`); `None` for records without a
-    /// claim row (which only tampering makes).
-    pub head_sequence: Option<u64>,
-    /// (sequence column, record text), by sequence.
-    pub records: Vec<(u64, String)>,
 }
 
 /// Where a claim stands.
@@ -103,7 +89,7 @@ fn to_i64(sequence: u64) -> i64 {
     i64::try_from(sequence).unwrap_or(i64::MAX)
 }
 
-fn to_u64(sequence: i64) -> u64 {
+pub(super) fn to_u64(sequence: i64) -> u64 {
     u64::try_from(sequence).unwrap_or_default()
 }
 
@@ -216,104 +202,6 @@ impl AuditTable {
             self.connection.durability.covered(deferred);
         }
         written
-    }
-
-    /// Every node's chain, by node id (for `qkms audit verify`, which may meet a database of schema 6, before
-    /// the `hash` column: its rows all hold whole texts).
-    pub(super) fn read_all(connection: &Connection) -> Result<Vec<StoredChain>, StoreError> {
-        let with_hashes = connection.run(|client, _| async move {
-            let row = client
-                .query_one(
-                    "SELECT COUNT(*) FROM information_schema.columns
-                     WHERE table_name = 'qkms_audit' AND column_name = 'hash' AND table_schema = current_schema()",
-                    &[],
-                )
-                .await?;
-            Ok(row.get::<_, i64>(0) > 0)
-        })?;
-        let select = if with_hashes {
-            "SELECT node_id, sequence, record, hash FROM qkms_audit"
-        } else {
-            "SELECT node_id, sequence, record, CAST(NULL AS BYTEA) FROM qkms_audit"
-        };
-        let heads = connection.run(|client, _| async move {
-            let rows = client
-                .query(
-                    "SELECT node_id, head_sequence FROM qkms_audit_nodes ORDER BY node_id",
-                    &[],
-                )
-                .await?;
-            Ok(rows
-                .iter()
-                .map(|r| (r.get::<_, String>(0), to_u64(r.get(1))))
-                .collect::<Vec<_>>())
-        })?;
-        let mut chains: Vec<StoredChain> = heads
-            .into_iter()
-            .map(|(node_id, head)| StoredChain {
-                node_id,
-                head_sequence: Some(head),
-                records: Vec::new(),
-            })
-            .collect();
-        let mut after = (String::new(), i64::MIN);
-        // The hash of the last row read (of node `after.0`): the next record's previous hash (see `audit_rows`).
-        let mut before = String::new();
-        loop {
-            let from = after.clone();
-            let page = connection.run(move |client, _| {
-                let from = from.clone();
-                async move {
-                    let rows = client
-                        .query(
-                            &format!(
-                                "{select} WHERE (node_id, sequence) > ($1, $2) ORDER BY node_id, sequence LIMIT $3"
-                            ),
-                            &[&from.0, &from.1, &PAGE],
-                        )
-                        .await?;
-                    Ok(rows
-                        .iter()
-                        .map(|r| {
-                            (
-                                r.get::<_, String>(0),
-                                r.get::<_, i64>(1),
-                                r.get::<_, String>(2),
-                                r.get::<_, Option<Vec<u8>>>(3),
-                            )
-                        })
-                        .collect::<Vec<_>>())
-                }
-            })?;
-            let full = page.len() as i64 == PAGE;
-            for (node_id, sequence, record, hash) in page {
-                let previous = if node_id == after.0 {
-                    &before
-                } else {
-                    GENESIS_HASH
-                };
-                let (record, own) = from_row(record, hash.as_deref(), previous);
-                before = own;
-                after = (node_id.clone(), sequence);
-                let index = match chains.iter().position(|c| c.node_id == node_id) {
-                    Some(index) => index,
-                    None => {
-                        chains.push(StoredChain {
-                            node_id,
-                            head_sequence: None,
-                            records: Vec::new(),
-                        });
-                        chains.len() - 1
-                    }
-                };
-                chains[index].records.push((to_u64(sequence), record));
-            }
-            if !full {
-                break;
-            }
-        }
-        chains.sort_by(|a, b| a.node_id.cmp(&b.node_id));
-        Ok(chains)
     }
 }
 

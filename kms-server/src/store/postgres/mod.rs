@@ -26,6 +26,7 @@
 //! `shared_usage` (usage counters, entropy-as-a-service metering and quotas), `eaas_usage_copy` (a node's
 //! entropy-as-a-service usage history added to those once, by `qkms store migrate`).
 
+mod audit_chains;
 pub mod audit_rows;
 mod audit_table;
 mod backfill;
@@ -64,7 +65,8 @@ use super::{
 };
 use crate::tenant::TenantId;
 
-pub use audit_table::{Appended, AuditTable, ClaimedChain, StoredChain, LEASE as AUDIT_LEASE};
+pub use audit_chains::AuditChains;
+pub use audit_table::{Appended, AuditTable, ClaimedChain, LEASE as AUDIT_LEASE};
 pub use cache_coherence::CacheOptions as ObjectCacheOptions;
 pub use connection::{redacted_url, PostgresOptions};
 pub use eaas_usage_copy::{EaasUsageCopy, EARLIER as EAAS_EARLIER_MONTH};
@@ -256,31 +258,6 @@ impl PgStore {
         let claimed = AuditTable::claim(Arc::clone(&self.connection), node_id, host)?;
         self.connection.durability.enable_deferral();
         Ok(claimed)
-    }
-
-    /// Every node's audit chain in the database (`qkms audit verify`). Connects without migrating anything.
-    pub fn read_audit_chains(
-        options: &PostgresOptions,
-        provider: Arc<rustls::crypto::CryptoProvider>,
-    ) -> Result<Vec<StoredChain>, StoreError> {
-        let connection = Connection::new(options, provider)?;
-        let present = connection.run(|client, _| async move {
-            let row = client
-                .query_one(
-                    "SELECT COUNT(*) FROM information_schema.tables
-                     WHERE table_name = 'qkms_audit' AND table_schema = current_schema()",
-                    &[],
-                )
-                .await?;
-            Ok(row.get::<_, i64>(0) > 0)
-        })?;
-        if !present {
-            return Err(StoreError::Config(format!(
-                "{}: the database holds no audit table (no qkms-server of this release has started on it)",
-                connection.describe()
-            )));
-        }
-        AuditTable::read_all(&connection)
     }
 
     /// Where the database is (no password), for messages.
