@@ -22,7 +22,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, R
 use tokio_postgres::config::SslMode;
 use zeroize::Zeroizing;
 
-use super::cache_coherence::CacheOptions;
+use super::cache_options::CacheOptions;
 use super::durability::Durability;
 use super::retry::{Failure, Kind, RetryPolicy};
 use crate::store::StoreError;

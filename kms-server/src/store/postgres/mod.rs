@@ -31,6 +31,8 @@ pub mod audit_rows;
 mod audit_table;
 mod backfill;
 mod cache_coherence;
+mod cache_options;
+mod cache_watcher;
 mod connection;
 pub mod copy;
 mod durability;
@@ -67,7 +69,7 @@ use crate::tenant::TenantId;
 
 pub use audit_chains::AuditChains;
 pub use audit_table::{Appended, AuditTable, ClaimedChain, LEASE as AUDIT_LEASE};
-pub use cache_coherence::CacheOptions as ObjectCacheOptions;
+pub use cache_options::CacheOptions as ObjectCacheOptions;
 pub use connection::{redacted_url, PostgresOptions};
 pub use eaas_usage_copy::{EaasUsageCopy, EARLIER as EAAS_EARLIER_MONTH};
 pub use migrations::SCHEMA_VERSION;
