@@ -18,13 +18,16 @@
 //! (serialization failures, deadlocks, lost connections) are retried with a bounded backoff (`retry`).
 //!
 //! One module per concern: `connection` (pool, TLS, runtime bridge), `migrations` (versioned schema), `objects`
-//! (the row statements), `durability` (which deferred writes a durable commit has covered), `object_cache` and
-//! `cache_coherence` (the node's cache of rows and its leases), `facts` (what Locate's SQL filters on, derived from the attributes), `locate` (Locate's
-//! SQL), `backfill` (Locate columns for rows older than them), `meta` (the wrapped data key), `retry`, `copy`
-//! (`qkms store migrate` from sled), `audit_table` (the nodes' audit chains); and, beside the objects, the node
-//! state every node shares through [`Database`]: `shared_pins` (user PINs and their retry counters),
-//! `shared_usage` (usage counters, entropy-as-a-service metering and quotas), `eaas_usage_copy` (a node's
-//! entropy-as-a-service usage history added to those once, by `qkms store migrate`).
+//! (the row statements), `object_store` (the `ObjectStore` operations on the rows), `durability` (which deferred
+//! writes a durable commit has covered), `object_cache`, `cache_coherence`, `cache_watcher` and `cache_options`
+//! (the node's cache of rows, the protocol that keeps it coherent, the node's task in it, their settings), `facts`
+//! (what Locate's SQL filters on, derived from the attributes), `locate` (Locate's SQL), `backfill` (Locate columns
+//! for rows older than them), `meta` (the wrapped data key), `retry`, `copy` (`qkms store migrate` from sled),
+//! `audit_table`, `audit_rows` and `audit_chains` (the nodes' audit chains: their claim and commits, a record as
+//! its row keeps it, every chain read back for verification); and, beside the objects, the node state every node
+//! shares through [`Database`]: `shared_pins` (user PINs and their retry counters), `shared_usage` (usage counters,
+//! entropy-as-a-service metering and quotas), `eaas_usage_copy` (a node's entropy-as-a-service usage history added
+//! to those once, by `qkms store migrate`).
 
 mod audit_chains;
 pub mod audit_rows;
@@ -42,6 +45,7 @@ mod locate;
 mod meta;
 mod migrations;
 mod object_cache;
+mod object_store;
 mod objects;
 pub mod retry;
 mod shared_pins;
@@ -51,7 +55,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use entropy::EntropyPool;
-use kmip::attributes::Attributes;
 use kmip::objects::ManagedObject;
 use zeroize::Zeroizing;
 
@@ -62,8 +65,7 @@ use super::seal::Sealer;
 use super::sealed_object;
 use super::sled_meta::Wrapping;
 use super::{
-    deferred_durability, IndexQuery, Namespace, ObjectStore, Revision, StoreCondition, StoreError,
-    StoredObject,
+    deferred_durability, IndexQuery, Namespace, Revision, StoreCondition, StoreError, StoredObject,
 };
 use crate::tenant::TenantId;
 
@@ -383,155 +385,6 @@ impl PgStore {
             &read.record,
             read.blob.as_deref(),
         )
-    }
-}
-
-impl ObjectStore for PgStore {
-    fn insert(&self, object: &StoredObject) -> Result<(), StoreError> {
-        let blob = self.seal(&object.uid, object.object.as_ref())?;
-        let row = Arc::new(self.row(object, blob)?);
-        let commit = self.commit();
-        self.write(commit, || {
-            self.connection.run(move |client, attempt| {
-                let row = Arc::clone(&row);
-                async move { objects::insert(&client, &row, commit, attempt).await }
-            })
-        })
-    }
-
-    fn update(&self, object: &StoredObject) -> Result<(), StoreError> {
-        self.update_if(object, None).map(drop)
-    }
-
-    fn update_if(
-        &self,
-        object: &StoredObject,
-        expected: Option<Revision>,
-    ) -> Result<Option<Revision>, StoreError> {
-        let storage_key = object.namespace().key(&object.uid);
-        let blob = self.reseal_if_changed(&storage_key, &object.uid, object.object.as_ref())?;
-        let row = Arc::new(self.row(object, blob)?);
-        let expected = expected.map(|r| i64::try_from(r).unwrap_or(i64::MAX));
-        let commit = self.commit();
-        let updated = self.write(commit, || {
-            self.connection.run(move |client, _| {
-                let row = Arc::clone(&row);
-                async move { objects::update(&client, &row, expected, commit).await }
-            })
-        });
-        if let (Err(StoreError::Conflict { .. } | StoreError::NotFound(_)), Some(cache)) =
-            (&updated, self.coherence.cache())
-        {
-            // Changed or removed by a change not yet confirmed here: the caller's next read goes to the database.
-            cache.invalidate([storage_key.as_slice()], None);
-        }
-        let (updated, seq) = updated?;
-        self.changed(&storage_key, seq)?;
-        Ok(Some(revision(updated)))
-    }
-
-    fn get(&self, namespace: Namespace<'_>, uid: &str) -> Result<Option<StoredObject>, StoreError> {
-        Ok(self
-            .get_with_revision(namespace, uid)?
-            .map(|(object, _)| object))
-    }
-
-    fn get_with_revision(
-        &self,
-        namespace: Namespace<'_>,
-        uid: &str,
-    ) -> Result<Option<(StoredObject, Option<Revision>)>, StoreError> {
-        let key = namespace.key(uid);
-        let cache = self.coherence.cache();
-        if let Some(row) = cache.and_then(|c| c.lookup(&key)) {
-            let object = self.decode(namespace, uid, &row)?;
-            return Ok(Some((object, Some(revision(row.revision)))));
-        }
-        let ticket = cache.map(object_cache::ObjectCache::ticket);
-        let read = {
-            let key = key.clone();
-            self.connection.run(move |client, _| {
-                let key = key.clone();
-                async move { objects::get(&client, &key).await }
-            })?
-        };
-        read.map(|read| {
-            let read = Arc::new(read);
-            if let (Some(cache), Some(ticket)) = (cache, ticket) {
-                cache.fill(ticket, &key, Arc::clone(&read));
-            }
-            let object = self.decode(namespace, uid, &read)?;
-            Ok((object, Some(revision(read.revision))))
-        })
-        .transpose()
-    }
-
-    fn remove(&self, namespace: Namespace<'_>, uid: &str) -> Result<(), StoreError> {
-        let key = namespace.key(uid);
-        let uid = uid.to_owned();
-        let commit = self.commit();
-        let seq = {
-            let key = key.clone();
-            self.write(commit, || {
-                self.connection.run(move |client, attempt| {
-                    let (key, uid) = (key.clone(), uid.clone());
-                    async move { objects::remove(&client, &key, &uid, commit, attempt).await }
-                })
-            })?
-        };
-        self.changed(&key, seq)
-    }
-
-    fn locate(
-        &self,
-        owner: &TenantId,
-        query: &IndexQuery,
-        filter: &mut dyn FnMut(&Attributes) -> bool,
-    ) -> Result<Vec<String>, StoreError> {
-        let selection = Arc::new(locate::Selection::new(&owner.0, query));
-        let sql: Arc<str> = selection.sql().into();
-        let mut found = Vec::new();
-        let mut after = i64::MIN;
-        loop {
-            let page = {
-                let (selection, sql) = (Arc::clone(&selection), Arc::clone(&sql));
-                self.connection.run(move |client, _| {
-                    let (selection, sql) = (Arc::clone(&selection), Arc::clone(&sql));
-                    async move { locate::page(&client, &selection, &sql, after).await }
-                })?
-            };
-            let full = page.len() as i64 == locate::PAGE;
-            for candidate in page {
-                after = candidate.created;
-                let record = codec::decode_record(&candidate.record)?;
-                // The SQL has applied the query; this re-check costs nothing next to the filter and keeps the
-                // conditions the SQL leaves out (beyond its bound on groups and dates).
-                if query.admits(&record.attributes) && filter(&record.attributes) {
-                    found.push(candidate.uid);
-                }
-            }
-            if !full {
-                return Ok(found);
-            }
-        }
-    }
-
-    /// Every write made before this call durable: those committed durably already are; deferred ones are unless
-    /// no durable commit has covered them yet, and then this flushes.
-    fn wait_durable(&self) -> Result<(), StoreError> {
-        self.wait_durable_through(self.connection.durability.snapshot())
-    }
-
-    fn wait_durable_through(&self, mark: u64) -> Result<(), StoreError> {
-        let books = &self.connection.durability;
-        if books.is_durable(mark) {
-            return Ok(());
-        }
-        let snapshot = books.snapshot();
-        self.connection
-            .run(|client, _| async move { durability::flush(&client).await })?;
-        books.covered(snapshot);
-        Ok(())
     }
 }
 
