@@ -1,31 +1,19 @@
-//! The seeding thread: owns the health-tested sources and turns their samples into conditioned seeds.
-//!
-//! Sources are read on their own thread so that a draw waiting for a seed can give up after the configured
-//! timeout (and fail closed) even when a device read blocks indefinitely: `read()` on a character device or an
-//! HTTPS request cannot be interrupted, but the waiting draw can stop waiting.
-//!
-//! Every request gets an answer: one whose deadline passed while it waited in the queue is answered with a
-//! timeout (it used to be dropped unanswered, and a requester whose own wait had not quite run out then saw
-//! "the seeding thread dropped the request": the `--init`-under-load failure), and a panic in a source driver
-//! is caught and answered as an error instead of ending the thread. So a closed reply channel means only that
-//! the thread is gone.
-//!
-//! The thread also publishes what the status needs to tell the truth: the record of the last seed it took
-//! (which sources fed it) and a health generation that moves whenever a source enters a failure state or is
-//! reset, after which every DRBG instance reseeds at its next draw.
+//! The seeding thread's side (see `seeder`): the health-tested sources it owns, each with its running figures, and
+//! a seed gathered from them, conditioned, and recorded; a source's panic becomes an error.
 
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
-use super::sources::TestedSource;
+use super::{lock_ignoring_poison, millis, Message, Published, SeedMaterial};
 use crate::conditioning::{required_credit_bits, Conditioner, CONDITIONER_NAME};
 use crate::error::{EntropyError, SourceReport};
 use crate::health::HealthState;
+use crate::pool::sources::TestedSource;
 use crate::provenance::{unix_ms_now, SeedRecord, SourceUse};
 use crate::source::{EntropySource, SourceError};
 use crate::status::SourceStatus;
@@ -34,54 +22,6 @@ use crate::status::SourceStatus;
 const MAX_READ: usize = 64 * 1024;
 /// Bytes taken from each uncredited source per seed.
 const UNCREDITED_READ: usize = 64;
-
-/// A conditioned seed and the record of where it came from. The seed is zeroized on drop.
-pub(crate) struct SeedMaterial {
-    pub seed: Zeroizing<Vec<u8>>,
-    pub record: Arc<SeedRecord>,
-}
-
-enum Message {
-    Seed {
-        seed_bytes: usize,
-        additional: [u8; 32],
-        deadline: Instant,
-        timeout: Duration,
-        reply: mpsc::SyncSender<Result<SeedMaterial, EntropyError>>,
-    },
-    Reset {
-        id: String,
-        reply: mpsc::SyncSender<Result<(), EntropyError>>,
-    },
-}
-
-/// The pool's side of the seeding thread.
-#[derive(Debug)]
-pub(crate) struct Seeder {
-    requests: mpsc::Sender<Message>,
-    published: Arc<Published>,
-    /// Joined when the pool goes (see `Drop`).
-    worker: Option<std::thread::JoinHandle<()>>,
-}
-
-/// What the seeding thread publishes for the pool's status and reseed policy.
-#[derive(Debug, Default)]
-struct Published {
-    status: Mutex<Vec<SourceStatus>>,
-    /// The last seed taken (instantiation or reseed), successful ones only.
-    last_seed: Mutex<Option<Arc<SeedRecord>>>,
-    /// Moves when a source enters a failure state or an operator resets one.
-    health_generation: AtomicU64,
-}
-
-impl std::fmt::Debug for Message {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Message::Seed { seed_bytes, .. } => write!(f, "Seed({seed_bytes} bytes)"),
-            Message::Reset { id, .. } => write!(f, "Reset({id})"),
-        }
-    }
-}
 
 /// One source on the seeding thread, with its running figures.
 struct Slot {
@@ -149,122 +89,8 @@ impl Slot {
     }
 }
 
-impl Seeder {
-    /// Starts the seeding thread over `sources`.
-    pub fn start(sources: Vec<TestedSource>) -> Result<Self, EntropyError> {
-        let slots: Vec<Slot> = sources.into_iter().map(Slot::new).collect();
-        let published = Arc::new(Published {
-            status: Mutex::new(slots.iter().map(|s| s.status.clone()).collect()),
-            ..Published::default()
-        });
-        let (requests, inbox) = mpsc::channel();
-        let worker = Worker {
-            slots,
-            published: Arc::clone(&published),
-            epoch: 0,
-        };
-        let worker = std::thread::Builder::new()
-            .name("qkms-entropy-seeder".into())
-            .spawn(move || worker.run(inbox))
-            .map_err(|e| EntropyError::SeederStopped(format!("cannot start: {e}")))?;
-        Ok(Self {
-            requests,
-            published,
-            worker: Some(worker),
-        })
-    }
-
-    /// A conditioned seed of `seed_bytes` full-entropy bytes, or an error once `timeout` has passed.
-    /// `additional` is mixed in without credit.
-    pub fn seed(
-        &self,
-        seed_bytes: usize,
-        additional: [u8; 32],
-        timeout: Duration,
-    ) -> Result<SeedMaterial, EntropyError> {
-        let (reply, answer) = mpsc::sync_channel(1);
-        let deadline = Instant::now() + timeout;
-        self.requests
-            .send(Message::Seed {
-                seed_bytes,
-                additional,
-                deadline,
-                timeout,
-                reply,
-            })
-            .map_err(|_| EntropyError::SeederStopped("the seeding thread has exited".into()))?;
-        // Wait until the same deadline the thread checks: it answers every request, so a timeout here means a
-        // read is still blocked, and a closed channel means the thread is gone.
-        match answer.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(result) => result,
-            Err(mpsc::RecvTimeoutError::Timeout) => Err(EntropyError::SeedTimeout {
-                timeout_ms: millis(timeout),
-                sources: self.reports(),
-            }),
-            Err(mpsc::RecvTimeoutError::Disconnected) => Err(EntropyError::SeederStopped(
-                "the seeding thread has exited".into(),
-            )),
-        }
-    }
-
-    /// Operator reset of a latched source (persistent health-test failure): it starts over with a start-up test.
-    pub fn reset_source(&self, id: &str, timeout: Duration) -> Result<(), EntropyError> {
-        let (reply, answer) = mpsc::sync_channel(1);
-        self.requests
-            .send(Message::Reset {
-                id: id.to_owned(),
-                reply,
-            })
-            .map_err(|_| EntropyError::SeederStopped("the seeding thread has exited".into()))?;
-        answer
-            .recv_timeout(timeout)
-            .map_err(|_| EntropyError::SeedTimeout {
-                timeout_ms: millis(timeout),
-                sources: self.reports(),
-            })?
-    }
-
-    pub fn status(&self) -> Vec<SourceStatus> {
-        lock_ignoring_poison(&self.published.status).clone()
-    }
-
-    /// The record of the last successful seed, if any.
-    pub fn last_seed(&self) -> Option<Arc<SeedRecord>> {
-        lock_ignoring_poison(&self.published.last_seed).clone()
-    }
-
-    /// Moves whenever a source enters a failure state or is reset: instances seeded before must reseed.
-    pub fn health_generation(&self) -> u64 {
-        self.published.health_generation.load(Ordering::Acquire)
-    }
-
-    fn reports(&self) -> Vec<SourceReport> {
-        lock_ignoring_poison(&self.published.status)
-            .iter()
-            .filter(|s| s.credited)
-            .map(|s| SourceReport {
-                id: s.id.clone(),
-                kind: s.kind,
-                quantum: s.quantum,
-                health: Some(s.health.state),
-                last_error: s.last_error.clone(),
-            })
-            .collect()
-    }
-}
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// Status snapshots stay readable after a panic elsewhere: they are plain figures, never secrets or DRBG state.
-fn lock_ignoring_poison<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-struct Worker {
+/// The seeding thread's state.
+pub(super) struct Worker {
     slots: Vec<Slot>,
     published: Arc<Published>,
     epoch: u64,
@@ -299,25 +125,24 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
-/// The seeding thread ends when its inbox closes; the pool waits for it, so the sources it owns (a device, an HSM
-/// session and its PKCS#11 library) are closed before the pool's owner goes on. Left running, a thread finalizing
-/// an HSM library while the process exits raced that library's own exit-time destructors (a crash at exit seen
-/// with SoftHSM2).
-impl Drop for Seeder {
-    fn drop(&mut self) {
-        let (closed, _) = mpsc::channel();
-        drop(std::mem::replace(&mut self.requests, closed));
-        if let Some(worker) = self.worker.take() {
-            // Never on the seeding thread itself (a source owning the last pool handle would join itself).
-            if worker.thread().id() != std::thread::current().id() {
-                let _ = worker.join();
-            }
-        }
-    }
-}
-
 impl Worker {
-    fn run(mut self, inbox: mpsc::Receiver<Message>) {
+    /// A worker over `sources`, and what it publishes.
+    pub(super) fn new(sources: Vec<TestedSource>) -> (Self, Arc<Published>) {
+        let slots: Vec<Slot> = sources.into_iter().map(Slot::new).collect();
+        let published = Arc::new(Published {
+            status: Mutex::new(slots.iter().map(|s| s.status.clone()).collect()),
+            ..Published::default()
+        });
+        let worker = Self {
+            slots,
+            published: Arc::clone(&published),
+            epoch: 0,
+        };
+        (worker, published)
+    }
+
+    /// Answers requests until the pool (the only sender) is dropped.
+    pub(super) fn run(mut self, inbox: mpsc::Receiver<Message>) {
         // Ends when the pool (the only sender) is dropped.
         for message in inbox {
             match message {
