@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::database::{database_error, MAX_PER_COMMIT};
 use super::spool::{Spool, Spooled};
+use super::verify::ChainCheck;
 use super::AuditError;
 use crate::store::postgres::{Appended, AuditTable};
 
@@ -22,47 +23,38 @@ pub(super) fn ship_spooled(
     head: u64,
     head_hash: &str,
 ) -> Result<Option<(u64, String)>, AuditError> {
-    let refuse = |sequence: u64, reason: String| {
-        AuditError::ChainBroken {
+    let spool_note = format!(
+        "the spool {} holds records the database lacks (move it aside to start without them, after keeping a copy)",
+        spool.dir().display()
+    );
+    let refuse = |sequence: u64, reason: String| AuditError::ChainBroken {
         node: node_id.to_owned(),
         sequence,
-        reason: format!(
-            "{reason}; the spool {} holds records the database lacks (move it aside to start without them, after \
-             keeping a copy)",
-            spool.dir().display()
-        ),
-    }
+        reason: format!("{reason}; {spool_note}"),
     };
-    let mut previous = head_hash.to_owned();
-    let mut expected = head + 1;
+    let mut chain = ChainCheck::continuing(head, head_hash);
     let mut records = Vec::new();
-    for spooled in found {
-        if spooled.record.sequence == head && head > 0 && spooled.record.hash != head_hash {
+    for Spooled { text, record } in found {
+        if record.sequence == head && head > 0 && record.hash != head_hash {
             return Err(refuse(
                 head,
                 "the spooled record at the database's head differs from the database's".into(),
             ));
         }
-        if spooled.record.sequence <= head {
+        if record.sequence <= head {
             continue;
         }
-        let record = &spooled.record;
-        if spooled.record.sequence != expected
-            || record.previous_hash != previous
-            || record.check_shape().is_err()
-            || record.compute_hash() != record.hash
-        {
-            return Err(refuse(
-                spooled.record.sequence,
+        let expected = chain.records() + 1;
+        chain.next(&record).map_err(|why| {
+            refuse(
+                record.sequence,
                 format!(
-                    "the spooled record {} does not continue the chain at {expected}",
-                    spooled.record.sequence
+                    "the spooled record {} does not continue the chain at {expected}: {why}",
+                    record.sequence
                 ),
-            ));
-        }
-        previous = record.hash.clone();
-        expected += 1;
-        records.push((spooled.record.sequence, Arc::<str>::from(spooled.text)));
+            )
+        })?;
+        records.push((record.sequence, Arc::<str>::from(text)));
     }
     let Some(&(last, _)) = records.last() else {
         return Ok(None);
@@ -81,5 +73,5 @@ pub(super) fn ship_spooled(
             }
         }
     }
-    Ok(Some((last, previous)))
+    Ok(Some((last, chain.head_hash().to_owned())))
 }

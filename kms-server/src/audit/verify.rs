@@ -40,6 +40,17 @@ impl ChainCheck {
         }
     }
 
+    /// A chain already checked up to record `head`, whose hash is `head_hash` (a spool's records after the
+    /// database's head).
+    pub(super) fn continuing(head: u64, head_hash: &str) -> Self {
+        Self {
+            expected_sequence: head + 1,
+            previous_hash: head_hash.to_owned(),
+            records: head,
+            seen_version: 0,
+        }
+    }
+
     /// Records checked so far (= the last sequence).
     pub(super) fn records(&self) -> u64 {
         self.records
